@@ -1,0 +1,92 @@
+#include "io/json_file.h"
+
+#include <fstream>
+#include <sstream>
+
+#include "util/error.h"
+
+namespace imsm::json {
+
+Json parse(std::string_view text, const std::string& where) {
+  try {
+    return Json::parse(text.begin(), text.end());
+  } catch (const Json::parse_error& e) {
+    // Turn the byte offset into line:column for people.
+    size_t line = 1, col = 1;
+    const size_t stop = std::min(static_cast<size_t>(e.byte > 0 ? e.byte - 1 : 0), text.size());
+    for (size_t i = 0; i < stop; ++i) {
+      if (text[i] == '\n') {
+        ++line;
+        col = 1;
+      } else {
+        ++col;
+      }
+    }
+    std::string what = e.what();
+    const auto cut = what.find("syntax error");
+    if (cut != std::string::npos) what = what.substr(cut);
+    throw_bad_input(where + ":" + std::to_string(line) + ":" + std::to_string(col), "malformed JSON (" + what + ")");
+  }
+}
+
+Json read_file(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_bad_input(path, "cannot open file");
+  std::ostringstream buffer;
+  buffer << in.rdbuf();
+  return parse(buffer.str(), path);
+}
+
+const Json& require(const Json& object, const std::string& key, const std::string& where) {
+  if (!object.is_object()) throw_bad_input(where, "expected a JSON object");
+  const auto it = object.find(key);
+  if (it == object.end() || it->is_null()) throw_bad_input(where, "missing key \"" + key + "\"");
+  return *it;
+}
+
+namespace {
+[[noreturn]] void wrong_type(const std::string& where, const std::string& key, const char* want, const Json& got) {
+  throw_bad_input(where, "key \"" + key + "\" must be " + want + ", got " + got.type_name());
+}
+}  // namespace
+
+int64_t get_int(const Json& object, const std::string& key, const std::string& where) {
+  const Json& v = require(object, key, where);
+  if (v.is_number_integer()) return v.get<int64_t>();
+  if (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>())))
+    return static_cast<int64_t>(v.get<double>());
+  wrong_type(where, key, "an integer", v);
+}
+
+int64_t get_int_or(const Json& object, const std::string& key, int64_t fallback, const std::string& where) {
+  if (!object.contains(key) || object.at(key).is_null()) return fallback;
+  return get_int(object, key, where);
+}
+
+double get_number_or(const Json& object, const std::string& key, double fallback, const std::string& where) {
+  if (!object.contains(key) || object.at(key).is_null()) return fallback;
+  const Json& v = object.at(key);
+  if (!v.is_number()) wrong_type(where, key, "a number", v);
+  return v.get<double>();
+}
+
+bool get_bool_or(const Json& object, const std::string& key, bool fallback, const std::string& where) {
+  if (!object.contains(key) || object.at(key).is_null()) return fallback;
+  const Json& v = object.at(key);
+  if (!v.is_boolean()) wrong_type(where, key, "true or false", v);
+  return v.get<bool>();
+}
+
+std::string get_string(const Json& object, const std::string& key, const std::string& where) {
+  const Json& v = require(object, key, where);
+  if (!v.is_string()) wrong_type(where, key, "a string", v);
+  return v.get<std::string>();
+}
+
+std::string get_string_or(const Json& object, const std::string& key, const std::string& fallback,
+                          const std::string& where) {
+  if (!object.contains(key) || object.at(key).is_null()) return fallback;
+  return get_string(object, key, where);
+}
+
+}  // namespace imsm::json

@@ -1,0 +1,29 @@
+// Reading JSON files with errors that name the file, line and column, and
+// typed access to keys with errors that name the key.
+#pragma once
+#include <nlohmann/json.hpp>
+#include <string>
+#include <string_view>
+
+namespace imsm::json {
+
+using Json = nlohmann::json;
+
+// Parses a whole file. Malformed JSON: "FILE:LINE:COL: malformed JSON: ...".
+Json read_file(const std::string& path);
+
+// Parses text that came from `where` (a file name, "FILE:LINE").
+Json parse(std::string_view text, const std::string& where);
+
+// Typed access: a missing key or a wrong type is a BadInput error naming
+// `where` and the key.
+const Json& require(const Json& object, const std::string& key, const std::string& where);
+int64_t get_int(const Json& object, const std::string& key, const std::string& where);
+int64_t get_int_or(const Json& object, const std::string& key, int64_t fallback, const std::string& where);
+double get_number_or(const Json& object, const std::string& key, double fallback, const std::string& where);
+bool get_bool_or(const Json& object, const std::string& key, bool fallback, const std::string& where);
+std::string get_string(const Json& object, const std::string& key, const std::string& where);
+std::string get_string_or(const Json& object, const std::string& key, const std::string& fallback,
+                          const std::string& where);
+
+}  // namespace imsm::json

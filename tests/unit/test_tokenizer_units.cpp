@@ -1,0 +1,96 @@
+// Tokenizer pieces against hand-computed expectations.
+#include <gtest/gtest.h>
+
+#include "tokenizer/byte_level.h"
+#include "tokenizer/tokenizer.h"
+#include "test_util.h"
+#include "util/utf8.h"
+
+using imsm::testing::expect_bad_input;
+using imsm::testing::TempDir;
+using imsm::testing::write_file;
+
+namespace {
+
+TEST(ByteLevel, Gpt2Table) {
+  EXPECT_EQ(imsm::byte_level::encode(" "), "\xC4\xA0");     // U+0120 'Ġ'
+  EXPECT_EQ(imsm::byte_level::encode("\n"), "\xC4\x8A");    // U+010A 'Ċ'
+  EXPECT_EQ(imsm::byte_level::encode("A"), "A");
+  EXPECT_EQ(imsm::byte_level::encode(std::string(1, '\0')), "\xC4\x80");  // U+0100
+  EXPECT_EQ(imsm::byte_level::encode("\xFF"), "\xC3\xBF");  // U+00FF 'ÿ' maps to itself
+  const std::string all = [] {
+    std::string s;
+    for (int b = 0; b < 256; ++b) s += static_cast<char>(b);
+    return s;
+  }();
+  EXPECT_EQ(imsm::byte_level::decode(imsm::byte_level::encode(all)), all);
+}
+
+TEST(Utf8, LossyRepair) {
+  EXPECT_TRUE(imsm::utf8::is_valid("héllo 🤗"));
+  EXPECT_FALSE(imsm::utf8::is_valid("\xC3"));
+  EXPECT_EQ(imsm::utf8::make_valid("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
+  EXPECT_EQ(imsm::utf8::characters("aé🤗").size(), 3u);
+}
+
+// A hand-made BPE: merges "a b" (rank 0), "b c" (rank 1), "ab c" (rank 2).
+std::string tiny_tokenizer_json(bool byte_fallback) {
+  return std::string(R"({"version":"1.0","added_tokens":[{"id":9,"content":"<s>","special":true,"normalized":false}],
+    "normalizer":null,"pre_tokenizer":{"type":"WhitespaceSplit"},
+    "post_processor":{"type":"TemplateProcessing","single":[{"SpecialToken":{"id":"<s>","type_id":0}},{"Sequence":{"id":"A","type_id":0}}],
+      "pair":[],"special_tokens":{"<s>":{"id":"<s>","ids":[9],"tokens":["<s>"]}}},
+    "decoder":{"type":"Sequence","decoders":[{"type":"ByteFallback"},{"type":"Fuse"}]},
+    "model":{"type":"BPE","unk_token":"<unk>","fuse_unk":true,"byte_fallback":)") +
+         (byte_fallback ? "true" : "false") + R"(,
+      "vocab":{"a":0,"b":1,"c":2,"ab":3,"bc":4,"abc":5,"<unk>":6,"<0xC3>":7,"<0xA9>":8},
+      "merges":["a b","b c","ab c"]}})";
+}
+
+TEST(Bpe, MergesByRankThenLeftmost) {
+  TempDir dir;
+  write_file(dir.file("tokenizer.json"), tiny_tokenizer_json(true));
+  const auto t = imsm::load_tokenizer(dir.file("tokenizer.json"));
+  EXPECT_EQ(t->encode("abc", false), (std::vector<int32_t>{5}));        // a b c -> ab c -> abc
+  EXPECT_EQ(t->encode("bcab", false), (std::vector<int32_t>{4, 3}));    // "a b" (rank 0) first, then "b c"
+  EXPECT_EQ(t->encode("abc bc", true), (std::vector<int32_t>{9, 5, 4}));  // BOS from the template
+  EXPECT_EQ(t->encode("<s>ab", false), (std::vector<int32_t>{9, 3}));   // special text is matched
+  EXPECT_EQ(t->encode("\xC3\xA9", false), (std::vector<int32_t>{7, 8})); // 'é' -> <0xC3> <0xA9>
+  EXPECT_EQ(t->decode({7, 8, 0}, false), "\xC3\xA9" "a");
+  EXPECT_EQ(t->decode({9, 5}, true), "abc");
+  EXPECT_EQ(t->bos_id(), -1);  // no tokenizer_config.json here
+  expect_bad_input([&] { t->decode({42}, false); }, {"token id 42 is outside the vocabulary"});
+}
+
+TEST(Bpe, UnknownCharactersFuseIntoOneUnk) {
+  TempDir dir;
+  write_file(dir.file("tokenizer.json"), tiny_tokenizer_json(false));
+  const auto t = imsm::load_tokenizer(dir.file("tokenizer.json"));
+  EXPECT_EQ(t->encode("axyb", false), (std::vector<int32_t>{0, 6, 1}));  // x y -> one fused <unk>
+}
+
+TEST(Tokenizer, ReadsTokenizerConfigSpecialTokens) {
+  TempDir dir;
+  write_file(dir.file("tokenizer.json"), tiny_tokenizer_json(true));
+  write_file(dir.file("tokenizer_config.json"), R"({"add_bos_token": false, "bos_token": "<s>", "eos_token": {"content": "c"}})");
+  const auto t = imsm::load_tokenizer(dir.path().string());
+  EXPECT_EQ(t->bos_id(), 9);
+  EXPECT_EQ(t->eos_ids(), (std::vector<int32_t>{2}));
+  EXPECT_EQ(t->encode("ab", true), (std::vector<int32_t>{3}));  // add_bos_token false removes the template's BOS
+}
+
+TEST(Tokenizer, BadFilesNameTheProblem) {
+  TempDir dir;
+  write_file(dir.file("tokenizer.json"), "{\n  \"model\": {\"type\": \"BPE\",\n  }\n}");
+  expect_bad_input([&] { imsm::load_tokenizer(dir.file("tokenizer.json")); }, {"tokenizer.json:3:", "malformed JSON"});
+  write_file(dir.file("tokenizer.json"), R"({"model":{"type":"WordPiece","vocab":{}}})");
+  expect_bad_input([&] { imsm::load_tokenizer(dir.file("tokenizer.json")); }, {"tokenizer.json", "model type \"WordPiece\""});
+  write_file(dir.file("tokenizer.json"), R"({"model":{"type":"BPE","vocab":{"a":0},"merges":[]},"pre_tokenizer":{"type":"Magic"}})");
+  expect_bad_input([&] { imsm::load_tokenizer(dir.file("tokenizer.json")); }, {"pre_tokenizer type \"Magic\""});
+  write_file(dir.file("tokenizer.json"), R"({"model":{"type":"BPE","vocab":{"a":0},"merges":["a q"]}})");
+  expect_bad_input([&] { imsm::load_tokenizer(dir.file("tokenizer.json")); }, {"merge \"a q\"", "not in the vocabulary"});
+  expect_bad_input([&] { imsm::load_tokenizer(dir.path().string() + "/nothing"); }, {"nothing"});
+  write_file(dir.file("tokenizer.model"), "not a protobuf");
+  expect_bad_input([&] { imsm::load_tokenizer(dir.file("tokenizer.model")); }, {"tokenizer.model", "not a SentencePiece model"});
+}
+
+}  // namespace
