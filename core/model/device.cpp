@@ -1,0 +1,58 @@
+#include "model/device.h"
+
+#include <torch/version.h>
+
+#include "util/error.h"
+
+namespace imsm {
+
+torch::Device parse_device(const std::string& text) {
+  if (text == "cpu") return torch::Device(torch::kCPU);
+  if (text == "cuda" || text.rfind("cuda:", 0) == 0) {
+    int index = 0;
+    if (text.size() > 5) {
+      const std::string n = text.substr(5);
+      if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos)
+        throw_bad_input("--device", "\"" + text + "\" is not cpu, cuda or cuda:N");
+      index = std::stoi(n);
+    }
+    if (!torch::cuda::is_available())
+      throw_bad_input("--device", "\"" + text + "\" asked for, but this LibTorch build sees no CUDA device; use --device cpu");
+    if (index >= static_cast<int>(torch::cuda::device_count()))
+      throw_bad_input("--device", "\"" + text + "\": only " + std::to_string(torch::cuda::device_count()) + " CUDA device(s)");
+    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
+  }
+  throw_bad_input("--device", "\"" + text + "\" is not cpu, cuda or cuda:N");
+}
+
+torch::ScalarType parse_dtype(const std::string& text, torch::ScalarType fallback) {
+  if (text == "auto") return fallback;
+  if (text == "f32" || text == "float32" || text == "fp32") return torch::kFloat32;
+  if (text == "bf16" || text == "bfloat16") return torch::kBFloat16;
+  if (text == "f16" || text == "float16" || text == "fp16") return torch::kFloat16;
+  throw_bad_input("--dtype", "\"" + text + "\" is not f32, bf16 or f16");
+}
+
+std::string dtype_label(torch::ScalarType dtype) {
+  if (dtype == torch::kFloat32) return "f32";
+  if (dtype == torch::kBFloat16) return "bf16";
+  if (dtype == torch::kFloat16) return "f16";
+  return c10::toString(dtype);
+}
+
+
+
+bool dtype_supported(torch::Device device, torch::ScalarType dtype) {
+#if TORCH_VERSION_MAJOR < 2
+  if (device.is_cpu() && dtype == torch::kFloat16) return false;
+#endif
+  return true;
+}
+
+void check_dtype_supported(torch::Device device, torch::ScalarType dtype) {
+  if (!dtype_supported(device, dtype))
+    throw_bad_input("--dtype", "f16 on CPU needs LibTorch 2 or newer (this is " + std::string(TORCH_VERSION) +
+                                   "); use --dtype bf16 or f32, or a CUDA device");
+}
+
+}  // namespace imsm

@@ -1,0 +1,105 @@
+#include "model/generate.h"
+
+#include <algorithm>
+#include <chrono>
+
+#include "util/error.h"
+
+namespace imsm {
+
+PaddedBatch left_pad(const std::vector<std::vector<int32_t>>& prompts) {
+  const int64_t B = static_cast<int64_t>(prompts.size());
+  int64_t L = 0;
+  for (const auto& p : prompts) L = std::max<int64_t>(L, static_cast<int64_t>(p.size()));
+  PaddedBatch out;
+  out.ids = torch::zeros({B, L}, torch::kInt64);   // [B, L]
+  out.mask = torch::zeros({B, L}, torch::kInt64);  // [B, L]
+  auto ids = out.ids.accessor<int64_t, 2>();
+  auto mask = out.mask.accessor<int64_t, 2>();
+  for (int64_t b = 0; b < B; ++b) {
+    const int64_t pad = L - static_cast<int64_t>(prompts[b].size());
+    for (size_t t = 0; t < prompts[b].size(); ++t) {
+      ids[b][pad + static_cast<int64_t>(t)] = prompts[b][t];
+      mask[b][pad + static_cast<int64_t>(t)] = 1;
+    }
+  }
+  out.positions = (out.mask.cumsum(1) - 1).clamp_min(0);  // [B, L]
+  return out;
+}
+
+GenerateOutput generate(const LlamaModel& model, const std::vector<std::vector<int32_t>>& prompts,
+                        const GenerateOptions& options, const GenerateCallbacks& callbacks) {
+  using Clock = std::chrono::steady_clock;
+  if (prompts.empty()) throw_bad_input("generate", "no prompts");
+  for (const auto& p : prompts) {
+    if (p.empty()) throw_bad_input("generate", "empty prompt: give at least one token");
+    for (const int32_t id : p)
+      if (id < 0 || id >= model.config().vocab_size)
+        throw_bad_input("generate", "prompt token id " + std::to_string(id) + " is outside the vocabulary (0.." +
+                                        std::to_string(model.config().vocab_size - 1) + ")");
+  }
+  torch::NoGradGuard no_grad;
+  const int64_t B = static_cast<int64_t>(prompts.size());
+  std::vector<Sampler> samplers;
+  for (int64_t b = 0; b < B; ++b) {
+    SamplingOptions s = options.sampling;
+    s.seed += static_cast<uint64_t>(b);
+    samplers.emplace_back(s);
+  }
+  PaddedBatch batch = left_pad(prompts);
+  torch::Tensor all_ids = batch.ids, mask = batch.mask, positions = batch.positions;  // [B, S]
+  KVCache cache = model.make_cache();
+  GenerateOutput out;
+  out.tokens.assign(B, {});
+  std::vector<bool> done(B, false);
+
+  // Without padding the mask is only causal, which the model builds itself.
+  const bool padded = batch.mask.min().item<int64_t>() == 0;
+  ForwardInput input;
+  input.input_ids = all_ids;
+  input.positions = positions;
+  input.attention_mask = padded ? mask : torch::Tensor();
+  input.cache = options.use_cache ? &cache : nullptr;
+  auto start = Clock::now();
+  for (int64_t step = 0; step < options.max_new_tokens; ++step) {
+    if (callbacks.should_abort && callbacks.should_abort()) throw Error(ErrorKind::Cancelled, "generation cancelled");
+    const torch::Tensor hidden = model.forward_hidden(input);                    // [B, T, d]
+    const torch::Tensor logits = model.lm_head(hidden.select(1, hidden.size(1) - 1))  // [B, vocab]
+                                     .to(torch::kCPU, torch::kFloat32).contiguous();
+    const auto now = Clock::now();
+    if (step == 0) out.prefill_seconds = std::chrono::duration<double>(now - start).count();
+    else {
+      out.decode_seconds += std::chrono::duration<double>(now - start).count();
+      ++out.decode_steps;
+    }
+    start = now;
+
+    torch::Tensor next = torch::zeros({B, 1}, torch::kInt64);  // [B, 1]
+    for (int64_t b = 0; b < B; ++b) {
+      if (done[b]) continue;
+      const int32_t token = samplers[b].next(logits[b].data_ptr<float>(), logits.size(1));
+      out.tokens[b].push_back(token);
+      next[b][0] = token;
+      if (callbacks.on_token) callbacks.on_token(b, token);
+      if (std::find(options.eos_ids.begin(), options.eos_ids.end(), token) != options.eos_ids.end()) done[b] = true;
+    }
+    if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
+    if (step + 1 == options.max_new_tokens) break;
+
+    const torch::Tensor next_pos = positions.select(1, positions.size(1) - 1).unsqueeze(1) + 1;  // [B, 1]
+    mask = torch::cat({mask, torch::ones({B, 1}, torch::kInt64)}, 1);                            // [B, S + 1]
+    positions = torch::cat({positions, next_pos}, 1);                                            // [B, S + 1]
+    if (options.use_cache) {
+      input.input_ids = next;
+      input.positions = next_pos;
+    } else {
+      all_ids = torch::cat({all_ids, next}, 1);  // [B, S + 1]
+      input.input_ids = all_ids;
+      input.positions = positions;
+    }
+    input.attention_mask = padded ? mask : torch::Tensor();
+  }
+  return out;
+}
+
+}  // namespace imsm

@@ -1,0 +1,29 @@
+// Key/value cache for incremental decoding: per layer, keys and values of
+// every position seen so far, grown by doubling.
+#pragma once
+#include <torch/torch.h>
+
+#include <vector>
+
+namespace imsm {
+
+class KVCache {
+ public:
+  explicit KVCache(int64_t num_layers) : k_(num_layers), v_(num_layers) {}
+
+  // Stores k, v: [B, KV, T, hd] at positions [length, length + T) of `layer`
+  // and returns all keys and values so far, each [B, KV, length + T, hd].
+  std::pair<torch::Tensor, torch::Tensor> append(int64_t layer, const torch::Tensor& k, const torch::Tensor& v);
+
+  int64_t length() const { return length_; }  // positions already committed
+  void advance(int64_t steps) { length_ += steps; }  // called once per forward, after every layer
+  void clear();
+  // Keeps only batch rows `rows` (a [B'] int64 index), e.g. to drop finished sequences.
+  void select_rows(const torch::Tensor& rows);
+
+ private:
+  std::vector<torch::Tensor> k_, v_;  // [B, KV, capacity, hd]
+  int64_t length_ = 0;
+};
+
+}  // namespace imsm

@@ -1,0 +1,76 @@
+#include "model/loader.h"
+
+#include <filesystem>
+#include <fstream>
+
+#include "io/checkpoint.h"
+#include "model/device.h"
+#include "model/layout.h"
+#include "model/tensor_io.h"
+#include "util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace imsm {
+
+namespace {
+torch::ScalarType resolve_dtype(const LoadOptions& o, const ModelConfig& c) {
+  const torch::ScalarType dtype = o.dtype != torch::ScalarType::Undefined ? o.dtype
+                                  : o.device.is_cpu()                    ? torch::kFloat32
+                                                                          : parse_dtype(c.torch_dtype);
+  check_dtype_supported(o.device, dtype);
+  return dtype;
+}
+}  // namespace
+
+std::unique_ptr<LlamaModel> load_llama(const std::string& dir, const LoadOptions& options) {
+  refuse_pickled(dir);
+  const std::string config_path = (fs::path(dir) / "config.json").string();
+  if (!fs::exists(config_path)) throw_bad_input(dir, "no config.json: not a Hugging Face model folder");
+  ModelConfig config = read_model_config(config_path);
+  const CheckpointWeights weights = CheckpointWeights::open(dir);
+  check_layout(config, weights, config_path);
+
+  const torch::ScalarType dtype = resolve_dtype(options, config);
+  torch::NoGradGuard no_grad;
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto& shard : weights.shards()) {
+    for (const auto& view : shard.tensors()) {
+      if (view.name.find("rotary_emb.inv_freq") != std::string::npos) continue;
+      tensors[view.name] = to_tensor(view, shard.mapping(), options.device, dtype);
+    }
+  }
+  if (config.tie_word_embeddings) tensors.erase("lm_head.weight");
+  return std::make_unique<LlamaModel>(std::move(config), std::move(tensors));
+}
+
+std::unique_ptr<LlamaModel> init_llama(const ModelConfig& config, uint64_t seed, const LoadOptions& options) {
+  torch::NoGradGuard no_grad;
+  const torch::ScalarType dtype = resolve_dtype(options, config);
+  auto gen = at::detail::createCPUGenerator(seed);
+  std::map<std::string, torch::Tensor> tensors;
+  for (const auto& e : expected_tensors(config)) {
+    torch::Tensor t;
+    const bool is_norm = e.name.find("norm.weight") != std::string::npos;
+    const bool is_bias = e.name.size() > 5 && e.name.compare(e.name.size() - 5, 5, ".bias") == 0;
+    if (is_norm) t = torch::ones(e.shape);
+    else if (is_bias) t = torch::zeros(e.shape);
+    else t = at::normal(0.0, 0.02, e.shape, gen);
+    tensors[e.name] = t.to(options.device, dtype);
+  }
+  return std::make_unique<LlamaModel>(config, std::move(tensors));
+}
+
+void save_llama(const LlamaModel& model, const std::string& dir) {
+  fs::create_directories(dir);
+  const torch::ScalarType dtype = parse_dtype(model.config().torch_dtype);
+  std::vector<std::pair<std::string, torch::Tensor>> tensors;
+  for (const auto& [name, t] : model.named_weights()) tensors.emplace_back(name, t.to(dtype));
+  save_tensors((fs::path(dir) / "model.safetensors").string(), tensors, {{"format", "pt"}});
+  const std::string config_path = (fs::path(dir) / "config.json").string();
+  std::ofstream out(config_path);
+  out << model.config().to_json().dump(2) << "\n";
+  if (!out) throw_bad_input(config_path, "cannot write");
+}
+
+}  // namespace imsm

@@ -1,0 +1,10 @@
+// RMSNorm as Hugging Face LlamaRMSNorm: statistics in fp32, scaled by weight.
+#pragma once
+#include <torch/torch.h>
+
+namespace imsm {
+
+// x: [..., d], weight: [d] -> [..., d] in x's dtype.
+torch::Tensor rms_norm(const torch::Tensor& x, const torch::Tensor& weight, double eps);
+
+}  // namespace imsm

@@ -1,0 +1,256 @@
+// The LibTorch Llama against the naive reference (fp32 model vs double loops,
+// max |difference| <= 1e-4: fp32 rounding over two layers of width <= 32
+// stays near 1e-6 relative, so 1e-4 catches any real error), plus cache,
+// padding, save/load and sampling properties.
+#include <gtest/gtest.h>
+
+#include "model/device.h"
+#include "model/generate.h"
+#include "model/layout.h"
+#include "model/loader.h"
+#include "naive_llama.h"
+#include "test_util.h"
+
+using imsm::testing::TempDir;
+
+namespace {
+
+imsm::ModelConfig tiny_config(const std::string& variant) {
+  nlohmann::json j = {{"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 32}, {"intermediate_size", 48},
+                      {"num_attention_heads", 4}, {"num_key_value_heads", 2}, {"num_hidden_layers", 2},
+                      {"vocab_size", 40}, {"rms_norm_eps", 1e-5}, {"rope_theta", 10000.0}};
+  if (variant == "qwen2") {  // q/k/v bias, tied head, head_dim != hidden / heads
+    j["architectures"] = {"Qwen2ForCausalLM"};
+    j["tie_word_embeddings"] = true;
+    j["head_dim"] = 12;
+    j["num_key_value_heads"] = 1;
+  }
+  if (variant == "llama3") {  // MHA, q/k/v/o bias, llama3 rope scaling that bites at short lengths
+    j["num_key_value_heads"] = 4;
+    j["attention_bias"] = true;
+    j["rope_theta"] = 500000.0;
+    j["rope_scaling"] = {{"rope_type", "llama3"}, {"factor", 8.0}, {"low_freq_factor", 1.0},
+                         {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 16}};
+  }
+  if (variant == "mistral") j["architectures"] = {"MistralForCausalLM"};
+  return imsm::parse_model_config(j, variant);
+}
+
+// Random weights with enough spread that logits are O(1): std 0.3, norms near 1.
+std::unique_ptr<imsm::LlamaModel> random_model(const imsm::ModelConfig& c, uint64_t seed) {
+  auto gen = at::detail::createCPUGenerator(seed);
+  std::map<std::string, torch::Tensor> w;
+  for (const auto& e : imsm::expected_tensors(c)) {
+    const bool norm = e.name.find("norm.weight") != std::string::npos;
+    w[e.name] = norm ? 1.0 + 0.1 * at::normal(0.0, 1.0, e.shape, gen) : at::normal(0.0, 0.3, e.shape, gen);
+  }
+  return std::make_unique<imsm::LlamaModel>(c, std::move(w));
+}
+
+imsm::testing::NaiveWeights naive_weights(const imsm::LlamaModel& m) {
+  imsm::testing::NaiveWeights out;
+  for (const auto& [name, t] : m.named_weights()) {
+    const torch::Tensor d = t.to(torch::kFloat64).contiguous();
+    const double* p = d.data_ptr<double>();
+    imsm::testing::Vec data(p, p + d.numel());
+    if (d.dim() == 2) out.mats[name] = {d.size(0), d.size(1), std::move(data)};
+    else out.vecs[name] = std::move(data);
+  }
+  return out;
+}
+
+torch::Tensor ids_tensor(const std::vector<int32_t>& ids) {
+  return torch::tensor(std::vector<int64_t>(ids.begin(), ids.end())).view({1, -1});
+}
+
+double max_diff(const torch::Tensor& logits, const std::vector<imsm::testing::Vec>& ref) {
+  double worst = 0;
+  const torch::Tensor l = logits.to(torch::kFloat64).contiguous();  // [T, V]
+  for (int64_t t = 0; t < l.size(0); ++t)
+    for (int64_t v = 0; v < l.size(1); ++v) worst = std::max(worst, std::abs(l[t][v].item<double>() - ref[t][v]));
+  return worst;
+}
+
+class ForwardVsNaive : public ::testing::TestWithParam<std::string> {};
+
+TEST_P(ForwardVsNaive, LogitsMatchWithin1e4) {
+  const auto c = tiny_config(GetParam());
+  const auto model = random_model(c, 7);
+  const std::vector<int32_t> ids = {1, 5, 9, 2, 33, 17, 4, 4, 38, 0, 21, 12, 7, 30, 3, 19, 25, 11, 6, 2};  // 20 > 16: past llama3's original length
+  torch::NoGradGuard g;
+  imsm::ForwardInput in;
+  in.input_ids = ids_tensor(ids);
+  const torch::Tensor logits = model->forward(in)[0];  // [T, V]
+  const auto ref = imsm::testing::naive_forward(c, naive_weights(*model), ids);
+  double scale = 0;
+  for (const auto& row : ref)
+    for (double v : row) scale = std::max(scale, std::abs(v));
+  EXPECT_GT(scale, 0.5) << "logits too small to be a meaningful comparison";
+  EXPECT_LE(max_diff(logits, ref), 1e-4) << GetParam();
+}
+
+INSTANTIATE_TEST_SUITE_P(Configs, ForwardVsNaive, ::testing::Values("llama-gqa", "qwen2", "llama3", "mistral"));
+
+TEST(Model, HiddenIsFinalNormOutputAndHeadIsSeparate) {
+  const auto c = tiny_config("llama-gqa");
+  const auto model = random_model(c, 3);
+  torch::NoGradGuard g;
+  imsm::ForwardInput in;
+  in.input_ids = ids_tensor({3, 4, 5});
+  const torch::Tensor hidden = model->forward_hidden(in);  // [1, 3, d]
+  EXPECT_EQ(hidden.sizes(), (std::vector<int64_t>{1, 3, 32}));
+  const torch::Tensor w = model->named_weights().back().second;  // lm_head.weight [V, d]
+  EXPECT_TRUE(torch::allclose(model->lm_head(hidden), torch::matmul(hidden, w.t()), 1e-5, 1e-6));
+}
+
+TEST(Model, CachedDecodingEqualsFullRecomputation) {
+  for (const std::string variant : {"llama-gqa", "qwen2", "llama3"}) {
+    const auto c = tiny_config(variant);
+    const auto model = random_model(c, 11);
+    torch::NoGradGuard g;
+    const std::vector<int32_t> ids = {2, 8, 16, 1, 39, 22, 5, 13, 27, 9, 31, 6, 18, 24, 3, 35, 10, 20};
+    imsm::ForwardInput full;
+    full.input_ids = ids_tensor(ids);
+    const torch::Tensor want = model->forward(full)[0];  // [T, V]
+    imsm::KVCache cache = model->make_cache();
+    std::vector<torch::Tensor> got;
+    imsm::ForwardInput prefill;
+    prefill.input_ids = ids_tensor({ids.begin(), ids.begin() + 5});
+    prefill.cache = &cache;
+    got.push_back(model->forward(prefill)[0]);  // [5, V]
+    for (size_t t = 5; t < ids.size(); ++t) {
+      imsm::ForwardInput step;
+      step.input_ids = ids_tensor({ids[t]});
+      step.cache = &cache;
+      got.push_back(model->forward(step)[0]);  // [1, V]
+    }
+    EXPECT_EQ(cache.length(), static_cast<int64_t>(ids.size()));
+    EXPECT_LE((torch::cat(got, 0) - want).abs().max().item<double>(), 1e-4) << variant;
+  }
+}
+
+TEST(Model, PaddedBatchEqualsRowsAlone) {
+  const auto c = tiny_config("qwen2");
+  const auto model = random_model(c, 5);
+  const std::vector<std::vector<int32_t>> prompts = {{4, 9, 2, 7, 7, 30}, {11, 3}, {5, 6, 8, 1}};
+  torch::NoGradGuard g;
+  const imsm::PaddedBatch batch = imsm::left_pad(prompts);
+  imsm::ForwardInput in;
+  in.input_ids = batch.ids;
+  in.positions = batch.positions;
+  in.attention_mask = batch.mask;
+  const torch::Tensor logits = model->forward(in);  // [3, L, V]
+  for (size_t b = 0; b < prompts.size(); ++b) {
+    imsm::ForwardInput alone;
+    alone.input_ids = ids_tensor(prompts[b]);
+    const torch::Tensor want = model->forward(alone)[0];  // [T_b, V]
+    const int64_t T = want.size(0), L = logits.size(1);
+    EXPECT_LE((logits[b].narrow(0, L - T, T) - want).abs().max().item<double>(), 1e-4) << "row " << b;
+  }
+  // Generation too: each row of the batch generates what it generates alone.
+  imsm::GenerateOptions opt;
+  opt.max_new_tokens = 8;
+  const auto together = imsm::generate(*model, prompts, opt);
+  for (size_t b = 0; b < prompts.size(); ++b)
+    EXPECT_EQ(together.tokens[b], imsm::generate(*model, {prompts[b]}, opt).tokens[0]) << "row " << b;
+}
+
+TEST(Model, GreedyWithCacheEqualsGreedyWithoutAndArgmaxOfNaive) {
+  const auto c = tiny_config("llama-gqa");
+  const auto model = random_model(c, 21);
+  imsm::GenerateOptions opt;
+  opt.max_new_tokens = 10;
+  const std::vector<int32_t> prompt = {1, 2, 3};
+  const auto cached = imsm::generate(*model, {prompt}, opt).tokens[0];
+  opt.use_cache = false;
+  EXPECT_EQ(imsm::generate(*model, {prompt}, opt).tokens[0], cached);
+  // Replay with the naive reference: each token is the argmax of its logits.
+  std::vector<int32_t> seq = prompt;
+  const auto w = naive_weights(*model);
+  for (const int32_t tok : cached) {
+    const auto logits = imsm::testing::naive_forward(c, w, seq).back();
+    EXPECT_EQ(tok, std::max_element(logits.begin(), logits.end()) - logits.begin());
+    seq.push_back(tok);
+  }
+}
+
+TEST(Model, StopsAtAnyEosAndRejectsBadPrompts) {
+  const auto c = tiny_config("llama-gqa");
+  const auto model = random_model(c, 21);
+  imsm::GenerateOptions opt;
+  opt.max_new_tokens = 10;
+  const auto free_run = imsm::generate(*model, {{1, 2, 3}}, opt).tokens[0];
+  ASSERT_GE(free_run.size(), 4u);
+  opt.eos_ids = {999, free_run[3]};
+  const auto stopped = imsm::generate(*model, {{1, 2, 3}}, opt).tokens[0];
+  const auto first = std::find(free_run.begin(), free_run.end(), free_run[3]) - free_run.begin();
+  EXPECT_EQ(stopped, std::vector<int32_t>(free_run.begin(), free_run.begin() + first + 1));
+  imsm::testing::expect_bad_input([&] { imsm::generate(*model, {{}}, opt); }, {"empty prompt"});
+  imsm::testing::expect_bad_input([&] { imsm::generate(*model, {{1, 40}}, opt); }, {"40", "outside the vocabulary"});
+}
+
+TEST(Model, SaveThenLoadGivesIdenticalLogits) {
+  const auto c = tiny_config("qwen2");
+  const auto model = random_model(c, 9);
+  TempDir dir;
+  imsm::save_llama(*model, dir.path().string());
+  const auto loaded = imsm::load_llama(dir.path().string());
+  torch::NoGradGuard g;
+  imsm::ForwardInput in;
+  in.input_ids = ids_tensor({5, 1, 30, 2});
+  EXPECT_TRUE(torch::equal(model->forward(in), loaded->forward(in)));
+}
+
+TEST(Model, HalfPrecisionsStayCloseToF32) {
+  const auto c = tiny_config("llama-gqa");
+  const auto model = random_model(c, 9);
+  TempDir dir;
+  imsm::save_llama(*model, dir.path().string());
+  torch::NoGradGuard g;
+  imsm::ForwardInput in;
+  in.input_ids = ids_tensor({5, 1, 30, 2, 17, 8});
+  const torch::Tensor want = model->forward(in);
+  for (const auto dtype : {torch::kBFloat16, torch::kFloat16}) {
+    imsm::LoadOptions opt;
+    opt.dtype = dtype;
+    if (!imsm::dtype_supported(torch::kCPU, dtype)) {
+      imsm::testing::expect_bad_input([&] { imsm::load_llama(dir.path().string(), opt); }, {"f16 on CPU", "bf16"});
+      continue;
+    }
+    const auto half = imsm::load_llama(dir.path().string(), opt);
+    EXPECT_EQ(half->dtype(), dtype);
+    const torch::Tensor got = half->forward(in).to(torch::kFloat32);
+    // bf16 keeps 8 bits of mantissa: errors of a few percent of the logit scale are expected.
+    const double scale = want.abs().max().item<double>();
+    EXPECT_LE((got - want).abs().max().item<double>(), 0.05 * scale) << c10::toString(dtype);
+  }
+}
+
+TEST(Sampler, SeededAndConsistentWithGreedy) {
+  const std::vector<float> logits = {0.1f, 2.0f, 1.9f, -1.0f, 0.5f};
+  imsm::Sampler greedy({0.0, 0, 1.0, 0});
+  EXPECT_EQ(greedy.next(logits.data(), 5), 1);
+  imsm::Sampler top1({1.0, 1, 1.0, 42});
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(top1.next(logits.data(), 5), 1);
+  imsm::Sampler nucleus({1.0, 0, 0.01, 42});  // p small: only the most likely token survives
+  for (int i = 0; i < 20; ++i) EXPECT_EQ(nucleus.next(logits.data(), 5), 1);
+  imsm::Sampler a({1.0, 0, 1.0, 123}), b({1.0, 0, 1.0, 123});
+  std::vector<int32_t> sa, sb;
+  std::vector<int> counts(5, 0);
+  for (int i = 0; i < 2000; ++i) {
+    sa.push_back(a.next(logits.data(), 5));
+    sb.push_back(b.next(logits.data(), 5));
+    ++counts[sa.back()];
+  }
+  EXPECT_EQ(sa, sb);
+  // Frequencies follow softmax(logits): p(1) = 0.430, p(3) = 0.021 (hand-computed).
+  EXPECT_NEAR(counts[1] / 2000.0, 0.430, 0.04);
+  EXPECT_NEAR(counts[3] / 2000.0, 0.021, 0.015);
+  imsm::Sampler topk2({1.0, 2, 1.0, 7});
+  for (int i = 0; i < 50; ++i) {
+    const int32_t t = topk2.next(logits.data(), 5);
+    EXPECT_TRUE(t == 1 || t == 2);
+  }
+}
+
+}  // namespace
