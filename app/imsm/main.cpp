@@ -1,1 +1,51 @@
-int main(){}
+// imsm: the IMSM Workbench engine on the command line.
+// Exit codes: 0 success, 2 bad input or usage, 1 internal error, 130 cancelled.
+#include <CLI/CLI.hpp>
+
+#include <cstdio>
+#include <iostream>
+
+#include "commands.h"
+#include "recipes/environment.h"
+#include "util/error.h"
+#include "util/log.h"
+
+namespace {
+std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
+}  // namespace
+
+int main(int argc, char** argv) {
+  CLI::App app{"imsm: fine-tune open LLMs with IMSM and measure what they forget (IMSM Workbench engine)", "imsm"};
+  app.set_version_flag("--version", "imsm " + imsm::engine_version() + " (LibTorch " + imsm::torch_version() +
+                                        (imsm::cuda_available() ? ", CUDA available" : ", CPU only") + ")");
+  app.require_subcommand(1);
+  bool verbose = false, quiet = false;
+  app.add_flag("-v,--verbose", verbose, "More messages on stderr");
+  app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
+
+  imsm::cli::Run run;
+  imsm::cli::add_tokenize(app, run);
+  imsm::cli::add_generate(app, run);
+  imsm::cli::add_inspect_model(app, run);
+  imsm::cli::add_create_model(app, run);
+
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
+    std::cerr << "imsm: " << first_line(e.what()) << " (see imsm --help)\n";
+    return 2;
+  }
+  imsm::log::set_level(quiet ? imsm::log::Level::Warn : verbose ? imsm::log::Level::Debug : imsm::log::Level::Info);
+  try {
+    return run();
+  } catch (const imsm::Error& e) {
+    std::cerr << "imsm: error: " << first_line(e.what()) << "\n";
+    if (e.kind() == imsm::ErrorKind::BadInput) return 2;
+    if (e.kind() == imsm::ErrorKind::Cancelled) return 130;
+    return 1;
+  } catch (const std::exception& e) {
+    std::cerr << "imsm: internal error: " << first_line(e.what()) << "\n";
+    return 1;
+  }
+}

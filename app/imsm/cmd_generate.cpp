@@ -1,0 +1,77 @@
+// imsm generate --model DIR [--prompt TEXT | --prompt-ids 1,2,3] [...] [--json]
+#include <iostream>
+#include <sstream>
+
+#include "commands.h"
+#include "io/json_file.h"
+#include "recipes/environment.h"
+#include "recipes/generate.h"
+#include "util/error.h"
+#include "util/log.h"
+
+namespace imsm::cli {
+
+namespace {
+std::vector<int32_t> parse_ids(const std::string& text) {
+  std::vector<int32_t> ids;
+  std::stringstream in(text);
+  std::string item;
+  while (std::getline(in, item, ',')) {
+    const auto b = item.find_first_not_of(' '), e = item.find_last_not_of(' ');
+    if (b == std::string::npos) throw_bad_input("--prompt-ids", "empty item in \"" + text + "\"");
+    item = item.substr(b, e - b + 1);
+    if (item.find_first_not_of("-0123456789") != std::string::npos || item.size() > 10)
+      throw_bad_input("--prompt-ids", "\"" + item + "\" is not a token id");
+    ids.push_back(static_cast<int32_t>(std::stoll(item)));
+  }
+  return ids;
+}
+}  // namespace
+
+void add_generate(CLI::App& app, Run& run) {
+  auto req = std::make_shared<GenerateRequest>();
+  auto ids_text = std::make_shared<std::string>();
+  auto json_out = std::make_shared<bool>(false);
+  CLI::App* cmd = app.add_subcommand("generate", "Continue a prompt with a model (greedy unless --temperature > 0)");
+  cmd->add_option("--model", req->model_dir, "Hugging Face model folder (config.json, model.safetensors, tokenizer)")->required();
+  auto* prompt = cmd->add_option("--prompt", req->prompt, "Prompt text (encoded with BOS as the tokenizer says)");
+  auto* ids = cmd->add_option("--prompt-ids", *ids_text, "Prompt as token ids: 1,2,3");
+  prompt->excludes(ids);
+  cmd->add_option("--max-new-tokens", req->max_new_tokens, "Stop after this many new tokens")->capture_default_str();
+  cmd->add_option("--temperature", req->temperature, "0 = greedy; > 0 samples")->capture_default_str();
+  cmd->add_option("--top-k", req->top_k, "Sample among the k most likely tokens (0 = all)")->capture_default_str();
+  cmd->add_option("--top-p", req->top_p, "Sample within the smallest set of probability mass p")->capture_default_str();
+  cmd->add_option("--seed", req->seed, "Seed of the sampler")->capture_default_str();
+  cmd->add_option("--device", req->device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--dtype", req->dtype, "auto, f32, bf16 or f16 (auto: f32 on CPU, the checkpoint's on CUDA)")->capture_default_str();
+  cmd->add_flag("--json", *json_out, "Print one JSON object {ids, text, tokens_per_second} and nothing else on stdout");
+  cmd->callback([&run, req, ids_text, json_out, prompt, ids] {
+    run = [req, ids_text, json_out, prompt, ids] {
+      if (prompt->count() == 0 && ids->count() == 0) throw_bad_input("generate", "give --prompt or --prompt-ids");
+      if (ids->count() > 0) {
+        req->use_prompt_ids = true;
+        req->prompt_ids = parse_ids(*ids_text);
+      }
+      const std::string warning = blas_warning_line();
+      if (!warning.empty()) log::warn(warning);
+      std::function<void(const std::string&)> stream;
+      if (!*json_out) stream = [](const std::string& piece) { std::cout << piece << std::flush; };
+      const GenerateResult r = run_generate(*req, stream);
+      if (*json_out) {
+        std::cout << nlohmann::json{{"ids", r.ids}, {"text", r.text}, {"tokens_per_second", r.tokens_per_second}}
+                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                  << "\n";
+      } else {
+        std::cout << "\n";
+        std::ostringstream stats;
+        stats.precision(3);
+        stats << r.prompt_tokens << " prompt tokens in " << r.prefill_seconds << " s; " << r.ids.size()
+              << " new tokens at " << r.tokens_per_second << " tokens/s";
+        log::info(stats.str());
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace imsm::cli

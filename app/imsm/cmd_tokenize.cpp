@@ -1,0 +1,58 @@
+// imsm tokenize --tokenizer PATH [--no-special-tokens] (--text T | --input F.jsonl)
+#include <fstream>
+#include <iostream>
+
+#include "commands.h"
+#include "io/json_file.h"
+#include "tokenizer/tokenizer.h"
+#include "util/error.h"
+
+namespace imsm::cli {
+
+namespace {
+struct Options {
+  std::string tokenizer, text, input;
+  bool no_special = false;
+};
+
+void print(const Tokenizer& t, const std::string& text, bool special) {
+  const auto ids = t.encode(text, special);
+  nlohmann::json tokens = nlohmann::json::array();
+  for (const int32_t id : ids) tokens.push_back(t.id_to_token(id));
+  // Token strings may hold partial UTF-8 (byte tokens): replace, never fail.
+  std::cout << nlohmann::json{{"ids", ids}, {"tokens", tokens}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "\n";
+}
+}  // namespace
+
+void add_tokenize(CLI::App& app, Run& run) {
+  auto opt = std::make_shared<Options>();
+  CLI::App* cmd = app.add_subcommand("tokenize", "Text to token ids, one JSON object per text: {\"ids\", \"tokens\"}");
+  cmd->add_option("--tokenizer", opt->tokenizer, "tokenizer.json, tokenizer.model or a model folder")->required();
+  auto* text = cmd->add_option("--text", opt->text, "The text to tokenize");
+  auto* input = cmd->add_option("--input", opt->input, "JSON lines file, one {\"text\": ...} per line");
+  text->excludes(input);
+  cmd->add_flag("--no-special-tokens", opt->no_special, "Do not add BOS/EOS (special-token text is still matched)");
+  cmd->callback([&run, opt, text, input] {
+    run = [opt, text, input] {
+      if (text->count() == 0 && input->count() == 0) throw_bad_input("tokenize", "give --text or --input");
+      const auto tokenizer = load_tokenizer(opt->tokenizer);
+      if (text->count() > 0) {
+        print(*tokenizer, opt->text, !opt->no_special);
+        return 0;
+      }
+      std::ifstream in(opt->input);
+      if (!in) throw_bad_input(opt->input, "cannot open file");
+      std::string line;
+      for (int64_t n = 1; std::getline(in, line); ++n) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        const std::string where = opt->input + ":" + std::to_string(n);
+        const auto j = json::parse(line, where);
+        print(*tokenizer, json::get_string(j, "text", where), !opt->no_special);
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace imsm::cli

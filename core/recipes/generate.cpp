@@ -1,0 +1,86 @@
+#include "recipes/generate.h"
+
+#include <algorithm>
+#include <filesystem>
+
+#include "model/device.h"
+#include "model/generate.h"
+#include "model/loader.h"
+#include "tokenizer/tokenizer.h"
+#include "util/error.h"
+#include "util/log.h"
+
+namespace imsm {
+
+namespace {
+bool has_tokenizer(const std::string& dir) {
+  return std::filesystem::exists(std::filesystem::path(dir) / "tokenizer.json") ||
+         std::filesystem::exists(std::filesystem::path(dir) / "tokenizer.model");
+}
+// Text complete up to the last whole character (a trailing U+FFFD may be a
+// character still arriving byte by byte).
+std::string settled(const std::string& text) {
+  static const std::string replacement = "\xEF\xBF\xBD";
+  if (text.size() >= 3 && text.compare(text.size() - 3, 3, replacement) == 0) return text.substr(0, text.size() - 3);
+  return text;
+}
+}  // namespace
+
+GenerateResult run_generate(const GenerateRequest& r, const std::function<void(const std::string&)>& on_text,
+                            const Callbacks& callbacks) {
+  if (r.max_new_tokens <= 0) throw_bad_input("--max-new-tokens", "must be at least 1");
+  if (r.temperature < 0) throw_bad_input("--temperature", "must be 0 (greedy) or positive");
+  if (r.top_p <= 0 || r.top_p > 1) throw_bad_input("--top-p", "must be in (0, 1]");
+  if (r.top_k < 0) throw_bad_input("--top-k", "must be 0 (off) or positive");
+  if (!r.use_prompt_ids && r.prompt.empty()) throw_bad_input("--prompt", "empty prompt: give some text or --prompt-ids");
+  if (r.use_prompt_ids && r.prompt_ids.empty()) throw_bad_input("--prompt-ids", "empty prompt: give at least one id");
+
+  LoadOptions load;
+  load.device = parse_device(r.device);
+  load.dtype = r.dtype == "auto" ? torch::ScalarType::Undefined : parse_dtype(r.dtype);
+  if (callbacks.on_progress) callbacks.on_progress({"loading", 0, 1});
+  const auto model = load_llama(r.model_dir, load);
+  std::unique_ptr<Tokenizer> tokenizer;
+  if (!r.use_prompt_ids || has_tokenizer(r.model_dir)) tokenizer = load_tokenizer(r.model_dir);
+  if (callbacks.on_progress) callbacks.on_progress({"loading", 1, 1});
+
+  const std::vector<int32_t> prompt = r.use_prompt_ids ? r.prompt_ids : tokenizer->encode(r.prompt, true);
+  if (prompt.empty()) throw_bad_input("--prompt", "the prompt encodes to no tokens");
+  for (const int32_t id : prompt)
+    if (id < 0 || id >= model->config().vocab_size)
+      throw_bad_input(r.use_prompt_ids ? "--prompt-ids" : "--prompt",
+                      "token id " + std::to_string(id) + " is outside the model's vocabulary (0.." +
+                          std::to_string(model->config().vocab_size - 1) + ")");
+
+  GenerateOptions options;
+  options.max_new_tokens = r.max_new_tokens;
+  options.sampling = {r.temperature, r.top_k, r.top_p, r.seed};
+  for (const int64_t id : model->config().eos_token_ids) options.eos_ids.push_back(static_cast<int32_t>(id));
+  if (tokenizer)
+    for (const int32_t id : tokenizer->eos_ids())
+      if (std::find(options.eos_ids.begin(), options.eos_ids.end(), id) == options.eos_ids.end()) options.eos_ids.push_back(id);
+  if (options.eos_ids.empty()) log::warn("no EOS id in config.json or tokenizer_config.json: generation runs to --max-new-tokens");
+
+  GenerateResult result;
+  result.prompt_tokens = static_cast<int64_t>(prompt.size());
+  std::string shown;
+  GenerateCallbacks hooks;
+  hooks.should_abort = callbacks.should_abort;
+  hooks.on_token = [&](int64_t, int32_t token) {
+    result.ids.push_back(token);
+    if (callbacks.on_progress) callbacks.on_progress({"generating", static_cast<int64_t>(result.ids.size()), r.max_new_tokens});
+    if (!tokenizer || !on_text) return;
+    const std::string now = settled(tokenizer->decode(result.ids, true));
+    if (now.size() > shown.size() && now.compare(0, shown.size(), shown) == 0) {
+      on_text(now.substr(shown.size()));
+      shown = now;
+    }
+  };
+  const GenerateOutput out = generate(*model, {prompt}, options, hooks);
+  if (tokenizer) result.text = tokenizer->decode(result.ids, true);
+  result.prefill_seconds = out.prefill_seconds;
+  result.tokens_per_second = out.decode_seconds > 0 ? out.decode_steps / out.decode_seconds : 0.0;
+  return result;
+}
+
+}  // namespace imsm

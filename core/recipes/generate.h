@@ -1,0 +1,38 @@
+// Recipe: open a model folder and generate a continuation of one prompt.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "recipes/callbacks.h"
+
+namespace imsm {
+
+struct GenerateRequest {
+  std::string model_dir;
+  std::string prompt;               // used unless use_prompt_ids
+  std::vector<int32_t> prompt_ids;
+  bool use_prompt_ids = false;
+  int64_t max_new_tokens = 128;
+  double temperature = 0.0;         // 0: greedy
+  int top_k = 0;
+  double top_p = 1.0;
+  uint64_t seed = 0;
+  std::string device = "cpu";       // cpu | cuda | cuda:N
+  std::string dtype = "auto";       // auto | f32 | bf16 | f16
+};
+
+struct GenerateResult {
+  std::vector<int32_t> ids;         // generated ids only (EOS included when reached)
+  std::string text;                 // decoded, special tokens skipped
+  int64_t prompt_tokens = 0;
+  double prefill_seconds = 0;
+  double tokens_per_second = 0;     // decode speed: tokens after the first / their time
+};
+
+// on_text receives the decoded text as it grows (whole characters only).
+GenerateResult run_generate(const GenerateRequest& request, const std::function<void(const std::string&)>& on_text,
+                            const Callbacks& callbacks = {});
+
+}  // namespace imsm

