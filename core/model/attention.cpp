@@ -19,7 +19,8 @@ torch::Tensor grouped_attention(const torch::Tensor& q, const torch::Tensor& k, 
   // Fused kernel (flash / memory-efficient on CUDA, blocked on CPU).
   const torch::Tensor k_all = k.unsqueeze(2).expand({B, KV, rep, S, hd}).reshape({B, H, S, hd});  // [B, H, S, hd]
   const torch::Tensor v_all = v.unsqueeze(2).expand({B, KV, rep, S, hd}).reshape({B, H, S, hd});  // [B, H, S, hd]
-  return at::scaled_dot_product_attention(q, k_all, v_all, mask.defined() ? c10::optional<at::Tensor>(mask) : c10::nullopt);
+  return mask.defined() ? at::scaled_dot_product_attention(q, k_all, v_all, mask)  // [B, H, T, hd]
+                        : at::scaled_dot_product_attention(q, k_all, v_all);
 #else
   const torch::Tensor qg = q.view({B, KV, rep * T, hd});                             // [B, KV, rep*T, hd]
   torch::Tensor scores = torch::matmul(qg, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(hd));  // [B, KV, rep*T, S]

@@ -12,13 +12,21 @@ namespace imsm {
 
 namespace {
 
+#if defined(__SANITIZE_ADDRESS__)
+// AddressSanitizer refuses RTLD_DEEPBIND; sanitizer builds have no LibTorch,
+// hence no second protobuf to keep apart.
+constexpr int kFlags = RTLD_NOW | RTLD_LOCAL;
+#else
+constexpr int kFlags = RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND;
+#endif
+
 // The shim module, opened once per tokenizer (dlopen reference-counts it).
 class Shim {
  public:
   Shim() {
     std::string tried;
     for (const std::string& path : candidates()) {
-      handle_ = ::dlopen(path.c_str(), RTLD_NOW | RTLD_LOCAL | RTLD_DEEPBIND);
+      handle_ = ::dlopen(path.c_str(), kFlags);
       if (handle_) break;
       tried += " " + path;
     }

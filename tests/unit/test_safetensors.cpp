@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 
 #include <cstring>
+#include <fstream>
+#include <iterator>
+#include <random>
 
 #include "io/checkpoint.h"
 #include "io/safetensors.h"
@@ -133,6 +136,44 @@ TEST(Checkpoint, ReadsShardsThroughIndex) {
   expect_bad_input([&] { imsm::CheckpointWeights::open(dir.path().string()); }, {"00002-of-00002", "\"a\"", "not in this shard"});
   write_file(dir.file("model.safetensors.index.json"), "{\"weight_map\": {\n  \"a\": }");
   expect_bad_input([&] { imsm::CheckpointWeights::open(dir.path().string()); }, {"model.safetensors.index.json:2:", "malformed JSON"});
+}
+
+}  // namespace
+
+namespace {
+
+// Random corruption (byte flips in the header, truncation, garbage) either
+// parses or fails with BadInput: never a crash (also run under ASan/UBSan).
+TEST(Safetensors, CorruptedFilesFailCleanly) {
+  TempDir dir;
+  const float w[6] = {1, 2, 3, 4, 5, 6};
+  imsm::write_safetensors(dir.file("ok.safetensors"),
+                          {{"w", imsm::DType::F32, {2, 3}, w}, {"b", imsm::DType::F32, {0}, nullptr}}, {{"k", "v"}});
+  std::ifstream in(dir.file("ok.safetensors"), std::ios::binary);
+  const std::string good((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  std::mt19937 rng(1234);
+  int parsed = 0, refused = 0;
+  for (int i = 0; i < 600; ++i) {
+    std::string bad = good;
+    const int kind = i % 3;
+    if (kind == 0) {  // flip a few bytes, mostly in the length prefix and header
+      for (int f = 0; f < 1 + static_cast<int>(rng() % 3); ++f) bad[rng() % std::min<size_t>(bad.size(), 120)] = static_cast<char>(rng());
+    } else if (kind == 1) {  // truncate
+      bad.resize(rng() % bad.size());
+    } else {  // replace one header character with a JSON-significant one
+      bad[8 + rng() % (bad.size() - 8 - 24)] = "{}[]\",:0-9e"[rng() % 11];
+    }
+    write_file(dir.file("bad.safetensors"), bad);
+    try {
+      imsm::SafetensorsFile::open(dir.file("bad.safetensors"));
+      ++parsed;
+    } catch (const imsm::Error& e) {
+      EXPECT_EQ(e.kind(), imsm::ErrorKind::BadInput);
+      ++refused;
+    }
+  }
+  EXPECT_GT(refused, 300);
+  EXPECT_EQ(parsed + refused, 600);
 }
 
 }  // namespace

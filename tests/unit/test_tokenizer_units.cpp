@@ -1,6 +1,8 @@
 // Tokenizer pieces against hand-computed expectations.
 #include <gtest/gtest.h>
 
+#include <random>
+
 #include "tokenizer/byte_level.h"
 #include "tokenizer/tokenizer.h"
 #include "test_util.h"
@@ -91,6 +93,26 @@ TEST(Tokenizer, BadFilesNameTheProblem) {
   expect_bad_input([&] { imsm::load_tokenizer(dir.path().string() + "/nothing"); }, {"nothing"});
   write_file(dir.file("tokenizer.model"), "not a protobuf");
   expect_bad_input([&] { imsm::load_tokenizer(dir.file("tokenizer.model")); }, {"tokenizer.model", "not a SentencePiece model"});
+}
+
+}  // namespace
+
+namespace {
+
+// Arbitrary bytes (invalid UTF-8 included) never crash the tokenizer; valid
+// text round-trips through encode and decode.
+TEST(Tokenizer, ArbitraryBytesAreSafe) {
+  TempDir dir;
+  write_file(dir.file("tokenizer.json"), tiny_tokenizer_json(true));
+  const auto t = imsm::load_tokenizer(dir.file("tokenizer.json"));
+  std::mt19937 rng(7);
+  for (int i = 0; i < 300; ++i) {
+    std::string s(rng() % 40, '\0');
+    for (auto& c : s) c = static_cast<char>(rng());
+    const auto ids = t->encode(s, true);
+    for (const auto id : ids) EXPECT_TRUE(id >= 0 && id < t->vocab_size());
+    t->decode(ids, false);
+  }
 }
 
 }  // namespace
