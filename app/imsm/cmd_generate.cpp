@@ -62,11 +62,11 @@ void add_generate(CLI::App& app, Run& run) {
                          .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
                   << "\n";
       } else {
-        std::cout << "\n";
+        std::cout << std::endl;  // flushed before the stats on stderr
         std::ostringstream stats;
         stats.precision(3);
-        stats << r.prompt_tokens << " prompt tokens in " << r.prefill_seconds << " s; " << r.ids.size()
-              << " new tokens at " << r.tokens_per_second << " tokens/s";
+        stats << r.prompt_tokens << " prompt tokens in " << r.prefill_seconds << " s; " << r.ids.size() << " new tokens";
+        if (r.tokens_per_second > 0) stats << " at " << r.tokens_per_second << " tokens/s";
         log::info(stats.str());
       }
       return 0;

@@ -46,9 +46,8 @@ void add_tokenize(CLI::App& app, Run& run) {
       std::string line;
       for (int64_t n = 1; std::getline(in, line); ++n) {
         if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
-        const std::string where = opt->input + ":" + std::to_string(n);
-        const auto j = json::parse(line, where);
-        print(*tokenizer, json::get_string(j, "text", where), !opt->no_special);
+        const auto j = json::parse(line, opt->input, static_cast<size_t>(n));
+        print(*tokenizer, json::get_string(j, "text", opt->input + ":" + std::to_string(n)), !opt->no_special);
       }
       return 0;
     };

@@ -7,12 +7,12 @@
 
 namespace imsm::json {
 
-Json parse(std::string_view text, const std::string& where) {
+Json parse(std::string_view text, const std::string& where, size_t first_line) {
   try {
     return Json::parse(text.begin(), text.end());
   } catch (const Json::parse_error& e) {
     // Turn the byte offset into line:column for people.
-    size_t line = 1, col = 1;
+    size_t line = first_line, col = 1;
     const size_t stop = std::min(static_cast<size_t>(e.byte > 0 ? e.byte - 1 : 0), text.size());
     for (size_t i = 0; i < stop; ++i) {
       if (text[i] == '\n') {

@@ -12,8 +12,9 @@ using Json = nlohmann::json;
 // Parses a whole file. Malformed JSON: "FILE:LINE:COL: malformed JSON: ...".
 Json read_file(const std::string& path);
 
-// Parses text that came from `where` (a file name, "FILE:LINE").
-Json parse(std::string_view text, const std::string& where);
+// Parses text that came from the file `where`, whose first line is line
+// `first_line` there (JSON lines: the line's number). Errors: "FILE:LINE:COL: ...".
+Json parse(std::string_view text, const std::string& where, size_t first_line = 1);
 
 // Typed access: a missing key or a wrong type is a BadInput error naming
 // `where` and the key.

@@ -51,6 +51,7 @@ void AddedVocab::insert(Node& root, const std::string& text, size_t index) {
 
 std::vector<Segment> AddedVocab::split(const Node& root, std::string_view text) const {
   std::vector<Segment> out;
+  std::vector<int> token_of;  // per segment: index into tokens_, or -1 for plain text
   size_t plain_start = 0, i = 0;
   while (i < text.size()) {
     // Longest token starting at i.
@@ -75,19 +76,23 @@ std::vector<Segment> AddedVocab::split(const Node& root, std::string_view text) 
       i += static_cast<size_t>(utf8::sequence_length(static_cast<unsigned char>(text[i])));
       continue;
     }
-    if (i > plain_start) out.push_back({std::string(text.substr(plain_start, i - plain_start)), -1});
+    if (i > plain_start) {
+      out.push_back({std::string(text.substr(plain_start, i - plain_start)), -1});
+      token_of.push_back(-1);
+    }
     out.push_back({tokens_[match].content, tokens_[match].id});
+    token_of.push_back(match);
     i = plain_start = match_end;
   }
-  if (plain_start < text.size()) out.push_back({std::string(text.substr(plain_start)), -1});
+  if (plain_start < text.size()) {
+    out.push_back({std::string(text.substr(plain_start)), -1});
+    token_of.push_back(-1);
+  }
 
   // lstrip / rstrip: the token swallows the whitespace beside it.
   for (size_t k = 0; k < out.size(); ++k) {
-    if (out[k].id < 0) continue;
-    const AddedToken* t = nullptr;
-    for (const auto& tok : tokens_)
-      if (tok.id == out[k].id && tok.content == out[k].text) t = &tok;
-    if (t == nullptr) continue;
+    if (token_of[k] < 0) continue;
+    const AddedToken* t = &tokens_[token_of[k]];
     if (t->lstrip && k > 0 && out[k - 1].id < 0) out[k - 1].text = trim_end(out[k - 1].text);
     if (t->rstrip && k + 1 < out.size() && out[k + 1].id < 0) out[k + 1].text = trim_start(out[k + 1].text);
   }

@@ -1,6 +1,7 @@
 #include "tokenizer/hf_tokenizer.h"
 
 #include <algorithm>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "io/json_file.h"
@@ -88,6 +89,8 @@ class HfTokenizer : public Tokenizer {
     for (const auto& t : added_.tokens()) {
       vocab_size_ = std::max<int64_t>(vocab_size_, t.id + 1);
       added_contents_.insert(t.content);
+      added_by_id_.emplace(t.id, t.content);
+      added_by_content_.emplace(t.content, t.id);
       if (t.special) special_ids_.insert(t.id);
     }
     for (const auto& s : config.additional_special_tokens) {
@@ -101,8 +104,9 @@ class HfTokenizer : public Tokenizer {
     adjust(template_.prefix, config.add_bos_token, bos_id_, true);
     adjust(template_.suffix, config.add_eos_token, eos_ids_.empty() ? -1 : eos_ids_[0], false);
     kind_ = "tokenizer.json: BPE";
+    const std::string pipeline = j.value("pre_tokenizer", nlohmann::json()).dump() + j.value("decoder", nlohmann::json()).dump();
     if (model_.byte_fallback()) kind_ += " (SentencePiece-style, byte fallback)";
-    else if (j.dump().find("\"ByteLevel\"") != std::string::npos) kind_ += " (ByteLevel)";
+    else if (pipeline.find("\"ByteLevel\"") != std::string::npos) kind_ += " (ByteLevel)";
   }
 
   std::vector<int32_t> encode(std::string_view raw, bool add_special_tokens) const override {
@@ -151,14 +155,12 @@ class HfTokenizer : public Tokenizer {
 
   int64_t vocab_size() const override { return vocab_size_; }
   std::string id_to_token(int32_t id) const override {
-    for (const auto& t : added_.tokens())
-      if (t.id == id) return t.content;
-    return model_.id_to_token(id);
+    const auto it = added_by_id_.find(id);
+    return it != added_by_id_.end() ? it->second : model_.id_to_token(id);
   }
   int32_t token_to_id(std::string_view token) const override {
-    for (const auto& t : added_.tokens())
-      if (t.content == token) return t.id;
-    return model_.token_to_id(token);
+    const auto it = added_by_content_.find(std::string(token));
+    return it != added_by_content_.end() ? it->second : model_.token_to_id(token);
   }
   bool is_special(int32_t id) const override { return special_ids_.count(id) > 0; }
   std::string kind() const override { return kind_; }
@@ -199,6 +201,8 @@ class HfTokenizer : public Tokenizer {
   std::unique_ptr<Decoder> decoder_;
   AddedVocab added_;
   std::unordered_set<std::string> added_contents_;
+  std::unordered_map<int32_t, std::string> added_by_id_;
+  std::unordered_map<std::string, int32_t> added_by_content_;
   std::unordered_set<int32_t> special_ids_;
   Template template_;
   bool clean_up_;

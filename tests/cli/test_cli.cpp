@@ -36,9 +36,9 @@ std::string slurp(const std::string& path) {
   return s.str();
 }
 
-Result imsm_run(const std::vector<std::string>& args) {
+Result imsm_run(const std::vector<std::string>& args, const std::string& env = "") {
   static TempDir scratch;
-  std::string cmd = quote(IMSM_BINARY);
+  std::string cmd = env + (env.empty() ? "" : " ") + quote(IMSM_BINARY);
   for (const auto& a : args) cmd += " " + quote(a);
   cmd += " > " + quote(scratch.file("out")) + " 2> " + quote(scratch.file("err"));
   const int status = std::system(cmd.c_str());
@@ -171,6 +171,19 @@ TEST(Cli, InspectModel) {
   EXPECT_NE(j["tokenizer"].get<std::string>().find("BPE"), std::string::npos);
   const Result text = imsm_run({"inspect-model", "--model", model_dir()});
   EXPECT_NE(text.out.find("parameters"), std::string::npos);
+}
+
+TEST(Cli, WarnsWhenTheReferenceBlasIsInUse) {
+  const Result fast = imsm_run({"generate", "--model", model_dir(), "--prompt", "Hi", "--max-new-tokens", "1"});
+  ASSERT_EQ(fast.code, 0) << fast.err;
+  EXPECT_EQ(fast.err.find("reference BLAS"), std::string::npos) << fast.err;  // the set-up installs OpenBLAS
+  const std::string reference_dir = "/usr/lib/x86_64-linux-gnu/blas";
+  if (!std::filesystem::exists(reference_dir + "/libblas.so.3")) GTEST_SKIP() << "Debian's reference BLAS is not installed";
+  const Result slow = imsm_run({"generate", "--model", model_dir(), "--prompt", "Hi", "--max-new-tokens", "1"},
+                               "LD_LIBRARY_PATH=" + reference_dir);
+  ASSERT_EQ(slow.code, 0) << slow.err;
+  EXPECT_NE(slow.err.find("reference BLAS"), std::string::npos) << slow.err;
+  EXPECT_NE(slow.err.find("libopenblas0-pthread"), std::string::npos) << slow.err;
 }
 
 TEST(Cli, BadPromptsAndDevices) {
