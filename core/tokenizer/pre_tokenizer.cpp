@@ -140,31 +140,20 @@ class Metaspace : public PreTokenizer {
   std::string prepend_scheme_;
 };
 
-class Digits : public PreTokenizer {
+// Digits and WhitespaceSplit: a fixed regex and split behavior.
+class RegexSplit : public PreTokenizer {
  public:
-  Digits(bool individual, const std::string& where)
-      : pattern_(nlohmann::json{{"Regex", individual ? "\\p{N}" : "\\p{N}+"}}, where) {}
+  RegexSplit(const char* regex, Behavior behavior, const std::string& where)
+      : pattern_(nlohmann::json{{"Regex", regex}}, where), behavior_(behavior) {}
   std::vector<std::string> split(std::vector<std::string> words, bool) const override {
     std::vector<std::string> out;
-    for (const auto& w : words) split_word(w, pattern_, Behavior::Isolated, false, out);
+    for (const auto& w : words) split_word(w, pattern_, behavior_, false, out);
     return out;
   }
 
  private:
   Pattern pattern_;
-};
-
-class WhitespaceSplit : public PreTokenizer {
- public:
-  explicit WhitespaceSplit(const std::string& where) : pattern_(nlohmann::json{{"Regex", "\\s+"}}, where) {}
-  std::vector<std::string> split(std::vector<std::string> words, bool) const override {
-    std::vector<std::string> out;
-    for (const auto& w : words) split_word(w, pattern_, Behavior::Removed, false, out);
-    return out;
-  }
-
- private:
-  Pattern pattern_;
+  Behavior behavior_;
 };
 
 class Sequence : public PreTokenizer {
@@ -189,8 +178,9 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const nlohmann::json& spec, con
   if (type == "ByteLevel") return std::make_unique<ByteLevel>(spec, where);
   if (type == "Split") return std::make_unique<Split>(spec, where);
   if (type == "Metaspace") return std::make_unique<Metaspace>(spec, where);
-  if (type == "Digits") return std::make_unique<Digits>(spec.value("individual_digits", false), where);
-  if (type == "WhitespaceSplit") return std::make_unique<WhitespaceSplit>(where);
+  if (type == "Digits")
+    return std::make_unique<RegexSplit>(spec.value("individual_digits", false) ? "\\p{N}" : "\\p{N}+", Behavior::Isolated, where);
+  if (type == "WhitespaceSplit") return std::make_unique<RegexSplit>("\\s+", Behavior::Removed, where);
   if (type == "Sequence") {
     std::vector<std::unique_ptr<PreTokenizer>> parts;
     for (const auto& p : spec.value("pretokenizers", nlohmann::json::array())) {

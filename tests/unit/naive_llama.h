@@ -42,11 +42,15 @@ inline Vec rmsnorm(const Vec& x, const Vec& w, double eps) {
   return y;
 }
 
-// Rotary frequency of pair i (Hugging Face modeling_rope_utils, written out).
-inline double inv_freq(const ModelConfig& c, int64_t i) {
+// Rotary frequency of pair i for a sequence of seq_len positions (Hugging Face
+// modeling_rope_utils, written out).
+inline double inv_freq(const ModelConfig& c, int64_t i, int64_t seq_len) {
   const double dim = static_cast<double>(c.head_dim);
-  double f = 1.0 / std::pow(c.rope_theta, 2.0 * i / dim);
   const auto& s = c.rope_scaling;
+  double base = c.rope_theta;
+  if (s.type == "dynamic" && seq_len > s.original_max_position_embeddings)  // NTK-aware base
+    base *= std::pow(s.factor * seq_len / s.original_max_position_embeddings - (s.factor - 1), dim / (dim - 2));
+  double f = 1.0 / std::pow(base, 2.0 * i / dim);
   if (s.type == "linear") f /= s.factor;
   if (s.type == "llama3") {
     const double old_len = static_cast<double>(s.original_max_position_embeddings);
@@ -60,10 +64,10 @@ inline double inv_freq(const ModelConfig& c, int64_t i) {
 }
 
 // Rotates one head vector (rotate-half pairs i and i + hd/2) for position pos.
-inline void rope(const ModelConfig& c, Vec& v, int64_t offset, int64_t pos) {
+inline void rope(const ModelConfig& c, Vec& v, int64_t offset, int64_t pos, int64_t seq_len) {
   const int64_t half = c.head_dim / 2;
   for (int64_t i = 0; i < half; ++i) {
-    const double angle = static_cast<double>(pos) * inv_freq(c, i);
+    const double angle = static_cast<double>(pos) * inv_freq(c, i, seq_len);
     const double a = v[offset + i], b = v[offset + i + half];
     v[offset + i] = a * std::cos(angle) - b * std::sin(angle);
     v[offset + i + half] = b * std::cos(angle) + a * std::sin(angle);
@@ -90,8 +94,8 @@ inline std::vector<Vec> naive_forward(const ModelConfig& c, const NaiveWeights& 
       q[t] = matvec(w.mats.at(p + "self_attn.q_proj.weight"), h, bias(p + "self_attn.q_proj.bias"));
       k[t] = matvec(w.mats.at(p + "self_attn.k_proj.weight"), h, bias(p + "self_attn.k_proj.bias"));
       v[t] = matvec(w.mats.at(p + "self_attn.v_proj.weight"), h, bias(p + "self_attn.v_proj.bias"));
-      for (int64_t head = 0; head < H; ++head) rope(c, q[t], head * hd, t);
-      for (int64_t head = 0; head < KV; ++head) rope(c, k[t], head * hd, t);
+      for (int64_t head = 0; head < H; ++head) rope(c, q[t], head * hd, t, T);
+      for (int64_t head = 0; head < KV; ++head) rope(c, k[t], head * hd, t, T);
     }
     for (int64_t t = 0; t < T; ++t) {
       Vec attn(H * hd, 0.0);

@@ -33,6 +33,11 @@ imsm::ModelConfig tiny_config(const std::string& variant) {
                          {"high_freq_factor", 4.0}, {"original_max_position_embeddings", 16}};
   }
   if (variant == "mistral") j["architectures"] = {"MistralForCausalLM"};
+  if (variant == "linear") j["rope_scaling"] = {{"type", "linear"}, {"factor", 4.0}};
+  if (variant == "dynamic") {  // NTK scaling engages past 16 positions
+    j["max_position_embeddings"] = 16;
+    j["rope_scaling"] = {{"type", "dynamic"}, {"factor", 2.0}};
+  }
   return imsm::parse_model_config(j, variant);
 }
 
@@ -89,7 +94,7 @@ TEST_P(ForwardVsNaive, LogitsMatchWithin1e4) {
   EXPECT_LE(max_diff(logits, ref), 1e-4) << GetParam();
 }
 
-INSTANTIATE_TEST_SUITE_P(Configs, ForwardVsNaive, ::testing::Values("llama-gqa", "qwen2", "llama3", "mistral"));
+INSTANTIATE_TEST_SUITE_P(Configs, ForwardVsNaive, ::testing::Values("llama-gqa", "qwen2", "llama3", "mistral", "linear", "dynamic"));
 
 TEST(Model, HiddenIsFinalNormOutputAndHeadIsSeparate) {
   const auto c = tiny_config("llama-gqa");

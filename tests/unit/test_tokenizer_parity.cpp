@@ -49,6 +49,6 @@ TEST_P(TokenizerParity, IdsAndDecodeEqualReference) {
   EXPECT_GE(checked, 50);
 }
 
-INSTANTIATE_TEST_SUITE_P(Fixtures, TokenizerParity, ::testing::Values("llama3", "qwen3", "llama2"));
+INSTANTIATE_TEST_SUITE_P(Fixtures, TokenizerParity, ::testing::Values("llama3", "qwen3", "llama2", "gpt2-style", "metaspace"));
 
 }  // namespace
