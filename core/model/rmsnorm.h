@@ -1,4 +1,5 @@
-// RMSNorm as Hugging Face LlamaRMSNorm: statistics in fp32, scaled by weight.
+// RMSNorm as Hugging Face LlamaRMSNorm: statistics in fp32 (fp64 for fp64
+// inputs), scaled by weight.
 #pragma once
 #include <torch/torch.h>
 
