@@ -26,7 +26,8 @@ torch::Tensor grouped_attention(const torch::Tensor& q, const torch::Tensor& k, 
   torch::Tensor scores = torch::matmul(qg, k.transpose(-1, -2)) / std::sqrt(static_cast<double>(hd));  // [B, KV, rep*T, S]
   scores = scores.view({B, KV, rep, T, S});                                          // [B, KV, rep, T, S]
   if (mask.defined()) scores = scores + mask.unsqueeze(1);                          // mask: [B, 1, 1, T, S]
-  const torch::Tensor probs = torch::softmax(scores.to(torch::kFloat32), -1).to(q.scalar_type());  // [B, KV, rep, T, S]
+  const auto acc = q.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;  // softmax in >= fp32
+  const torch::Tensor probs = torch::softmax(scores.to(acc), -1).to(q.scalar_type());       // [B, KV, rep, T, S]
   const torch::Tensor out = torch::matmul(probs.view({B, KV, rep * T, S}), v);        // [B, KV, rep*T, hd]
   return out.view({B, H, T, hd});                                                     // [B, H, T, hd]
 #endif

@@ -1,0 +1,132 @@
+#include "imsm/gate.h"
+
+#include <cmath>
+#include <filesystem>
+#include <fstream>
+
+#include "io/json_file.h"
+#include "io/safetensors.h"
+#include "model/tensor_io.h"
+#include "util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace imsm {
+
+std::string variant_name(GateVariant v) {
+  switch (v) {
+    case GateVariant::Query: return "query";
+    case GateVariant::NoQuery: return "no-query";
+    case GateVariant::NoGate: return "no-gate";
+    case GateVariant::None: return "none";
+  }
+  return "?";
+}
+
+GateVariant parse_variant(const std::string& name, const std::string& where) {
+  if (name == "query") return GateVariant::Query;
+  if (name == "no-query") return GateVariant::NoQuery;
+  if (name == "no-gate") return GateVariant::NoGate;
+  if (name == "none") return GateVariant::None;
+  throw_bad_input(where, "unknown IMSM variant \"" + name + "\" (query, no-query, no-gate, none)");
+}
+
+ImsmGate::ImsmGate(const GateConfig& config, torch::Device device, torch::ScalarType dtype, uint64_t seed)
+    : config_(config) {
+  torch::NoGradGuard no_grad;
+  auto gen = at::detail::createCPUGenerator(seed);
+  const int64_t d = config.hidden_size, r = config.rank, kd = config.blocks() * d;
+  const double bound_A = 1.0 / std::sqrt(static_cast<double>(kd)), bound_B = 1.0 / std::sqrt(static_cast<double>(r));
+  gate_A = at::empty({r, kd}, torch::kFloat64).uniform_(-bound_A, bound_A, gen).to(device, dtype).requires_grad_(true);
+  gate_B = at::empty({d, r}, torch::kFloat64).uniform_(-bound_B, bound_B, gen).to(device, dtype).requires_grad_(true);
+}
+
+torch::Tensor ImsmGate::gate(const torch::Tensor& h_M, const torch::Tensor& h_Mp, const torch::Tensor& q_M,
+                             const torch::Tensor& q_Mp) const {
+  const int64_t d = config_.hidden_size;
+  const auto dt = gate_A.scalar_type();
+  auto block = [&](int64_t i) { return gate_A.narrow(1, i * d, d); };  // W_A's i-th d-wide block: [r, d]
+  torch::Tensor a;                                                       // [B, T, r]
+  if (config_.variant == GateVariant::Query) {
+    const torch::Tensor per_sequence = torch::matmul(q_M.to(dt), block(0).t()) + torch::matmul(q_Mp.to(dt), block(3).t());  // [B, r]
+    a = torch::matmul(h_M.to(dt), block(1).t()) + torch::matmul(h_Mp.to(dt), block(2).t()) + per_sequence.unsqueeze(1);
+  } else {
+    a = torch::matmul(h_M.to(dt), block(0).t()) + torch::matmul(h_Mp.to(dt), block(1).t());
+  }
+  a = torch::dropout(a, config_.dropout, training_);                           // [B, T, r]
+  const torch::Tensor b = torch::dropout(torch::matmul(a, gate_B.t()), config_.dropout, training_);  // [B, T, d]
+  return torch::sigmoid(b);                                                    // [B, T, d]
+}
+
+torch::Tensor ImsmGate::mix(const torch::Tensor& h_M, const torch::Tensor& h_Mp, const torch::Tensor& q_M,
+                            const torch::Tensor& q_Mp, torch::Tensor* g_out) const {
+  const auto dt = gate_A.scalar_type();
+  if (config_.variant == GateVariant::NoGate) {
+    if (g_out) *g_out = torch::full(h_M.sizes(), 0.5, h_M.options().dtype(dt));
+    return 0.5 * h_M.to(dt) + 0.5 * h_Mp.to(dt);  // [B, T, d]
+  }
+  const torch::Tensor g = gate(h_M, h_Mp, q_M, q_Mp);  // [B, T, d]
+  if (g_out) *g_out = g;
+  return interweave(g, h_M.to(dt), h_Mp.to(dt));       // [B, T, d]
+}
+
+torch::Tensor ImsmGate::interweave(const torch::Tensor& g, const torch::Tensor& h_M, const torch::Tensor& h_Mp) {
+  return g * h_M + (1 - g) * h_Mp;  // [B, T, d]
+}
+
+std::vector<torch::Tensor> ImsmGate::parameters() const {
+  if (config_.variant == GateVariant::NoGate || config_.variant == GateVariant::None) return {};
+  return {gate_A, gate_B};
+}
+
+void ImsmGate::save(const std::string& dir) const {
+  fs::create_directories(dir);
+  save_tensors((fs::path(dir) / "imsm_gate.safetensors").string(),
+               {{"imsm.gate_A.weight", gate_A.to(torch::kFloat32)}, {"imsm.gate_B.weight", gate_B.to(torch::kFloat32)}},
+               {{"format", "pt"}});
+  const std::string path = (fs::path(dir) / "imsm_config.json").string();
+  {
+    std::ofstream out(path + ".tmp");
+    out << nlohmann::json{{"variant", variant_name(config_.variant)}, {"gate_rank", config_.rank},
+                          {"hidden_size", config_.hidden_size}, {"dropout_prob", config_.dropout}}
+               .dump(2)
+        << "\n";
+    if (!out) throw_bad_input(path, "cannot write");
+  }
+  fs::rename(path + ".tmp", path);
+}
+
+ImsmGate ImsmGate::load(const std::string& dir, torch::Device device, torch::ScalarType dtype) {
+  const std::string config_path = (fs::path(dir) / "imsm_config.json").string();
+  const auto j = json::read_file(config_path);
+  GateConfig c;
+  c.variant = parse_variant(json::get_string(j, "variant", config_path), config_path);
+  c.rank = json::get_int(j, "gate_rank", config_path);
+  c.hidden_size = json::get_int(j, "hidden_size", config_path);
+  c.dropout = json::get_number_or(j, "dropout_prob", 0.1, config_path);
+  if (c.rank <= 0 || c.hidden_size <= 0) throw_bad_input(config_path, "gate_rank and hidden_size must be positive");
+  ImsmGate gate(c, device, dtype, 0);
+  const std::string weights = (fs::path(dir) / "imsm_gate.safetensors").string();
+  const SafetensorsFile file = SafetensorsFile::open(weights);
+  torch::NoGradGuard no_grad;
+  for (auto [name, target] : {std::pair<const char*, torch::Tensor*>{"imsm.gate_A.weight", &gate.gate_A},
+                              std::pair<const char*, torch::Tensor*>{"imsm.gate_B.weight", &gate.gate_B}}) {
+    const TensorView* v = file.find(name);
+    if (!v) throw_bad_input(weights, std::string("missing tensor \"") + name + "\"");
+    if (v->shape != target->sizes().vec())
+      throw_bad_input(weights + ": tensor \"" + name + "\"", "shape " + c10::str(c10::IntArrayRef(v->shape)) +
+                                                                 " does not match imsm_config.json, which implies " + c10::str(target->sizes()));
+    target->copy_(to_tensor(*v, file.mapping(), device, dtype));
+  }
+  return gate;
+}
+
+torch::Tensor query_mean(const torch::Tensor& h, const torch::Tensor& query_len) {
+  const int64_t T = h.size(1);
+  const torch::Tensor positions = torch::arange(T, torch::TensorOptions().dtype(torch::kInt64).device(h.device()));  // [T]
+  const torch::Tensor len = query_len.to(h.device()).view({-1, 1});                                                 // [B, 1]
+  const torch::Tensor in_query = (positions.view({1, T}) < len).to(h.scalar_type()).unsqueeze(-1);                 // [B, T, 1]
+  return (h * in_query).sum(1) / len.to(h.scalar_type()).clamp_min(1);                                             // [B, d]
+}
+
+}  // namespace imsm

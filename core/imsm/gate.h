@@ -1,0 +1,63 @@
+// The IMSM gate (Song et al., AAAI 2025, Eq. 1-2):
+//   g_t  = sigmoid( [q̄_M ⊕ h_M^t ⊕ h_M'^t ⊕ q̄_M'] · W_A · W_B )
+//   h_N^t = g_t ∘ h_M^t + (1 − g_t) ∘ h_M'^t
+// W_A is stored as nn.Linear's weight gate_A [r, k·d] and applied block by
+// block (the k·d-wide concatenation is never built; the query blocks once per
+// sequence); W_B as gate_B [d, r]. Dropout on the output of both maps, as the
+// official code. Math in fp32 (fp64 for fp64 models).
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+
+namespace imsm {
+
+enum class GateVariant { Query, NoQuery, NoGate, None };
+
+std::string variant_name(GateVariant v);  // "query", "no-query", "no-gate", "none"
+GateVariant parse_variant(const std::string& name, const std::string& where);
+
+struct GateConfig {
+  GateVariant variant = GateVariant::Query;
+  int64_t rank = 8;
+  int64_t hidden_size = 0;
+  double dropout = 0.1;
+  int64_t blocks() const { return variant == GateVariant::Query ? 4 : 2; }  // k
+};
+
+class ImsmGate {
+ public:
+  // gate_A, gate_B initialised as torch.nn.Linear (Kaiming uniform: U(±1/√fan_in)).
+  ImsmGate(const GateConfig& config, torch::Device device, torch::ScalarType dtype, uint64_t seed);
+
+  // h_M, h_Mp: [B, T, d]; q_M, q_Mp: [B, d] (ignored by no-query) -> g: [B, T, d].
+  torch::Tensor gate(const torch::Tensor& h_M, const torch::Tensor& h_Mp, const torch::Tensor& q_M,
+                     const torch::Tensor& q_Mp) const;
+  // h_N = g ∘ h_M + (1 − g) ∘ h_M' ([B, T, d]); for no-gate ½ h_M + ½ h_M'. `g_out` receives g.
+  torch::Tensor mix(const torch::Tensor& h_M, const torch::Tensor& h_Mp, const torch::Tensor& q_M,
+                    const torch::Tensor& q_Mp, torch::Tensor* g_out = nullptr) const;
+
+  // h_N = g ∘ h_M + (1 − g) ∘ h_M' for a given g (all [B, T, d]).
+  static torch::Tensor interweave(const torch::Tensor& g, const torch::Tensor& h_M, const torch::Tensor& h_Mp);
+
+  // imsm_gate.safetensors + imsm_config.json in `dir`.
+  void save(const std::string& dir) const;
+  static ImsmGate load(const std::string& dir, torch::Device device, torch::ScalarType dtype);
+
+  std::vector<torch::Tensor> parameters() const;
+  void set_training(bool training) { training_ = training; }
+  const GateConfig& config() const { return config_; }
+
+  torch::Tensor gate_A;  // [r, k·d]
+  torch::Tensor gate_B;  // [d, r]
+
+ private:
+  GateConfig config_;
+  bool training_ = false;
+};
+
+// Mean of h over each sequence's first query_len positions: h [B, T, d],
+// query_len [B] int64 -> [B, d].
+torch::Tensor query_mean(const torch::Tensor& h, const torch::Tensor& query_len);
+
+}  // namespace imsm

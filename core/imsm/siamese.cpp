@@ -1,0 +1,36 @@
+#include "imsm/siamese.h"
+
+#include "util/error.h"
+
+namespace imsm {
+
+SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, GateVariant variant, const SiameseBatch& batch) {
+  ForwardInput tuned;
+  tuned.input_ids = batch.input_ids;
+  tuned.attention_mask = batch.attention_mask;
+  SiameseOutput out;
+  out.h_Mp = model.forward_hidden(tuned);  // [B, T, d], with autograd through the adapters
+  if (variant == GateVariant::None) {
+    out.logits = model.lm_head(out.h_Mp);  // [B, T, vocab]: the PEFT method alone
+    return out;
+  }
+  {
+    torch::NoGradGuard no_grad;  // the original stream keeps no activations
+    ForwardInput original = tuned;
+    original.adapter_rows.enabled = false;
+    out.h_M = model.forward_hidden(original);  // [B, T, d]
+  }
+  torch::Tensor h_N;  // [B, T, d]
+  if (variant == GateVariant::NoGate) {
+    h_N = 0.5 * out.h_M + 0.5 * out.h_Mp;
+  } else {
+    if (gate == nullptr) throw_internal("siamese_forward: the " + variant_name(variant) + " variant needs a gate");
+    const torch::Tensor q_M = query_mean(out.h_M, batch.query_len);    // [B, d], once per sequence
+    const torch::Tensor q_Mp = query_mean(out.h_Mp, batch.query_len);  // [B, d]
+    h_N = gate->mix(out.h_M, out.h_Mp, q_M, q_Mp, &out.gate);
+  }
+  out.logits = model.lm_head(h_N.to(model.dtype()));  // [B, T, vocab]: the frozen head on the mixed memory
+  return out;
+}
+
+}  // namespace imsm

@@ -1,0 +1,28 @@
+// The siamese forward of IMSM over one copy of the base weights: the original
+// stream M (no adapters, no autograd) and the tuned stream M' (adapters on),
+// their last hidden states mixed by the gate, logits from the frozen LM head.
+#pragma once
+#include <torch/torch.h>
+
+#include "imsm/gate.h"
+#include "model/llama.h"
+
+namespace imsm {
+
+struct SiameseBatch {
+  torch::Tensor input_ids;       // [B, T] int64, right-padded
+  torch::Tensor attention_mask;  // [B, T] 1 = token; undefined: no padding
+  torch::Tensor query_len;       // [B] int64: prompt tokens of each row (the gate's query)
+};
+
+struct SiameseOutput {
+  torch::Tensor logits;  // [B, T, vocab]
+  torch::Tensor gate;    // [B, T, d] (undefined for variant none)
+  torch::Tensor h_M;     // [B, T, d] original memory (undefined for variant none)
+  torch::Tensor h_Mp;    // [B, T, d] tuned memory
+};
+
+// `gate` may be null for the variants none and no-gate.
+SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, GateVariant variant, const SiameseBatch& batch);
+
+}  // namespace imsm

@@ -1,0 +1,62 @@
+// The PEFT adapters as wrappers of a frozen linear layer: LoRA (and rsLoRA),
+// DoRA, (IA)³. Each keeps its trainable tensors under their Hugging Face PEFT
+// names (relative to the wrapped module: "lora_A.weight", "ia3_l", ...).
+#pragma once
+#include <torch/torch.h>
+
+#include <string>
+#include <vector>
+
+#include "model/linear.h"
+#include "peft/peft_config.h"
+
+namespace imsm {
+
+class PeftAdapter : public LinearAdapter {
+ public:
+  // x: [B, T, in] -> [B, T, out]; rows outside `rows` get the base layer only.
+  torch::Tensor forward(const torch::Tensor& x, const Linear& base, const AdapterRows& rows) override;
+  // The adapted layer on every row of x.
+  virtual torch::Tensor adapted(const torch::Tensor& x, const Linear& base) const = 0;
+  // Trainable tensors by PEFT name relative to the module ("lora_A.weight").
+  virtual std::vector<std::pair<std::string, torch::Tensor*>> named_tensors() = 0;
+  void set_training(bool training) { training_ = training; }
+
+ protected:
+  bool training_ = false;
+};
+
+// LoRA: W x + b + s · B A dropout(x), s = alpha / r (rsLoRA: alpha / √r).
+// DoRA (use_dora): m / ‖W + s·B A‖_row ⊙ (W x + s · B A dropout(x)) + b, the
+// norm detached as in the DoRA paper and HF PEFT.
+class LoraAdapter : public PeftAdapter {
+ public:
+  // A Kaiming-uniform (a = √5, i.e. U(±1/√in)) from `gen`, B zero; DoRA's m = ‖W‖_row.
+  LoraAdapter(const Linear& base, const PeftConfig& config, at::Generator& gen);
+  torch::Tensor adapted(const torch::Tensor& x, const Linear& base) const override;
+  std::vector<std::pair<std::string, torch::Tensor*>> named_tensors() override;
+
+  torch::Tensor lora_A;     // [r, in]
+  torch::Tensor lora_B;     // [out, r]
+  torch::Tensor magnitude;  // [out] (DoRA only)
+
+ private:
+  double scaling_, dropout_;
+  bool dora_;
+};
+
+// (IA)³: the output scaled by l (attention modules), or for feed-forward
+// modules the input: W (x ⊙ l) + b. l starts at 1.
+class Ia3Adapter : public PeftAdapter {
+ public:
+  Ia3Adapter(const Linear& base, bool feedforward);
+  torch::Tensor adapted(const torch::Tensor& x, const Linear& base) const override;
+  std::vector<std::pair<std::string, torch::Tensor*>> named_tensors() override;
+
+  torch::Tensor ia3_l;  // [out, 1], or [1, in] for feed-forward modules (PEFT's shapes)
+
+ private:
+  bool feedforward_;
+};
+
+}  // namespace imsm

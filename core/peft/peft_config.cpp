@@ -1,0 +1,102 @@
+#include "peft/peft_config.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include "io/json_file.h"
+#include "util/error.h"
+
+namespace imsm {
+
+namespace {
+std::string leaf(const std::string& module_name) {
+  const auto dot = module_name.rfind('.');
+  return dot == std::string::npos ? module_name : module_name.substr(dot + 1);
+}
+bool listed(const std::vector<std::string>& list, const std::string& module_name) {
+  const std::string name = leaf(module_name);
+  return std::find(list.begin(), list.end(), name) != list.end();
+}
+const char* kModules[] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+}  // namespace
+
+double PeftConfig::scaling() const { return use_rslora ? alpha / std::sqrt(static_cast<double>(r)) : alpha / r; }
+bool PeftConfig::targets(const std::string& module_name) const { return listed(target_modules, module_name); }
+bool PeftConfig::is_feedforward(const std::string& module_name) const { return listed(feedforward_modules, module_name); }
+
+std::string method_name(PeftMethod m) {
+  switch (m) {
+    case PeftMethod::LoRA: return "lora";
+    case PeftMethod::DoRA: return "dora";
+    case PeftMethod::IA3: return "ia3";
+  }
+  return "?";
+}
+
+PeftMethod parse_method(const std::string& name, const std::string& where) {
+  if (name == "lora") return PeftMethod::LoRA;
+  if (name == "dora") return PeftMethod::DoRA;
+  if (name == "ia3") return PeftMethod::IA3;
+  if (name == "adalora") throw_bad_input(where, "peft \"adalora\" is not implemented yet (lora, dora, ia3)");
+  throw_bad_input(where, "unknown peft method \"" + name + "\" (lora, dora, ia3)");
+}
+
+nlohmann::json PeftConfig::to_adapter_config() const {
+  if (method == PeftMethod::IA3) {
+    return {{"peft_type", "IA3"}, {"task_type", "CAUSAL_LM"}, {"base_model_name_or_path", base_model},
+            {"target_modules", target_modules}, {"feedforward_modules", feedforward_modules},
+            {"fan_in_fan_out", false}, {"init_ia3_weights", true}, {"inference_mode", true},
+            {"modules_to_save", nullptr}};
+  }
+  return {{"peft_type", "LORA"}, {"task_type", "CAUSAL_LM"}, {"base_model_name_or_path", base_model},
+          {"r", r}, {"lora_alpha", alpha}, {"lora_dropout", dropout}, {"target_modules", target_modules},
+          {"use_dora", method == PeftMethod::DoRA}, {"use_rslora", use_rslora}, {"bias", "none"},
+          {"fan_in_fan_out", false}, {"init_lora_weights", true}, {"inference_mode", true},
+          {"modules_to_save", nullptr}};
+}
+
+PeftConfig read_adapter_config(const std::string& path) {
+  const auto j = json::read_file(path);
+  if (!j.is_object()) throw_bad_input(path, "adapter_config.json must be a JSON object");
+  PeftConfig c;
+  const std::string type = json::get_string(j, "peft_type", path);
+  auto module_list = [&](const char* key) {
+    std::vector<std::string> out;
+    if (!j.contains(key) || j[key].is_null()) return out;
+    const auto& v = j[key];
+    if (v.is_string()) {  // PEFT also allows one regex; we accept the plain names it usually holds
+      for (const char* m : kModules)
+        if (v.get<std::string>().find(m) != std::string::npos) out.push_back(m);
+      return out;
+    }
+    if (!v.is_array()) throw_bad_input(path, std::string("\"") + key + "\" must be a list of module names");
+    for (const auto& m : v) {
+      if (!m.is_string()) throw_bad_input(path, std::string("\"") + key + "\" must hold module names");
+      const std::string name = m.get<std::string>();
+      if (std::find(std::begin(kModules), std::end(kModules), name) == std::end(kModules))
+        throw_bad_input(path, "unknown module \"" + name + "\" in \"" + key + "\" (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)");
+      out.push_back(name);
+    }
+    return out;
+  };
+  c.target_modules = module_list("target_modules");
+  if (c.target_modules.empty()) throw_bad_input(path, "\"target_modules\" names no module");
+  c.base_model = json::get_string_or(j, "base_model_name_or_path", "", path);
+  if (type == "IA3") {
+    c.method = PeftMethod::IA3;
+    c.feedforward_modules = module_list("feedforward_modules");
+    for (const auto& f : c.feedforward_modules)
+      if (!c.targets(f)) throw_bad_input(path, "feedforward module \"" + f + "\" is not in target_modules");
+    return c;
+  }
+  if (type != "LORA") throw_bad_input(path, "peft_type \"" + type + "\" is not supported (LORA, IA3)");
+  c.r = json::get_int(j, "r", path);
+  if (c.r <= 0) throw_bad_input(path, "\"r\" must be positive");
+  c.alpha = json::get_number_or(j, "lora_alpha", 8, path);
+  c.dropout = json::get_number_or(j, "lora_dropout", 0.0, path);
+  c.use_rslora = json::get_bool_or(j, "use_rslora", false, path);
+  c.method = json::get_bool_or(j, "use_dora", false, path) ? PeftMethod::DoRA : PeftMethod::LoRA;
+  return c;
+}
+
+}  // namespace imsm

@@ -1,0 +1,35 @@
+// Which PEFT method, on which modules, with which hyper-parameters; read from
+// and written to Hugging Face PEFT's adapter_config.json (torch-free).
+#pragma once
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace imsm {
+
+enum class PeftMethod { LoRA, DoRA, IA3 };
+
+struct PeftConfig {
+  PeftMethod method = PeftMethod::LoRA;
+  int64_t r = 16;
+  double alpha = 16;
+  double dropout = 0.05;
+  bool use_rslora = false;                  // scaling alpha / sqrt(r) instead of alpha / r
+  std::vector<std::string> target_modules = {"q_proj", "v_proj"};
+  std::vector<std::string> feedforward_modules;  // (IA)³: modules scaled on their input
+  std::string base_model;                   // base_model_name_or_path
+
+  double scaling() const;                   // LoRA/DoRA: alpha / r or alpha / sqrt(r)
+  bool targets(const std::string& module_name) const;  // "model.layers.0.self_attn.q_proj" -> is q_proj targeted?
+  bool is_feedforward(const std::string& module_name) const;
+  nlohmann::json to_adapter_config() const;
+};
+
+std::string method_name(PeftMethod method);  // "lora", "dora", "ia3"
+PeftMethod parse_method(const std::string& name, const std::string& where);
+
+// adapter_config.json -> config. BadInput naming the file and key.
+PeftConfig read_adapter_config(const std::string& path);
+
+}  // namespace imsm

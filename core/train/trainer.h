@@ -1,0 +1,61 @@
+// The training loop of IMSM (and of the PEFT method alone, variant none):
+// shuffled right-padded batches, loss on answer + EOS, gradient accumulation,
+// AdamW, cosine/linear schedule with warm-up, gradient-norm clipping, a report
+// per optimizer step, cancel, and "diverged" on a NaN/inf loss.
+#pragma once
+#include <torch/torch.h>
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "imsm/gate.h"
+#include "model/llama.h"
+#include "peft/peft_model.h"
+#include "train/dataset.h"
+
+namespace imsm {
+
+struct TrainOptions {
+  int64_t num_epochs = 3;
+  int64_t batch_size = 4;
+  int64_t accumulation_steps = 1;
+  double learning_rate = 3e-4;
+  double weight_decay = 0.0;
+  double max_grad_norm = 1.0;   // <= 0: no clipping
+  double warmup_ratio = 0.0;
+  std::string lr_schedule = "cosine";  // cosine | linear | none
+  uint64_t seed = 42;
+};
+
+struct StepReport {
+  int64_t step = 0, total_steps = 0, epoch = 0;
+  double loss = 0, learning_rate = 0, grad_norm = 0, tokens_per_second = 0, eta_seconds = 0;
+};
+
+struct TrainOutcome {
+  std::string status;          // finished | diverged | cancelled
+  std::vector<double> losses;  // per optimizer step
+  int64_t steps = 0;
+};
+
+// The learning rate at optimizer step `step` (0-based) of `total`.
+double scheduled_lr(const TrainOptions& options, int64_t step, int64_t total);
+
+// Right-pads examples into a batch: ids [B, T], mask [B, T], labels [B, T] (-100 on padding), query_len [B].
+struct TrainBatch {
+  torch::Tensor ids, mask, labels, query_len;
+  int64_t tokens = 0;
+};
+TrainBatch collate(const std::vector<const EncodedExample*>& examples, torch::Device device);
+
+// Mean cross-entropy of next-token predictions on labelled positions:
+// logits [B, T, V], labels [B, T] -> scalar.
+torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels);
+
+TrainOutcome train_siamese(LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, GateVariant variant,
+                           const std::vector<EncodedExample>& data, const TrainOptions& options,
+                           const std::function<void(const StepReport&)>& on_step = {},
+                           const std::function<bool()>& should_abort = {});
+
+}  // namespace imsm
