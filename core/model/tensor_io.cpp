@@ -26,6 +26,7 @@ DType safetensors_dtype_of(torch::ScalarType t) {
   if (t == torch::kBFloat16) return DType::BF16;
   if (t == torch::kInt64) return DType::I64;
   if (t == torch::kInt32) return DType::I32;
+  if (t == torch::kUInt8) return DType::U8;
   throw_internal(std::string("save_tensors: unsupported dtype ") + c10::toString(t));
 }
 }  // namespace

@@ -2,11 +2,17 @@
 
 #include <algorithm>
 #include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
 #include <cmath>
 #include <numeric>
 #include <random>
 
 #include "imsm/siamese.h"
+#include "io/json_file.h"
+#include "io/safetensors.h"
+#include "model/tensor_io.h"
 #include "util/error.h"
 
 namespace imsm {
@@ -55,80 +61,154 @@ torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& l
                                               torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
 }
 
-TrainOutcome train_siamese(LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, GateVariant variant,
-                           const std::vector<EncodedExample>& data, const TrainOptions& o,
-                           const std::function<void(const StepReport&)>& on_step, const std::function<bool()>& should_abort) {
-  using Clock = std::chrono::steady_clock;
+Trainer::Trainer(LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, GateVariant variant,
+                 const std::vector<EncodedExample>& data, const TrainOptions& o)
+    : model_(model), adapters_(adapters), gate_(gate), variant_(variant), data_(data), options_(o) {
   if (data.empty()) throw_bad_input("dataset", "no training examples");
   if (o.batch_size <= 0 || o.accumulation_steps <= 0 || o.num_epochs <= 0)
     throw_bad_input("config", "batch_size, accumulation_steps and num_epochs must be positive");
   if (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate)) throw_bad_input("learning_rate", "must be a positive number");
   torch::manual_seed(o.seed);  // dropout masks
-  std::vector<torch::Tensor> params = adapters.parameters();
-  if (gate) for (const auto& p : gate->parameters()) params.push_back(p);
-  torch::optim::AdamW optimizer(params, torch::optim::AdamWOptions(o.learning_rate).weight_decay(o.weight_decay));
-  adapters.set_training(true);
-  if (gate) gate->set_training(true);
-
+  std::vector<NamedParameter> named;
+  for (const auto& [name, t] : adapters.named_parameters()) named.push_back({name, *t});
+  if (gate && (variant == GateVariant::Query || variant == GateVariant::NoQuery)) {
+    named.push_back({"imsm.gate_A.weight", gate->gate_A});
+    named.push_back({"imsm.gate_B.weight", gate->gate_B});
+  }
+  for (const auto& p : named) params_.push_back(p.tensor);
+  optimizer_ = make_optimizer(o.optimizer, std::move(named), o.weight_decay);
   const int64_t n = static_cast<int64_t>(data.size());
-  const int64_t micro_per_epoch = (n + o.batch_size - 1) / o.batch_size;
-  const int64_t steps_per_epoch = (micro_per_epoch + o.accumulation_steps - 1) / o.accumulation_steps;
-  const int64_t total = steps_per_epoch * o.num_epochs;
+  micro_per_epoch_ = (n + o.batch_size - 1) / o.batch_size;
+  total_ = (micro_per_epoch_ + o.accumulation_steps - 1) / o.accumulation_steps * o.num_epochs;
+}
+
+Trainer::~Trainer() = default;
+
+TrainOutcome Trainer::run(const std::function<void(const StepReport&)>& on_step, const std::function<bool()>& should_abort,
+                          const std::function<void(const Trainer&)>& on_checkpoint, int64_t save_steps) {
+  using Clock = std::chrono::steady_clock;
+  const TrainOptions& o = options_;
+  adapters_.set_training(true);
+  if (gate_) gate_->set_training(true);
   TrainOutcome outcome;
   outcome.status = "finished";
   const auto start = Clock::now();
-  int64_t step = 0, tokens_seen = 0;
-  for (int64_t epoch = 0; epoch < o.num_epochs && outcome.status == "finished"; ++epoch) {
+  const int64_t first_step = step_, n = static_cast<int64_t>(data_.size());
+  int64_t tokens_seen = 0;
+  while (epoch_ < o.num_epochs) {
     std::vector<int64_t> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), 0);
-    std::mt19937_64 rng(o.seed + static_cast<uint64_t>(epoch));
+    std::mt19937_64 rng(o.seed + static_cast<uint64_t>(epoch_));
     std::shuffle(order.begin(), order.end(), rng);
-    for (int64_t micro = 0; micro < micro_per_epoch && outcome.status == "finished";) {
+    while (micro_ < micro_per_epoch_) {
       if (should_abort && should_abort()) {
         outcome.status = "cancelled";
         break;
       }
-      const double lr = scheduled_lr(o, step, total);
-      for (auto& group : optimizer.param_groups()) static_cast<torch::optim::AdamWOptions&>(group.options()).lr(lr);
-      optimizer.zero_grad();
+      const double lr = scheduled_lr(o, step_, total_);
+      optimizer_->zero_grad();
       double step_loss = 0;
-      const int64_t in_step = std::min(o.accumulation_steps, micro_per_epoch - micro);
-      for (int64_t a = 0; a < in_step; ++a, ++micro) {
+      const int64_t in_step = std::min(o.accumulation_steps, micro_per_epoch_ - micro_);
+      for (int64_t a = 0; a < in_step; ++a, ++micro_) {
         std::vector<const EncodedExample*> rows;
-        for (int64_t i = micro * o.batch_size; i < std::min(n, (micro + 1) * o.batch_size); ++i) rows.push_back(&data[order[i]]);
-        const TrainBatch batch = collate(rows, model.device());
-        const SiameseOutput out = siamese_forward(model, gate, variant, {batch.ids, batch.mask, batch.query_len});
-        const torch::Tensor loss = causal_lm_loss(out.logits, batch.labels);          // scalar
+        for (int64_t i = micro_ * o.batch_size; i < std::min(n, (micro_ + 1) * o.batch_size); ++i) rows.push_back(&data_[order[i]]);
+        const TrainBatch batch = collate(rows, model_.device());
+        const SiameseOutput out = siamese_forward(model_, gate_, variant_, {batch.ids, batch.mask, batch.query_len});
+        const torch::Tensor loss = causal_lm_loss(out.logits, batch.labels);  // scalar
         (loss / static_cast<double>(in_step)).backward();
         step_loss += loss.item<double>() / static_cast<double>(in_step);
         tokens_seen += batch.tokens;
       }
       if (!std::isfinite(step_loss)) {
         outcome.status = "diverged";
-        outcome.losses.push_back(step_loss);
+        losses_.push_back(step_loss);
         break;
       }
       double grad_norm = 0;
-      if (o.max_grad_norm > 0) grad_norm = torch::nn::utils::clip_grad_norm_(params, o.max_grad_norm);
-      else {
-        for (const auto& p : params)
+      if (o.max_grad_norm > 0) {
+        grad_norm = torch::nn::utils::clip_grad_norm_(params_, o.max_grad_norm);
+      } else {
+        for (const auto& p : params_)
           if (p.grad().defined()) grad_norm += p.grad().pow(2).sum().item<double>();
         grad_norm = std::sqrt(grad_norm);
       }
-      optimizer.step();
-      ++step;
-      outcome.losses.push_back(step_loss);
+      optimizer_->step(lr);
+      ++step_;
+      losses_.push_back(step_loss);
       if (on_step) {
         const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
-        on_step({step, total, epoch, step_loss, lr, grad_norm, tokens_seen / std::max(elapsed, 1e-9),
-                 elapsed / static_cast<double>(step) * static_cast<double>(total - step)});
+        const double done = static_cast<double>(step_ - first_step);
+        on_step({step_, total_, epoch_, step_loss, lr, grad_norm, tokens_seen / std::max(elapsed, 1e-9),
+                 elapsed / done * static_cast<double>(total_ - step_)});
       }
+      if (on_checkpoint && save_steps > 0 && step_ % save_steps == 0 && micro_ < micro_per_epoch_) on_checkpoint(*this);
     }
+    if (outcome.status != "finished") break;
+    ++epoch_;
+    micro_ = 0;
+    if (on_checkpoint) on_checkpoint(*this);  // at the start of the next epoch
   }
-  adapters.set_training(false);
-  if (gate) gate->set_training(false);
-  outcome.steps = step;
+  adapters_.set_training(false);
+  if (gate_) gate_->set_training(false);
+  outcome.losses = losses_;
+  outcome.steps = step_;
   return outcome;
+}
+
+void Trainer::save_state(const std::string& dir) const {
+  std::filesystem::create_directories(dir);
+  save_tensors((std::filesystem::path(dir) / "optimizer.safetensors").string(), optimizer_->state());
+  torch::Tensor rng;
+  {
+    auto gen = at::detail::getDefaultCPUGenerator();
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    rng = gen.get_state();
+  }
+  save_tensors((std::filesystem::path(dir) / "rng.safetensors").string(), {{"cpu", rng}});
+  const std::string path = (std::filesystem::path(dir) / "trainer_state.json").string();
+  std::ofstream out(path + ".tmp");
+  out << nlohmann::json{{"step", step_}, {"epoch", epoch_}, {"micro_batch", micro_}, {"total_steps", total_},
+                        {"losses", losses_}, {"seed", options_.seed}, {"optimizer", options_.optimizer}}
+             .dump(1)
+      << "\n";
+  out.close();
+  if (!out) throw_bad_input(path, "cannot write");
+  std::filesystem::rename(path + ".tmp", path);
+}
+
+void Trainer::load_state(const std::string& dir) {
+  const std::string state_path = (std::filesystem::path(dir) / "trainer_state.json").string();
+  const auto j = json::read_file(state_path);
+  if (json::get_int(j, "total_steps", state_path) != total_)
+    throw_bad_input(state_path, "the checkpoint was made with another dataset, batch size or epoch count (" +
+                                    std::to_string(json::get_int(j, "total_steps", state_path)) + " total steps, now " +
+                                    std::to_string(total_) + ")");
+  if (json::get_string(j, "optimizer", state_path) != options_.optimizer)
+    throw_bad_input(state_path, "the checkpoint was made with optimizer " + json::get_string(j, "optimizer", state_path));
+  step_ = json::get_int(j, "step", state_path);
+  epoch_ = json::get_int(j, "epoch", state_path);
+  micro_ = json::get_int(j, "micro_batch", state_path);
+  losses_ = json::require(j, "losses", state_path).get<std::vector<double>>();
+  const std::string opt_path = (std::filesystem::path(dir) / "optimizer.safetensors").string();
+  const SafetensorsFile opt = SafetensorsFile::open(opt_path);
+  std::vector<std::pair<std::string, torch::Tensor>> state;
+  for (const auto& t : opt.tensors())
+    state.emplace_back(t.name, to_tensor(t, opt.mapping(), model_.device(), t.dtype == DType::I64 ? torch::kInt64 : params_.at(0).scalar_type()));
+  optimizer_->load_state(state, opt_path);
+  const std::string rng_path = (std::filesystem::path(dir) / "rng.safetensors").string();
+  const SafetensorsFile rng = SafetensorsFile::open(rng_path);
+  const TensorView* cpu = rng.find("cpu");
+  if (!cpu) throw_bad_input(rng_path, "missing tensor \"cpu\"");
+  auto gen = at::detail::getDefaultCPUGenerator();
+  std::lock_guard<std::mutex> lock(gen.mutex());
+  gen.set_state(to_tensor(*cpu, rng.mapping(), torch::kCPU, torch::kUInt8).clone());
+}
+
+TrainOutcome train_siamese(LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, GateVariant variant,
+                           const std::vector<EncodedExample>& data, const TrainOptions& options,
+                           const std::function<void(const StepReport&)>& on_step, const std::function<bool()>& should_abort) {
+  Trainer trainer(model, adapters, gate, variant, data, options);
+  return trainer.run(on_step, should_abort);
 }
 
 }  // namespace imsm

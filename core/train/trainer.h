@@ -13,6 +13,7 @@
 #include "model/llama.h"
 #include "peft/peft_model.h"
 #include "train/dataset.h"
+#include "train/optimizer.h"
 
 namespace imsm {
 
@@ -25,6 +26,7 @@ struct TrainOptions {
   double max_grad_norm = 1.0;   // <= 0: no clipping
   double warmup_ratio = 0.0;
   std::string lr_schedule = "cosine";  // cosine | linear | none
+  std::string optimizer = "adamw";     // adamw | adafactor
   uint64_t seed = 42;
 };
 
@@ -53,6 +55,43 @@ TrainBatch collate(const std::vector<const EncodedExample*>& examples, torch::De
 // logits [B, T, V], labels [B, T] -> scalar.
 torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels);
 
+class Trainer {
+ public:
+  Trainer(LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, GateVariant variant,
+          const std::vector<EncodedExample>& data, const TrainOptions& options);
+  ~Trainer();
+
+  // Trains from the current position to the end (or cancel / divergence).
+  // on_checkpoint runs after every `save_steps` optimizer steps (0: never) and
+  // at the end of every epoch.
+  TrainOutcome run(const std::function<void(const StepReport&)>& on_step = {},
+                   const std::function<bool()>& should_abort = {},
+                   const std::function<void(const Trainer&)>& on_checkpoint = {}, int64_t save_steps = 0);
+
+  // The trainer's part of a checkpoint: optimizer.safetensors (moments, step),
+  // rng.safetensors (the dropout generator), trainer_state.json (position, losses).
+  void save_state(const std::string& dir) const;
+  void load_state(const std::string& dir);
+
+  int64_t step() const { return step_; }
+  int64_t total_steps() const { return total_; }
+  int64_t epoch() const { return epoch_; }
+
+ private:
+  LlamaModel& model_;
+  PeftAdapters& adapters_;
+  ImsmGate* gate_;
+  GateVariant variant_;
+  const std::vector<EncodedExample>& data_;
+  TrainOptions options_;
+  std::unique_ptr<Optimizer> optimizer_;
+  std::vector<torch::Tensor> params_;
+  int64_t micro_per_epoch_ = 0, total_ = 0;
+  int64_t step_ = 0, epoch_ = 0, micro_ = 0;  // the position: next micro-batch of epoch_
+  std::vector<double> losses_;
+};
+
+// Trains from scratch to the end (no checkpoints).
 TrainOutcome train_siamese(LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, GateVariant variant,
                            const std::vector<EncodedExample>& data, const TrainOptions& options,
                            const std::function<void(const StepReport&)>& on_step = {},

@@ -1,6 +1,8 @@
 // Datasets, the official tokenization, the schedule, and short training runs.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <iterator>
 #include <random>
 
 #include "model_fixtures.h"
@@ -154,6 +156,167 @@ TEST(Train, CancelAndDiverge) {
   EXPECT_FALSE(std::isfinite(diverged.losses.back()));
   o.learning_rate = -1;
   expect_bad_input([&] { imsm::train_siamese(*model, *adapters, nullptr, imsm::GateVariant::None, copy_task(4), o); }, {"learning_rate"});
+}
+
+}  // namespace
+
+#include <filesystem>
+
+#include "recipes/create_model.h"
+#include "recipes/train.h"
+#include "recipes/train_config.h"
+
+namespace {
+
+// A small model folder with the character tokenizer, and a copy task in the official format.
+struct Workspace {
+  TempDir dir;
+  std::string model, data;
+  Workspace() {
+    write_file(dir.file("tokenizer.json"), char_tokenizer_json());
+    write_file(dir.file("tokenizer_config.json"), R"({"bos_token": "<s>", "eos_token": "</s>"})");
+    model = dir.file("model");
+    imsm::CreateModelRequest r;
+    r.out_dir = model;
+    r.tokenizer = dir.file("tokenizer.json");
+    r.hidden_size = 32;
+    r.intermediate_size = 64;
+    r.num_layers = 2;
+    r.num_heads = 4;
+    r.num_kv_heads = 2;
+    r.seed = 3;
+    imsm::create_model(r);
+    std::mt19937 rng(2);
+    std::string lines;
+    for (int i = 0; i < 40; ++i) {
+      std::string w;
+      for (int k = 0; k < 3; ++k) w += static_cast<char>('a' + rng() % 26);
+      lines += "{\"input\": \"copy " + w + "\", \"output\": \"" + w + "\"}\n";
+    }
+    data = dir.file("train.jsonl");
+    write_file(data, lines);
+  }
+  nlohmann::json config(const std::string& out) const {
+    return {{"model_path", model}, {"data_path", data}, {"peft", "lora"}, {"lora_r", 4}, {"lora_alpha", 8},
+            {"lora_dropout", 0.1}, {"gate_rank", 4}, {"dropout_prob", 0.1}, {"num_epochs", 3}, {"batch_size", 8},
+            {"learning_rate", 1e-2}, {"num_warmup_ratio", 0.1}, {"mode", 5}, {"output_dir", out}, {"save_steps", 4},
+            {"seed", 11}};
+  }
+};
+
+std::string slurp(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  return std::string((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+}
+
+TEST(TrainRecipe, ResumeReproducesTheUninterruptedRunExactly) {
+  Workspace w;
+  for (const std::string optimizer : {"adamw", "adafactor"}) {
+    auto cfg = w.config(w.dir.file("full-" + optimizer));
+    cfg["optimizer"] = optimizer;
+    const auto full = imsm::run_train(imsm::parse_train_config(cfg, "test"));
+    ASSERT_EQ(full.status, "finished");
+    ASSERT_EQ(full.losses.size(), 15u);  // 40 examples / 8 = 5 steps x 3 epochs
+    // Stop after 7 steps (a checkpoint is written on cancel), then resume in a new process-like run.
+    auto part_cfg = w.config(w.dir.file("part-" + optimizer));
+    part_cfg["optimizer"] = optimizer;
+    int steps = 0;
+    const auto part = imsm::run_train(imsm::parse_train_config(part_cfg, "test"), [&](const imsm::TrainProgress&) { ++steps; },
+                                      [&] { return steps >= 7; });
+    ASSERT_EQ(part.status, "cancelled");
+    EXPECT_EQ(part.last_checkpoint, w.dir.file("part-" + optimizer) + "/checkpoint-7");
+    part_cfg["resume_from"] = w.dir.file("part-" + optimizer);  // the newest checkpoint inside
+    const auto resumed = imsm::run_train(imsm::parse_train_config(part_cfg, "test"));
+    ASSERT_EQ(resumed.status, "finished");
+    EXPECT_EQ(resumed.losses, full.losses) << optimizer;  // bit-identical losses
+    for (const char* f : {"adapter_model.safetensors", "imsm_gate.safetensors"})
+      EXPECT_EQ(slurp(w.dir.file("part-" + optimizer) + "/adapter/" + f), slurp(w.dir.file("full-" + optimizer) + "/adapter/" + f)) << f;
+    // Checkpoints at every 4th step and at epoch ends (steps 5, 10, 15).
+    for (const int s : {4, 5, 8, 10, 12, 15}) EXPECT_TRUE(std::filesystem::exists(w.dir.file("full-" + optimizer) + "/checkpoint-" + std::to_string(s))) << s;
+  }
+}
+
+TEST(TrainRecipe, BadConfigsNameTheKey) {
+  Workspace w;
+  auto cfg = w.config(w.dir.file("out"));
+  cfg["learning_rat"] = 1e-3;
+  expect_bad_input([&] { imsm::parse_train_config(cfg, "cfg.json"); }, {"cfg.json", "unknown key \"learning_rat\""});
+  cfg = w.config(w.dir.file("out"));
+  cfg["variant"] = "none";  // mode 5 says query
+  expect_bad_input([&] { imsm::parse_train_config(cfg, "cfg.json"); }, {"\"mode\"", "\"variant\"", "disagree"});
+  cfg = w.config(w.dir.file("out"));
+  cfg["target_modules"] = {"q_proj", "qkv"};
+  expect_bad_input([&] { imsm::parse_train_config(cfg, "cfg.json"); }, {"target_modules", "\"qkv\""});
+  cfg = w.config(w.dir.file("out"));
+  cfg["batch_size"] = "eight";
+  expect_bad_input([&] { imsm::parse_train_config(cfg, "cfg.json"); }, {"\"batch_size\"", "integer"});
+  cfg = w.config(w.dir.file("out"));
+  cfg.erase("data_path");
+  expect_bad_input([&] { imsm::parse_train_config(cfg, "cfg.json"); }, {"missing key \"data_path\""});
+  cfg = w.config(w.dir.file("out"));
+  cfg["lr_schedule"] = "None";  // the official spelling of a constant rate
+  EXPECT_EQ(imsm::parse_train_config(cfg, "cfg.json").lr_schedule, "none");
+  cfg["mode"] = 2;
+  EXPECT_EQ(imsm::parse_train_config(cfg, "cfg.json").variant, "no-query");
+  cfg["peft"] = "ia3";
+  const auto ia3 = imsm::parse_train_config(cfg, "cfg.json");
+  EXPECT_EQ(ia3.target_modules, (std::vector<std::string>{"k_proj", "v_proj", "down_proj"}));
+  EXPECT_EQ(ia3.feedforward_modules, (std::vector<std::string>{"down_proj"}));
+  // A dataset line without its answer stops the run before any training.
+  write_file(w.data, "{\"input\": \"copy abc\", \"output\": \"abc\"}\n{\"input\": \"copy xyz\"}\n");
+  expect_bad_input([&] { imsm::run_train(imsm::parse_train_config(w.config(w.dir.file("out")), "cfg.json")); },
+                   {"train.jsonl:2", "\"output\""});
+}
+
+}  // namespace
+
+#include "train/optimizer.h"
+
+namespace {
+
+TEST(Optimizers, AdamWAndAdafactorFollowTheirUpdateRules) {
+  // Two steps on a 2x3 matrix and a vector, checked against the rules written out in doubles.
+  const torch::Tensor w0 = torch::tensor({{0.5, -1.0, 2.0}, {0.1, 0.3, -0.7}}, torch::kFloat64);
+  const torch::Tensor b0 = torch::tensor({0.2, -0.4}, torch::kFloat64);
+  const std::vector<torch::Tensor> gw = {torch::tensor({{0.1, -0.2, 0.3}, {0.05, 0.4, -0.1}}, torch::kFloat64),
+                                         torch::tensor({{-0.3, 0.1, 0.2}, {0.2, -0.1, 0.05}}, torch::kFloat64)};
+  const std::vector<torch::Tensor> gb = {torch::tensor({0.5, -0.25}, torch::kFloat64), torch::tensor({0.1, 0.2}, torch::kFloat64)};
+  for (const std::string name : {"adamw", "adafactor"}) {
+    torch::Tensor w = w0.clone().requires_grad_(true), b = b0.clone().requires_grad_(true);
+    auto opt = imsm::make_optimizer(name, {{"w", w}, {"b", b}}, 0.01);
+    torch::Tensor ew = w0.clone(), eb = b0.clone();
+    torch::Tensor mw = torch::zeros_like(ew), vw = torch::zeros_like(ew), mb = torch::zeros_like(eb), vb = torch::zeros_like(eb);
+    torch::Tensor row = torch::zeros({2}, torch::kFloat64), col = torch::zeros({3}, torch::kFloat64);
+    const double lr = 0.1;
+    for (int t = 1; t <= 2; ++t) {
+      w.mutable_grad() = gw[t - 1].clone();
+      b.mutable_grad() = gb[t - 1].clone();
+      opt->step(lr);
+      if (name == "adamw") {
+        for (auto [p, g, m, v] : {std::tuple{&ew, gw[t - 1], &mw, &vw}, std::tuple{&eb, gb[t - 1], &mb, &vb}}) {
+          *p = *p * (1 - lr * 0.01);
+          *m = 0.9 * *m + 0.1 * g;
+          *v = 0.999 * *v + 0.001 * g * g;
+          *p = *p - lr * (*m / (1 - std::pow(0.9, t))) / ((*v / (1 - std::pow(0.999, t))).sqrt() + 1e-8);
+        }
+      } else {
+        const double beta2 = 1 - std::pow(t, -0.8);
+        auto finish = [&](torch::Tensor& p, torch::Tensor u) {
+          u = u / std::max(1.0, u.pow(2).mean().sqrt().item<double>());  // clip threshold 1
+          p = p - p * 0.01 * lr - lr * u;
+        };
+        const torch::Tensor sq = gw[t - 1] * gw[t - 1] + 1e-30;
+        row = beta2 * row + (1 - beta2) * sq.mean(1);
+        col = beta2 * col + (1 - beta2) * sq.mean(0);
+        const torch::Tensor v_hat = torch::outer(row, col) / row.mean();  // the factored second moment
+        finish(ew, gw[t - 1] / v_hat.sqrt());
+        vb = beta2 * vb + (1 - beta2) * (gb[t - 1] * gb[t - 1] + 1e-30);
+        finish(eb, gb[t - 1] / vb.sqrt());
+      }
+    }
+    EXPECT_LE((w.detach() - ew).abs().max().item<double>(), 1e-12) << name;
+    EXPECT_LE((b.detach() - eb).abs().max().item<double>(), 1e-12) << name;
+  }
 }
 
 }  // namespace

@@ -1,0 +1,42 @@
+#include "progress_bar.h"
+
+#include <unistd.h>
+
+#include <cmath>
+#include <cstdio>
+
+namespace imsm::cli {
+
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "?";
+  const auto s = static_cast<int64_t>(seconds + 0.5);
+  char buf[32];
+  if (s >= 3600) std::snprintf(buf, sizeof(buf), "%lld:%02lld:%02lld", static_cast<long long>(s / 3600), static_cast<long long>(s / 60 % 60), static_cast<long long>(s % 60));
+  else std::snprintf(buf, sizeof(buf), "%lld:%02lld", static_cast<long long>(s / 60), static_cast<long long>(s % 60));
+  return buf;
+}
+
+ProgressBar::ProgressBar(std::string label) : label_(std::move(label)), tty_(::isatty(STDERR_FILENO) != 0) {}
+
+ProgressBar::~ProgressBar() {
+  if (tty_ && drawn_) std::fputc('\n', stderr);
+}
+
+void ProgressBar::update(int64_t done, int64_t total, double eta_seconds, const std::string& detail) {
+  const auto now = std::chrono::steady_clock::now();
+  const bool last = done >= total;
+  if (!tty_ && drawn_ && !last && now - last_ < std::chrono::seconds(5)) return;
+  last_ = now;
+  drawn_ = true;
+  constexpr int kWidth = 28;
+  const double frac = total > 0 ? static_cast<double>(done) / static_cast<double>(total) : 0.0;
+  const int filled = static_cast<int>(frac * kWidth);
+  std::string bar(static_cast<size_t>(filled), '=');
+  if (filled < kWidth) bar += '>' + std::string(static_cast<size_t>(kWidth - filled - 1), ' ');
+  std::fprintf(stderr, "%s%s [%s] %lld/%lld %3.0f%% ETA %s  %s%s", tty_ ? "\r\033[K" : "", label_.c_str(), bar.c_str(),
+               static_cast<long long>(done), static_cast<long long>(total), 100 * frac, format_duration(eta_seconds).c_str(),
+               detail.c_str(), tty_ ? "" : "\n");
+  std::fflush(stderr);
+}
+
+}  // namespace imsm::cli

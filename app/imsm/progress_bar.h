@@ -1,0 +1,26 @@
+// A progress bar with ETA on stderr: redrawn in place on a terminal, a line
+// every few seconds otherwise (logs, CI).
+#pragma once
+#include <chrono>
+#include <cstdint>
+#include <string>
+
+namespace imsm::cli {
+
+class ProgressBar {
+ public:
+  explicit ProgressBar(std::string label);
+  ~ProgressBar();  // ends the line
+  // done of total units; `detail` follows the bar ("loss 2.31 lr 3e-4").
+  void update(int64_t done, int64_t total, double eta_seconds, const std::string& detail);
+
+ private:
+  std::string label_;
+  bool tty_;
+  bool drawn_ = false;
+  std::chrono::steady_clock::time_point last_;
+};
+
+std::string format_duration(double seconds);  // "1:05:09", "4:02"
+
+}  // namespace imsm::cli

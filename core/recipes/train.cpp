@@ -1,0 +1,154 @@
+#include "recipes/train.h"
+
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+
+#include "imsm/gate.h"
+#include "model/device.h"
+#include "model/loader.h"
+#include "peft/peft_model.h"
+#include "tokenizer/tokenizer.h"
+#include "train/trainer.h"
+#include "util/error.h"
+#include "util/log.h"
+
+namespace fs = std::filesystem;
+
+namespace imsm {
+
+namespace {
+
+// A checkpoint folder, or the newest checkpoint-STEP inside an output folder.
+std::string find_checkpoint(const std::string& path) {
+  if (fs::exists(fs::path(path) / "trainer_state.json")) return path;
+  std::string best;
+  int64_t best_step = -1;
+  if (fs::is_directory(path)) {
+    for (const auto& e : fs::directory_iterator(path)) {
+      const std::string name = e.path().filename().string();
+      if (name.rfind("checkpoint-", 0) != 0 || name.find('.') != std::string::npos) continue;
+      if (!fs::exists(e.path() / "trainer_state.json")) continue;
+      const int64_t step = std::stoll(name.substr(11));
+      if (step > best_step) {
+        best_step = step;
+        best = e.path().string();
+      }
+    }
+  }
+  if (best.empty()) throw_bad_input(path, "resume_from: no checkpoint here (expected trainer_state.json or checkpoint-STEP folders)");
+  return best;
+}
+
+// Writes `dir` whole or not at all: into DIR.tmp, then renamed.
+void write_atomically(const std::string& dir, const std::function<void(const std::string&)>& write) {
+  const std::string tmp = dir + ".tmp";
+  fs::remove_all(tmp);
+  write(tmp);
+  fs::remove_all(dir);
+  fs::rename(tmp, dir);
+}
+
+PeftConfig peft_config(const TrainConfig& c) {
+  PeftConfig p;
+  p.method = parse_method(c.peft, "peft");
+  p.r = c.lora_r;
+  p.alpha = c.lora_alpha;
+  p.dropout = c.lora_dropout;
+  p.use_rslora = c.use_rslora;
+  p.target_modules = c.target_modules;
+  p.feedforward_modules = c.feedforward_modules;
+  p.base_model = c.model_path;
+  return p;
+}
+
+}  // namespace
+
+TrainSummary run_train(const TrainConfig& c, const std::function<void(const TrainProgress&)>& on_progress,
+                       const std::function<bool()>& should_abort) {
+  const auto started = std::chrono::steady_clock::now();
+  LoadOptions load;
+  load.device = parse_device(c.device);
+  load.dtype = c.dtype == "auto" ? torch::ScalarType::Undefined : parse_dtype(c.dtype);
+  const auto model = load_llama(c.model_path, load);
+  const auto tokenizer = load_tokenizer(c.model_path);
+  int32_t eos = tokenizer->eos_ids().empty() ? -1 : tokenizer->eos_ids()[0];
+  if (eos < 0 && !model->config().eos_token_ids.empty()) eos = static_cast<int32_t>(model->config().eos_token_ids[0]);
+
+  std::vector<EncodedExample> data;
+  for (const auto& e : read_examples(c.data_path))
+    data.push_back(encode_example(*tokenizer, e, c.max_input_length, c.max_output_length, eos));
+
+  const GateVariant variant = parse_variant(c.variant, "variant");
+  const std::string resume = c.resume_from.empty() ? "" : find_checkpoint(c.resume_from);
+  std::unique_ptr<PeftAdapters> adapters =
+      resume.empty() ? PeftAdapters::attach(*model, peft_config(c), c.seed) : PeftAdapters::load(*model, resume);
+  std::unique_ptr<ImsmGate> gate;
+  if (variant != GateVariant::None) {
+    const auto gate_dtype = model->dtype() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
+    if (resume.empty()) {
+      GateConfig gc;
+      gc.variant = variant;
+      gc.rank = c.gate_rank;
+      gc.hidden_size = model->config().hidden_size;
+      gc.dropout = c.dropout_prob;
+      gate = std::make_unique<ImsmGate>(gc, model->device(), gate_dtype, c.seed + 1);
+    } else {
+      gate = std::make_unique<ImsmGate>(ImsmGate::load(resume, model->device(), gate_dtype));
+    }
+  }
+
+  TrainOptions o;
+  o.num_epochs = c.num_epochs;
+  o.batch_size = c.batch_size;
+  o.accumulation_steps = c.accumulation_steps;
+  o.learning_rate = c.learning_rate;
+  o.weight_decay = c.weight_decay;
+  o.max_grad_norm = c.max_grad_norm;
+  o.warmup_ratio = c.num_warmup_ratio;
+  o.lr_schedule = c.lr_schedule;
+  o.optimizer = c.optimizer;
+  o.seed = c.seed;
+  Trainer trainer(*model, *adapters, gate.get(), variant, data, o);
+  if (!resume.empty()) {
+    trainer.load_state(resume);
+    log::info("resuming from " + resume + " at step " + std::to_string(trainer.step()) + " of " + std::to_string(trainer.total_steps()));
+  }
+
+  fs::create_directories(c.output_dir);
+  TrainSummary summary;
+  auto save_artifacts = [&](const std::string& dir) {
+    adapters->save(dir);
+    if (gate) gate->save(dir);
+  };
+  auto checkpoint = [&](const Trainer& t) {
+    const std::string dir = (fs::path(c.output_dir) / ("checkpoint-" + std::to_string(t.step()))).string();
+    write_atomically(dir, [&](const std::string& tmp) {
+      save_artifacts(tmp);
+      t.save_state(tmp);
+    });
+    summary.last_checkpoint = dir;
+  };
+  auto report = [&](const StepReport& r) {
+    if (on_progress) on_progress({r.step, r.total_steps, r.epoch, r.loss, r.learning_rate, r.grad_norm, r.tokens_per_second, r.eta_seconds});
+  };
+  const TrainOutcome outcome = trainer.run(report, should_abort, checkpoint, c.save_steps);
+  if (outcome.status == "cancelled") checkpoint(trainer);  // resumable from where it stopped
+
+  summary.status = outcome.status;
+  summary.steps = outcome.steps;
+  summary.total_steps = trainer.total_steps();
+  summary.losses = outcome.losses;
+  summary.trainable_parameters = adapters->num_parameters() + (gate && (variant == GateVariant::Query || variant == GateVariant::NoQuery) ? gate->gate_A.numel() + gate->gate_B.numel() : 0);
+  summary.examples = static_cast<int64_t>(data.size());
+  if (outcome.status == "finished") {
+    summary.adapter_dir = (fs::path(c.output_dir) / "adapter").string();
+    write_atomically(summary.adapter_dir, save_artifacts);
+    std::ofstream out((fs::path(c.output_dir) / "train_config.json").string());
+    out << c.to_json().dump(2) << "\n";
+  }
+  summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return summary;
+}
+
+}  // namespace imsm

@@ -1,0 +1,59 @@
+// The configuration of `imsm train`: the official IMSM config.json keys as
+// they are, plus this project's own (torch-free).
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace imsm {
+
+struct TrainConfig {
+  // Official keys.
+  std::string model_path;
+  std::string dataset;            // a name for the run ("gsm8k"); informational
+  std::string data_path;          // training data (JSON lines or Alpaca JSON)
+  std::string test_data_path;     // kept in the run record; evaluation is `imsm eval`
+  int64_t max_input_length = 512;
+  int64_t max_output_length = 512;
+  std::string device = "cpu";
+  std::string data_device;        // accepted for compatibility; batches live on `device`
+  std::string peft = "lora";      // lora | dora | ia3 (adalora: not yet)
+  int64_t lora_r = 16;
+  double lora_alpha = 16;
+  double lora_dropout = 0.05;
+  int64_t gate_rank = 8;
+  int64_t top_rank = 0;           // AdaLoRA's target rank; accepted, used once AdaLoRA lands
+  double dropout_prob = 0.1;
+  int64_t num_epochs = 3;
+  int64_t batch_size = 4;
+  int64_t accumulation_steps = 1;
+  std::string optimizer = "adamw";  // adamw | adafactor
+  double momentum = 0.9;
+  double weight_decay = 0.0;
+  double learning_rate = 3e-4;
+  std::string lr_schedule = "cosine";  // cosine | linear | none
+  double num_warmup_ratio = 0.0;
+  // This project's keys.
+  std::string variant = "query";  // query | no-query | no-gate | none (official "mode": 5 | 2 | 0)
+  std::vector<std::string> target_modules;  // default per method (LoRA: q_proj, v_proj; (IA)³: k_proj, v_proj, down_proj)
+  std::vector<std::string> feedforward_modules;  // (IA)³; default: down_proj when targeted
+  bool use_rslora = false;
+  uint64_t seed = 42;
+  std::string output_dir = "runs/imsm";
+  std::string dtype = "auto";
+  int64_t save_steps = 0;         // 0: checkpoints at epoch ends only
+  std::string resume_from;
+  double max_grad_norm = 1.0;
+
+  nlohmann::json to_json() const;  // the fully resolved configuration
+};
+
+// Every key is checked: an unknown key, a wrong type or a bad value is a
+// BadInput error naming `where` and the key.
+TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where);
+// Reads FILE.json and applies "key=value" overrides (value: JSON, else a string).
+TrainConfig read_train_config(const std::string& path, const std::vector<std::string>& overrides);
+
+}  // namespace imsm
