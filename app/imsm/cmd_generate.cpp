@@ -34,6 +34,7 @@ void add_generate(CLI::App& app, Run& run) {
   auto json_out = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("generate", "Continue a prompt with a model (greedy unless --temperature > 0)");
   cmd->add_option("--model", req->model_dir, "Hugging Face model folder (config.json, model.safetensors, tokenizer)")->required();
+  cmd->add_option("--adapter", req->adapter_dir, "A PEFT adapter folder, or an IMSM adapter (with imsm_config.json: both streams, gated)");
   auto* prompt = cmd->add_option("--prompt", req->prompt, "Prompt text (encoded with BOS as the tokenizer says)");
   auto* ids = cmd->add_option("--prompt-ids", *ids_text, "Prompt as token ids: 1,2,3");
   prompt->excludes(ids);
@@ -44,7 +45,7 @@ void add_generate(CLI::App& app, Run& run) {
   cmd->add_option("--seed", req->seed, "Seed of the sampler")->capture_default_str();
   cmd->add_option("--device", req->device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--dtype", req->dtype, "auto, f32, bf16 or f16 (auto: f32 on CPU, the checkpoint's on CUDA)")->capture_default_str();
-  cmd->add_flag("--json", *json_out, "Print one JSON object {ids, text, tokens_per_second} and nothing else on stdout");
+  cmd->add_flag("--json", *json_out, "Print one JSON object {ids, text, tokens_per_second[, gate_mean]} and nothing else on stdout");
   cmd->callback([&run, req, ids_text, json_out, prompt, ids] {
     run = [req, ids_text, json_out, prompt, ids] {
       if (prompt->count() == 0 && ids->count() == 0) throw_bad_input("generate", "give --prompt or --prompt-ids");
@@ -58,9 +59,9 @@ void add_generate(CLI::App& app, Run& run) {
       if (!*json_out) stream = [](const std::string& piece) { std::cout << piece << std::flush; };
       const GenerateResult r = run_generate(*req, stream);
       if (*json_out) {
-        std::cout << nlohmann::json{{"ids", r.ids}, {"text", r.text}, {"tokens_per_second", r.tokens_per_second}}
-                         .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-                  << "\n";
+        nlohmann::json out = {{"ids", r.ids}, {"text", r.text}, {"tokens_per_second", r.tokens_per_second}};
+        if (!r.variant.empty()) out["gate_mean"] = r.gate_mean;
+        std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       } else {
         std::cout << std::endl;  // flushed before the stats on stderr
         std::ostringstream stats;

@@ -27,16 +27,33 @@ PaddedBatch left_pad(const std::vector<std::vector<int32_t>>& prompts) {
   return out;
 }
 
+torch::Tensor ModelStep::next_logits(const torch::Tensor& ids, const torch::Tensor& positions, const torch::Tensor& mask) {
+  ForwardInput input;
+  input.input_ids = ids;
+  input.positions = positions;
+  input.attention_mask = mask;
+  input.cache = use_cache_ ? &cache_ : nullptr;
+  const torch::Tensor hidden = model_.forward_hidden(input);                       // [B, T, d]
+  return model_.lm_head(hidden.select(1, hidden.size(1) - 1)).to(torch::kCPU, torch::kFloat32).contiguous();  // [B, vocab]
+}
+
 GenerateOutput generate(const LlamaModel& model, const std::vector<std::vector<int32_t>>& prompts,
+                        const GenerateOptions& options, const GenerateCallbacks& callbacks) {
+  ModelStep step(model, options.use_cache);
+  return generate(step, prompts, options, callbacks);
+}
+
+GenerateOutput generate(DecodeStep& decode, const std::vector<std::vector<int32_t>>& prompts,
                         const GenerateOptions& options, const GenerateCallbacks& callbacks) {
   using Clock = std::chrono::steady_clock;
   if (prompts.empty()) throw_bad_input("generate", "no prompts");
+  const int64_t vocab = decode.vocab_size();
   for (const auto& p : prompts) {
     if (p.empty()) throw_bad_input("generate", "empty prompt: give at least one token");
     for (const int32_t id : p)
-      if (id < 0 || id >= model.config().vocab_size)
+      if (id < 0 || id >= vocab)
         throw_bad_input("generate", "prompt token id " + std::to_string(id) + " is outside the vocabulary (0.." +
-                                        std::to_string(model.config().vocab_size - 1) + ")");
+                                        std::to_string(vocab - 1) + ")");
   }
   torch::NoGradGuard no_grad;
   const int64_t B = static_cast<int64_t>(prompts.size());
@@ -46,26 +63,21 @@ GenerateOutput generate(const LlamaModel& model, const std::vector<std::vector<i
     s.seed += static_cast<uint64_t>(b);
     samplers.emplace_back(s);
   }
-  PaddedBatch batch = left_pad(prompts);
+  const PaddedBatch batch = left_pad(prompts);
   torch::Tensor all_ids = batch.ids, mask = batch.mask, positions = batch.positions;  // [B, S]
-  KVCache cache = model.make_cache();
-  GenerateOutput out;
-  out.tokens.assign(B, {});
-  std::vector<bool> done(B, false);
-
   // Without padding the mask is only causal, which the model builds itself.
   const bool padded = batch.mask.min().item<int64_t>() == 0;
-  ForwardInput input;
-  input.input_ids = all_ids;
-  input.positions = positions;
-  input.attention_mask = padded ? mask : torch::Tensor();
-  input.cache = options.use_cache ? &cache : nullptr;
+  GenerateOutput out;
+  out.tokens.assign(B, {});
+  out.gate_mean.assign(B, {});
+  std::vector<bool> done(B, false);
+
+  torch::Tensor step_ids = all_ids, step_positions = positions;
   auto start = Clock::now();
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
     if (callbacks.should_abort && callbacks.should_abort()) throw Error(ErrorKind::Cancelled, "generation cancelled");
-    const torch::Tensor hidden = model.forward_hidden(input);                    // [B, T, d]
-    const torch::Tensor logits = model.lm_head(hidden.select(1, hidden.size(1) - 1))  // [B, vocab]
-                                     .to(torch::kCPU, torch::kFloat32).contiguous();
+    const torch::Tensor logits = decode.next_logits(step_ids, step_positions, padded ? mask : torch::Tensor());  // [B, vocab]
+    const torch::Tensor gate = decode.last_gate_mean();                                                         // [B] or undefined
     const auto now = Clock::now();
     if (step == 0) out.prefill_seconds = std::chrono::duration<double>(now - start).count();
     else {
@@ -79,6 +91,7 @@ GenerateOutput generate(const LlamaModel& model, const std::vector<std::vector<i
       if (done[b]) continue;
       const int32_t token = samplers[b].next(logits[b].data_ptr<float>(), logits.size(1));
       out.tokens[b].push_back(token);
+      if (gate.defined()) out.gate_mean[b].push_back(gate[b].item<float>());
       next[b][0] = token;
       if (callbacks.on_token) callbacks.on_token(b, token);
       if (std::find(options.eos_ids.begin(), options.eos_ids.end(), token) != options.eos_ids.end()) done[b] = true;
@@ -89,15 +102,9 @@ GenerateOutput generate(const LlamaModel& model, const std::vector<std::vector<i
     const torch::Tensor next_pos = positions.select(1, positions.size(1) - 1).unsqueeze(1) + 1;  // [B, 1]
     mask = torch::cat({mask, torch::ones({B, 1}, torch::kInt64)}, 1);                            // [B, S + 1]
     positions = torch::cat({positions, next_pos}, 1);                                            // [B, S + 1]
-    if (options.use_cache) {
-      input.input_ids = next;
-      input.positions = next_pos;
-    } else {
-      all_ids = torch::cat({all_ids, next}, 1);  // [B, S + 1]
-      input.input_ids = all_ids;
-      input.positions = positions;
-    }
-    input.attention_mask = padded ? mask : torch::Tensor();
+    all_ids = torch::cat({all_ids, next}, 1);                                                    // [B, S + 1]
+    step_ids = decode.uses_cache() ? next : all_ids;
+    step_positions = decode.uses_cache() ? next_pos : positions;
   }
   return out;
 }

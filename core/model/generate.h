@@ -23,12 +23,45 @@ struct GenerateCallbacks {
 
 struct GenerateOutput {
   std::vector<std::vector<int32_t>> tokens;  // per row: generated ids only (EOS included when reached)
+  std::vector<std::vector<float>> gate_mean; // per row and token: the mean IMSM gate (when the step has a gate)
   double prefill_seconds = 0;
   double decode_seconds = 0;                 // time of every step after the first token
   int64_t decode_steps = 0;
 };
 
+// One decoding step: the next-token logits of every row. Implementations keep
+// their own KV cache (or none) and may mix several streams (IMSM).
+class DecodeStep {
+ public:
+  virtual ~DecodeStep() = default;
+  // ids, positions: [B, T] (the prompt, then one token per row); mask: [B, S]
+  // over every position so far (1 = token) or undefined (no padding).
+  // -> logits [B, vocab] of each row's last position (fp32, CPU).
+  virtual torch::Tensor next_logits(const torch::Tensor& ids, const torch::Tensor& positions, const torch::Tensor& mask) = 0;
+  // The mean gate [B] behind the last logits, or undefined when there is no gate.
+  virtual torch::Tensor last_gate_mean() const { return torch::Tensor(); }
+  virtual int64_t vocab_size() const = 0;
+  virtual bool uses_cache() const = 0;  // false: fed the whole sequence every step
+};
+
+// The base model (with whatever adapters are attached), cached or not.
+class ModelStep : public DecodeStep {
+ public:
+  ModelStep(const LlamaModel& model, bool use_cache) : model_(model), cache_(model.make_cache()), use_cache_(use_cache) {}
+  torch::Tensor next_logits(const torch::Tensor& ids, const torch::Tensor& positions, const torch::Tensor& mask) override;
+  int64_t vocab_size() const override { return model_.config().vocab_size; }
+  bool uses_cache() const override { return use_cache_; }
+
+ private:
+  const LlamaModel& model_;
+  KVCache cache_;
+  bool use_cache_;
+};
+
 // prompts: B lists of ids (none empty; every id < vocab_size).
+GenerateOutput generate(DecodeStep& step, const std::vector<std::vector<int32_t>>& prompts,
+                        const GenerateOptions& options, const GenerateCallbacks& callbacks = {});
+// generate() with a ModelStep.
 GenerateOutput generate(const LlamaModel& model, const std::vector<std::vector<int32_t>>& prompts,
                         const GenerateOptions& options, const GenerateCallbacks& callbacks = {});
 

@@ -3,9 +3,11 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "imsm/imsm_generate.h"
 #include "model/device.h"
 #include "model/generate.h"
 #include "model/loader.h"
+#include "peft/peft_model.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -40,6 +42,19 @@ GenerateResult run_generate(const GenerateRequest& r, const std::function<void(c
   load.dtype = r.dtype == "auto" ? torch::ScalarType::Undefined : parse_dtype(r.dtype);
   if (callbacks.on_progress) callbacks.on_progress({"loading", 0, 1});
   const auto model = load_llama(r.model_dir, load);
+  std::unique_ptr<PeftAdapters> adapters;
+  std::unique_ptr<ImsmGate> gate;
+  if (!r.adapter_dir.empty()) {
+    adapters = PeftAdapters::load(*model, r.adapter_dir);
+    if (std::filesystem::exists(std::filesystem::path(r.adapter_dir) / "imsm_config.json")) {
+      const auto dt = model->dtype() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
+      gate = std::make_unique<ImsmGate>(ImsmGate::load(r.adapter_dir, model->device(), dt));
+      if (gate->config().hidden_size != model->config().hidden_size)
+        throw_bad_input(r.adapter_dir + "/imsm_config.json", "hidden_size " + std::to_string(gate->config().hidden_size) +
+                                                                 " does not match the model's " + std::to_string(model->config().hidden_size));
+      if (gate->config().variant == GateVariant::None) gate.reset();  // the PEFT method alone
+    }
+  }
   std::unique_ptr<Tokenizer> tokenizer;
   if (!r.use_prompt_ids || has_tokenizer(r.model_dir)) tokenizer = load_tokenizer(r.model_dir);
   if (callbacks.on_progress) callbacks.on_progress({"loading", 1, 1});
@@ -76,7 +91,14 @@ GenerateResult run_generate(const GenerateRequest& r, const std::function<void(c
       shown = now;
     }
   };
-  const GenerateOutput out = generate(*model, {prompt}, options, hooks);
+  std::unique_ptr<DecodeStep> step;
+  if (gate) step = std::make_unique<ImsmStep>(*model, *gate, options.use_cache);
+  else step = std::make_unique<ModelStep>(*model, options.use_cache);
+  const GenerateOutput out = generate(*step, {prompt}, options, hooks);
+  if (gate) {
+    result.gate_mean = out.gate_mean[0];
+    result.variant = variant_name(gate->config().variant);
+  }
   if (tokenizer) result.text = tokenizer->decode(result.ids, true);
   result.prefill_seconds = out.prefill_seconds;
   result.tokens_per_second = out.decode_seconds > 0 ? out.decode_steps / out.decode_seconds : 0.0;

@@ -11,6 +11,7 @@ namespace imsm {
 
 struct GenerateRequest {
   std::string model_dir;
+  std::string adapter_dir;          // "" or a PEFT adapter folder; with imsm_config.json an IMSM adapter
   std::string prompt;               // used unless use_prompt_ids
   std::vector<int32_t> prompt_ids;
   bool use_prompt_ids = false;
@@ -29,6 +30,8 @@ struct GenerateResult {
   int64_t prompt_tokens = 0;
   double prefill_seconds = 0;
   double tokens_per_second = 0;     // decode speed: tokens after the first / their time
+  std::vector<float> gate_mean;     // IMSM adapters: the mean gate of each generated token
+  std::string variant;              // IMSM variant, or "" without an IMSM adapter
 };
 
 // on_text receives the decoded text as it grows (whole characters only).

@@ -161,6 +161,30 @@ TEST(Cli, GenerateStopsAtEos) {
   EXPECT_EQ(got.back(), ids[2]);
 }
 
+TEST(Cli, TrainThenGenerateWithTheImsmAdapter) {
+  TempDir dir;
+  std::string lines;
+  for (int i = 0; i < 24; ++i) lines += "{\"input\": \"Repeat: cat " + std::to_string(i) + "\", \"output\": \"cat " + std::to_string(i) + "\"}\n";
+  write_file(dir.file("train.jsonl"), lines);
+  write_file(dir.file("train.json"), nlohmann::json{{"model_path", model_dir()}, {"data_path", dir.file("train.jsonl")},
+                                                    {"max_input_length", 32}, {"max_output_length", 16}, {"peft", "lora"},
+                                                    {"lora_r", 4}, {"lora_alpha", 8}, {"num_epochs", 1}, {"batch_size", 8},
+                                                    {"learning_rate", 1e-3}, {"mode", 5}, {"output_dir", dir.file("run")}}.dump());
+  const Result train = imsm_run({"train", "--config", dir.file("train.json"), "--set", "gate_rank=4"});
+  ASSERT_EQ(train.code, 0) << train.err;
+  EXPECT_NE(train.err.find("3/3"), std::string::npos) << train.err;  // the progress bar reached the end
+  EXPECT_TRUE(std::filesystem::exists(dir.file("run/adapter/imsm_gate.safetensors")));
+  const Result gen = imsm_run({"generate", "--model", model_dir(), "--adapter", dir.file("run/adapter"), "--prompt", "Repeat: cat 3",
+                               "--max-new-tokens", "5", "--json"});
+  ASSERT_EQ(gen.code, 0) << gen.err;
+  const auto j = nlohmann::json::parse(gen.out);
+  ASSERT_TRUE(j.contains("gate_mean"));
+  EXPECT_EQ(j["gate_mean"].size(), j["ids"].size());
+  for (const auto& g : j["gate_mean"]) EXPECT_TRUE(g.get<double>() > 0 && g.get<double>() < 1);
+  expect_bad({"train", "--config", dir.file("train.json"), "--set", "warmup=0.1"}, {"train.json", "unknown key \"warmup\""});
+  expect_bad({"generate", "--model", model_dir(), "--adapter", dir.path().string(), "--prompt", "x"}, {"adapter_config.json"});
+}
+
 TEST(Cli, InspectModel) {
   const Result r = imsm_run({"inspect-model", "--model", model_dir(), "--json"});
   ASSERT_EQ(r.code, 0) << r.err;

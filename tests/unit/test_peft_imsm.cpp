@@ -310,3 +310,60 @@ TEST(Peft, BadAdapterFilesNameTheProblem) {
 }
 
 }  // namespace
+
+#include "imsm/imsm_generate.h"
+#include "model/generate.h"
+
+namespace {
+
+TEST(ImsmGenerate, TwoStreamBatchEqualsTheSiameseForward) {
+  const auto c = tiny_config("llama-gqa");
+  auto model = random_model(c, 2);
+  auto adapters = imsm::PeftAdapters::attach(*model, peft(imsm::PeftMethod::LoRA), 3);
+  randomise(*adapters, 8);
+  imsm::GateConfig gc;
+  gc.hidden_size = c.hidden_size;
+  const imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat32, 1);
+  const std::vector<int64_t> prompt = {1, 5, 9, 2, 7};
+  torch::NoGradGuard g;
+  const auto ref = imsm::siamese_forward(*model, &gate, imsm::GateVariant::Query, batch_of({prompt}, {5}));
+  imsm::ImsmStep step(*model, gate, true);
+  const torch::Tensor ids = torch::tensor(prompt).view({1, -1});
+  const torch::Tensor logits = step.next_logits(ids, torch::arange(5).view({1, -1}), torch::Tensor());  // [1, V]
+  EXPECT_LE((logits[0] - ref.logits[0][4]).abs().max().item<double>(), 1e-5);
+  EXPECT_NEAR(step.last_gate_mean()[0].item<double>(), ref.gate[0][4].mean().item<double>(), 1e-6);
+}
+
+TEST(ImsmGenerate, CachedEqualsUncachedAndPaddedRowsEqualRowsAlone) {
+  const auto c = tiny_config("qwen2");
+  auto model = random_model(c, 2);
+  auto adapters = imsm::PeftAdapters::attach(*model, peft(imsm::PeftMethod::DoRA), 3);
+  randomise(*adapters, 8);
+  imsm::GateConfig gc;
+  gc.hidden_size = c.hidden_size;
+  const imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat32, 1);
+  const std::vector<std::vector<int32_t>> prompts = {{4, 9, 2, 7, 7, 30}, {11, 3}};
+  imsm::GenerateOptions opt;
+  opt.max_new_tokens = 6;
+  imsm::ImsmStep cached(*model, gate, true);
+  const auto a = imsm::generate(cached, prompts, opt);
+  opt.use_cache = false;
+  imsm::ImsmStep uncached(*model, gate, false);
+  const auto b = imsm::generate(uncached, prompts, opt);
+  opt.use_cache = true;
+  for (size_t r = 0; r < prompts.size(); ++r) {
+    EXPECT_EQ(a.tokens[r], b.tokens[r]);
+    ASSERT_EQ(a.gate_mean[r].size(), a.tokens[r].size());
+    for (size_t t = 0; t < a.gate_mean[r].size(); ++t) {
+      EXPECT_NEAR(a.gate_mean[r][t], b.gate_mean[r][t], 1e-5);
+      EXPECT_GT(a.gate_mean[r][t], 0.0f);
+      EXPECT_LT(a.gate_mean[r][t], 1.0f);
+    }
+    imsm::ImsmStep alone(*model, gate, true);
+    const auto single = imsm::generate(alone, {prompts[r]}, opt);
+    EXPECT_EQ(single.tokens[0], a.tokens[r]) << "row " << r;
+    for (size_t t = 0; t < single.gate_mean[0].size(); ++t) EXPECT_NEAR(single.gate_mean[0][t], a.gate_mean[r][t], 1e-5);
+  }
+}
+
+}  // namespace

@@ -1,0 +1,36 @@
+#include "imsm/imsm_generate.h"
+
+namespace imsm {
+
+ImsmStep::ImsmStep(const LlamaModel& model, const ImsmGate& gate, bool use_cache)
+    : model_(model), gate_(gate), cache_(model.make_cache()), use_cache_(use_cache) {}
+
+torch::Tensor ImsmStep::next_logits(const torch::Tensor& ids, const torch::Tensor& positions, const torch::Tensor& mask) {
+  const int64_t B = ids.size(0), T = ids.size(1);
+  ForwardInput input;
+  input.input_ids = torch::cat({ids, ids}, 0);              // [2B, T]: tuned rows, then original rows
+  input.positions = torch::cat({positions, positions}, 0);  // [2B, T]
+  if (mask.defined()) input.attention_mask = torch::cat({mask, mask}, 0);  // [2B, S]
+  input.adapter_rows = {0, B, true};                         // adapters on rows 0..B-1 only
+  if (use_cache_) input.cache = &cache_;
+  else cache_.clear();
+  const torch::Tensor h = model_.forward_hidden(input);      // [2B, T, d]
+  const torch::Tensor h_Mp = h.narrow(0, 0, B);              // [B, T, d] tuned memory
+  const torch::Tensor h_M = h.narrow(0, B, B);               // [B, T, d] original memory
+  if (!q_M_.defined()) {
+    // The first call holds the prompt: query means over its real (unpadded) tokens.
+    const torch::Tensor w = (mask.defined() ? mask.narrow(1, mask.size(1) - T, T) : torch::ones({B, T}, torch::kInt64))
+                                .to(h.device(), h.scalar_type()).unsqueeze(-1);  // [B, T, 1]
+    q_M_ = (h_M * w).sum(1) / w.sum(1);    // [B, d]
+    q_Mp_ = (h_Mp * w).sum(1) / w.sum(1);  // [B, d]
+  }
+  const torch::Tensor last_M = h_M.select(1, T - 1).unsqueeze(1);    // [B, 1, d]
+  const torch::Tensor last_Mp = h_Mp.select(1, T - 1).unsqueeze(1);  // [B, 1, d]
+  torch::Tensor g;
+  const torch::Tensor h_N = gate_.mix(last_M, last_Mp, q_M_, q_Mp_, &g);  // [B, 1, d]
+  gate_last_ = g.squeeze(1).to(torch::kCPU, torch::kFloat32);             // [B, d]
+  gate_mean_ = gate_last_.mean(-1);                                        // [B]
+  return model_.lm_head(h_N.squeeze(1).to(model_.dtype())).to(torch::kCPU, torch::kFloat32).contiguous();  // [B, vocab]
+}
+
+}  // namespace imsm

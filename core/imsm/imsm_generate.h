@@ -1,0 +1,33 @@
+// IMSM decoding: the original and the tuned stream as one batch of 2B rows
+// over the shared base weights (rows 0..B-1 carry the adapters), one KV cache
+// for both, query means from the prompt once, the gate per generated token.
+#pragma once
+#include <torch/torch.h>
+
+#include "imsm/gate.h"
+#include "model/generate.h"
+
+namespace imsm {
+
+class ImsmStep : public DecodeStep {
+ public:
+  // `gate` is needed for query, no-query and no-gate (not for none, which ModelStep serves).
+  ImsmStep(const LlamaModel& model, const ImsmGate& gate, bool use_cache);
+  torch::Tensor next_logits(const torch::Tensor& ids, const torch::Tensor& positions, const torch::Tensor& mask) override;
+  torch::Tensor last_gate_mean() const override { return gate_mean_; }
+  int64_t vocab_size() const override { return model_.config().vocab_size; }
+  bool uses_cache() const override { return use_cache_; }
+  // The full gate of the last step, [B, d] (for the per-dimension heatmap).
+  const torch::Tensor& last_gate() const { return gate_last_; }
+
+ private:
+  const LlamaModel& model_;
+  const ImsmGate& gate_;
+  KVCache cache_;
+  bool use_cache_;
+  torch::Tensor q_M_, q_Mp_;  // [B, d]: query means, from the first call (the prompt)
+  torch::Tensor gate_mean_;   // [B]
+  torch::Tensor gate_last_;   // [B, d]
+};
+
+}  // namespace imsm
