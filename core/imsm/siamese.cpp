@@ -4,7 +4,8 @@
 
 namespace imsm {
 
-SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, GateVariant variant, const SiameseBatch& batch) {
+SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, GateVariant variant, const SiameseBatch& batch,
+                              const LlamaModel* original_copy) {
   ForwardInput tuned;
   tuned.input_ids = batch.input_ids;
   tuned.attention_mask = batch.attention_mask;
@@ -18,7 +19,7 @@ SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, Gat
     torch::NoGradGuard no_grad;  // the original stream keeps no activations
     ForwardInput original = tuned;
     original.adapter_rows.enabled = false;
-    out.h_M = model.forward_hidden(original);  // [B, T, d]
+    out.h_M = (original_copy ? *original_copy : model).forward_hidden(original);  // [B, T, d]
   }
   torch::Tensor h_N;  // [B, T, d]
   if (variant == GateVariant::NoGate) {

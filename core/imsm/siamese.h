@@ -22,7 +22,10 @@ struct SiameseOutput {
   torch::Tensor h_Mp;    // [B, T, d] tuned memory
 };
 
-// `gate` may be null for the variants none and no-gate.
-SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, GateVariant variant, const SiameseBatch& batch);
+// `gate` may be null for the variants none and no-gate. `original_copy`, when
+// given, runs the original stream on a separate copy of the base weights (the
+// official code's layout; benchmarks compare it with the shared copy).
+SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, GateVariant variant, const SiameseBatch& batch,
+                              const LlamaModel* original_copy = nullptr);
 
 }  // namespace imsm

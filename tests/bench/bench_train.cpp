@@ -1,0 +1,140 @@
+// Benchmark (not a test): one training step of IMSM(LoRA) against LoRA alone
+// on the same model and batch: step time and peak memory (RSS), and IMSM with
+// one shared base copy against two copies as the official code loads them.
+// Each configuration runs in its own process so that peak RSS is its own.
+//
+//   build/bin/bench_train [--steps 6] [--batch 4] [--seq 128]
+#include <spawn.h>
+#include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <string>
+#include <vector>
+
+#include "imsm/siamese.h"
+#include "model/loader.h"
+#include "peft/peft_model.h"
+#include "train/optimizer.h"
+#include "train/trainer.h"
+
+extern char** environ;
+
+namespace {
+
+int64_t arg(int argc, char** argv, const char* name, int64_t fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return std::stoll(argv[i + 1]);
+  return fallback;
+}
+
+std::string sarg(int argc, char** argv, const char* name, const std::string& fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  return fallback;
+}
+
+// ~28M parameters: 8 layers, hidden 512, GQA 8/4 heads, SwiGLU 1376, 8k vocab.
+imsm::ModelConfig bench_config() {
+  const nlohmann::json j = {{"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 512}, {"intermediate_size", 1376},
+                            {"num_attention_heads", 8}, {"num_key_value_heads", 4}, {"num_hidden_layers", 8},
+                            {"vocab_size", 8000}, {"max_position_embeddings", 1024}};
+  return imsm::parse_model_config(j, "bench");
+}
+
+// Runs one configuration; prints "median_step_seconds".
+int run_one(const std::string& mode, int64_t steps, int64_t batch, int64_t seq) {
+  const auto config = bench_config();
+  auto model = imsm::init_llama(config, 0);
+  std::unique_ptr<imsm::LlamaModel> copy;
+  if (mode == "imsm-two-copies") copy = imsm::init_llama(config, 0);  // a second, separate copy of W0
+  imsm::PeftConfig pc;  // LoRA r = alpha = 16 on q_proj, v_proj (the paper's Llama set-up)
+  pc.r = 16;
+  pc.alpha = 16;
+  auto adapters = imsm::PeftAdapters::attach(*model, pc, 1);
+  adapters->set_training(true);
+  const imsm::GateVariant variant = mode == "lora" ? imsm::GateVariant::None : imsm::GateVariant::Query;
+  imsm::GateConfig gc;
+  gc.hidden_size = config.hidden_size;
+  imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat32, 2);
+  gate.set_training(true);
+  std::vector<imsm::NamedParameter> params;
+  for (const auto& [name, t] : adapters->named_parameters()) params.push_back({name, *t});
+  if (variant != imsm::GateVariant::None) {
+    params.push_back({"gate_A", gate.gate_A});
+    params.push_back({"gate_B", gate.gate_B});
+  }
+  auto optimizer = imsm::make_optimizer("adamw", params, 0.0);
+  const torch::Tensor ids = torch::randint(3, config.vocab_size, {batch, seq}, torch::kInt64);
+  const torch::Tensor labels = ids.clone();
+  const torch::Tensor query_len = torch::full({batch}, seq / 2, torch::kInt64);
+  std::vector<double> times;
+  for (int64_t s = 0; s <= steps; ++s) {
+    const auto t0 = std::chrono::steady_clock::now();
+    optimizer->zero_grad();
+    const auto out = imsm::siamese_forward(*model, &gate, variant, {ids, torch::Tensor(), query_len}, copy.get());
+    imsm::causal_lm_loss(out.logits, labels).backward();
+    optimizer->step(1e-4);
+    if (s > 0) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());  // step 0: warm-up
+  }
+  std::sort(times.begin(), times.end());
+  std::printf("%.6f\n", times[times.size() / 2]);
+  return 0;
+}
+
+struct Measured {
+  double step_seconds = 0;
+  double peak_mib = 0;
+};
+
+Measured spawn(const char* self, const std::string& mode, int64_t steps, int64_t batch, int64_t seq) {
+  int fds[2];
+  if (::pipe(fds) != 0) return {};
+  posix_spawn_file_actions_t actions;
+  posix_spawn_file_actions_init(&actions);
+  posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
+  posix_spawn_file_actions_addclose(&actions, fds[0]);
+  const std::string s = std::to_string(steps), b = std::to_string(batch), q = std::to_string(seq);
+  std::vector<const char*> argv = {self, "--mode", mode.c_str(), "--steps", s.c_str(), "--batch", b.c_str(), "--seq", q.c_str(), nullptr};
+  pid_t pid = 0;
+  posix_spawn(&pid, self, &actions, nullptr, const_cast<char**>(argv.data()), environ);
+  ::close(fds[1]);
+  char buf[128] = {0};
+  const ssize_t n = ::read(fds[0], buf, sizeof(buf) - 1);
+  ::close(fds[0]);
+  int status = 0;
+  struct rusage usage {};
+  ::wait4(pid, &status, 0, &usage);
+  posix_spawn_file_actions_destroy(&actions);
+  return {n > 0 ? std::atof(buf) : 0.0, usage.ru_maxrss / 1024.0};
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  const int64_t steps = arg(argc, argv, "--steps", 6), batch = arg(argc, argv, "--batch", 4), seq = arg(argc, argv, "--seq", 128);
+  const std::string mode = sarg(argc, argv, "--mode", "");
+  if (!mode.empty()) return run_one(mode, steps, batch, seq);
+
+  char self[4096];
+  const ssize_t len = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
+  if (len <= 0) return 1;
+  self[len] = '\0';
+  const Measured lora = spawn(self, "lora", steps, batch, seq);
+  const Measured imsm = spawn(self, "imsm", steps, batch, seq);
+  const Measured two = spawn(self, "imsm-two-copies", steps, batch, seq);
+  const auto c = bench_config();
+  std::printf("| configuration (%.1fM-parameter Llama, fp32 CPU, batch %lld x %lld tokens, LoRA r=16 on q,v) | step time | peak RSS |\n",
+              c.num_parameters() / 1e6, static_cast<long long>(batch), static_cast<long long>(seq));
+  std::printf("|---|---|---|\n");
+  std::printf("| LoRA alone | %.3f s | %.0f MiB |\n", lora.step_seconds, lora.peak_mib);
+  std::printf("| IMSM(LoRA), one shared base copy | %.3f s (%.2fx) | %.0f MiB (%.2fx) |\n", imsm.step_seconds,
+              imsm.step_seconds / lora.step_seconds, imsm.peak_mib, imsm.peak_mib / lora.peak_mib);
+  std::printf("| IMSM(LoRA), two base copies (official layout) | %.3f s (%.2fx) | %.0f MiB (%.2fx) |\n", two.step_seconds,
+              two.step_seconds / lora.step_seconds, two.peak_mib, two.peak_mib / lora.peak_mib);
+  return 0;
+}
