@@ -29,6 +29,7 @@ std::string method_name(PeftMethod m) {
     case PeftMethod::LoRA: return "lora";
     case PeftMethod::DoRA: return "dora";
     case PeftMethod::IA3: return "ia3";
+    case PeftMethod::AdaLoRA: return "adalora";
   }
   return "?";
 }
@@ -37,8 +38,8 @@ PeftMethod parse_method(const std::string& name, const std::string& where) {
   if (name == "lora") return PeftMethod::LoRA;
   if (name == "dora") return PeftMethod::DoRA;
   if (name == "ia3") return PeftMethod::IA3;
-  if (name == "adalora") throw_bad_input(where, "peft \"adalora\" is not implemented yet (lora, dora, ia3)");
-  throw_bad_input(where, "unknown peft method \"" + name + "\" (lora, dora, ia3)");
+  if (name == "adalora") return PeftMethod::AdaLoRA;
+  throw_bad_input(where, "unknown peft method \"" + name + "\" (lora, dora, ia3, adalora)");
 }
 
 nlohmann::json PeftConfig::to_adapter_config() const {
@@ -47,6 +48,19 @@ nlohmann::json PeftConfig::to_adapter_config() const {
             {"target_modules", target_modules}, {"feedforward_modules", feedforward_modules},
             {"fan_in_fan_out", false}, {"init_ia3_weights", true}, {"inference_mode", true},
             {"modules_to_save", nullptr}};
+  }
+  if (method == PeftMethod::AdaLoRA) {
+    nlohmann::json pattern = nullptr;
+    if (!adalora.rank_pattern.empty()) {
+      pattern = nlohmann::json::object();
+      for (const auto& [module, mask] : adalora.rank_pattern) pattern[module + ".lora_E"] = mask;  // PEFT's keys
+    }
+    return {{"peft_type", "ADALORA"}, {"task_type", "CAUSAL_LM"}, {"base_model_name_or_path", base_model},
+            {"r", r}, {"init_r", r}, {"target_r", adalora.target_r}, {"tinit", adalora.tinit}, {"tfinal", adalora.tfinal},
+            {"deltaT", adalora.delta_t}, {"beta1", adalora.beta1}, {"beta2", adalora.beta2},
+            {"orth_reg_weight", adalora.orth_reg_weight}, {"total_step", adalora.total_step}, {"rank_pattern", pattern},
+            {"lora_alpha", alpha}, {"lora_dropout", dropout}, {"target_modules", target_modules}, {"bias", "none"},
+            {"fan_in_fan_out", false}, {"init_lora_weights", true}, {"inference_mode", true}, {"modules_to_save", nullptr}};
   }
   return {{"peft_type", "LORA"}, {"task_type", "CAUSAL_LM"}, {"base_model_name_or_path", base_model},
           {"r", r}, {"lora_alpha", alpha}, {"lora_dropout", dropout}, {"target_modules", target_modules},
@@ -89,7 +103,43 @@ PeftConfig read_adapter_config(const std::string& path) {
       if (!c.targets(f)) throw_bad_input(path, "feedforward module \"" + f + "\" is not in target_modules");
     return c;
   }
-  if (type != "LORA") throw_bad_input(path, "peft_type \"" + type + "\" is not supported (LORA, IA3)");
+  if (type == "ADALORA") {
+    c.method = PeftMethod::AdaLoRA;
+    c.r = json::get_int_or(j, "init_r", json::get_int_or(j, "r", 12, path), path);
+    if (c.r <= 0) throw_bad_input(path, "\"init_r\" must be positive");
+    c.alpha = json::get_number_or(j, "lora_alpha", 8, path);
+    c.dropout = json::get_number_or(j, "lora_dropout", 0.0, path);
+    auto& a = c.adalora;
+    a.target_r = json::get_int_or(j, "target_r", 8, path);
+    a.tinit = json::get_int_or(j, "tinit", 0, path);
+    a.tfinal = json::get_int_or(j, "tfinal", 0, path);
+    a.delta_t = json::get_int_or(j, "deltaT", 1, path);
+    a.beta1 = json::get_number_or(j, "beta1", 0.85, path);
+    a.beta2 = json::get_number_or(j, "beta2", 0.85, path);
+    a.orth_reg_weight = json::get_number_or(j, "orth_reg_weight", 0.5, path);
+    a.total_step = json::get_int_or(j, "total_step", 0, path);
+    if (j.contains("rank_pattern") && !j["rank_pattern"].is_null()) {
+      if (!j["rank_pattern"].is_object()) throw_bad_input(path, "\"rank_pattern\" must map modules to lists of true/false");
+      for (const auto& [key, mask] : j["rank_pattern"].items()) {
+        // PEFT writes "<module>.lora_E"; accept ".lora_E.default" and a "base_model.model." prefix too.
+        std::string module = key;
+        if (module.rfind("base_model.model.", 0) == 0) module = module.substr(17);
+        for (const std::string suffix : {".lora_E.default", ".lora_E"})
+          if (module.size() > suffix.size() && module.compare(module.size() - suffix.size(), suffix.size(), suffix) == 0)
+            module = module.substr(0, module.size() - suffix.size());
+        if (!mask.is_array()) throw_bad_input(path, "rank_pattern \"" + key + "\" must be a list of true/false");
+        std::vector<bool> bits;
+        for (const auto& b : mask) {
+          if (!b.is_boolean()) throw_bad_input(path, "rank_pattern \"" + key + "\" must be a list of true/false");
+          bits.push_back(b.get<bool>());
+        }
+        if (static_cast<int64_t>(bits.size()) != c.r) throw_bad_input(path, "rank_pattern \"" + key + "\" has " + std::to_string(bits.size()) + " entries, init_r is " + std::to_string(c.r));
+        a.rank_pattern[module] = bits;
+      }
+    }
+    return c;
+  }
+  if (type != "LORA") throw_bad_input(path, "peft_type \"" + type + "\" is not supported (LORA, ADALORA, IA3)");
   c.r = json::get_int(j, "r", path);
   if (c.r <= 0) throw_bad_input(path, "\"r\" must be positive");
   c.alpha = json::get_number_or(j, "lora_alpha", 8, path);

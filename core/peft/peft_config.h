@@ -1,6 +1,7 @@
 // Which PEFT method, on which modules, with which hyper-parameters; read from
 // and written to Hugging Face PEFT's adapter_config.json (torch-free).
 #pragma once
+#include <map>
 #include <string>
 #include <vector>
 
@@ -8,7 +9,21 @@
 
 namespace imsm {
 
-enum class PeftMethod { LoRA, DoRA, IA3 };
+enum class PeftMethod { LoRA, DoRA, IA3, AdaLoRA };
+
+// AdaLoRA's budget schedule and importance smoothing (HF PEFT's AdaLoraConfig).
+struct AdaLoraSettings {
+  int64_t target_r = 8;      // average rank left at the end (init_r is PeftConfig::r)
+  int64_t tinit = 0;         // steps of warm-up before pruning
+  int64_t tfinal = 0;        // final steps with the budget fixed
+  int64_t delta_t = 1;       // steps between two allocations
+  double beta1 = 0.85;       // smoothing of the sensitivity
+  double beta2 = 0.85;       // smoothing of its uncertainty
+  double orth_reg_weight = 0.5;
+  int64_t total_step = 0;    // 0: the trainer's step count
+  // Kept ranks per module once allocated ("model.layers.0.self_attn.q_proj" -> mask).
+  std::map<std::string, std::vector<bool>> rank_pattern;
+};
 
 struct PeftConfig {
   PeftMethod method = PeftMethod::LoRA;
@@ -19,6 +34,7 @@ struct PeftConfig {
   std::vector<std::string> target_modules = {"q_proj", "v_proj"};
   std::vector<std::string> feedforward_modules;  // (IA)³: modules scaled on their input
   std::string base_model;                   // base_model_name_or_path
+  AdaLoraSettings adalora;
 
   double scaling() const;                   // LoRA/DoRA: alpha / r or alpha / sqrt(r)
   bool targets(const std::string& module_name) const;  // "model.layers.0.self_attn.q_proj" -> is q_proj targeted?

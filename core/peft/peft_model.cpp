@@ -2,6 +2,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <algorithm>
 #include <set>
 
 #include "io/safetensors.h"
@@ -23,8 +24,16 @@ std::unique_ptr<PeftAdapters> PeftAdapters::attach(LlamaModel& model, const Peft
     if (!config.targets(name)) continue;
     if (linear->adapter) throw_internal("module " + name + " already has an adapter");
     std::shared_ptr<PeftAdapter> adapter;
-    if (config.method == PeftMethod::IA3) adapter = std::make_shared<Ia3Adapter>(*linear, config.is_feedforward(name));
-    else adapter = std::make_shared<LoraAdapter>(*linear, config, gen);
+    if (config.method == PeftMethod::IA3) {
+      adapter = std::make_shared<Ia3Adapter>(*linear, config.is_feedforward(name));
+    } else if (config.method == PeftMethod::AdaLoRA) {
+      const auto& pattern = config.adalora.rank_pattern;
+      const auto it = pattern.find(name);  // a saved adapter keeps only its pattern's ranks
+      const int64_t r = it == pattern.end() ? config.r : std::count(it->second.begin(), it->second.end(), true);
+      adapter = std::make_shared<AdaLoraAdapter>(*linear, config, r, gen);
+    } else {
+      adapter = std::make_shared<LoraAdapter>(*linear, config, gen);
+    }
     linear->adapter = adapter;
     out->adapters_[name] = adapter;
   }
@@ -60,15 +69,36 @@ void PeftAdapters::set_training(bool training) {
   for (auto& [name, adapter] : adapters_) adapter->set_training(training);
 }
 
-void PeftAdapters::save(const std::string& dir) const {
+namespace {
+// Indices of the kept ranks of a pattern.
+torch::Tensor kept_ranks(const std::vector<bool>& mask, torch::Device device) {
+  std::vector<int64_t> idx;
+  for (size_t i = 0; i < mask.size(); ++i)
+    if (mask[i]) idx.push_back(static_cast<int64_t>(i));
+  return torch::tensor(idx, torch::kInt64).to(device);
+}
+}  // namespace
+
+void PeftAdapters::save(const std::string& dir, bool resize) const {
   fs::create_directories(dir);
+  PeftConfig config = config_;
+  const bool cut = config.method == PeftMethod::AdaLoRA && resize && !config.adalora.rank_pattern.empty();
+  if (config.method == PeftMethod::AdaLoRA && !resize) config.adalora.rank_pattern.clear();
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
-  for (const auto& [name, t] : named_parameters()) tensors.emplace_back(name, t->to(torch::kFloat32));
+  for (const auto& [module, adapter] : adapters_) {
+    for (const auto& [name, t] : adapter->named_tensors()) {
+      torch::Tensor value = t->detach().to(torch::kFloat32);
+      const auto it = config.adalora.rank_pattern.find(module);
+      if (cut && it != config.adalora.rank_pattern.end() && static_cast<int64_t>(it->second.size()) == t->size(name == "lora_B" ? 1 : 0))
+        value = value.index_select(name == "lora_B" ? 1 : 0, kept_ranks(it->second, value.device()));  // PEFT's resize
+      tensors.emplace_back(peft_key(module, name), value);
+    }
+  }
   save_tensors((fs::path(dir) / "adapter_model.safetensors").string(), tensors, {{"format", "pt"}});
   const std::string config_path = (fs::path(dir) / "adapter_config.json").string();
   {
     std::ofstream out(config_path + ".tmp");
-    out << config_.to_adapter_config().dump(2) << "\n";
+    out << config.to_adapter_config().dump(2) << "\n";
     if (!out) throw_bad_input(config_path, "cannot write");
   }
   fs::rename(config_path + ".tmp", config_path);
@@ -111,6 +141,57 @@ std::unique_ptr<PeftAdapters> PeftAdapters::load(LlamaModel& model, const std::s
   for (const auto& t : file.tensors())
     if (!used.count(t.name)) throw_bad_input(weights_path + ": tensor \"" + t.name + "\"", "unexpected tensor for this adapter_config.json and model");
   return out;
+}
+
+}  // namespace imsm
+
+namespace imsm {
+
+void PeftAdapters::begin_training(int64_t total_steps) {
+  if (config_.method != PeftMethod::AdaLoRA) return;
+  if (config_.adalora.total_step <= 0) config_.adalora.total_step = total_steps;
+  std::map<std::string, AdaLoraAdapter*> modules;
+  for (auto& [name, a] : adapters_) modules[name] = static_cast<AdaLoraAdapter*>(a.get());
+  allocator_ = std::make_unique<RankAllocator>(modules, config_.adalora, config_.r);
+}
+
+torch::Tensor PeftAdapters::regularization_loss() const {
+  if (!allocator_ || config_.adalora.orth_reg_weight <= 0) return torch::Tensor();
+  return config_.adalora.orth_reg_weight * allocator_->orthogonal_regularization();
+}
+
+void PeftAdapters::after_optimizer_step(int64_t global_step) {
+  if (!allocator_) return;
+  config_.adalora.rank_pattern = allocator_->update_and_allocate(global_step);
+}
+
+std::vector<std::pair<std::string, torch::Tensor>> PeftAdapters::training_state() const {
+  if (!allocator_) return {};
+  auto out = allocator_->state();
+  for (const auto& [module, mask] : allocator_->rank_pattern()) {
+    torch::Tensor bits = torch::zeros({static_cast<int64_t>(mask.size())}, torch::kUInt8);
+    for (size_t i = 0; i < mask.size(); ++i) bits[static_cast<int64_t>(i)] = mask[i] ? 1 : 0;
+    out.emplace_back("pattern/" + module, bits);
+  }
+  return out;
+}
+
+void PeftAdapters::load_training_state(const std::vector<std::pair<std::string, torch::Tensor>>& state) {
+  if (!allocator_) return;
+  std::vector<std::pair<std::string, torch::Tensor>> importance;
+  std::map<std::string, std::vector<bool>> pattern;
+  for (const auto& [key, t] : state) {
+    if (key.rfind("pattern/", 0) == 0) {
+      const torch::Tensor bits = t.to(torch::kCPU, torch::kUInt8);
+      std::vector<bool>& mask = pattern[key.substr(8)];
+      for (int64_t i = 0; i < bits.numel(); ++i) mask.push_back(bits[i].item<uint8_t>() != 0);
+    } else {
+      importance.emplace_back(key, t);
+    }
+  }
+  allocator_->load_state(importance);
+  allocator_->set_rank_pattern(pattern);
+  config_.adalora.rank_pattern = pattern;
 }
 
 }  // namespace imsm

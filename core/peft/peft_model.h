@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "model/llama.h"
+#include "peft/adalora.h"
 #include "peft/adapter.h"
 #include "peft/peft_config.h"
 
@@ -26,7 +27,18 @@ class PeftAdapters {
   PeftAdapters(const PeftAdapters&) = delete;
   PeftAdapters& operator=(const PeftAdapters&) = delete;
 
-  void save(const std::string& dir) const;  // writes both files (atomically each)
+  // Writes both files (atomically each). AdaLoRA with a rank pattern is saved
+  // as PEFT saves it: tensors cut to the kept ranks (`resize`), or whole for
+  // checkpoints (the pattern then goes into training_state()).
+  void save(const std::string& dir, bool resize = true) const;
+
+  // Training hooks (no-ops for methods without them). AdaLoRA: the weighted
+  // orthogonality regulariser, and rank allocation after each optimizer step.
+  void begin_training(int64_t total_steps);
+  torch::Tensor regularization_loss() const;  // scalar, or undefined
+  void after_optimizer_step(int64_t global_step);  // 0-based step just taken
+  std::vector<std::pair<std::string, torch::Tensor>> training_state() const;
+  void load_training_state(const std::vector<std::pair<std::string, torch::Tensor>>& state);
   // Trainable tensors by PEFT key ("base_model.model.model.layers.0.self_attn.q_proj.lora_A.weight").
   std::vector<std::pair<std::string, torch::Tensor*>> named_parameters() const;
   std::vector<torch::Tensor> parameters() const;
@@ -39,6 +51,7 @@ class PeftAdapters {
   LlamaModel& model_;
   PeftConfig config_;
   std::map<std::string, std::shared_ptr<PeftAdapter>> adapters_;  // module name -> adapter
+  std::unique_ptr<RankAllocator> allocator_;                      // AdaLoRA while training
 };
 
 // "base_model.model." + module + "." + tensor: PEFT's key of an adapter tensor.

@@ -1,5 +1,6 @@
 #include "recipes/train.h"
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <fstream>
@@ -59,6 +60,11 @@ PeftConfig peft_config(const TrainConfig& c) {
   p.target_modules = c.target_modules;
   p.feedforward_modules = c.feedforward_modules;
   p.base_model = c.model_path;
+  p.adalora.target_r = c.top_rank > 0 ? c.top_rank : std::max<int64_t>(1, c.lora_r * 2 / 3);  // PEFT's 12 -> 8 ratio
+  p.adalora.tinit = c.tinit;
+  p.adalora.tfinal = c.tfinal;
+  p.adalora.delta_t = c.delta_t;
+  p.adalora.orth_reg_weight = c.orth_reg_weight;
   return p;
 }
 
@@ -117,14 +123,14 @@ TrainSummary run_train(const TrainConfig& c, const std::function<void(const Trai
 
   fs::create_directories(c.output_dir);
   TrainSummary summary;
-  auto save_artifacts = [&](const std::string& dir) {
-    adapters->save(dir);
+  auto save_artifacts = [&](const std::string& dir, bool resize) {
+    adapters->save(dir, resize);
     if (gate) gate->save(dir);
   };
   auto checkpoint = [&](const Trainer& t) {
     const std::string dir = (fs::path(c.output_dir) / ("checkpoint-" + std::to_string(t.step()))).string();
     write_atomically(dir, [&](const std::string& tmp) {
-      save_artifacts(tmp);
+      save_artifacts(tmp, false);  // whole tensors: training goes on from here
       t.save_state(tmp);
     });
     summary.last_checkpoint = dir;
@@ -143,7 +149,7 @@ TrainSummary run_train(const TrainConfig& c, const std::function<void(const Trai
   summary.examples = static_cast<int64_t>(data.size());
   if (outcome.status == "finished") {
     summary.adapter_dir = (fs::path(c.output_dir) / "adapter").string();
-    write_atomically(summary.adapter_dir, save_artifacts);
+    write_atomically(summary.adapter_dir, [&](const std::string& tmp) { save_artifacts(tmp, true); });
     std::ofstream out((fs::path(c.output_dir) / "train_config.json").string());
     out << c.to_json().dump(2) << "\n";
   }

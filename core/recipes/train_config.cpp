@@ -40,7 +40,8 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where
       "data_device", "peft", "lora_r", "lora_alpha", "lora_dropout", "gate_rank", "top_rank", "dropout_prob",
       "num_epochs", "batch_size", "accumulation_steps", "optimizer", "momentum", "weight_decay", "learning_rate",
       "lr_schedule", "num_warmup_ratio", "mode", "variant", "target_modules", "feedforward_modules", "use_rslora",
-      "seed", "output_dir", "dtype", "save_steps", "resume_from", "max_grad_norm"};
+      "seed", "output_dir", "dtype", "save_steps", "resume_from", "max_grad_norm", "tinit", "tfinal", "deltaT",
+      "orth_reg_weight"};
   for (const auto& [key, value] : j.items())
     if (!known.count(key)) throw_bad_input(where, "unknown key \"" + key + "\"");
   auto str = [&](const char* key, std::string& out) { out = json::get_string_or(j, key, out, where); };
@@ -56,7 +57,6 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where
   str("data_device", c.data_device);
   str("peft", c.peft);
   c.peft = one_of(c.peft, {"lora", "dora", "ia3", "adalora"}, "peft", where);
-  if (c.peft == "adalora") throw_bad_input(where, "key \"peft\": \"adalora\" is not implemented yet (lora, dora, ia3)");
   int_("lora_r", c.lora_r);
   num("lora_alpha", c.lora_alpha);
   num("lora_dropout", c.lora_dropout);
@@ -102,6 +102,12 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where
   int_("save_steps", c.save_steps);
   str("resume_from", c.resume_from);
   num("max_grad_norm", c.max_grad_norm);
+  int_("tinit", c.tinit);
+  int_("tfinal", c.tfinal);
+  int_("deltaT", c.delta_t);
+  num("orth_reg_weight", c.orth_reg_weight);
+  if (c.tinit < 0 || c.tfinal < 0 || c.delta_t <= 0) throw_bad_input(where, "keys \"tinit\", \"tfinal\" must be >= 0 and \"deltaT\" positive");
+  if (c.peft == "adalora" && c.top_rank > c.lora_r) throw_bad_input(where, "key \"top_rank\" (target rank) must not exceed \"lora_r\" (initial rank)");
 
   auto positive = [&](const char* key, double v) {
     if (!(v > 0)) throw_bad_input(where, std::string("key \"") + key + "\" must be positive");
@@ -147,7 +153,8 @@ nlohmann::json TrainConfig::to_json() const {
           {"lr_schedule", lr_schedule}, {"num_warmup_ratio", num_warmup_ratio}, {"variant", variant},
           {"target_modules", target_modules}, {"feedforward_modules", feedforward_modules}, {"use_rslora", use_rslora},
           {"seed", seed}, {"output_dir", output_dir}, {"dtype", dtype}, {"save_steps", save_steps},
-          {"resume_from", resume_from}, {"max_grad_norm", max_grad_norm}};
+          {"resume_from", resume_from}, {"max_grad_norm", max_grad_norm}, {"top_rank", top_rank}, {"tinit", tinit},
+          {"tfinal", tfinal}, {"deltaT", delta_t}, {"orth_reg_weight", orth_reg_weight}};
 }
 
 }  // namespace imsm

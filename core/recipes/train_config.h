@@ -19,12 +19,12 @@ struct TrainConfig {
   int64_t max_output_length = 512;
   std::string device = "cpu";
   std::string data_device;        // accepted for compatibility; batches live on `device`
-  std::string peft = "lora";      // lora | dora | ia3 (adalora: not yet)
+  std::string peft = "lora";      // lora | dora | ia3 | adalora
   int64_t lora_r = 16;
   double lora_alpha = 16;
   double lora_dropout = 0.05;
   int64_t gate_rank = 8;
-  int64_t top_rank = 0;           // AdaLoRA's target rank; accepted, used once AdaLoRA lands
+  int64_t top_rank = 0;           // AdaLoRA's target rank (0: 2/3 of lora_r, the init_r 12 -> target_r 8 of PEFT)
   double dropout_prob = 0.1;
   int64_t num_epochs = 3;
   int64_t batch_size = 4;
@@ -46,6 +46,8 @@ struct TrainConfig {
   int64_t save_steps = 0;         // 0: checkpoints at epoch ends only
   std::string resume_from;
   double max_grad_norm = 1.0;
+  int64_t tinit = 0, tfinal = 0, delta_t = 1;  // AdaLoRA's schedule (PEFT: tinit, tfinal, deltaT)
+  double orth_reg_weight = 0.5;                // AdaLoRA
 
   nlohmann::json to_json() const;  // the fully resolved configuration
 };

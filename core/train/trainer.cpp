@@ -80,6 +80,7 @@ Trainer::Trainer(LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, Gate
   const int64_t n = static_cast<int64_t>(data.size());
   micro_per_epoch_ = (n + o.batch_size - 1) / o.batch_size;
   total_ = (micro_per_epoch_ + o.accumulation_steps - 1) / o.accumulation_steps * o.num_epochs;
+  adapters.begin_training(total_);
 }
 
 Trainer::~Trainer() = default;
@@ -114,7 +115,9 @@ TrainOutcome Trainer::run(const std::function<void(const StepReport&)>& on_step,
         for (int64_t i = micro_ * o.batch_size; i < std::min(n, (micro_ + 1) * o.batch_size); ++i) rows.push_back(&data_[order[i]]);
         const TrainBatch batch = collate(rows, model_.device());
         const SiameseOutput out = siamese_forward(model_, gate_, variant_, {batch.ids, batch.mask, batch.query_len});
-        const torch::Tensor loss = causal_lm_loss(out.logits, batch.labels);  // scalar
+        torch::Tensor loss = causal_lm_loss(out.logits, batch.labels);  // scalar
+        const torch::Tensor regularization = adapters_.regularization_loss();  // AdaLoRA's orthogonality term
+        if (regularization.defined()) loss = loss + regularization;
         (loss / static_cast<double>(in_step)).backward();
         step_loss += loss.item<double>() / static_cast<double>(in_step);
         tokens_seen += batch.tokens;
@@ -133,6 +136,7 @@ TrainOutcome Trainer::run(const std::function<void(const StepReport&)>& on_step,
         grad_norm = std::sqrt(grad_norm);
       }
       optimizer_->step(lr);
+      adapters_.after_optimizer_step(step_);  // AdaLoRA: importance and rank allocation, gradients still here
       ++step_;
       losses_.push_back(step_loss);
       if (on_step) {
@@ -165,6 +169,8 @@ void Trainer::save_state(const std::string& dir) const {
     rng = gen.get_state();
   }
   save_tensors((std::filesystem::path(dir) / "rng.safetensors").string(), {{"cpu", rng}});
+  const auto peft_state = adapters_.training_state();
+  if (!peft_state.empty()) save_tensors((std::filesystem::path(dir) / "peft_state.safetensors").string(), peft_state);
   const std::string path = (std::filesystem::path(dir) / "trainer_state.json").string();
   std::ofstream out(path + ".tmp");
   out << nlohmann::json{{"step", step_}, {"epoch", epoch_}, {"micro_batch", micro_}, {"total_steps", total_},
@@ -195,6 +201,14 @@ void Trainer::load_state(const std::string& dir) {
   for (const auto& t : opt.tensors())
     state.emplace_back(t.name, to_tensor(t, opt.mapping(), model_.device(), t.dtype == DType::I64 ? torch::kInt64 : params_.at(0).scalar_type()));
   optimizer_->load_state(state, opt_path);
+  const std::string peft_path = (std::filesystem::path(dir) / "peft_state.safetensors").string();
+  if (std::filesystem::exists(peft_path)) {
+    const SafetensorsFile peft = SafetensorsFile::open(peft_path);
+    std::vector<std::pair<std::string, torch::Tensor>> peft_state;
+    for (const auto& t : peft.tensors())
+      peft_state.emplace_back(t.name, to_tensor(t, peft.mapping(), model_.device(), t.dtype == DType::U8 ? torch::kUInt8 : params_.at(0).scalar_type()));
+    adapters_.load_training_state(peft_state);
+  }
   const std::string rng_path = (std::filesystem::path(dir) / "rng.safetensors").string();
   const SafetensorsFile rng = SafetensorsFile::open(rng_path);
   const TensorView* cpu = rng.find("cpu");

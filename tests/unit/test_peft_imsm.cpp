@@ -200,7 +200,7 @@ void check_gradients(imsm::LlamaModel& model, imsm::PeftAdapters& adapters, imsm
 
 TEST(Imsm, FiniteDifferenceGradients) {
   const auto c = tiny_config("llama-gqa");
-  for (const auto m : {imsm::PeftMethod::LoRA, imsm::PeftMethod::DoRA, imsm::PeftMethod::IA3}) {
+  for (const auto m : {imsm::PeftMethod::LoRA, imsm::PeftMethod::DoRA, imsm::PeftMethod::IA3, imsm::PeftMethod::AdaLoRA}) {
     for (const auto v : {imsm::GateVariant::Query, imsm::GateVariant::NoQuery, imsm::GateVariant::None}) {
       auto model = random_model(c, 3, torch::kFloat64);
       auto adapters = imsm::PeftAdapters::attach(*model, peft(m), 3);
@@ -364,6 +364,105 @@ TEST(ImsmGenerate, CachedEqualsUncachedAndPaddedRowsEqualRowsAlone) {
     EXPECT_EQ(single.tokens[0], a.tokens[r]) << "row " << r;
     for (size_t t = 0; t < single.gate_mean[0].size(); ++t) EXPECT_NEAR(single.gate_mean[0][t], a.gate_mean[r][t], 1e-5);
   }
+}
+
+}  // namespace
+
+namespace {
+
+TEST(AdaLora, ForwardEqualsItsFormula) {
+  const auto c = tiny_config("qwen2");
+  auto model = random_model(c, 1, torch::kFloat64);
+  auto adapters = imsm::PeftAdapters::attach(*model, peft(imsm::PeftMethod::AdaLoRA, {"q_proj"}), 3);
+  randomise(*adapters, 4);
+  imsm::Linear* q = model->linears().at("model.layers.0.self_attn.q_proj");
+  auto* a = dynamic_cast<imsm::AdaLoraAdapter*>(q->adapter.get());
+  const torch::Tensor x = torch::randn({2, 3, c.hidden_size}, torch::kFloat64);
+  // W x + b + alpha / (r + 1e-5) · B diag(E) A x, alpha = 8, r = 4.
+  const torch::Tensor delta = torch::matmul(a->lora_B, torch::matmul(torch::diag(a->lora_E.view(-1)), a->lora_A));
+  const torch::Tensor want = torch::matmul(x, (q->weight + 8.0 / (4 + 1e-5) * delta).t()) + q->bias;
+  EXPECT_LE((q->forward(x, {}) - want).abs().max().item<double>(), 1e-12);
+  // PEFT's names: no ".weight" (ParameterDicts).
+  const auto names = adapters->named_parameters();
+  EXPECT_EQ(names[0].first, "base_model.model.model.layers.0.self_attn.q_proj.lora_A");
+}
+
+imsm::AdaLoraSettings schedule_settings() {
+  imsm::AdaLoraSettings s;
+  s.target_r = 2;
+  s.tinit = 2;
+  s.tfinal = 3;
+  s.total_step = 20;
+  return s;
+}
+
+TEST(AdaLora, BudgetScheduleAndMasking) {
+  const auto c = tiny_config("llama-gqa");
+  auto model = random_model(c, 1);
+  auto cfg = peft(imsm::PeftMethod::AdaLoRA, {"q_proj", "v_proj"});  // 2 layers x 2 = 4 modules, init_r 4
+  auto adapters = imsm::PeftAdapters::attach(*model, cfg, 3);
+  randomise(*adapters, 4);
+  std::map<std::string, imsm::AdaLoraAdapter*> modules;
+  for (auto& [name, linear] : model->linears())
+    if (linear->adapter) modules[name] = dynamic_cast<imsm::AdaLoraAdapter*>(linear->adapter.get());
+  imsm::RankAllocator alloc(modules, schedule_settings(), 4);
+  // init budget 16, target 8: cubic decay between tinit = 2 and total - tfinal = 17.
+  EXPECT_EQ(alloc.budget_schedule(2), (std::pair<int64_t, bool>(16, false)));
+  EXPECT_EQ(alloc.budget_schedule(18), (std::pair<int64_t, bool>(8, true)));
+  EXPECT_EQ(alloc.budget_schedule(7).first, 10);  // 8 · (1 − 5/15)³ + 8 = 10.37
+  // Importance chosen by hand: triplet i of module k scores (k + 1) · 10 + i, so the
+  // six lowest are module 0's four ranks and module 1's ranks 0 and 1.
+  std::vector<std::pair<std::string, torch::Tensor>> state;
+  int k = 0;
+  for (const auto& [name, a] : modules) {
+    const torch::Tensor e = (torch::arange(4, torch::kFloat32) + (k + 1) * 10.0).view({4, 1});
+    state.emplace_back(name + "/E/ipt", e);
+    state.emplace_back(name + "/E/unc", torch::ones({4, 1}));
+    for (const char* slot : {"A", "B"}) {
+      const auto shape = std::string(slot) == "A" ? a->lora_A.sizes() : a->lora_B.sizes();
+      state.emplace_back(name + "/" + slot + "/ipt", torch::zeros(shape));
+      state.emplace_back(name + "/" + slot + "/unc", torch::zeros(shape));
+    }
+    ++k;
+  }
+  alloc.load_state(state);
+  const auto& pattern = alloc.mask_to_budget(10);  // prune 16 - 10 = 6 triplets
+  auto it = modules.begin();
+  EXPECT_EQ(pattern.at(it->first), (std::vector<bool>{false, false, false, false}));
+  EXPECT_EQ(it->second->lora_E.abs().sum().item<double>(), 0.0);
+  ++it;
+  EXPECT_EQ(pattern.at(it->first), (std::vector<bool>{false, false, true, true}));
+  EXPECT_EQ(it->second->lora_E[0].item<double>(), 0.0);
+  EXPECT_NE(it->second->lora_E[3].item<double>(), 0.0);
+  ++it;
+  EXPECT_EQ(pattern.at(it->first), (std::vector<bool>{true, true, true, true}));
+}
+
+TEST(AdaLora, OrthogonalRegularizationByHand) {
+  const auto c = tiny_config("llama-gqa");
+  auto model = random_model(c, 1, torch::kFloat64);
+  auto adapters = imsm::PeftAdapters::attach(*model, peft(imsm::PeftMethod::AdaLoRA, {"q_proj"}), 3);
+  std::map<std::string, imsm::AdaLoraAdapter*> modules;
+  for (auto& [name, linear] : model->linears())
+    if (linear->adapter) modules[name] = dynamic_cast<imsm::AdaLoraAdapter*>(linear->adapter.get());
+  imsm::RankAllocator alloc(modules, schedule_settings(), 4);
+  double want = 0;
+  for (const auto& [name, a] : modules) {
+    for (const bool is_A : {true, false}) {
+      const torch::Tensor p = is_A ? a->lora_A.detach() : a->lora_B.detach();
+      const int64_t r = 4, n = is_A ? p.size(1) : p.size(0);
+      double fro = 0;
+      for (int64_t i = 0; i < r; ++i)
+        for (int64_t j = 0; j < r; ++j) {
+          double dot = 0;
+          for (int64_t t = 0; t < n; ++t) dot += is_A ? p[i][t].item<double>() * p[j][t].item<double>() : p[t][i].item<double>() * p[t][j].item<double>();
+          fro += std::pow(dot - (i == j ? 1.0 : 0.0), 2);
+        }
+      want += std::sqrt(fro);
+    }
+  }
+  want /= 2.0 * static_cast<double>(modules.size());
+  EXPECT_NEAR(alloc.orthogonal_regularization().item<double>(), want, 1e-10);
 }
 
 }  // namespace

@@ -101,7 +101,7 @@ std::vector<imsm::EncodedExample> copy_task(int n) {
 TEST(Train, EveryMethodAndVariantLowersTheLoss) {
   const auto c = imsm::testing::tiny_config("llama-gqa");
   const auto data = copy_task(48);
-  for (const auto m : {imsm::PeftMethod::LoRA, imsm::PeftMethod::DoRA, imsm::PeftMethod::IA3}) {
+  for (const auto m : {imsm::PeftMethod::LoRA, imsm::PeftMethod::DoRA, imsm::PeftMethod::IA3, imsm::PeftMethod::AdaLoRA}) {
     for (const auto v : {imsm::GateVariant::Query, imsm::GateVariant::NoQuery, imsm::GateVariant::NoGate, imsm::GateVariant::None}) {
       auto model = imsm::testing::random_model(c, 6);
       imsm::PeftConfig pc;
@@ -119,6 +119,8 @@ TEST(Train, EveryMethodAndVariantLowersTheLoss) {
       o.num_epochs = 6;
       o.batch_size = 8;
       o.learning_rate = m == imsm::PeftMethod::IA3 ? 5e-2 : 1e-2;
+      pc.adalora.target_r = 4;
+      pc.adalora.orth_reg_weight = 0.1;
       o.warmup_ratio = 0.1;
       int reports = 0;
       const auto outcome = imsm::train_siamese(*model, *adapters, &gate, v, data, o, [&](const imsm::StepReport& r) {
@@ -163,6 +165,8 @@ TEST(Train, CancelAndDiverge) {
 #include <filesystem>
 
 #include "recipes/create_model.h"
+#include "io/safetensors.h"
+#include "recipes/generate.h"
 #include "recipes/train.h"
 #include "recipes/train_config.h"
 
@@ -211,29 +215,67 @@ std::string slurp(const std::string& path) {
 
 TEST(TrainRecipe, ResumeReproducesTheUninterruptedRunExactly) {
   Workspace w;
-  for (const std::string optimizer : {"adamw", "adafactor"}) {
-    auto cfg = w.config(w.dir.file("full-" + optimizer));
+  for (const auto& [method, optimizer] : std::vector<std::pair<std::string, std::string>>{{"lora", "adamw"}, {"lora", "adafactor"}, {"adalora", "adamw"}}) {
+    SCOPED_TRACE(method + " / " + optimizer);
+    auto cfg = w.config(w.dir.file("full-" + method + optimizer));
     cfg["optimizer"] = optimizer;
+    cfg["peft"] = method;
     const auto full = imsm::run_train(imsm::parse_train_config(cfg, "test"));
     ASSERT_EQ(full.status, "finished");
     ASSERT_EQ(full.losses.size(), 15u);  // 40 examples / 8 = 5 steps x 3 epochs
     // Stop after 7 steps (a checkpoint is written on cancel), then resume in a new process-like run.
-    auto part_cfg = w.config(w.dir.file("part-" + optimizer));
+    auto part_cfg = w.config(w.dir.file("part-" + method + optimizer));
     part_cfg["optimizer"] = optimizer;
+    part_cfg["peft"] = method;
     int steps = 0;
     const auto part = imsm::run_train(imsm::parse_train_config(part_cfg, "test"), [&](const imsm::TrainProgress&) { ++steps; },
                                       [&] { return steps >= 7; });
     ASSERT_EQ(part.status, "cancelled");
-    EXPECT_EQ(part.last_checkpoint, w.dir.file("part-" + optimizer) + "/checkpoint-7");
-    part_cfg["resume_from"] = w.dir.file("part-" + optimizer);  // the newest checkpoint inside
+    EXPECT_EQ(part.last_checkpoint, w.dir.file("part-" + method + optimizer) + "/checkpoint-7");
+    part_cfg["resume_from"] = w.dir.file("part-" + method + optimizer);  // the newest checkpoint inside
     const auto resumed = imsm::run_train(imsm::parse_train_config(part_cfg, "test"));
     ASSERT_EQ(resumed.status, "finished");
-    EXPECT_EQ(resumed.losses, full.losses) << optimizer;  // bit-identical losses
-    for (const char* f : {"adapter_model.safetensors", "imsm_gate.safetensors"})
-      EXPECT_EQ(slurp(w.dir.file("part-" + optimizer) + "/adapter/" + f), slurp(w.dir.file("full-" + optimizer) + "/adapter/" + f)) << f;
+    EXPECT_EQ(resumed.losses, full.losses);  // bit-identical losses
+    for (const char* f : {"adapter_model.safetensors", "adapter_config.json", "imsm_gate.safetensors"})
+      EXPECT_EQ(slurp(w.dir.file("part-" + method + optimizer) + "/adapter/" + f), slurp(w.dir.file("full-" + method + optimizer) + "/adapter/" + f)) << f;
     // Checkpoints at every 4th step and at epoch ends (steps 5, 10, 15).
-    for (const int s : {4, 5, 8, 10, 12, 15}) EXPECT_TRUE(std::filesystem::exists(w.dir.file("full-" + optimizer) + "/checkpoint-" + std::to_string(s))) << s;
+    for (const int s : {4, 5, 8, 10, 12, 15})
+      EXPECT_TRUE(std::filesystem::exists(w.dir.file("full-" + method + optimizer) + "/checkpoint-" + std::to_string(s))) << s;
   }
+}
+
+TEST(TrainRecipe, AdaLoraAdapterIsSavedCutToItsRanksAndLoadsBack) {
+  Workspace w;
+  auto cfg = w.config(w.dir.file("ada"));
+  cfg["peft"] = "adalora";
+  cfg["lora_r"] = 6;
+  cfg["top_rank"] = 2;
+  cfg["tfinal"] = 3;
+  const auto s = imsm::run_train(imsm::parse_train_config(cfg, "test"));
+  ASSERT_EQ(s.status, "finished");
+  const auto config = imsm::json::read_file(w.dir.file("ada/adapter/adapter_config.json"));
+  EXPECT_EQ(config["peft_type"], "ADALORA");
+  EXPECT_EQ(config["init_r"], 6);
+  EXPECT_EQ(config["target_r"], 2);
+  ASSERT_TRUE(config["rank_pattern"].is_object());
+  int64_t kept = 0;
+  for (const auto& [key, mask] : config["rank_pattern"].items()) {
+    EXPECT_NE(key.find(".lora_E"), std::string::npos);
+    for (const auto& b : mask) kept += b.get<bool>() ? 1 : 0;
+    const std::string module = key.substr(0, key.size() - 7);
+    const auto file = imsm::SafetensorsFile::open(w.dir.file("ada/adapter/adapter_model.safetensors"));
+    int64_t here = 0;
+    for (const auto& b : mask) here += b.get<bool>() ? 1 : 0;
+    EXPECT_EQ(file.find("base_model.model." + module + ".lora_A")->shape[0], here) << module;  // cut as PEFT does
+  }
+  EXPECT_EQ(kept, 2 * static_cast<int64_t>(config["rank_pattern"].size()));  // the target budget: target_r per module
+  // It loads and generates; its logits equal the full-rank model's with the pattern's zeros.
+  imsm::GenerateRequest r;
+  r.model_dir = w.model;
+  r.adapter_dir = w.dir.file("ada/adapter");
+  r.prompt = "copy abc";
+  r.max_new_tokens = 4;
+  EXPECT_EQ(imsm::run_generate(r, {}).variant, "query");
 }
 
 TEST(TrainRecipe, BadConfigsNameTheKey) {
