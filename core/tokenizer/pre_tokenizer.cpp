@@ -140,22 +140,6 @@ class Metaspace : public PreTokenizer {
   std::string prepend_scheme_;
 };
 
-// Digits and WhitespaceSplit: a fixed regex and split behavior.
-class RegexSplit : public PreTokenizer {
- public:
-  RegexSplit(const char* regex, Behavior behavior, const std::string& where)
-      : pattern_(nlohmann::json{{"Regex", regex}}, where), behavior_(behavior) {}
-  std::vector<std::string> split(std::vector<std::string> words, bool) const override {
-    std::vector<std::string> out;
-    for (const auto& w : words) split_word(w, pattern_, behavior_, false, out);
-    return out;
-  }
-
- private:
-  Pattern pattern_;
-  Behavior behavior_;
-};
-
 class Sequence : public PreTokenizer {
  public:
   explicit Sequence(std::vector<std::unique_ptr<PreTokenizer>> parts) : parts_(std::move(parts)) {}
@@ -178,9 +162,13 @@ std::unique_ptr<PreTokenizer> make_pre_tokenizer(const nlohmann::json& spec, con
   if (type == "ByteLevel") return std::make_unique<ByteLevel>(spec, where);
   if (type == "Split") return std::make_unique<Split>(spec, where);
   if (type == "Metaspace") return std::make_unique<Metaspace>(spec, where);
-  if (type == "Digits")
-    return std::make_unique<RegexSplit>(spec.value("individual_digits", false) ? "\\p{N}" : "\\p{N}+", Behavior::Isolated, where);
-  if (type == "WhitespaceSplit") return std::make_unique<RegexSplit>("\\s+", Behavior::Removed, where);
+  // Digits and WhitespaceSplit are Splits with a fixed regex.
+  if (type == "Digits") {
+    const char* regex = spec.value("individual_digits", false) ? "\\p{N}" : "\\p{N}+";
+    return std::make_unique<Split>(nlohmann::json{{"pattern", {{"Regex", regex}}}, {"behavior", "Isolated"}}, where);
+  }
+  if (type == "WhitespaceSplit")
+    return std::make_unique<Split>(nlohmann::json{{"pattern", {{"Regex", "\\s+"}}}, {"behavior", "Removed"}}, where);
   if (type == "Sequence") {
     std::vector<std::unique_ptr<PreTokenizer>> parts;
     for (const auto& p : spec.value("pretokenizers", nlohmann::json::array())) {
