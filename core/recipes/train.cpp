@@ -82,7 +82,11 @@ TrainSummary run_train(const TrainConfig& c, const std::function<void(const Trai
   if (eos < 0 && !model->config().eos_token_ids.empty()) eos = static_cast<int32_t>(model->config().eos_token_ids[0]);
 
   std::vector<EncodedExample> data;
-  for (const auto& e : read_examples(c.data_path))
+  DatasetFields fields;
+  fields.input = c.input_field;
+  fields.output = c.output_field;
+  fields.instruction = c.instruction_field;
+  for (const auto& e : read_examples(c.data_path, fields))
     data.push_back(encode_example(*tokenizer, e, c.max_input_length, c.max_output_length, eos));
 
   const GateVariant variant = parse_variant(c.variant, "variant");

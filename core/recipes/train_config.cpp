@@ -41,7 +41,7 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where
       "num_epochs", "batch_size", "accumulation_steps", "optimizer", "momentum", "weight_decay", "learning_rate",
       "lr_schedule", "num_warmup_ratio", "mode", "variant", "target_modules", "feedforward_modules", "use_rslora",
       "seed", "output_dir", "dtype", "save_steps", "resume_from", "max_grad_norm", "tinit", "tfinal", "deltaT",
-      "orth_reg_weight"};
+      "orth_reg_weight", "input_field", "output_field", "instruction_field"};
   for (const auto& [key, value] : j.items())
     if (!known.count(key)) throw_bad_input(where, "unknown key \"" + key + "\"");
   auto str = [&](const char* key, std::string& out) { out = json::get_string_or(j, key, out, where); };
@@ -102,6 +102,9 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where
   int_("save_steps", c.save_steps);
   str("resume_from", c.resume_from);
   num("max_grad_norm", c.max_grad_norm);
+  str("input_field", c.input_field);
+  str("output_field", c.output_field);
+  str("instruction_field", c.instruction_field);
   int_("tinit", c.tinit);
   int_("tfinal", c.tfinal);
   int_("deltaT", c.delta_t);
@@ -154,7 +157,8 @@ nlohmann::json TrainConfig::to_json() const {
           {"target_modules", target_modules}, {"feedforward_modules", feedforward_modules}, {"use_rslora", use_rslora},
           {"seed", seed}, {"output_dir", output_dir}, {"dtype", dtype}, {"save_steps", save_steps},
           {"resume_from", resume_from}, {"max_grad_norm", max_grad_norm}, {"top_rank", top_rank}, {"tinit", tinit},
-          {"tfinal", tfinal}, {"deltaT", delta_t}, {"orth_reg_weight", orth_reg_weight}};
+          {"tfinal", tfinal}, {"deltaT", delta_t}, {"orth_reg_weight", orth_reg_weight},
+          {"input_field", input_field}, {"output_field", output_field}, {"instruction_field", instruction_field}};
 }
 
 }  // namespace imsm

@@ -46,6 +46,7 @@ struct TrainConfig {
   int64_t save_steps = 0;         // 0: checkpoints at epoch ends only
   std::string resume_from;
   double max_grad_norm = 1.0;
+  std::string input_field = "input", output_field = "output", instruction_field = "instruction";  // dataset fields
   int64_t tinit = 0, tfinal = 0, delta_t = 1;  // AdaLoRA's schedule (PEFT: tinit, tfinal, deltaT)
   double orth_reg_weight = 0.5;                // AdaLoRA
 

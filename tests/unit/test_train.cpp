@@ -304,6 +304,13 @@ TEST(TrainRecipe, BadConfigsNameTheKey) {
   const auto ia3 = imsm::parse_train_config(cfg, "cfg.json");
   EXPECT_EQ(ia3.target_modules, (std::vector<std::string>{"k_proj", "v_proj", "down_proj"}));
   EXPECT_EQ(ia3.feedforward_modules, (std::vector<std::string>{"down_proj"}));
+  // Field names are configurable (here "answer" instead of "output").
+  write_file(w.dir.file("qa.jsonl"), "{\"input\": \"copy abc\", \"answer\": \"abc\"}\n");
+  cfg = w.config(w.dir.file("qa"));
+  cfg["data_path"] = w.dir.file("qa.jsonl");
+  cfg["output_field"] = "answer";
+  cfg["num_epochs"] = 1;
+  EXPECT_EQ(imsm::run_train(imsm::parse_train_config(cfg, "cfg.json")).status, "finished");
   // A dataset line without its answer stops the run before any training.
   write_file(w.data, "{\"input\": \"copy abc\", \"output\": \"abc\"}\n{\"input\": \"copy xyz\"}\n");
   expect_bad_input([&] { imsm::run_train(imsm::parse_train_config(w.config(w.dir.file("out")), "cfg.json")); },
