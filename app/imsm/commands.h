@@ -14,5 +14,6 @@ void add_generate(CLI::App& app, Run& run);
 void add_inspect_model(CLI::App& app, Run& run);
 void add_create_model(CLI::App& app, Run& run);
 void add_train(CLI::App& app, Run& run);
+void add_metrics(CLI::App& app, Run& run);
 
 }  // namespace imsm::cli

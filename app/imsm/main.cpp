@@ -29,6 +29,7 @@ int main(int argc, char** argv) {
   imsm::cli::add_inspect_model(app, run);
   imsm::cli::add_create_model(app, run);
   imsm::cli::add_train(app, run);
+  imsm::cli::add_metrics(app, run);
 
   try {
     app.parse(argc, argv);

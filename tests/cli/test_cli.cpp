@@ -185,6 +185,24 @@ TEST(Cli, TrainThenGenerateWithTheImsmAdapter) {
   expect_bad({"generate", "--model", model_dir(), "--adapter", dir.path().string(), "--prompt", "x"}, {"adapter_config.json"});
 }
 
+TEST(Cli, MetricsScoresAPredictionsFile) {
+  TempDir dir;
+  // Two yes/no predictions by hand: one right, one wrong -> EM 0.5, F1_score 2/3 (tp 1, fp 1, fn 0).
+  write_file(dir.file("p.jsonl"), "{\"input\": \"q1\", \"output\": \"yes\", \"answer\": \"yes\"}\n"
+                                  "{\"input\": \"q2\", \"output\": \"no\", \"answer\": \"Yes.\"}\n");
+  const Result r = imsm_run({"metrics", "--task", "mrpc", "--predictions", dir.file("p.jsonl"), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_DOUBLE_EQ(j["EM"].get<double>(), 0.5);
+  EXPECT_NEAR(j["F1_score"].get<double>(), 2.0 / 3.0, 1e-12);
+  EXPECT_EQ(j["examples"], 2);
+  const Result text = imsm_run({"metrics", "--task", "mrpc", "--predictions", dir.file("p.jsonl")});
+  EXPECT_NE(text.out.find("F1_score"), std::string::npos);
+  write_file(dir.file("bad.jsonl"), "{\"input\": \"q1\", \"output\": \"yes\", \"answer\": \"yes\"}\n{\"input\": \"q2\"\n");
+  expect_bad({"metrics", "--task", "mrpc", "--predictions", dir.file("bad.jsonl")}, {"bad.jsonl:2:", "malformed JSON"});
+  expect_bad({"metrics", "--task", "squad", "--predictions", dir.file("p.jsonl")}, {"unknown task \"squad\""});
+}
+
 TEST(Cli, InspectModel) {
   const Result r = imsm_run({"inspect-model", "--model", model_dir(), "--json"});
   ASSERT_EQ(r.code, 0) << r.err;
