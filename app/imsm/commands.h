@@ -15,5 +15,6 @@ void add_inspect_model(CLI::App& app, Run& run);
 void add_create_model(CLI::App& app, Run& run);
 void add_train(CLI::App& app, Run& run);
 void add_metrics(CLI::App& app, Run& run);
+void add_eval(CLI::App& app, Run& run);
 
 }  // namespace imsm::cli

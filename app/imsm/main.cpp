@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   imsm::cli::add_create_model(app, run);
   imsm::cli::add_train(app, run);
   imsm::cli::add_metrics(app, run);
+  imsm::cli::add_eval(app, run);
 
   try {
     app.parse(argc, argv);

@@ -369,3 +369,54 @@ TEST(Optimizers, AdamWAndAdafactorFollowTheirUpdateRules) {
 }
 
 }  // namespace
+
+#include "eval/metrics.h"
+#include "recipes/eval.h"
+
+namespace {
+
+TEST(EvalRecipe, BatchedEqualsOneByOneAndWritesOfficialPredictions) {
+  Workspace w;
+  auto cfg = w.config(w.dir.file("run"));
+  cfg["num_epochs"] = 1;
+  ASSERT_EQ(imsm::run_train(imsm::parse_train_config(cfg, "test")).status, "finished");
+  // Prompts of different lengths (left padding in a batch), golds as strings and lists.
+  write_file(w.dir.file("test.jsonl"), "{\"input\": \"copy abc\", \"output\": \"abc\"}\n{\"input\": \"copy xy zw\", \"output\": [\"xy zw\", \"xyzw\"]}\n"
+                                       "{\"input\": \"copy q\", \"output\": \"q\"}\n{\"input\": \"copy hello there\", \"output\": \"hello there\"}\n");
+  imsm::EvalRequest r;
+  r.model_dir = w.model;
+  r.adapter_dir = w.dir.file("run/adapter");
+  r.dataset = w.dir.file("test.jsonl");
+  r.task = "webq";
+  r.max_new_tokens = 6;
+  r.full_gate = true;
+  r.batch_size = 4;
+  r.predictions_out = w.dir.file("pred.jsonl");
+  const auto batched = imsm::run_eval(r);
+  r.batch_size = 1;
+  r.predictions_out.clear();
+  const auto single = imsm::run_eval(r);
+  ASSERT_EQ(batched.examples.size(), 4u);
+  for (size_t i = 0; i < 4; ++i) {
+    EXPECT_EQ(batched.examples[i].answer, single.examples[i].answer) << i;
+    ASSERT_EQ(batched.examples[i].tokens.size(), single.examples[i].tokens.size());
+    for (size_t t = 0; t < batched.examples[i].tokens.size(); ++t) {
+      const auto& a = batched.examples[i].tokens[t];
+      EXPECT_EQ(a.id, single.examples[i].tokens[t].id);
+      EXPECT_NEAR(a.gate_mean, single.examples[i].tokens[t].gate_mean, 1e-5);
+      ASSERT_EQ(a.gate.size(), 32u);  // the full gate vector, hidden size 32
+      double mean = 0;
+      for (const float g : a.gate) mean += g / 32.0;
+      EXPECT_NEAR(mean, a.gate_mean, 1e-5);
+    }
+  }
+  // The predictions file is in the official format and scores as the run did.
+  const auto written = imsm::read_predictions(w.dir.file("pred.jsonl"));
+  ASSERT_EQ(written.size(), 4u);
+  EXPECT_EQ(written[1].golds, (std::vector<std::string>{"xy zw", "xyzw"}));
+  EXPECT_EQ(imsm::score_task("webq", written), batched.scores);
+  r.task = "nope";
+  expect_bad_input([&] { imsm::run_eval(r); }, {"unknown task \"nope\""});
+}
+
+}  // namespace

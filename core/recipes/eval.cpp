@@ -1,0 +1,150 @@
+#include "recipes/eval.h"
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <numeric>
+
+#include "eval/metrics.h"
+#include "imsm/imsm_generate.h"
+#include "io/json_file.h"
+#include "model/device.h"
+#include "model/loader.h"
+#include "peft/peft_model.h"
+#include "tokenizer/tokenizer.h"
+#include "util/error.h"
+
+namespace fs = std::filesystem;
+
+namespace imsm {
+
+namespace {
+// The dataset with its golds as lists (the predictions file keeps "output" as given).
+std::vector<std::pair<std::string, nlohmann::json>> read_eval_set(const std::string& path, int64_t limit) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw_bad_input(path, "cannot open dataset file");
+  std::vector<std::pair<std::string, nlohmann::json>> out;
+  std::string line;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const auto j = json::parse(line, path, n);
+    const std::string where = path + ":" + std::to_string(n);
+    const std::string input = json::get_string(j, "input", where);
+    const auto& gold = json::require(j, "output", where);
+    if (!gold.is_string() && !(gold.is_array() && !gold.empty())) throw_bad_input(where, "field \"output\" must be a string or a list of strings");
+    out.emplace_back(input, gold);
+    if (limit > 0 && static_cast<int64_t>(out.size()) >= limit) break;
+  }
+  if (out.empty()) throw_bad_input(path, "the dataset holds no records");
+  return out;
+}
+}  // namespace
+
+EvalResult run_eval(const EvalRequest& r, const Callbacks& callbacks) {
+  const auto started = std::chrono::steady_clock::now();
+  official_metrics(r.task);  // an unknown task fails before any work
+  if (r.batch_size <= 0 || r.max_new_tokens <= 0 || r.max_input_length <= 0)
+    throw_bad_input("eval", "batch size, max new tokens and max input length must be positive");
+  const auto data = read_eval_set(r.dataset, r.limit);
+
+  LoadOptions load;
+  load.device = parse_device(r.device);
+  load.dtype = r.dtype == "auto" ? torch::ScalarType::Undefined : parse_dtype(r.dtype);
+  const auto model = load_llama(r.model_dir, load);
+  const auto tokenizer = load_tokenizer(r.model_dir);
+  std::unique_ptr<PeftAdapters> adapters;
+  std::unique_ptr<ImsmGate> gate;
+  if (!r.adapter_dir.empty()) {
+    adapters = PeftAdapters::load(*model, r.adapter_dir);
+    if (fs::exists(fs::path(r.adapter_dir) / "imsm_config.json")) {
+      gate = std::make_unique<ImsmGate>(ImsmGate::load(r.adapter_dir, model->device(), torch::kFloat32));
+      if (gate->config().variant == GateVariant::None) gate.reset();
+    }
+  }
+  GenerateOptions options;  // greedy, as the paper
+  options.max_new_tokens = r.max_new_tokens;
+  for (const int64_t id : model->config().eos_token_ids) options.eos_ids.push_back(static_cast<int32_t>(id));
+  for (const int32_t id : tokenizer->eos_ids())
+    if (std::find(options.eos_ids.begin(), options.eos_ids.end(), id) == options.eos_ids.end()) options.eos_ids.push_back(id);
+
+  // Prompts sorted by length so that batches carry little padding.
+  std::vector<std::vector<int32_t>> prompts;
+  for (const auto& [input, gold] : data) {
+    auto ids = tokenizer->encode(input, true);
+    if (static_cast<int64_t>(ids.size()) > r.max_input_length) ids.resize(static_cast<size_t>(r.max_input_length));
+    prompts.push_back(std::move(ids));
+  }
+  std::vector<size_t> order(prompts.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return prompts[a].size() < prompts[b].size(); });
+
+  EvalResult result;
+  result.examples.resize(data.size());
+  int64_t generated = 0;
+  double generation_seconds = 0;
+  for (size_t start = 0; start < order.size(); start += static_cast<size_t>(r.batch_size)) {
+    if (callbacks.should_abort && callbacks.should_abort()) throw Error(ErrorKind::Cancelled, "evaluation cancelled");
+    const size_t end = std::min(order.size(), start + static_cast<size_t>(r.batch_size));
+    std::vector<std::vector<int32_t>> batch;
+    for (size_t i = start; i < end; ++i) batch.push_back(prompts[order[i]]);
+    std::unique_ptr<DecodeStep> step;
+    ImsmStep* imsm_step = nullptr;
+    if (gate) {
+      auto s = std::make_unique<ImsmStep>(*model, *gate, true);
+      imsm_step = s.get();
+      step = std::move(s);
+    } else {
+      step = std::make_unique<ModelStep>(*model, true);
+    }
+    std::vector<std::vector<std::vector<float>>> full(batch.size());
+    GenerateCallbacks hooks;
+    if (imsm_step && r.full_gate)
+      hooks.on_token = [&](int64_t row, int32_t) {
+        const torch::Tensor g = imsm_step->last_gate()[row].contiguous();
+        full[row].emplace_back(g.data_ptr<float>(), g.data_ptr<float>() + g.numel());
+      };
+    const auto t0 = std::chrono::steady_clock::now();
+    const GenerateOutput out = generate(*step, batch, options, hooks);
+    generation_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+    for (size_t b = 0; b < batch.size(); ++b) {
+      EvalExample& e = result.examples[order[start + b]];
+      const auto& [input, gold] = data[order[start + b]];
+      e.input = input;
+      if (gold.is_string()) e.golds = {gold.get<std::string>()};
+      else for (const auto& g : gold) e.golds.push_back(g.get<std::string>());
+      e.answer = tokenizer->decode(out.tokens[b], true);
+      for (size_t t = 0; t < out.tokens[b].size(); ++t) {
+        TokenTrace trace;
+        trace.id = out.tokens[b][t];
+        trace.piece = tokenizer->piece(trace.id);
+        if (!out.gate_mean[b].empty()) trace.gate_mean = out.gate_mean[b][t];
+        if (!full[b].empty()) trace.gate = full[b][t];
+        e.tokens.push_back(std::move(trace));
+      }
+      generated += static_cast<int64_t>(out.tokens[b].size());
+    }
+    if (callbacks.on_progress) callbacks.on_progress({"evaluating", static_cast<int64_t>(end), static_cast<int64_t>(order.size())});
+  }
+
+  std::vector<ScoredExample> scored;
+  for (const auto& e : result.examples) scored.push_back({e.answer, e.golds});
+  result.scores = score_task(r.task, scored);
+  if (!r.predictions_out.empty()) {
+    const std::string tmp = r.predictions_out + ".tmp";
+    {
+      std::ofstream out(tmp);
+      for (size_t i = 0; i < data.size(); ++i)
+        out << nlohmann::json{{"input", data[i].first}, {"output", data[i].second}, {"answer", result.examples[i].answer}}
+                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+            << "\n";
+      if (!out) throw_bad_input(r.predictions_out, "cannot write");
+    }
+    fs::rename(tmp, r.predictions_out);
+  }
+  result.tokens_per_second = generation_seconds > 0 ? generated / generation_seconds : 0;
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+}  // namespace imsm

@@ -1,0 +1,52 @@
+// Recipe: evaluate a model (optionally with a PEFT or IMSM adapter) on one
+// dataset: batched greedy generation, a predictions file in the official
+// format, per-token gate traces, and the task's official metrics.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "recipes/callbacks.h"
+
+namespace imsm {
+
+struct EvalRequest {
+  std::string model_dir;
+  std::string adapter_dir;         // "" = the base model
+  std::string dataset;             // JSON lines {"input", "output"} (output: a string or a list of golds)
+  std::string task;                // gsm8k, mrpc, multirc, cola, ropes, webq, freebase
+  std::string predictions_out;     // "" = do not write
+  int64_t max_input_length = 512;  // prompt tokens kept (the official loader's truncation)
+  int64_t max_new_tokens = 64;     // the max target length
+  int64_t batch_size = 8;
+  int64_t limit = 0;               // 0 = every example
+  bool full_gate = false;          // keep each token's whole gate vector (IMSM)
+  std::string device = "cpu", dtype = "auto";
+};
+
+struct TokenTrace {
+  int32_t id = 0;
+  std::string piece;               // the text this token adds
+  float gate_mean = -1;            // -1 without an IMSM adapter
+  std::vector<float> gate;         // [d] when full_gate
+};
+
+struct EvalExample {
+  std::string input;
+  std::vector<std::string> golds;
+  std::string answer;
+  std::vector<TokenTrace> tokens;
+};
+
+struct EvalResult {
+  std::vector<EvalExample> examples;
+  std::map<std::string, double> scores;  // official names (+ Accuracy where defined)
+  double seconds = 0;
+  double tokens_per_second = 0;
+};
+
+EvalResult run_eval(const EvalRequest& request, const Callbacks& callbacks = {});
+
+}  // namespace imsm
