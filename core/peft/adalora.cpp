@@ -15,11 +15,14 @@ AdaLoraAdapter::AdaLoraAdapter(const Linear& base, const PeftConfig& c, int64_t 
   lora_E = torch::zeros({r, 1}, torch::TensorOptions().dtype(dtype).device(dev)).requires_grad_(true);
 }
 
-torch::Tensor AdaLoraAdapter::adapted(const torch::Tensor& x, const Linear& base) const {
+torch::Tensor AdaLoraAdapter::delta(const torch::Tensor& x) const {
   const torch::Tensor xa = x.to(lora_A.scalar_type());                                                   // [B, T, in]
   const torch::Tensor dropped = training_ && dropout_ > 0 ? torch::dropout(xa, dropout_, true) : xa;    // [B, T, in]
-  const torch::Tensor delta = torch::matmul(torch::matmul(dropped, (lora_A * lora_E).t()), lora_B.t());  // [B, T, out]
-  return base.base_forward(x) + (delta * (alpha_ / (ranknum_ + 1e-5))).to(x.scalar_type());
+  return torch::matmul(torch::matmul(dropped, (lora_A * lora_E).t()), lora_B.t()) * (alpha_ / (ranknum_ + 1e-5));  // [B, T, out]
+}
+
+torch::Tensor AdaLoraAdapter::adapted(const torch::Tensor& x, const Linear& base) const {
+  return base.base_forward(x) + delta(x).to(x.scalar_type());  // [B, T, out]
 }
 
 std::vector<std::pair<std::string, torch::Tensor*>> AdaLoraAdapter::named_tensors() {

@@ -19,6 +19,8 @@ class AdaLoraAdapter : public PeftAdapter {
   // A, B ~ N(0, 0.02²), E = 0 (HF PEFT's initialisation); r ranks.
   AdaLoraAdapter(const Linear& base, const PeftConfig& config, int64_t r, at::Generator& gen);
   torch::Tensor adapted(const torch::Tensor& x, const Linear& base) const override;
+  bool additive() const override { return true; }
+  torch::Tensor delta(const torch::Tensor& x) const override;
   std::vector<std::pair<std::string, torch::Tensor*>> named_tensors() override;
 
   torch::Tensor lora_A;  // [r, in]   Q

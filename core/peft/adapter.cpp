@@ -15,6 +15,15 @@ torch::ScalarType master_dtype(const torch::Tensor& t) {
 torch::Tensor PeftAdapter::forward(const torch::Tensor& x, const Linear& base, const AdapterRows& rows) {
   const int64_t B = x.size(0), begin = rows.begin, end = rows.end < 0 ? B : rows.end;
   if (begin == 0 && end == B) return adapted(x, base);  // [B, T, out]
+  if (additive()) {
+    torch::Tensor y = base.base_forward(x);                                                 // [B, T, out]: one matmul for all rows
+    const torch::Tensor d = delta(x.narrow(0, begin, end - begin)).to(y.scalar_type());   // [end - begin, T, out]
+    if (!torch::GradMode::is_enabled()) {
+      y.narrow(0, begin, end - begin).add_(d);
+      return y;
+    }
+    return torch::cat({y.narrow(0, 0, begin), y.narrow(0, begin, end - begin) + d, y.narrow(0, end, B - end)}, 0);
+  }
   std::vector<torch::Tensor> parts;
   if (begin > 0) parts.push_back(base.base_forward(x.narrow(0, 0, begin)));       // [begin, T, out]
   parts.push_back(adapted(x.narrow(0, begin, end - begin), base));                  // [end - begin, T, out]
@@ -33,11 +42,16 @@ LoraAdapter::LoraAdapter(const Linear& base, const PeftConfig& c, at::Generator&
   if (dora_) magnitude = base.weight.to(dtype).norm(2, {1}).requires_grad_(true);  // [out]
 }
 
-torch::Tensor LoraAdapter::adapted(const torch::Tensor& x, const Linear& base) const {
+torch::Tensor LoraAdapter::delta(const torch::Tensor& x) const {
   const torch::Tensor x32 = x.to(lora_A.scalar_type());                                                  // [B, T, in]
   const torch::Tensor dropped = training_ && dropout_ > 0 ? torch::dropout(x32, dropout_, true) : x32;  // [B, T, in]
-  const torch::Tensor lora = torch::matmul(torch::matmul(dropped, lora_A.t()), lora_B.t()) * scaling_;  // [B, T, out]
+  return torch::matmul(torch::matmul(dropped, lora_A.t()), lora_B.t()) * scaling_;                     // [B, T, out]
+}
+
+torch::Tensor LoraAdapter::adapted(const torch::Tensor& x, const Linear& base) const {
+  const torch::Tensor lora = delta(x);                                                                   // [B, T, out]
   if (!dora_) return base.base_forward(x) + lora.to(x.scalar_type());                                   // [B, T, out]
+  const torch::Tensor x32 = x.to(lora_A.scalar_type());                                                  // [B, T, in]
   const torch::Tensor w32 = base.weight.to(lora_A.scalar_type());                                         // [out, in]
   const torch::Tensor weight_norm = (w32 + scaling_ * torch::matmul(lora_B, lora_A)).norm(2, {1}).detach();  // [out]
   const torch::Tensor scale = magnitude / weight_norm;                                                   // [out]

@@ -18,6 +18,10 @@ class PeftAdapter : public LinearAdapter {
   torch::Tensor forward(const torch::Tensor& x, const Linear& base, const AdapterRows& rows) override;
   // The adapted layer on every row of x.
   virtual torch::Tensor adapted(const torch::Tensor& x, const Linear& base) const = 0;
+  // Adapters whose output is base(x) + delta(x) (LoRA, AdaLoRA) let a mixed
+  // batch share one base matmul: the delta goes onto the adapted rows only.
+  virtual bool additive() const { return false; }
+  virtual torch::Tensor delta(const torch::Tensor& x) const { return torch::Tensor(); }  // [B, T, out]
   // Trainable tensors by PEFT name relative to the module ("lora_A.weight").
   virtual std::vector<std::pair<std::string, torch::Tensor*>> named_tensors() = 0;
   void set_training(bool training) { training_ = training; }
@@ -34,6 +38,8 @@ class LoraAdapter : public PeftAdapter {
   // A Kaiming-uniform (a = √5, i.e. U(±1/√in)) from `gen`, B zero; DoRA's m = ‖W‖_row.
   LoraAdapter(const Linear& base, const PeftConfig& config, at::Generator& gen);
   torch::Tensor adapted(const torch::Tensor& x, const Linear& base) const override;
+  bool additive() const override { return !dora_; }
+  torch::Tensor delta(const torch::Tensor& x) const override;  // s · B A dropout(x), fp32
   std::vector<std::pair<std::string, torch::Tensor*>> named_tensors() override;
 
   torch::Tensor lora_A;     // [r, in]
