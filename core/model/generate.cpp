@@ -7,6 +7,14 @@
 
 namespace imsm {
 
+std::vector<int32_t> stop_ids(const ModelConfig& config, const std::vector<int32_t>& tokenizer_eos) {
+  std::vector<int32_t> ids;
+  for (const int64_t id : config.eos_token_ids) ids.push_back(static_cast<int32_t>(id));
+  for (const int32_t id : tokenizer_eos)
+    if (std::find(ids.begin(), ids.end(), id) == ids.end()) ids.push_back(id);
+  return ids;
+}
+
 PaddedBatch left_pad(const std::vector<std::vector<int32_t>>& prompts) {
   const int64_t B = static_cast<int64_t>(prompts.size());
   int64_t L = 0;

@@ -65,6 +65,9 @@ GenerateOutput generate(DecodeStep& step, const std::vector<std::vector<int32_t>
 GenerateOutput generate(const LlamaModel& model, const std::vector<std::vector<int32_t>>& prompts,
                         const GenerateOptions& options, const GenerateCallbacks& callbacks = {});
 
+// The ids that end generation: config.json's EOS ids, then the tokenizer's.
+std::vector<int32_t> stop_ids(const ModelConfig& config, const std::vector<int32_t>& tokenizer_eos);
+
 // Left-pads prompts: ids [B, L] (pad 0), mask [B, L], positions [B, L] (0.. on real tokens).
 struct PaddedBatch {
   torch::Tensor ids, mask, positions;

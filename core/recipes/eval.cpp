@@ -7,11 +7,11 @@
 #include <numeric>
 
 #include "eval/metrics.h"
+#include "imsm/imsm_adapter.h"
 #include "imsm/imsm_generate.h"
 #include "io/json_file.h"
 #include "model/device.h"
 #include "model/loader.h"
-#include "peft/peft_model.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 
@@ -53,20 +53,12 @@ EvalResult run_eval(const EvalRequest& r, const Callbacks& callbacks) {
   load.dtype = r.dtype == "auto" ? torch::ScalarType::Undefined : parse_dtype(r.dtype);
   const auto model = load_llama(r.model_dir, load);
   const auto tokenizer = load_tokenizer(r.model_dir);
-  std::unique_ptr<PeftAdapters> adapters;
-  std::unique_ptr<ImsmGate> gate;
-  if (!r.adapter_dir.empty()) {
-    adapters = PeftAdapters::load(*model, r.adapter_dir);
-    if (fs::exists(fs::path(r.adapter_dir) / "imsm_config.json")) {
-      gate = std::make_unique<ImsmGate>(ImsmGate::load(r.adapter_dir, model->device(), torch::kFloat32));
-      if (gate->config().variant == GateVariant::None) gate.reset();
-    }
-  }
+  LoadedAdapter adapter;
+  if (!r.adapter_dir.empty()) adapter = load_adapter(*model, r.adapter_dir);
+  const ImsmGate* gate = adapter.gate.get();
   GenerateOptions options;  // greedy, as the paper
   options.max_new_tokens = r.max_new_tokens;
-  for (const int64_t id : model->config().eos_token_ids) options.eos_ids.push_back(static_cast<int32_t>(id));
-  for (const int32_t id : tokenizer->eos_ids())
-    if (std::find(options.eos_ids.begin(), options.eos_ids.end(), id) == options.eos_ids.end()) options.eos_ids.push_back(id);
+  options.eos_ids = stop_ids(model->config(), tokenizer->eos_ids());
 
   // Prompts sorted by length so that batches carry little padding.
   std::vector<std::vector<int32_t>> prompts;

@@ -3,11 +3,11 @@
 #include <algorithm>
 #include <filesystem>
 
+#include "imsm/imsm_adapter.h"
 #include "imsm/imsm_generate.h"
 #include "model/device.h"
 #include "model/generate.h"
 #include "model/loader.h"
-#include "peft/peft_model.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -42,19 +42,9 @@ GenerateResult run_generate(const GenerateRequest& r, const std::function<void(c
   load.dtype = r.dtype == "auto" ? torch::ScalarType::Undefined : parse_dtype(r.dtype);
   if (callbacks.on_progress) callbacks.on_progress({"loading", 0, 1});
   const auto model = load_llama(r.model_dir, load);
-  std::unique_ptr<PeftAdapters> adapters;
-  std::unique_ptr<ImsmGate> gate;
-  if (!r.adapter_dir.empty()) {
-    adapters = PeftAdapters::load(*model, r.adapter_dir);
-    if (std::filesystem::exists(std::filesystem::path(r.adapter_dir) / "imsm_config.json")) {
-      const auto dt = model->dtype() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
-      gate = std::make_unique<ImsmGate>(ImsmGate::load(r.adapter_dir, model->device(), dt));
-      if (gate->config().hidden_size != model->config().hidden_size)
-        throw_bad_input(r.adapter_dir + "/imsm_config.json", "hidden_size " + std::to_string(gate->config().hidden_size) +
-                                                                 " does not match the model's " + std::to_string(model->config().hidden_size));
-      if (gate->config().variant == GateVariant::None) gate.reset();  // the PEFT method alone
-    }
-  }
+  LoadedAdapter adapter;
+  if (!r.adapter_dir.empty()) adapter = load_adapter(*model, r.adapter_dir);
+  const ImsmGate* gate = adapter.gate.get();
   std::unique_ptr<Tokenizer> tokenizer;
   if (!r.use_prompt_ids || has_tokenizer(r.model_dir)) tokenizer = load_tokenizer(r.model_dir);
   if (callbacks.on_progress) callbacks.on_progress({"loading", 1, 1});
@@ -70,10 +60,7 @@ GenerateResult run_generate(const GenerateRequest& r, const std::function<void(c
   GenerateOptions options;
   options.max_new_tokens = r.max_new_tokens;
   options.sampling = {r.temperature, r.top_k, r.top_p, r.seed};
-  for (const int64_t id : model->config().eos_token_ids) options.eos_ids.push_back(static_cast<int32_t>(id));
-  if (tokenizer)
-    for (const int32_t id : tokenizer->eos_ids())
-      if (std::find(options.eos_ids.begin(), options.eos_ids.end(), id) == options.eos_ids.end()) options.eos_ids.push_back(id);
+  options.eos_ids = stop_ids(model->config(), tokenizer ? tokenizer->eos_ids() : std::vector<int32_t>{});
   if (options.eos_ids.empty()) log::warn("no EOS id in config.json or tokenizer_config.json: generation runs to --max-new-tokens");
 
   GenerateResult result;
