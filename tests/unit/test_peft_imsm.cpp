@@ -106,7 +106,7 @@ TEST(Imsm, OriginalStreamIsTheBaseModelBitForBit) {
   torch::Tensor base;
   {
     torch::NoGradGuard g;
-    base = model->forward_hidden({batch.input_ids, {}, batch.attention_mask});
+    base = model->forward_hidden({batch.input_ids, {}, batch.attention_mask, nullptr, {}});
   }
   for (const auto m : {imsm::PeftMethod::LoRA, imsm::PeftMethod::DoRA, imsm::PeftMethod::IA3}) {
     auto adapters = imsm::PeftAdapters::attach(*model, peft(m), 3);
@@ -134,7 +134,7 @@ TEST(Imsm, GateExtremesAndNoGate) {
   const torch::Tensor ones = torch::ones_like(avg.h_M), zeros = torch::zeros_like(avg.h_M);
   const torch::Tensor base_logits = model->lm_head(imsm::ImsmGate::interweave(ones, avg.h_M, avg.h_Mp));
   adapters.reset();
-  EXPECT_TRUE(torch::equal(base_logits, model->forward({batch.input_ids, {}, batch.attention_mask})));
+  EXPECT_TRUE(torch::equal(base_logits, model->forward({batch.input_ids, {}, batch.attention_mask, nullptr, {}})));
   EXPECT_TRUE(torch::equal(model->lm_head(imsm::ImsmGate::interweave(zeros, avg.h_M, avg.h_Mp)), none.logits));
 }
 
@@ -273,7 +273,9 @@ TEST(Peft, SaveLoadGivesIdenticalLogitsAndPeftNames) {
       ASSERT_NE(a, nullptr);
       EXPECT_EQ(a->shape, (std::vector<int64_t>{4, c.hidden_size}));
       EXPECT_NE(file.find("base_model.model.model.layers.1.mlp.down_proj.lora_B.weight"), nullptr);
-      if (m == imsm::PeftMethod::DoRA) EXPECT_NE(file.find("base_model.model.model.layers.1.mlp.down_proj.lora_magnitude_vector.weight"), nullptr);
+      if (m == imsm::PeftMethod::DoRA) {
+        EXPECT_NE(file.find("base_model.model.model.layers.1.mlp.down_proj.lora_magnitude_vector.weight"), nullptr);
+      }
     }
     const auto gate_file = imsm::SafetensorsFile::open(dir.file("imsm_gate.safetensors"));
     EXPECT_EQ(gate_file.find("imsm.gate_A.weight")->shape, (std::vector<int64_t>{8, 4 * c.hidden_size}));
