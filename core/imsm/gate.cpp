@@ -84,16 +84,9 @@ void ImsmGate::save(const std::string& dir) const {
   save_tensors((fs::path(dir) / "imsm_gate.safetensors").string(),
                {{"imsm.gate_A.weight", gate_A.to(torch::kFloat32)}, {"imsm.gate_B.weight", gate_B.to(torch::kFloat32)}},
                {{"format", "pt"}});
-  const std::string path = (fs::path(dir) / "imsm_config.json").string();
-  {
-    std::ofstream out(path + ".tmp");
-    out << nlohmann::json{{"variant", variant_name(config_.variant)}, {"gate_rank", config_.rank},
-                          {"hidden_size", config_.hidden_size}, {"dropout_prob", config_.dropout}}
-               .dump(2)
-        << "\n";
-    if (!out) throw_bad_input(path, "cannot write");
-  }
-  fs::rename(path + ".tmp", path);
+  json::write_file((fs::path(dir) / "imsm_config.json").string(),
+                   {{"variant", variant_name(config_.variant)}, {"gate_rank", config_.rank},
+                    {"hidden_size", config_.hidden_size}, {"dropout_prob", config_.dropout}});
 }
 
 ImsmGate ImsmGate::load(const std::string& dir, torch::Device device, torch::ScalarType dtype) {

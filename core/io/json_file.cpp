@@ -1,5 +1,6 @@
 #include "io/json_file.h"
 
+#include <cstdio>
 #include <fstream>
 #include <sstream>
 
@@ -35,6 +36,27 @@ Json read_file(const std::string& path) {
   std::ostringstream buffer;
   buffer << in.rdbuf();
   return parse(buffer.str(), path);
+}
+
+void write_text_atomically(const std::string& path, const std::string& text) {
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out << text;
+    out.close();
+    if (!out) {
+      std::remove(tmp.c_str());
+      throw_bad_input(path, "cannot write (disk full or no permission?)");
+    }
+  }
+  if (std::rename(tmp.c_str(), path.c_str()) != 0) {
+    std::remove(tmp.c_str());
+    throw_bad_input(path, "cannot move the finished file into place");
+  }
+}
+
+void write_file(const std::string& path, const Json& value, int indent) {
+  write_text_atomically(path, value.dump(indent, ' ', false, Json::error_handler_t::replace) + "\n");
 }
 
 const Json& require(const Json& object, const std::string& key, const std::string& where) {

@@ -16,6 +16,12 @@ Json read_file(const std::string& path);
 // `first_line` there (JSON lines: the line's number). Errors: "FILE:LINE:COL: ...".
 Json parse(std::string_view text, const std::string& where, size_t first_line = 1);
 
+// Writes `text` to `path` whole or not at all (a temporary file, then rename).
+// BadInput naming the path when it cannot be written.
+void write_text_atomically(const std::string& path, const std::string& text);
+// A JSON file written the same way (pretty-printed with `indent` spaces).
+void write_file(const std::string& path, const Json& value, int indent = 2);
+
 // Typed access: a missing key or a wrong type is a BadInput error naming
 // `where` and the key.
 const Json& require(const Json& object, const std::string& key, const std::string& where);

@@ -4,6 +4,7 @@
 #include <fstream>
 
 #include "io/checkpoint.h"
+#include "io/json_file.h"
 #include "model/device.h"
 #include "model/layout.h"
 #include "model/tensor_io.h"
@@ -67,10 +68,7 @@ void save_llama(const LlamaModel& model, const std::string& dir) {
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
   for (const auto& [name, t] : model.named_weights()) tensors.emplace_back(name, t.to(dtype));
   save_tensors((fs::path(dir) / "model.safetensors").string(), tensors, {{"format", "pt"}});
-  const std::string config_path = (fs::path(dir) / "config.json").string();
-  std::ofstream out(config_path);
-  out << model.config().to_json().dump(2) << "\n";
-  if (!out) throw_bad_input(config_path, "cannot write");
+  json::write_file((fs::path(dir) / "config.json").string(), model.config().to_json());
 }
 
 }  // namespace imsm

@@ -5,6 +5,7 @@
 #include <algorithm>
 #include <set>
 
+#include "io/json_file.h"
 #include "io/safetensors.h"
 #include "model/tensor_io.h"
 #include "util/error.h"
@@ -95,13 +96,7 @@ void PeftAdapters::save(const std::string& dir, bool resize) const {
     }
   }
   save_tensors((fs::path(dir) / "adapter_model.safetensors").string(), tensors, {{"format", "pt"}});
-  const std::string config_path = (fs::path(dir) / "adapter_config.json").string();
-  {
-    std::ofstream out(config_path + ".tmp");
-    out << config.to_adapter_config().dump(2) << "\n";
-    if (!out) throw_bad_input(config_path, "cannot write");
-  }
-  fs::rename(config_path + ".tmp", config_path);
+  json::write_file((fs::path(dir) / "adapter_config.json").string(), config.to_adapter_config());
 }
 
 std::unique_ptr<PeftAdapters> PeftAdapters::load(LlamaModel& model, const std::string& dir) {

@@ -123,16 +123,12 @@ EvalResult run_eval(const EvalRequest& r, const Callbacks& callbacks) {
   for (const auto& e : result.examples) scored.push_back({e.answer, e.golds});
   result.scores = score_task(r.task, scored);
   if (!r.predictions_out.empty()) {
-    const std::string tmp = r.predictions_out + ".tmp";
-    {
-      std::ofstream out(tmp);
-      for (size_t i = 0; i < data.size(); ++i)
-        out << nlohmann::json{{"input", data[i].first}, {"output", data[i].second}, {"answer", result.examples[i].answer}}
-                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-            << "\n";
-      if (!out) throw_bad_input(r.predictions_out, "cannot write");
-    }
-    fs::rename(tmp, r.predictions_out);
+    std::string lines;
+    for (size_t i = 0; i < data.size(); ++i)
+      lines += nlohmann::json{{"input", data[i].first}, {"output", data[i].second}, {"answer", result.examples[i].answer}}
+                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+               "\n";
+    json::write_text_atomically(r.predictions_out, lines);
   }
   result.tokens_per_second = generation_seconds > 0 ? generated / generation_seconds : 0;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

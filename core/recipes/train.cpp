@@ -6,6 +6,7 @@
 #include <fstream>
 
 #include "imsm/gate.h"
+#include "io/json_file.h"
 #include "model/device.h"
 #include "model/loader.h"
 #include "peft/peft_model.h"
@@ -154,8 +155,7 @@ TrainSummary run_train(const TrainConfig& c, const std::function<void(const Trai
   if (outcome.status == "finished") {
     summary.adapter_dir = (fs::path(c.output_dir) / "adapter").string();
     write_atomically(summary.adapter_dir, [&](const std::string& tmp) { save_artifacts(tmp, true); });
-    std::ofstream out((fs::path(c.output_dir) / "train_config.json").string());
-    out << c.to_json().dump(2) << "\n";
+    json::write_file((fs::path(c.output_dir) / "train_config.json").string(), c.to_json());
   }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return summary;

@@ -171,15 +171,10 @@ void Trainer::save_state(const std::string& dir) const {
   save_tensors((std::filesystem::path(dir) / "rng.safetensors").string(), {{"cpu", rng}});
   const auto peft_state = adapters_.training_state();
   if (!peft_state.empty()) save_tensors((std::filesystem::path(dir) / "peft_state.safetensors").string(), peft_state);
-  const std::string path = (std::filesystem::path(dir) / "trainer_state.json").string();
-  std::ofstream out(path + ".tmp");
-  out << nlohmann::json{{"step", step_}, {"epoch", epoch_}, {"micro_batch", micro_}, {"total_steps", total_},
-                        {"losses", losses_}, {"seed", options_.seed}, {"optimizer", options_.optimizer}}
-             .dump(1)
-      << "\n";
-  out.close();
-  if (!out) throw_bad_input(path, "cannot write");
-  std::filesystem::rename(path + ".tmp", path);
+  json::write_file((std::filesystem::path(dir) / "trainer_state.json").string(),
+                   {{"step", step_}, {"epoch", epoch_}, {"micro_batch", micro_}, {"total_steps", total_},
+                    {"losses", losses_}, {"seed", options_.seed}, {"optimizer", options_.optimizer}},
+                   1);
 }
 
 void Trainer::load_state(const std::string& dir) {
