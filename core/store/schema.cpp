@@ -1,0 +1,137 @@
+#include "store/schema.h"
+
+#include <string>
+
+#include "util/error.h"
+
+namespace imsm::store {
+
+namespace {
+
+// migrations[i] takes a database from version i to i + 1. Never edit a
+// released entry: add the next one.
+const char* const kMigrations[] = {
+    // 0 -> 1
+    R"sql(
+CREATE TABLE models(
+  id INTEGER PRIMARY KEY,
+  path TEXT NOT NULL UNIQUE,
+  name TEXT NOT NULL,
+  architecture TEXT,
+  parameters INTEGER,
+  added_at TEXT NOT NULL);
+CREATE TABLE datasets(
+  id INTEGER PRIMARY KEY,
+  path TEXT NOT NULL,
+  name TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  examples INTEGER,
+  added_at TEXT NOT NULL,
+  UNIQUE(path, sha256));
+CREATE TABLE runs(
+  id INTEGER PRIMARY KEY,
+  kind TEXT NOT NULL CHECK(kind IN ('train', 'eval')),
+  name TEXT NOT NULL,
+  status TEXT NOT NULL CHECK(status IN ('queued', 'running', 'finished', 'failed', 'diverged', 'cancelled', 'interrupted')),
+  model_id INTEGER REFERENCES models(id),
+  dataset_id INTEGER REFERENCES datasets(id),
+  parent_run_id INTEGER REFERENCES runs(id),
+  config_json TEXT NOT NULL,
+  seed INTEGER,
+  device TEXT,
+  engine_version TEXT NOT NULL,
+  output_dir TEXT,
+  last_checkpoint TEXT,
+  message TEXT,
+  host TEXT,
+  pid INTEGER,
+  pid_start TEXT,
+  created_at TEXT NOT NULL,
+  started_at TEXT,
+  ended_at TEXT);
+CREATE INDEX runs_status ON runs(status);
+CREATE TABLE train_metrics(
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  loss REAL,
+  learning_rate REAL,
+  grad_norm REAL,
+  tokens_per_second REAL,
+  PRIMARY KEY(run_id, step)) WITHOUT ROWID;
+CREATE TABLE evaluations(
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  dataset_id INTEGER NOT NULL REFERENCES datasets(id),
+  benchmark TEXT NOT NULL,
+  task TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  value REAL NOT NULL,
+  examples INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  UNIQUE(run_id, benchmark, metric));
+CREATE TABLE predictions(
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  benchmark TEXT NOT NULL,
+  example_index INTEGER NOT NULL,
+  input TEXT NOT NULL,
+  golds_json TEXT NOT NULL,
+  answer TEXT NOT NULL,
+  UNIQUE(run_id, benchmark, example_index));
+CREATE TABLE gate_traces(
+  prediction_id INTEGER NOT NULL REFERENCES predictions(id) ON DELETE CASCADE,
+  position INTEGER NOT NULL,
+  token_id INTEGER NOT NULL,
+  piece TEXT NOT NULL,
+  gate_mean REAL,
+  gate_f16 BLOB,
+  PRIMARY KEY(prediction_id, position)) WITHOUT ROWID;
+CREATE TABLE artifacts(
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  kind TEXT NOT NULL,
+  path TEXT NOT NULL,
+  sha256 TEXT NOT NULL,
+  bytes INTEGER NOT NULL,
+  created_at TEXT NOT NULL,
+  UNIQUE(run_id, path));
+)sql",
+};
+constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
+static_assert(kMigrationCount == kSchemaVersion, "one migration per schema version");
+
+int pragma_int(sql::Database& db, const char* pragma) {
+  auto st = db.prepare(std::string("PRAGMA ") + pragma);
+  return st.step() ? static_cast<int>(st.int64(0)) : 0;
+}
+
+bool has_tables(sql::Database& db) {
+  auto st = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table'");
+  return st.step() && st.int64(0) > 0;
+}
+
+}  // namespace
+
+int check_version(sql::Database& db) {
+  const int app = pragma_int(db, "application_id");  // also the first read: a non-SQLite file fails here
+  const int version = pragma_int(db, "user_version");
+  if (app != kApplicationId && (app != 0 || has_tables(db)))
+    throw_bad_input(db.path(), "not an IMSM workspace (an SQLite database of another application): give a new file name or an .imsm workspace");
+  if (version > kSchemaVersion)
+    throw_bad_input(db.path(), "workspace schema version " + std::to_string(version) + " is newer than this imsm understands (" +
+                                   std::to_string(kSchemaVersion) + "): update IMSM Workbench to open it");
+  return version;
+}
+
+void migrate(sql::Database& db) {
+  sql::Transaction tx(db);  // re-checked under the write lock: another process may have migrated meanwhile
+  int version = check_version(db);
+  if (version == kSchemaVersion) return;
+  for (; version < kSchemaVersion; ++version) db.exec(kMigrations[version]);
+  db.exec("PRAGMA application_id = " + std::to_string(kApplicationId));
+  db.exec("PRAGMA user_version = " + std::to_string(kSchemaVersion));
+  tx.commit();
+}
+
+}  // namespace imsm::store

@@ -1,0 +1,117 @@
+// The workspace: one SQLite file holding models, datasets, runs, per-step
+// training metrics, evaluations, predictions, gate traces and artifacts.
+// WAL mode, a busy timeout and short write transactions let a reader (the
+// GUI, another process) read while a writer trains. Torch-free.
+//
+// Run lifecycle: queued -> running -> finished | failed | diverged | cancelled.
+// Opening a workspace for writing turns a run left "running" by a process
+// that no longer exists into "interrupted" (resumable from its checkpoint).
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace imsm::sql {
+class Database;
+}
+
+namespace imsm::store {
+
+struct RunRecord {
+  int64_t id = 0;
+  std::string kind;       // train | eval
+  std::string name;
+  std::string status;
+  std::string model_path, dataset_path;  // "" when none
+  int64_t parent_run_id = 0;             // eval of a trained adapter: the training run (0: none)
+  std::string config_json;               // the full resolved configuration
+  int64_t seed = 0;
+  std::string device, engine_version, output_dir, last_checkpoint, message;
+  std::string created_at, started_at, ended_at;
+};
+
+struct StepMetrics {
+  int64_t step = 0, epoch = 0;
+  double loss = 0, learning_rate = 0, grad_norm = 0, tokens_per_second = 0;
+};
+
+struct Evaluation {
+  std::string benchmark;  // the suite's name for the set (one set: the dataset's file stem)
+  std::string task, metric;
+  double value = 0;
+  int64_t examples = 0;
+  std::string dataset_path;  // filled when read back
+};
+
+struct TokenRecord {
+  int32_t id = 0;
+  std::string piece;
+  float gate_mean = -1;     // < 0: no gate (stored as NULL)
+  std::vector<float> gate;  // empty, or the full vector (stored as float16)
+};
+
+struct Prediction {
+  int64_t example_index = 0;
+  std::string input;
+  std::vector<std::string> golds;
+  std::string answer;
+  std::vector<TokenRecord> tokens;
+};
+
+struct Artifact {
+  std::string kind, path, sha256;
+  int64_t bytes = 0;
+};
+
+struct NewRun {
+  std::string kind, name, model_path, dataset_path, config_json, device, output_dir;
+  int64_t seed = 0;
+  int64_t parent_run_id = 0;
+};
+
+class Workspace {
+ public:
+  enum class Mode { ReadWrite, ReadOnly };
+  static constexpr const char* kDefaultPath = "workspace.imsm";
+
+  // ReadWrite creates the file when missing and migrates it; ReadOnly needs
+  // an existing workspace and never writes. BadInput naming the file when it
+  // is not a workspace or has a newer schema.
+  explicit Workspace(const std::string& path, Mode mode = Mode::ReadWrite);
+  ~Workspace();
+  Workspace(const Workspace&) = delete;
+  Workspace& operator=(const Workspace&) = delete;
+  const std::string& path() const { return path_; }
+
+  // --- writing (each call is one short transaction) ---
+  int64_t add_model(const std::string& path, const std::string& architecture = "", int64_t parameters = 0);
+  int64_t add_dataset(const std::string& path, int64_t examples = 0);  // keyed by path + sha256 of the content
+  int64_t create_run(const NewRun& run);                               // status queued
+  void start_run(int64_t run_id);                                      // -> running, by this process
+  void finish_run(int64_t run_id, const std::string& status, const std::string& message = "");
+  void set_checkpoint(int64_t run_id, const std::string& path);
+  void add_train_metrics(int64_t run_id, const std::vector<StepMetrics>& rows);  // replaces rows of the same step
+  void add_evaluations(int64_t run_id, const std::string& dataset_path, const std::vector<Evaluation>& rows);
+  void add_predictions(int64_t run_id, const std::string& benchmark, const std::vector<Prediction>& rows);
+  void add_artifact(int64_t run_id, const std::string& kind, const std::string& path);  // a file, or each file of a folder
+  // Runs of dead processes left "running" -> "interrupted"; returns their ids.
+  std::vector<int64_t> mark_interrupted();
+
+  // --- reading ---
+  std::vector<RunRecord> runs() const;
+  RunRecord run(int64_t id) const;  // BadInput when there is no such run
+  std::vector<StepMetrics> train_metrics(int64_t run_id) const;
+  std::vector<Evaluation> evaluations(int64_t run_id) const;
+  std::vector<Prediction> predictions(int64_t run_id, const std::string& benchmark, bool with_gate) const;
+  std::vector<Artifact> artifacts(int64_t run_id) const;
+  // The training run whose artifact of kind "adapter" is (a file in) `dir`.
+  std::optional<int64_t> run_of_adapter(const std::string& dir) const;
+
+ private:
+  std::string path_;
+  std::unique_ptr<sql::Database> db_;
+};
+
+}  // namespace imsm::store

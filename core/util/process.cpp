@@ -1,0 +1,60 @@
+#include "util/process.h"
+
+#include <signal.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <ctime>
+#include <fstream>
+#include <sstream>
+
+namespace imsm {
+
+namespace {
+// Field 22 of /proc/PID/stat (starttime); the command name (field 2) may hold
+// spaces and parentheses, so fields are counted after its last ')'.
+std::string start_time_of(int64_t pid) {
+  std::ifstream in("/proc/" + std::to_string(pid) + "/stat");
+  std::string line;
+  if (!std::getline(in, line)) return "";
+  const size_t close = line.rfind(')');
+  if (close == std::string::npos) return "";
+  std::istringstream rest(line.substr(close + 2));
+  std::string field;
+  for (int i = 3; i <= 22 && rest >> field; ++i)
+    if (i == 22) return field;
+  return "";
+}
+
+std::string host_name() {
+  char buf[256] = {0};
+  if (gethostname(buf, sizeof(buf) - 1) != 0) return "";
+  return buf;
+}
+}  // namespace
+
+ProcessIdentity current_process() {
+  ProcessIdentity p;
+  p.host = host_name();
+  p.pid = static_cast<int64_t>(getpid());
+  p.start = start_time_of(p.pid);
+  return p;
+}
+
+bool process_alive(const ProcessIdentity& p) {
+  if (p.pid <= 0) return false;
+  if (kill(static_cast<pid_t>(p.pid), 0) != 0 && errno == ESRCH) return false;
+  if (p.start.empty()) return true;  // no /proc: the pid alone
+  return start_time_of(p.pid) == p.start;
+}
+
+std::string utc_now_iso8601() {
+  const std::time_t t = std::time(nullptr);
+  std::tm tm{};
+  gmtime_r(&t, &tm);
+  char buf[32];
+  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return buf;
+}
+
+}  // namespace imsm

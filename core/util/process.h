@@ -1,0 +1,22 @@
+// Who is running: enough to tell later whether the process that marked a run
+// "running" is still alive (pid + its start time, so a reused pid is not
+// mistaken for the original process).
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace imsm {
+
+struct ProcessIdentity {
+  std::string host;
+  int64_t pid = 0;
+  std::string start;  // the process's start time in clock ticks since boot ("" where unknown)
+};
+
+ProcessIdentity current_process();
+// False when no process with this pid and start time runs on this host.
+bool process_alive(const ProcessIdentity& p);
+// "2026-11-27T17:05:00Z"
+std::string utc_now_iso8601();
+
+}  // namespace imsm
