@@ -3,7 +3,9 @@
 #pragma once
 #include <CLI/CLI.hpp>
 
+#include <cstdint>
 #include <functional>
+#include <string>
 
 namespace imsm::cli {
 
@@ -16,5 +18,20 @@ void add_create_model(CLI::App& app, Run& run);
 void add_train(CLI::App& app, Run& run);
 void add_metrics(CLI::App& app, Run& run);
 void add_eval(CLI::App& app, Run& run);
+void add_runs(CLI::App& app, Run& run);
+
+}  // namespace imsm::cli
+
+namespace imsm {
+struct TrainSummary;
+struct TrainHooks;
+}  // namespace imsm
+
+namespace imsm::cli {
+
+// Trains with a progress bar and Ctrl-C handling, reports the outcome and
+// returns the exit code (shared by `train` and `runs resume`).
+int train_with_progress(const std::function<TrainSummary(const TrainHooks&, int64_t& run_id)>& train,
+                        const std::function<std::string(const TrainSummary&, int64_t run_id)>& resume_hint);
 
 }  // namespace imsm::cli

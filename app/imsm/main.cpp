@@ -31,6 +31,7 @@ int main(int argc, char** argv) {
   imsm::cli::add_train(app, run);
   imsm::cli::add_metrics(app, run);
   imsm::cli::add_eval(app, run);
+  imsm::cli::add_runs(app, run);
 
   try {
     app.parse(argc, argv);

@@ -72,7 +72,8 @@ PeftConfig peft_config(const TrainConfig& c) {
 }  // namespace
 
 TrainSummary run_train(const TrainConfig& c, const std::function<void(const TrainProgress&)>& on_progress,
-                       const std::function<bool()>& should_abort) {
+                       const std::function<bool()>& should_abort,
+                       const std::function<void(const std::string&, int64_t)>& on_checkpoint) {
   const auto started = std::chrono::steady_clock::now();
   LoadOptions load;
   load.device = parse_device(c.device);
@@ -139,6 +140,7 @@ TrainSummary run_train(const TrainConfig& c, const std::function<void(const Trai
       t.save_state(tmp);
     });
     summary.last_checkpoint = dir;
+    if (on_checkpoint) on_checkpoint(dir, t.step());
   };
   auto report = [&](const StepReport& r) {
     if (on_progress) on_progress({r.step, r.total_steps, r.epoch, r.loss, r.learning_rate, r.grad_norm, r.tokens_per_second, r.eta_seconds});

@@ -29,7 +29,9 @@ struct TrainSummary {
 // Writes OUTPUT/checkpoint-STEP/ (adapter, gate, optimizer, RNG, position) at
 // epoch ends, every save_steps steps and on cancel; OUTPUT/adapter/ and
 // OUTPUT/train_config.json when finished.
+// on_checkpoint(dir, step) follows each checkpoint written.
 TrainSummary run_train(const TrainConfig& config, const std::function<void(const TrainProgress&)>& on_progress = {},
-                       const std::function<bool()>& should_abort = {});
+                       const std::function<bool()>& should_abort = {},
+                       const std::function<void(const std::string&, int64_t)>& on_checkpoint = {});
 
 }  // namespace imsm

@@ -1,0 +1,120 @@
+#include "recipes/train_record.h"
+
+#include <chrono>
+#include <filesystem>
+
+#include "io/json_file.h"
+#include "store/workspace.h"
+#include "util/error.h"
+#include "util/log.h"
+
+namespace fs = std::filesystem;
+
+namespace imsm {
+
+namespace {
+
+// Per-step metrics reach the workspace in short transactions: every second,
+// and before each checkpoint is recorded (so a checkpoint's steps are never
+// missing after a crash).
+class MetricsWriter {
+ public:
+  MetricsWriter(store::Workspace& ws, int64_t run_id) : ws_(ws), run_id_(run_id) {}
+  void add(const TrainProgress& p) {
+    pending_.push_back({p.step, p.epoch, p.loss, p.learning_rate, p.grad_norm, p.tokens_per_second});
+    if (std::chrono::steady_clock::now() - last_ > std::chrono::seconds(1)) flush();
+  }
+  void flush() {
+    ws_.add_train_metrics(run_id_, pending_);
+    pending_.clear();
+    last_ = std::chrono::steady_clock::now();
+  }
+
+ private:
+  store::Workspace& ws_;
+  int64_t run_id_;
+  std::vector<store::StepMetrics> pending_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
+RecordedTrain train_into(store::Workspace& ws, int64_t run_id, const TrainConfig& config, const TrainHooks& hooks) {
+  if (hooks.on_run_created) hooks.on_run_created(run_id);
+  ws.start_run(run_id);
+  MetricsWriter metrics(ws, run_id);
+  RecordedTrain out;
+  out.run_id = run_id;
+  try {
+    out.summary = run_train(
+        config,
+        [&](const TrainProgress& p) {
+          metrics.add(p);
+          if (hooks.on_progress) hooks.on_progress(p);
+        },
+        hooks.should_abort,
+        [&](const std::string& dir, int64_t) {
+          metrics.flush();
+          ws.set_checkpoint(run_id, dir);
+        });
+    metrics.flush();
+  } catch (const std::exception& e) {
+    try {
+      metrics.flush();
+      ws.finish_run(run_id, "failed", e.what());
+    } catch (const std::exception& inner) {
+      log::warn(std::string("could not record the failure in the workspace: ") + inner.what());
+    }
+    throw;
+  }
+  const auto& s = out.summary;
+  if (s.status == "finished") {
+    ws.add_artifact(run_id, "adapter", s.adapter_dir);
+    ws.add_artifact(run_id, "config", (fs::path(config.output_dir) / "train_config.json").string());
+  }
+  std::string message;
+  if (s.status == "diverged") message = "loss not finite at step " + std::to_string(s.steps);
+  if (s.status == "cancelled") message = "stopped at step " + std::to_string(s.steps) + "; resume with: imsm runs resume " + std::to_string(run_id);
+  ws.finish_run(run_id, s.status, message);
+  return out;
+}
+
+std::string run_name(const TrainConfig& c) {
+  const std::string data = c.dataset.empty() ? fs::path(c.data_path).stem().string() : c.dataset;
+  return data + " " + c.peft + (c.variant == "none" ? "" : " + IMSM " + c.variant);
+}
+
+}  // namespace
+
+RecordedTrain run_train_recorded(const std::string& workspace, const TrainConfig& given, const TrainHooks& hooks) {
+  // Paths are recorded absolute, so `imsm runs resume` works from any folder.
+  TrainConfig config = given;
+  for (std::string* p : {&config.model_path, &config.data_path, &config.test_data_path, &config.output_dir})
+    if (!p->empty()) *p = fs::absolute(*p).lexically_normal().string();
+  store::Workspace ws(workspace);
+  store::NewRun r;
+  r.kind = "train";
+  r.name = run_name(config);
+  r.model_path = config.model_path;
+  r.dataset_path = config.data_path;
+  r.config_json = config.to_json().dump();
+  r.seed = static_cast<int64_t>(config.seed);
+  r.device = config.device;
+  r.output_dir = config.output_dir;
+  return train_into(ws, ws.create_run(r), config, hooks);
+}
+
+RecordedTrain resume_train_run(const std::string& workspace, int64_t run_id, const TrainHooks& hooks) {
+  store::Workspace ws(workspace);  // opening marks the run interrupted when its process died
+  const store::RunRecord run = ws.run(run_id);
+  const std::string where = workspace + ": run " + std::to_string(run_id);
+  if (run.kind != "train") throw_bad_input(where, "is an evaluation; only training runs resume");
+  if (run.status == "finished") throw_bad_input(where, "already finished");
+  if (run.status == "running") throw_bad_input(where, "is still running in another process");
+  if (run.status == "diverged") throw_bad_input(where, "diverged; start a new run with a lower learning_rate instead");
+  TrainConfig config = parse_train_config(json::parse(run.config_json, where), where);
+  config.resume_from = run.last_checkpoint;
+  if (config.resume_from.empty()) log::info("run " + std::to_string(run_id) + " has no checkpoint: training starts over");
+  else log::info("resuming run " + std::to_string(run_id) + " from " + config.resume_from);
+  return train_into(ws, run_id, config, hooks);
+}
+
+}  // namespace imsm

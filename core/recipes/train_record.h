@@ -1,0 +1,33 @@
+// Recipe: a training run recorded in a workspace — the run row (resolved
+// config, seed, device, engine version, status), per-step metrics, the last
+// checkpoint and the adapter's files. Also resumes an interrupted run.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+
+#include "recipes/train.h"
+
+namespace imsm {
+
+struct TrainHooks {
+  std::function<void(const TrainProgress&)> on_progress;
+  std::function<bool()> should_abort;
+  std::function<void(int64_t run_id)> on_run_created;  // the run's id, before training starts
+};
+
+struct RecordedTrain {
+  int64_t run_id = 0;
+  TrainSummary summary;
+};
+
+// A new run in `workspace` (created when missing), queued -> running -> its
+// final status. An exception marks the run failed (with the message) and
+// propagates.
+RecordedTrain run_train_recorded(const std::string& workspace, const TrainConfig& config, const TrainHooks& hooks = {});
+
+// Continues run `run_id` (interrupted, cancelled or failed) from its last
+// checkpoint, in the same run row; its configuration comes from the workspace.
+RecordedTrain resume_train_run(const std::string& workspace, int64_t run_id, const TrainHooks& hooks = {});
+
+}  // namespace imsm

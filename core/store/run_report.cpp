@@ -1,0 +1,246 @@
+#include "store/run_report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <ctime>
+#include <functional>
+#include <map>
+#include <set>
+
+
+namespace imsm::store {
+
+namespace {
+
+bool looks_numeric(const std::string& s) {
+  if (s.empty()) return false;
+  char* end = nullptr;
+  std::strtod(s.c_str(), &end);
+  return end && *end == '\0';
+}
+
+size_t display_width(const std::string& s) {  // code points: good enough for a terminal table
+  size_t n = 0;
+  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
+  return n;
+}
+
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
+std::string duration_text(double s) {
+  if (s < 0) return "";
+  char buf[32];
+  const long t = std::lround(s);
+  if (t >= 3600) std::snprintf(buf, sizeof(buf), "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
+  else std::snprintf(buf, sizeof(buf), "%ld:%02ld", t / 60, t % 60);
+  return buf;
+}
+
+std::string short_path(const std::string& p) {
+  const size_t slash = p.find_last_of('/');
+  return slash == std::string::npos ? p : p.substr(slash + 1);
+}
+
+nlohmann::json parsed_config(const RunRecord& r) {
+  const auto j = nlohmann::json::parse(r.config_json, nullptr, false);
+  return j.is_discarded() ? nlohmann::json(r.config_json) : j;
+}
+
+}  // namespace
+
+std::string format_number(double v) {
+  if (std::isnan(v)) return "nan";
+  char buf[32];
+  for (int precision = 6; precision <= 17; ++precision) {
+    std::snprintf(buf, sizeof(buf), "%.*g", precision, v);
+    if (std::strtod(buf, nullptr) == v) break;
+  }
+  return buf;
+}
+
+double seconds_between(const std::string& start, const std::string& end) {
+  auto parse = [](const std::string& s, std::time_t& out) {
+    std::tm tm{};
+    if (s.size() < 20 || !strptime(s.c_str(), "%Y-%m-%dT%H:%M:%SZ", &tm)) return false;
+    out = timegm(&tm);
+    return true;
+  };
+  std::time_t a, b;
+  if (!parse(start, a) || !parse(end, b)) return -1;
+  return std::difftime(b, a);
+}
+
+std::string format_table(const Table& t) {
+  std::vector<size_t> width(t.header.size(), 0);
+  auto measure = [&](const std::vector<std::string>& row) {
+    for (size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], display_width(row[i]));
+  };
+  measure(t.header);
+  for (const auto& r : t.rows) measure(r);
+  auto line = [&](const std::vector<std::string>& row, bool header) {
+    std::string out;
+    for (size_t i = 0; i < width.size(); ++i) {
+      const std::string cell = i < row.size() ? row[i] : "";
+      const std::string pad(width[i] - display_width(cell), ' ');
+      const bool right = !header && i > 0 && looks_numeric(cell);
+      out += (i ? "  " : "") + (right ? pad + cell : cell + (i + 1 < width.size() ? pad : ""));
+    }
+    return out + "\n";
+  };
+  std::string out = line(t.header, true);
+  for (const auto& r : t.rows) out += line(r, false);
+  return out;
+}
+
+Table list_runs(const Workspace& ws) {
+  Table t{{"id", "kind", "status", "name", "model", "started", "duration", "result"}, {}};
+  for (const auto& r : ws.runs()) {
+    std::string result;
+    if (r.kind == "train") {
+      const auto m = ws.train_metrics(r.id);
+      if (!m.empty()) result = "step " + std::to_string(m.back().step) + " loss " + format_number(std::round(m.back().loss * 1e4) / 1e4);
+    } else {
+      const auto e = ws.evaluations(r.id);
+      if (!e.empty()) result = e.front().benchmark + " " + e.front().metric + " " + format_number(std::round(e.front().value * 1e4) / 1e4) +
+                               (e.size() > 1 ? " (+" + std::to_string(e.size() - 1) + ")" : "");
+    }
+    t.rows.push_back({std::to_string(r.id), r.kind, r.status, r.name, short_path(r.model_path), r.started_at,
+                      duration_text(seconds_between(r.started_at, r.ended_at)), result});
+  }
+  return t;
+}
+
+Table compare_runs(const Workspace& ws, const std::vector<int64_t>& ids) {
+  Table t;
+  t.header.push_back("");
+  std::vector<RunRecord> runs;
+  for (int64_t id : ids) {
+    runs.push_back(ws.run(id));
+    t.header.push_back("run " + std::to_string(id));
+  }
+  auto row = [&](const std::string& label, const std::function<std::string(const RunRecord&)>& cell) {
+    std::vector<std::string> r{label};
+    for (const auto& run : runs) r.push_back(cell(run));
+    t.rows.push_back(std::move(r));
+  };
+  row("name", [](const RunRecord& r) { return r.name; });
+  row("kind", [](const RunRecord& r) { return r.kind; });
+  row("status", [](const RunRecord& r) { return r.status; });
+  row("model", [](const RunRecord& r) { return short_path(r.model_path); });
+  row("dataset", [](const RunRecord& r) { return short_path(r.dataset_path); });
+  row("seed", [](const RunRecord& r) { return std::to_string(r.seed); });
+  row("duration", [](const RunRecord& r) { return duration_text(seconds_between(r.started_at, r.ended_at)); });
+  std::map<int64_t, std::vector<StepMetrics>> metrics;
+  for (const auto& r : runs) metrics[r.id] = ws.train_metrics(r.id);
+  row("steps", [&](const RunRecord& r) { return metrics[r.id].empty() ? "" : std::to_string(metrics[r.id].back().step); });
+  row("final loss", [&](const RunRecord& r) { return metrics[r.id].empty() ? "" : format_number(metrics[r.id].back().loss); });
+  row("min loss", [&](const RunRecord& r) {
+    double best = INFINITY;
+    for (const auto& m : metrics[r.id]) if (!std::isnan(m.loss)) best = std::min(best, m.loss);
+    return std::isinf(best) ? std::string() : format_number(best);
+  });
+  // Scores: one row per benchmark/metric that any of the runs has.
+  std::vector<std::string> keys;
+  std::map<std::pair<int64_t, std::string>, double> score;
+  for (const auto& r : runs)
+    for (const auto& e : ws.evaluations(r.id)) {
+      const std::string key = e.benchmark + " " + e.metric;
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+      score[{r.id, key}] = e.value;
+    }
+  for (const auto& key : keys)
+    row(key, [&](const RunRecord& r) {
+      const auto it = score.find({r.id, key});
+      return it == score.end() ? std::string() : format_number(it->second);
+    });
+  // Configuration keys whose values differ between the runs.
+  std::vector<nlohmann::json> configs;
+  std::set<std::string> all_keys;
+  for (const auto& r : runs) {
+    configs.push_back(parsed_config(r));
+    if (configs.back().is_object())
+      for (const auto& [k, v] : configs.back().items()) all_keys.insert(k);
+  }
+  for (const auto& k : all_keys) {
+    std::set<std::string> values;
+    for (const auto& c : configs) values.insert(c.is_object() && c.contains(k) ? c[k].dump() : "");
+    if (values.size() < 2) continue;
+    size_t i = 0;
+    row("config." + k, [&](const RunRecord&) {
+      const auto& c = configs[i++];
+      if (!c.is_object() || !c.contains(k)) return std::string();
+      return c[k].is_string() ? c[k].get<std::string>() : c[k].dump();
+    });
+  }
+  return t;
+}
+
+nlohmann::ordered_json run_json(const Workspace& ws, int64_t id, bool with_predictions) {
+  const RunRecord r = ws.run(id);
+  nlohmann::ordered_json j = {{"id", r.id}, {"kind", r.kind}, {"name", r.name}, {"status", r.status},
+                              {"model", r.model_path}, {"dataset", r.dataset_path}, {"seed", r.seed},
+                              {"device", r.device}, {"engine_version", r.engine_version}, {"output_dir", r.output_dir},
+                              {"last_checkpoint", r.last_checkpoint}, {"message", r.message}, {"created_at", r.created_at},
+                              {"started_at", r.started_at}, {"ended_at", r.ended_at}};
+  if (r.parent_run_id) j["parent_run_id"] = r.parent_run_id;
+  j["config"] = parsed_config(r);
+  auto number = [](double v) { return std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr); };
+  j["metrics"] = nlohmann::ordered_json::array();
+  for (const auto& m : ws.train_metrics(id))
+    j["metrics"].push_back({{"step", m.step}, {"epoch", m.epoch}, {"loss", number(m.loss)}, {"learning_rate", m.learning_rate},
+                            {"grad_norm", number(m.grad_norm)}, {"tokens_per_second", m.tokens_per_second}});
+  j["evaluations"] = nlohmann::ordered_json::array();
+  std::vector<std::string> benchmarks;
+  for (const auto& e : ws.evaluations(id)) {
+    j["evaluations"].push_back({{"benchmark", e.benchmark}, {"task", e.task}, {"metric", e.metric}, {"value", e.value},
+                                {"examples", e.examples}, {"dataset", e.dataset_path}});
+    if (std::find(benchmarks.begin(), benchmarks.end(), e.benchmark) == benchmarks.end()) benchmarks.push_back(e.benchmark);
+  }
+  j["artifacts"] = nlohmann::ordered_json::array();
+  for (const auto& a : ws.artifacts(id))
+    j["artifacts"].push_back({{"kind", a.kind}, {"path", a.path}, {"sha256", a.sha256}, {"bytes", a.bytes}});
+  if (with_predictions) {
+    auto& preds = j["predictions"] = nlohmann::ordered_json::object();
+    for (const auto& b : benchmarks) {
+      auto& list = preds[b] = nlohmann::ordered_json::array();
+      for (const auto& p : ws.predictions(id, b, true)) {
+        nlohmann::ordered_json tokens = nlohmann::ordered_json::array();
+        for (const auto& t : p.tokens) {
+          nlohmann::ordered_json tj = {{"id", t.id}, {"piece", t.piece}};
+          if (t.gate_mean >= 0) tj["gate_mean"] = t.gate_mean;
+          if (!t.gate.empty()) tj["gate"] = t.gate;
+          tokens.push_back(std::move(tj));
+        }
+        list.push_back({{"index", p.example_index}, {"input", p.input}, {"output", p.golds}, {"answer", p.answer}, {"tokens", tokens}});
+      }
+    }
+  }
+  return j;
+}
+
+std::string runs_csv(const Workspace& ws, const std::vector<int64_t>& ids) {
+  std::string out = "run_id,run_name,kind,record,benchmark,task,step,epoch,metric,value\r\n";
+  for (int64_t id : ids) {
+    const RunRecord r = ws.run(id);
+    const std::string head = std::to_string(r.id) + "," + csv_field(r.name) + "," + r.kind + ",";
+    for (const auto& m : ws.train_metrics(id)) {
+      const std::string where = head + "train,,," + std::to_string(m.step) + "," + std::to_string(m.epoch) + ",";
+      out += where + "loss," + format_number(m.loss) + "\r\n";
+      out += where + "learning_rate," + format_number(m.learning_rate) + "\r\n";
+      out += where + "grad_norm," + format_number(m.grad_norm) + "\r\n";
+      out += where + "tokens_per_second," + format_number(m.tokens_per_second) + "\r\n";
+    }
+    for (const auto& e : ws.evaluations(id))
+      out += head + "eval," + csv_field(e.benchmark) + "," + csv_field(e.task) + ",,," + csv_field(e.metric) + "," + format_number(e.value) + "\r\n";
+  }
+  return out;
+}
+
+}  // namespace imsm::store

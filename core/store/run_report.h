@@ -1,0 +1,39 @@
+// Runs of a workspace as people and other tools read them: a text table
+// (list, compare), one JSON document per run, a long-format CSV. Shared by
+// `imsm runs` and the workbench. Torch-free.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "store/workspace.h"
+
+namespace imsm::store {
+
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+};
+// Columns padded to their widest cell; numbers right-aligned.
+std::string format_table(const Table& t);
+
+Table list_runs(const Workspace& ws);
+// One column per run: status, model, dataset, seed, steps, losses, duration,
+// every evaluation score, and the configuration keys whose values differ.
+Table compare_runs(const Workspace& ws, const std::vector<int64_t>& ids);
+
+// The run, its parsed configuration, metrics, evaluations and artifacts
+// (and predictions with their gate traces when asked).
+nlohmann::ordered_json run_json(const Workspace& ws, int64_t id, bool with_predictions = false);
+// RFC 4180 CSV, one value per row:
+// run_id,run_name,kind,record,benchmark,task,step,epoch,metric,value
+// (record: train for per-step metrics, eval for evaluation scores).
+std::string runs_csv(const Workspace& ws, const std::vector<int64_t>& ids);
+
+// Seconds between two ISO 8601 UTC times written by the workspace; -1 when either is missing.
+double seconds_between(const std::string& start, const std::string& end);
+std::string format_number(double v);  // shortest round-trip text ("nan" for NaN)
+
+}  // namespace imsm::store

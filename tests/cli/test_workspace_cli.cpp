@@ -1,0 +1,241 @@
+// The workspace through the imsm executable: recording, `imsm runs`, and
+// reliability — kill -9 at random moments while a reader watches, resume,
+// refusal of files that are not workspaces. Expected values come from raw
+// SQLite queries and from an uninterrupted run of the same configuration.
+#include <gtest/gtest.h>
+#include <signal.h>
+#include <sqlite3.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include <nlohmann/json.hpp>
+
+#include "cli_util.h"
+#include "store/workspace.h"
+
+using imsm::testing::write_file;
+using namespace imsm::clitest;
+namespace store = imsm::store;
+
+namespace {
+
+std::string sql_text(const std::string& path, const std::string& query) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  std::string out;
+  EXPECT_EQ(sqlite3_prepare_v2(db, query.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0)) out = reinterpret_cast<const char*>(sqlite3_column_text(st, 0));
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+double sql_double(const std::string& path, const std::string& query) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  sqlite3_stmt* st = nullptr;
+  double out = NAN;
+  EXPECT_EQ(sqlite3_prepare_v2(db, query.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  if (sqlite3_step(st) == SQLITE_ROW) out = sqlite3_column_double(st, 0);
+  sqlite3_finalize(st);
+  sqlite3_close(db);
+  return out;
+}
+
+// A training set and configuration large enough that a run lasts a few seconds.
+std::string write_training(const TempDir& dir, const std::string& name, int examples, int save_steps) {
+  std::string lines;
+  for (int i = 0; i < examples; ++i)
+    lines += "{\"input\": \"Add " + std::to_string(i) + " and " + std::to_string(i % 7) + "\", \"output\": \"" + std::to_string(i + i % 7) + "\"}\n";
+  write_file(dir.file(name + ".jsonl"), lines);
+  write_file(dir.file(name + ".json"),
+             nlohmann::json{{"model_path", model_dir()}, {"data_path", dir.file(name + ".jsonl")}, {"max_input_length", 32},
+                            {"max_output_length", 8}, {"lora_r", 4}, {"gate_rank", 4}, {"num_epochs", 1}, {"batch_size", 2},
+                            {"learning_rate", 1e-3}, {"save_steps", save_steps}, {"output_dir", dir.file(name + "-out")}}
+                 .dump());
+  return dir.file(name + ".json");
+}
+
+pid_t spawn_imsm(const std::vector<std::string>& args) {
+  const pid_t pid = fork();
+  if (pid == 0) {
+    std::vector<char*> argv{const_cast<char*>(IMSM_BINARY), const_cast<char*>("-q")};
+    for (const auto& a : args) argv.push_back(const_cast<char*>(a.c_str()));
+    argv.push_back(nullptr);
+    freopen("/dev/null", "w", stdout);
+    freopen("/dev/null", "w", stderr);
+    execv(IMSM_BINARY, argv.data());
+    _exit(127);
+  }
+  return pid;
+}
+
+}  // namespace
+
+TEST(WorkspaceCli, TrainRecordsTheRunAndRunsCommandsReadIt) {
+  TempDir dir;
+  const std::string ws = dir.file("ws.imsm");
+  const std::string config = write_training(dir, "t", 16, 0);
+  ASSERT_EQ(imsm_run({"train", "--config", config, "--workspace", ws}).code, 0);
+  ASSERT_EQ(imsm_run({"train", "--config", config, "--workspace", ws, "--set", "variant=none", "--set", "seed=5"}).code, 0);
+  EXPECT_EQ(sql_text(ws, "SELECT group_concat(status) FROM runs"), "finished,finished");
+  EXPECT_EQ(sql_text(ws, "SELECT count(*) FROM train_metrics WHERE run_id = 1"), "8");  // 16 examples / batch 2
+  EXPECT_EQ(sql_text(ws, "SELECT count(*) FROM artifacts WHERE run_id = 1 AND kind = 'adapter' AND path LIKE '%imsm_gate.safetensors'"), "1");
+  EXPECT_EQ(sql_text(ws, "SELECT json_extract(config_json, '$.variant') FROM runs WHERE id = 2"), "none");
+
+  const Result list = imsm_run({"runs", "list", "--workspace", ws});
+  ASSERT_EQ(list.code, 0) << list.err;
+  EXPECT_NE(list.out.find("t lora + IMSM query"), std::string::npos) << list.out;
+  EXPECT_NE(list.out.find("step 8 loss"), std::string::npos) << list.out;
+
+  const Result show = imsm_run({"runs", "show", "2", "--workspace", ws});
+  ASSERT_EQ(show.code, 0) << show.err;
+  const auto j = nlohmann::json::parse(show.out);
+  EXPECT_EQ(j["status"], "finished");
+  EXPECT_EQ(j["seed"], 5);
+  ASSERT_EQ(j["metrics"].size(), 8u);
+  EXPECT_EQ(j["metrics"][7]["loss"].get<double>(), sql_double(ws, "SELECT loss FROM train_metrics WHERE run_id = 2 AND step = 8"));
+
+  const Result cmp = imsm_run({"runs", "compare", "1", "2", "--workspace", ws});
+  ASSERT_EQ(cmp.code, 0) << cmp.err;
+  EXPECT_NE(cmp.out.find("config.variant"), std::string::npos) << cmp.out;  // the keys that differ
+  EXPECT_NE(cmp.out.find("config.seed"), std::string::npos) << cmp.out;
+  EXPECT_EQ(cmp.out.find("config.lora_r"), std::string::npos) << cmp.out;   // and only those
+
+  const Result csv = imsm_run({"runs", "export", "1", "2", "--format", "csv", "--workspace", ws});
+  ASSERT_EQ(csv.code, 0) << csv.err;
+  std::istringstream rows(csv.out);
+  std::string line;
+  std::getline(rows, line);
+  EXPECT_EQ(line, "run_id,run_name,kind,record,benchmark,task,step,epoch,metric,value\r");
+  int losses = 0;
+  while (std::getline(rows, line)) {
+    if (line.find(",loss,") == std::string::npos) continue;
+    ++losses;
+    const std::string run_id = line.substr(0, line.find(','));
+    const std::string step = line.substr(line.find(",train,,,") + 9, line.find(',', line.find(",train,,,") + 9) - line.find(",train,,,") - 9);
+    const double value = std::stod(line.substr(line.rfind(',') + 1));
+    EXPECT_EQ(value, sql_double(ws, "SELECT loss FROM train_metrics WHERE run_id = " + run_id + " AND step = " + step)) << line;
+  }
+  EXPECT_EQ(losses, 16);
+  const Result json_out = imsm_run({"runs", "export", "1", "--format", "json", "-o", dir.file("runs.json"), "--workspace", ws});
+  ASSERT_EQ(json_out.code, 0) << json_out.err;
+  EXPECT_EQ(nlohmann::json::parse(slurp(dir.file("runs.json")))[0]["id"], 1);
+
+  expect_bad({"runs", "show", "9", "--workspace", ws}, {"ws.imsm", "no run 9"});
+  expect_bad({"runs", "resume", "1", "--workspace", ws}, {"run 1", "already finished"});
+  write_file(dir.file("notes.txt"), "not a database at all, but my notes\n");
+  expect_bad({"runs", "list", "--workspace", dir.file("notes.txt")}, {"notes.txt", "not a workspace"});
+  EXPECT_EQ(slurp(dir.file("notes.txt")), "not a database at all, but my notes\n");
+  expect_bad({"train", "--config", config, "--workspace", dir.file("notes.txt")}, {"notes.txt", "not a workspace"});
+  {
+    sqlite3* db = nullptr;
+    sqlite3_open(ws.c_str(), &db);
+    sqlite3_exec(db, "PRAGMA user_version = 42", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+  }
+  expect_bad({"runs", "list", "--workspace", ws}, {"ws.imsm", "version 42", "newer"});
+}
+
+// kill -9 at random moments of training (and of its resumptions) while
+// another process-like reader polls the workspace. Each time: integrity_check
+// passes, every row the reader saw committed is still there, the run reads
+// "interrupted"; `imsm runs resume` finally finishes it with the losses of an
+// uninterrupted run (resume is exact).
+TEST(WorkspaceCli, KillNineAtRandomMomentsLosesNothingAndResumeFinishes) {
+  TempDir dir;
+  const std::string config = write_training(dir, "k", 320, 7);  // 160 steps
+  const std::string ref_ws = dir.file("ref.imsm"), ws = dir.file("ws.imsm");
+  ASSERT_EQ(imsm_run({"train", "--config", config, "--workspace", ref_ws, "--set", "output_dir=" + dir.file("ref-out")}).code, 0);
+  std::map<int64_t, double> reference;
+  for (const auto& m : store::Workspace(ref_ws, store::Workspace::Mode::ReadOnly).train_metrics(1)) reference[m.step] = m.loss;
+  ASSERT_EQ(reference.size(), 160u);
+
+  // The reader: polls through its own connection, as the workbench does.
+  std::mutex mu;
+  std::map<int64_t, double> seen;
+  std::atomic<bool> stop{false};
+  std::atomic<int> reader_errors{0}, reads{0};
+  std::string reader_error;
+  std::thread reader([&] {
+    while (!stop) {
+      try {
+        if (std::filesystem::exists(ws)) {
+          store::Workspace r(ws, store::Workspace::Mode::ReadOnly);
+          const auto runs = r.runs();
+          if (!runs.empty()) {
+            const auto rows = r.train_metrics(1);
+            std::lock_guard<std::mutex> lock(mu);
+            for (const auto& m : rows) seen[m.step] = m.loss;
+            ++reads;
+          }
+        }
+      } catch (const std::exception& e) {
+        std::lock_guard<std::mutex> lock(mu);
+        if (std::string(e.what()).find("no such table") == std::string::npos) {  // a workspace being created
+          ++reader_errors;
+          reader_error = e.what();
+        }
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
+  });
+  auto rows_seen = [&] {
+    std::lock_guard<std::mutex> lock(mu);
+    return seen.size();
+  };
+
+  std::mt19937 rng(std::random_device{}());
+  std::vector<std::string> args = {"train", "--config", config, "--workspace", ws};
+  const int kKills = 3;
+  for (int kill_no = 0; kill_no < kKills; ++kill_no) {
+    const size_t before = rows_seen();
+    const pid_t pid = spawn_imsm(args);
+    // Wait until this process has committed new steps, then a random moment more.
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (rows_seen() <= before && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    std::this_thread::sleep_for(std::chrono::milliseconds(std::uniform_int_distribution<int>(0, 700)(rng)));
+    ASSERT_EQ(kill(pid, SIGKILL), 0);
+    int status = 0;
+    waitpid(pid, &status, 0);  // reaped, as a shell would
+    ASSERT_TRUE(WIFSIGNALED(status)) << "the run ended before the kill: make it longer";
+
+    EXPECT_EQ(sql_text(ws, "PRAGMA integrity_check"), "ok") << "kill " << kill_no;
+    std::map<int64_t, double> committed;
+    {
+      std::lock_guard<std::mutex> lock(mu);
+      committed = seen;
+    }
+    std::map<int64_t, double> now;
+    for (const auto& m : store::Workspace(ws, store::Workspace::Mode::ReadOnly).train_metrics(1)) now[m.step] = m.loss;
+    for (const auto& [step, loss] : committed) {
+      ASSERT_TRUE(now.count(step)) << "kill " << kill_no << ": committed step " << step << " is gone";
+      EXPECT_EQ(now[step], loss) << "step " << step;
+    }
+    const Result list = imsm_run({"runs", "list", "--workspace", ws});  // opening for writing marks the dead run
+    EXPECT_NE(list.out.find("interrupted"), std::string::npos) << list.out;
+    EXPECT_EQ(sql_text(ws, "SELECT status FROM runs WHERE id = 1"), "interrupted");
+    args = {"runs", "resume", "1", "--workspace", ws};
+  }
+  const Result done = imsm_run(args);
+  stop = true;
+  reader.join();
+  ASSERT_EQ(done.code, 0) << done.err;
+  EXPECT_EQ(reader_errors.load(), 0) << reader_error;
+  EXPECT_GT(reads.load(), 10);
+  EXPECT_EQ(sql_text(ws, "SELECT status FROM runs"), "finished");
+  EXPECT_EQ(sql_text(ws, "SELECT count(*) FROM runs"), "1");
+  EXPECT_EQ(sql_text(ws, "PRAGMA integrity_check"), "ok");
+  const auto final_rows = store::Workspace(ws, store::Workspace::Mode::ReadOnly).train_metrics(1);
+  ASSERT_EQ(final_rows.size(), reference.size());
+  for (const auto& m : final_rows)  // exact resume: same batches, dropout masks and optimizer state
+    EXPECT_NEAR(m.loss, reference[m.step], 1e-5 * std::abs(reference[m.step])) << "step " << m.step;
+}
