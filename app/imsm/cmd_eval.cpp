@@ -1,57 +1,145 @@
-// imsm eval --model DIR [--adapter DIR] --dataset FILE --task TASK [--predictions OUT.jsonl] [...]
+// imsm eval --model DIR [--adapter DIR] --dataset FILE --task TASK [--predictions OUT.jsonl] [--workspace FILE] [...]
+// imsm eval --model DIR --suite FILE [--adapter DIR ...] [--workspace FILE]
 #include <chrono>
 #include <cstdio>
 #include <iostream>
 
+#include <nlohmann/json.hpp>
+
 #include "commands.h"
 #include "eval/metrics.h"
-#include "io/json_file.h"
 #include "progress_bar.h"
-#include "recipes/eval.h"
+#include "recipes/eval_record.h"
+#include "store/workspace.h"
+#include "util/error.h"
+#include "util/log.h"
 
 namespace imsm::cli {
 
+namespace {
+
+struct EvalArgs {
+  EvalRequest request;
+  std::vector<std::string> adapters;
+  std::string suite, workspace;
+  bool json = false;
+};
+
+// A progress callback drawing `bar`, with an ETA from the rate so far (per stage).
+Callbacks progress_to(ProgressBar& bar) {
+  Callbacks cb;
+  auto stage = std::make_shared<std::string>();
+  auto start = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
+  cb.on_progress = [&bar, stage, start](const Progress& p) {
+    if (p.stage != *stage) {
+      *stage = p.stage;
+      *start = std::chrono::steady_clock::now();
+    }
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - *start).count();
+    bar.update(p.done, p.total, elapsed / std::max<int64_t>(1, p.done) * static_cast<double>(p.total - p.done), p.stage);
+  };
+  return cb;
+}
+
+int eval_one(const EvalArgs& a) {
+  EvalRequest r = a.request;
+  if (a.adapters.size() > 1) throw_bad_input("--adapter", "one adapter per dataset evaluation; compare several with --suite");
+  if (!a.adapters.empty()) r.adapter_dir = a.adapters.front();
+  if (r.dataset.empty() || r.task.empty()) throw_bad_input("eval", "give --dataset and --task, or --suite");
+  EvalResult result;
+  int64_t run_id = 0;
+  {
+    ProgressBar bar("eval");
+    const Callbacks cb = progress_to(bar);
+    if (a.workspace.empty()) {
+      result = run_eval(r, cb);
+    } else {
+      auto rec = run_eval_recorded(a.workspace, r, cb);
+      result = std::move(rec.result);
+      run_id = rec.run_id;
+    }
+  }
+  std::vector<std::string> names = official_metrics(r.task);
+  for (const char* extra : {"Accuracy", "Perplexity"})
+    if (result.scores.count(extra)) names.push_back(extra);
+  if (a.json) {
+    nlohmann::ordered_json j = {{"task", r.task}, {"examples", result.examples.size()}};
+    for (const auto& m : names) j[m] = result.scores.at(m);
+    j["tokens_per_second"] = result.tokens_per_second;
+    if (run_id) j["run_id"] = run_id;
+    std::cout << j.dump() << "\n";
+  } else {
+    std::printf("%s: %zu examples, %.1f generated tokens/s\n", r.task.c_str(), result.examples.size(), result.tokens_per_second);
+    for (const auto& m : names) std::printf("%-10s %.4f\n", m.c_str(), result.scores.at(m));
+    if (run_id) log::info("recorded as run " + std::to_string(run_id) + " in " + a.workspace);
+  }
+  return 0;
+}
+
+int eval_suite(const EvalArgs& a) {
+  if (!a.request.dataset.empty()) throw_bad_input("--dataset", "give either --dataset or --suite, not both");
+  SuiteRequest q;
+  q.suite = a.suite;
+  q.model_dir = a.request.model_dir;
+  q.adapters = a.adapters;
+  q.workspace = a.workspace;
+  q.device = a.request.device;
+  q.dtype = a.request.dtype;
+  q.full_gate = a.request.full_gate;
+  SuiteResult s;
+  {
+    ProgressBar bar("suite");
+    s = run_suite(q, progress_to(bar));
+  }
+  if (a.json) {
+    nlohmann::ordered_json j = {{"suite", s.suite.name}, {"benchmarks", nlohmann::ordered_json::array()}};
+    for (size_t i = 0; i < s.suite.benchmarks.size(); ++i) {
+      const auto& b = s.suite.benchmarks[i];
+      nlohmann::ordered_json row = {{"name", b.name}, {"metric", b.metric}, {"base", s.base.scores[i]}};
+      for (const auto& sub : s.subjects) row[sub.label] = {{"score", sub.scores[i]}, {"change", sub.scores[i] - s.base.scores[i]}};
+      j["benchmarks"].push_back(row);
+    }
+    j["average"] = {{"base", suite_average(s.suite, s.base.scores)}};
+    for (const auto& sub : s.subjects) j["average"][sub.label] = suite_average(s.suite, sub.scores);
+    if (!s.run_ids.empty()) j["run_ids"] = s.run_ids;
+    std::cout << j.dump() << "\n";
+  } else {
+    std::cout << "suite " << s.suite.name << ": score (change from the base model)\n" << format_table(s.table);
+    if (!s.run_ids.empty()) {
+      std::string ids;
+      for (int64_t id : s.run_ids) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+      log::info("recorded as runs " + ids + " in " + a.workspace);
+    }
+  }
+  return 0;
+}
+
+}  // namespace
+
 void add_eval(CLI::App& app, Run& run) {
-  auto req = std::make_shared<EvalRequest>();
-  auto json_out = std::make_shared<bool>(false);
-  CLI::App* cmd = app.add_subcommand("eval", "Generate answers for a dataset (greedy, batched) and score them with the task's official metrics");
-  cmd->add_option("--model", req->model_dir, "Hugging Face model folder")->required();
-  cmd->add_option("--adapter", req->adapter_dir, "A PEFT adapter, or an IMSM adapter (both streams, gated)");
-  cmd->add_option("--dataset", req->dataset, "JSON lines {\"input\", \"output\"}")->required();
-  cmd->add_option("--task", req->task, "gsm8k, mrpc, multirc, cola, ropes, webq or freebase")->required();
-  cmd->add_option("--predictions", req->predictions_out, "Write predictions {\"input\", \"output\", \"answer\"} here");
-  cmd->add_option("--max-input-length", req->max_input_length)->capture_default_str();
-  cmd->add_option("--max-new-tokens", req->max_new_tokens, "The max target length")->capture_default_str();
-  cmd->add_option("--batch-size", req->batch_size)->capture_default_str();
-  cmd->add_option("--limit", req->limit, "Score only the first N examples (0 = all)")->capture_default_str();
-  cmd->add_option("--device", req->device)->capture_default_str();
-  cmd->add_option("--dtype", req->dtype)->capture_default_str();
-  cmd->add_flag("--json", *json_out, "Print the scores as one JSON object");
-  cmd->callback([&run, req, json_out] {
-    run = [req, json_out] {
-      EvalResult r;
-      {
-        ProgressBar bar("eval");
-        const auto start = std::chrono::steady_clock::now();
-        Callbacks cb;
-        cb.on_progress = [&](const Progress& p) {
-          const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-          bar.update(p.done, p.total, elapsed / std::max<int64_t>(1, p.done) * static_cast<double>(p.total - p.done), "");
-        };
-        r = run_eval(*req, cb);
-      }
-      if (*json_out) {
-        nlohmann::ordered_json j = {{"task", req->task}, {"examples", r.examples.size()}};
-        for (const auto& m : official_metrics(req->task)) j[m] = r.scores.at(m);
-        if (r.scores.count("Accuracy")) j["Accuracy"] = r.scores.at("Accuracy");
-        j["tokens_per_second"] = r.tokens_per_second;
-        std::cout << j.dump() << "\n";
-      } else {
-        std::printf("%s: %zu examples, %.1f generated tokens/s\n", req->task.c_str(), r.examples.size(), r.tokens_per_second);
-        for (const auto& m : official_metrics(req->task)) std::printf("%-10s %.4f\n", m.c_str(), r.scores.at(m));
-        if (r.scores.count("Accuracy")) std::printf("%-10s %.4f\n", "Accuracy", r.scores.at("Accuracy"));
-      }
-      return 0;
+  auto a = std::make_shared<EvalArgs>();
+  EvalRequest& req = a->request;
+  CLI::App* cmd = app.add_subcommand("eval", "Generate answers (greedy, batched) and score them: one dataset, or a suite for the forgetting table");
+  cmd->add_option("--model", req.model_dir, "Hugging Face model folder")->required();
+  cmd->add_option("--adapter", a->adapters, "A PEFT adapter, or an IMSM adapter (both streams, gated); with --suite, several");
+  cmd->add_option("--dataset", req.dataset, "JSON lines {\"input\", \"output\"}");
+  cmd->add_option("--task", req.task, "gsm8k, mrpc, multirc, cola, ropes, webq or freebase");
+  cmd->add_option("--suite", a->suite, "Benchmark suite (JSON): scores of the base model and of each adapter, with the change");
+  cmd->add_option("--predictions", req.predictions_out, "Write predictions {\"input\", \"output\", \"answer\"} here");
+  cmd->add_option("--workspace", a->workspace, "Record scores, predictions and per-token gate traces in this SQLite workspace");
+  cmd->add_option("--max-input-length", req.max_input_length)->capture_default_str();
+  cmd->add_option("--max-new-tokens", req.max_new_tokens, "The max target length")->capture_default_str();
+  cmd->add_option("--batch-size", req.batch_size)->capture_default_str();
+  cmd->add_option("--limit", req.limit, "Score only the first N examples (0 = all)")->capture_default_str();
+  cmd->add_option("--device", req.device)->capture_default_str();
+  cmd->add_option("--dtype", req.dtype)->capture_default_str();
+  cmd->add_flag("--perplexity", req.perplexity, "Also the perplexity of the gold answers");
+  cmd->add_flag("--full-gate", req.full_gate, "Record each generated token's whole gate vector (float16), not only its mean");
+  cmd->add_flag("--json", a->json, "Print the scores as one JSON object");
+  cmd->callback([&run, a] {
+    run = [a] {
+      if (!a->workspace.empty()) store::Workspace check(a->workspace);  // refused before any work starts
+      return a->suite.empty() ? eval_one(*a) : eval_suite(*a);
     };
   });
 }

@@ -38,7 +38,7 @@ void add_runs(CLI::App& app, Run& run) {
       const auto ws = open();
       const auto table = store::list_runs(*ws);
       if (table.rows.empty()) std::cout << "no runs in " << ws->path() << " (imsm train/eval --workspace " << ws->path() << " record them)\n";
-      else std::cout << store::format_table(table);
+      else std::cout << format_table(table);
       return 0;
     };
   });
@@ -57,7 +57,7 @@ void add_runs(CLI::App& app, Run& run) {
   compare->add_option("ids", *ids, "Run ids")->required()->expected(1, 1000);
   compare->callback([&run, open, ids] {
     run = [open, ids] {
-      std::cout << store::format_table(store::compare_runs(*open(), *ids));
+      std::cout << format_table(store::compare_runs(*open(), *ids));
       return 0;
     };
   });

@@ -7,6 +7,7 @@
 #include <numeric>
 
 #include "eval/metrics.h"
+#include "eval/perplexity.h"
 #include "imsm/imsm_adapter.h"
 #include "imsm/imsm_generate.h"
 #include "io/json_file.h"
@@ -122,6 +123,14 @@ EvalResult run_eval(const EvalRequest& r, const Callbacks& callbacks) {
   std::vector<ScoredExample> scored;
   for (const auto& e : result.examples) scored.push_back({e.answer, e.golds});
   result.scores = score_task(r.task, scored);
+  if (r.perplexity) {
+    int32_t eos = options.eos_ids.empty() ? -1 : static_cast<int32_t>(options.eos_ids.front());
+    std::vector<EncodedExample> encoded;
+    for (const auto& e : result.examples)
+      encoded.push_back(encode_example(*tokenizer, {e.input, e.golds.front()}, r.max_input_length, r.max_new_tokens + 1, eos));
+    const GateVariant variant = gate ? gate->config().variant : GateVariant::None;
+    result.scores["Perplexity"] = answer_perplexity(*model, gate, variant, encoded, r.batch_size, callbacks).perplexity;
+  }
   if (!r.predictions_out.empty()) {
     std::string lines;
     for (size_t i = 0; i < data.size(); ++i)

@@ -23,6 +23,7 @@ struct EvalRequest {
   int64_t batch_size = 8;
   int64_t limit = 0;               // 0 = every example
   bool full_gate = false;          // keep each token's whole gate vector (IMSM)
+  bool perplexity = false;         // also the perplexity of the golds (first gold) given the input: scores["Perplexity"]
   std::string device = "cpu", dtype = "auto";
 };
 

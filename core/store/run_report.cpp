@@ -14,19 +14,6 @@ namespace imsm::store {
 
 namespace {
 
-bool looks_numeric(const std::string& s) {
-  if (s.empty()) return false;
-  char* end = nullptr;
-  std::strtod(s.c_str(), &end);
-  return end && *end == '\0';
-}
-
-size_t display_width(const std::string& s) {  // code points: good enough for a terminal table
-  size_t n = 0;
-  for (unsigned char c : s) n += (c & 0xC0) != 0x80;
-  return n;
-}
-
 std::string csv_field(const std::string& s) {
   if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
   std::string out = "\"";
@@ -55,16 +42,6 @@ nlohmann::json parsed_config(const RunRecord& r) {
 
 }  // namespace
 
-std::string format_number(double v) {
-  if (std::isnan(v)) return "nan";
-  char buf[32];
-  for (int precision = 6; precision <= 17; ++precision) {
-    std::snprintf(buf, sizeof(buf), "%.*g", precision, v);
-    if (std::strtod(buf, nullptr) == v) break;
-  }
-  return buf;
-}
-
 double seconds_between(const std::string& start, const std::string& end) {
   auto parse = [](const std::string& s, std::time_t& out) {
     std::tm tm{};
@@ -75,28 +52,6 @@ double seconds_between(const std::string& start, const std::string& end) {
   std::time_t a, b;
   if (!parse(start, a) || !parse(end, b)) return -1;
   return std::difftime(b, a);
-}
-
-std::string format_table(const Table& t) {
-  std::vector<size_t> width(t.header.size(), 0);
-  auto measure = [&](const std::vector<std::string>& row) {
-    for (size_t i = 0; i < row.size() && i < width.size(); ++i) width[i] = std::max(width[i], display_width(row[i]));
-  };
-  measure(t.header);
-  for (const auto& r : t.rows) measure(r);
-  auto line = [&](const std::vector<std::string>& row, bool header) {
-    std::string out;
-    for (size_t i = 0; i < width.size(); ++i) {
-      const std::string cell = i < row.size() ? row[i] : "";
-      const std::string pad(width[i] - display_width(cell), ' ');
-      const bool right = !header && i > 0 && looks_numeric(cell);
-      out += (i ? "  " : "") + (right ? pad + cell : cell + (i + 1 < width.size() ? pad : ""));
-    }
-    return out + "\n";
-  };
-  std::string out = line(t.header, true);
-  for (const auto& r : t.rows) out += line(r, false);
-  return out;
 }
 
 Table list_runs(const Workspace& ws) {

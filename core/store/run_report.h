@@ -9,15 +9,11 @@
 #include <nlohmann/json.hpp>
 
 #include "store/workspace.h"
+#include "util/table.h"
 
 namespace imsm::store {
 
-struct Table {
-  std::vector<std::string> header;
-  std::vector<std::vector<std::string>> rows;
-};
-// Columns padded to their widest cell; numbers right-aligned.
-std::string format_table(const Table& t);
+using imsm::Table;
 
 Table list_runs(const Workspace& ws);
 // One column per run: status, model, dataset, seed, steps, losses, duration,
@@ -34,6 +30,5 @@ std::string runs_csv(const Workspace& ws, const std::vector<int64_t>& ids);
 
 // Seconds between two ISO 8601 UTC times written by the workspace; -1 when either is missing.
 double seconds_between(const std::string& start, const std::string& end);
-std::string format_number(double v);  // shortest round-trip text ("nan" for NaN)
 
 }  // namespace imsm::store

@@ -14,6 +14,7 @@
 #include <mutex>
 #include <random>
 #include <thread>
+#include <tuple>
 
 #include <nlohmann/json.hpp>
 
@@ -238,4 +239,87 @@ TEST(WorkspaceCli, KillNineAtRandomMomentsLosesNothingAndResumeFinishes) {
   ASSERT_EQ(final_rows.size(), reference.size());
   for (const auto& m : final_rows)  // exact resume: same batches, dropout masks and optimizer state
     EXPECT_NEAR(m.loss, reference[m.step], 1e-5 * std::abs(reference[m.step])) << "step " << m.step;
+}
+
+// `imsm eval --workspace`: scores, predictions and per-token gate traces land
+// in the workspace, linked to the training run; the traces equal what
+// `imsm generate --json` reports for the same prompt decoded alone.
+// `imsm eval --suite`: the forgetting table's scores equal single-set evaluations.
+TEST(WorkspaceCli, EvalRecordsPredictionsGateTracesAndSuites) {
+  TempDir dir;
+  const std::string ws = dir.file("ws.imsm");
+  const std::string config = write_training(dir, "e", 16, 0);
+  ASSERT_EQ(imsm_run({"train", "--config", config, "--workspace", ws}).code, 0);
+  const std::string adapter = dir.file("e-out/adapter");
+  std::string lines;
+  for (int i = 0; i < 5; ++i) lines += "{\"input\": \"Add " + std::to_string(i) + " and 1\", \"output\": [\"" + std::to_string(i + 1) + "\", \"x\"]}\n";
+  write_file(dir.file("set.jsonl"), lines);
+  const Result ev = imsm_run({"eval", "--model", model_dir(), "--adapter", adapter, "--dataset", dir.file("set.jsonl"), "--task", "webq",
+                              "--max-new-tokens", "6", "--batch-size", "3", "--full-gate", "--perplexity", "--json",
+                              "--predictions", dir.file("pred.jsonl"), "--workspace", ws});
+  ASSERT_EQ(ev.code, 0) << ev.err;
+  const auto scores = nlohmann::json::parse(ev.out);
+  ASSERT_EQ(scores["run_id"], 2);
+  EXPECT_EQ(sql_text(ws, "SELECT kind || ' ' || status || ' ' || parent_run_id FROM runs WHERE id = 2"), "eval finished 1");
+  EXPECT_EQ(sql_double(ws, "SELECT value FROM evaluations WHERE run_id = 2 AND metric = 'EM'"), scores["EM"].get<double>());
+  EXPECT_EQ(sql_double(ws, "SELECT value FROM evaluations WHERE run_id = 2 AND metric = 'Perplexity'"), scores["Perplexity"].get<double>());
+  EXPECT_EQ(sql_text(ws, "SELECT count(*) FROM predictions WHERE run_id = 2"), "5");
+
+  const store::Workspace read(ws, store::Workspace::Mode::ReadOnly);
+  const auto preds = read.predictions(2, "set", true);
+  ASSERT_EQ(preds.size(), 5u);
+  std::istringstream file(slurp(dir.file("pred.jsonl")));
+  std::string line;
+  for (const auto& p : preds) {
+    ASSERT_TRUE(std::getline(file, line));
+    const auto j = nlohmann::json::parse(line);
+    EXPECT_EQ(p.answer, j["answer"]);
+    EXPECT_EQ(p.golds, j["output"].get<std::vector<std::string>>());
+    const Result gen = imsm_run({"generate", "--model", model_dir(), "--adapter", adapter, "--prompt", p.input, "--max-new-tokens", "6", "--json"});
+    ASSERT_EQ(gen.code, 0) << gen.err;
+    const auto g = nlohmann::json::parse(gen.out);
+    ASSERT_EQ(g["ids"].size(), p.tokens.size()) << p.input;
+    for (size_t t = 0; t < p.tokens.size(); ++t) {
+      EXPECT_EQ(p.tokens[t].id, g["ids"][t].get<int32_t>());
+      // Batched (padded) vs alone: fp32 sums in another order, 1e-4 absolute on a mean in (0, 1).
+      EXPECT_NEAR(p.tokens[t].gate_mean, g["gate_mean"][t].get<double>(), 1e-4);
+      ASSERT_EQ(p.tokens[t].gate.size(), 64u);  // hidden size: the full vector, stored as float16
+      double mean = 0;
+      for (float v : p.tokens[t].gate) mean += v;
+      EXPECT_NEAR(mean / 64.0, p.tokens[t].gate_mean, 1e-3);  // float16 keeps ~3 decimal digits
+    }
+  }
+
+  // A suite of two sets: the table's numbers equal single-set evaluations.
+  write_file(dir.file("cola.jsonl"), "{\"input\": \"Is this fine? yes or no\", \"output\": \"yes\"}\n{\"input\": \"Bad one, yes or no\", \"output\": \"no\"}\n");
+  write_file(dir.file("suite.json"), nlohmann::json{{"name", "mini"}, {"batch_size", 2}, {"benchmarks", {
+      {{"name", "Sums"}, {"dataset", "set.jsonl"}, {"task", "webq"}, {"metric", "Perplexity"}, {"max_new_tokens", 6}},
+      {{"name", "CoLA"}, {"dataset", "cola.jsonl"}, {"task", "cola"}, {"metric", "Accuracy"}, {"max_new_tokens", 3}}}}}.dump());
+  const Result suite = imsm_run({"eval", "--model", model_dir(), "--suite", dir.file("suite.json"), "--adapter", adapter, "--json", "--workspace", ws});
+  ASSERT_EQ(suite.code, 0) << suite.err;
+  const auto s = nlohmann::json::parse(suite.out);
+  ASSERT_EQ(s["benchmarks"].size(), 2u);
+  for (const auto& [name, task, metric, tokens] : std::vector<std::tuple<std::string, std::string, std::string, std::string>>{
+           {"set.jsonl", "webq", "Perplexity", "6"}, {"cola.jsonl", "cola", "Accuracy", "3"}}) {
+    const size_t i = task == "webq" ? 0 : 1;
+    for (const bool with_adapter : {false, true}) {
+      std::vector<std::string> args = {"eval", "--model", model_dir(), "--dataset", dir.file(name), "--task", task, "--max-new-tokens", tokens, "--json", "--perplexity"};
+      if (with_adapter) args.insert(args.end(), {"--adapter", adapter});
+      const Result one = imsm_run(args);
+      ASSERT_EQ(one.code, 0) << one.err;
+      const double expected = nlohmann::json::parse(one.out)[metric].get<double>();
+      const double got = with_adapter ? s["benchmarks"][i]["run 1"]["score"].get<double>() : s["benchmarks"][i]["base"].get<double>();
+      // Same code path; the suite batches by 2, the single run by 8: fp32 sums in another order (1e-6 relative).
+      EXPECT_NEAR(got, expected, 1e-6 * std::max(1.0, std::abs(expected))) << name << " adapter " << with_adapter;
+    }
+    EXPECT_NEAR(s["benchmarks"][i]["run 1"]["change"].get<double>(),
+                s["benchmarks"][i]["run 1"]["score"].get<double>() - s["benchmarks"][i]["base"].get<double>(), 1e-12);
+  }
+  EXPECT_EQ(s["run_ids"], nlohmann::json::array({3, 4}));
+  EXPECT_EQ(sql_text(ws, "SELECT group_concat(x, ',') FROM (SELECT benchmark || ':' || metric AS x FROM evaluations WHERE run_id = 4 AND metric IN ('Perplexity', 'Accuracy') ORDER BY id)"),
+            "Sums:Perplexity,CoLA:Accuracy");
+  const Result table = imsm_run({"eval", "--model", model_dir(), "--suite", dir.file("suite.json"), "--adapter", adapter});
+  ASSERT_EQ(table.code, 0) << table.err;
+  EXPECT_NE(table.out.find("average"), std::string::npos) << table.out;
+  EXPECT_NE(table.out.find("e-out"), std::string::npos) << table.out;  // an adapter's label: its run folder
 }

@@ -225,3 +225,54 @@ TEST(Sampler, SeededAndConsistentWithGreedy) {
 }
 
 }  // namespace
+
+#include "eval/perplexity.h"
+#include "util/half.h"
+
+// Answer perplexity against the naive double-precision forward: padded
+// batches of different lengths, NLL summed over answer tokens only.
+// Tolerance 1e-4 nats: the fp32 forward's logits agree with the reference to
+// ~1e-5 relative (see NaiveReference tests), the log-sum-exp adds little.
+TEST(Perplexity, EqualsTheNaiveNllOfTheAnswerTokens) {
+  const auto c = tiny_config("llama-gqa");
+  const auto model = random_model(c, 11, torch::kFloat32);
+  const std::vector<imsm::EncodedExample> data = {
+      {{1, 5, 9, 3, 7, 2}, {-100, -100, -100, 3, 7, 2}, 3},
+      {{1, 4, 2}, {-100, -100, 2}, 2},
+      {{1, 8, 8, 6, 5, 12, 2}, {-100, -100, -100, -100, 5, 12, 2}, 4}};
+  const auto weights = naive_weights(*model);
+  double nll = 0;
+  int64_t count = 0;
+  for (const auto& e : data) {
+    const auto logits = imsm::testing::naive_forward(model->config(), weights, e.ids);  // [T][V]
+    for (size_t t = 1; t < e.ids.size(); ++t) {
+      if (e.labels[t] < 0) continue;
+      const auto& l = logits[t - 1];
+      double mx = -INFINITY, sum = 0;
+      for (double v : l) mx = std::max(mx, v);
+      for (double v : l) sum += std::exp(v - mx);
+      nll += mx + std::log(sum) - l[static_cast<size_t>(e.labels[t])];
+      ++count;
+    }
+  }
+  for (int64_t batch : {1, 2, 3}) {
+    const auto r = imsm::answer_perplexity(*model, nullptr, imsm::GateVariant::None, data, batch);
+    EXPECT_EQ(r.tokens, count);
+    EXPECT_NEAR(r.mean_nll, nll / static_cast<double>(count), 1e-4) << "batch " << batch;
+    EXPECT_NEAR(r.perplexity, std::exp(nll / static_cast<double>(count)), 1e-4 * r.perplexity) << "batch " << batch;
+  }
+}
+
+// The workspace's float16 conversion (torch-free) against LibTorch's .half(),
+// bit for bit, over normal, subnormal, overflowing and tie values.
+TEST(Half, MatchesLibTorchBitForBit) {
+  torch::manual_seed(3);
+  torch::Tensor x = torch::cat({torch::randn({20000}) * 10, torch::randn({20000}) * 1e-5, torch::randn({2000}) * 1e5,
+                                torch::rand({20000}), torch::tensor({65504.f, 65519.f, 65520.f, -65520.f, 0.f, -0.f, 5.96e-8f, 2.98e-8f})});
+  const torch::Tensor h = x.to(torch::kHalf).view(torch::kInt16).to(torch::kInt32).bitwise_and(0xffff);
+  const float* xp = x.data_ptr<float>();
+  const int32_t* hp = h.contiguous().data_ptr<int32_t>();
+  int64_t mismatches = 0;
+  for (int64_t i = 0; i < x.numel(); ++i) mismatches += imsm::float_to_half(xp[i]) != static_cast<uint16_t>(hp[i]);
+  EXPECT_EQ(mismatches, 0);
+}

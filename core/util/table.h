@@ -1,0 +1,20 @@
+// Plain text tables for terminals (runs, comparisons, forgetting tables) and
+// number formatting shared by reports.
+#pragma once
+#include <string>
+#include <vector>
+
+namespace imsm {
+
+struct Table {
+  std::vector<std::string> header;
+  std::vector<std::vector<std::string>> rows;
+};
+
+// Columns padded to their widest cell; numbers right-aligned.
+std::string format_table(const Table& t);
+std::string format_number(double v);  // shortest text that reads back the same double ("nan" for NaN)
+std::string format_fixed(double v, int decimals);   // "0.1235"
+std::string format_change(double v, int decimals);  // always signed: "+0.0120", "-0.0030"
+
+}  // namespace imsm
