@@ -10,7 +10,7 @@ bash installer/setup-debian.sh
 bash installer/build.sh
 ctest --test-dir build --output-on-failure -j2
 
-echo "== parsers and tokenizers under AddressSanitizer + UndefinedBehaviorSanitizer"
+echo "== parsers, tokenizers, metrics and workspace under AddressSanitizer + UndefinedBehaviorSanitizer"
 if [ ! -f build-asan/CMakeCache.txt ]; then
   cmake -S . -B build-asan -DCMAKE_BUILD_TYPE=Debug -DIMSM_WITH_TORCH=OFF -DIMSM_SANITIZE=ON >/dev/null
 fi

@@ -9,12 +9,13 @@
 namespace imsm {
 
 PerplexityResult answer_perplexity(const LlamaModel& model, const ImsmGate* gate, GateVariant variant,
-                                   const std::vector<EncodedExample>& data, int64_t batch_size, const Callbacks& callbacks) {
+                                   const std::vector<EncodedExample>& data, int64_t batch_size,
+                                   const std::function<void(int64_t, int64_t)>& on_batch, const std::function<bool()>& should_abort) {
   torch::NoGradGuard no_grad;
   double nll_sum = 0;
   int64_t tokens = 0;
   for (size_t start = 0; start < data.size(); start += static_cast<size_t>(batch_size)) {
-    if (callbacks.should_abort && callbacks.should_abort()) throw Error(ErrorKind::Cancelled, "perplexity cancelled");
+    if (should_abort && should_abort()) throw Error(ErrorKind::Cancelled, "perplexity cancelled");
     std::vector<const EncodedExample*> rows;
     for (size_t i = start; i < std::min(data.size(), start + static_cast<size_t>(batch_size)); ++i) rows.push_back(&data[i]);
     const TrainBatch batch = collate(rows, model.device());
@@ -26,8 +27,7 @@ PerplexityResult answer_perplexity(const LlamaModel& model, const ImsmGate* gate
                    predicted, target, torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100).reduction(torch::kSum))
                    .item<double>();
     tokens += target.ne(-100).sum().item<int64_t>();
-    if (callbacks.on_progress)
-      callbacks.on_progress({"perplexity", static_cast<int64_t>(start + rows.size()), static_cast<int64_t>(data.size())});
+    if (on_batch) on_batch(static_cast<int64_t>(start + rows.size()), static_cast<int64_t>(data.size()));
   }
   PerplexityResult r;
   r.tokens = tokens;

@@ -4,11 +4,11 @@
 // training; with a PEFT adapter alone, the tuned model's.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <vector>
 
 #include "imsm/gate.h"
 #include "model/llama.h"
-#include "recipes/callbacks.h"
 #include "train/dataset.h"
 
 namespace imsm {
@@ -20,7 +20,10 @@ struct PerplexityResult {
 };
 
 // Eval mode (no dropout), no autograd, batches of `batch_size` padded rows.
+// on_batch(done, total) after each batch; should_abort() true: ErrorKind::Cancelled.
 PerplexityResult answer_perplexity(const LlamaModel& model, const ImsmGate* gate, GateVariant variant,
-                                   const std::vector<EncodedExample>& data, int64_t batch_size, const Callbacks& callbacks = {});
+                                   const std::vector<EncodedExample>& data, int64_t batch_size,
+                                   const std::function<void(int64_t, int64_t)>& on_batch = {},
+                                   const std::function<bool()>& should_abort = {});
 
 }  // namespace imsm

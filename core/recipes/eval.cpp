@@ -129,7 +129,12 @@ EvalResult run_eval(const EvalRequest& r, const Callbacks& callbacks) {
     for (const auto& e : result.examples)
       encoded.push_back(encode_example(*tokenizer, {e.input, e.golds.front()}, r.max_input_length, r.max_new_tokens + 1, eos));
     const GateVariant variant = gate ? gate->config().variant : GateVariant::None;
-    result.scores["Perplexity"] = answer_perplexity(*model, gate, variant, encoded, r.batch_size, callbacks).perplexity;
+    result.scores["Perplexity"] = answer_perplexity(
+        *model, gate, variant, encoded, r.batch_size,
+        [&](int64_t done, int64_t total) {
+          if (callbacks.on_progress) callbacks.on_progress({"perplexity", done, total});
+        },
+        callbacks.should_abort).perplexity;
   }
   if (!r.predictions_out.empty()) {
     std::string lines;

@@ -46,6 +46,7 @@ void Sha256::block(const uint8_t* p) {
 }
 
 void Sha256::update(const void* data, size_t bytes) {
+  if (bytes == 0) return;  // data may be null then
   const auto* p = static_cast<const uint8_t*>(data);
   total_ += bytes;
   while (bytes > 0) {

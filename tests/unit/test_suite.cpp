@@ -66,3 +66,11 @@ TEST(Suite, ForgettingTableHandComputed) {
   EXPECT_NE(text.find("average"), std::string::npos);
   EXPECT_EQ(std::count(text.begin(), text.end(), '\n'), 5);
 }
+
+// The suites shipped in projects/suites/ stay valid (and find the paper's data).
+TEST(Suite, ShippedSuitesParse) {
+  for (const char* name : {"paper-tasks.json", "paper-tasks-quick.json"}) {
+    const auto s = imsm::read_suite(std::string(IMSM_SOURCE_DIR) + "/projects/suites/" + name);
+    EXPECT_EQ(s.benchmarks.size(), 7u) << name;
+  }
+}
