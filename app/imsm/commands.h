@@ -19,6 +19,7 @@ void add_train(CLI::App& app, Run& run);
 void add_metrics(CLI::App& app, Run& run);
 void add_eval(CLI::App& app, Run& run);
 void add_runs(CLI::App& app, Run& run);
+void add_make_data(CLI::App& app, Run& run);
 
 }  // namespace imsm::cli
 

@@ -32,6 +32,7 @@ int main(int argc, char** argv) {
   imsm::cli::add_metrics(app, run);
   imsm::cli::add_eval(app, run);
   imsm::cli::add_runs(app, run);
+  imsm::cli::add_make_data(app, run);
 
   try {
     app.parse(argc, argv);

@@ -1,0 +1,47 @@
+// Knowledge from WordNet as text: plain statements and question/answer pairs
+// about common nouns — kinds (hypernyms), other words (synonyms), parts and
+// wholes (meronyms, holonyms), definitions and usage examples. The corpus of
+// the bundled base model and the probes that test what it kept. Deterministic
+// for a seed. Torch-free.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "data/wordnet.h"
+
+namespace imsm::data {
+
+struct Fact {
+  std::string relation;              // kind, synonym, part, whole, definition, example
+  std::string subject;               // the lemma the fact is about
+  std::string statement;             // a plain sentence for the corpus
+  std::string question;              // "" for relations without a probe (definition, example)
+  std::vector<std::string> answers;  // golds of the question; the first is the one the corpus states
+};
+
+struct KnowledgeOptions {
+  int64_t concepts = 1500;  // the most frequent single-word nouns (SemCor tag counts), most frequent sense
+  uint64_t seed = 1;
+};
+
+std::vector<Fact> wordnet_facts(const WordNet& wn, const KnowledgeOptions& options);
+
+// The probe prompt in the style of the paper's WebQ/FreebaseQA inputs.
+std::string qa_prompt(const std::string& question);
+
+struct Record {
+  std::string input;
+  std::vector<std::string> output;  // golds (a one-item list for single answers)
+};
+
+// Pretraining text: each fact's statement, and its question answered in the
+// probe format; shuffled with the seed. Each element is one document.
+std::vector<std::string> knowledge_corpus(const std::vector<Fact>& facts, uint64_t seed);
+// wordnet-qa: questions of facts the corpus states; golds as WebQ (Contain, EM).
+std::vector<Record> wordnet_qa(const std::vector<Fact>& facts, int64_t count, uint64_t seed);
+// wordnet-yesno: "Is a X a kind of Y?" — yes for the fact, no for another
+// fact's Y — balanced; scored as CoLA (MCC, Accuracy).
+std::vector<Record> wordnet_yesno(const std::vector<Fact>& facts, int64_t count, uint64_t seed);
+
+}  // namespace imsm::data

@@ -1,0 +1,57 @@
+#include "recipes/make_data.h"
+
+#include <nlohmann/json.hpp>
+
+#include "data/arith.h"
+#include "data/knowledge.h"
+#include "io/json_file.h"
+#include "util/error.h"
+
+namespace imsm {
+
+namespace {
+std::string json_lines(const std::vector<data::Record>& records) {
+  std::string out;
+  for (const auto& r : records) {
+    const nlohmann::json gold = r.output.size() == 1 ? nlohmann::json(r.output.front()) : nlohmann::json(r.output);
+    out += nlohmann::json{{"input", r.input}, {"output", gold}}.dump() + "\n";
+  }
+  return out;
+}
+}  // namespace
+
+int64_t make_data(const DataRequest& q) {
+  if (q.count <= 0) throw_bad_input("--count", "must be positive");
+  std::string text;
+  int64_t written = 0;
+  if (q.task == "arith") {
+    data::ArithOptions o;
+    o.count = q.count;
+    o.seed = q.seed;
+    const auto records = data::arith_problems(o);
+    text = json_lines(records);
+    written = static_cast<int64_t>(records.size());
+  } else if (q.task == "wordnet-qa" || q.task == "wordnet-yesno" || q.task == "wordnet-corpus") {
+    const auto wn = data::WordNet::load(q.wordnet);
+    data::KnowledgeOptions o;
+    o.concepts = q.concepts;
+    o.seed = q.seed;
+    const auto facts = data::wordnet_facts(wn, o);
+    if (q.task == "wordnet-corpus") {
+      for (const auto& doc : data::knowledge_corpus(facts, q.seed)) {
+        text += nlohmann::json{{"text", doc}}.dump() + "\n";
+        ++written;
+      }
+    } else {
+      const auto records = q.task == "wordnet-qa" ? data::wordnet_qa(facts, q.count, q.seed) : data::wordnet_yesno(facts, q.count, q.seed);
+      text = json_lines(records);
+      written = static_cast<int64_t>(records.size());
+    }
+  } else {
+    throw_bad_input("--task", "\"" + q.task + "\" is not one of arith, wordnet-qa, wordnet-yesno, wordnet-corpus");
+  }
+  json::write_text_atomically(q.out, text);
+  return written;
+}
+
+}  // namespace imsm

@@ -1,0 +1,23 @@
+// Recipe: the bundled datasets as JSON lines in the official {"input",
+// "output"} format — arith (the target task), wordnet-qa and wordnet-yesno
+// (knowledge probes), wordnet-corpus ({"text"} documents for pretraining).
+// Deterministic for a seed. Torch-free.
+#pragma once
+#include <cstdint>
+#include <string>
+
+namespace imsm {
+
+struct DataRequest {
+  std::string task;                            // arith | wordnet-qa | wordnet-yesno | wordnet-corpus
+  std::string out;                             // JSON lines file, written atomically
+  int64_t count = 1000;                        // records (the corpus: every document)
+  uint64_t seed = 1;
+  std::string wordnet = "/usr/share/wordnet";  // WordNet database folder
+  int64_t concepts = 1500;                     // nouns the knowledge is drawn from
+};
+
+// Returns the number of records written.
+int64_t make_data(const DataRequest& request);
+
+}  // namespace imsm
