@@ -1,13 +1,15 @@
 // Writes the Hugging Face reference tokenization (the official JS port,
 // @huggingface/tokenizers) of every corpus line for every fixture tokenizer.
-// Usage: node reference.mjs CORPUS.jsonl OUT.json
+// Usage: node reference.mjs CORPUS.jsonl OUT.json [NAME=DIR ...]
+// (NAME=DIR: more tokenizer folders to run, e.g. one trained by this project)
 import { Tokenizer } from "@huggingface/tokenizers";
 import fs from "fs";
 import path from "path";
 import { fileURLToPath } from "url";
 
 const here = path.dirname(fileURLToPath(import.meta.url));
-const [corpusPath, outPath] = process.argv.slice(2);
+const [corpusPath, outPath, ...extra] = process.argv.slice(2);
+const extraDirs = Object.fromEntries(extra.map((a) => [a.slice(0, a.indexOf("=")), a.slice(a.indexOf("=") + 1)]));
 const texts = fs.readFileSync(corpusPath, "utf8").split("\n").filter((l) => l.trim()).map((l) => JSON.parse(l).text);
 // The three real tokenizers, and two variants of them that exercise the other
 // pipelines of the format (written next to the output):
@@ -29,8 +31,8 @@ const variants = {
   }],
 };
 const out = { tokenizers: [] };
-for (const name of ["llama3", "qwen3", "llama2", ...Object.keys(variants)]) {
-  let dir = fixture(name in variants ? variants[name][0] : name);
+for (const name of ["llama3", "qwen3", "llama2", ...Object.keys(variants), ...Object.keys(extraDirs)]) {
+  let dir = name in extraDirs ? extraDirs[name] : fixture(name in variants ? variants[name][0] : name);
   const json = JSON.parse(fs.readFileSync(path.join(dir, "tokenizer.json"), "utf8"));
   const config = JSON.parse(fs.readFileSync(path.join(dir, "tokenizer_config.json"), "utf8"));
   if (name in variants) {

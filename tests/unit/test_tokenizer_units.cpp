@@ -116,3 +116,38 @@ TEST(Tokenizer, ArbitraryBytesAreSafe) {
 }
 
 }  // namespace
+
+#include "io/json_file.h"
+#include "tokenizer/bpe_trainer.h"
+
+// Merges worked out by hand: pre-tokens "aaa" x1, "Ġaaa" x2, "ab" x1, "Ġab" x1.
+// (a,a) 2+4 = 6 -> "a a"; then (aa,a) 1+2 = 3 -> "aa a"; then (a,b) and
+// (Ġ,aaa) both 2: "a" sorts before "Ġ" -> "a b"; then (Ġ,aaa) 2 -> "Ġ aaa";
+// (Ġ,ab) 1 is under min_frequency 2: training stops.
+TEST(BpeTrainer, MergesWorkedOutByHandAndTheLoaderReadsTheResult) {
+  imsm::BpeTrainOptions o;
+  o.vocab_size = 1000;
+  const auto m = imsm::train_bpe({"aaa aaa aaa", "ab ab"}, o);
+  const std::string G = "\xC4\xA0";  // "Ġ", the byte-level space
+  ASSERT_EQ(m.merges.size(), 4u);
+  EXPECT_EQ(m.merges[0], (std::pair<std::string, std::string>{"a", "a"}));
+  EXPECT_EQ(m.merges[1], (std::pair<std::string, std::string>{"aa", "a"}));
+  EXPECT_EQ(m.merges[2], (std::pair<std::string, std::string>{"a", "b"}));
+  EXPECT_EQ(m.merges[3], (std::pair<std::string, std::string>{G, "aaa"}));
+  EXPECT_EQ(m.vocab.size(), 256u + 4u + 3u);
+
+  imsm::testing::TempDir dir;
+  imsm::json::write_text_atomically(dir.file("tokenizer.json"), imsm::tokenizer_json(m, o).dump());
+  imsm::json::write_text_atomically(dir.file("tokenizer_config.json"), imsm::tokenizer_config_json(o).dump());
+  const auto tok = imsm::load_tokenizer(dir.path().string());
+  const auto ids = tok->encode("aaa ab", true);
+  // Ids: bytes 0-255 in byte order, merges 256 "aa", 257 "aaa", 258 "ab", 259 "Ġaaa", specials 260-262.
+  // "aaa ab" -> pre-tokens "aaa", "Ġab" -> BOS 260, 257, "Ġ" (byte 0x20: 32), 258 (no "Ġ ab" merge).
+  EXPECT_EQ(ids, (std::vector<int32_t>{260, 257, 32, 258}));
+  EXPECT_EQ(tok->decode(ids, true), "aaa ab");
+  EXPECT_EQ(tok->eos_ids(), (std::vector<int32_t>{261}));
+  // Any text round-trips: unseen bytes fall back to the 256 byte symbols.
+  const std::string text = "Zebra crossing, 42°C — naïve 東京 🚀";
+  EXPECT_EQ(tok->decode(tok->encode(text, false), true), text);
+  expect_bad_input([] { imsm::BpeTrainOptions small; small.vocab_size = 100; imsm::train_bpe({"x"}, small); }, {"vocab_size"});
+}

@@ -1,0 +1,39 @@
+// Training a byte-level BPE tokenizer (GPT-2 style: the ByteLevel
+// pre-tokenizer's regex, 256 byte symbols, merges learned by pair frequency)
+// and writing it as a standard Hugging Face tokenizer.json, which the ordinary
+// loader — and Hugging Face's — read. Deterministic: ties between equally
+// frequent pairs go to the pair that sorts first. Torch-free.
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+namespace imsm {
+
+struct BpeTrainOptions {
+  int64_t vocab_size = 4096;  // bytes + merges + special tokens
+  int64_t min_frequency = 2;  // a pair seen fewer times is never merged
+  std::vector<std::string> special_tokens = {"<|begin_of_text|>", "<|end_of_text|>", "<|pad|>"};
+  std::string bos_token = "<|begin_of_text|>";  // added before every encoded text ("" = none)
+  std::string eos_token = "<|end_of_text|>";
+};
+
+struct BpeModel {
+  std::vector<std::string> vocab;                           // id -> token (byte-level characters), specials last
+  std::vector<std::pair<std::string, std::string>> merges;  // in order of priority
+};
+
+// `on_merge(done, total)` reports progress (may be empty).
+BpeModel train_bpe(const std::vector<std::string>& texts, const BpeTrainOptions& options,
+                   const std::function<void(int64_t, int64_t)>& on_merge = {});
+
+// tokenizer.json (BPE with ByteLevel pre-tokenizer and decoder, the special
+// tokens as added tokens, a TemplateProcessing that prepends BOS) and the
+// tokenizer_config.json that names BOS and EOS.
+nlohmann::ordered_json tokenizer_json(const BpeModel& model, const BpeTrainOptions& options);
+nlohmann::ordered_json tokenizer_config_json(const BpeTrainOptions& options);
+
+}  // namespace imsm
