@@ -33,6 +33,7 @@ int main(int argc, char** argv) {
   imsm::cli::add_eval(app, run);
   imsm::cli::add_runs(app, run);
   imsm::cli::add_make_data(app, run);
+  imsm::cli::add_pretrain(app, run);
 
   try {
     app.parse(argc, argv);
