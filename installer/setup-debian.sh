@@ -12,7 +12,7 @@ packages=(
   nlohmann-json3-dev libpcre2-dev libicu-dev # JSON, Unicode regexes and normalisation for tokenizers
   libsentencepiece-dev sentencepiece         # tokenizer.model support; spm_train/spm_encode for its test
   libcli11-dev googletest libgtest-dev libsqlite3-dev
-  wordnet-base
+  wordnet-base libxml2-utils                 # WordNet: the bundled model's knowledge; xmllint checks reports
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)
 command -v npm >/dev/null 2>&1 || packages+=(npm)

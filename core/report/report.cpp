@@ -1,0 +1,268 @@
+#include "report/report.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+#include <set>
+#include <sstream>
+
+#include <nlohmann/json.hpp>
+
+#include "io/json_file.h"
+#include "report/results.h"
+#include "report/svg.h"
+#include "util/error.h"
+#include "util/table.h"
+
+namespace fs = std::filesystem;
+
+namespace imsm::report {
+
+namespace {
+
+std::string esc(const std::string& s) { return xml_escape(s); }
+
+const char* kStyle =
+    "body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
+    "table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #ccc;padding:4px 8px;text-align:right}"
+    "td:first-child,th:first-child{text-align:left}pre{background:#f6f6f6;padding:8px;overflow:auto;font-size:12px}"
+    ".tok{border-radius:3px;padding:0 1px;white-space:pre-wrap}.ex{margin:0.8em 0;padding:0.5em;border:1px solid #eee}"
+    ".prompt{color:#666;font-size:12px;white-space:pre-wrap}.legend span{padding:2px 6px;margin-right:4px}";
+
+// Gate g weighs the original memory: g = 1 blue (original model), g = 0 orange (fine-tuned).
+std::string gate_colour(double g) {
+  g = std::clamp(g, 0.0, 1.0);
+  const int r = static_cast<int>(std::lround(0xf2 * (1 - g) + 0x4e * g)), gr = static_cast<int>(std::lround(0x8e * (1 - g) + 0x79 * g)),
+            b = static_cast<int>(std::lround(0x2b * (1 - g) + 0xa7 * g));
+  char buf[48];
+  std::snprintf(buf, sizeof(buf), "rgba(%d,%d,%d,0.55)", r, gr, b);
+  return buf;
+}
+
+// Per benchmark column: the change of each method from Base (nullptr when either is missing).
+double change(const ResultTable& t, size_t method, size_t column) {
+  if (t.methods.empty() || t.methods[0] != "Base") return NAN;
+  const Cell* base = t.cell(0, column);
+  const Cell* c = t.cell(method, column);
+  return base && c ? c->mean - base->mean : NAN;
+}
+
+std::string scores_table_html(const ResultTable& t, bool changes) {
+  std::string h = "<table><tr><th>method</th>";
+  for (const auto& c : t.columns) h += "<th>" + esc(c.benchmark) + "<br/><small>" + esc(c.metric) + "</small></th>";
+  h += "</tr>";
+  for (size_t m = changes ? 1 : 0; m < t.methods.size(); ++m) {
+    h += "<tr><td>" + esc(t.methods[m]) + "</td>";
+    for (size_t c = 0; c < t.columns.size(); ++c) {
+      const Cell* cell = t.cell(m, c);
+      std::string v;
+      if (cell && !changes) v = mean_std(*cell) + (cell->n > 1 ? " <small>(n=" + std::to_string(cell->n) + ")</small>" : "");
+      if (cell && changes && !std::isnan(change(t, m, c))) v = format_change(change(t, m, c), 4) + (cell->n > 1 ? " ± " + format_fixed(cell->std, 4) : "");
+      h += "<td>" + v + "</td>";
+    }
+    h += "</tr>";
+  }
+  return h + "</table>";
+}
+
+std::string loss_chart(const store::Workspace& ws, const std::vector<store::RunRecord>& runs) {
+  std::vector<Series> series;
+  for (const auto& r : runs) {
+    if (r.kind != "train") continue;
+    Series s;
+    s.label = "run " + std::to_string(r.id) + " " + method_label(r.config_json) + " seed " + std::to_string(r.seed);
+    for (const auto& m : ws.train_metrics(r.id)) {
+      s.x.push_back(static_cast<double>(m.step));
+      s.y.push_back(m.loss);
+    }
+    if (!s.x.empty()) series.push_back(std::move(s));
+  }
+  if (series.empty()) return "<p>No training runs.</p>";
+  return line_chart(series, "Training loss", "optimizer step", "loss", 900, 340);
+}
+
+std::string examples_html(const store::Workspace& ws, const std::vector<store::RunRecord>& runs, int64_t per_run) {
+  std::string h;
+  for (const auto& r : runs) {
+    if (r.kind != "eval" || r.status != "finished") continue;
+    std::set<std::string> benchmarks;
+    for (const auto& e : ws.evaluations(r.id)) benchmarks.insert(e.benchmark);
+    for (const auto& b : benchmarks) {
+      const auto preds = ws.predictions(r.id, b, false);
+      const bool gated = std::any_of(preds.begin(), preds.end(), [](const store::Prediction& p) {
+        return std::any_of(p.tokens.begin(), p.tokens.end(), [](const store::TokenRecord& t) { return t.gate_mean >= 0; });
+      });
+      if (!gated) continue;
+      h += "<h3>" + esc(r.name) + " — " + esc(b) + " (run " + std::to_string(r.id) + ")</h3>";
+      for (int64_t i = 0; i < per_run && i < static_cast<int64_t>(preds.size()); ++i) {
+        const auto& p = preds[static_cast<size_t>(i)];
+        std::string gold;
+        for (const auto& g : p.golds) gold += (gold.empty() ? "" : " | ") + g;
+        h += "<div class=\"ex\"><div class=\"prompt\">" + esc(p.input.size() > 400 ? "…" + p.input.substr(p.input.size() - 400) : p.input) +
+             "</div><div>";
+        for (const auto& t : p.tokens) {
+          char title[64];
+          std::snprintf(title, sizeof(title), "id %d, gate %.3f", t.id, static_cast<double>(t.gate_mean));
+          h += "<span class=\"tok\" style=\"background:" + gate_colour(t.gate_mean) + "\" title=\"" + esc(title) + "\">" + esc(t.piece) + "</span>";
+        }
+        h += "</div><div><small>gold: " + esc(gold) + "</small></div></div>";
+      }
+    }
+  }
+  if (h.empty()) return "<p>No evaluations with gate traces (evaluate an IMSM adapter with --workspace).</p>";
+  return "<p class=\"legend\">Each generated token is coloured by its mean gate: <span style=\"background:" + gate_colour(1) +
+         "\">draws on the original model (g = 1)</span><span style=\"background:" + gate_colour(0) + "\">on the fine-tuned model (g = 0)</span></p>" + h;
+}
+
+}  // namespace
+
+std::vector<int64_t> selected_runs(const store::Workspace& ws, const std::vector<int64_t>& requested) {
+  const auto all = ws.runs();
+  if (requested.empty()) {
+    std::vector<int64_t> ids;
+    for (const auto& r : all) ids.push_back(r.id);
+    return ids;
+  }
+  std::set<int64_t> keep(requested.begin(), requested.end());
+  for (int64_t id : requested) ws.run(id);  // BadInput for an unknown id
+  for (const auto& r : all) {
+    if (r.parent_run_id && keep.count(r.parent_run_id)) keep.insert(r.id);  // evaluations of a requested training run
+    if (keep.count(r.id) && r.parent_run_id) keep.insert(r.parent_run_id);  // the training run of a requested evaluation
+  }
+  return {keep.begin(), keep.end()};
+}
+
+std::string html_report(const store::Workspace& ws, const Options& o, const Environment& env) {
+  const auto ids = selected_runs(ws, o.run_ids);
+  std::vector<store::RunRecord> runs;
+  for (int64_t id : ids) runs.push_back(ws.run(id));
+  const ResultTable t = aggregate_results(ws, ids);
+  std::string h = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><meta charset=\"utf-8\"/><title>IMSM Workbench report</title><style>" +
+                  std::string(kStyle) + "</style></head><body><h1>IMSM Workbench report</h1>";
+  h += "<p>Workspace <code>" + esc(ws.path()) + "</code>, generated " + esc(env.generated_at) + ".</p>";
+  std::set<std::string> devices, engines;
+  std::set<int64_t> seeds;
+  for (const auto& r : runs) {
+    devices.insert(r.device);
+    engines.insert(r.engine_version);
+    if (r.kind == "train") seeds.insert(r.seed);
+  }
+  auto joined = [](const auto& set) {
+    std::string s;
+    for (const auto& x : set) {
+      std::ostringstream os;
+      os << x;
+      s += (s.empty() ? "" : ", ") + os.str();
+    }
+    return s;
+  };
+  h += "<h2>Environment</h2><table><tr><td>report by</td><td>imsm " + esc(env.engine_version) + " (LibTorch " + esc(env.torch_version) +
+       ") on " + esc(env.host) + "</td></tr><tr><td>runs</td><td>" + std::to_string(runs.size()) + "</td></tr><tr><td>devices</td><td>" +
+       esc(joined(devices)) + "</td></tr><tr><td>engine versions of the runs</td><td>" + esc(joined(engines)) +
+       "</td></tr><tr><td>training seeds</td><td>" + esc(joined(seeds)) + "</td></tr></table>";
+  if (t.columns.empty()) {
+    h += "<h2>Scores</h2><p>No finished evaluations.</p>";
+  } else {
+    h += "<h2>Scores (mean ± std over seeds)</h2>" + scores_table_html(t, false);
+    if (!t.methods.empty() && t.methods[0] == "Base" && t.methods.size() > 1) {
+      h += "<h2>Change from the base model (forgetting where negative)</h2>" + scores_table_html(t, true);
+      std::vector<BarGroup> groups;
+      std::vector<std::string> labels(t.methods.begin() + 1, t.methods.end());
+      for (size_t c = 0; c < t.columns.size(); ++c) {
+        BarGroup g;
+        g.label = t.columns[c].benchmark;
+        for (size_t m = 1; m < t.methods.size(); ++m) {
+          const double d = change(t, m, c);
+          g.values.push_back(std::isnan(d) ? 0 : d);
+          const Cell* cell = t.cell(m, c);
+          g.errors.push_back(cell ? cell->std : 0);
+        }
+        groups.push_back(std::move(g));
+      }
+      h += bar_chart(groups, labels, "Change from the base model per benchmark", "score change", 900, 340);
+    }
+  }
+  h += "<h2>Training loss</h2>" + loss_chart(ws, runs);
+  h += "<h2>Example answers</h2>" + examples_html(ws, runs, o.examples);
+  h += "<h2>Runs</h2>";
+  for (const auto& r : runs) {
+    const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
+    h += "<details><summary>run " + std::to_string(r.id) + " · " + esc(r.kind) + " · " + esc(r.name) + " · " + esc(r.status) + " · seed " +
+         std::to_string(r.seed) + " · " + esc(r.device) + "</summary><p>model <code>" + esc(r.model_path) + "</code>, started " +
+         esc(r.started_at) + ", ended " + esc(r.ended_at) + ", engine " + esc(r.engine_version) + (r.message.empty() ? "" : ", " + esc(r.message)) +
+         "</p><pre>" + esc(config.is_discarded() ? r.config_json : config.dump(2)) + "</pre></details>";
+  }
+  return h + "</body></html>\n";
+}
+
+std::string markdown_report(const store::Workspace& ws, const Options& o, const Environment& env) {
+  const auto ids = selected_runs(ws, o.run_ids);
+  const ResultTable t = aggregate_results(ws, ids);
+  auto md_escape = [](std::string s) {
+    std::string out;
+    for (char c : s) out += c == '|' ? std::string("\\|") : c == '\n' ? std::string(" ") : std::string(1, c);
+    return out;
+  };
+  std::string m = "# IMSM Workbench report\n\nWorkspace `" + ws.path() + "`, generated " + env.generated_at + " by imsm " + env.engine_version +
+                  " (LibTorch " + env.torch_version + ") on " + env.host + ".\n\n## Scores (mean ± std over seeds)\n\n";
+  auto table = [&](bool changes) {
+    std::string s = "| method |";
+    for (const auto& c : t.columns) s += " " + md_escape(c.benchmark) + " (" + md_escape(c.metric) + ") |";
+    s += "\n|---|";
+    for (size_t i = 0; i < t.columns.size(); ++i) s += "---|";
+    s += "\n";
+    for (size_t mi = changes ? 1 : 0; mi < t.methods.size(); ++mi) {
+      s += "| " + md_escape(t.methods[mi]) + " |";
+      for (size_t c = 0; c < t.columns.size(); ++c) {
+        const Cell* cell = t.cell(mi, c);
+        std::string v;
+        if (cell && !changes) v = mean_std(*cell);
+        if (cell && changes && !std::isnan(change(t, mi, c))) v = format_change(change(t, mi, c), 4);
+        s += " " + v + " |";
+      }
+      s += "\n";
+    }
+    return s;
+  };
+  m += t.columns.empty() ? "No finished evaluations.\n" : table(false);
+  if (!t.methods.empty() && t.methods[0] == "Base" && t.methods.size() > 1) m += "\n## Change from the base model\n\n" + table(true);
+  m += "\n## Runs\n\n| id | kind | name | status | seed | device |\n|---|---|---|---|---|---|\n";
+  for (int64_t id : ids) {
+    const auto r = ws.run(id);
+    m += "| " + std::to_string(r.id) + " | " + r.kind + " | " + md_escape(r.name) + " | " + r.status + " | " + std::to_string(r.seed) + " | " +
+         md_escape(r.device) + " |\n";
+  }
+  return m;
+}
+
+std::string results_csv(const store::Workspace& ws, const Options& o) {
+  const ResultTable t = aggregate_results(ws, selected_runs(ws, o.run_ids));
+  auto field = [](const std::string& s) {
+    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+    std::string out = "\"";
+    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+    return out + "\"";
+  };
+  std::string out = "method,benchmark,metric,mean,std,n,change_from_base\r\n";
+  for (size_t m = 0; m < t.methods.size(); ++m)
+    for (size_t c = 0; c < t.columns.size(); ++c) {
+      const Cell* cell = t.cell(m, c);
+      if (!cell) continue;
+      const double d = change(t, m, c);
+      out += field(t.methods[m]) + "," + field(t.columns[c].benchmark) + "," + field(t.columns[c].metric) + "," + format_number(cell->mean) + "," +
+             format_number(cell->std) + "," + std::to_string(cell->n) + "," + (std::isnan(d) || m == 0 ? "" : format_number(d)) + "\r\n";
+    }
+  return out;
+}
+
+void write_report(const store::Workspace& ws, const Options& o, const Environment& env, const std::string& out) {
+  const std::string ext = fs::path(out).extension().string();
+  std::string text;
+  if (ext == ".html" || ext == ".htm") text = html_report(ws, o, env);
+  else if (ext == ".md") text = markdown_report(ws, o, env);
+  else if (ext == ".csv") text = results_csv(ws, o);
+  else throw_bad_input(out, "unknown report type \"" + ext + "\": use .html, .md or .csv");
+  json::write_text_atomically(out, text);
+}
+
+}  // namespace imsm::report

@@ -1,0 +1,33 @@
+// Reports of a workspace: a self-contained HTML page (inline SVG plots, all
+// text escaped), Markdown, or a CSV of the aggregated results — chosen by the
+// output file's extension (.html, .md, .csv). Torch-free.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "store/workspace.h"
+
+namespace imsm::report {
+
+struct Environment {
+  std::string engine_version, torch_version, generated_at, host;
+};
+
+struct Options {
+  std::vector<int64_t> run_ids;  // empty: every run; otherwise these, their evaluations and their training runs
+  int64_t examples = 6;          // example answers shown per IMSM evaluation
+};
+
+// The run ids a report covers (see Options::run_ids).
+std::vector<int64_t> selected_runs(const store::Workspace& ws, const std::vector<int64_t>& requested);
+
+std::string html_report(const store::Workspace& ws, const Options& options, const Environment& env);
+std::string markdown_report(const store::Workspace& ws, const Options& options, const Environment& env);
+// method,benchmark,metric,mean,std,n,change_from_base
+std::string results_csv(const store::Workspace& ws, const Options& options);
+
+// Writes by extension (atomically); BadInput for another extension.
+void write_report(const store::Workspace& ws, const Options& options, const Environment& env, const std::string& out_path);
+
+}  // namespace imsm::report

@@ -1,0 +1,105 @@
+#include "report/results.h"
+
+#include <algorithm>
+#include <cmath>
+
+#include <nlohmann/json.hpp>
+
+#include "util/table.h"
+
+namespace imsm::report {
+
+const Cell* ResultTable::cell(size_t method, size_t column) const {
+  const auto it = cells.find({method, column});
+  return it == cells.end() ? nullptr : &it->second;
+}
+
+std::string method_label(const std::string& config_json) {
+  const auto j = nlohmann::json::parse(config_json, nullptr, false);
+  if (!j.is_object()) return "?";
+  const std::string peft = j.value("peft", "lora");
+  const std::string name = peft == "lora" ? "LoRA" : peft == "dora" ? "DoRA" : peft == "ia3" ? "(IA)³" : peft == "adalora" ? "AdaLoRA" : peft;
+  const std::string variant = j.value("variant", "query");
+  if (variant == "none") return name;
+  if (variant == "query") return "IMSM(" + name + ")";
+  return "IMSM-" + variant + "(" + name + ")";
+}
+
+ResultTable aggregate_results(const store::Workspace& ws, const std::vector<int64_t>& run_ids) {
+  std::vector<store::RunRecord> runs;
+  if (run_ids.empty()) {
+    runs = ws.runs();
+  } else {
+    for (int64_t id : run_ids) runs.push_back(ws.run(id));
+  }
+  ResultTable t;
+  std::map<std::pair<size_t, size_t>, std::vector<std::pair<double, int64_t>>> values;  // (value, seed)
+  auto index_of = [](std::vector<std::string>& list, const std::string& x) {
+    const auto it = std::find(list.begin(), list.end(), x);
+    if (it != list.end()) return static_cast<size_t>(it - list.begin());
+    list.push_back(x);
+    return list.size() - 1;
+  };
+  for (const auto& r : runs) {
+    if (r.kind != "eval" || r.status != "finished") continue;
+    const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
+    std::string method = "Base";
+    int64_t seed = 0;
+    if (r.parent_run_id) {
+      const auto parent = ws.run(r.parent_run_id);
+      method = method_label(parent.config_json);
+      seed = parent.seed;
+    } else if (config.is_object() && !config.value("adapter", std::string()).empty()) {
+      method = config.value("adapter", std::string());
+    }
+    // The headline metric of each benchmark: the suite's choice, else the first recorded (official order).
+    std::map<std::string, std::string> headline;
+    if (config.is_object() && config.contains("benchmarks"))
+      for (const auto& b : config["benchmarks"]) headline[b.value("name", "")] = b.value("metric", "");
+    const size_t m = index_of(t.methods, method);
+    for (const auto& e : ws.evaluations(r.id)) {
+      if (!headline.count(e.benchmark)) headline[e.benchmark] = e.metric;
+      if (headline[e.benchmark] != e.metric) continue;
+      size_t c = t.columns.size();
+      for (size_t i = 0; i < t.columns.size(); ++i)
+        if (t.columns[i].benchmark == e.benchmark && t.columns[i].metric == e.metric) c = i;
+      if (c == t.columns.size()) t.columns.push_back({e.benchmark, e.metric});
+      values[{m, c}].emplace_back(e.value, seed);
+    }
+  }
+  // "Base" first.
+  const auto base = std::find(t.methods.begin(), t.methods.end(), "Base");
+  std::vector<size_t> order;
+  if (base != t.methods.end()) order.push_back(static_cast<size_t>(base - t.methods.begin()));
+  for (size_t i = 0; i < t.methods.size(); ++i)
+    if (t.methods[i] != "Base") order.push_back(i);
+  ResultTable out;
+  out.columns = t.columns;
+  for (size_t new_m = 0; new_m < order.size(); ++new_m) {
+    out.methods.push_back(t.methods[order[new_m]]);
+    for (size_t c = 0; c < t.columns.size(); ++c) {
+      const auto it = values.find({order[new_m], c});
+      if (it == values.end()) continue;
+      Cell cell;
+      cell.n = static_cast<int64_t>(it->second.size());
+      for (const auto& [v, s] : it->second) {
+        cell.mean += v;
+        cell.seeds.push_back(s);
+      }
+      cell.mean /= static_cast<double>(cell.n);
+      if (cell.n > 1) {
+        double ss = 0;
+        for (const auto& [v, s] : it->second) ss += (v - cell.mean) * (v - cell.mean);
+        cell.std = std::sqrt(ss / static_cast<double>(cell.n - 1));
+      }
+      out.cells[{new_m, c}] = cell;
+    }
+  }
+  return out;
+}
+
+std::string mean_std(const Cell& c, int decimals) {
+  return c.n > 1 ? format_fixed(c.mean, decimals) + " ± " + format_fixed(c.std, decimals) : format_fixed(c.mean, decimals);
+}
+
+}  // namespace imsm::report

@@ -1,0 +1,153 @@
+#include "report/svg.h"
+
+#include <algorithm>
+#include <cmath>
+#include <cstdio>
+
+namespace imsm::report {
+
+namespace {
+std::string num(double v) {
+  char b[32];
+  std::snprintf(b, sizeof(b), "%.1f", v);
+  return b;
+}
+std::string tick(double v) {
+  char b[32];
+  std::snprintf(b, sizeof(b), std::fabs(v) >= 100 ? "%.0f" : std::fabs(v) >= 1 ? "%.2f" : "%.3f", v);
+  return b;
+}
+std::string text(double x, double y, const std::string& s, const char* anchor = "middle", int size = 11) {
+  return "<text x=\"" + num(x) + "\" y=\"" + num(y) + "\" text-anchor=\"" + anchor + "\" font-size=\"" + std::to_string(size) + "\">" +
+         xml_escape(s) + "</text>";
+}
+struct Frame {
+  double left = 60, right = 160, top = 30, bottom = 45;  // margins; the legend sits on the right
+  int width, height;
+  double x0() const { return left; }
+  double x1() const { return width - right; }
+  double y0() const { return height - bottom; }
+  double y1() const { return top; }
+};
+std::string open_svg(const Frame& f, const std::string& title) {
+  return "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"" + std::to_string(f.width) + "\" height=\"" + std::to_string(f.height) +
+         "\" viewBox=\"0 0 " + std::to_string(f.width) + " " + std::to_string(f.height) + "\" font-family=\"sans-serif\">" +
+         text(f.width / 2.0, 18, title, "middle", 13);
+}
+std::string legend(const Frame& f, const std::vector<std::string>& labels) {
+  std::string out;
+  for (size_t i = 0; i < labels.size(); ++i) {
+    const double y = f.top + 14.0 * static_cast<double>(i);
+    out += "<rect x=\"" + num(f.x1() + 12) + "\" y=\"" + num(y) + "\" width=\"10\" height=\"10\" fill=\"" + palette(i) + "\"/>";
+    out += text(f.x1() + 26, y + 9, labels[i], "start", 11);
+  }
+  return out;
+}
+std::string y_axis(const Frame& f, double lo, double hi, const std::string& label) {
+  std::string out = "<line x1=\"" + num(f.x0()) + "\" y1=\"" + num(f.y0()) + "\" x2=\"" + num(f.x0()) + "\" y2=\"" + num(f.y1()) +
+                    "\" stroke=\"#444\"/>";
+  for (int i = 0; i <= 4; ++i) {
+    const double v = lo + (hi - lo) * i / 4.0, y = f.y0() - (f.y0() - f.y1()) * i / 4.0;
+    out += "<line x1=\"" + num(f.x0() - 4) + "\" y1=\"" + num(y) + "\" x2=\"" + num(f.x1()) + "\" y2=\"" + num(y) + "\" stroke=\"#ddd\"/>";
+    out += text(f.x0() - 6, y + 4, tick(v), "end", 10);
+  }
+  out += "<text x=\"14\" y=\"" + num((f.y0() + f.y1()) / 2) + "\" text-anchor=\"middle\" font-size=\"11\" transform=\"rotate(-90 14 " +
+         num((f.y0() + f.y1()) / 2) + ")\">" + xml_escape(label) + "</text>";
+  return out;
+}
+}  // namespace
+
+std::string xml_escape(const std::string& s) {
+  std::string out;
+  out.reserve(s.size());
+  for (char c : s) {
+    switch (c) {
+      case '&': out += "&amp;"; break;
+      case '<': out += "&lt;"; break;
+      case '>': out += "&gt;"; break;
+      case '"': out += "&quot;"; break;
+      case '\'': out += "&#39;"; break;
+      default:
+        if (static_cast<unsigned char>(c) < 0x20 && c != '\n' && c != '\t') out += "\xEF\xBF\xBD";  // not allowed in XML
+        else out += c;
+    }
+  }
+  return out;
+}
+
+std::string palette(size_t i) {
+  static const char* const colors[] = {"#4e79a7", "#f28e2b", "#59a14f", "#e15759", "#76b7b2", "#edc948", "#b07aa1", "#ff9da7", "#9c755f", "#bab0ac"};
+  return colors[i % 10];
+}
+
+std::string line_chart(const std::vector<Series>& series, const std::string& title, const std::string& x_label, const std::string& y_label,
+                       int width, int height) {
+  Frame f;
+  f.width = width;
+  f.height = height;
+  double xlo = INFINITY, xhi = -INFINITY, ylo = INFINITY, yhi = -INFINITY;
+  for (const auto& s : series)
+    for (size_t i = 0; i < s.x.size(); ++i) {
+      if (!std::isfinite(s.y[i])) continue;
+      xlo = std::min(xlo, s.x[i]), xhi = std::max(xhi, s.x[i]), ylo = std::min(ylo, s.y[i]), yhi = std::max(yhi, s.y[i]);
+    }
+  std::string out = open_svg(f, title);
+  if (!std::isfinite(xlo)) return out + text(width / 2.0, height / 2.0, "no data") + "</svg>";
+  if (xhi == xlo) xhi = xlo + 1;
+  if (yhi == ylo) yhi = ylo + 1;
+  out += y_axis(f, ylo, yhi, y_label);
+  out += "<line x1=\"" + num(f.x0()) + "\" y1=\"" + num(f.y0()) + "\" x2=\"" + num(f.x1()) + "\" y2=\"" + num(f.y0()) + "\" stroke=\"#444\"/>";
+  out += text(f.x0(), f.y0() + 16, tick(xlo)) + text(f.x1(), f.y0() + 16, tick(xhi)) + text((f.x0() + f.x1()) / 2, f.y0() + 32, x_label);
+  std::vector<std::string> labels;
+  for (size_t k = 0; k < series.size(); ++k) {
+    const auto& s = series[k];
+    std::string points;
+    for (size_t i = 0; i < s.x.size(); ++i) {
+      if (!std::isfinite(s.y[i])) continue;
+      const double px = f.x0() + (s.x[i] - xlo) / (xhi - xlo) * (f.x1() - f.x0());
+      const double py = f.y0() - (s.y[i] - ylo) / (yhi - ylo) * (f.y0() - f.y1());
+      points += num(px) + "," + num(py) + " ";
+    }
+    out += "<polyline fill=\"none\" stroke-width=\"1.5\" stroke=\"" + (s.color.empty() ? palette(k) : s.color) + "\" points=\"" + points + "\"/>";
+    labels.push_back(s.label);
+  }
+  return out + legend(f, labels) + "</svg>";
+}
+
+std::string bar_chart(const std::vector<BarGroup>& groups, const std::vector<std::string>& series_labels, const std::string& title,
+                      const std::string& y_label, int width, int height) {
+  Frame f;
+  f.width = width;
+  f.height = height;
+  double lo = 0, hi = 0;
+  for (const auto& g : groups)
+    for (size_t i = 0; i < g.values.size(); ++i) {
+      const double e = i < g.errors.size() ? g.errors[i] : 0;
+      lo = std::min(lo, g.values[i] - e), hi = std::max(hi, g.values[i] + e);
+    }
+  if (hi == lo) hi = lo + 1;
+  std::string out = open_svg(f, title) + y_axis(f, lo, hi, y_label);
+  auto y_of = [&](double v) { return f.y0() - (v - lo) / (hi - lo) * (f.y0() - f.y1()); };
+  out += "<line x1=\"" + num(f.x0()) + "\" y1=\"" + num(y_of(0)) + "\" x2=\"" + num(f.x1()) + "\" y2=\"" + num(y_of(0)) + "\" stroke=\"#444\"/>";
+  const double group_w = (f.x1() - f.x0()) / static_cast<double>(std::max<size_t>(1, groups.size()));
+  for (size_t g = 0; g < groups.size(); ++g) {
+    const auto& grp = groups[g];
+    const double bar_w = group_w * 0.8 / static_cast<double>(std::max<size_t>(1, grp.values.size()));
+    for (size_t i = 0; i < grp.values.size(); ++i) {
+      const double x = f.x0() + group_w * static_cast<double>(g) + group_w * 0.1 + bar_w * static_cast<double>(i);
+      const double y = std::min(y_of(grp.values[i]), y_of(0)), h = std::fabs(y_of(grp.values[i]) - y_of(0));
+      out += "<rect x=\"" + num(x) + "\" y=\"" + num(y) + "\" width=\"" + num(bar_w * 0.9) + "\" height=\"" + num(h) + "\" fill=\"" +
+             palette(i) + "\"><title>" + xml_escape(grp.label + " " + (i < series_labels.size() ? series_labels[i] : "") + ": " + tick(grp.values[i])) +
+             "</title></rect>";
+      if (i < grp.errors.size() && grp.errors[i] > 0) {
+        const double cx = x + bar_w * 0.45;
+        out += "<line x1=\"" + num(cx) + "\" y1=\"" + num(y_of(grp.values[i] - grp.errors[i])) + "\" x2=\"" + num(cx) + "\" y2=\"" +
+               num(y_of(grp.values[i] + grp.errors[i])) + "\" stroke=\"#222\"/>";
+      }
+    }
+    out += text(f.x0() + group_w * (static_cast<double>(g) + 0.5), f.y0() + 16, grp.label);
+  }
+  return out + legend(f, series_labels) + "</svg>";
+}
+
+}  // namespace imsm::report

@@ -1,0 +1,128 @@
+// Reports: results grouped by method with mean ± std over seeds (values
+// computed by hand), escaping of dataset text, well-formed HTML (checked by
+// xmllint), CSV and Markdown tables.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstdio>
+
+#include "report/report.h"
+#include "report/results.h"
+#include "store/workspace.h"
+#include "test_util.h"
+
+using imsm::testing::expect_bad_input;
+using imsm::testing::TempDir;
+namespace store = imsm::store;
+
+namespace {
+
+const std::string kEvil = "<script>alert('x')</script> & \"quoted\" ]]> \x01";
+
+struct Fixture {
+  TempDir dir;
+  store::Workspace ws{dir.file("ws.imsm")};
+  std::vector<int64_t> train_ids;
+
+  int64_t eval_run(int64_t parent, double a, double b) {
+    store::NewRun r;
+    r.kind = "eval";
+    r.name = "eval";
+    r.config_json = R"({"benchmarks": [{"name": "A", "metric": "EM"}, {"name": "B", "metric": "Contain"}]})";
+    r.parent_run_id = parent;
+    const int64_t id = ws.create_run(r);
+    ws.start_run(id);
+    imsm::testing::write_file(dir.file("a.jsonl"), "{}\n");
+    ws.add_evaluations(id, dir.file("a.jsonl"), {{"A", "webq", "Contain", 0.9, 2, ""}, {"A", "webq", "EM", a, 2, ""}, {"B", "webq", "Contain", b, 2, ""}});
+    ws.add_predictions(id, "A", {{0, kEvil, {kEvil}, "ans", {{1, kEvil, 0.75f, {}}, {2, "b", 0.25f, {}}}}});
+    ws.finish_run(id, "finished");
+    return id;
+  }
+  int64_t train_run(const std::string& variant, int64_t seed) {
+    store::NewRun r;
+    r.kind = "train";
+    r.name = kEvil;
+    r.config_json = R"({"peft": "lora", "variant": ")" + variant + R"("})";
+    r.seed = seed;
+    const int64_t id = ws.create_run(r);
+    ws.start_run(id);
+    ws.add_train_metrics(id, {{1, 0, 2.0, 1e-3, 1, 1}, {2, 0, 1.5, 1e-3, 1, 1}});
+    ws.finish_run(id, "finished");
+    train_ids.push_back(id);
+    return id;
+  }
+  Fixture() {
+    eval_run(0, 0.5, 0.2);                         // Base
+    eval_run(train_run("none", 1), 0.3, 0.1);      // LoRA, seeds 1 and 2
+    eval_run(train_run("none", 2), 0.4, 0.3);
+    eval_run(train_run("query", 1), 0.45, 0.2);    // IMSM(LoRA)
+    eval_run(train_run("query", 2), 0.5, 0.2);
+  }
+};
+
+}  // namespace
+
+TEST(Report, MethodsAndMeanStdOverSeedsByHand) {
+  Fixture f;
+  const auto t = imsm::report::aggregate_results(f.ws, {});
+  EXPECT_EQ(t.methods, (std::vector<std::string>{"Base", "LoRA", "IMSM(LoRA)"}));
+  ASSERT_EQ(t.columns.size(), 2u);  // the suite's headline metrics only
+  EXPECT_EQ(t.columns[0].metric, "EM");
+  EXPECT_EQ(t.columns[1].metric, "Contain");
+  // LoRA on A: 0.3, 0.4 -> mean 0.35, sample std sqrt(((0.05)^2 * 2) / 1) = 0.0707107.
+  EXPECT_NEAR(t.cell(1, 0)->mean, 0.35, 1e-12);
+  EXPECT_NEAR(t.cell(1, 0)->std, 0.0707107, 1e-6);
+  EXPECT_EQ(t.cell(1, 0)->n, 2);
+  // IMSM(LoRA) on B: 0.2, 0.2 -> 0.2 ± 0.
+  EXPECT_NEAR(t.cell(2, 1)->mean, 0.2, 1e-12);
+  EXPECT_NEAR(t.cell(2, 1)->std, 0.0, 1e-12);
+  EXPECT_EQ(imsm::report::mean_std(*t.cell(1, 0)), "0.3500 ± 0.0707");
+
+  const std::string csv = imsm::report::results_csv(f.ws, {});
+  // Fields of a row: mean, std, n, change (hand-computed, compared to 1e-12).
+  auto row = [&](const std::string& head) {
+    const size_t at = csv.find("\n" + head + ",");
+    EXPECT_NE(at, std::string::npos) << head << "\n" << csv;
+    std::vector<double> v;
+    std::string line = csv.substr(at + head.size() + 2, csv.find('\r', at + 1) - at - head.size() - 2);
+    for (size_t p = 0; p <= line.size();) {
+      const size_t q = std::min(line.find(',', p), line.size());
+      v.push_back(q > p ? std::stod(line.substr(p, q - p)) : NAN);
+      p = q + 1;
+    }
+    return v;
+  };
+  const auto lora = row("LoRA,A,EM"), imsm_a = row("IMSM(LoRA),A,EM"), base_b = row("Base,B,Contain");
+  ASSERT_EQ(lora.size(), 4u);
+  EXPECT_NEAR(lora[0], 0.35, 1e-12);
+  EXPECT_NEAR(lora[1], std::sqrt(0.005), 1e-12);
+  EXPECT_EQ(lora[2], 2);
+  EXPECT_NEAR(lora[3], -0.15, 1e-12);
+  EXPECT_NEAR(imsm_a[0], 0.475, 1e-12);
+  EXPECT_NEAR(imsm_a[3], -0.025, 1e-12);
+  ASSERT_EQ(base_b.size(), 4u);
+  EXPECT_NEAR(base_b[0], 0.2, 1e-12);
+  EXPECT_TRUE(std::isnan(base_b[3]));  // the base has no change
+  const std::string md = imsm::report::markdown_report(f.ws, {}, {"0.1.0", "1.13", "now", "host"});
+  EXPECT_NE(md.find("| LoRA | 0.3500 ± 0.0707 | 0.2000 ± 0.1414 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| IMSM(LoRA) | -0.0250 | +0.0000 |"), std::string::npos) << md;
+  // A training run selects its evaluations too.
+  const auto sel = imsm::report::selected_runs(f.ws, {f.train_ids[0]});
+  EXPECT_EQ(sel.size(), 2u);
+  expect_bad_input([&] { imsm::report::selected_runs(f.ws, {99}); }, {"no run 99"});
+}
+
+TEST(Report, HtmlIsWellFormedAndEscapesEveryText) {
+  Fixture f;
+  imsm::report::Options o;
+  const std::string html = imsm::report::html_report(f.ws, o, {"0.1.0", "1.13", "now", kEvil});
+  EXPECT_EQ(html.find("<script>"), std::string::npos);
+  EXPECT_NE(html.find("&lt;script&gt;alert(&#39;x&#39;)&lt;/script&gt; &amp; &quot;quoted&quot;"), std::string::npos);
+  EXPECT_NE(html.find("<svg"), std::string::npos);              // loss curves and forgetting bars inline
+  EXPECT_NE(html.find("title=\"id 1, gate 0.750\""), std::string::npos);  // tokens carry their gate
+  const std::string path = f.dir.file("report.html");
+  imsm::report::write_report(f.ws, o, {"0.1.0", "1.13", "now", "host"}, path);
+  const int rc = std::system(("xmllint --noout " + path + " 2>" + f.dir.file("xmllint.err")).c_str());
+  EXPECT_EQ(rc, 0) << "xmllint: not well-formed";
+  expect_bad_input([&] { imsm::report::write_report(f.ws, o, {}, f.dir.file("report.pdf")); }, {"report.pdf", ".html, .md or .csv"});
+}
