@@ -35,6 +35,7 @@ int main(int argc, char** argv) {
   imsm::cli::add_make_data(app, run);
   imsm::cli::add_pretrain(app, run);
   imsm::cli::add_report(app, run);
+  imsm::cli::add_project(app, run);
 
   try {
     app.parse(argc, argv);

@@ -67,3 +67,36 @@ TEST(PretrainCli, MakeDataWritesEachBundledTask) {
   expect_bad({"make-data", "--task", "poetry", "--out", dir.file("x.jsonl")}, {"--task", "\"poetry\""});
   expect_bad({"make-data", "--task", "wordnet-qa", "--wordnet", dir.file("nowhere"), "--out", dir.file("x.jsonl")}, {"nowhere", "wordnet-base"});
 }
+
+// A whole project on a tiny pretrained model: data, 2 methods × 2 seeds, the
+// suite for the base model and the four adapters, the reports; run twice, the
+// second run reuses every finished training run.
+TEST(PretrainCli, ProjectRunsTheMatrixRecordsItAndReportsIt) {
+  TempDir dir;
+  ASSERT_EQ(imsm_run({"pretrain", "--recipe", tiny_recipe(dir, "base", 4)}).code, 0);
+  const nlohmann::json project = {
+      {"name", "mini"}, {"model", "base"}, {"output_dir", "out"},
+      {"data", {{"train", {{"task", "arith"}, {"count", 16}, {"seed", 1}}}, {"test", {{"task", "arith"}, {"count", 4}, {"seed", 2}}},
+                {"qa", {{"task", "wordnet-qa"}, {"count", 6}, {"concepts", 30}}}}},
+      {"suite", {{"batch_size", 8}, {"benchmarks", {{{"name", "arith"}, {"dataset", "test"}, {"task", "gsm8k"}, {"metric", "Accuracy"}, {"max_new_tokens", 6}},
+                                                   {{"name", "qa"}, {"dataset", "qa"}, {"task", "webq"}, {"metric", "Contain"}, {"max_new_tokens", 4}}}}}},
+      {"train", {{"data", "train"}, {"num_epochs", 1}, {"batch_size", 8}, {"lora_r", 2}, {"gate_rank", 2}, {"max_input_length", 64}, {"max_output_length", 32}}},
+      {"runs", {{{"peft", "lora"}, {"variant", "none"}}, {{"peft", "lora"}, {"variant", "query"}}}},
+      {"seeds", {1, 2}}};
+  write_file(dir.file("mini.json"), project.dump());
+  const Result first = imsm_run({"project", dir.file("mini.json")});
+  ASSERT_EQ(first.code, 0) << first.err;
+  EXPECT_NE(first.err.find("4 training runs (0 reused), 5 evaluations"), std::string::npos) << first.err;
+  for (const char* f : {"out/report.html", "out/report.md", "out/report.csv", "out/suite.json", "out/data/train.jsonl", "out/workspace.imsm"})
+    EXPECT_TRUE(std::filesystem::exists(dir.file(f))) << f;
+  EXPECT_EQ(std::system(("xmllint --noout " + dir.file("out/report.html")).c_str()), 0);
+  const std::string csv = slurp(dir.file("out/report.csv"));
+  EXPECT_NE(csv.find("\nLoRA,arith,Accuracy,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\nIMSM(LoRA),qa,Contain,"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",2,"), std::string::npos) << csv;  // two seeds per method
+  const Result second = imsm_run({"project", dir.file("mini.json")});
+  ASSERT_EQ(second.code, 0) << second.err;
+  EXPECT_NE(second.err.find("4 training runs (4 reused)"), std::string::npos) << second.err;
+  write_file(dir.file("bad.json"), R"({"model": "base", "data": {"x": {"task": "arith"}}, "suite": {}, "train": {}, "runs": [], "seeds": [], "extra": 1})");
+  expect_bad({"project", dir.file("bad.json")}, {"bad.json", "unknown key \"extra\""});
+}

@@ -1,0 +1,180 @@
+#include "recipes/project.h"
+
+#include <chrono>
+#include <filesystem>
+#include <set>
+
+#include <nlohmann/json.hpp>
+
+#include "io/json_file.h"
+#include "recipes/environment.h"
+#include "recipes/eval_record.h"
+#include "recipes/make_data.h"
+#include "recipes/train_record.h"
+#include "report/report.h"
+#include "report/results.h"
+#include "store/workspace.h"
+#include "util/error.h"
+#include "util/log.h"
+#include "util/process.h"
+
+namespace fs = std::filesystem;
+
+namespace imsm {
+
+namespace {
+
+std::string resolve(const fs::path& base, const std::string& p) {
+  return (fs::path(p).is_absolute() ? fs::path(p) : base / p).lexically_normal().string();
+}
+
+void check_keys(const nlohmann::json& j, const std::set<std::string>& known, const std::string& where) {
+  if (!j.is_object()) throw_bad_input(where, "must be a JSON object");
+  for (const auto& [k, v] : j.items())
+    if (!known.count(k)) throw_bad_input(where, "unknown key \"" + k + "\"");
+}
+
+}  // namespace
+
+ProjectSummary run_project(const std::string& path, const std::function<void(const ProjectProgress&)>& on_progress,
+                           const std::function<bool()>& should_abort) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto j = json::read_file(path);
+  check_keys(j, {"name", "model", "workspace", "output_dir", "data", "suite", "train", "runs", "seeds", "report"}, path);
+  const fs::path base = fs::absolute(path).parent_path();
+  const std::string name = json::get_string_or(j, "name", fs::path(path).stem().string(), path);
+  const std::string model = resolve(base, json::get_string(j, "model", path));
+  const std::string out = resolve(base, json::get_string_or(j, "output_dir", "../runs/" + name, path));
+  ProjectSummary s;
+  s.workspace = resolve(base, json::get_string_or(j, "workspace", out + "/workspace.imsm", path));
+  s.report = resolve(fs::path(out), json::get_string_or(j, "report", "report.html", path));
+  if (!fs::exists(fs::path(model) / "config.json")) throw_bad_input(path, "key \"model\": no model at " + model);
+  auto report = [&](ProjectProgress p) {
+    if (on_progress) on_progress(p);
+  };
+  auto abort_check = [&] {
+    if (should_abort && should_abort()) throw Error(ErrorKind::Cancelled, "project cancelled; run it again to continue where it stopped");
+  };
+  fs::create_directories(out + "/data");
+
+  // 1. Datasets.
+  std::map<std::string, std::string> data_files;
+  const auto& data = json::require(j, "data", path);
+  if (!data.is_object() || data.empty()) throw_bad_input(path, "key \"data\" must name at least one dataset");
+  int64_t made = 0;
+  for (const auto& [key, spec] : data.items()) {
+    const std::string where = path + ": data." + key;
+    check_keys(spec, {"task", "count", "seed", "concepts"}, where);
+    DataRequest q;
+    q.task = json::get_string(spec, "task", where);
+    q.count = json::get_int_or(spec, "count", q.count, where);
+    q.seed = static_cast<uint64_t>(json::get_int_or(spec, "seed", 1, where));
+    q.concepts = json::get_int_or(spec, "concepts", q.concepts, where);
+    q.out = out + "/data/" + key + ".jsonl";
+    report({"data", key, made++, static_cast<int64_t>(data.size()), 0});
+    make_data(q);
+    data_files[key] = q.out;
+  }
+
+  // 2. The suite, its datasets resolved to the generated files.
+  nlohmann::json suite = json::require(j, "suite", path);
+  if (!suite.is_object() || !suite.contains("benchmarks") || !suite["benchmarks"].is_array()) throw_bad_input(path, "key \"suite\" needs \"benchmarks\"");
+  suite["name"] = suite.value("name", name);
+  for (auto& b : suite["benchmarks"]) {
+    const std::string d = b.value("dataset", "");
+    if (!data_files.count(d)) throw_bad_input(path, "suite benchmark dataset \"" + d + "\" is not a key of \"data\"");
+    b["dataset"] = data_files[d];
+  }
+  const std::string suite_file = out + "/suite.json";
+  json::write_file(suite_file, suite);
+
+  // 3. The run matrix.
+  nlohmann::json train = json::require(j, "train", path);
+  if (!train.is_object()) throw_bad_input(path, "key \"train\" must be an object");
+  const std::string train_data = train.value("data", "");
+  if (!data_files.count(train_data)) throw_bad_input(path, "train.data \"" + train_data + "\" is not a key of \"data\"");
+  train.erase("data");
+  const auto& runs = json::require(j, "runs", path);
+  const auto& seeds = json::require(j, "seeds", path);
+  if (!runs.is_array() || runs.empty() || !seeds.is_array() || seeds.empty()) throw_bad_input(path, "\"runs\" and \"seeds\" must be non-empty lists");
+  std::vector<TrainConfig> configs;
+  for (size_t i = 0; i < runs.size(); ++i)
+    for (const auto& seed : seeds) {
+      nlohmann::json c = train;
+      c.update(runs[i]);
+      c["model_path"] = model;
+      c["data_path"] = data_files[train_data];
+      c["seed"] = seed;
+      c["dataset"] = train_data;
+      const std::string label = report::method_label(c.dump());
+      std::string dir = label;
+      for (char& ch : dir)
+        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '-';
+      c["output_dir"] = out + "/" + dir + "-seed" + seed.dump();
+      configs.push_back(parse_train_config(c, path + ": runs[" + std::to_string(i) + "]"));
+    }
+  {
+    store::Workspace ws(s.workspace);  // refused early if it is not a workspace
+  }
+  std::vector<std::string> adapters;
+  const auto train_start = std::chrono::steady_clock::now();
+  int64_t trained = 0;
+  for (size_t k = 0; k < configs.size(); ++k) {
+    abort_check();
+    const TrainConfig& c = configs[k];
+    const std::string label = report::method_label(c.to_json().dump()) + " seed " + std::to_string(c.seed);
+    int64_t reuse = 0;
+    {
+      store::Workspace ws(s.workspace);
+      const std::string want = c.to_json().dump();
+      for (const auto& r : ws.runs())
+        if (r.kind == "train" && r.status == "finished" && r.config_json == want && fs::exists(fs::path(c.output_dir) / "adapter")) reuse = r.id;
+    }
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
+    const double eta = trained ? elapsed / static_cast<double>(trained) * static_cast<double>(configs.size() - k) : 0;
+    report({"train", label + " (" + std::to_string(k + 1) + "/" + std::to_string(configs.size()) + ")", static_cast<int64_t>(k),
+            static_cast<int64_t>(configs.size()), eta});
+    if (reuse) {
+      ++s.reused_runs;
+      s.train_run_ids.push_back(reuse);
+    } else {
+      TrainHooks hooks;
+      hooks.should_abort = should_abort;
+      const auto rec = run_train_recorded(s.workspace, c, hooks);
+      if (rec.summary.status != "finished") throw Error(rec.summary.status == "cancelled" ? ErrorKind::Cancelled : ErrorKind::Internal,
+                                                        label + ": training " + rec.summary.status);
+      s.train_run_ids.push_back(rec.run_id);
+      ++trained;
+    }
+    adapters.push_back((fs::path(c.output_dir) / "adapter").string());
+  }
+
+  // 4. The suite for the base model and every adapter.
+  abort_check();
+  SuiteRequest q;
+  q.suite = suite_file;
+  q.model_dir = model;
+  q.adapters = adapters;
+  q.workspace = s.workspace;
+  Callbacks cb;
+  cb.should_abort = should_abort;
+  cb.on_progress = [&](const Progress& p) { report({"eval", p.stage, p.done, p.total, 0}); };
+  const SuiteResult result = run_suite(q, cb);
+  s.eval_run_ids = result.run_ids;
+
+  // 5. The report (HTML, and Markdown + CSV beside it).
+  report({"report", s.report, 0, 1, 0});
+  const store::Workspace ws(s.workspace, store::Workspace::Mode::ReadOnly);
+  report::Environment env{engine_version(), torch_version(), utc_now_iso8601(), current_process().host};
+  report::Options o;
+  o.run_ids = s.eval_run_ids;
+  o.run_ids.insert(o.run_ids.end(), s.train_run_ids.begin(), s.train_run_ids.end());
+  report::write_report(ws, o, env, s.report);
+  const fs::path stem = fs::path(s.report).replace_extension("");
+  report::write_report(ws, o, env, stem.string() + ".md");
+  report::write_report(ws, o, env, stem.string() + ".csv");
+  s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return s;
+}
+
+}  // namespace imsm

@@ -1,0 +1,41 @@
+// Recipe: an experiment project (projects/*.json) end to end — generate its
+// datasets, fine-tune every run of its matrix (methods × seeds), evaluate the
+// base model and every adapter on its benchmark suite, record everything in
+// the workspace and write the report. Runs already finished in the workspace
+// with the same configuration are reused, so an interrupted project continues.
+//
+// Project file (paths relative to it):
+// {"name": "quickstart", "model": "../resources/models/wordnet-base",
+//  "workspace": "../runs/quickstart/workspace.imsm", "output_dir": "../runs/quickstart",
+//  "data": {"arith-train": {"task": "arith", "count": 800, "seed": 11}, ...},      // make-data requests
+//  "suite": {"batch_size": 32, "benchmarks": [{"name": "arith", "dataset": "arith-test", ...}]},  // dataset: a data key
+//  "train": {"data": "arith-train", "num_epochs": 2, ...},                           // train config keys
+//  "runs": [{"peft": "lora", "variant": "none"}, {"peft": "lora", "variant": "query"}],
+//  "seeds": [1, 2, 3],
+//  "report": "report.html"}
+#pragma once
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+namespace imsm {
+
+struct ProjectProgress {
+  std::string stage;      // "data", "train", "eval", "report"
+  std::string detail;     // e.g. "IMSM(LoRA) seed 2 (3/12)"
+  int64_t done = 0, total = 0;
+  double eta_seconds = 0;
+};
+
+struct ProjectSummary {
+  std::string workspace, report;        // paths written
+  std::vector<int64_t> train_run_ids, eval_run_ids;
+  int64_t reused_runs = 0;
+  double seconds = 0;
+};
+
+ProjectSummary run_project(const std::string& project_path, const std::function<void(const ProjectProgress&)>& on_progress = {},
+                           const std::function<bool()>& should_abort = {});
+
+}  // namespace imsm
