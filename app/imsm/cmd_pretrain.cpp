@@ -1,20 +1,13 @@
 // imsm pretrain --recipe FILE.json
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 
 #include "commands.h"
+#include "interrupt.h"
 #include "progress_bar.h"
-#include "recipes/environment.h"
 #include "recipes/pretrain.h"
 #include "util/log.h"
 
 namespace imsm::cli {
-
-namespace {
-std::atomic<bool> g_stop{false};
-void on_sigint(int) { g_stop.store(true); }
-}  // namespace
 
 void add_pretrain(CLI::App& app, Run& run) {
   auto recipe = std::make_shared<std::string>();
@@ -22,11 +15,9 @@ void add_pretrain(CLI::App& app, Run& run) {
   cmd->add_option("--recipe", *recipe, "Pretraining recipe (JSON): output_dir, seed, corpus, tokenizer, model, training, probes")->required();
   cmd->callback([&run, recipe] {
     run = [recipe] {
-      const std::string warning = blas_warning_line();
-      if (!warning.empty()) log::warn(warning);
-      std::signal(SIGINT, on_sigint);
       PretrainSummary s;
       {
+        SigintScope ctrl_c;
         ProgressBar bar("pretrain");
         std::string stage;
         s = run_pretrain(*recipe, [&](const PretrainProgress& p) {
@@ -39,9 +30,8 @@ void add_pretrain(CLI::App& app, Run& run) {
           std::snprintf(detail, sizeof(detail), "epoch %lld loss %.4f lr %.2e %.0f tok/s", static_cast<long long>(p.epoch + 1), p.loss,
                         p.learning_rate, p.tokens_per_second);
           bar.update(p.step, p.total_steps, p.eta_seconds, detail);
-        }, [] { return g_stop.load(); });
+        }, [] { return SigintScope::requested(); });
       }
-      std::signal(SIGINT, SIG_DFL);
       char line[320];
       std::snprintf(line, sizeof(line), "%s: %lld parameters, %lld documents (%lld tokens), %lld steps in %s, last epoch loss %.4f, probes Contain %.3f EM %.3f",
                     s.status.c_str(), static_cast<long long>(s.parameters), static_cast<long long>(s.documents),

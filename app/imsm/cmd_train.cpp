@@ -1,12 +1,10 @@
 // imsm train --config FILE.json [--set key=value ...] [--workspace FILE]
-#include <atomic>
-#include <csignal>
 #include <cstdio>
 #include <iostream>
 
 #include "commands.h"
+#include "interrupt.h"
 #include "progress_bar.h"
-#include "recipes/environment.h"
 #include "recipes/train_record.h"
 #include "store/workspace.h"
 #include "util/error.h"
@@ -14,22 +12,12 @@
 
 namespace imsm::cli {
 
-namespace {
-// Ctrl-C asks the run to stop after the current step (a checkpoint is written);
-// a signal handler can only reach process state, hence this one flag.
-std::atomic<bool> g_interrupted{false};
-void on_sigint(int) { g_interrupted.store(true); }
-}  // namespace
-
 int train_with_progress(const std::function<TrainSummary(const TrainHooks&, int64_t& run_id)>& train,
                         const std::function<std::string(const TrainSummary&, int64_t run_id)>& resume_hint) {
-  const std::string warning = blas_warning_line();
-  if (!warning.empty()) log::warn(warning);
-  g_interrupted.store(false);
-  std::signal(SIGINT, on_sigint);
   TrainSummary s;
   int64_t run_id = 0;
   {
+    SigintScope ctrl_c;  // Ctrl-C: stop after the current step, with a checkpoint
     ProgressBar bar("train");
     TrainHooks hooks;
     hooks.on_progress = [&](const TrainProgress& p) {
@@ -38,10 +26,9 @@ int train_with_progress(const std::function<TrainSummary(const TrainHooks&, int6
                     p.loss, p.learning_rate, p.grad_norm, p.tokens_per_second);
       bar.update(p.step, p.total_steps, p.eta_seconds, detail);
     };
-    hooks.should_abort = [] { return g_interrupted.load(); };
+    hooks.should_abort = [] { return SigintScope::requested(); };
     s = train(hooks, run_id);
   }
-  std::signal(SIGINT, SIG_DFL);
   char line[256];
   std::snprintf(line, sizeof(line), "%s: %lld/%lld steps in %s, %lld examples, %lld trainable parameters, final loss %.4f",
                 s.status.c_str(), static_cast<long long>(s.steps), static_cast<long long>(s.total_steps),

@@ -144,7 +144,7 @@ PretrainSummary run_pretrain(const std::string& recipe_path, const std::function
   fs::create_directories(r.output_dir);
   BpeTrainOptions bo;
   bo.vocab_size = r.vocab_size;
-  const BpeModel bpe = train_bpe(corpus, bo);
+  const TrainedBpe bpe = train_bpe(corpus, bo);
   json::write_text_atomically((fs::path(r.output_dir) / "tokenizer.json").string(), tokenizer_json(bpe, bo).dump());
   json::write_file((fs::path(r.output_dir) / "tokenizer_config.json").string(), tokenizer_config_json(bo));
   const auto tokenizer = load_tokenizer(r.output_dir);

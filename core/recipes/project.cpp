@@ -1,6 +1,7 @@
 #include "recipes/project.h"
 
 #include <chrono>
+#include <cstdio>
 #include <filesystem>
 #include <set>
 
@@ -132,14 +133,22 @@ ProjectSummary run_project(const std::string& path, const std::function<void(con
     }
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
     const double eta = trained ? elapsed / static_cast<double>(trained) * static_cast<double>(configs.size() - k) : 0;
-    report({"train", label + " (" + std::to_string(k + 1) + "/" + std::to_string(configs.size()) + ")", static_cast<int64_t>(k),
-            static_cast<int64_t>(configs.size()), eta});
+    report({"train", label + " (" + std::to_string(k + 1) + "/" + std::to_string(configs.size()) + ")", static_cast<int64_t>(k) * 1000,
+            static_cast<int64_t>(configs.size()) * 1000, eta});
     if (reuse) {
       ++s.reused_runs;
       s.train_run_ids.push_back(reuse);
     } else {
       TrainHooks hooks;
       hooks.should_abort = should_abort;
+      hooks.on_progress = [&](const TrainProgress& p) {  // progress in thousandths of a run, over the matrix
+        const double run_eta = p.eta_seconds + (trained ? elapsed / static_cast<double>(trained) * static_cast<double>(configs.size() - k - 1) : 0);
+        char loss[48];
+        std::snprintf(loss, sizeof(loss), " step %lld/%lld loss %.3f", static_cast<long long>(p.step), static_cast<long long>(p.total_steps), p.loss);
+        report({"train", label + " (" + std::to_string(k + 1) + "/" + std::to_string(configs.size()) + ")" + loss,
+                static_cast<int64_t>(k) * 1000 + p.step * 1000 / std::max<int64_t>(1, p.total_steps), static_cast<int64_t>(configs.size()) * 1000,
+                run_eta});
+      };
       const auto rec = run_train_recorded(s.workspace, c, hooks);
       if (rec.summary.status != "finished") throw Error(rec.summary.status == "cancelled" ? ErrorKind::Cancelled : ErrorKind::Internal,
                                                         label + ": training " + rec.summary.status);

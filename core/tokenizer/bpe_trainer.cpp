@@ -34,10 +34,10 @@ std::vector<std::string> utf8_chars(const std::string& s) {
 
 }  // namespace
 
-BpeModel train_bpe(const std::vector<std::string>& texts, const BpeTrainOptions& o, const std::function<void(int64_t, int64_t)>& on_merge) {
+TrainedBpe train_bpe(const std::vector<std::string>& texts, const BpeTrainOptions& o, const std::function<void(int64_t, int64_t)>& on_merge) {
   const int64_t specials = static_cast<int64_t>(o.special_tokens.size());
   if (o.vocab_size < 256 + specials) throw_bad_input("vocab_size", "must hold the 256 byte symbols and the special tokens");
-  BpeModel model;
+  TrainedBpe model;
   std::unordered_map<std::string, int32_t> id_of;
   for (int b = 0; b < 256; ++b) {  // the byte alphabet, in byte order
     id_of[byte_level::char_of_byte(static_cast<unsigned char>(b))] = static_cast<int32_t>(model.vocab.size());
@@ -113,7 +113,7 @@ BpeModel train_bpe(const std::vector<std::string>& texts, const BpeTrainOptions&
   return model;
 }
 
-nlohmann::ordered_json tokenizer_json(const BpeModel& model, const BpeTrainOptions& o) {
+nlohmann::ordered_json tokenizer_json(const TrainedBpe& model, const BpeTrainOptions& o) {
   nlohmann::ordered_json vocab = nlohmann::ordered_json::object();
   const size_t regular = model.vocab.size() - o.special_tokens.size();
   for (size_t i = 0; i < regular; ++i) vocab[model.vocab[i]] = i;

@@ -21,19 +21,19 @@ struct BpeTrainOptions {
   std::string eos_token = "<|end_of_text|>";
 };
 
-struct BpeModel {
+struct TrainedBpe {
   std::vector<std::string> vocab;                           // id -> token (byte-level characters), specials last
   std::vector<std::pair<std::string, std::string>> merges;  // in order of priority
 };
 
 // `on_merge(done, total)` reports progress (may be empty).
-BpeModel train_bpe(const std::vector<std::string>& texts, const BpeTrainOptions& options,
+TrainedBpe train_bpe(const std::vector<std::string>& texts, const BpeTrainOptions& options,
                    const std::function<void(int64_t, int64_t)>& on_merge = {});
 
 // tokenizer.json (BPE with ByteLevel pre-tokenizer and decoder, the special
 // tokens as added tokens, a TemplateProcessing that prepends BOS) and the
 // tokenizer_config.json that names BOS and EOS.
-nlohmann::ordered_json tokenizer_json(const BpeModel& model, const BpeTrainOptions& options);
+nlohmann::ordered_json tokenizer_json(const TrainedBpe& model, const BpeTrainOptions& options);
 nlohmann::ordered_json tokenizer_config_json(const BpeTrainOptions& options);
 
 }  // namespace imsm
