@@ -14,6 +14,8 @@ void add_make_data(CLI::App& app, Run& run) {
   cmd->add_option("--seed", q->seed)->capture_default_str();
   cmd->add_option("--wordnet", q->wordnet, "WordNet database folder (Debian: wordnet-base)")->capture_default_str();
   cmd->add_option("--concepts", q->concepts, "Nouns the knowledge is drawn from (most frequent first)")->capture_default_str();
+  cmd->add_option("--max-steps", q->max_steps, "arith: operations per problem, 1 to 3")->capture_default_str();
+  cmd->add_option("--max-operand", q->max_operand, "arith: the largest number drawn")->capture_default_str();
   cmd->callback([&run, q] {
     run = [q] {
       const int64_t n = make_data(*q);

@@ -1,5 +1,6 @@
 #include "data/arith.h"
 
+#include <algorithm>
 #include <random>
 #include <string>
 
@@ -33,7 +34,7 @@ std::vector<Record> arith_problems(const ArithOptions& o) {
     std::string b = r.pick(kNames);
     while (b == a) b = r.pick(kNames);
     const int64_t steps = r.in(1, std::max<int64_t>(1, std::min<int64_t>(3, o.max_steps)));
-    const int64_t M = o.max_operand;
+    const int64_t M = std::max<int64_t>(2, o.max_operand);
     // The first step sets the amount.
     int64_t value = 0;
     std::string problem, solution;
@@ -45,7 +46,7 @@ std::vector<Record> arith_problems(const ArithOptions& o) {
         break;
       }
       case 1: {
-        const int64_t x = r.in(2, 9), y = r.in(2, 9);
+        const int64_t x = r.in(2, std::max<int64_t>(2, std::min<int64_t>(9, M))), y = r.in(2, std::max<int64_t>(2, std::min<int64_t>(9, M)));
         value = x * y;
         problem = a + " buys " + num(x) + " boxes with " + num(y) + " " + item + " in each box.";
         solution += num(x) + " * " + num(y) + " = " + num(value) + "\n";
@@ -68,7 +69,7 @@ std::vector<Record> arith_problems(const ArithOptions& o) {
         solution += num(value) + " + " + num(y) + " = " + num(value + y) + "\n";
         value += y;
       } else if (kind == 1 && value > 1) {
-        const int64_t y = r.in(1, value - 1);
+        const int64_t y = r.in(1, std::min(value - 1, M));
         problem += " Then " + a + " gives " + num(y) + " " + item + " to " + b + ".";
         solution += num(value) + " - " + num(y) + " = " + num(value - y) + "\n";
         value -= y;

@@ -28,6 +28,9 @@ int64_t make_data(const DataRequest& q) {
     data::ArithOptions o;
     o.count = q.count;
     o.seed = q.seed;
+    o.max_steps = q.max_steps;
+    o.max_operand = q.max_operand;
+    if (o.max_steps < 1 || o.max_steps > 3 || o.max_operand < 2) throw_bad_input("arith", "max_steps must be 1..3 and max_operand at least 2");
     const auto records = data::arith_problems(o);
     text = json_lines(records);
     written = static_cast<int64_t>(records.size());

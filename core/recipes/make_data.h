@@ -15,6 +15,7 @@ struct DataRequest {
   uint64_t seed = 1;
   std::string wordnet = "/usr/share/wordnet";  // WordNet database folder
   int64_t concepts = 1500;                     // nouns the knowledge is drawn from
+  int64_t max_steps = 3, max_operand = 20;     // arith: operations per problem (1..3), largest number drawn
 };
 
 // Returns the number of records written.

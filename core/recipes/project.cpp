@@ -65,12 +65,14 @@ ProjectSummary run_project(const std::string& path, const std::function<void(con
   int64_t made = 0;
   for (const auto& [key, spec] : data.items()) {
     const std::string where = path + ": data." + key;
-    check_keys(spec, {"task", "count", "seed", "concepts"}, where);
+    check_keys(spec, {"task", "count", "seed", "concepts", "max_steps", "max_operand"}, where);
     DataRequest q;
     q.task = json::get_string(spec, "task", where);
     q.count = json::get_int_or(spec, "count", q.count, where);
     q.seed = static_cast<uint64_t>(json::get_int_or(spec, "seed", 1, where));
     q.concepts = json::get_int_or(spec, "concepts", q.concepts, where);
+    q.max_steps = json::get_int_or(spec, "max_steps", q.max_steps, where);
+    q.max_operand = json::get_int_or(spec, "max_operand", q.max_operand, where);
     q.out = out + "/data/" + key + ".jsonl";
     report({"data", key, made++, static_cast<int64_t>(data.size()), 0});
     make_data(q);

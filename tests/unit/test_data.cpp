@@ -147,4 +147,16 @@ TEST(Arith, SolutionsAgreeWithAnIndependentReadingOfTheText) {
   EXPECT_GT(steps[2], 50);
   EXPECT_GT(steps[3], 20);
   EXPECT_EQ(imsm::data::arith_problems(o)[99].output, problems[99].output);
+
+  // Small numbers and one or two steps when asked: every number in a question is at most max(max_operand, 4).
+  o.max_operand = 5;
+  o.max_steps = 2;
+  const std::regex number(R"(\d+)");
+  for (const auto& p : imsm::data::arith_problems(o)) {
+    const std::string q = p.input.substr(p.input.find("Question: ") + 10);
+    for (auto it = std::sregex_iterator(q.begin(), q.end(), number); it != std::sregex_iterator(); ++it)
+      EXPECT_LE(std::stoll(it->str()), 5) << q;
+    EXPECT_LE(std::count(p.output.front().begin(), p.output.front().end(), '='), 2) << p.output.front();
+    EXPECT_EQ(imsm::last_number(p.output.front()), std::to_string(interpret(q.substr(0, q.find("\nAnswer:")))));
+  }
 }
