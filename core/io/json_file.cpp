@@ -111,4 +111,10 @@ std::string get_string_or(const Json& object, const std::string& key, const std:
   return get_string(object, key, where);
 }
 
+void require_known_keys(const Json& object, const std::set<std::string>& known, const std::string& where) {
+  if (!object.is_object()) throw_bad_input(where, "must be a JSON object");
+  for (const auto& [key, value] : object.items())
+    if (!known.count(key)) throw_bad_input(where, "unknown key \"" + key + "\"");
+}
+
 }  // namespace imsm::json

@@ -2,6 +2,7 @@
 // typed access to keys with errors that name the key.
 #pragma once
 #include <nlohmann/json.hpp>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -21,6 +22,10 @@ Json parse(std::string_view text, const std::string& where, size_t first_line = 
 void write_text_atomically(const std::string& path, const std::string& text);
 // A JSON file written the same way (pretty-printed with `indent` spaces).
 void write_file(const std::string& path, const Json& value, int indent = 2);
+
+// BadInput naming `where` when `object` is not an object or holds a key
+// outside `known` ("unknown key \"k\"").
+void require_known_keys(const Json& object, const std::set<std::string>& known, const std::string& where);
 
 // Typed access: a missing key or a wrong type is a BadInput error naming
 // `where` and the key.

@@ -46,15 +46,9 @@ struct Recipe {
   }
 };
 
-void check_keys(const nlohmann::json& j, const std::set<std::string>& known, const std::string& where) {
-  if (!j.is_object()) throw_bad_input(where, "must be a JSON object");
-  for (const auto& [k, v] : j.items())
-    if (!known.count(k)) throw_bad_input(where, "unknown key \"" + k + "\"");
-}
-
 Recipe read_recipe(const std::string& path) {
   const auto j = json::read_file(path);
-  check_keys(j, {"output_dir", "seed", "corpus", "tokenizer", "model", "training", "probes"}, path);
+  json::require_known_keys(j, {"output_dir", "seed", "corpus", "tokenizer", "model", "training", "probes"}, path);
   Recipe r;
   r.output_dir = json::get_string(j, "output_dir", path);
   if (fs::path(r.output_dir).is_relative()) r.output_dir = (fs::absolute(path).parent_path() / r.output_dir).lexically_normal().string();
@@ -62,16 +56,16 @@ Recipe read_recipe(const std::string& path) {
   r.probes = json::get_int_or(j, "probes", r.probes, path);
   if (j.contains("corpus")) {
     const auto& c = j["corpus"];
-    check_keys(c, {"wordnet", "concepts"}, path + ": corpus");
+    json::require_known_keys(c, {"wordnet", "concepts"}, path + ": corpus");
     r.wordnet = json::get_string_or(c, "wordnet", r.wordnet, path + ": corpus");
     r.concepts = json::get_int_or(c, "concepts", r.concepts, path + ": corpus");
   }
   if (j.contains("tokenizer")) {
-    check_keys(j["tokenizer"], {"vocab_size"}, path + ": tokenizer");
+    json::require_known_keys(j["tokenizer"], {"vocab_size"}, path + ": tokenizer");
     r.vocab_size = json::get_int_or(j["tokenizer"], "vocab_size", r.vocab_size, path + ": tokenizer");
   }
   if (j.contains("model")) {
-    check_keys(j["model"], {"hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+    json::require_known_keys(j["model"], {"hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
                             "max_position_embeddings", "rope_theta", "rms_norm_eps"}, path + ": model");
     r.model.update(j["model"]);
   }
@@ -85,7 +79,7 @@ Recipe read_recipe(const std::string& path) {
   if (j.contains("training")) {
     const auto& c = j["training"];
     const std::string where = path + ": training";
-    check_keys(c, {"epochs", "batch_size", "learning_rate", "warmup_ratio", "weight_decay", "max_grad_norm"}, where);
+    json::require_known_keys(c, {"epochs", "batch_size", "learning_rate", "warmup_ratio", "weight_decay", "max_grad_norm"}, where);
     t.num_epochs = json::get_int_or(c, "epochs", t.num_epochs, where);
     t.batch_size = json::get_int_or(c, "batch_size", t.batch_size, where);
     t.learning_rate = json::get_number_or(c, "learning_rate", t.learning_rate, where);

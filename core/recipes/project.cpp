@@ -29,19 +29,13 @@ std::string resolve(const fs::path& base, const std::string& p) {
   return (fs::path(p).is_absolute() ? fs::path(p) : base / p).lexically_normal().string();
 }
 
-void check_keys(const nlohmann::json& j, const std::set<std::string>& known, const std::string& where) {
-  if (!j.is_object()) throw_bad_input(where, "must be a JSON object");
-  for (const auto& [k, v] : j.items())
-    if (!known.count(k)) throw_bad_input(where, "unknown key \"" + k + "\"");
-}
-
 }  // namespace
 
 ProjectSummary run_project(const std::string& path, const std::function<void(const ProjectProgress&)>& on_progress,
                            const std::function<bool()>& should_abort) {
   const auto started = std::chrono::steady_clock::now();
   const auto j = json::read_file(path);
-  check_keys(j, {"name", "model", "workspace", "output_dir", "data", "suite", "train", "runs", "seeds", "report"}, path);
+  json::require_known_keys(j, {"name", "model", "workspace", "output_dir", "data", "suite", "train", "runs", "seeds", "report"}, path);
   const fs::path base = fs::absolute(path).parent_path();
   const std::string name = json::get_string_or(j, "name", fs::path(path).stem().string(), path);
   const std::string model = resolve(base, json::get_string(j, "model", path));
@@ -65,7 +59,7 @@ ProjectSummary run_project(const std::string& path, const std::function<void(con
   int64_t made = 0;
   for (const auto& [key, spec] : data.items()) {
     const std::string where = path + ": data." + key;
-    check_keys(spec, {"task", "count", "seed", "concepts", "max_steps", "max_operand"}, where);
+    json::require_known_keys(spec, {"task", "count", "seed", "concepts", "max_steps", "max_operand"}, where);
     DataRequest q;
     q.task = json::get_string(spec, "task", where);
     q.count = json::get_int_or(spec, "count", q.count, where);

@@ -237,19 +237,13 @@ std::string markdown_report(const store::Workspace& ws, const Options& o, const 
 
 std::string results_csv(const store::Workspace& ws, const Options& o) {
   const ResultTable t = aggregate_results(ws, selected_runs(ws, o.run_ids));
-  auto field = [](const std::string& s) {
-    if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
-    std::string out = "\"";
-    for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
-    return out + "\"";
-  };
   std::string out = "method,benchmark,metric,mean,std,n,change_from_base\r\n";
   for (size_t m = 0; m < t.methods.size(); ++m)
     for (size_t c = 0; c < t.columns.size(); ++c) {
       const Cell* cell = t.cell(m, c);
       if (!cell) continue;
       const double d = change(t, m, c);
-      out += field(t.methods[m]) + "," + field(t.columns[c].benchmark) + "," + field(t.columns[c].metric) + "," + format_number(cell->mean) + "," +
+      out += csv_field(t.methods[m]) + "," + csv_field(t.columns[c].benchmark) + "," + csv_field(t.columns[c].metric) + "," + format_number(cell->mean) + "," +
              format_number(cell->std) + "," + std::to_string(cell->n) + "," + (std::isnan(d) || m == 0 ? "" : format_number(d)) + "\r\n";
     }
   return out;

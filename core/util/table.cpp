@@ -54,6 +54,13 @@ std::string format_table(const Table& t) {
   return out;
 }
 
+std::string csv_field(const std::string& s) {
+  if (s.find_first_of(",\"\r\n") == std::string::npos) return s;
+  std::string out = "\"";
+  for (char c : s) out += c == '"' ? std::string("\"\"") : std::string(1, c);
+  return out + "\"";
+}
+
 std::string format_fixed(double v, int decimals) {
   if (std::isnan(v)) return "nan";
   char buf[64];

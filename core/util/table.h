@@ -13,6 +13,7 @@ struct Table {
 
 // Columns padded to their widest cell; numbers right-aligned.
 std::string format_table(const Table& t);
+std::string csv_field(const std::string& s);  // RFC 4180: quoted when it holds , " CR or LF
 std::string format_number(double v);  // shortest text that reads back the same double ("nan" for NaN)
 std::string format_fixed(double v, int decimals);   // "0.1235"
 std::string format_change(double v, int decimals);  // always signed: "+0.0120", "-0.0030"
