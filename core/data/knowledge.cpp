@@ -5,6 +5,8 @@
 #include <random>
 #include <set>
 
+#include "data/shuffle.h"
+
 namespace imsm::data {
 
 namespace {
@@ -48,12 +50,6 @@ std::vector<std::string> targets(const WordNet& wn, const Synset& s, const std::
     if (out.size() >= max_targets) break;
   }
   return out;
-}
-
-template <typename T>
-void shuffle(std::vector<T>& v, uint64_t seed) {  // Fisher-Yates on mt19937_64: the same order everywhere
-  std::mt19937_64 rng(seed);
-  for (size_t i = v.size(); i > 1; --i) std::swap(v[i - 1], v[rng() % i]);
 }
 
 }  // namespace

@@ -4,10 +4,11 @@
 #include <chrono>
 #include <cmath>
 #include <filesystem>
-#include <random>
 #include <set>
 
 #include "data/knowledge.h"
+#include "data/numeracy.h"
+#include "data/shuffle.h"
 #include "io/hf_config.h"
 #include "io/json_file.h"
 #include "model/loader.h"
@@ -30,15 +31,22 @@ struct Recipe {
   uint64_t seed = 1;
   std::string wordnet = "/usr/share/wordnet";
   int64_t concepts = 800;
+  bool numbers = false;  // add number facts (data/numeracy.h) to the corpus
+  data::NumeracyOptions numeracy;
   int64_t vocab_size = 4096;
+  bool split_digits = true;
   nlohmann::json model = {{"hidden_size", 256}, {"intermediate_size", 512}, {"num_hidden_layers", 4}, {"num_attention_heads", 8},
                           {"num_key_value_heads", 4}, {"max_position_embeddings", 256}};
   TrainOptions training;
   int64_t probes = 200;
 
   nlohmann::json to_json() const {
-    return {{"output_dir", output_dir}, {"seed", seed}, {"corpus", {{"wordnet", wordnet}, {"concepts", concepts}}},
-            {"tokenizer", {{"vocab_size", vocab_size}}}, {"model", model},
+    nlohmann::json corpus = {{"wordnet", wordnet}, {"concepts", concepts}};
+    if (numbers)
+      corpus["numbers"] = {{"max_value", numeracy.max_value}, {"max_addend", numeracy.max_addend}, {"max_factor", numeracy.max_factor},
+                           {"max_scaled", numeracy.max_scaled}, {"facts_per_document", numeracy.facts_per_document}};
+    return {{"output_dir", output_dir}, {"seed", seed}, {"corpus", corpus},
+            {"tokenizer", {{"vocab_size", vocab_size}, {"split_digits", split_digits}}}, {"model", model},
             {"training", {{"epochs", training.num_epochs}, {"batch_size", training.batch_size}, {"learning_rate", training.learning_rate},
                           {"warmup_ratio", training.warmup_ratio}, {"weight_decay", training.weight_decay},
                           {"max_grad_norm", training.max_grad_norm}}},
@@ -56,13 +64,30 @@ Recipe read_recipe(const std::string& path) {
   r.probes = json::get_int_or(j, "probes", r.probes, path);
   if (j.contains("corpus")) {
     const auto& c = j["corpus"];
-    json::require_known_keys(c, {"wordnet", "concepts"}, path + ": corpus");
+    json::require_known_keys(c, {"wordnet", "concepts", "numbers"}, path + ": corpus");
     r.wordnet = json::get_string_or(c, "wordnet", r.wordnet, path + ": corpus");
     r.concepts = json::get_int_or(c, "concepts", r.concepts, path + ": corpus");
+    if (c.contains("numbers")) {
+      const auto& n = c["numbers"];
+      const std::string where = path + ": corpus: numbers";
+      json::require_known_keys(n, {"max_value", "max_addend", "max_factor", "max_scaled", "facts_per_document"}, where);
+      r.numbers = true;
+      auto& o = r.numeracy;
+      o.max_value = json::get_int_or(n, "max_value", o.max_value, where);
+      o.max_addend = json::get_int_or(n, "max_addend", o.max_addend, where);
+      o.max_factor = json::get_int_or(n, "max_factor", o.max_factor, where);
+      o.max_scaled = json::get_int_or(n, "max_scaled", o.max_scaled, where);
+      o.facts_per_document = json::get_int_or(n, "facts_per_document", o.facts_per_document, where);
+    }
   }
   if (j.contains("tokenizer")) {
-    json::require_known_keys(j["tokenizer"], {"vocab_size"}, path + ": tokenizer");
-    r.vocab_size = json::get_int_or(j["tokenizer"], "vocab_size", r.vocab_size, path + ": tokenizer");
+    const std::string where = path + ": tokenizer";
+    json::require_known_keys(j["tokenizer"], {"vocab_size", "split_digits"}, where);
+    r.vocab_size = json::get_int_or(j["tokenizer"], "vocab_size", r.vocab_size, where);
+    if (j["tokenizer"].contains("split_digits")) {
+      if (!j["tokenizer"]["split_digits"].is_boolean()) throw_bad_input(where + ": split_digits", "must be true or false");
+      r.split_digits = j["tokenizer"]["split_digits"].get<bool>();
+    }
   }
   if (j.contains("model")) {
     json::require_known_keys(j["model"], {"hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
@@ -94,10 +119,9 @@ Recipe read_recipe(const std::string& path) {
 
 // Batches of similar length (little padding), in a seeded order.
 std::vector<std::vector<size_t>> epoch_batches(const std::vector<EncodedExample>& docs, int64_t batch_size, uint64_t seed) {
-  std::mt19937_64 rng(seed);
   std::vector<size_t> order(docs.size());
   for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  for (size_t i = order.size(); i > 1; --i) std::swap(order[i - 1], order[rng() % i]);
+  data::shuffle(order, seed);
   const size_t B = static_cast<size_t>(batch_size), window = B * 32;
   std::vector<std::vector<size_t>> batches;
   for (size_t w = 0; w < order.size(); w += window) {
@@ -107,7 +131,7 @@ std::vector<std::vector<size_t>> epoch_batches(const std::vector<EncodedExample>
     for (size_t s = w; s < std::min(order.size(), w + window); s += B)
       batches.emplace_back(order.begin() + static_cast<std::ptrdiff_t>(s), order.begin() + static_cast<std::ptrdiff_t>(std::min(order.size(), s + B)));
   }
-  for (size_t i = batches.size(); i > 1; --i) std::swap(batches[i - 1], batches[rng() % i]);
+  data::shuffle(batches, seed + 1);
   return batches;
 }
 
@@ -123,14 +147,20 @@ PretrainSummary run_pretrain(const std::string& recipe_path, const std::function
   PretrainSummary s;
   s.output_dir = r.output_dir;
 
-  // 1. The corpus: WordNet facts as documents.
+  // 1. The corpus: WordNet facts as documents (and number facts).
   report({"corpus", 0, 0, 0, 0, 0, 0, 0});
   const auto wn = data::WordNet::load(r.wordnet);
   data::KnowledgeOptions ko;
   ko.concepts = r.concepts;
   ko.seed = r.seed;
   const auto facts = data::wordnet_facts(wn, ko);
-  const auto corpus = data::knowledge_corpus(facts, r.seed);
+  auto corpus = data::knowledge_corpus(facts, r.seed);
+  if (r.numbers) {
+    data::NumeracyOptions no = r.numeracy;
+    no.seed = r.seed;
+    for (auto& doc : data::numeracy_corpus(no)) corpus.push_back(std::move(doc));
+    data::shuffle(corpus, r.seed + 2);
+  }
   s.documents = static_cast<int64_t>(corpus.size());
 
   // 2. The tokenizer, trained on the corpus and read back by the ordinary loader.
@@ -138,6 +168,7 @@ PretrainSummary run_pretrain(const std::string& recipe_path, const std::function
   fs::create_directories(r.output_dir);
   BpeTrainOptions bo;
   bo.vocab_size = r.vocab_size;
+  bo.split_digits = r.split_digits;
   const TrainedBpe bpe = train_bpe(corpus, bo);
   json::write_text_atomically((fs::path(r.output_dir) / "tokenizer.json").string(), tokenizer_json(bpe, bo).dump());
   json::write_file((fs::path(r.output_dir) / "tokenizer_config.json").string(), tokenizer_config_json(bo));

@@ -8,8 +8,10 @@
 //
 // Recipe file (JSON; every key optional except output_dir):
 // {"output_dir": "resources/models/wordnet-base", "seed": 1,
-//  "corpus": {"wordnet": "/usr/share/wordnet", "concepts": 800},
-//  "tokenizer": {"vocab_size": 4096},
+//  "corpus": {"wordnet": "/usr/share/wordnet", "concepts": 800,
+//             "numbers": {"max_value": 100, "max_addend": 10, "max_factor": 9, "max_scaled": 50,
+//                         "facts_per_document": 8}},   (absent: no number facts)
+//  "tokenizer": {"vocab_size": 4096, "split_digits": true},
 //  "model": {"hidden_size": 256, "intermediate_size": 512, "num_hidden_layers": 4,
 //            "num_attention_heads": 8, "num_key_value_heads": 4, "max_position_embeddings": 256},
 //  "training": {"epochs": 20, "batch_size": 32, "learning_rate": 3e-3, "warmup_ratio": 0.02,

@@ -14,6 +14,18 @@ namespace imsm {
 namespace {
 
 const nlohmann::json kByteLevel = {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", true}, {"use_regex", true}};
+// Qwen2's tokenizer.json, verbatim: single digits, words with one leading
+// non-letter, punctuation runs, newlines, whitespace.
+const nlohmann::json kQwen2 = {
+    {"type", "Sequence"},
+    {"pretokenizers",
+     {{{"type", "Split"},
+       {"pattern", {{"Regex", "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+"}}},
+       {"behavior", "Isolated"},
+       {"invert", false}},
+      {{"type", "ByteLevel"}, {"add_prefix_space", false}, {"trim_offsets", false}, {"use_regex", false}}}}};
+
+const nlohmann::json& pre_tokenizer_spec(const BpeTrainOptions& o) { return o.split_digits ? kQwen2 : kByteLevel; }
 
 using Pair = std::pair<int32_t, int32_t>;
 struct PairHash {
@@ -45,7 +57,7 @@ TrainedBpe train_bpe(const std::vector<std::string>& texts, const BpeTrainOption
   }
 
   // Words (pre-tokens) with their counts, as symbol ids.
-  const auto pre = make_pre_tokenizer(kByteLevel, "bpe trainer");
+  const auto pre = make_pre_tokenizer(pre_tokenizer_spec(o), "bpe trainer");
   std::map<std::string, int64_t> counts;
   for (const auto& t : texts)
     for (const auto& w : pre->split({t}, true)) ++counts[w];
@@ -135,7 +147,7 @@ nlohmann::ordered_json tokenizer_json(const TrainedBpe& model, const BpeTrainOpt
             {"special_tokens", {{o.bos_token, {{"id", o.bos_token}, {"ids", {bos_id}}, {"tokens", {o.bos_token}}}}}}};
   }
   return {{"version", "1.0"}, {"truncation", nullptr}, {"padding", nullptr}, {"added_tokens", added}, {"normalizer", nullptr},
-          {"pre_tokenizer", kByteLevel}, {"post_processor", post},
+          {"pre_tokenizer", pre_tokenizer_spec(o)}, {"post_processor", post},
           {"decoder", {{"type", "ByteLevel"}, {"add_prefix_space", true}, {"trim_offsets", true}, {"use_regex", true}}},
           {"model", {{"type", "BPE"}, {"dropout", nullptr}, {"unk_token", nullptr}, {"continuing_subword_prefix", nullptr},
                      {"end_of_word_suffix", nullptr}, {"fuse_unk", false}, {"byte_fallback", false}, {"ignore_merges", false},

@@ -1,5 +1,6 @@
-// Training a byte-level BPE tokenizer (GPT-2 style: the ByteLevel
-// pre-tokenizer's regex, 256 byte symbols, merges learned by pair frequency)
+// Training a byte-level BPE tokenizer (256 byte symbols, merges learned by
+// pair frequency; pre-tokenized by the GPT-2 regex, or by Qwen2's, which
+// splits numbers into single digits)
 // and writing it as a standard Hugging Face tokenizer.json, which the ordinary
 // loader — and Hugging Face's — read. Deterministic: ties between equally
 // frequent pairs go to the pair that sorts first. Torch-free.
@@ -19,6 +20,11 @@ struct BpeTrainOptions {
   std::vector<std::string> special_tokens = {"<|begin_of_text|>", "<|end_of_text|>", "<|pad|>"};
   std::string bos_token = "<|begin_of_text|>";  // added before every encoded text ("" = none)
   std::string eos_token = "<|end_of_text|>";
+  // true: Qwen2's pre-tokenizer (a Split on its regex, then ByteLevel without
+  // regex): every digit is its own token, so "72" and "27" share their
+  // digits' embeddings — what small models need to learn arithmetic.
+  // false: GPT-2's ByteLevel regex (" 72" may become one token).
+  bool split_digits = true;
 };
 
 struct TrainedBpe {
@@ -30,7 +36,7 @@ struct TrainedBpe {
 TrainedBpe train_bpe(const std::vector<std::string>& texts, const BpeTrainOptions& options,
                    const std::function<void(int64_t, int64_t)>& on_merge = {});
 
-// tokenizer.json (BPE with ByteLevel pre-tokenizer and decoder, the special
+// tokenizer.json (BPE with the pre-tokenizer above, ByteLevel decoder, the special
 // tokens as added tokens, a TemplateProcessing that prepends BOS) and the
 // tokenizer_config.json that names BOS and EOS.
 nlohmann::ordered_json tokenizer_json(const TrainedBpe& model, const BpeTrainOptions& options);

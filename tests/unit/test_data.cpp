@@ -1,14 +1,16 @@
 // The bundled data generators: WordNet read against its published statistics
-// and hand-read lines, knowledge facts and probes, and arith problems checked
-// by an independent interpreter of their text.
+// and hand-read lines, knowledge facts and probes, arith problems checked
+// by an independent interpreter of their text, and number facts.
 #include <gtest/gtest.h>
 
 #include <map>
 #include <regex>
 #include <set>
+#include <sstream>
 
 #include "data/arith.h"
 #include "data/knowledge.h"
+#include "data/numeracy.h"
 #include "data/wordnet.h"
 #include "eval/metrics.h"
 #include "test_util.h"
@@ -159,4 +161,51 @@ TEST(Arith, SolutionsAgreeWithAnIndependentReadingOfTheText) {
     EXPECT_LE(std::count(p.output.front().begin(), p.output.front().end(), '='), 2) << p.output.front();
     EXPECT_EQ(imsm::last_number(p.output.front()), std::to_string(interpret(q.substr(0, q.find("\nAnswer:")))));
   }
+}
+
+// Number facts: each line's arithmetic checked here, and every equation that a
+// two-step arith solution with operands up to 10 writes is among them (what
+// the bundled model's corpus promises, see data/numeracy.h).
+TEST(Numeracy, FactsAreTrueAndCoverTwoStepArithSolutions) {
+  imsm::data::NumeracyOptions o;
+  const auto facts = imsm::data::numeracy_facts(o);
+  const std::regex line(R"((\d+) ([-+*]) (\d+) = (\d+))");
+  std::set<std::string> known;
+  for (const auto& f : facts) {
+    std::smatch m;
+    ASSERT_TRUE(std::regex_match(f, m, line)) << f;
+    const int64_t a = std::stoll(m[1]), b = std::stoll(m[3]), c = std::stoll(m[4]);
+    const char op = m[2].str()[0];
+    EXPECT_EQ(op == '+' ? a + b : op == '-' ? a - b : a * b, c) << f;
+    EXPECT_TRUE(known.insert(f).second) << "twice: " << f;
+  }
+  EXPECT_TRUE(known.count("7 + 5 = 12") && known.count("5 + 7 = 12") && known.count("100 - 10 = 90") && known.count("9 * 9 = 81") &&
+              known.count("50 * 4 = 200"));
+  imsm::data::ArithOptions a;
+  a.count = 2000;
+  a.max_operand = 10;
+  a.max_steps = 2;
+  a.seed = 5;
+  int64_t equations = 0;
+  for (const auto& p : imsm::data::arith_problems(a)) {
+    const std::string& s = p.output.front();
+    for (auto it = std::sregex_iterator(s.begin(), s.end(), line); it != std::sregex_iterator(); ++it, ++equations)
+      EXPECT_TRUE(known.count(it->str())) << "not among the number facts: " << it->str();
+  }
+  EXPECT_GT(equations, 2000);  // 2,000 problems of one or two steps
+
+  // Documents: a heading and up to 8 facts each; together every fact once; seeded.
+  const auto docs = imsm::data::numeracy_corpus(o);
+  std::multiset<std::string> seen;
+  for (const auto& d : docs) {
+    ASSERT_EQ(d.rfind("# Number facts\n", 0), 0u) << d;
+    std::stringstream in(d.substr(15));
+    int n = 0;
+    for (std::string l; std::getline(in, l); ++n) seen.insert(l);
+    EXPECT_LE(n, 8);
+  }
+  EXPECT_EQ(seen, std::multiset<std::string>(facts.begin(), facts.end()));
+  EXPECT_EQ(imsm::data::numeracy_corpus(o), docs);
+  o.seed = 2;
+  EXPECT_NE(imsm::data::numeracy_corpus(o), docs);
 }
