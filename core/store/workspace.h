@@ -65,6 +65,18 @@ struct Artifact {
   int64_t bytes = 0;
 };
 
+struct ModelRecord {
+  int64_t id = 0;
+  std::string path, name, architecture, added_at;
+  int64_t parameters = 0;
+};
+
+struct DatasetRecord {
+  int64_t id = 0;
+  std::string path, name, sha256, added_at;
+  int64_t examples = 0;
+};
+
 struct NewRun {
   std::string kind, name, model_path, dataset_path, config_json, device, output_dir;
   int64_t seed = 0;
@@ -100,6 +112,8 @@ class Workspace {
   std::vector<int64_t> mark_interrupted();
 
   // --- reading ---
+  std::vector<ModelRecord> models() const;
+  std::vector<DatasetRecord> datasets() const;  // each (path, content) once: a changed file is a new row
   std::vector<RunRecord> runs() const;
   RunRecord run(int64_t id) const;  // BadInput when there is no such run
   std::vector<StepMetrics> train_metrics(int64_t run_id) const;

@@ -1,4 +1,4 @@
-// The reading half of the workspace: runs, metrics, evaluations, predictions
+// The reading half of the workspace: models, datasets, runs, metrics, evaluations, predictions
 // with their gate traces, artifacts.
 #include <filesystem>
 #include <limits>
@@ -43,6 +43,20 @@ RunRecord read_run(const sql::Statement& st) {
   return r;
 }
 }  // namespace
+
+std::vector<ModelRecord> Workspace::models() const {
+  std::vector<ModelRecord> out;
+  auto st = db_->prepare("SELECT id, path, name, coalesce(architecture, ''), coalesce(parameters, 0), added_at FROM models ORDER BY id");
+  while (st.step()) out.push_back({st.int64(0), st.text(1), st.text(2), st.text(3), st.text(5), st.int64(4)});
+  return out;
+}
+
+std::vector<DatasetRecord> Workspace::datasets() const {
+  std::vector<DatasetRecord> out;
+  auto st = db_->prepare("SELECT id, path, name, sha256, coalesce(examples, 0), added_at FROM datasets ORDER BY id");
+  while (st.step()) out.push_back({st.int64(0), st.text(1), st.text(2), st.text(3), st.text(5), st.int64(4)});
+  return out;
+}
 
 std::vector<RunRecord> Workspace::runs() const {
   std::vector<RunRecord> out;

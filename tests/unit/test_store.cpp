@@ -163,6 +163,18 @@ TEST(Workspace, ValuesWithQuotesSemicolonsAndNonAsciiAreBoundNotSpliced) {
   Raw raw(path);
   EXPECT_EQ(raw.text("SELECT count(*) FROM runs"), "1");
   EXPECT_EQ(raw.text("SELECT count(*) FROM models"), "1");
+  // The library lists read the same rows back; a changed dataset file is a second row.
+  ASSERT_EQ(ws.models().size(), 1u);
+  EXPECT_EQ(ws.models()[0].path, got.model_path);
+  EXPECT_EQ(ws.models()[0].name, "model'; DELETE FROM models; --");
+  ASSERT_EQ(ws.datasets().size(), 1u);
+  EXPECT_EQ(ws.datasets()[0].name, "data ; 'x'");
+  EXPECT_EQ(ws.datasets()[0].sha256, imsm::sha256_file(data));
+  write_file(data, "{\"input\": \"a\", \"output\": \"c\"}\n");
+  ws.add_dataset(data, 1);
+  ASSERT_EQ(ws.datasets().size(), 2u);
+  EXPECT_EQ(ws.datasets()[1].examples, 1);
+  EXPECT_EQ(raw.text("SELECT count(*) FROM datasets"), "2");
 }
 
 TEST(Workspace, RunLifecycleAndInterruptedRuns) {
