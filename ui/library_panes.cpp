@@ -1,0 +1,232 @@
+#include "library_panes.h"
+
+#include <QFileDialog>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QLabel>
+#include <QListWidget>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QTableWidget>
+#include <QVBoxLayout>
+
+#include <exception>
+#include <memory>
+
+#include "recipes/inspect.h"
+#include "store/workspace.h"
+#include "tokenizer/tokenizer.h"
+#include "train/dataset.h"
+
+namespace imsm::ui {
+
+namespace {
+QLabel* error_label(QWidget* parent) {
+  auto* l = new QLabel(parent);
+  l->setWordWrap(true);
+  l->setStyleSheet("color: #c0392b;");
+  l->setTextInteractionFlags(Qt::TextSelectableByMouse);
+  l->hide();
+  return l;
+}
+void show_error(QLabel* l, const QString& message) {
+  l->setText(message);
+  l->setVisible(!message.isEmpty());
+}
+QString human_count(int64_t n) {
+  return n >= 1000000 ? QString::number(n / 1e6, 'f', 2) + "M" : n >= 1000 ? QString::number(n / 1e3, 'f', 1) + "k" : QString::number(n);
+}
+}  // namespace
+
+// ---------------------------------------------------------------- models
+
+ModelsPane::ModelsPane(QWidget* parent) : QWidget(parent) {
+  list_ = new QListWidget(this);
+  list_->setToolTip(tr("Base models of this workspace: Hugging Face folders (config.json, *.safetensors, tokenizer)"));
+  details_ = new QPlainTextEdit(this);
+  details_->setReadOnly(true);
+  details_->setFont(QFont("Monospace"));
+  error_ = error_label(this);
+  add_ = new QPushButton(tr("Add model folder…"), this);
+  add_->setToolTip(tr("A Hugging Face model folder with safetensors weights (pickled *.bin/*.pt checkpoints are refused: loading them can run code)"));
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(list_, 1);
+  layout->addWidget(add_);
+  layout->addWidget(error_);
+  layout->addWidget(details_, 1);
+  connect(add_, &QPushButton::clicked, this, [this] {
+    const QString dir = QFileDialog::getExistingDirectory(this, tr("Add a Hugging Face model folder"));
+    if (!dir.isEmpty()) add_model(dir);
+  });
+  connect(list_, &QListWidget::currentRowChanged, this, &ModelsPane::show_details);
+}
+
+void ModelsPane::set_workspace(const QString& path) {
+  workspace_ = path;
+  reload();
+}
+
+void ModelsPane::reload() {
+  const QString keep = current_model();
+  list_->clear();
+  if (workspace_.isEmpty()) return;
+  try {
+    store::Workspace ws(workspace_.toStdString(), store::Workspace::Mode::ReadOnly);
+    for (const auto& m : ws.models()) {
+      auto* item = new QListWidgetItem(QString::fromStdString(m.name) + (m.parameters ? "  ·  " + human_count(m.parameters) : QString()), list_);
+      item->setData(Qt::UserRole, QString::fromStdString(m.path));
+      item->setToolTip(QString::fromStdString(m.path));
+      if (QString::fromStdString(m.path) == keep) list_->setCurrentItem(item);
+    }
+  } catch (const std::exception& e) {
+    show_error(error_, QString::fromUtf8(e.what()));
+  }
+  if (!list_->currentItem() && list_->count()) list_->setCurrentRow(0);
+}
+
+bool ModelsPane::add_model(const QString& dir) {
+  try {
+    const ModelInfo info = inspect_model(dir.toStdString());
+    store::Workspace ws(workspace_.toStdString());
+    ws.add_model(dir.toStdString(), info.architecture, info.num_parameters);
+  } catch (const std::exception& e) {
+    const QString message = QString::fromUtf8(e.what());
+    show_error(error_, message);
+    emit error(message);
+    return false;
+  }
+  show_error(error_, {});
+  reload();
+  for (int i = 0; i < list_->count(); ++i)
+    if (QFileInfo(list_->item(i)->data(Qt::UserRole).toString()) == QFileInfo(dir)) list_->setCurrentRow(i);
+  return true;
+}
+
+QString ModelsPane::current_model() const { return list_->currentItem() ? list_->currentItem()->data(Qt::UserRole).toString() : QString(); }
+QString ModelsPane::details_text() const { return details_->toPlainText(); }
+QString ModelsPane::error_text() const { return error_->isHidden() ? QString() : error_->text(); }
+
+void ModelsPane::show_details() {
+  const QString dir = current_model();
+  if (dir.isEmpty()) return details_->clear();
+  try {
+    details_->setPlainText(QString::fromStdString(inspect_model(dir.toStdString()).to_text()));
+  } catch (const std::exception& e) {
+    details_->setPlainText(tr("This model cannot be read now:\n") + QString::fromUtf8(e.what()));
+  }
+  emit model_selected(dir);
+}
+
+// ---------------------------------------------------------------- datasets
+
+DatasetsPane::DatasetsPane(QWidget* parent) : QWidget(parent) {
+  list_ = new QListWidget(this);
+  list_->setToolTip(tr("Datasets of this workspace: JSON lines {\"input\", \"output\"} (the official IMSM format) or Alpaca JSON"));
+  preview_ = new QTableWidget(this);
+  preview_->setColumnCount(4);
+  preview_->setHorizontalHeaderLabels({tr("Prompt"), tr("Answer"), tr("Prompt tokens"), tr("Answer tokens")});
+  preview_->horizontalHeader()->setSectionResizeMode(0, QHeaderView::Stretch);
+  preview_->horizontalHeader()->setSectionResizeMode(1, QHeaderView::Stretch);
+  preview_->setEditTriggers(QAbstractItemView::NoEditTriggers);
+  preview_->setWordWrap(false);
+  summary_ = new QLabel(this);
+  error_ = error_label(this);
+  add_ = new QPushButton(tr("Add dataset…"), this);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(list_, 1);
+  layout->addWidget(add_);
+  layout->addWidget(error_);
+  layout->addWidget(summary_);
+  layout->addWidget(preview_, 2);
+  connect(add_, &QPushButton::clicked, this, [this] {
+    const QString f = QFileDialog::getOpenFileName(this, tr("Add a dataset"), {}, tr("Datasets (*.jsonl *.json)"));
+    if (!f.isEmpty()) add_dataset(f);
+  });
+  connect(list_, &QListWidget::currentRowChanged, this, &DatasetsPane::show_preview);
+}
+
+void DatasetsPane::set_workspace(const QString& path) {
+  workspace_ = path;
+  reload();
+}
+
+void DatasetsPane::set_tokenizer(const QString& model_dir) {
+  tokenizer_dir_ = model_dir;
+  show_preview();
+}
+
+void DatasetsPane::reload() {
+  list_->clear();
+  if (workspace_.isEmpty()) return;
+  try {
+    store::Workspace ws(workspace_.toStdString(), store::Workspace::Mode::ReadOnly);
+    for (const auto& d : ws.datasets()) {
+      auto* item = new QListWidgetItem(QString::fromStdString(d.name) + (d.examples ? QString("  ·  %1 examples").arg(d.examples) : QString()), list_);
+      item->setData(Qt::UserRole, QString::fromStdString(d.path));
+      item->setToolTip(QString::fromStdString(d.path + "\nsha256 " + d.sha256));
+    }
+  } catch (const std::exception& e) {
+    show_error(error_, QString::fromUtf8(e.what()));
+  }
+}
+
+bool DatasetsPane::add_dataset(const QString& file) {
+  try {
+    const auto examples = read_examples(file.toStdString());
+    store::Workspace ws(workspace_.toStdString());
+    ws.add_dataset(file.toStdString(), static_cast<int64_t>(examples.size()));
+  } catch (const std::exception& e) {
+    const QString message = QString::fromUtf8(e.what());
+    show_error(error_, message);
+    emit error(message);
+    return false;
+  }
+  show_error(error_, {});
+  reload();
+  list_->setCurrentRow(list_->count() - 1);
+  return true;
+}
+
+QString DatasetsPane::error_text() const { return error_->isHidden() ? QString() : error_->text(); }
+
+void DatasetsPane::show_preview() {
+  preview_->setRowCount(0);
+  summary_->clear();
+  if (!list_->currentItem()) return;
+  const QString path = list_->currentItem()->data(Qt::UserRole).toString();
+  try {
+    const auto examples = read_examples(path.toStdString());
+    std::unique_ptr<Tokenizer> tok;
+    if (!tokenizer_dir_.isEmpty()) tok = load_tokenizer(tokenizer_dir_.toStdString());
+    const int shown = static_cast<int>(std::min<size_t>(examples.size(), 200));
+    preview_->setRowCount(shown);
+    int64_t prompt_tokens = 0, answer_tokens = 0;
+    for (int i = 0; i < shown; ++i) {
+      const auto& e = examples[static_cast<size_t>(i)];
+      auto* p = new QTableWidgetItem(QString::fromStdString(e.prompt).replace('\n', " ⏎ "));
+      p->setToolTip(QString::fromStdString(e.prompt));
+      preview_->setItem(i, 0, p);
+      auto* a = new QTableWidgetItem(QString::fromStdString(e.answer).replace('\n', " ⏎ "));
+      a->setToolTip(QString::fromStdString(e.answer));
+      preview_->setItem(i, 1, a);
+      if (tok) {
+        const auto np = static_cast<int64_t>(tok->encode(e.prompt, true).size()), na = static_cast<int64_t>(tok->encode(e.answer, false).size());
+        prompt_tokens += np;
+        answer_tokens += na;
+        preview_->setItem(i, 2, new QTableWidgetItem(QString::number(np)));
+        preview_->setItem(i, 3, new QTableWidgetItem(QString::number(na)));
+      }
+    }
+    summary_->setText(tok && shown ? tr("%1 examples (first %2 shown) · mean %3 prompt / %4 answer tokens")
+                                         .arg(examples.size()).arg(shown)
+                                         .arg(double(prompt_tokens) / shown, 0, 'f', 1).arg(double(answer_tokens) / shown, 0, 'f', 1)
+                                   : tr("%1 examples (first %2 shown)").arg(examples.size()).arg(shown));
+    show_error(error_, {});
+  } catch (const std::exception& e) {
+    show_error(error_, QString::fromUtf8(e.what()));
+  }
+}
+
+}  // namespace imsm::ui

@@ -1,0 +1,41 @@
+// The run that is executing now, as plain data: the worker thread appends
+// progress under a mutex; the window takes a snapshot on its redraw timer
+// (data arrival and redraw rate are independent). No Qt, no torch.
+#pragma once
+#include <cstdint>
+#include <mutex>
+#include <string>
+#include <vector>
+
+namespace imsm::ui {
+
+struct LivePoint {
+  int64_t step = 0, epoch = 0;
+  double loss = 0, learning_rate = 0, tokens_per_second = 0;
+};
+
+struct LiveSnapshot {
+  uint64_t version = 0;  // changes with every write: redraw only when it moved
+  int64_t run_id = 0;    // 0: none yet
+  std::string name, phase;  // phase: "queued", "training", "finished", ...
+  int64_t step = 0, total_steps = 0;
+  double eta_seconds = 0;
+  std::vector<LivePoint> points;
+};
+
+class LiveRun {
+ public:
+  void begin(const std::string& name);
+  void set_run_id(int64_t run_id);
+  void add(const LivePoint& p, int64_t total_steps, double eta_seconds);
+  void set_phase(const std::string& phase);
+  void set_progress(int64_t done, int64_t total, double eta_seconds);  // work without loss points (a project's stages)
+  LiveSnapshot snapshot() const;
+  uint64_t version() const;
+
+ private:
+  mutable std::mutex mu_;
+  LiveSnapshot s_;
+};
+
+}  // namespace imsm::ui

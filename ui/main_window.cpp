@@ -1,0 +1,227 @@
+#include "main_window.h"
+
+#include <QApplication>
+#include <QCloseEvent>
+#include <QDockWidget>
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QLabel>
+#include <QMenuBar>
+#include <QMessageBox>
+#include <QProgressBar>
+#include <QPushButton>
+#include <QSettings>
+#include <QStatusBar>
+#include <QTabWidget>
+#include <QTimer>
+
+#include <exception>
+
+#include "library_panes.h"
+#include "run_worker.h"
+#include "runs_model.h"
+#include "runs_pane.h"
+#include "store/workspace.h"
+#include "training_view.h"
+
+namespace imsm::ui {
+
+namespace {
+QString eta_text(double seconds) {
+  const int s = static_cast<int>(seconds + 0.5);
+  return s >= 3600 ? QString("%1:%2:%3").arg(s / 3600).arg(s / 60 % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'))
+                   : QString("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
+}
+}  // namespace
+
+MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
+  setWindowTitle(tr("IMSM Workbench"));
+  worker_ = std::make_unique<RunWorker>(&live_);
+  runs_model_ = new RunsModel(this);
+  runs_pane_ = new RunsPane(runs_model_, this);
+  models_ = new ModelsPane(this);
+  datasets_ = new DatasetsPane(this);
+  training_ = new TrainingView(this);
+
+  library_ = new QTabWidget(this);
+  library_->addTab(runs_pane_, tr("&Runs"));
+  library_->addTab(models_, tr("&Models"));
+  library_->addTab(datasets_, tr("&Datasets"));
+  auto* dock = new QDockWidget(tr("Library"), this);
+  dock->setObjectName("library");
+  dock->setWidget(library_);
+  dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
+  addDockWidget(Qt::LeftDockWidgetArea, dock);
+
+  views_ = new QTabWidget(this);
+  views_->addTab(training_, tr("Training"));
+  setCentralWidget(views_);
+
+  status_ = new QLabel(tr("Idle"), this);
+  progress_ = new QProgressBar(this);
+  progress_->setMaximumWidth(260);
+  progress_->setTextVisible(true);
+  progress_->hide();
+  cancel_ = new QPushButton(tr("Cancel"), this);
+  cancel_->setToolTip(tr("Stop the running job after its current step (Ctrl+.); a checkpoint is kept and the run can be resumed"));
+  cancel_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Period));
+  cancel_->setEnabled(false);
+  statusBar()->addWidget(status_, 1);
+  statusBar()->addPermanentWidget(progress_);
+  statusBar()->addPermanentWidget(cancel_);
+
+  build_menus();
+
+  connect(cancel_, &QPushButton::clicked, worker_.get(), &RunWorker::cancel);
+  connect(worker_.get(), &RunWorker::job_started, this, [this](const QString& name) {
+    status_->setText(tr("Running %1").arg(name));
+    cancel_->setEnabled(true);
+  });
+  connect(worker_.get(), &RunWorker::run_created, this, [this] { refresh(); });
+  connect(worker_.get(), &RunWorker::job_finished, this, &MainWindow::on_job_finished);
+  connect(runs_pane_, &RunsPane::selection_changed, this, [this](const QList<qint64>& ids) {
+    try {
+      training_->show_runs(workspace_, ids);
+    } catch (const std::exception& e) {
+      status_->setText(QString::fromUtf8(e.what()));
+    }
+  });
+  connect(runs_pane_, &RunsPane::resume_requested, this, [this](qint64 id) {
+    Job job;
+    job.kind = Job::Kind::Resume;
+    job.name = tr("resume of run %1").arg(id);
+    job.workspace = workspace_;
+    job.run_id = id;
+    enqueue(job);
+  });
+  connect(models_, &ModelsPane::model_selected, datasets_, &DatasetsPane::set_tokenizer);
+
+  timer_ = new QTimer(this);
+  timer_->setInterval(200);
+  connect(timer_, &QTimer::timeout, this, &MainWindow::on_timer);
+  timer_->start();
+
+  QSettings settings;
+  resize(1280, 800);
+  restoreGeometry(settings.value("window/geometry").toByteArray());
+  restoreState(settings.value("window/state").toByteArray());
+}
+
+MainWindow::~MainWindow() = default;
+
+void MainWindow::build_menus() {
+  QMenu* file = menuBar()->addMenu(tr("&File"));
+  file->addAction(tr("&Open workspace…"), QKeySequence::Open, this, [this] {
+    const QString f = QFileDialog::getOpenFileName(this, tr("Open a workspace"), {}, tr("IMSM workspaces (*.imsm);;All files (*)"));
+    if (!f.isEmpty()) open_workspace(f);
+  });
+  recent_menu_ = file->addMenu(tr("Open &recent"));
+  update_recent_menu();
+  file->addSeparator();
+  file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
+  QMenu* run = menuBar()->addMenu(tr("&Run"));
+  run->addAction(tr("Run &project…"), QKeySequence(Qt::CTRL | Qt::Key_P), this, &MainWindow::choose_and_run_project);
+  run->addAction(tr("&Cancel running job"), worker_.get(), &RunWorker::cancel);
+  run->addAction(tr("Cancel &all jobs"), worker_.get(), &RunWorker::cancel_all);
+  run->addAction(tr("Re&fresh"), QKeySequence::Refresh, this, &MainWindow::refresh);
+}
+
+bool MainWindow::open_workspace(const QString& path) {
+  try {
+    store::Workspace ws(path.toStdString());  // creates or migrates it; runs of dead processes become "interrupted"
+  } catch (const std::exception& e) {
+    QMessageBox::warning(this, tr("Cannot open the workspace"), QString::fromUtf8(e.what()));
+    return false;
+  }
+  workspace_ = QFileInfo(path).absoluteFilePath();
+  setWindowTitle(tr("%1 — IMSM Workbench").arg(QFileInfo(path).fileName()));
+  QSettings settings;
+  QStringList recent = settings.value("recent").toStringList();
+  recent.removeAll(workspace_);
+  recent.prepend(workspace_);
+  while (recent.size() > 8) recent.removeLast();
+  settings.setValue("recent", recent);
+  update_recent_menu();
+  models_->set_workspace(workspace_);
+  datasets_->set_workspace(workspace_);
+  refresh();
+  return true;
+}
+
+void MainWindow::update_recent_menu() {
+  recent_menu_->clear();
+  for (const QString& f : QSettings().value("recent").toStringList())
+    recent_menu_->addAction(f, this, [this, f] { open_workspace(f); });
+  recent_menu_->setEnabled(!recent_menu_->isEmpty());
+}
+
+void MainWindow::refresh() {
+  if (workspace_.isEmpty()) return;
+  try {
+    store::Workspace ws(workspace_.toStdString(), store::Workspace::Mode::ReadOnly);
+    const QList<qint64> selected = runs_pane_->selected_ids();
+    runs_model_->set_rows(read_run_rows(ws));
+    runs_pane_->select_ids(selected);
+  } catch (const std::exception& e) {
+    status_->setText(QString::fromUtf8(e.what()));
+  }
+}
+
+void MainWindow::enqueue(const Job& job) {
+  worker_->enqueue(job);
+  if (!worker_->busy()) status_->setText(tr("Queued %1").arg(job.name));
+}
+
+void MainWindow::choose_and_run_project() {
+  const QString f = QFileDialog::getOpenFileName(this, tr("Run an experiment project"), "projects", tr("Projects (*.json)"));
+  if (f.isEmpty()) return;
+  Job job;
+  job.kind = Job::Kind::Project;
+  job.name = QFileInfo(f).completeBaseName();
+  job.project = f;
+  enqueue(job);
+}
+
+void MainWindow::on_timer() {
+  const uint64_t v = live_.version();
+  if (v != seen_version_) {
+    seen_version_ = v;
+    const LiveSnapshot s = live_.snapshot();
+    if (worker_->busy() && s.total_steps > 0) {
+      progress_->show();
+      progress_->setRange(0, static_cast<int>(s.total_steps));
+      progress_->setValue(static_cast<int>(s.step));
+      progress_->setFormat(tr("%v/%m · ETA %1").arg(eta_text(s.eta_seconds)));
+      status_->setText(tr("%1 — %2").arg(QString::fromStdString(s.name), QString::fromStdString(s.phase)));
+    }
+    training_->update_live(s);
+  }
+  if (++ticks_ % 10 == 0 && worker_->busy()) refresh();  // the workspace is the source of truth: statuses, flushed metrics
+}
+
+void MainWindow::on_job_finished(const QString& name, qint64 run_id, const QString& status, const QString& message) {
+  progress_->hide();
+  cancel_->setEnabled(worker_->pending() > 0);
+  status_->setText(status == "finished" ? tr("%1 finished").arg(name) : tr("%1: %2").arg(name, status));
+  refresh();
+  if (status == "failed") {
+    auto* box = new QMessageBox(QMessageBox::Critical, tr("The run failed"), tr("%1 failed:\n%2").arg(name, message), QMessageBox::Ok, this);
+    box->setAttribute(Qt::WA_DeleteOnClose);
+    box->open();
+  }
+}
+
+void MainWindow::closeEvent(QCloseEvent* event) {
+  if (worker_->busy() || worker_->pending() > 0) {
+    const auto answer = QMessageBox::question(this, tr("A run is in progress"),
+                                              tr("Stop the running job (it keeps a checkpoint and can be resumed) and quit?"));
+    if (answer != QMessageBox::Yes) return event->ignore();
+    worker_->cancel_all();
+  }
+  QSettings settings;
+  settings.setValue("window/geometry", saveGeometry());
+  settings.setValue("window/state", saveState());
+  event->accept();
+}
+
+}  // namespace imsm::ui

@@ -1,0 +1,66 @@
+// The background worker: one thread that executes queued jobs one after
+// another through the engine's recipes (the same ones `imsm train`,
+// `imsm runs resume` and `imsm project` call). Progress goes into a LiveRun
+// (under its mutex); signals tell the window that a job started or ended.
+// Cancel sets a flag the engine polls every step, so it takes effect within
+// one step. The GUI thread never runs the engine.
+#pragma once
+#include <QObject>
+#include <QString>
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "live_run.h"
+#include "recipes/train_config.h"
+
+namespace imsm::ui {
+
+struct Job {
+  enum class Kind { Train, Resume, Project };
+  Kind kind = Kind::Train;
+  QString name;        // for people: "LoRA seed 1"
+  QString workspace;   // Train, Resume: the workspace file
+  TrainConfig config;  // Train
+  qint64 run_id = 0;   // Resume
+  QString project;     // Project: the project file
+};
+
+class RunWorker : public QObject {
+  Q_OBJECT
+ public:
+  explicit RunWorker(LiveRun* live, QObject* parent = nullptr);
+  ~RunWorker() override;  // cancels everything and waits for the thread
+
+  void enqueue(Job job);
+  void cancel();      // the running job
+  void cancel_all();  // the queue and the running job
+  bool busy() const;  // a job is running
+  int pending() const;
+
+ signals:
+  void job_started(const QString& name);
+  void run_created(qint64 run_id);
+  // status: finished | cancelled | diverged | failed; message: the engine's, for failed.
+  void job_finished(const QString& name, qint64 run_id, const QString& status, const QString& message);
+  void queue_changed(int pending);
+
+ private:
+  void loop();
+  void execute(const Job& job);
+
+  LiveRun* live_;
+  mutable std::mutex mu_;
+  std::condition_variable cv_;
+  std::deque<Job> queue_;
+  bool stopping_ = false;
+  std::atomic<bool> running_{false};
+  std::atomic<bool> abort_{false};
+  std::thread thread_;
+};
+
+}  // namespace imsm::ui

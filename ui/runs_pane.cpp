@@ -1,0 +1,90 @@
+#include "runs_pane.h"
+
+#include <QComboBox>
+#include <QHBoxLayout>
+#include <QHeaderView>
+#include <QItemSelectionModel>
+#include <QLineEdit>
+#include <QMenu>
+#include <QSortFilterProxyModel>
+#include <QTableView>
+#include <QVBoxLayout>
+
+#include "runs_model.h"
+
+namespace imsm::ui {
+
+RunsPane::RunsPane(RunsModel* model, QWidget* parent) : QWidget(parent), model_(model) {
+  status_proxy_ = new QSortFilterProxyModel(this);
+  status_proxy_->setSourceModel(model_);
+  status_proxy_->setFilterKeyColumn(RunsModel::Status);
+  proxy_ = new QSortFilterProxyModel(this);
+  proxy_->setSourceModel(status_proxy_);
+  proxy_->setFilterKeyColumn(-1);
+  proxy_->setFilterCaseSensitivity(Qt::CaseInsensitive);
+  proxy_->setSortRole(Qt::UserRole + 1);
+
+  filter_ = new QLineEdit(this);
+  filter_->setPlaceholderText(tr("Filter runs (method, name, score…)"));
+  filter_->setClearButtonEnabled(true);
+  status_ = new QComboBox(this);
+  status_->addItems({tr("All"), "finished", "running", "queued", "interrupted", "cancelled", "failed", "diverged"});
+  status_->setToolTip(tr("Show runs with this status"));
+
+  view_ = new QTableView(this);
+  view_->setModel(proxy_);
+  view_->setSortingEnabled(true);
+  view_->sortByColumn(RunsModel::Id, Qt::AscendingOrder);
+  view_->setSelectionBehavior(QAbstractItemView::SelectRows);
+  view_->setSelectionMode(QAbstractItemView::ExtendedSelection);
+  view_->verticalHeader()->hide();
+  view_->horizontalHeader()->setStretchLastSection(true);
+  view_->setAlternatingRowColors(true);
+  view_->setContextMenuPolicy(Qt::CustomContextMenu);
+  view_->setToolTip(tr("Select several runs (Ctrl/Shift) to compare their curves and scores"));
+
+  auto* top = new QHBoxLayout;
+  top->addWidget(filter_, 1);
+  top->addWidget(status_);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addLayout(top);
+  layout->addWidget(view_, 1);
+
+  connect(filter_, &QLineEdit::textChanged, proxy_, &QSortFilterProxyModel::setFilterFixedString);
+  connect(status_, &QComboBox::currentIndexChanged, this, &RunsPane::apply_status_filter);
+  connect(view_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] { emit selection_changed(selected_ids()); });
+  connect(view_, &QTableView::customContextMenuRequested, this, [this](const QPoint& pos) {
+    const QModelIndex index = view_->indexAt(pos);
+    if (!index.isValid()) return;
+    const qint64 id = index.data(Qt::UserRole).toLongLong();
+    const RunRow* r = model_->row_of(id);
+    QMenu menu(this);
+    QAction* resume = menu.addAction(tr("Resume run %1").arg(id));
+    resume->setEnabled(r && r->kind == "train" && (r->status == "interrupted" || r->status == "cancelled" || r->status == "failed"));
+    if (menu.exec(view_->viewport()->mapToGlobal(pos)) == resume) emit resume_requested(id);
+  });
+}
+
+void RunsPane::apply_status_filter() {
+  const QString s = status_->currentIndex() == 0 ? QString() : status_->currentText();
+  status_proxy_->setFilterRegularExpression(s.isEmpty() ? QString() : "^" + s + "$");
+}
+
+QList<qint64> RunsPane::selected_ids() const {
+  QList<qint64> ids;
+  for (const QModelIndex& i : view_->selectionModel()->selectedRows()) ids << i.data(Qt::UserRole).toLongLong();
+  std::sort(ids.begin(), ids.end());
+  return ids;
+}
+
+void RunsPane::select_ids(const QList<qint64>& ids) {
+  QItemSelection sel;
+  for (int r = 0; r < proxy_->rowCount(); ++r) {
+    const QModelIndex i = proxy_->index(r, 0);
+    if (ids.contains(i.data(Qt::UserRole).toLongLong())) sel.select(i, proxy_->index(r, proxy_->columnCount() - 1));
+  }
+  view_->selectionModel()->select(sel, QItemSelectionModel::ClearAndSelect);
+}
+
+}  // namespace imsm::ui

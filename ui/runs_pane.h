@@ -1,0 +1,41 @@
+// The runs of the workspace: a sortable table (status, method, variant, seed,
+// key metrics) with a text filter and a status filter; several can be
+// selected to compare.
+#pragma once
+#include <QList>
+#include <QWidget>
+
+class QComboBox;
+class QLineEdit;
+class QSortFilterProxyModel;
+class QTableView;
+
+namespace imsm::ui {
+
+class RunsModel;
+
+class RunsPane : public QWidget {
+  Q_OBJECT
+ public:
+  explicit RunsPane(RunsModel* model, QWidget* parent = nullptr);
+  QList<qint64> selected_ids() const;
+  void select_ids(const QList<qint64>& ids);
+  QTableView* view() const { return view_; }
+  QLineEdit* filter() const { return filter_; }
+
+ signals:
+  void selection_changed(const QList<qint64>& ids);
+  void resume_requested(qint64 id);
+
+ private:
+  void apply_status_filter();
+
+  RunsModel* model_;
+  QSortFilterProxyModel* proxy_;
+  QSortFilterProxyModel* status_proxy_;
+  QTableView* view_;
+  QLineEdit* filter_;
+  QComboBox* status_;
+};
+
+}  // namespace imsm::ui

@@ -1,0 +1,91 @@
+#include "training_view.h"
+
+#include <QVBoxLayout>
+
+#include <qcustomplot.h>
+
+#include "plot_style.h"
+#include "report/results.h"
+#include "store/workspace.h"
+
+namespace imsm::ui {
+
+TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
+  loss_ = new QCustomPlot(this);
+  lr_ = new QCustomPlot(this);
+  for (QCustomPlot* p : {loss_, lr_}) style_plot(p);
+  loss_->xAxis->setLabel(tr("step"));
+  loss_->yAxis->setLabel(tr("training loss (nats/token)"));
+  loss_->legend->setVisible(true);
+  loss_->setToolTip(tr("Cross-entropy of the answer tokens per optimizer step. Drag to pan, wheel to zoom."));
+  lr_->xAxis->setLabel(tr("step"));
+  lr_->yAxis->setLabel(tr("learning rate"));
+  lr_->setMaximumHeight(180);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(loss_, 3);
+  layout->addWidget(lr_, 1);
+}
+
+void TrainingView::show_runs(const QString& workspace, const QList<qint64>& ids) {
+  QMap<qint64, Curve> curves;
+  if (!workspace.isEmpty() && !ids.isEmpty()) {
+    store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
+    for (qint64 id : ids) {
+      const auto run = ws.run(id);
+      if (run.kind != "train") continue;
+      Curve c;
+      c.label = QString("%1 · %2 seed %3").arg(id).arg(QString::fromStdString(report::method_label(run.config_json))).arg(run.seed);
+      for (const auto& m : ws.train_metrics(id)) {
+        c.step << static_cast<double>(m.step);
+        c.loss << m.loss;
+        c.lr << m.learning_rate;
+      }
+      curves.insert(id, c);
+    }
+  }
+  if (live_id_ && curves_.contains(live_id_) && curves.contains(live_id_) && curves_[live_id_].step.size() > curves[live_id_].step.size())
+    curves[live_id_] = curves_[live_id_];  // the live curve is ahead of what was flushed
+  curves_ = curves;
+  redraw();
+}
+
+void TrainingView::update_live(const LiveSnapshot& live) {
+  live_id_ = live.run_id;
+  if (!live.run_id || !curves_.contains(live.run_id)) return;  // shown only when its run is selected
+  Curve& c = curves_[live.run_id];
+  c.step.clear();
+  c.loss.clear();
+  c.lr.clear();
+  for (const auto& p : live.points) {
+    c.step << static_cast<double>(p.step);
+    c.loss << p.loss;
+    c.lr << p.learning_rate;
+  }
+  redraw();
+}
+
+int TrainingView::curve_count() const { return loss_->graphCount(); }
+
+void TrainingView::redraw() {
+  loss_->clearGraphs();
+  lr_->clearGraphs();
+  int i = 0;
+  for (auto it = curves_.cbegin(); it != curves_.cend(); ++it, ++i) {
+    const QPen pen(series_colour(i), 1.6);
+    QCPGraph* g = loss_->addGraph();
+    g->setName(it->label);
+    g->setPen(pen);
+    g->setData(it->step, it->loss, true);
+    QCPGraph* l = lr_->addGraph();
+    l->setPen(pen);
+    l->setData(it->step, it->lr, true);
+  }
+  loss_->legend->setVisible(!curves_.isEmpty());
+  for (QCustomPlot* p : {loss_, lr_}) {
+    p->rescaleAxes();
+    p->replot(QCustomPlot::rpQueuedReplot);
+  }
+}
+
+}  // namespace imsm::ui

@@ -1,0 +1,42 @@
+// Training curves: loss (per optimizer step) and learning rate for the
+// selected runs, read from the workspace, and the running run's curve from
+// the worker's LiveRun, redrawn by the window's timer.
+#pragma once
+#include <QList>
+#include <QMap>
+#include <QString>
+#include <QVector>
+#include <QWidget>
+
+#include "live_run.h"
+
+class QCustomPlot;
+
+namespace imsm::ui {
+
+class TrainingView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit TrainingView(QWidget* parent = nullptr);
+  // Curves of these runs (training runs; others are skipped) from the workspace.
+  void show_runs(const QString& workspace, const QList<qint64>& ids);
+  // The live run: its points replace what the workspace had for its id.
+  void update_live(const LiveSnapshot& live);
+  QCustomPlot* loss_plot() const { return loss_; }
+  QCustomPlot* lr_plot() const { return lr_; }
+  int curve_count() const;
+
+ private:
+  struct Curve {
+    QString label;
+    QVector<double> step, loss, lr;
+  };
+  void redraw();
+
+  QCustomPlot* loss_;
+  QCustomPlot* lr_;
+  QMap<qint64, Curve> curves_;  // by run id
+  qint64 live_id_ = 0;
+};
+
+}  // namespace imsm::ui
