@@ -2,6 +2,7 @@
 
 #include <QApplication>
 #include <QCloseEvent>
+#include <QDir>
 #include <QDockWidget>
 #include <QFileDialog>
 #include <QFileInfo>
@@ -20,6 +21,7 @@
 #include "library_panes.h"
 #include "run_worker.h"
 #include "runs_model.h"
+#include "run_dialog.h"
 #include "runs_pane.h"
 #include "store/workspace.h"
 #include "training_view.h"
@@ -120,6 +122,7 @@ void MainWindow::build_menus() {
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
   QMenu* run = menuBar()->addMenu(tr("&Run"));
+  run->addAction(tr("&New run…"), QKeySequence::New, this, &MainWindow::new_run);
   run->addAction(tr("Run &project…"), QKeySequence(Qt::CTRL | Qt::Key_P), this, &MainWindow::choose_and_run_project);
   run->addAction(tr("&Cancel running job"), worker_.get(), &RunWorker::cancel);
   run->addAction(tr("Cancel &all jobs"), worker_.get(), &RunWorker::cancel_all);
@@ -180,6 +183,33 @@ void MainWindow::choose_and_run_project() {
   job.name = QFileInfo(f).completeBaseName();
   job.project = f;
   enqueue(job);
+}
+
+QString MainWindow::projects_dir() const {
+  for (const QString& d : {QDir::current().filePath("projects"), QDir(QApplication::applicationDirPath()).filePath("../../projects")})
+    if (QFileInfo(d).isDir()) return QFileInfo(d).canonicalFilePath();
+  return {};
+}
+
+void MainWindow::new_run() {
+  QStringList models, datasets;
+  try {
+    store::Workspace ws(workspace_.toStdString(), store::Workspace::Mode::ReadOnly);
+    for (const auto& m : ws.models()) models << QString::fromStdString(m.path);
+    for (const auto& d : ws.datasets())
+      if (!datasets.contains(QString::fromStdString(d.path))) datasets << QString::fromStdString(d.path);
+  } catch (const std::exception&) {
+  }
+  RunDialog dialog(models, datasets, projects_dir(), this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  for (const TrainConfig& c : dialog.configs()) {
+    Job job;
+    job.kind = Job::Kind::Train;
+    job.name = tr("%1 %2 seed %3").arg(QString::fromStdString(c.peft), QString::fromStdString(c.variant)).arg(c.seed);
+    job.workspace = workspace_;
+    job.config = c;
+    enqueue(job);
+  }
 }
 
 void MainWindow::on_timer() {

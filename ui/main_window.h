@@ -53,6 +53,8 @@ class MainWindow : public QMainWindow {
   void on_job_finished(const QString& name, qint64 run_id, const QString& status, const QString& message);
   void update_recent_menu();
   void choose_and_run_project();
+  void new_run();
+  QString projects_dir() const;
 
   QString workspace_;
   LiveRun live_;

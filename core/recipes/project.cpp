@@ -3,6 +3,7 @@
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include <nlohmann/json.hpp>
@@ -31,32 +32,23 @@ std::string resolve(const fs::path& base, const std::string& p) {
 
 }  // namespace
 
-ProjectSummary run_project(const std::string& path, const std::function<void(const ProjectProgress&)>& on_progress,
-                           const std::function<bool()>& should_abort) {
-  const auto started = std::chrono::steady_clock::now();
+ProjectPlan plan_project(const std::string& path) {
   const auto j = json::read_file(path);
   json::require_known_keys(j, {"name", "model", "workspace", "output_dir", "data", "suite", "train", "runs", "seeds", "report"}, path);
   const fs::path base = fs::absolute(path).parent_path();
-  const std::string name = json::get_string_or(j, "name", fs::path(path).stem().string(), path);
-  const std::string model = resolve(base, json::get_string(j, "model", path));
-  const std::string out = resolve(base, json::get_string_or(j, "output_dir", "../runs/" + name, path));
-  ProjectSummary s;
-  s.workspace = resolve(base, json::get_string_or(j, "workspace", out + "/workspace.imsm", path));
-  s.report = resolve(fs::path(out), json::get_string_or(j, "report", "report.html", path));
-  if (!fs::exists(fs::path(model) / "config.json")) throw_bad_input(path, "key \"model\": no model at " + model);
-  auto report = [&](ProjectProgress p) {
-    if (on_progress) on_progress(p);
-  };
-  auto abort_check = [&] {
-    if (should_abort && should_abort()) throw Error(ErrorKind::Cancelled, "project cancelled; run it again to continue where it stopped");
-  };
-  fs::create_directories(out + "/data");
+  ProjectPlan plan;
+  plan.name = json::get_string_or(j, "name", fs::path(path).stem().string(), path);
+  plan.model = resolve(base, json::get_string(j, "model", path));
+  plan.output_dir = resolve(base, json::get_string_or(j, "output_dir", "../runs/" + plan.name, path));
+  const std::string& out = plan.output_dir;
+  plan.workspace = resolve(base, json::get_string_or(j, "workspace", out + "/workspace.imsm", path));
+  plan.report = resolve(fs::path(out), json::get_string_or(j, "report", "report.html", path));
+  if (!fs::exists(fs::path(plan.model) / "config.json")) throw_bad_input(path, "key \"model\": no model at " + plan.model);
 
-  // 1. Datasets.
+  // Datasets: make-data requests, written under OUTPUT/data/.
   std::map<std::string, std::string> data_files;
   const auto& data = json::require(j, "data", path);
   if (!data.is_object() || data.empty()) throw_bad_input(path, "key \"data\" must name at least one dataset");
-  int64_t made = 0;
   for (const auto& [key, spec] : data.items()) {
     const std::string where = path + ": data." + key;
     json::require_known_keys(spec, {"task", "count", "seed", "concepts", "max_steps", "max_operand"}, where);
@@ -68,24 +60,22 @@ ProjectSummary run_project(const std::string& path, const std::function<void(con
     q.max_steps = json::get_int_or(spec, "max_steps", q.max_steps, where);
     q.max_operand = json::get_int_or(spec, "max_operand", q.max_operand, where);
     q.out = out + "/data/" + key + ".jsonl";
-    report({"data", key, made++, static_cast<int64_t>(data.size()), 0});
-    make_data(q);
+    plan.data.emplace_back(key, q);
     data_files[key] = q.out;
   }
 
-  // 2. The suite, its datasets resolved to the generated files.
-  nlohmann::json suite = json::require(j, "suite", path);
+  // The suite, its datasets resolved to the generated files.
+  plan.suite = json::require(j, "suite", path);
+  auto& suite = plan.suite;
   if (!suite.is_object() || !suite.contains("benchmarks") || !suite["benchmarks"].is_array()) throw_bad_input(path, "key \"suite\" needs \"benchmarks\"");
-  suite["name"] = suite.value("name", name);
+  suite["name"] = suite.value("name", plan.name);
   for (auto& b : suite["benchmarks"]) {
     const std::string d = b.value("dataset", "");
     if (!data_files.count(d)) throw_bad_input(path, "suite benchmark dataset \"" + d + "\" is not a key of \"data\"");
     b["dataset"] = data_files[d];
   }
-  const std::string suite_file = out + "/suite.json";
-  json::write_file(suite_file, suite);
 
-  // 3. The run matrix.
+  // The run matrix: methods x seeds.
   nlohmann::json train = json::require(j, "train", path);
   if (!train.is_object()) throw_bad_input(path, "key \"train\" must be an object");
   const std::string train_data = train.value("data", "");
@@ -94,12 +84,11 @@ ProjectSummary run_project(const std::string& path, const std::function<void(con
   const auto& runs = json::require(j, "runs", path);
   const auto& seeds = json::require(j, "seeds", path);
   if (!runs.is_array() || runs.empty() || !seeds.is_array() || seeds.empty()) throw_bad_input(path, "\"runs\" and \"seeds\" must be non-empty lists");
-  std::vector<TrainConfig> configs;
   for (size_t i = 0; i < runs.size(); ++i)
     for (const auto& seed : seeds) {
       nlohmann::json c = train;
       c.update(runs[i]);
-      c["model_path"] = model;
+      c["model_path"] = plan.model;
       c["data_path"] = data_files[train_data];
       c["seed"] = seed;
       c["dataset"] = train_data;
@@ -108,8 +97,41 @@ ProjectSummary run_project(const std::string& path, const std::function<void(con
       for (char& ch : dir)
         if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '-';
       c["output_dir"] = out + "/" + dir + "-seed" + seed.dump();
-      configs.push_back(parse_train_config(c, path + ": runs[" + std::to_string(i) + "]"));
+      plan.runs.push_back(parse_train_config(c, path + ": runs[" + std::to_string(i) + "]"));
+      plan.run_labels.push_back(label + " seed " + seed.dump());
     }
+  return plan;
+}
+
+ProjectSummary run_project(const std::string& path, const std::function<void(const ProjectProgress&)>& on_progress,
+                           const std::function<bool()>& should_abort) {
+  const auto started = std::chrono::steady_clock::now();
+  const ProjectPlan plan = plan_project(path);
+  const std::string& model = plan.model;
+  ProjectSummary s;
+  s.workspace = plan.workspace;
+  s.report = plan.report;
+  auto report = [&](ProjectProgress p) {
+    if (on_progress) on_progress(p);
+  };
+  auto abort_check = [&] {
+    if (should_abort && should_abort()) throw Error(ErrorKind::Cancelled, "project cancelled; run it again to continue where it stopped");
+  };
+
+  // 1. Datasets.
+  fs::create_directories(plan.output_dir + "/data");
+  int64_t made = 0;
+  for (const auto& [key, q] : plan.data) {
+    report({"data", key, made++, static_cast<int64_t>(plan.data.size()), 0});
+    make_data(q);
+  }
+
+  // 2. The suite file.
+  const std::string suite_file = plan.output_dir + "/suite.json";
+  json::write_file(suite_file, plan.suite);
+
+  // 3. The run matrix.
+  const std::vector<TrainConfig>& configs = plan.runs;
   {
     store::Workspace ws(s.workspace);  // refused early if it is not a workspace
   }

@@ -17,7 +17,13 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <utility>
 #include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "recipes/make_data.h"
+#include "recipes/train_config.h"
 
 namespace imsm {
 
@@ -34,6 +40,17 @@ struct ProjectSummary {
   int64_t reused_runs = 0;
   double seconds = 0;
 };
+
+// The project read, checked and resolved, without running or writing anything
+// (the workbench's run presets come from here).
+struct ProjectPlan {
+  std::string name, model, output_dir, workspace, report;      // absolute paths
+  std::vector<std::pair<std::string, DataRequest>> data;       // key -> request (out: OUTPUT/data/KEY.jsonl)
+  nlohmann::json suite;                                        // datasets resolved to those files
+  std::vector<TrainConfig> runs;                               // methods x seeds, fully resolved
+  std::vector<std::string> run_labels;                         // "IMSM(LoRA) seed 2"
+};
+ProjectPlan plan_project(const std::string& project_path);
 
 ProjectSummary run_project(const std::string& project_path, const std::function<void(const ProjectProgress&)>& on_progress = {},
                            const std::function<bool()>& should_abort = {});

@@ -4,6 +4,7 @@
 // bundled model's tokenizer, and real training runs on a tiny model.
 #include <QSignalSpy>
 #include <QTableView>
+#include <QComboBox>
 #include <QListWidget>
 #include <QMessageBox>
 #include <QLineEdit>
@@ -17,6 +18,7 @@
 
 #include "library_panes.h"
 #include "main_window.h"
+#include "run_dialog.h"
 #include "recipes/create_model.h"
 #include "run_worker.h"
 #include "runs_model.h"
@@ -232,6 +234,46 @@ class UiTest : public QObject {
     QCOMPARE(finished.at(0).at(2).toString(), QString("failed"));
     QVERIFY2(finished.at(0).at(3).toString().contains("missing.jsonl"), qPrintable(finished.at(0).at(3).toString()));
     QVERIFY(!worker.busy());
+  }
+
+  // The run dialog: presets are the runs of the project files; the engine's parser validates as you type.
+  void runDialog() {
+    ui::RunDialog d({model_}, {data_}, IMSM_SOURCE_DIR "/projects");
+    std::ifstream in(IMSM_SOURCE_DIR "/projects/quickstart.json");
+    const auto project = nlohmann::json::parse(in);
+    const size_t matrix = project["runs"].size() * project["seeds"].size();
+    QCOMPARE(d.presets()->count(), static_cast<int>(1 + matrix));  // "(none)" and the quickstart matrix
+    const int imsm_ia3 = d.presets()->findText("quickstart: IMSM((IA)³) seed 2");
+    QVERIFY(imsm_ia3 > 0);
+    d.presets()->setCurrentIndex(imsm_ia3);
+    d.resize(900, 560);
+    QDir().mkpath(IMSM_SCREENSHOTS);
+    QVERIFY(d.grab().save(IMSM_SCREENSHOTS "/run-dialog.png"));
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    auto configs = d.configs();
+    QCOMPARE(configs.size(), size_t{1});
+    QCOMPARE(configs[0].peft, std::string("ia3"));
+    QCOMPARE(configs[0].variant, std::string("query"));
+    QCOMPARE(configs[0].seed, uint64_t{2});
+    QCOMPARE(configs[0].learning_rate, project["runs"][3]["learning_rate"].get<double>());
+    QCOMPARE(configs[0].num_epochs, project["train"]["num_epochs"].get<int64_t>());
+    QCOMPARE(configs[0].target_modules, project["runs"][3]["target_modules"].get<std::vector<std::string>>());
+
+    d.set_field("model_path", model_);
+    d.set_field("data_path", data_);
+    d.set_field("seed", "1, 2");
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    configs = d.configs();
+    QCOMPARE(configs.size(), size_t{2});
+    QVERIFY(configs[1].output_dir.size() > 6 && configs[1].output_dir.substr(configs[1].output_dir.size() - 6) == "-seed2");
+    d.set_field("seed", "1, x");
+    QVERIFY2(d.error_text().contains("\"x\""), qPrintable(d.error_text()));
+    d.set_field("seed", "3");
+    d.set_field("model_path", dir_.filePath("nowhere"));
+    QVERIFY2(d.error_text().contains("model_path"), qPrintable(d.error_text()));
+    d.set_field("model_path", model_);
+    d.apply_preset({{"target_modules", nlohmann::json::array()}});
+    QVERIFY2(d.error_text().contains("target_modules"), qPrintable(d.error_text()));
   }
 
   // The window: opening a workspace fills the runs table; selecting training runs draws their curves.

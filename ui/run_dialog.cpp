@@ -1,0 +1,320 @@
+#include "run_dialog.h"
+
+#include <QCheckBox>
+#include <QComboBox>
+#include <QDialogButtonBox>
+#include <QDir>
+#include <QDoubleSpinBox>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QGridLayout>
+#include <QGroupBox>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QLineEdit>
+#include <QPushButton>
+#include <QRegularExpression>
+#include <QSpinBox>
+#include <QVBoxLayout>
+
+#include <algorithm>
+#include <exception>
+
+#include "recipes/project.h"
+#include "util/error.h"
+
+namespace imsm::ui {
+
+namespace {
+const char* const kModules[] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+
+QComboBox* combo(QWidget* parent, const QStringList& items, bool editable = false) {
+  auto* c = new QComboBox(parent);
+  c->addItems(items);
+  c->setEditable(editable);
+  return c;
+}
+QSpinBox* ispin(QWidget* parent, int lo, int hi, int value) {
+  auto* s = new QSpinBox(parent);
+  s->setRange(lo, hi);
+  s->setValue(value);
+  return s;
+}
+QDoubleSpinBox* dspin(QWidget* parent, double lo, double hi, double value, int decimals, double step) {
+  auto* s = new QDoubleSpinBox(parent);
+  s->setRange(lo, hi);
+  s->setDecimals(decimals);
+  s->setSingleStep(step);
+  s->setValue(value);
+  return s;
+}
+void set_combo(QComboBox* c, const QString& v) {
+  const int i = c->findText(v);
+  if (i >= 0) c->setCurrentIndex(i);
+  else if (c->isEditable()) c->setEditText(v);
+}
+}  // namespace
+
+RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, const QString& projects_dir, QWidget* parent)
+    : QDialog(parent) {
+  setWindowTitle(tr("New fine-tuning run"));
+  presets_ = new QComboBox(this);
+  presets_->setToolTip(tr("Fill the fields from a run of an experiment project (projects/*.json)"));
+  model_ = combo(this, models, true);
+  model_->setToolTip(tr("Base model: a Hugging Face folder"));
+  data_ = combo(this, datasets, true);
+  data_->setToolTip(tr("Training data: JSON lines {\"input\", \"output\"} or Alpaca JSON"));
+  peft_ = combo(this, {"lora", "dora", "ia3", "adalora"});
+  peft_->setToolTip(tr("The PEFT method IMSM is put on (the paper: LoRA, (IA)³, AdaLoRA, DoRA)"));
+  variant_ = combo(this, {"query", "no-query", "no-gate", "none"});
+  variant_->setToolTip(tr("IMSM's gate: query = the paper's query-aware gate, mixing the original and fine-tuned memories per token and "
+                          "dimension; no-query = the gate without the query terms; no-gate = ½ + ½; none = the PEFT method alone (baseline)"));
+  auto* module_box = new QWidget(this);
+  auto* module_grid = new QGridLayout(module_box);
+  module_grid->setContentsMargins(0, 0, 0, 0);
+  for (int i = 0; i < 7; ++i) {
+    auto* c = new QCheckBox(kModules[i], module_box);
+    c->setToolTip(tr("Put the adapter on every %1 (Hugging Face module name)").arg(kModules[i]));
+    modules_ << c;
+    module_grid->addWidget(c, i / 4, i % 4);
+  }
+  modules_[0]->setChecked(true);
+  modules_[2]->setChecked(true);
+  lora_r_ = ispin(this, 1, 1024, 16);
+  lora_alpha_ = dspin(this, 0.01, 4096, 16, 2, 1);
+  lora_dropout_ = dspin(this, 0, 0.9, 0.05, 3, 0.01);
+  rslora_ = new QCheckBox(tr("rsLoRA scaling (α/√r)"), this);
+  gate_rank_ = ispin(this, 1, 1024, 8);
+  gate_rank_->setToolTip(tr("r of the gate's low-rank maps gate_A [r, k·d] and gate_B [d, r]"));
+  gate_dropout_ = dspin(this, 0, 0.9, 0.1, 3, 0.05);
+  gate_dropout_->setToolTip(tr("Dropout on both gate maps, as the official code"));
+  optimizer_ = combo(this, {"adamw", "adafactor"});
+  lr_ = dspin(this, 1e-7, 1, 3e-4, 7, 1e-4);
+  weight_decay_ = dspin(this, 0, 1, 0, 4, 0.01);
+  schedule_ = combo(this, {"cosine", "linear", "none"});
+  warmup_ = dspin(this, 0, 0.5, 0, 3, 0.01);
+  batch_ = ispin(this, 1, 4096, 4);
+  accumulation_ = ispin(this, 1, 1024, 1);
+  epochs_ = ispin(this, 1, 1000, 3);
+  max_in_ = ispin(this, 8, 32768, 512);
+  max_out_ = ispin(this, 1, 32768, 512);
+  seeds_ = new QLineEdit("42", this);
+  seeds_->setToolTip(tr("One run per seed: 1, 2, 3"));
+  device_ = combo(this, {"cpu", "cuda", "cuda:0", "cuda:1"}, true);
+  dtype_ = combo(this, {"auto", "f32", "bf16", "f16"});
+  output_dir_ = new QLineEdit("runs/imsm", this);
+  output_dir_->setToolTip(tr("Adapter and checkpoints go here (with several seeds: one folder per seed, -seedN)"));
+  error_ = new QLabel(this);
+  error_->setWordWrap(true);
+  error_->setStyleSheet("color: #c0392b;");
+  buttons_ = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
+  buttons_->button(QDialogButtonBox::Ok)->setText(tr("Start"));
+
+  auto* method = new QGroupBox(tr("Method"), this);
+  auto* mf = new QFormLayout(method);
+  mf->addRow(tr("PEFT method"), peft_);
+  mf->addRow(tr("IMSM variant"), variant_);
+  mf->addRow(tr("Target modules"), module_box);
+  mf->addRow(tr("Rank r / α"), [&] {
+    auto* w = new QWidget(this);
+    auto* h = new QHBoxLayout(w);
+    h->setContentsMargins(0, 0, 0, 0);
+    h->addWidget(lora_r_);
+    h->addWidget(lora_alpha_);
+    h->addWidget(rslora_);
+    return w;
+  }());
+  mf->addRow(tr("Adapter dropout"), lora_dropout_);
+  mf->addRow(tr("Gate rank / dropout"), [&] {
+    auto* w = new QWidget(this);
+    auto* h = new QHBoxLayout(w);
+    h->setContentsMargins(0, 0, 0, 0);
+    h->addWidget(gate_rank_);
+    h->addWidget(gate_dropout_);
+    return w;
+  }());
+  auto* training = new QGroupBox(tr("Training"), this);
+  auto* tf = new QFormLayout(training);
+  tf->addRow(tr("Optimizer"), optimizer_);
+  tf->addRow(tr("Learning rate"), lr_);
+  tf->addRow(tr("Weight decay"), weight_decay_);
+  tf->addRow(tr("Schedule / warm-up ratio"), [&] {
+    auto* w = new QWidget(this);
+    auto* h = new QHBoxLayout(w);
+    h->setContentsMargins(0, 0, 0, 0);
+    h->addWidget(schedule_);
+    h->addWidget(warmup_);
+    return w;
+  }());
+  tf->addRow(tr("Batch / accumulation"), [&] {
+    auto* w = new QWidget(this);
+    auto* h = new QHBoxLayout(w);
+    h->setContentsMargins(0, 0, 0, 0);
+    h->addWidget(batch_);
+    h->addWidget(accumulation_);
+    return w;
+  }());
+  tf->addRow(tr("Epochs"), epochs_);
+  tf->addRow(tr("Max input / output tokens"), [&] {
+    auto* w = new QWidget(this);
+    auto* h = new QHBoxLayout(w);
+    h->setContentsMargins(0, 0, 0, 0);
+    h->addWidget(max_in_);
+    h->addWidget(max_out_);
+    return w;
+  }());
+  tf->addRow(tr("Seeds"), seeds_);
+  tf->addRow(tr("Device / dtype"), [&] {
+    auto* w = new QWidget(this);
+    auto* h = new QHBoxLayout(w);
+    h->setContentsMargins(0, 0, 0, 0);
+    h->addWidget(device_);
+    h->addWidget(dtype_);
+    return w;
+  }());
+  auto* top = new QFormLayout;
+  top->addRow(tr("Preset"), presets_);
+  top->addRow(tr("Model"), model_);
+  top->addRow(tr("Training data"), data_);
+  top->addRow(tr("Output folder"), output_dir_);
+  auto* columns = new QHBoxLayout;
+  columns->addWidget(method);
+  columns->addWidget(training);
+  auto* layout = new QVBoxLayout(this);
+  layout->addLayout(top);
+  layout->addLayout(columns);
+  layout->addStretch(1);
+  layout->addWidget(error_);
+  layout->addWidget(buttons_);
+
+  load_presets(projects_dir);
+  connect(presets_, &QComboBox::currentIndexChanged, this, [this](int i) {
+    if (i > 0 && i <= static_cast<int>(preset_configs_.size())) apply_preset(preset_configs_[static_cast<size_t>(i - 1)]);
+  });
+  connect(buttons_, &QDialogButtonBox::accepted, this, &QDialog::accept);
+  connect(buttons_, &QDialogButtonBox::rejected, this, &QDialog::reject);
+  for (QComboBox* c : {model_, data_, peft_, variant_, optimizer_, schedule_, device_, dtype_}) {
+    connect(c, &QComboBox::currentTextChanged, this, &RunDialog::validate);
+  }
+  for (QCheckBox* c : modules_) connect(c, &QCheckBox::toggled, this, &RunDialog::validate);
+  connect(rslora_, &QCheckBox::toggled, this, &RunDialog::validate);
+  for (QSpinBox* s : {lora_r_, gate_rank_, batch_, accumulation_, epochs_, max_in_, max_out_})
+    connect(s, &QSpinBox::valueChanged, this, &RunDialog::validate);
+  for (QDoubleSpinBox* s : {lora_alpha_, lora_dropout_, gate_dropout_, lr_, weight_decay_, warmup_})
+    connect(s, &QDoubleSpinBox::valueChanged, this, &RunDialog::validate);
+  for (QLineEdit* e : {seeds_, output_dir_}) connect(e, &QLineEdit::textChanged, this, &RunDialog::validate);
+  validate();
+}
+
+void RunDialog::load_presets(const QString& projects_dir) {
+  presets_->addItem(tr("(none)"));
+  for (const QString& f : QDir(projects_dir).entryList({"*.json"}, QDir::Files, QDir::Name)) {
+    try {
+      const ProjectPlan plan = plan_project(QDir(projects_dir).filePath(f).toStdString());
+      for (size_t i = 0; i < plan.runs.size(); ++i) {
+        presets_->addItem(QString::fromStdString(plan.name + ": " + plan.run_labels[i]));
+        preset_configs_.push_back(plan.runs[i].to_json());
+      }
+    } catch (const std::exception&) {
+      // Not a project file (pretraining recipes, suites live beside them).
+    }
+  }
+}
+
+void RunDialog::apply_preset(const nlohmann::json& c) {
+  for (const auto& [key, value] : c.items()) {
+    if (key == "target_modules" && value.is_array()) {
+      for (QCheckBox* m : modules_) m->setChecked(false);
+      for (const auto& name : value)
+        for (QCheckBox* m : modules_)
+          if (name.is_string() && m->text().toStdString() == name.get<std::string>()) m->setChecked(true);
+    } else if (key == "use_rslora" && value.is_boolean()) {
+      rslora_->setChecked(value.get<bool>());
+    } else {
+      set_field(QString::fromStdString(key), value.is_string() ? QString::fromStdString(value.get<std::string>()) : QString::fromStdString(value.dump()));
+    }
+  }
+  validate();
+}
+
+void RunDialog::set_field(const QString& key, const QString& v) {
+  if (key == "model_path") set_combo(model_, v);
+  else if (key == "data_path") set_combo(data_, v);
+  else if (key == "peft") set_combo(peft_, v);
+  else if (key == "variant") set_combo(variant_, v);
+  else if (key == "optimizer") set_combo(optimizer_, v);
+  else if (key == "lr_schedule") set_combo(schedule_, v);
+  else if (key == "device") set_combo(device_, v);
+  else if (key == "dtype") set_combo(dtype_, v);
+  else if (key == "lora_r") lora_r_->setValue(v.toInt());
+  else if (key == "gate_rank") gate_rank_->setValue(v.toInt());
+  else if (key == "batch_size") batch_->setValue(v.toInt());
+  else if (key == "accumulation_steps") accumulation_->setValue(v.toInt());
+  else if (key == "num_epochs") epochs_->setValue(v.toInt());
+  else if (key == "max_input_length") max_in_->setValue(v.toInt());
+  else if (key == "max_output_length") max_out_->setValue(v.toInt());
+  else if (key == "lora_alpha") lora_alpha_->setValue(v.toDouble());
+  else if (key == "lora_dropout") lora_dropout_->setValue(v.toDouble());
+  else if (key == "dropout_prob") gate_dropout_->setValue(v.toDouble());
+  else if (key == "learning_rate") lr_->setValue(v.toDouble());
+  else if (key == "weight_decay") weight_decay_->setValue(v.toDouble());
+  else if (key == "num_warmup_ratio") warmup_->setValue(v.toDouble());
+  else if (key == "seed") seeds_->setText(v);
+  else if (key == "output_dir") output_dir_->setText(v);
+}
+
+nlohmann::json RunDialog::config_json() const {
+  nlohmann::json modules = nlohmann::json::array();
+  for (QCheckBox* m : modules_)
+    if (m->isChecked()) modules.push_back(m->text().toStdString());
+  nlohmann::json j = {{"model_path", model_->currentText().toStdString()}, {"data_path", data_->currentText().toStdString()},
+                      {"peft", peft_->currentText().toStdString()}, {"variant", variant_->currentText().toStdString()},
+                      {"target_modules", modules}, {"lora_r", lora_r_->value()}, {"lora_alpha", lora_alpha_->value()},
+                      {"lora_dropout", lora_dropout_->value()}, {"use_rslora", rslora_->isChecked()}, {"gate_rank", gate_rank_->value()},
+                      {"dropout_prob", gate_dropout_->value()}, {"optimizer", optimizer_->currentText().toStdString()},
+                      {"learning_rate", lr_->value()}, {"weight_decay", weight_decay_->value()},
+                      {"lr_schedule", schedule_->currentText().toStdString()}, {"num_warmup_ratio", warmup_->value()},
+                      {"batch_size", batch_->value()}, {"accumulation_steps", accumulation_->value()}, {"num_epochs", epochs_->value()},
+                      {"max_input_length", max_in_->value()}, {"max_output_length", max_out_->value()},
+                      {"device", device_->currentText().toStdString()}, {"dtype", dtype_->currentText().toStdString()},
+                      {"output_dir", output_dir_->text().toStdString()}};
+  return j;
+}
+
+std::vector<TrainConfig> RunDialog::configs() const {
+  std::vector<TrainConfig> out;
+  const QStringList seeds = seeds_->text().split(QRegularExpression("[,\\s]+"), Qt::SkipEmptyParts);
+  if (seeds.isEmpty()) throw_bad_input("seed", "give at least one seed");
+  for (const QString& s : seeds) {
+    bool ok = false;
+    const qulonglong seed = s.toULongLong(&ok);
+    if (!ok) throw_bad_input("seed", "\"" + s.toStdString() + "\" is not a non-negative whole number");
+    nlohmann::json j = config_json();
+    j["seed"] = seed;
+    if (seeds.size() > 1) j["output_dir"] = j["output_dir"].get<std::string>() + "-seed" + std::to_string(seed);
+    out.push_back(parse_train_config(j, "run settings"));
+  }
+  return out;
+}
+
+QString RunDialog::error_text() const { return error_->text(); }
+
+void RunDialog::validate() {
+  QString message;
+  try {
+    configs();
+    if (std::none_of(modules_.begin(), modules_.end(), [](QCheckBox* m) { return m->isChecked(); }))
+      message = tr("target_modules: check at least one module");
+    else if (!QFileInfo::exists(model_->currentText() + "/config.json"))
+      message = tr("model_path: %1 is not a Hugging Face model folder (no config.json)").arg(model_->currentText());
+    else if (!QFileInfo(data_->currentText()).isFile())
+      message = tr("data_path: no file %1").arg(data_->currentText());
+  } catch (const std::exception& e) {
+    message = QString::fromUtf8(e.what());
+  }
+  error_->setText(message);
+  error_->setVisible(!message.isEmpty());
+  buttons_->button(QDialogButtonBox::Ok)->setEnabled(message.isEmpty());
+}
+
+}  // namespace imsm::ui

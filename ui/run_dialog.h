@@ -1,0 +1,55 @@
+// The run configuration dialog: every field of `imsm train`, presets from the
+// runs of projects/*.json, validation as you type by the engine's own parser
+// (the message names the key), and Start, which queues the run (one per seed
+// when several seeds are given).
+#pragma once
+#include <QDialog>
+#include <QList>
+#include <QStringList>
+
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "recipes/train_config.h"
+
+class QCheckBox;
+class QComboBox;
+class QDialogButtonBox;
+class QDoubleSpinBox;
+class QLabel;
+class QLineEdit;
+class QSpinBox;
+
+namespace imsm::ui {
+
+class RunDialog : public QDialog {
+  Q_OBJECT
+ public:
+  // models, datasets: the workspace's (offered in the combo boxes); projects_dir: where presets come from.
+  RunDialog(const QStringList& models, const QStringList& datasets, const QString& projects_dir, QWidget* parent = nullptr);
+
+  nlohmann::json config_json() const;             // the fields as `imsm train` keys (seed: the first)
+  std::vector<TrainConfig> configs() const;       // one per seed; empty when the fields are invalid
+  QString error_text() const;                     // "" when valid
+  void apply_preset(const nlohmann::json& config);  // fields from a train configuration
+  QComboBox* presets() const { return presets_; }
+  void set_field(const QString& key, const QString& value);  // by `imsm train` key (tests, presets)
+
+ private:
+  void validate();
+  void load_presets(const QString& projects_dir);
+
+  std::vector<nlohmann::json> preset_configs_;
+  QComboBox* presets_;
+  QComboBox *model_, *data_, *peft_, *variant_, *optimizer_, *schedule_, *device_, *dtype_;
+  QList<QCheckBox*> modules_;
+  QSpinBox *lora_r_, *gate_rank_, *batch_, *accumulation_, *epochs_, *max_in_, *max_out_;
+  QDoubleSpinBox *lora_alpha_, *lora_dropout_, *gate_dropout_, *lr_, *weight_decay_, *warmup_;
+  QCheckBox* rslora_;
+  QLineEdit *seeds_, *output_dir_;
+  QLabel* error_;
+  QDialogButtonBox* buttons_;
+};
+
+}  // namespace imsm::ui
