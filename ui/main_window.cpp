@@ -18,6 +18,7 @@
 
 #include <exception>
 
+#include "forgetting_view.h"
 #include "library_panes.h"
 #include "run_worker.h"
 #include "runs_model.h"
@@ -44,6 +45,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   models_ = new ModelsPane(this);
   datasets_ = new DatasetsPane(this);
   training_ = new TrainingView(this);
+  forgetting_ = new ForgettingView(this);
 
   library_ = new QTabWidget(this);
   library_->addTab(runs_pane_, tr("&Runs"));
@@ -57,6 +59,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
 
   views_ = new QTabWidget(this);
   views_->addTab(training_, tr("Training"));
+  views_->addTab(forgetting_, tr("Forgetting"));
+  views_->setTabToolTip(1, tr("Scores of the base model and every method on each benchmark: what fine-tuning cost"));
   setCentralWidget(views_);
 
   status_ = new QLabel(tr("Idle"), this);
@@ -165,6 +169,7 @@ void MainWindow::refresh() {
     const QList<qint64> selected = runs_pane_->selected_ids();
     runs_model_->set_rows(read_run_rows(ws));
     runs_pane_->select_ids(selected);
+    if (!worker_->busy()) forgetting_->show_workspace(workspace_);
   } catch (const std::exception& e) {
     status_->setText(QString::fromUtf8(e.what()));
   }

@@ -19,6 +19,7 @@ class QTimer;
 namespace imsm::ui {
 
 class DatasetsPane;
+class ForgettingView;
 class ModelsPane;
 class RunWorker;
 class RunsModel;
@@ -40,6 +41,7 @@ class MainWindow : public QMainWindow {
   ModelsPane* models_pane() const { return models_; }
   DatasetsPane* datasets_pane() const { return datasets_; }
   TrainingView* training_view() const { return training_; }
+  ForgettingView* forgetting_view() const { return forgetting_; }
   QTabWidget* views() const { return views_; }
   QProgressBar* progress_bar() const { return progress_; }
   void refresh();  // re-reads the workspace (runs, library)
@@ -64,6 +66,7 @@ class MainWindow : public QMainWindow {
   ModelsPane* models_;
   DatasetsPane* datasets_;
   TrainingView* training_;
+  ForgettingView* forgetting_;
   QTabWidget* library_;
   QTabWidget* views_;
   QProgressBar* progress_;

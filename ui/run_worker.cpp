@@ -65,7 +65,6 @@ void RunWorker::loop() {
     }
     emit queue_changed(left);
     execute(job);
-    running_ = false;
   }
 }
 
@@ -107,6 +106,7 @@ void RunWorker::execute(const Job& job) {
     message = QString::fromUtf8(e.what());
   }
   live_->set_phase(status.toStdString());
+  running_ = false;  // before the signal: its receivers see the worker idle
   emit job_finished(job.name, run_id, status, message);
 }
 

@@ -11,12 +11,14 @@
 #include <QTableWidget>
 #include <QTemporaryDir>
 #include <QtTest>
+#include <qcustomplot.h>
 
 #include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "library_panes.h"
+#include "forgetting_view.h"
 #include "main_window.h"
 #include "run_dialog.h"
 #include "recipes/create_model.h"
@@ -234,6 +236,38 @@ class UiTest : public QObject {
     QCOMPARE(finished.at(0).at(2).toString(), QString("failed"));
     QVERIFY2(finished.at(0).at(3).toString().contains("missing.jsonl"), qPrintable(finished.at(0).at(3).toString()));
     QVERIFY(!worker.busy());
+  }
+
+  // Forgetting dashboard: bars and table from the workspace's evaluations (mean ± sample std over seeds, change from Base).
+  void forgettingView() {
+    const QString ws_path = dir_.filePath("forgetting.imsm");
+    {
+      store::Workspace ws(ws_path.toStdString());
+      auto eval = [&](int64_t parent, double arith, double qa) {
+        const int64_t id = ws.create_run({"eval", "suite", model_.toStdString(), "", "{}", "cpu", "", 0, parent});
+        ws.start_run(id);
+        ws.add_evaluations(id, data_.toStdString(), {{"arith", "gsm8k", "Accuracy", arith, 10, ""}, {"qa", "webq", "Contain", qa, 10, ""}});
+        ws.finish_run(id, "finished");
+      };
+      eval(0, 0.1, 0.9);
+      for (int seed : {1, 2}) {
+        const int64_t t = ws.create_run({"train", "lora", model_.toStdString(), data_.toStdString(), R"({"peft": "lora", "variant": "none"})", "cpu", "", seed, 0});
+        ws.start_run(t);
+        ws.finish_run(t, "finished");
+        eval(t, seed == 1 ? 0.5 : 0.7, seed == 1 ? 0.6 : 0.4);
+      }
+    }
+    ui::ForgettingView v;
+    v.show_workspace(ws_path);
+    QCOMPARE(v.plot()->plottableCount(), 4);  // bars + error bars for Base and LoRA
+    QCOMPARE(v.table()->rowCount(), 2);
+    QCOMPARE(v.table()->verticalHeaderItem(1)->text(), QString("LoRA"));
+    QCOMPARE(v.table()->item(0, 0)->text(), QString("0.1000"));  // one run: no spread to show
+    QCOMPARE(v.table()->item(1, 0)->text(), QString("0.6000 ± 0.1414"));  // 0.5, 0.7: sample std 0.1414
+    QCOMPARE(v.table()->item(1, 1)->text(), QString("+0.5000"));
+    QCOMPARE(v.table()->item(1, 3)->text(), QString("-0.4000"));  // qa: 0.5 vs 0.9 — forgetting
+    v.resize(1000, 600);
+    QVERIFY(v.grab().save(IMSM_SCREENSHOTS "/forgetting-unit.png"));
   }
 
   // The run dialog: presets are the runs of the project files; the engine's parser validates as you type.
