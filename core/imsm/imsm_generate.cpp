@@ -30,7 +30,16 @@ torch::Tensor ImsmStep::next_logits(const torch::Tensor& ids, const torch::Tenso
   const torch::Tensor h_N = gate_.mix(last_M, last_Mp, q_M_, q_Mp_, &g);  // [B, 1, d]
   gate_last_ = g.squeeze(1).to(torch::kCPU, torch::kFloat32);             // [B, d]
   gate_mean_ = gate_last_.mean(-1);                                        // [B]
-  return model_.lm_head(h_N.squeeze(1).to(model_.dtype())).to(torch::kCPU, torch::kFloat32).contiguous();  // [B, vocab]
+  const torch::Tensor logits = model_.lm_head(h_N.squeeze(1).to(model_.dtype())).to(torch::kCPU, torch::kFloat32).contiguous();  // [B, vocab]
+  if (trace_k_ > 0) {
+    const torch::Tensor logits_M = model_.lm_head(last_M.squeeze(1)).to(torch::kCPU, torch::kFloat32);    // [B, vocab] original
+    const torch::Tensor logits_Mp = model_.lm_head(last_Mp.squeeze(1)).to(torch::kCPU, torch::kFloat32);  // [B, vocab] tuned
+    const torch::Tensor probs = torch::stack({logits_M, logits_Mp, logits}).softmax(-1);                // [3, B, vocab]
+    const auto top = probs.topk(std::min<int64_t>(trace_k_, probs.size(-1)), -1);                         // [3, B, k] each
+    top_probs_ = std::get<0>(top).contiguous();
+    top_ids_ = std::get<1>(top).contiguous();
+  }
+  return logits;
 }
 
 }  // namespace imsm

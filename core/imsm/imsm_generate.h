@@ -19,6 +19,13 @@ class ImsmStep : public DecodeStep {
   bool uses_cache() const override { return use_cache_; }
   // The full gate of the last step, [B, d] (for the per-dimension heatmap).
   const torch::Tensor& last_gate() const { return gate_last_; }
+  // With k > 0 each step also keeps the k most probable next tokens of the
+  // original stream (LM head on h_M), the tuned stream (on h_M') and the mix
+  // (on h_N): ids [3, B, k] and probabilities [3, B, k], rows in that order.
+  // Costs two more LM-head products per step; off by default.
+  void set_trace_top_k(int64_t k) { trace_k_ = k; }
+  const torch::Tensor& last_top_ids() const { return top_ids_; }
+  const torch::Tensor& last_top_probs() const { return top_probs_; }
 
  private:
   const LlamaModel& model_;
@@ -28,6 +35,8 @@ class ImsmStep : public DecodeStep {
   torch::Tensor q_M_, q_Mp_;  // [B, d]: query means, from the first call (the prompt)
   torch::Tensor gate_mean_;   // [B]
   torch::Tensor gate_last_;   // [B, d]
+  int64_t trace_k_ = 0;
+  torch::Tensor top_ids_, top_probs_;  // [3, B, k]: original, tuned, mixed
 };
 
 }  // namespace imsm

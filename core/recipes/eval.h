@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "recipes/callbacks.h"
+#include "recipes/token_trace.h"
 
 namespace imsm {
 
@@ -25,13 +26,6 @@ struct EvalRequest {
   bool full_gate = false;          // keep each token's whole gate vector (IMSM)
   bool perplexity = false;         // also the perplexity of the golds (first gold) given the input: scores["Perplexity"]
   std::string device = "cpu", dtype = "auto";
-};
-
-struct TokenTrace {
-  int32_t id = 0;
-  std::string piece;               // the text this token adds
-  float gate_mean = -1;            // -1 without an IMSM adapter
-  std::vector<float> gate;         // [d] when full_gate
 };
 
 struct EvalExample {

@@ -79,8 +79,38 @@ GenerateResult run_generate(const GenerateRequest& r, const std::function<void(c
     }
   };
   std::unique_ptr<DecodeStep> step;
-  if (gate) step = std::make_unique<ImsmStep>(*model, *gate, options.use_cache);
-  else step = std::make_unique<ModelStep>(*model, options.use_cache);
+  ImsmStep* imsm_step = nullptr;
+  if (gate) {
+    auto s = std::make_unique<ImsmStep>(*model, *gate, options.use_cache);
+    imsm_step = s.get();
+    if (r.trace_top_k > 0) s->set_trace_top_k(r.trace_top_k);
+    step = std::move(s);
+  } else {
+    step = std::make_unique<ModelStep>(*model, options.use_cache);
+  }
+  if (imsm_step && r.trace_top_k > 0) {
+    // The step's last gate and top-k are those of the distribution this token was drawn from.
+    hooks.on_token = [&, show = hooks.on_token](int64_t row, int32_t token) {
+      TokenTrace t;
+      t.id = token;
+      if (tokenizer) t.piece = tokenizer->piece(token);
+      const torch::Tensor g = imsm_step->last_gate()[0].contiguous();  // [d]
+      t.gate.assign(g.data_ptr<float>(), g.data_ptr<float>() + g.numel());
+      t.gate_mean = g.mean().item<float>();
+      t.gate_min = g.min().item<float>();
+      t.gate_max = g.max().item<float>();
+      const torch::Tensor ids = imsm_step->last_top_ids().select(1, 0).to(torch::kInt64).contiguous();  // [3, k]
+      const torch::Tensor probs = imsm_step->last_top_probs().select(1, 0).contiguous();              // [3, k]
+      std::vector<Candidate>* lists[3] = {&t.top_original, &t.top_tuned, &t.top_mixed};
+      for (int64_t s = 0; s < 3; ++s)
+        for (int64_t j = 0; j < ids.size(1); ++j) {
+          const auto id = static_cast<int32_t>(ids[s][j].item<int64_t>());
+          lists[s]->push_back({id, tokenizer ? tokenizer->piece(id) : std::string(), probs[s][j].item<float>()});
+        }
+      result.trace.push_back(std::move(t));
+      show(row, token);
+    };
+  }
   const GenerateOutput out = generate(*step, {prompt}, options, hooks);
   if (gate) {
     result.gate_mean = out.gate_mean[0];

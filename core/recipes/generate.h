@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "recipes/callbacks.h"
+#include "recipes/token_trace.h"
 
 namespace imsm {
 
@@ -22,6 +23,9 @@ struct GenerateRequest {
   uint64_t seed = 0;
   std::string device = "cpu";       // cpu | cuda | cuda:N
   std::string dtype = "auto";       // auto | f32 | bf16 | f16
+  // IMSM adapters: record each generated token's full gate and the top-k next
+  // tokens of the original stream, the tuned stream and the mix (0: none).
+  int64_t trace_top_k = 0;
 };
 
 struct GenerateResult {
@@ -32,6 +36,7 @@ struct GenerateResult {
   double tokens_per_second = 0;     // decode speed: tokens after the first / their time
   std::vector<float> gate_mean;     // IMSM adapters: the mean gate of each generated token
   std::string variant;              // IMSM variant, or "" without an IMSM adapter
+  std::vector<TokenTrace> trace;    // with trace_top_k > 0 and an IMSM adapter: one per generated token
 };
 
 // on_text receives the decoded text as it grows (whole characters only).

@@ -336,6 +336,39 @@ TEST(ImsmGenerate, TwoStreamBatchEqualsTheSiameseForward) {
   EXPECT_NEAR(step.last_gate_mean()[0].item<double>(), ref.gate[0][4].mean().item<double>(), 1e-6);
 }
 
+// The inspector's top-k: each stream's distribution equals that stream computed alone —
+// the original by the same base without adapters, the tuned by the adapted model on its
+// own, the mix by the siamese reference forward.
+TEST(ImsmGenerate, TraceTopKEqualsEachStreamAlone) {
+  const auto c = tiny_config("llama-gqa");
+  auto base = random_model(c, 2);
+  auto model = random_model(c, 2);
+  auto adapters = imsm::PeftAdapters::attach(*model, peft(imsm::PeftMethod::LoRA), 3);
+  randomise(*adapters, 8);
+  imsm::GateConfig gc;
+  gc.hidden_size = c.hidden_size;
+  const imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat32, 1);
+  const std::vector<int64_t> prompt = {1, 5, 9, 2, 7};
+  torch::NoGradGuard g;
+  const auto ref = imsm::siamese_forward(*model, &gate, imsm::GateVariant::Query, batch_of({prompt}, {5}));
+  imsm::ImsmStep step(*model, gate, true);
+  step.set_trace_top_k(5);
+  const torch::Tensor ids = torch::tensor(prompt).view({1, -1});
+  step.next_logits(ids, torch::arange(5).view({1, -1}), torch::Tensor());
+  imsm::ForwardInput in;
+  in.input_ids = ids;
+  in.positions = torch::arange(5).view({1, -1});
+  const torch::Tensor streams[3] = {base->forward(in)[0][4], model->forward(in)[0][4], ref.logits[0][4]};  // [V] each
+  ASSERT_EQ(step.last_top_ids().sizes(), (std::vector<int64_t>{3, 1, 5}));
+  for (int s = 0; s < 3; ++s) {
+    const auto top = streams[s].softmax(-1).topk(5);
+    EXPECT_TRUE(torch::equal(step.last_top_ids()[s][0].to(torch::kInt64), std::get<1>(top))) << "stream " << s;
+    EXPECT_LE((step.last_top_probs()[s][0] - std::get<0>(top)).abs().max().item<double>(), 1e-6) << "stream " << s;
+  }
+  // The streams differ (the adapters and the gate do something), so the test can tell them apart.
+  EXPECT_GT((streams[0] - streams[1]).abs().max().item<double>(), 1e-3);
+}
+
 TEST(ImsmGenerate, CachedEqualsUncachedAndPaddedRowsEqualRowsAlone) {
   const auto c = tiny_config("qwen2");
   auto model = random_model(c, 2);

@@ -276,6 +276,21 @@ TEST(TrainRecipe, AdaLoraAdapterIsSavedCutToItsRanksAndLoadsBack) {
   r.prompt = "copy abc";
   r.max_new_tokens = 4;
   EXPECT_EQ(imsm::run_generate(r, {}).variant, "query");
+  // The inspector's trace: one per token; greedy picks the mix's most probable token; its gate is the mean's.
+  r.trace_top_k = 3;
+  const auto traced = imsm::run_generate(r, {});
+  ASSERT_EQ(traced.trace.size(), traced.ids.size());
+  for (size_t i = 0; i < traced.ids.size(); ++i) {
+    const auto& t = traced.trace[i];
+    EXPECT_EQ(t.id, traced.ids[i]);
+    ASSERT_EQ(t.top_mixed.size(), 3u);
+    EXPECT_EQ(t.top_mixed[0].id, traced.ids[i]);
+    EXPECT_GE(t.top_mixed[0].prob, t.top_mixed[1].prob);
+    EXPECT_NEAR(t.gate_mean, traced.gate_mean[i], 1e-6);
+    EXPECT_LE(t.gate_min, t.gate_mean);
+    EXPECT_GE(t.gate_max, t.gate_mean);
+    EXPECT_FALSE(t.gate.empty());
+  }
 }
 
 TEST(TrainRecipe, BadConfigsNameTheKey) {
