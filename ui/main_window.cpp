@@ -19,6 +19,7 @@
 #include <exception>
 
 #include "forgetting_view.h"
+#include "inspector_view.h"
 #include "library_panes.h"
 #include "run_worker.h"
 #include "runs_model.h"
@@ -46,6 +47,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   datasets_ = new DatasetsPane(this);
   training_ = new TrainingView(this);
   forgetting_ = new ForgettingView(this);
+  inspector_ = new InspectorView(this);
 
   library_ = new QTabWidget(this);
   library_->addTab(runs_pane_, tr("&Runs"));
@@ -61,6 +63,8 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   views_->addTab(training_, tr("Training"));
   views_->addTab(forgetting_, tr("Forgetting"));
   views_->setTabToolTip(1, tr("Scores of the base model and every method on each benchmark: what fine-tuning cost"));
+  views_->addTab(inspector_, tr("Memory mixing"));
+  views_->setTabToolTip(2, tr("Generate with an IMSM run and see, token by token, how much each draws on the original and the fine-tuned model"));
   setCentralWidget(views_);
 
   status_ = new QLabel(tr("Idle"), this);
@@ -151,6 +155,7 @@ bool MainWindow::open_workspace(const QString& path) {
   update_recent_menu();
   models_->set_workspace(workspace_);
   datasets_->set_workspace(workspace_);
+  inspector_->set_workspace(workspace_);
   refresh();
   return true;
 }
@@ -239,6 +244,7 @@ void MainWindow::on_job_finished(const QString& name, qint64 run_id, const QStri
   cancel_->setEnabled(worker_->pending() > 0);
   status_->setText(status == "finished" ? tr("%1 finished").arg(name) : tr("%1: %2").arg(name, status));
   refresh();
+  if (status == "finished") inspector_->set_workspace(workspace_);
   if (status == "failed") {
     auto* box = new QMessageBox(QMessageBox::Critical, tr("The run failed"), tr("%1 failed:\n%2").arg(name, message), QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);

@@ -20,6 +20,7 @@ namespace imsm::ui {
 
 class DatasetsPane;
 class ForgettingView;
+class InspectorView;
 class ModelsPane;
 class RunWorker;
 class RunsModel;
@@ -42,6 +43,7 @@ class MainWindow : public QMainWindow {
   DatasetsPane* datasets_pane() const { return datasets_; }
   TrainingView* training_view() const { return training_; }
   ForgettingView* forgetting_view() const { return forgetting_; }
+  InspectorView* inspector() const { return inspector_; }
   QTabWidget* views() const { return views_; }
   QProgressBar* progress_bar() const { return progress_; }
   void refresh();  // re-reads the workspace (runs, library)
@@ -67,6 +69,7 @@ class MainWindow : public QMainWindow {
   DatasetsPane* datasets_;
   TrainingView* training_;
   ForgettingView* forgetting_;
+  InspectorView* inspector_;
   QTabWidget* library_;
   QTabWidget* views_;
   QProgressBar* progress_;

@@ -19,6 +19,7 @@
 
 #include "library_panes.h"
 #include "forgetting_view.h"
+#include "inspector_view.h"
 #include "main_window.h"
 #include "run_dialog.h"
 #include "recipes/create_model.h"
@@ -185,6 +186,50 @@ class UiTest : public QObject {
     const auto metrics = ws.train_metrics(run_id);
     QCOMPARE(metrics.size(), size_t{4});
     QCOMPARE(metrics.back().loss, snap.points.back().loss);
+  }
+
+  // The inspector generates with the trained IMSM run off the GUI thread and shows each token's gate and
+  // top-5 of the three streams; a saved evaluation trace opens in the same view.
+  void inspector() {
+    const QString ws_path = dir_.filePath("worker.imsm");  // holds the finished IMSM run of workerTrains
+    ui::InspectorView v;
+    v.set_workspace(ws_path);
+    QCOMPARE(v.runs()->count(), 1);
+    QVERIFY(v.select_run(1));
+    v.set_prompt("What is 3 plus 1?");
+    QSignalSpy done(&v, &ui::InspectorView::generated);
+    v.generate();
+    QVERIFY(done.wait(60000));
+    QVERIFY2(done.at(0).at(0).toBool(), qPrintable(done.at(0).at(1).toString()));
+    QVERIFY(!v.tokens().empty());
+    const auto& t = v.tokens().front();
+    QCOMPARE(t.top_original.size(), size_t{5});
+    QCOMPARE(t.top_mixed.front().id, t.id);  // greedy
+    QVERIFY(t.gate_min <= t.gate_mean && t.gate_mean <= t.gate_max);
+    QCOMPARE(t.gate.size(), size_t{32});  // hidden size of the tiny model
+    const QString details = v.token_details(0);
+    QVERIFY2(details.contains("original") && details.contains("fine-tuned") && details.contains(QString::number(t.gate_mean, 'f', 3)),
+             qPrintable(details));
+    QCOMPARE(v.gate_plot()->graphCount(), 3);  // min, max, mean
+    QCOMPARE(v.heatmap()->plottableCount(), 1);
+
+    // A saved trace (as `imsm eval --workspace --full-gate` stores it).
+    {
+      store::Workspace ws(ws_path.toStdString());
+      const int64_t e = ws.create_run({"eval", "probe", model_.toStdString(), "", "{}", "cpu", "", 0, 1});
+      ws.start_run(e);
+      ws.add_evaluations(e, data_.toStdString(), {{"qa", "webq", "Contain", 1.0, 1, ""}});
+      ws.add_predictions(e, "qa", {{0, "Q?", {"a"}, "ab", {{10, "a", 0.25f, {0.0f, 0.5f}}, {11, "b", 0.75f, {0.5f, 1.0f}}}}});
+      ws.finish_run(e, "finished");
+    }
+    v.set_workspace(ws_path);
+    QVERIFY(v.open_trace(2, "qa", 0));
+    QCOMPARE(v.tokens().size(), size_t{2});
+    QCOMPARE(v.tokens()[1].gate_min, 0.5f);
+    QCOMPARE(v.tokens()[1].gate_max, 1.0f);
+    QCOMPARE(v.tokens()[0].gate_mean, 0.25f);
+    v.resize(1100, 750);
+    QVERIFY(v.grab().save(IMSM_SCREENSHOTS "/inspector-unit.png"));
   }
 
   // Cancel takes effect within a step; the run is recorded as cancelled with a checkpoint; queued jobs run one after another.

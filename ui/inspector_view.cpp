@@ -1,0 +1,351 @@
+#include "inspector_view.h"
+
+#include <QComboBox>
+#include <QCursor>
+#include <QFileInfo>
+#include <QFormLayout>
+#include <QHBoxLayout>
+#include <QLabel>
+#include <QPlainTextEdit>
+#include <QPushButton>
+#include <QSpinBox>
+#include <QSplitter>
+#include <QTextBrowser>
+#include <QToolTip>
+#include <QVBoxLayout>
+#include <QtConcurrent/QtConcurrent>
+
+#include <algorithm>
+#include <exception>
+
+#include <nlohmann/json.hpp>
+#include <qcustomplot.h>
+
+#include "plot_style.h"
+#include "report/results.h"
+#include "store/workspace.h"
+#include "train/dataset.h"
+
+namespace imsm::ui {
+
+namespace {
+// 0 = original memory (blue), 1 = fine-tuned memory (orange), lightened for text on top.
+QColor gate_colour(float g) {
+  const float t = std::clamp(g, 0.0f, 1.0f);
+  const QColor a(66, 133, 244), b(244, 140, 40);
+  auto mix = [&](int x, int y) { return static_cast<int>(0.45 * 255 + 0.55 * (x + (y - x) * t)); };
+  return QColor(mix(a.red(), b.red()), mix(a.green(), b.green()), mix(a.blue(), b.blue()));
+}
+QString candidates(const std::vector<Candidate>& list) {
+  QStringList parts;
+  for (const auto& c : list) parts << QString("'%1' %2").arg(QString::fromStdString(c.piece).toHtmlEscaped()).arg(c.prob, 0, 'f', 3);
+  return parts.join(", ");
+}
+}  // namespace
+
+InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
+  runs_ = new QComboBox(this);
+  runs_->setToolTip(tr("A finished training run with an IMSM adapter (variant query, no-query or no-gate)"));
+  examples_ = new QComboBox(this);
+  examples_->setToolTip(tr("Fill the prompt with an example of the run's training data"));
+  traces_ = new QComboBox(this);
+  traces_->setToolTip(tr("Open a gate trace saved by an evaluation (imsm eval --workspace)"));
+  trace_index_ = new QSpinBox(this);
+  trace_index_->setRange(0, 0);
+  trace_index_->setPrefix(tr("example "));
+  prompt_ = new QPlainTextEdit(this);
+  prompt_->setPlaceholderText(tr("Type a prompt, or pick an example"));
+  prompt_->setMaximumHeight(90);
+  max_new_ = new QSpinBox(this);
+  max_new_->setRange(1, 2048);
+  max_new_->setValue(48);
+  max_new_->setPrefix(tr("max new tokens "));
+  generate_ = new QPushButton(tr("Generate with IMSM"), this);
+  generate_->setShortcut(QKeySequence(Qt::CTRL | Qt::Key_Return));
+  generate_->setToolTip(tr("Generate greedily with the run's adapter and gate (Ctrl+Enter)"));
+  status_ = new QLabel(this);
+  answer_ = new QTextBrowser(this);
+  answer_->setOpenLinks(false);
+  answer_->setToolTip({});
+  details_ = new QLabel(tr("Hover a token: its gate and the top-5 next tokens of each stream"), this);
+  details_->setWordWrap(true);
+  details_->setTextFormat(Qt::RichText);
+  details_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
+  details_->setMinimumWidth(280);
+  auto* legend = new QLabel(this);
+  legend->setTextFormat(Qt::RichText);
+  legend->setText(QString("<span style='background:%1'>&nbsp;original memory (gate 0)&nbsp;</span> ↔ "
+                          "<span style='background:%2'>&nbsp;fine-tuned memory (gate 1)&nbsp;</span>")
+                      .arg(gate_colour(0).name(), gate_colour(1).name()));
+  legend->setToolTip(tr("IMSM mixes the original model's last hidden state h_M and the fine-tuned one h_M' per dimension: "
+                        "h = g·h_M' + (1−g)·h_M. A token's colour is its mean gate g."));
+
+  gate_plot_ = new QCustomPlot(this);
+  style_plot(gate_plot_);
+  gate_plot_->xAxis->setLabel(tr("generated token"));
+  gate_plot_->yAxis->setLabel(tr("gate"));
+  gate_plot_->setToolTip(tr("Mean gate per generated token (dots) and its min–max over the hidden dimensions (band): 0 = original memory, 1 = fine-tuned"));
+  heatmap_ = new QCustomPlot(this);
+  style_plot(heatmap_);
+  heatmap_->xAxis->setLabel(tr("generated token"));
+  heatmap_->yAxis->setLabel(tr("hidden dimension"));
+  heatmap_->setToolTip(tr("The full gate: one column per token, one row per hidden dimension. Wheel to zoom, drag to pan."));
+
+  auto* form = new QFormLayout;
+  form->addRow(tr("Run"), runs_);
+  form->addRow(tr("Example"), examples_);
+  auto* trace_row = new QHBoxLayout;
+  trace_row->addWidget(traces_, 1);
+  trace_row->addWidget(trace_index_);
+  form->addRow(tr("Saved trace"), trace_row);
+  form->addRow(tr("Prompt"), prompt_);
+  auto* buttons = new QHBoxLayout;
+  buttons->addWidget(max_new_);
+  buttons->addWidget(generate_);
+  buttons->addWidget(status_, 1);
+  buttons->addWidget(legend);
+  form->addRow(buttons);
+  auto* text_row = new QSplitter(Qt::Horizontal, this);
+  text_row->addWidget(answer_);
+  text_row->addWidget(details_);
+  text_row->setStretchFactor(0, 3);
+  text_row->setStretchFactor(1, 2);
+  auto* split = new QSplitter(Qt::Vertical, this);
+  split->addWidget(text_row);
+  split->addWidget(gate_plot_);
+  split->addWidget(heatmap_);
+  auto* layout = new QVBoxLayout(this);
+  layout->setContentsMargins(0, 0, 0, 0);
+  layout->addLayout(form);
+  layout->addWidget(split, 1);
+
+  connect(generate_, &QPushButton::clicked, this, &InspectorView::generate);
+  connect(runs_, &QComboBox::currentIndexChanged, this, &InspectorView::fill_examples);
+  connect(examples_, &QComboBox::activated, this, [this](int i) {
+    if (i > 0) prompt_->setPlainText(examples_->itemData(i).toString());
+  });
+  auto open_selected_trace = [this] {
+    const QVariantList v = traces_->currentData().toList();
+    if (v.size() == 2) open_trace(v[0].toLongLong(), v[1].toString(), trace_index_->value());
+  };
+  connect(traces_, &QComboBox::activated, this, open_selected_trace);
+  connect(trace_index_, &QSpinBox::valueChanged, this, open_selected_trace);
+  connect(answer_, &QTextBrowser::highlighted, this, [this](const QUrl& url) {
+    if (url.scheme() != "tok") return;
+    const QString text = token_details(url.path().toInt());
+    details_->setText(text);
+    QToolTip::showText(QCursor::pos(), text, answer_);
+  });
+  connect(&watcher_, &QFutureWatcher<GenerateOutcome>::finished, this, [this] {
+    const GenerateOutcome out = watcher_.result();
+    generate_->setEnabled(true);
+    if (!out.error.isEmpty()) {
+      status_->setText(out.error);
+      emit generated(false, out.error);
+      return;
+    }
+    status_->setText(tr("%1 tokens · %2 tokens/s").arg(out.result.ids.size()).arg(out.result.tokens_per_second, 0, 'f', 1));
+    show_tokens(prompt_->toPlainText(), out.result.trace);
+    emit generated(true, {});
+  });
+}
+
+void InspectorView::set_workspace(const QString& workspace) {
+  workspace_ = workspace;
+  runs_->clear();
+  traces_->clear();
+  if (workspace.isEmpty()) return;
+  try {
+    const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
+    for (const auto& r : ws.runs()) {
+      if (r.kind == "train" && r.status == "finished") {
+        const QString adapter = QString::fromStdString(r.output_dir) + "/adapter";
+        const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
+        if (!QFileInfo::exists(adapter + "/imsm_config.json") || (config.is_object() && config.value("variant", "") == "none")) continue;
+        runs_->addItem(QString("%1 · %2 seed %3").arg(r.id).arg(QString::fromStdString(report::method_label(r.config_json))).arg(r.seed),
+                       QVariantList{QVariant::fromValue<qlonglong>(r.id), QString::fromStdString(r.model_path), adapter,
+                                    QString::fromStdString(r.dataset_path)});
+      } else if (r.kind == "eval" && r.status == "finished") {
+        for (const auto& e : ws.evaluations(r.id))
+          if (traces_->findText(QString("%1 · %2").arg(r.id).arg(QString::fromStdString(e.benchmark))) < 0)
+            traces_->addItem(QString("%1 · %2").arg(r.id).arg(QString::fromStdString(e.benchmark)),
+                             QVariantList{QVariant::fromValue<qlonglong>(r.id), QString::fromStdString(e.benchmark)});
+      }
+    }
+  } catch (const std::exception& e) {
+    status_->setText(QString::fromUtf8(e.what()));
+  }
+  fill_examples();
+}
+
+bool InspectorView::select_run(qint64 run_id) {
+  for (int i = 0; i < runs_->count(); ++i)
+    if (runs_->itemData(i).toList().value(0).toLongLong() == run_id) {
+      runs_->setCurrentIndex(i);
+      return true;
+    }
+  return false;
+}
+
+void InspectorView::set_prompt(const QString& prompt) { prompt_->setPlainText(prompt); }
+
+void InspectorView::fill_examples() {
+  examples_->clear();
+  examples_->addItem(tr("(type a prompt)"));
+  const QVariantList v = runs_->currentData().toList();
+  if (v.size() < 4) return;
+  try {
+    const auto examples = read_examples(v[3].toString().toStdString());
+    for (size_t i = 0; i < examples.size() && i < 50; ++i) {
+      const QString p = QString::fromStdString(examples[i].prompt);
+      examples_->addItem(p.simplified().right(70), p);
+    }
+  } catch (const std::exception&) {
+    // The run's data file moved away: typed prompts still work.
+  }
+}
+
+void InspectorView::generate() {
+  const QVariantList v = runs_->currentData().toList();
+  if (v.size() < 4) {
+    status_->setText(tr("No IMSM run to generate with: train one (Run → New run…) with variant query"));
+    emit generated(false, status_->text());
+    return;
+  }
+  GenerateRequest r;
+  r.model_dir = v[1].toString().toStdString();
+  r.adapter_dir = v[2].toString().toStdString();
+  r.prompt = prompt_->toPlainText().toStdString();
+  r.max_new_tokens = max_new_->value();
+  r.trace_top_k = 5;
+  generate_->setEnabled(false);
+  status_->setText(tr("Generating…"));
+  watcher_.setFuture(QtConcurrent::run([r] {
+    GenerateOutcome out;
+    try {
+      out.result = run_generate(r, {});
+    } catch (const std::exception& e) {
+      out.error = QString::fromUtf8(e.what());
+    }
+    return out;
+  }));
+}
+
+bool InspectorView::open_trace(qint64 eval_run_id, const QString& benchmark, int example_index) {
+  try {
+    const store::Workspace ws(workspace_.toStdString(), store::Workspace::Mode::ReadOnly);
+    const auto predictions = ws.predictions(eval_run_id, benchmark.toStdString(), true);
+    trace_index_->blockSignals(true);
+    trace_index_->setRange(0, std::max(0, static_cast<int>(predictions.size()) - 1));
+    trace_index_->blockSignals(false);
+    if (example_index < 0 || example_index >= static_cast<int>(predictions.size())) return false;
+    const auto& p = predictions[static_cast<size_t>(example_index)];
+    std::vector<TokenTrace> tokens;
+    for (const auto& t : p.tokens) {
+      TokenTrace tt;
+      tt.id = t.id;
+      tt.piece = t.piece;
+      tt.gate_mean = t.gate_mean;
+      tt.gate = t.gate;
+      if (!t.gate.empty()) {
+        tt.gate_min = *std::min_element(t.gate.begin(), t.gate.end());
+        tt.gate_max = *std::max_element(t.gate.begin(), t.gate.end());
+      } else {
+        tt.gate_min = tt.gate_max = t.gate_mean;
+      }
+      tokens.push_back(std::move(tt));
+    }
+    prompt_->setPlainText(QString::fromStdString(p.input));
+    status_->setText(tr("Saved trace: evaluation run %1, %2, example %3").arg(eval_run_id).arg(benchmark).arg(example_index));
+    show_tokens(QString::fromStdString(p.input), tokens);
+    return true;
+  } catch (const std::exception& e) {
+    status_->setText(QString::fromUtf8(e.what()));
+    return false;
+  }
+}
+
+void InspectorView::show_tokens(const QString& prompt, const std::vector<TokenTrace>& tokens) {
+  tokens_ = tokens;
+  QString html = "<div style='font-family: monospace; font-size: 11pt; white-space: pre-wrap;'><span style='color:gray'>" +
+                 prompt.toHtmlEscaped() + "</span>";
+  for (size_t i = 0; i < tokens_.size(); ++i) {
+    const auto& t = tokens_[i];
+    QString piece = QString::fromStdString(t.piece).toHtmlEscaped();
+    piece.replace("\n", "⏎\n");
+    if (piece.isEmpty()) piece = QString("[%1]").arg(t.id);
+    const QColor c = t.gate_mean < 0 ? QColor(230, 230, 230) : gate_colour(t.gate_mean);
+    html += QString("<a href='tok:%1' style='background-color:%2; color:#000; text-decoration:none'>%3</a>").arg(i).arg(c.name(), piece);
+  }
+  answer_->setHtml(html + "</div>");
+  render();
+}
+
+QString InspectorView::token_details(int index) const {
+  if (index < 0 || index >= static_cast<int>(tokens_.size())) return {};
+  const auto& t = tokens_[static_cast<size_t>(index)];
+  QString s = tr("<b>token %1</b>: id %2, '%3'").arg(index).arg(t.id).arg(QString::fromStdString(t.piece).toHtmlEscaped());
+  if (t.gate_mean >= 0)
+    s += tr("<br>gate mean %1 (min %2, max %3)").arg(t.gate_mean, 0, 'f', 3).arg(t.gate_min, 0, 'f', 3).arg(t.gate_max, 0, 'f', 3);
+  if (!t.top_mixed.empty()) {
+    s += tr("<br><b>original</b>: ") + candidates(t.top_original);
+    s += tr("<br><b>fine-tuned</b>: ") + candidates(t.top_tuned);
+    s += tr("<br><b>mix</b>: ") + candidates(t.top_mixed);
+  }
+  return s;
+}
+
+void InspectorView::render() {
+  gate_plot_->clearGraphs();
+  gate_plot_->clearPlottables();
+  heatmap_->clearPlottables();
+  const int n = static_cast<int>(tokens_.size());
+  QVector<double> x, mean, lo, hi;
+  for (int i = 0; i < n; ++i) {
+    const auto& t = tokens_[static_cast<size_t>(i)];
+    if (t.gate_mean < 0) continue;
+    x << i;
+    mean << t.gate_mean;
+    lo << t.gate_min;
+    hi << t.gate_max;
+  }
+  QCPGraph* g_lo = gate_plot_->addGraph();
+  QCPGraph* g_hi = gate_plot_->addGraph();
+  QCPGraph* g_mean = gate_plot_->addGraph();
+  g_lo->setData(x, lo, true);
+  g_hi->setData(x, hi, true);
+  g_mean->setData(x, mean, true);
+  const QColor band = series_colour(0);
+  g_lo->setPen(QPen(band.lighter(150)));
+  g_hi->setPen(QPen(band.lighter(150)));
+  g_hi->setBrush(QColor(band.red(), band.green(), band.blue(), 40));
+  g_hi->setChannelFillGraph(g_lo);
+  g_mean->setPen(QPen(series_colour(1), 2));
+  g_mean->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 5));
+  g_mean->setName(tr("mean gate"));
+  gate_plot_->xAxis->setRange(-0.5, std::max(1, n) - 0.5);
+  gate_plot_->yAxis->setRange(0, 1);
+  gate_plot_->replot();
+
+  const int d = n && !tokens_.front().gate.empty() ? static_cast<int>(tokens_.front().gate.size()) : 0;
+  if (d > 0) {
+    auto* map = new QCPColorMap(heatmap_->xAxis, heatmap_->yAxis);
+    map->data()->setSize(n, d);
+    map->data()->setRange(QCPRange(0, n - 1), QCPRange(0, d - 1));
+    for (int i = 0; i < n; ++i) {
+      const auto& gate = tokens_[static_cast<size_t>(i)].gate;
+      for (int k = 0; k < d && k < static_cast<int>(gate.size()); ++k) map->data()->setCell(i, k, gate[static_cast<size_t>(k)]);
+    }
+    QCPColorGradient gradient;
+    gradient.setColorStopAt(0, QColor(66, 133, 244));
+    gradient.setColorStopAt(0.5, QColor(245, 245, 245));
+    gradient.setColorStopAt(1, QColor(244, 140, 40));
+    map->setGradient(gradient);
+    map->setDataRange(QCPRange(0, 1));
+    map->setInterpolate(false);
+    heatmap_->rescaleAxes();
+  }
+  heatmap_->replot();
+}
+
+}  // namespace imsm::ui

@@ -1,0 +1,71 @@
+// The memory-mixing inspector: pick a training run with an IMSM adapter and a
+// prompt (typed, or an example of its dataset), generate with IMSM, and see
+// the answer's tokens coloured by mean gate (original ↔ fine-tuned memory), a
+// per-token plot of the gate (mean with its min–max band), and a zoomable
+// heatmap of the full gate (tokens × hidden dimensions). Hovering a token
+// shows its id, piece, gate statistics and the top-5 next tokens of the
+// original stream, the tuned stream and the mix. Gate traces saved by
+// evaluations open in the same view. Generation runs off the GUI thread.
+#pragma once
+#include <QFutureWatcher>
+#include <QString>
+#include <QWidget>
+
+#include <vector>
+
+#include "recipes/generate.h"
+
+class QComboBox;
+class QCustomPlot;
+class QLabel;
+class QPlainTextEdit;
+class QPushButton;
+class QSpinBox;
+class QTextBrowser;
+
+namespace imsm::ui {
+
+struct GenerateOutcome {
+  GenerateResult result;
+  QString error;  // the engine's message when it failed
+};
+
+class InspectorView : public QWidget {
+  Q_OBJECT
+ public:
+  explicit InspectorView(QWidget* parent = nullptr);
+  void set_workspace(const QString& workspace);  // refills the run and trace lists
+  bool select_run(qint64 run_id);
+  void set_prompt(const QString& prompt);
+  void generate();                        // asynchronous; generated() follows
+  bool open_trace(qint64 eval_run_id, const QString& benchmark, int example_index);  // a saved evaluation trace
+  void show_tokens(const QString& prompt, const std::vector<TokenTrace>& tokens);
+  const std::vector<TokenTrace>& tokens() const { return tokens_; }
+  QString token_details(int index) const;  // the hover text
+  QCustomPlot* gate_plot() const { return gate_plot_; }
+  QCustomPlot* heatmap() const { return heatmap_; }
+  QComboBox* runs() const { return runs_; }
+
+ signals:
+  void generated(bool ok, const QString& message);
+
+ private:
+  void fill_examples();
+  void render();
+
+  QString workspace_;
+  std::vector<TokenTrace> tokens_;
+  QComboBox *runs_, *examples_, *traces_;
+  QSpinBox* trace_index_;
+  QPlainTextEdit* prompt_;
+  QSpinBox* max_new_;
+  QPushButton* generate_;
+  QLabel* status_;
+  QTextBrowser* answer_;
+  QLabel* details_;
+  QCustomPlot* gate_plot_;
+  QCustomPlot* heatmap_;
+  QFutureWatcher<GenerateOutcome> watcher_;
+};
+
+}  // namespace imsm::ui
