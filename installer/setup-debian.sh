@@ -13,7 +13,7 @@ packages=(
   libsentencepiece-dev sentencepiece         # tokenizer.model support; spm_train/spm_encode for its test
   libcli11-dev googletest libgtest-dev libsqlite3-dev
   wordnet-base libxml2-utils                 # WordNet: the bundled model's knowledge; xmllint checks reports
-  qt6-base-dev libqcustomplot-dev            # the workbench (Qt 6 Widgets, QCustomPlot)
+  qt6-base-dev qt6-svg-dev libqcustomplot-dev  # the workbench (Qt 6 Widgets, SVG export, QCustomPlot)
   xvfb xauth imagemagick fonts-dejavu-core   # its end-to-end test and screenshots under a virtual X server
 )
 command -v node >/dev/null 2>&1 || packages+=(nodejs)

@@ -7,6 +7,7 @@
 
 #include <qcustomplot.h>
 
+#include "export.h"
 #include "plot_style.h"
 #include "report/results.h"
 #include "store/workspace.h"
@@ -16,6 +17,7 @@ namespace imsm::ui {
 ForgettingView::ForgettingView(QWidget* parent) : QWidget(parent) {
   plot_ = new QCustomPlot(this);
   style_plot(plot_);
+  add_plot_menu(plot_);
   plot_->setInteractions(QCP::Interactions());
   plot_->yAxis->setLabel(tr("score (mean over seeds, ± std)"));
   plot_->legend->setVisible(true);

@@ -21,6 +21,7 @@
 #include <nlohmann/json.hpp>
 #include <qcustomplot.h>
 
+#include "export.h"
 #include "plot_style.h"
 #include "report/results.h"
 #include "store/workspace.h"
@@ -82,11 +83,13 @@ InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
 
   gate_plot_ = new QCustomPlot(this);
   style_plot(gate_plot_);
+  add_plot_menu(gate_plot_);
   gate_plot_->xAxis->setLabel(tr("generated token"));
   gate_plot_->yAxis->setLabel(tr("gate"));
   gate_plot_->setToolTip(tr("Mean gate per generated token (dots) and its min–max over the hidden dimensions (band): 0 = original memory, 1 = fine-tuned"));
   heatmap_ = new QCustomPlot(this);
   style_plot(heatmap_);
+  add_plot_menu(heatmap_);
   heatmap_->xAxis->setLabel(tr("generated token"));
   heatmap_->yAxis->setLabel(tr("hidden dimension"));
   heatmap_->setToolTip(tr("The full gate: one column per token, one row per hidden dimension. Wheel to zoom, drag to pan."));

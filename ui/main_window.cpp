@@ -18,6 +18,7 @@
 
 #include <exception>
 
+#include "export.h"
 #include "forgetting_view.h"
 #include "inspector_view.h"
 #include "library_panes.h"
@@ -127,6 +128,14 @@ void MainWindow::build_menus() {
   });
   recent_menu_ = file->addMenu(tr("Open &recent"));
   update_recent_menu();
+  file->addAction(tr("&Export report…"), QKeySequence(Qt::CTRL | Qt::Key_E), this, [this] {
+    const QString f = QFileDialog::getSaveFileName(this, tr("Export the report (selected runs, or all)"), "report.html",
+                                                   tr("HTML (*.html);;Markdown (*.md);;CSV (*.csv);;PDF (*.pdf)"));
+    if (f.isEmpty()) return;
+    const QString error = export_report(workspace_, runs_pane_->selected_ids(), f);
+    if (error.isEmpty()) status_->setText(tr("Report written to %1").arg(f));
+    else QMessageBox::warning(this, tr("Export failed"), error);
+  });
   file->addSeparator();
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
   QMenu* run = menuBar()->addMenu(tr("&Run"));

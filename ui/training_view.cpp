@@ -4,6 +4,7 @@
 
 #include <qcustomplot.h>
 
+#include "export.h"
 #include "plot_style.h"
 #include "report/results.h"
 #include "store/workspace.h"
@@ -13,7 +14,10 @@ namespace imsm::ui {
 TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
   loss_ = new QCustomPlot(this);
   lr_ = new QCustomPlot(this);
-  for (QCustomPlot* p : {loss_, lr_}) style_plot(p);
+  for (QCustomPlot* p : {loss_, lr_}) {
+    style_plot(p);
+    add_plot_menu(p);
+  }
   loss_->xAxis->setLabel(tr("step"));
   loss_->yAxis->setLabel(tr("training loss (nats/token)"));
   loss_->legend->setVisible(true);

@@ -21,12 +21,7 @@ void add_report(CLI::App& app, Run& run) {
   cmd->callback([&run, workspace, out, options] {
     run = [workspace, out, options] {
       const store::Workspace ws(*workspace, store::Workspace::Mode::ReadOnly);
-      report::Environment env;
-      env.engine_version = engine_version();
-      env.torch_version = torch_version();
-      env.generated_at = utc_now_iso8601();
-      env.host = current_process().host;
-      report::write_report(ws, *options, env, *out);
+      report::write_report(ws, *options, report_environment(), *out);
       log::info("report written to " + *out);
       return 0;
     };

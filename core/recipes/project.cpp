@@ -192,7 +192,7 @@ ProjectSummary run_project(const std::string& path, const std::function<void(con
   // 5. The report (HTML, and Markdown + CSV beside it).
   report({"report", s.report, 0, 1, 0});
   const store::Workspace ws(s.workspace, store::Workspace::Mode::ReadOnly);
-  report::Environment env{engine_version(), torch_version(), utc_now_iso8601(), current_process().host};
+  const report::Environment env = report_environment();
   report::Options o;
   o.run_ids = s.eval_run_ids;
   o.run_ids.insert(o.run_ids.end(), s.train_run_ids.begin(), s.train_run_ids.end());

@@ -18,6 +18,7 @@
 #include <nlohmann/json.hpp>
 
 #include "library_panes.h"
+#include "export.h"
 #include "forgetting_view.h"
 #include "inspector_view.h"
 #include "main_window.h"
@@ -313,6 +314,27 @@ class UiTest : public QObject {
     QCOMPARE(v.table()->item(1, 3)->text(), QString("-0.4000"));  // qa: 0.5 vs 0.9 — forgetting
     v.resize(1000, 600);
     QVERIFY(v.grab().save(IMSM_SCREENSHOTS "/forgetting-unit.png"));
+
+    // Export: the report in four formats, the plot in three; each file is what its format says it is.
+    auto head = [](const QString& f, int n) {
+      QFile file(f);
+      return file.open(QIODevice::ReadOnly) ? file.read(n) : QByteArray();
+    };
+    for (const char* ext : {"html", "md", "csv", "pdf"}) {
+      const QString out = dir_.filePath(QString("report.") + ext);
+      QCOMPARE(ui::export_report(ws_path, {}, out), QString());
+      QVERIFY2(QFileInfo(out).size() > 200, ext);
+    }
+    QCOMPARE(head(dir_.filePath("report.pdf"), 5), QByteArray("%PDF-"));
+    QVERIFY(head(dir_.filePath("report.html"), 100000).contains("0.6000 ± 0.1414"));
+    QVERIFY(head(dir_.filePath("report.csv"), 100000).contains("LoRA"));
+    QCOMPARE(ui::save_plot(v.plot(), dir_.filePath("bars.png")), QString());
+    QCOMPARE(head(dir_.filePath("bars.png"), 8), QByteArray("\x89PNG\r\n\x1a\n", 8));
+    QCOMPARE(ui::save_plot(v.plot(), dir_.filePath("bars.svg")), QString());
+    QVERIFY(head(dir_.filePath("bars.svg"), 100000).contains("<svg"));
+    QCOMPARE(ui::save_plot(v.plot(), dir_.filePath("bars.pdf")), QString());
+    QCOMPARE(head(dir_.filePath("bars.pdf"), 5), QByteArray("%PDF-"));
+    QVERIFY(ui::save_plot(v.plot(), dir_.filePath("bars.gif")).contains(".png"));
   }
 
   // The run dialog: presets are the runs of the project files; the engine's parser validates as you type.

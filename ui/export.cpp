@@ -1,0 +1,89 @@
+#include "export.h"
+
+#include <QFileDialog>
+#include <QFileInfo>
+#include <QMenu>
+#include <QPageSize>
+#include <QPainter>
+#include <QPdfWriter>
+#include <QSvgGenerator>
+#include <QTextDocument>
+
+#include <exception>
+#include <vector>
+
+#include <qcustomplot.h>
+
+#include "recipes/environment.h"
+#include "report/report.h"
+#include "store/workspace.h"
+
+namespace imsm::ui {
+
+QString export_report(const QString& workspace, const QList<qint64>& run_ids, const QString& out) {
+  try {
+    const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
+    report::Options o;
+    o.run_ids.assign(run_ids.begin(), run_ids.end());
+    const QString ext = QFileInfo(out).suffix().toLower();
+    if (ext != "pdf") {
+      report::write_report(ws, o, report_environment(), out.toStdString());
+      return {};
+    }
+    QTextDocument doc;
+    doc.setMarkdown(QString::fromStdString(report::markdown_report(ws, o, report_environment())));
+    QPdfWriter pdf(out);
+    pdf.setPageSize(QPageSize(QPageSize::A4));
+    pdf.setResolution(96);
+    pdf.setTitle("IMSM Workbench report");
+    pdf.setCreator("imsm-workbench");
+    doc.setPageSize(QSizeF(pdf.width(), pdf.height()));
+    doc.print(&pdf);
+    return QFileInfo(out).size() > 0 ? QString() : QObject::tr("could not write %1").arg(out);
+  } catch (const std::exception& e) {
+    return QString::fromUtf8(e.what());
+  }
+}
+
+QString save_plot(QCustomPlot* plot, const QString& out) {
+  const QString ext = QFileInfo(out).suffix().toLower();
+  const int w = std::max(plot->width(), 640), h = std::max(plot->height(), 360);
+  bool ok = false;
+  if (ext == "png") {
+    ok = plot->savePng(out, w, h, 2.0);
+  } else if (ext == "pdf") {
+    ok = plot->savePdf(out, w, h);
+  } else if (ext == "svg") {
+    QSvgGenerator svg;
+    svg.setFileName(out);
+    svg.setSize(QSize(w, h));
+    svg.setViewBox(QRect(0, 0, w, h));
+    svg.setTitle("IMSM Workbench plot");
+    QCPPainter painter(&svg);
+    plot->toPainter(&painter, w, h);
+    painter.end();
+    ok = QFileInfo(out).size() > 0;
+  } else {
+    return QObject::tr("%1: choose a .png, .svg or .pdf file name").arg(out);
+  }
+  return ok ? QString() : QObject::tr("could not write %1").arg(out);
+}
+
+void add_plot_menu(QCustomPlot* plot) {
+  plot->setContextMenuPolicy(Qt::CustomContextMenu);
+  QObject::connect(plot, &QWidget::customContextMenuRequested, plot, [plot](const QPoint& pos) {
+    QMenu menu(plot);
+    QAction* save = menu.addAction(QObject::tr("Save plot as PNG, SVG or PDF…"));
+    QAction* reset = menu.addAction(QObject::tr("Reset zoom"));
+    QAction* chosen = menu.exec(plot->mapToGlobal(pos));
+    if (chosen == reset) {
+      plot->rescaleAxes();
+      plot->replot();
+    } else if (chosen == save) {
+      const QString f = QFileDialog::getSaveFileName(plot, QObject::tr("Save plot"), "plot.png", QObject::tr("Images (*.png *.svg *.pdf)"));
+      if (!f.isEmpty()) save_plot(plot, f);
+    }
+  });
+}
+
+}  // namespace imsm::ui

@@ -1,0 +1,19 @@
+// Export: the workspace report (HTML, Markdown, CSV as `imsm report` writes
+// them; PDF through Qt's PDF writer from the Markdown) and any plot as PNG,
+// SVG or PDF, with a right-click menu on every plot.
+#pragma once
+#include <QList>
+#include <QString>
+
+class QCustomPlot;
+
+namespace imsm::ui {
+
+// By the extension of `out`: .html, .md, .csv or .pdf. "" on success, else the message.
+QString export_report(const QString& workspace, const QList<qint64>& run_ids, const QString& out);
+// By the extension: .png, .svg or .pdf. "" on success, else the message.
+QString save_plot(QCustomPlot* plot, const QString& out);
+// "Save plot as…" on right click.
+void add_plot_menu(QCustomPlot* plot);
+
+}  // namespace imsm::ui
