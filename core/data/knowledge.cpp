@@ -101,11 +101,12 @@ std::vector<Fact> wordnet_facts(const WordNet& wn, const KnowledgeOptions& o) {
   return facts;
 }
 
-std::vector<std::string> knowledge_corpus(const std::vector<Fact>& facts, uint64_t seed) {
+std::vector<std::string> knowledge_corpus(const std::vector<Fact>& facts, uint64_t seed, bool in_context) {
   std::vector<std::string> docs;
   for (const auto& f : facts) {
-    docs.push_back(f.statement);
-    if (!f.question.empty()) docs.push_back(qa_prompt(f.question) + " " + f.answers.front());
+    const std::string qa = f.question.empty() ? "" : qa_prompt(f.question) + " " + f.answers.front();
+    docs.push_back(in_context && !qa.empty() ? f.statement + "\n" + qa : f.statement);
+    if (!qa.empty()) docs.push_back(qa);
   }
   shuffle(docs, seed);
   return docs;

@@ -37,7 +37,12 @@ struct Record {
 
 // Pretraining text: each fact's statement, and its question answered in the
 // probe format; shuffled with the seed. Each element is one document.
-std::vector<std::string> knowledge_corpus(const std::vector<Fact>& facts, uint64_t seed);
+// in_context: the statement's document also asks its question right after it
+// ("A lighthouse is a kind of tower.\n...Question: What is a lighthouse a kind
+// of?\nAnswer: tower"), so the model learns to look back at what it was told
+// (the in-context copying a fine-tuning task needs), while the question's own
+// document still makes it remember the answer.
+std::vector<std::string> knowledge_corpus(const std::vector<Fact>& facts, uint64_t seed, bool in_context = false);
 // wordnet-qa: questions of facts the corpus states; golds as WebQ (Contain, EM).
 std::vector<Record> wordnet_qa(const std::vector<Fact>& facts, int64_t count, uint64_t seed);
 // wordnet-yesno: "Is a X a kind of Y?" — yes for the fact, no for another

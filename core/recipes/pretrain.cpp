@@ -31,6 +31,7 @@ struct Recipe {
   uint64_t seed = 1;
   std::string wordnet = "/usr/share/wordnet";
   int64_t concepts = 800;
+  bool in_context = false;  // statements followed by their question (data/knowledge.h)
   bool numbers = false;  // add number facts (data/numeracy.h) to the corpus
   data::NumeracyOptions numeracy;
   int64_t vocab_size = 4096;
@@ -41,7 +42,7 @@ struct Recipe {
   int64_t probes = 200;
 
   nlohmann::json to_json() const {
-    nlohmann::json corpus = {{"wordnet", wordnet}, {"concepts", concepts}};
+    nlohmann::json corpus = {{"wordnet", wordnet}, {"concepts", concepts}, {"in_context", in_context}};
     if (numbers)
       corpus["numbers"] = {{"max_value", numeracy.max_value}, {"max_addend", numeracy.max_addend}, {"max_factor", numeracy.max_factor},
                            {"max_scaled", numeracy.max_scaled}, {"facts_per_document", numeracy.facts_per_document}};
@@ -64,7 +65,11 @@ Recipe read_recipe(const std::string& path) {
   r.probes = json::get_int_or(j, "probes", r.probes, path);
   if (j.contains("corpus")) {
     const auto& c = j["corpus"];
-    json::require_known_keys(c, {"wordnet", "concepts", "numbers"}, path + ": corpus");
+    json::require_known_keys(c, {"wordnet", "concepts", "in_context", "numbers"}, path + ": corpus");
+    if (c.contains("in_context")) {
+      if (!c["in_context"].is_boolean()) throw_bad_input(path + ": corpus: in_context", "must be true or false");
+      r.in_context = c["in_context"].get<bool>();
+    }
     r.wordnet = json::get_string_or(c, "wordnet", r.wordnet, path + ": corpus");
     r.concepts = json::get_int_or(c, "concepts", r.concepts, path + ": corpus");
     if (c.contains("numbers")) {
@@ -154,7 +159,7 @@ PretrainSummary run_pretrain(const std::string& recipe_path, const std::function
   ko.concepts = r.concepts;
   ko.seed = r.seed;
   const auto facts = data::wordnet_facts(wn, ko);
-  auto corpus = data::knowledge_corpus(facts, r.seed);
+  auto corpus = data::knowledge_corpus(facts, r.seed, r.in_context);
   if (r.numbers) {
     data::NumeracyOptions no = r.numeracy;
     no.seed = r.seed;

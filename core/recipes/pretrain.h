@@ -8,7 +8,7 @@
 //
 // Recipe file (JSON; every key optional except output_dir):
 // {"output_dir": "resources/models/wordnet-base", "seed": 1,
-//  "corpus": {"wordnet": "/usr/share/wordnet", "concepts": 800,
+//  "corpus": {"wordnet": "/usr/share/wordnet", "concepts": 800, "in_context": false,
 //             "numbers": {"max_value": 100, "max_addend": 10, "max_factor": 9, "max_scaled": 50,
 //                         "facts_per_document": 8}},   (absent: no number facts)
 //  "tokenizer": {"vocab_size": 4096, "split_digits": true},

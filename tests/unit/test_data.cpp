@@ -96,6 +96,19 @@ TEST(Knowledge, FactsProbesAndCorpusAreConsistentAndDeterministic) {
     EXPECT_TRUE(docs.count(r.input + " " + r.output.front())) << r.input;
     EXPECT_EQ(imsm::contains_answer(r.output.front(), r.output), 1.0);
   }
+  // In context: as many documents; each probe's answered question also follows its statement.
+  const auto in_context = imsm::data::knowledge_corpus(facts, 7, true);
+  EXPECT_EQ(in_context.size(), corpus.size());
+  for (const auto& r : qa) {
+    const std::string asked = r.input + " " + r.output.front();
+    int standalone = 0, after_statement = 0;
+    for (const auto& d : in_context) {
+      standalone += d == asked;
+      after_statement += d.size() > asked.size() && d.compare(d.size() - asked.size(), asked.size(), asked) == 0 && d[d.size() - asked.size() - 1] == '\n';
+    }
+    EXPECT_EQ(standalone, 1) << asked;
+    EXPECT_GE(after_statement, 1) << asked;
+  }
   const auto yesno = imsm::data::wordnet_yesno(facts, 100, 7);
   int yes = 0;
   for (const auto& r : yesno) yes += r.output.front() == "yes";
