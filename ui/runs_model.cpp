@@ -65,12 +65,6 @@ int RunsModel::rowCount(const QModelIndex& parent) const { return parent.isValid
 int RunsModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
 namespace {
-QString duration_text(double s) {
-  if (s < 0) return {};
-  const int t = static_cast<int>(s + 0.5);
-  return t >= 3600 ? QString("%1:%2:%3").arg(t / 3600).arg(t / 60 % 60, 2, 10, QChar('0')).arg(t % 60, 2, 10, QChar('0'))
-                   : QString("%1:%2").arg(t / 60).arg(t % 60, 2, 10, QChar('0'));
-}
 QString scores_text(const RunRow& r) {
   QStringList parts;
   for (const auto& [k, v] : r.scores) parts << QString::fromStdString(k) + " " + QString::number(v, 'f', 3);
@@ -113,7 +107,7 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     case Loss: return r.final_loss < 0 ? QVariant() : sort ? QVariant(r.final_loss) : QVariant(QString::number(r.final_loss, 'f', 4));
     case Scores: return scores_text(r);
     case Started: return QString::fromStdString(r.started_at);
-    case Duration: return sort ? QVariant(r.seconds) : QVariant(duration_text(r.seconds));
+    case Duration: return sort ? QVariant(r.seconds) : QVariant(QString::fromStdString(format_duration(r.seconds)));
     default: return {};
   }
 }

@@ -14,15 +14,6 @@ namespace imsm::store {
 
 namespace {
 
-std::string duration_text(double s) {
-  if (s < 0) return "";
-  char buf[32];
-  const long t = std::lround(s);
-  if (t >= 3600) std::snprintf(buf, sizeof(buf), "%ld:%02ld:%02ld", t / 3600, t / 60 % 60, t % 60);
-  else std::snprintf(buf, sizeof(buf), "%ld:%02ld", t / 60, t % 60);
-  return buf;
-}
-
 std::string short_path(const std::string& p) {
   const size_t slash = p.find_last_of('/');
   return slash == std::string::npos ? p : p.substr(slash + 1);
@@ -60,7 +51,7 @@ Table list_runs(const Workspace& ws) {
                                (e.size() > 1 ? " (+" + std::to_string(e.size() - 1) + ")" : "");
     }
     t.rows.push_back({std::to_string(r.id), r.kind, r.status, r.name, short_path(r.model_path), r.started_at,
-                      duration_text(seconds_between(r.started_at, r.ended_at)), result});
+                      format_duration(seconds_between(r.started_at, r.ended_at)), result});
   }
   return t;
 }
@@ -84,7 +75,7 @@ Table compare_runs(const Workspace& ws, const std::vector<int64_t>& ids) {
   row("model", [](const RunRecord& r) { return short_path(r.model_path); });
   row("dataset", [](const RunRecord& r) { return short_path(r.dataset_path); });
   row("seed", [](const RunRecord& r) { return std::to_string(r.seed); });
-  row("duration", [](const RunRecord& r) { return duration_text(seconds_between(r.started_at, r.ended_at)); });
+  row("duration", [](const RunRecord& r) { return format_duration(seconds_between(r.started_at, r.ended_at)); });
   std::map<int64_t, std::vector<StepMetrics>> metrics;
   for (const auto& r : runs) metrics[r.id] = ws.train_metrics(r.id);
   row("steps", [&](const RunRecord& r) { return metrics[r.id].empty() ? "" : std::to_string(metrics[r.id].back().step); });

@@ -75,4 +75,13 @@ std::string format_change(double v, int decimals) {
   return buf;
 }
 
+std::string format_duration(double seconds) {
+  if (!std::isfinite(seconds) || seconds < 0) return "";
+  const auto s = static_cast<long long>(seconds + 0.5);
+  char buf[32];
+  if (s >= 3600) std::snprintf(buf, sizeof(buf), "%lld:%02lld:%02lld", s / 3600, s / 60 % 60, s % 60);
+  else std::snprintf(buf, sizeof(buf), "%lld:%02lld", s / 60, s % 60);
+  return buf;
+}
+
 }  // namespace imsm

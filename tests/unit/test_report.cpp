@@ -10,6 +10,7 @@
 #include "report/results.h"
 #include "store/workspace.h"
 #include "test_util.h"
+#include "util/table.h"
 
 using imsm::testing::expect_bad_input;
 using imsm::testing::TempDir;
@@ -61,6 +62,19 @@ struct Fixture {
 };
 
 }  // namespace
+
+// The number texts of tables and reports, by hand.
+TEST(Report, NumberAndDurationTexts) {
+  EXPECT_EQ(imsm::format_fixed(0.12345, 4), "0.1235");
+  EXPECT_EQ(imsm::format_change(0.012, 4), "+0.0120");
+  EXPECT_EQ(imsm::format_change(-0.003, 4), "-0.0030");
+  EXPECT_EQ(imsm::format_duration(0), "0:00");
+  EXPECT_EQ(imsm::format_duration(242.4), "4:02");
+  EXPECT_EQ(imsm::format_duration(59.5), "1:00");
+  EXPECT_EQ(imsm::format_duration(3909), "1:05:09");
+  EXPECT_EQ(imsm::format_duration(-1), "");
+  EXPECT_EQ(imsm::format_duration(std::nan("")), "");
+}
 
 TEST(Report, MethodsAndMeanStdOverSeedsByHand) {
   Fixture f;
