@@ -28,14 +28,14 @@
 #include "runs_pane.h"
 #include "store/workspace.h"
 #include "training_view.h"
+#include "util/table.h"
 
 namespace imsm::ui {
 
 namespace {
 QString eta_text(double seconds) {
-  const int s = static_cast<int>(seconds + 0.5);
-  return s >= 3600 ? QString("%1:%2:%3").arg(s / 3600).arg(s / 60 % 60, 2, 10, QChar('0')).arg(s % 60, 2, 10, QChar('0'))
-                   : QString("%1:%2").arg(s / 60).arg(s % 60, 2, 10, QChar('0'));
+  const std::string t = format_duration(seconds);
+  return t.empty() ? QString("?") : QString::fromStdString(t);
 }
 }  // namespace
 
@@ -59,6 +59,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   dock->setWidget(library_);
   dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
   addDockWidget(Qt::LeftDockWidgetArea, dock);
+  resizeDocks({dock}, {480}, Qt::Horizontal);
 
   views_ = new QTabWidget(this);
   views_->addTab(training_, tr("Training"));
@@ -253,6 +254,8 @@ void MainWindow::on_job_finished(const QString& name, qint64 run_id, const QStri
   cancel_->setEnabled(worker_->pending() > 0);
   status_->setText(status == "finished" ? tr("%1 finished").arg(name) : tr("%1: %2").arg(name, status));
   refresh();
+  models_->reload();  // runs add their model and data to the library
+  datasets_->reload();
   if (status == "finished") inspector_->set_workspace(workspace_);
   if (status == "failed") {
     auto* box = new QMessageBox(QMessageBox::Critical, tr("The run failed"), tr("%1 failed:\n%2").arg(name, message), QMessageBox::Ok, this);

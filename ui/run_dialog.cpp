@@ -48,6 +48,14 @@ QDoubleSpinBox* dspin(QWidget* parent, double lo, double hi, double value, int d
   s->setValue(value);
   return s;
 }
+// Several fields on one form row.
+QWidget* row(QWidget* parent, std::initializer_list<QWidget*> widgets) {
+  auto* w = new QWidget(parent);
+  auto* h = new QHBoxLayout(w);
+  h->setContentsMargins(0, 0, 0, 0);
+  for (QWidget* x : widgets) h->addWidget(x);
+  return w;
+}
 void set_combo(QComboBox* c, const QString& v) {
   const int i = c->findText(v);
   if (i >= 0) c->setCurrentIndex(i);
@@ -115,63 +123,20 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   mf->addRow(tr("PEFT method"), peft_);
   mf->addRow(tr("IMSM variant"), variant_);
   mf->addRow(tr("Target modules"), module_box);
-  mf->addRow(tr("Rank r / α"), [&] {
-    auto* w = new QWidget(this);
-    auto* h = new QHBoxLayout(w);
-    h->setContentsMargins(0, 0, 0, 0);
-    h->addWidget(lora_r_);
-    h->addWidget(lora_alpha_);
-    h->addWidget(rslora_);
-    return w;
-  }());
+  mf->addRow(tr("Rank r / α"), row(this, {lora_r_, lora_alpha_, rslora_}));
   mf->addRow(tr("Adapter dropout"), lora_dropout_);
-  mf->addRow(tr("Gate rank / dropout"), [&] {
-    auto* w = new QWidget(this);
-    auto* h = new QHBoxLayout(w);
-    h->setContentsMargins(0, 0, 0, 0);
-    h->addWidget(gate_rank_);
-    h->addWidget(gate_dropout_);
-    return w;
-  }());
+  mf->addRow(tr("Gate rank / dropout"), row(this, {gate_rank_, gate_dropout_}));
   auto* training = new QGroupBox(tr("Training"), this);
   auto* tf = new QFormLayout(training);
   tf->addRow(tr("Optimizer"), optimizer_);
   tf->addRow(tr("Learning rate"), lr_);
   tf->addRow(tr("Weight decay"), weight_decay_);
-  tf->addRow(tr("Schedule / warm-up ratio"), [&] {
-    auto* w = new QWidget(this);
-    auto* h = new QHBoxLayout(w);
-    h->setContentsMargins(0, 0, 0, 0);
-    h->addWidget(schedule_);
-    h->addWidget(warmup_);
-    return w;
-  }());
-  tf->addRow(tr("Batch / accumulation"), [&] {
-    auto* w = new QWidget(this);
-    auto* h = new QHBoxLayout(w);
-    h->setContentsMargins(0, 0, 0, 0);
-    h->addWidget(batch_);
-    h->addWidget(accumulation_);
-    return w;
-  }());
+  tf->addRow(tr("Schedule / warm-up ratio"), row(this, {schedule_, warmup_}));
+  tf->addRow(tr("Batch / accumulation"), row(this, {batch_, accumulation_}));
   tf->addRow(tr("Epochs"), epochs_);
-  tf->addRow(tr("Max input / output tokens"), [&] {
-    auto* w = new QWidget(this);
-    auto* h = new QHBoxLayout(w);
-    h->setContentsMargins(0, 0, 0, 0);
-    h->addWidget(max_in_);
-    h->addWidget(max_out_);
-    return w;
-  }());
+  tf->addRow(tr("Max input / output tokens"), row(this, {max_in_, max_out_}));
   tf->addRow(tr("Seeds"), seeds_);
-  tf->addRow(tr("Device / dtype"), [&] {
-    auto* w = new QWidget(this);
-    auto* h = new QHBoxLayout(w);
-    h->setContentsMargins(0, 0, 0, 0);
-    h->addWidget(device_);
-    h->addWidget(dtype_);
-    return w;
-  }());
+  tf->addRow(tr("Device / dtype"), row(this, {device_, dtype_}));
   auto* top = new QFormLayout;
   top->addRow(tr("Preset"), presets_);
   top->addRow(tr("Model"), model_);

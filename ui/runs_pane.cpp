@@ -51,6 +51,7 @@ RunsPane::RunsPane(RunsModel* model, QWidget* parent) : QWidget(parent), model_(
   layout->addLayout(top);
   layout->addWidget(view_, 1);
 
+  connect(model_, &QAbstractItemModel::modelReset, view_, &QTableView::resizeColumnsToContents);
   connect(filter_, &QLineEdit::textChanged, proxy_, &QSortFilterProxyModel::setFilterFixedString);
   connect(status_, &QComboBox::currentIndexChanged, this, &RunsPane::apply_status_filter);
   connect(view_->selectionModel(), &QItemSelectionModel::selectionChanged, this, [this] { emit selection_changed(selected_ids()); });

@@ -1,0 +1,143 @@
+// End to end, in a real window under Xvfb (xcb platform): the workbench runs a
+// small experiment project on the bundled model through its worker, queues
+// one more run, shows the curves, the forgetting dashboard and the
+// memory-mixing inspector, and saves a screenshot of each main view to
+// build/screenshots/ (look at them: they are the documentation's pictures).
+#include <QApplication>
+#include <QComboBox>
+#include <QDir>
+#include <QListWidget>
+#include <QProgressBar>
+#include <QSignalSpy>
+#include <QTabWidget>
+#include <QTableView>
+#include <QTableWidget>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "forgetting_view.h"
+#include "inspector_view.h"
+#include "library_panes.h"
+#include "main_window.h"
+#include "recipes/project.h"
+#include "run_worker.h"
+#include "runs_pane.h"
+#include "training_view.h"
+
+using namespace imsm;
+
+class WorkbenchE2E : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+
+  static void shoot(QWidget* w, const char* name) {
+    QDir().mkpath(IMSM_SCREENSHOTS);
+    QApplication::processEvents();
+    QTest::qWait(300);  // queued replots
+    QVERIFY(w->grab().save(QString(IMSM_SCREENSHOTS "/") + name + ".png"));
+  }
+
+ private slots:
+  void experimentInTheWindow() {
+    QVERIFY(dir_.isValid());
+    const nlohmann::json project = {
+        {"name", "e2e"}, {"model", IMSM_SOURCE_DIR "/resources/models/wordnet-base"}, {"output_dir", dir_.filePath("out").toStdString()},
+        {"data", {{"arith-train", {{"task", "arith"}, {"count", 48}, {"seed", 1}, {"max_steps", 1}, {"max_operand", 9}}},
+                  {"arith-test", {{"task", "arith"}, {"count", 12}, {"seed", 2}, {"max_steps", 1}, {"max_operand", 9}}},
+                  {"wordnet-qa", {{"task", "wordnet-qa"}, {"count", 24}, {"seed", 3}, {"concepts", 400}}}}},
+        {"suite", {{"batch_size", 12},
+                   {"benchmarks", {{{"name", "arith"}, {"dataset", "arith-test"}, {"task", "gsm8k"}, {"metric", "Accuracy"}, {"max_new_tokens", 24}},
+                                   {{"name", "wordnet-qa"}, {"dataset", "wordnet-qa"}, {"task", "webq"}, {"metric", "Contain"}, {"max_new_tokens", 6}}}}}},
+        {"train", {{"data", "arith-train"}, {"num_epochs", 2}, {"batch_size", 8}, {"learning_rate", 2e-3}, {"lora_r", 4}, {"gate_rank", 4},
+                   {"max_input_length", 128}, {"max_output_length", 32}, {"target_modules", {"q_proj", "v_proj", "up_proj", "down_proj"}}}},
+        {"runs", {{{"peft", "lora"}, {"variant", "none"}}, {{"peft", "lora"}, {"variant", "query"}}}},
+        {"seeds", {1, 2}}};
+    const QString project_file = dir_.filePath("e2e.json");
+    std::ofstream(project_file.toStdString()) << project.dump(2);
+    const ProjectPlan plan = plan_project(project_file.toStdString());
+
+    QDir().mkpath(QString::fromStdString(plan.output_dir));
+    ui::MainWindow w;
+    w.resize(1280, 800);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(w.open_workspace(QString::fromStdString(plan.workspace)));
+    QSignalSpy finished(w.worker(), &ui::RunWorker::job_finished);
+
+    // 1. The project, through the worker (as Run > Run project... does).
+    ui::Job job;
+    job.kind = ui::Job::Kind::Project;
+    job.name = "e2e";
+    job.project = project_file;
+    w.enqueue(job);
+    QTRY_VERIFY_WITH_TIMEOUT(w.progress_bar()->isVisible(), 60000);  // progress shows while it runs
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 600000);
+    QCOMPARE(finished.at(0).at(2).toString(), QString("finished"));
+
+    // 2. One more short run, queued as the run dialog's Start does (a preset of the project, another seed).
+    TrainConfig c = plan.runs[3];  // IMSM(LoRA)
+    c.seed = 9;
+    c.output_dir = dir_.filePath("out/extra-seed9").toStdString();
+    job = ui::Job{};
+    job.kind = ui::Job::Kind::Train;
+    job.name = "IMSM(LoRA) seed 9";
+    job.workspace = w.workspace();
+    job.config = c;
+    w.enqueue(job);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 300000);
+    QCOMPARE(finished.at(1).at(2).toString(), QString("finished"));
+    const qint64 extra = finished.at(1).at(1).toLongLong();
+    w.refresh();
+
+    // 3. Training curves of every training run.
+    QList<qint64> train_ids;
+    auto* runs_view = w.runs_pane()->view();
+    for (int r = 0; r < runs_view->model()->rowCount(); ++r)
+      if (runs_view->model()->index(r, 1).data().toString() == "train") train_ids << runs_view->model()->index(r, 0).data(Qt::UserRole).toLongLong();
+    QCOMPARE(train_ids.size(), 5);
+    w.runs_pane()->select_ids(train_ids);
+    QCOMPARE(w.training_view()->curve_count(), 5);
+    w.views()->setCurrentIndex(0);
+    shoot(&w, "training");
+
+    // 4. The forgetting dashboard: Base, LoRA, IMSM(LoRA).
+    w.views()->setCurrentIndex(1);
+    QCOMPARE(w.forgetting_view()->table()->rowCount(), 3);
+    shoot(&w, "forgetting");
+
+    // 5. The inspector on the extra run, with a test problem as the prompt.
+    w.views()->setCurrentIndex(2);
+    QVERIFY(w.inspector()->select_run(extra));
+    std::ifstream test_file(plan.output_dir + "/data/arith-test.jsonl");
+    std::string line;
+    std::getline(test_file, line);
+    w.inspector()->set_prompt(QString::fromStdString(nlohmann::json::parse(line)["input"].get<std::string>()));
+    QSignalSpy generated(w.inspector(), &ui::InspectorView::generated);
+    w.inspector()->generate();
+    QVERIFY(generated.wait(60000));
+    QVERIFY2(generated.at(0).at(0).toBool(), qPrintable(generated.at(0).at(1).toString()));
+    QVERIFY(!w.inspector()->tokens().empty());
+    shoot(&w, "inspector");
+
+    // 6. The library panes.
+    w.views()->setCurrentIndex(0);
+    auto* library = w.findChild<QTabWidget*>();
+    QVERIFY(library);
+    library->setCurrentWidget(w.models_pane());
+    QTRY_VERIFY(w.models_pane()->list()->count() >= 1);
+    shoot(&w, "models");
+    library->setCurrentWidget(w.datasets_pane());
+    QTRY_VERIFY(w.datasets_pane()->list()->count() >= 1);
+    w.datasets_pane()->list()->setCurrentRow(0);
+    shoot(&w, "datasets");
+    library->setCurrentWidget(w.runs_pane());
+    shoot(&w, "runs");
+  }
+};
+
+QTEST_MAIN(WorkbenchE2E)
+#include "test_workbench_e2e.moc"
