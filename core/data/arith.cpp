@@ -23,7 +23,7 @@ std::string num(int64_t v) { return std::to_string(v); }
 }  // namespace
 
 std::string arith_prompt(const std::string& problem) {
-  return "Solve the math problem. End with the answer on its own line as #### N.\nQuestion: " + problem + "\nAnswer:";
+  return "Question: " + problem + "\nAnswer:";
 }
 
 std::vector<Record> arith_problems(const ArithOptions& o) {

@@ -30,6 +30,18 @@ std::string resolve(const fs::path& base, const std::string& p) {
   return (fs::path(p).is_absolute() ? fs::path(p) : base / p).lexically_normal().string();
 }
 
+// "IMSM((IA)³)" -> "IMSM-IA3": letters and digits, one '-' between words.
+std::string folder_name(std::string label) {
+  for (size_t at; (at = label.find(")³")) != std::string::npos;) label.replace(at, std::string(")³").size(), "3)");  // (IA)³ -> (IA3)
+  std::string out;
+  for (char ch : label) {
+    if (std::isalnum(static_cast<unsigned char>(ch))) out += ch;
+    else if (!out.empty() && out.back() != '-') out += '-';
+  }
+  while (!out.empty() && out.back() == '-') out.pop_back();
+  return out;
+}
+
 }  // namespace
 
 ProjectPlan plan_project(const std::string& path) {
@@ -93,10 +105,7 @@ ProjectPlan plan_project(const std::string& path) {
       c["seed"] = seed;
       c["dataset"] = train_data;
       const std::string label = report::method_label(c.dump());
-      std::string dir = label;
-      for (char& ch : dir)
-        if (!std::isalnum(static_cast<unsigned char>(ch))) ch = '-';
-      c["output_dir"] = out + "/" + dir + "-seed" + seed.dump();
+      c["output_dir"] = out + "/" + folder_name(label) + "-seed" + seed.dump();
       plan.runs.push_back(parse_train_config(c, path + ": runs[" + std::to_string(i) + "]"));
       plan.run_labels.push_back(label + " seed " + seed.dump());
     }

@@ -359,6 +359,7 @@ class UiTest : public QObject {
     QCOMPARE(configs[0].learning_rate, project["runs"][3]["learning_rate"].get<double>());
     QCOMPARE(configs[0].num_epochs, project["train"]["num_epochs"].get<int64_t>());
     QCOMPARE(configs[0].target_modules, project["runs"][3]["target_modules"].get<std::vector<std::string>>());
+    QVERIFY2(QString::fromStdString(configs[0].output_dir).endsWith("/runs/quickstart/IMSM-IA3-seed2"), configs[0].output_dir.c_str());
 
     d.set_field("model_path", model_);
     d.set_field("data_path", data_);
