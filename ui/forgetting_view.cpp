@@ -21,6 +21,7 @@ ForgettingView::ForgettingView(QWidget* parent) : QWidget(parent) {
   plot_->setInteractions(QCP::Interactions());
   plot_->yAxis->setLabel(tr("score (mean over seeds, ± std)"));
   plot_->legend->setVisible(true);
+  plot_->axisRect()->insetLayout()->setInsetAlignment(0, Qt::AlignTop | Qt::AlignLeft);  // low task bars sit on the left
   plot_->setToolTip(tr("Each benchmark's headline metric for the base model and each method. Bars lower than Base on the "
                        "knowledge probes are forgetting; IMSM aims to keep them while learning the new task."));
   table_ = new QTableWidget(this);
@@ -77,7 +78,7 @@ void ForgettingView::show_workspace(const QString& workspace) {
     bars->setData(keys, values);
     errors->setData(stds);
   }
-  plot_->yAxis->setRange(0, std::max(1.0, top * 1.1));
+  plot_->yAxis->setRange(0, std::max(1.0, top) * 1.15);  // room for the legend
   plot_->replot();
 
   // The table: methods as rows; per benchmark the score (mean ± std) and the change from Base.
