@@ -11,6 +11,7 @@
 #include <QVBoxLayout>
 
 #include <exception>
+#include <functional>
 #include <memory>
 
 #include "recipes/inspect.h"
@@ -32,6 +33,17 @@ QLabel* error_label(QWidget* parent) {
 void show_error(QLabel* l, const QString& message) {
   l->setText(message);
   l->setVisible(!message.isEmpty());
+}
+// Runs `add` (an engine call); an error's message is shown under the pane and returned, "" on success.
+QString try_add(QLabel* error, const std::function<void()>& add) {
+  try {
+    add();
+  } catch (const std::exception& e) {
+    show_error(error, QString::fromUtf8(e.what()));
+    return QString::fromUtf8(e.what());
+  }
+  show_error(error, {});
+  return {};
 }
 QString human_count(int64_t n) {
   return n >= 1000000 ? QString::number(n / 1e6, 'f', 2) + "M" : n >= 1000 ? QString::number(n / 1e3, 'f', 1) + "k" : QString::number(n);
@@ -86,17 +98,15 @@ void ModelsPane::reload() {
 }
 
 bool ModelsPane::add_model(const QString& dir) {
-  try {
+  const QString message = try_add(error_, [&] {
     const ModelInfo info = inspect_model(dir.toStdString());
     store::Workspace ws(workspace_.toStdString());
     ws.add_model(dir.toStdString(), info.architecture, info.num_parameters);
-  } catch (const std::exception& e) {
-    const QString message = QString::fromUtf8(e.what());
-    show_error(error_, message);
+  });
+  if (!message.isEmpty()) {
     emit error(message);
     return false;
   }
-  show_error(error_, {});
   reload();
   for (int i = 0; i < list_->count(); ++i)
     if (QFileInfo(list_->item(i)->data(Qt::UserRole).toString()) == QFileInfo(dir)) list_->setCurrentRow(i);
@@ -173,17 +183,15 @@ void DatasetsPane::reload() {
 }
 
 bool DatasetsPane::add_dataset(const QString& file) {
-  try {
+  const QString message = try_add(error_, [&] {
     const auto examples = read_examples(file.toStdString());
     store::Workspace ws(workspace_.toStdString());
     ws.add_dataset(file.toStdString(), static_cast<int64_t>(examples.size()));
-  } catch (const std::exception& e) {
-    const QString message = QString::fromUtf8(e.what());
-    show_error(error_, message);
+  });
+  if (!message.isEmpty()) {
     emit error(message);
     return false;
   }
-  show_error(error_, {});
   reload();
   list_->setCurrentRow(list_->count() - 1);
   return true;
