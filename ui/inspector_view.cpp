@@ -29,14 +29,14 @@
 
 namespace imsm::ui {
 
-namespace {
-// 0 = original memory (blue), 1 = fine-tuned memory (orange), lightened for text on top.
 QColor gate_colour(float g) {
   const float t = std::clamp(g, 0.0f, 1.0f);
-  const QColor a(66, 133, 244), b(244, 140, 40);
+  const QColor a(244, 140, 40), b(66, 133, 244);
   auto mix = [&](int x, int y) { return static_cast<int>(0.45 * 255 + 0.55 * (x + (y - x) * t)); };
   return QColor(mix(a.red(), b.red()), mix(a.green(), b.green()), mix(a.blue(), b.blue()));
 }
+
+namespace {
 QString candidates(const std::vector<Candidate>& list) {
   QStringList parts;
   for (const auto& c : list) parts << QString("'%1' %2").arg(QString::fromStdString(c.piece).toHtmlEscaped()).arg(c.prob, 0, 'f', 3);
@@ -75,18 +75,18 @@ InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
   details_->setMinimumWidth(280);
   auto* legend = new QLabel(this);
   legend->setTextFormat(Qt::RichText);
-  legend->setText(QString("<span style='background:%1'>&nbsp;original memory (gate 0)&nbsp;</span> ↔ "
-                          "<span style='background:%2'>&nbsp;fine-tuned memory (gate 1)&nbsp;</span>")
-                      .arg(gate_colour(0).name(), gate_colour(1).name()));
+  legend->setText(QString("<span style='background:%1'>&nbsp;original memory (gate 1)&nbsp;</span> ↔ "
+                          "<span style='background:%2'>&nbsp;fine-tuned memory (gate 0)&nbsp;</span>")
+                      .arg(gate_colour(1).name(), gate_colour(0).name()));
   legend->setToolTip(tr("IMSM mixes the original model's last hidden state h_M and the fine-tuned one h_M' per dimension: "
-                        "h = g·h_M' + (1−g)·h_M. A token's colour is its mean gate g."));
+                        "h = g·h_M + (1−g)·h_M'. A token's colour is its mean gate g."));
 
   gate_plot_ = new QCustomPlot(this);
   style_plot(gate_plot_);
   add_plot_menu(gate_plot_);
   gate_plot_->xAxis->setLabel(tr("generated token"));
   gate_plot_->yAxis->setLabel(tr("gate"));
-  gate_plot_->setToolTip(tr("Mean gate per generated token (dots) and its min–max over the hidden dimensions (band): 0 = original memory, 1 = fine-tuned"));
+  gate_plot_->setToolTip(tr("Mean gate per generated token (dots) and its min–max over the hidden dimensions (band): 1 = original memory, 0 = fine-tuned"));
   heatmap_ = new QCustomPlot(this);
   style_plot(heatmap_);
   add_plot_menu(heatmap_);
@@ -340,9 +340,9 @@ void InspectorView::render() {
       for (int k = 0; k < d && k < static_cast<int>(gate.size()); ++k) map->data()->setCell(i, k, gate[static_cast<size_t>(k)]);
     }
     QCPColorGradient gradient;
-    gradient.setColorStopAt(0, QColor(66, 133, 244));
+    gradient.setColorStopAt(0, QColor(244, 140, 40));   // fine-tuned
     gradient.setColorStopAt(0.5, QColor(245, 245, 245));
-    gradient.setColorStopAt(1, QColor(244, 140, 40));
+    gradient.setColorStopAt(1, QColor(66, 133, 244));   // original
     map->setGradient(gradient);
     map->setDataRange(QCPRange(0, 1));
     map->setInterpolate(false);

@@ -7,6 +7,7 @@
 // original stream, the tuned stream and the mix. Gate traces saved by
 // evaluations open in the same view. Generation runs off the GUI thread.
 #pragma once
+#include <QColor>
 #include <QFutureWatcher>
 #include <QString>
 #include <QWidget>
@@ -24,6 +25,11 @@ class QSpinBox;
 class QTextBrowser;
 
 namespace imsm::ui {
+
+// The gate g weighs the original memory (h = g·h_M + (1−g)·h_M', as the engine
+// and the report): g = 1 blue (original), g = 0 orange (fine-tuned), lightened
+// so that text on top stays legible.
+QColor gate_colour(float g);
 
 struct GenerateOutcome {
   GenerateResult result;

@@ -231,6 +231,9 @@ class UiTest : public QObject {
     QCOMPARE(v.tokens()[0].gate_mean, 0.25f);
     v.resize(1100, 750);
     QVERIFY(v.grab().save(IMSM_SCREENSHOTS "/inspector-unit.png"));
+    // Colours follow the engine's gate: g weighs the original memory, shown blue as in the report.
+    QVERIFY(ui::gate_colour(1).blue() > ui::gate_colour(1).red());
+    QVERIFY(ui::gate_colour(0).red() > ui::gate_colour(0).blue());
   }
 
   // Cancel takes effect within a step; the run is recorded as cancelled with a checkpoint; queued jobs run one after another.
