@@ -56,6 +56,7 @@ class UiTest : public QObject {
  private slots:
   void initTestCase() {
     QVERIFY(dir_.isValid());
+    QVERIFY(QDir().mkpath(IMSM_SCREENSHOTS));  // a fresh build has none yet
     model_ = dir_.filePath("tiny");
     CreateModelRequest r;
     r.out_dir = model_.toStdString();
@@ -187,6 +188,13 @@ class UiTest : public QObject {
     const auto metrics = ws.train_metrics(run_id);
     QCOMPARE(metrics.size(), size_t{4});
     QCOMPARE(metrics.back().loss, snap.points.back().loss);
+    // The IMSM gate probe arrives live and is recorded at the same steps (4 steps: every one).
+    QVERIFY(snap.points.back().gate_mean > 0 && snap.points.back().gate_mean < 1);
+    QCOMPARE(metrics.back().gate_mean, snap.points.back().gate_mean);
+    ui::TrainingView view;
+    view.show_runs(ws_path, {run_id});
+    QCOMPARE(view.gate_plot()->graphCount(), 1);
+    QCOMPARE(view.gate_plot()->graph(0)->dataCount(), 4);
   }
 
   // The inspector generates with the trained IMSM run off the GUI thread and shows each token's gate and
