@@ -97,6 +97,10 @@ CREATE TABLE artifacts(
   created_at TEXT NOT NULL,
   UNIQUE(run_id, path));
 )sql",
+    // 1 -> 2: the mean IMSM gate on the run's probe examples, at the steps it was measured (NULL elsewhere)
+    R"sql(
+ALTER TABLE train_metrics ADD COLUMN gate_mean REAL;
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion, "one migration per schema version");

@@ -132,14 +132,15 @@ void Workspace::add_train_metrics(int64_t run_id, const std::vector<StepMetrics>
   if (rows.empty()) return;
   sql::Transaction tx(*db_);
   auto st = db_->prepare(
-      "INSERT OR REPLACE INTO train_metrics(run_id, step, epoch, loss, learning_rate, grad_norm, tokens_per_second) "
-      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7)");
+      "INSERT OR REPLACE INTO train_metrics(run_id, step, epoch, loss, learning_rate, grad_norm, tokens_per_second, gate_mean) "
+      "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   for (const auto& m : rows) {
     st.bind_all(run_id, m.step, m.epoch);
     bind_or_null(st, 4, m.loss, !std::isfinite(m.loss));  // a diverged step is NULL, not a bogus number
     st.bind(5, m.learning_rate);
     bind_or_null(st, 6, m.grad_norm, !std::isfinite(m.grad_norm));
     st.bind(7, m.tokens_per_second);
+    bind_or_null(st, 8, m.gate_mean, !(m.gate_mean >= 0));
     st.run();
   }
   tx.commit();

@@ -35,6 +35,7 @@ struct RunRecord {
 struct StepMetrics {
   int64_t step = 0, epoch = 0;
   double loss = 0, learning_rate = 0, grad_norm = 0, tokens_per_second = 0;
+  double gate_mean = -1;  // the mean IMSM gate on the probe examples; < 0: not measured at this step (NULL)
 };
 
 struct Evaluation {

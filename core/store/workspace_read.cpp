@@ -75,11 +75,12 @@ RunRecord Workspace::run(int64_t id) const {
 std::vector<StepMetrics> Workspace::train_metrics(int64_t run_id) const {
   std::vector<StepMetrics> out;
   auto st = db_->prepare(
-      "SELECT step, epoch, loss, learning_rate, grad_norm, tokens_per_second FROM train_metrics WHERE run_id = ?1 ORDER BY step");
+      "SELECT step, epoch, loss, learning_rate, grad_norm, tokens_per_second, gate_mean FROM train_metrics WHERE run_id = ?1 ORDER BY step");
   st.bind(1, run_id);
   while (st.step()) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
-    out.push_back({st.int64(0), st.int64(1), st.is_null(2) ? nan : st.real(2), st.real(3), st.is_null(4) ? nan : st.real(4), st.real(5)});
+    out.push_back({st.int64(0), st.int64(1), st.is_null(2) ? nan : st.real(2), st.real(3), st.is_null(4) ? nan : st.real(4), st.real(5),
+                   st.is_null(6) ? -1.0 : st.real(6)});
   }
   return out;
 }

@@ -97,7 +97,7 @@ TEST(Workspace, CreatesVersionedWalDatabase) {
   const std::string path = dir.file("ws.imsm");
   { store::Workspace ws(path); }
   Raw raw(path);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "1");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "2");
   EXPECT_EQ(raw.text("PRAGMA application_id"), std::to_string(0x494d534d));
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");
   for (const char* t : {"models", "datasets", "runs", "train_metrics", "evaluations", "predictions", "gate_traces", "artifacts"})
@@ -216,6 +216,39 @@ TEST(Workspace, RunLifecycleAndInterruptedRuns) {
   expect_bad_input([&] { ws.run(999); }, {"no run 999"});
 }
 
+// A version-1 workspace (before train_metrics.gate_mean) opens, is migrated to
+// version 2 in place, and keeps every row.
+TEST(Workspace, MigratesVersionOneAndKeepsItsRows) {
+  TempDir dir;
+  const std::string path = dir.file("v1.imsm");
+  {
+    store::Workspace ws(path);
+    store::NewRun r;
+    r.kind = "train";
+    r.name = "old";
+    r.config_json = "{}";
+    ws.add_train_metrics(ws.create_run(r), {{1, 0, 2.5, 1e-3, 0.7, 100}, {2, 0, 2.0, 1e-3, 0.6, 100}});
+  }
+  {
+    Raw raw(path);  // back to what version 1 wrote
+    raw.exec("ALTER TABLE train_metrics DROP COLUMN gate_mean");
+    raw.exec("PRAGMA user_version = 1");
+    EXPECT_EQ(raw.text("SELECT count(*) FROM pragma_table_info('train_metrics') WHERE name = 'gate_mean'"), "0");
+  }
+  {
+    store::Workspace ro(path, store::Workspace::Mode::ReadOnly);  // a reader does not migrate
+    EXPECT_EQ(ro.runs().size(), 1u);
+  }
+  store::Workspace ws(path);
+  Raw raw(path);
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "2");
+  const auto m = ws.train_metrics(1);
+  ASSERT_EQ(m.size(), 2u);
+  EXPECT_DOUBLE_EQ(m[1].loss, 2.0);
+  EXPECT_DOUBLE_EQ(m[1].gate_mean, -1);
+  EXPECT_EQ(ws.run(1).name, "old");
+}
+
 TEST(Workspace, MetricsPredictionsTracesAndArtifactsRoundTrip) {
   TempDir dir;
   store::Workspace ws(dir.file("ws.imsm"));
@@ -232,6 +265,14 @@ TEST(Workspace, MetricsPredictionsTracesAndArtifactsRoundTrip) {
   EXPECT_DOUBLE_EQ(m[1].loss, 2.25);
   ws.add_train_metrics(id, {{3, 1, NAN, 1e-3, NAN, 90}});
   EXPECT_TRUE(std::isnan(ws.train_metrics(id).at(2).loss));  // stored as NULL
+  // The gate probe's mean where it was measured; NULL (read as -1) elsewhere.
+  ws.add_train_metrics(id, {{4, 1, 2.0, 1e-3, 0.5, 90, 0.625}});
+  EXPECT_DOUBLE_EQ(ws.train_metrics(id).at(3).gate_mean, 0.625);
+  EXPECT_DOUBLE_EQ(ws.train_metrics(id).at(0).gate_mean, -1);
+  {
+    Raw raw(dir.file("ws.imsm"));
+    EXPECT_EQ(raw.text("SELECT count(*) FROM train_metrics WHERE gate_mean IS NULL"), "3");
+  }
 
   std::vector<float> gate = {0.0f, 0.25f, 0.5f, 0.999f, 1.0f / 3.0f};
   ws.add_predictions(id, "b", {{0, "in", {"g"}, "ans", {{1, "a", 0.4f, gate}, {2, "b", -1.f, {}}}}});
