@@ -11,6 +11,7 @@
 #include "model/loader.h"
 #include "peft/peft_model.h"
 #include "tokenizer/tokenizer.h"
+#include "train/gate_probe.h"
 #include "train/trainer.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -142,8 +143,19 @@ TrainSummary run_train(const TrainConfig& c, const std::function<void(const Trai
     summary.last_checkpoint = dir;
     if (on_checkpoint) on_checkpoint(dir, t.step());
   };
+  // The gate probe: the first examples, one batch, ~50 measurements a run (query and no-query gates).
+  TrainBatch probe;
+  const bool probing = gate && c.gate_probe_examples > 0 && (variant == GateVariant::Query || variant == GateVariant::NoQuery);
+  if (probing) {
+    std::vector<const EncodedExample*> rows;
+    for (size_t i = 0; i < data.size() && static_cast<int64_t>(i) < c.gate_probe_examples; ++i) rows.push_back(&data[i]);
+    probe = collate(rows, model->device());
+  }
+  const int64_t probe_every = std::max<int64_t>(1, trainer.total_steps() / 50);
   auto report = [&](const StepReport& r) {
-    if (on_progress) on_progress({r.step, r.total_steps, r.epoch, r.loss, r.learning_rate, r.grad_norm, r.tokens_per_second, r.eta_seconds});
+    TrainProgress p{r.step, r.total_steps, r.epoch, r.loss, r.learning_rate, r.grad_norm, r.tokens_per_second, r.eta_seconds};
+    if (probing && (r.step % probe_every == 0 || r.step == r.total_steps)) p.gate_mean = probe_gate_mean(*model, *adapters, *gate, variant, probe);
+    if (on_progress) on_progress(p);
   };
   const TrainOutcome outcome = trainer.run(report, should_abort, checkpoint, c.save_steps);
   if (outcome.status == "cancelled") checkpoint(trainer);  // resumable from where it stopped

@@ -13,6 +13,7 @@ namespace imsm {
 struct TrainProgress {
   int64_t step = 0, total_steps = 0, epoch = 0;
   double loss = 0, learning_rate = 0, grad_norm = 0, tokens_per_second = 0, eta_seconds = 0;
+  double gate_mean = -1;  // IMSM: the mean gate on the probe examples, measured about 50 times a run; < 0 at other steps
 };
 
 struct TrainSummary {

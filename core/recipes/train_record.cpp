@@ -21,7 +21,7 @@ class MetricsWriter {
  public:
   MetricsWriter(store::Workspace& ws, int64_t run_id) : ws_(ws), run_id_(run_id) {}
   void add(const TrainProgress& p) {
-    pending_.push_back({p.step, p.epoch, p.loss, p.learning_rate, p.grad_norm, p.tokens_per_second});
+    pending_.push_back({p.step, p.epoch, p.loss, p.learning_rate, p.grad_norm, p.tokens_per_second, p.gate_mean});
     if (std::chrono::steady_clock::now() - last_ > std::chrono::seconds(1)) flush();
   }
   void flush() {
