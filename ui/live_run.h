@@ -12,6 +12,7 @@ namespace imsm::ui {
 struct LivePoint {
   int64_t step = 0, epoch = 0;
   double loss = 0, learning_rate = 0, tokens_per_second = 0;
+  double gate_mean = -1;  // IMSM: the mean gate on the probe examples when measured at this step
 };
 
 struct LiveSnapshot {

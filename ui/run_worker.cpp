@@ -80,7 +80,7 @@ void RunWorker::execute(const Job& job) {
     emit run_created(id);
   };
   hooks.on_progress = [this](const TrainProgress& p) {
-    live_->add({p.step, p.epoch, p.loss, p.learning_rate, p.tokens_per_second}, p.total_steps, p.eta_seconds);
+    live_->add({p.step, p.epoch, p.loss, p.learning_rate, p.tokens_per_second, p.gate_mean}, p.total_steps, p.eta_seconds);
   };
   QString status, message;
   try {

@@ -14,7 +14,8 @@ namespace imsm::ui {
 TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
   loss_ = new QCustomPlot(this);
   lr_ = new QCustomPlot(this);
-  for (QCustomPlot* p : {loss_, lr_}) {
+  gate_ = new QCustomPlot(this);
+  for (QCustomPlot* p : {loss_, lr_, gate_}) {
     style_plot(p);
     add_plot_menu(p);
   }
@@ -24,11 +25,17 @@ TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
   loss_->setToolTip(tr("Cross-entropy of the answer tokens per optimizer step. Drag to pan, wheel to zoom."));
   lr_->xAxis->setLabel(tr("step"));
   lr_->yAxis->setLabel(tr("learning rate"));
-  lr_->setMaximumHeight(180);
+  lr_->setMaximumHeight(160);
+  gate_->xAxis->setLabel(tr("step"));
+  gate_->yAxis->setLabel(tr("mean gate"));
+  gate_->setMaximumHeight(180);
+  gate_->setToolTip(tr("IMSM runs: the mean gate over the answer tokens of the run's first training examples (gate_probe_examples). "
+                       "The gate weighs the original memory: 1 = all original, 0 = all fine-tuned."));
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(loss_, 3);
   layout->addWidget(lr_, 1);
+  layout->addWidget(gate_, 1);
 }
 
 void TrainingView::show_runs(const QString& workspace, const QList<qint64>& ids) {
@@ -44,6 +51,10 @@ void TrainingView::show_runs(const QString& workspace, const QList<qint64>& ids)
         c.step << static_cast<double>(m.step);
         c.loss << m.loss;
         c.lr << m.learning_rate;
+        if (m.gate_mean >= 0) {
+          c.gate_step << static_cast<double>(m.step);
+          c.gate << m.gate_mean;
+        }
       }
       curves.insert(id, c);
     }
@@ -58,13 +69,15 @@ void TrainingView::update_live(const LiveSnapshot& live) {
   live_id_ = live.run_id;
   if (!live.run_id || !curves_.contains(live.run_id)) return;  // shown only when its run is selected
   Curve& c = curves_[live.run_id];
-  c.step.clear();
-  c.loss.clear();
-  c.lr.clear();
+  c = Curve{c.label, {}, {}, {}, {}, {}};
   for (const auto& p : live.points) {
     c.step << static_cast<double>(p.step);
     c.loss << p.loss;
     c.lr << p.learning_rate;
+    if (p.gate_mean >= 0) {
+      c.gate_step << static_cast<double>(p.step);
+      c.gate << p.gate_mean;
+    }
   }
   redraw();
 }
@@ -74,6 +87,7 @@ int TrainingView::curve_count() const { return loss_->graphCount(); }
 void TrainingView::redraw() {
   loss_->clearGraphs();
   lr_->clearGraphs();
+  gate_->clearGraphs();
   int i = 0;
   for (auto it = curves_.cbegin(); it != curves_.cend(); ++it, ++i) {
     const QPen pen(series_colour(i), 1.6);
@@ -84,12 +98,21 @@ void TrainingView::redraw() {
     QCPGraph* l = lr_->addGraph();
     l->setPen(pen);
     l->setData(it->step, it->lr, true);
+    if (!it->gate.isEmpty()) {
+      QCPGraph* g = gate_->addGraph();
+      g->setPen(pen);
+      g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 3));
+      g->setData(it->gate_step, it->gate, true);
+    }
   }
   loss_->legend->setVisible(!curves_.isEmpty());
-  for (QCustomPlot* p : {loss_, lr_}) {
+  for (QCustomPlot* p : {loss_, lr_, gate_}) {
     p->rescaleAxes();
     p->replot(QCustomPlot::rpQueuedReplot);
   }
+  gate_->xAxis->setRange(loss_->xAxis->range());
+  gate_->yAxis->setRange(0, 1);
+  gate_->replot(QCustomPlot::rpQueuedReplot);
 }
 
 }  // namespace imsm::ui

@@ -1,5 +1,5 @@
-// Training curves: loss (per optimizer step) and learning rate for the
-// selected runs, read from the workspace, and the running run's curve from
+// Training curves: loss (per optimizer step), learning rate and, for IMSM
+// runs, the mean gate on the run's probe examples, for the selected runs, read from the workspace, and the running run's curve from
 // the worker's LiveRun, redrawn by the window's timer.
 #pragma once
 #include <QList>
@@ -24,17 +24,20 @@ class TrainingView : public QWidget {
   void update_live(const LiveSnapshot& live);
   QCustomPlot* loss_plot() const { return loss_; }
   QCustomPlot* lr_plot() const { return lr_; }
+  QCustomPlot* gate_plot() const { return gate_; }
   int curve_count() const;
 
  private:
   struct Curve {
     QString label;
     QVector<double> step, loss, lr;
+    QVector<double> gate_step, gate;  // where the probe measured it
   };
   void redraw();
 
   QCustomPlot* loss_;
   QCustomPlot* lr_;
+  QCustomPlot* gate_;
   QMap<qint64, Curve> curves_;  // by run id
   qint64 live_id_ = 0;
 };
