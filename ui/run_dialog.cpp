@@ -95,6 +95,9 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   gate_rank_ = ispin(this, 1, 1024, 8);
   gate_rank_->setToolTip(tr("r of the gate's low-rank maps gate_A [r, k·d] and gate_B [d, r]"));
   gate_dropout_ = dspin(this, 0, 0.9, 0.1, 3, 0.05);
+  gate_probe_ = ispin(this, 0, 4096, 8);
+  gate_probe_->setToolTip(tr("Measure the mean gate on this many training examples about 50 times a run (0: off); "
+                             "it does not change training"));
   gate_dropout_->setToolTip(tr("Dropout on both gate maps, as the official code"));
   optimizer_ = combo(this, {"adamw", "adafactor"});
   lr_ = dspin(this, 1e-7, 1, 3e-4, 7, 1e-4);
@@ -126,6 +129,7 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   mf->addRow(tr("Rank r / α"), row(this, {lora_r_, lora_alpha_, rslora_}));
   mf->addRow(tr("Adapter dropout"), lora_dropout_);
   mf->addRow(tr("Gate rank / dropout"), row(this, {gate_rank_, gate_dropout_}));
+  mf->addRow(tr("Gate probe examples"), gate_probe_);
   auto* training = new QGroupBox(tr("Training"), this);
   auto* tf = new QFormLayout(training);
   tf->addRow(tr("Optimizer"), optimizer_);
@@ -163,7 +167,7 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   }
   for (QCheckBox* c : modules_) connect(c, &QCheckBox::toggled, this, &RunDialog::validate);
   connect(rslora_, &QCheckBox::toggled, this, &RunDialog::validate);
-  for (QSpinBox* s : {lora_r_, gate_rank_, batch_, accumulation_, epochs_, max_in_, max_out_})
+  for (QSpinBox* s : {lora_r_, gate_rank_, gate_probe_, batch_, accumulation_, epochs_, max_in_, max_out_})
     connect(s, &QSpinBox::valueChanged, this, &RunDialog::validate);
   for (QDoubleSpinBox* s : {lora_alpha_, lora_dropout_, gate_dropout_, lr_, weight_decay_, warmup_})
     connect(s, &QDoubleSpinBox::valueChanged, this, &RunDialog::validate);
@@ -213,6 +217,7 @@ void RunDialog::set_field(const QString& key, const QString& v) {
   else if (key == "dtype") set_combo(dtype_, v);
   else if (key == "lora_r") lora_r_->setValue(v.toInt());
   else if (key == "gate_rank") gate_rank_->setValue(v.toInt());
+  else if (key == "gate_probe_examples") gate_probe_->setValue(v.toInt());
   else if (key == "batch_size") batch_->setValue(v.toInt());
   else if (key == "accumulation_steps") accumulation_->setValue(v.toInt());
   else if (key == "num_epochs") epochs_->setValue(v.toInt());
@@ -236,7 +241,7 @@ nlohmann::json RunDialog::config_json() const {
                       {"peft", peft_->currentText().toStdString()}, {"variant", variant_->currentText().toStdString()},
                       {"target_modules", modules}, {"lora_r", lora_r_->value()}, {"lora_alpha", lora_alpha_->value()},
                       {"lora_dropout", lora_dropout_->value()}, {"use_rslora", rslora_->isChecked()}, {"gate_rank", gate_rank_->value()},
-                      {"dropout_prob", gate_dropout_->value()}, {"optimizer", optimizer_->currentText().toStdString()},
+                      {"dropout_prob", gate_dropout_->value()}, {"gate_probe_examples", gate_probe_->value()}, {"optimizer", optimizer_->currentText().toStdString()},
                       {"learning_rate", lr_->value()}, {"weight_decay", weight_decay_->value()},
                       {"lr_schedule", schedule_->currentText().toStdString()}, {"num_warmup_ratio", warmup_->value()},
                       {"batch_size", batch_->value()}, {"accumulation_steps", accumulation_->value()}, {"num_epochs", epochs_->value()},

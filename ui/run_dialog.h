@@ -44,7 +44,7 @@ class RunDialog : public QDialog {
   QComboBox* presets_;
   QComboBox *model_, *data_, *peft_, *variant_, *optimizer_, *schedule_, *device_, *dtype_;
   QList<QCheckBox*> modules_;
-  QSpinBox *lora_r_, *gate_rank_, *batch_, *accumulation_, *epochs_, *max_in_, *max_out_;
+  QSpinBox *lora_r_, *gate_rank_, *gate_probe_, *batch_, *accumulation_, *epochs_, *max_in_, *max_out_;
   QDoubleSpinBox *lora_alpha_, *lora_dropout_, *gate_dropout_, *lr_, *weight_decay_, *warmup_;
   QCheckBox* rslora_;
   QLineEdit *seeds_, *output_dir_;

@@ -367,6 +367,7 @@ class UiTest : public QObject {
     QCOMPARE(configs[0].peft, std::string("ia3"));
     QCOMPARE(configs[0].variant, std::string("query"));
     QCOMPARE(configs[0].seed, uint64_t{2});
+    QCOMPARE(configs[0].gate_probe_examples, int64_t{8});  // the engine's default, shown and passed on
     QCOMPARE(configs[0].learning_rate, project["runs"][3]["learning_rate"].get<double>());
     QCOMPARE(configs[0].num_epochs, project["train"]["num_epochs"].get<int64_t>());
     QCOMPARE(configs[0].target_modules, project["runs"][3]["target_modules"].get<std::vector<std::string>>());
