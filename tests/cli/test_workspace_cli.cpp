@@ -30,6 +30,8 @@ namespace {
 std::string sql_text(const std::string& path, const std::string& query) {
   sqlite3* db = nullptr;
   EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  // As the workspace's own connections: wait for a lock (e.g. the first opener's WAL recovery after a kill -9) instead of failing.
+  sqlite3_busy_timeout(db, 10000);
   sqlite3_stmt* st = nullptr;
   std::string out;
   EXPECT_EQ(sqlite3_prepare_v2(db, query.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
@@ -42,6 +44,8 @@ std::string sql_text(const std::string& path, const std::string& query) {
 double sql_double(const std::string& path, const std::string& query) {
   sqlite3* db = nullptr;
   EXPECT_EQ(sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr), SQLITE_OK);
+  // As the workspace's own connections: wait for a lock (e.g. the first opener's WAL recovery after a kill -9) instead of failing.
+  sqlite3_busy_timeout(db, 10000);
   sqlite3_stmt* st = nullptr;
   double out = NAN;
   EXPECT_EQ(sqlite3_prepare_v2(db, query.c_str(), -1, &st, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
