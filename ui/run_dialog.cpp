@@ -118,6 +118,8 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   error_ = new QLabel(this);
   error_->setWordWrap(true);
   error_->setStyleSheet("color: #c0392b;");
+  note_ = new QLabel(this);
+  note_->setWordWrap(true);
   buttons_ = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
   buttons_->button(QDialogButtonBox::Ok)->setText(tr("Start"));
 
@@ -153,6 +155,7 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   layout->addLayout(top);
   layout->addLayout(columns);
   layout->addStretch(1);
+  layout->addWidget(note_);
   layout->addWidget(error_);
   layout->addWidget(buttons_);
 
@@ -183,6 +186,10 @@ void RunDialog::load_presets(const QString& projects_dir) {
       for (size_t i = 0; i < plan.runs.size(); ++i) {
         presets_->addItem(QString::fromStdString(plan.name + ": " + plan.run_labels[i]));
         preset_configs_.push_back(plan.runs[i].to_json());
+        std::optional<DataRequest> made;
+        for (const auto& [key, request] : plan.data)
+          if (request.out == plan.runs[i].data_path) made = request;
+        preset_data_.push_back(made);
       }
     } catch (const std::exception&) {
       // Not a project file (pretraining recipes, suites live beside them).
@@ -268,6 +275,38 @@ std::vector<TrainConfig> RunDialog::configs() const {
 }
 
 QString RunDialog::error_text() const { return error_->text(); }
+QString RunDialog::note_text() const { return note_->text(); }
+
+const DataRequest* RunDialog::pending_data() const {
+  const std::string data = data_->currentText().toStdString();
+  if (QFileInfo(data_->currentText()).isFile()) return nullptr;
+  for (const auto& request : preset_data_)
+    if (request && request->out == data) return &*request;
+  return nullptr;
+}
+
+QString RunDialog::make_missing_data() {
+  const DataRequest* request = pending_data();
+  if (!request) return {};
+  try {
+    QDir().mkpath(QFileInfo(QString::fromStdString(request->out)).absolutePath());
+    make_data(*request);
+  } catch (const std::exception& e) {
+    return QString::fromUtf8(e.what());
+  }
+  validate();
+  return {};
+}
+
+void RunDialog::accept() {
+  const QString error = make_missing_data();
+  if (!error.isEmpty()) {
+    error_->setText(error);
+    error_->setVisible(true);
+    return;
+  }
+  QDialog::accept();
+}
 
 void RunDialog::validate() {
   QString message;
@@ -277,11 +316,19 @@ void RunDialog::validate() {
       message = tr("target_modules: check at least one module");
     else if (!QFileInfo::exists(model_->currentText() + "/config.json"))
       message = tr("model_path: %1 is not a Hugging Face model folder (no config.json)").arg(model_->currentText());
-    else if (!QFileInfo(data_->currentText()).isFile())
+    else if (!QFileInfo(data_->currentText()).isFile() && !pending_data())
       message = tr("data_path: no file %1").arg(data_->currentText());
   } catch (const std::exception& e) {
     message = QString::fromUtf8(e.what());
   }
+  const DataRequest* request = pending_data();
+  note_->setText(request ? tr("Start first makes the training data, as the project would: %1 records of the bundled task \"%2\" (seed %3) into %4")
+                               .arg(request->count)
+                               .arg(QString::fromStdString(request->task))
+                               .arg(request->seed)
+                               .arg(QString::fromStdString(request->out))
+                         : QString());
+  note_->setVisible(request != nullptr);
   error_->setText(message);
   error_->setVisible(!message.isEmpty());
   buttons_->button(QDialogButtonBox::Ok)->setEnabled(message.isEmpty());

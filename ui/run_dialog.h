@@ -1,16 +1,20 @@
 // The run configuration dialog: every field of `imsm train`, presets from the
 // runs of projects/*.json, validation as you type by the engine's own parser
 // (the message names the key), and Start, which queues the run (one per seed
-// when several seeds are given).
+// when several seeds are given). A preset whose training data the project
+// makes (a bundled task) and that is not there yet gets it made on Start, by
+// the same make-data recipe as `imsm make-data` and `imsm project`.
 #pragma once
 #include <QDialog>
 #include <QList>
 #include <QStringList>
 
+#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
 
+#include "recipes/make_data.h"
 #include "recipes/train_config.h"
 
 class QCheckBox;
@@ -32,6 +36,9 @@ class RunDialog : public QDialog {
   nlohmann::json config_json() const;             // the fields as `imsm train` keys (seed: the first)
   std::vector<TrainConfig> configs() const;       // one per seed; empty when the fields are invalid
   QString error_text() const;                     // "" when valid
+  QString note_text() const;                      // what Start will do besides queueing (e.g. make the data)
+  QString make_missing_data();                    // makes a preset's data when it is missing; "" or the error
+  void accept() override;                         // makes the data first; stays open on an error
   void apply_preset(const nlohmann::json& config);  // fields from a train configuration
   QComboBox* presets() const { return presets_; }
   void set_field(const QString& key, const QString& value);  // by `imsm train` key (tests, presets)
@@ -40,7 +47,10 @@ class RunDialog : public QDialog {
   void validate();
   void load_presets(const QString& projects_dir);
 
+  const DataRequest* pending_data() const;  // the current data_path's request, when it is missing and a preset makes it
+
   std::vector<nlohmann::json> preset_configs_;
+  std::vector<std::optional<DataRequest>> preset_data_;  // per preset: how its project makes its training data
   QComboBox* presets_;
   QComboBox *model_, *data_, *peft_, *variant_, *optimizer_, *schedule_, *device_, *dtype_;
   QList<QCheckBox*> modules_;
@@ -48,7 +58,7 @@ class RunDialog : public QDialog {
   QDoubleSpinBox *lora_alpha_, *lora_dropout_, *gate_dropout_, *lr_, *weight_decay_, *warmup_;
   QCheckBox* rslora_;
   QLineEdit *seeds_, *output_dir_;
-  QLabel* error_;
+  QLabel *error_, *note_;
   QDialogButtonBox* buttons_;
 };
 

@@ -361,6 +361,7 @@ class UiTest : public QObject {
     d.resize(900, 560);
     QDir().mkpath(IMSM_SCREENSHOTS);
     QVERIFY(d.grab().save(IMSM_SCREENSHOTS "/run-dialog.png"));
+    // Valid whether or not the quickstart has run: its data is there, or Start makes it (see runDialogMakesPresetData).
     QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
     auto configs = d.configs();
     QCOMPARE(configs.size(), size_t{1});
@@ -388,6 +389,57 @@ class UiTest : public QObject {
     d.set_field("model_path", model_);
     d.apply_preset({{"target_modules", nlohmann::json::array()}});
     QVERIFY2(d.error_text().contains("target_modules"), qPrintable(d.error_text()));
+  }
+
+  // A preset whose project makes its training data, before the project ever ran: no error, a note, and Start
+  // makes the file — byte for byte what the make-data recipe writes for the project's request.
+  void runDialogMakesPresetData() {
+    const QString projects = dir_.filePath("projects");
+    QDir().mkpath(projects);
+    const QString out = dir_.filePath("tiny-project");
+    const nlohmann::json project = {
+        {"name", "tiny"}, {"model", model_.toStdString()}, {"output_dir", out.toStdString()},
+        {"data", {{"train", {{"task", "arith"}, {"count", 40}, {"seed", 5}, {"max_steps", 1}, {"max_operand", 9}}}}},
+        {"suite", {{"benchmarks", {{{"name", "a"}, {"dataset", "train"}, {"task", "gsm8k"}, {"metric", "Accuracy"}}}}}},
+        {"train", {{"data", "train"}, {"num_epochs", 1}, {"batch_size", 4}}},
+        {"runs", {{{"peft", "lora"}, {"variant", "query"}}}},
+        {"seeds", {1}}};
+    std::ofstream(projects.toStdString() + "/tiny.json") << project.dump(1);
+    const QString made = out + "/data/train.jsonl";
+
+    ui::RunDialog d({model_}, {data_}, projects);
+    QCOMPARE(d.presets()->count(), 2);
+    d.presets()->setCurrentIndex(1);
+    QVERIFY(!QFileInfo::exists(made));
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    QVERIFY2(d.note_text().contains("40 records") && d.note_text().contains("arith") && d.note_text().contains(made), qPrintable(d.note_text()));
+    d.accept();
+    QCOMPARE(d.result(), int(QDialog::Accepted));
+    QVERIFY(d.note_text().isEmpty());
+    DataRequest q;
+    q.task = "arith";
+    q.count = 40;
+    q.seed = 5;
+    q.max_steps = 1;
+    q.max_operand = 9;
+    q.out = dir_.filePath("expected.jsonl").toStdString();
+    QCOMPARE(make_data(q), int64_t{40});
+    QFile a(made), b(QString::fromStdString(q.out));
+    QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+    QCOMPARE(a.readAll(), b.readAll());
+
+    // Where the data cannot be written (its folder is a file), Start says why and the dialog stays open.
+    QFile::remove(made);
+    QDir(out).removeRecursively();
+    QFile blocker(out);
+    QVERIFY(blocker.open(QIODevice::WriteOnly));
+    blocker.close();
+    ui::RunDialog e({model_}, {data_}, projects);
+    e.presets()->setCurrentIndex(1);
+    e.setResult(QDialog::Rejected);
+    e.accept();
+    QCOMPARE(e.result(), int(QDialog::Rejected));
+    QVERIFY2(e.error_text().contains(made), qPrintable(e.error_text()));
   }
 
   // The window: opening a workspace fills the runs table; selecting training runs draws their curves.
