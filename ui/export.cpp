@@ -7,9 +7,12 @@
 #include <QPainter>
 #include <QPdfWriter>
 #include <QSvgGenerator>
+#include <QSvgRenderer>
 #include <QTextDocument>
+#include <QUrl>
 
 #include <exception>
+#include <memory>
 #include <vector>
 
 #include <qcustomplot.h>
@@ -20,25 +23,52 @@
 
 namespace imsm::ui {
 
+std::unique_ptr<QTextDocument> report_document(const QString& workspace, const QList<qint64>& run_ids) {
+  const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
+  report::Options o;
+  o.run_ids.assign(run_ids.begin(), run_ids.end());
+  // The HTML report, each inline SVG plot drawn by Qt's SVG renderer into an image the document holds
+  // (QTextDocument's HTML has no SVG): the PDF shows the same tables, text and plots as report.html.
+  QString html = QString::fromStdString(report::html_report(ws, o, report_environment()));
+  auto doc = std::make_unique<QTextDocument>();
+  for (int n = 0, at; (at = html.indexOf("<svg")) >= 0; ++n) {
+    const int end = html.indexOf("</svg>", at);
+    if (end < 0) break;
+    const QByteArray svg = html.mid(at, end + 6 - at).toUtf8();
+    QSvgRenderer renderer(svg);
+    const QSize size = renderer.defaultSize();
+    QImage image(size * 2, QImage::Format_ARGB32);
+    image.fill(Qt::white);
+    QPainter painter(&image);
+    painter.setRenderHint(QPainter::Antialiasing);
+    renderer.render(&painter);
+    painter.end();
+    const QString name = QString("imsm-plot-%1.png").arg(n);
+    doc->addResource(QTextDocument::ImageResource, QUrl(name), image);
+    html.replace(at, end + 6 - at, QString("<img src=\"%1\" width=\"%2\" height=\"%3\"/>").arg(name).arg(size.width()).arg(size.height()));
+  }
+  doc->setHtml(html);
+  return doc;
+}
+
 QString export_report(const QString& workspace, const QList<qint64>& run_ids, const QString& out) {
   try {
-    const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
-    report::Options o;
-    o.run_ids.assign(run_ids.begin(), run_ids.end());
     const QString ext = QFileInfo(out).suffix().toLower();
     if (ext != "pdf") {
+      const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
+      report::Options o;
+      o.run_ids.assign(run_ids.begin(), run_ids.end());
       report::write_report(ws, o, report_environment(), out.toStdString());
       return {};
     }
-    QTextDocument doc;
-    doc.setMarkdown(QString::fromStdString(report::markdown_report(ws, o, report_environment())));
+    const auto doc = report_document(workspace, run_ids);
     QPdfWriter pdf(out);
     pdf.setPageSize(QPageSize(QPageSize::A4));
     pdf.setResolution(96);
     pdf.setTitle("IMSM Workbench report");
     pdf.setCreator("imsm-workbench");
-    doc.setPageSize(QSizeF(pdf.width(), pdf.height()));
-    doc.print(&pdf);
+    doc->setPageSize(QSizeF(pdf.width(), pdf.height()));
+    doc->print(&pdf);
     return QFileInfo(out).size() > 0 ? QString() : QObject::tr("could not write %1").arg(out);
   } catch (const std::exception& e) {
     return QString::fromUtf8(e.what());

@@ -1,14 +1,19 @@
 // Export: the workspace report (HTML, Markdown, CSV as `imsm report` writes
-// them; PDF through Qt's PDF writer from the Markdown) and any plot as PNG,
-// SVG or PDF, with a right-click menu on every plot.
+// them; PDF through Qt's PDF writer from the HTML report, its SVG plots drawn
+// as images) and any plot as PNG, SVG or PDF, with a right-click menu on every plot.
 #pragma once
 #include <QList>
 #include <QString>
 
+#include <memory>
+
 class QCustomPlot;
+class QTextDocument;
 
 namespace imsm::ui {
 
+// The HTML report as a document for printing: text, tables, and the plots as images. Throws on a bad workspace.
+std::unique_ptr<QTextDocument> report_document(const QString& workspace, const QList<qint64>& run_ids);
 // By the extension of `out`: .html, .md, .csv or .pdf. "" on success, else the message.
 QString export_report(const QString& workspace, const QList<qint64>& run_ids, const QString& out);
 // By the extension: .png, .svg or .pdf. "" on success, else the message.

@@ -337,6 +337,20 @@ class UiTest : public QObject {
       QVERIFY2(QFileInfo(out).size() > 200, ext);
     }
     QCOMPARE(head(dir_.filePath("report.pdf"), 5), QByteArray("%PDF-"));
+    // The PDF carries the HTML report's plots: one image object per inline SVG of report.html.
+    const int plots = static_cast<int>(head(dir_.filePath("report.html"), 1 << 22).count("<svg"));
+    QVERIFY(plots >= 1);
+    QCOMPARE(static_cast<int>(head(dir_.filePath("report.pdf"), 1 << 24).count("/Subtype /Image")), plots);
+    {
+      const auto doc = ui::report_document(ws_path, {});
+      doc->setTextWidth(800);
+      QImage page(800, 1100, QImage::Format_RGB32);
+      page.fill(Qt::white);
+      QPainter painter(&page);
+      doc->drawContents(&painter, QRectF(0, 0, 800, 1100));
+      painter.end();
+      QVERIFY(page.save(IMSM_SCREENSHOTS "/report-pdf-page1.png"));
+    }
     QVERIFY(head(dir_.filePath("report.html"), 100000).contains("0.6000 ± 0.1414"));
     QVERIFY(head(dir_.filePath("report.csv"), 100000).contains("LoRA"));
     QCOMPARE(ui::save_plot(v.plot(), dir_.filePath("bars.png")), QString());
