@@ -96,8 +96,12 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   gate_rank_->setToolTip(tr("r of the gate's low-rank maps gate_A [r, k·d] and gate_B [d, r]"));
   gate_dropout_ = dspin(this, 0, 0.9, 0.1, 3, 0.05);
   gate_probe_ = ispin(this, 0, 4096, 8);
-  gate_probe_->setToolTip(tr("Measure the mean gate on this many training examples about 50 times a run (0: off); "
+  gate_probe_->setToolTip(tr("Measure the mean gate on this many probe examples about 50 times a run (0: off); "
                              "it does not change training"));
+  gate_probe_data_ = combo(this, QStringList{QString()} + datasets, true);
+  gate_probe_data_->lineEdit()->setPlaceholderText(tr("the training data"));
+  gate_probe_data_->setToolTip(tr("Where the probe examples come from: a validation file (held-out prompts of the task, or "
+                                  "knowledge questions, to watch which memory IMSM reaches for); empty: the first training examples"));
   gate_dropout_->setToolTip(tr("Dropout on both gate maps, as the official code"));
   optimizer_ = combo(this, {"adamw", "adafactor"});
   lr_ = dspin(this, 1e-7, 1, 3e-4, 7, 1e-4);
@@ -147,6 +151,7 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   top->addRow(tr("Preset"), presets_);
   top->addRow(tr("Model"), model_);
   top->addRow(tr("Training data"), data_);
+  top->addRow(tr("Gate probe data"), gate_probe_data_);
   top->addRow(tr("Output folder"), output_dir_);
   auto* columns = new QHBoxLayout;
   columns->addWidget(method);
@@ -165,7 +170,7 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   });
   connect(buttons_, &QDialogButtonBox::accepted, this, &QDialog::accept);
   connect(buttons_, &QDialogButtonBox::rejected, this, &QDialog::reject);
-  for (QComboBox* c : {model_, data_, peft_, variant_, optimizer_, schedule_, device_, dtype_}) {
+  for (QComboBox* c : {model_, data_, gate_probe_data_, peft_, variant_, optimizer_, schedule_, device_, dtype_}) {
     connect(c, &QComboBox::currentTextChanged, this, &RunDialog::validate);
   }
   for (QCheckBox* c : modules_) connect(c, &QCheckBox::toggled, this, &RunDialog::validate);
@@ -186,10 +191,8 @@ void RunDialog::load_presets(const QString& projects_dir) {
       for (size_t i = 0; i < plan.runs.size(); ++i) {
         presets_->addItem(QString::fromStdString(plan.name + ": " + plan.run_labels[i]));
         preset_configs_.push_back(plan.runs[i].to_json());
-        std::optional<DataRequest> made;
-        for (const auto& [key, request] : plan.data)
-          if (request.out == plan.runs[i].data_path) made = request;
-        preset_data_.push_back(made);
+        for (const auto& [key, request] : plan.data)  // the files this run reads: training data, probe data
+          if (request.out == plan.runs[i].data_path || request.out == plan.runs[i].gate_probe_data) project_data_.push_back(request);
       }
     } catch (const std::exception&) {
       // Not a project file (pretraining recipes, suites live beside them).
@@ -225,6 +228,7 @@ void RunDialog::set_field(const QString& key, const QString& v) {
   else if (key == "lora_r") lora_r_->setValue(v.toInt());
   else if (key == "gate_rank") gate_rank_->setValue(v.toInt());
   else if (key == "gate_probe_examples") gate_probe_->setValue(v.toInt());
+  else if (key == "gate_probe_data") set_combo(gate_probe_data_, v);
   else if (key == "batch_size") batch_->setValue(v.toInt());
   else if (key == "accumulation_steps") accumulation_->setValue(v.toInt());
   else if (key == "num_epochs") epochs_->setValue(v.toInt());
@@ -248,7 +252,8 @@ nlohmann::json RunDialog::config_json() const {
                       {"peft", peft_->currentText().toStdString()}, {"variant", variant_->currentText().toStdString()},
                       {"target_modules", modules}, {"lora_r", lora_r_->value()}, {"lora_alpha", lora_alpha_->value()},
                       {"lora_dropout", lora_dropout_->value()}, {"use_rslora", rslora_->isChecked()}, {"gate_rank", gate_rank_->value()},
-                      {"dropout_prob", gate_dropout_->value()}, {"gate_probe_examples", gate_probe_->value()}, {"optimizer", optimizer_->currentText().toStdString()},
+                      {"dropout_prob", gate_dropout_->value()}, {"gate_probe_examples", gate_probe_->value()},
+                      {"gate_probe_data", gate_probe_data_->currentText().toStdString()}, {"optimizer", optimizer_->currentText().toStdString()},
                       {"learning_rate", lr_->value()}, {"weight_decay", weight_decay_->value()},
                       {"lr_schedule", schedule_->currentText().toStdString()}, {"num_warmup_ratio", warmup_->value()},
                       {"batch_size", batch_->value()}, {"accumulation_steps", accumulation_->value()}, {"num_epochs", epochs_->value()},
@@ -277,20 +282,32 @@ std::vector<TrainConfig> RunDialog::configs() const {
 QString RunDialog::error_text() const { return error_->text(); }
 QString RunDialog::note_text() const { return note_->text(); }
 
-const DataRequest* RunDialog::pending_data() const {
-  const std::string data = data_->currentText().toStdString();
-  if (QFileInfo(data_->currentText()).isFile()) return nullptr;
-  for (const auto& request : preset_data_)
-    if (request && request->out == data) return &*request;
-  return nullptr;
+std::vector<DataRequest> RunDialog::pending_data() const {
+  std::vector<DataRequest> out;
+  for (const QComboBox* field : {data_, gate_probe_data_}) {
+    const QString path = field->currentText();
+    if (path.isEmpty() || QFileInfo(path).isFile()) continue;
+    for (const auto& request : project_data_)
+      if (QString::fromStdString(request.out) == path && (out.empty() || out.back().out != request.out)) {
+        out.push_back(request);
+        break;
+      }
+  }
+  return out;
+}
+
+bool RunDialog::made_on_start(const QString& path) const {
+  for (const auto& request : pending_data())
+    if (QString::fromStdString(request.out) == path) return true;
+  return false;
 }
 
 QString RunDialog::make_missing_data() {
-  const DataRequest* request = pending_data();
-  if (!request) return {};
   try {
-    QDir().mkpath(QFileInfo(QString::fromStdString(request->out)).absolutePath());
-    make_data(*request);
+    for (const auto& request : pending_data()) {
+      QDir().mkpath(QFileInfo(QString::fromStdString(request.out)).absolutePath());
+      make_data(request);
+    }
   } catch (const std::exception& e) {
     return QString::fromUtf8(e.what());
   }
@@ -316,19 +333,23 @@ void RunDialog::validate() {
       message = tr("target_modules: check at least one module");
     else if (!QFileInfo::exists(model_->currentText() + "/config.json"))
       message = tr("model_path: %1 is not a Hugging Face model folder (no config.json)").arg(model_->currentText());
-    else if (!QFileInfo(data_->currentText()).isFile() && !pending_data())
+    else if (!QFileInfo(data_->currentText()).isFile() && !made_on_start(data_->currentText()))
       message = tr("data_path: no file %1").arg(data_->currentText());
+    else if (!gate_probe_data_->currentText().isEmpty() && !QFileInfo(gate_probe_data_->currentText()).isFile() &&
+             !made_on_start(gate_probe_data_->currentText()))
+      message = tr("gate_probe_data: no file %1").arg(gate_probe_data_->currentText());
   } catch (const std::exception& e) {
     message = QString::fromUtf8(e.what());
   }
-  const DataRequest* request = pending_data();
-  note_->setText(request ? tr("Start first makes the training data, as the project would: %1 records of the bundled task \"%2\" (seed %3) into %4")
-                               .arg(request->count)
-                               .arg(QString::fromStdString(request->task))
-                               .arg(request->seed)
-                               .arg(QString::fromStdString(request->out))
-                         : QString());
-  note_->setVisible(request != nullptr);
+  QStringList made;
+  for (const auto& request : pending_data())
+    made << tr("%1 records of the bundled task \"%2\" (seed %3) into %4")
+                .arg(request.count)
+                .arg(QString::fromStdString(request.task))
+                .arg(request.seed)
+                .arg(QString::fromStdString(request.out));
+  note_->setText(made.isEmpty() ? QString() : tr("Start first makes the data, as the project would: %1").arg(made.join("; ")));
+  note_->setVisible(!made.isEmpty());
   error_->setText(message);
   error_->setVisible(!message.isEmpty());
   buttons_->button(QDialogButtonBox::Ok)->setEnabled(message.isEmpty());

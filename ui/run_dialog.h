@@ -9,7 +9,6 @@
 #include <QList>
 #include <QStringList>
 
-#include <optional>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -47,12 +46,13 @@ class RunDialog : public QDialog {
   void validate();
   void load_presets(const QString& projects_dir);
 
-  const DataRequest* pending_data() const;  // the current data_path's request, when it is missing and a preset makes it
+  std::vector<DataRequest> pending_data() const;  // the requests that make the missing data_path / gate_probe_data files
+  bool made_on_start(const QString& path) const;
 
   std::vector<nlohmann::json> preset_configs_;
-  std::vector<std::optional<DataRequest>> preset_data_;  // per preset: how its project makes its training data
+  std::vector<DataRequest> project_data_;  // how the presets' projects make the files their runs read
   QComboBox* presets_;
-  QComboBox *model_, *data_, *peft_, *variant_, *optimizer_, *schedule_, *device_, *dtype_;
+  QComboBox *model_, *data_, *gate_probe_data_, *peft_, *variant_, *optimizer_, *schedule_, *device_, *dtype_;
   QList<QCheckBox*> modules_;
   QSpinBox *lora_r_, *gate_rank_, *gate_probe_, *batch_, *accumulation_, *epochs_, *max_in_, *max_out_;
   QDoubleSpinBox *lora_alpha_, *lora_dropout_, *gate_dropout_, *lr_, *weight_decay_, *warmup_;

@@ -29,7 +29,8 @@ TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
   gate_->xAxis->setLabel(tr("step"));
   gate_->yAxis->setLabel(tr("mean gate"));
   gate_->setMaximumHeight(180);
-  gate_->setToolTip(tr("IMSM runs: the mean gate over the answer tokens of the run's first training examples (gate_probe_examples). "
+  gate_->setToolTip(tr("IMSM runs: the mean gate over the answer tokens of a fixed probe — the first gate_probe_examples of gate_probe_data "
+                       "(a validation file; by default the training data). "
                        "The gate weighs the original memory: 1 = all original, 0 = all fine-tuned."));
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);

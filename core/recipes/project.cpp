@@ -102,6 +102,11 @@ ProjectPlan plan_project(const std::string& path) {
       c.update(runs[i]);
       c["model_path"] = plan.model;
       c["data_path"] = data_files[train_data];
+      if (c.contains("gate_probe_data")) {  // a key of "data", like train.data
+        const std::string probe = c["gate_probe_data"].is_string() ? c["gate_probe_data"].get<std::string>() : "";
+        if (!data_files.count(probe)) throw_bad_input(path, "gate_probe_data \"" + probe + "\" is not a key of \"data\"");
+        c["gate_probe_data"] = data_files[probe];
+      }
       c["seed"] = seed;
       c["dataset"] = train_data;
       const std::string label = report::method_label(c.dump());

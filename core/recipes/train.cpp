@@ -92,6 +92,15 @@ TrainSummary run_train(const TrainConfig& c, const std::function<void(const Trai
   for (const auto& e : read_examples(c.data_path, fields))
     data.push_back(encode_example(*tokenizer, e, c.max_input_length, c.max_output_length, eos));
 
+  // The gate probe's examples (read before anything is written: a bad file stops the run here).
+  std::vector<EncodedExample> probe_data;
+  if (!c.gate_probe_data.empty() && c.gate_probe_examples > 0)
+    for (const auto& e : read_examples(c.gate_probe_data, fields)) {
+      if (static_cast<int64_t>(probe_data.size()) == c.gate_probe_examples) break;
+      probe_data.push_back(encode_example(*tokenizer, e, c.max_input_length, c.max_output_length, eos));
+    }
+  const std::vector<EncodedExample>& probe_source = c.gate_probe_data.empty() ? data : probe_data;
+
   const GateVariant variant = parse_variant(c.variant, "variant");
   const std::string resume = c.resume_from.empty() ? "" : find_checkpoint(c.resume_from);
   std::unique_ptr<PeftAdapters> adapters =
@@ -143,12 +152,13 @@ TrainSummary run_train(const TrainConfig& c, const std::function<void(const Trai
     summary.last_checkpoint = dir;
     if (on_checkpoint) on_checkpoint(dir, t.step());
   };
-  // The gate probe: the first examples, one batch, ~50 measurements a run (query and no-query gates).
+  // The gate probe: the first probe examples, one batch, ~50 measurements a run (query and no-query gates).
   TrainBatch probe;
-  const bool probing = gate && c.gate_probe_examples > 0 && (variant == GateVariant::Query || variant == GateVariant::NoQuery);
+  const bool probing = gate && c.gate_probe_examples > 0 && !probe_source.empty() &&
+                       (variant == GateVariant::Query || variant == GateVariant::NoQuery);
   if (probing) {
     std::vector<const EncodedExample*> rows;
-    for (size_t i = 0; i < data.size() && static_cast<int64_t>(i) < c.gate_probe_examples; ++i) rows.push_back(&data[i]);
+    for (size_t i = 0; i < probe_source.size() && static_cast<int64_t>(i) < c.gate_probe_examples; ++i) rows.push_back(&probe_source[i]);
     probe = collate(rows, model->device());
   }
   const int64_t probe_every = std::max<int64_t>(1, trainer.total_steps() / 50);

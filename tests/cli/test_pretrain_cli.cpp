@@ -80,7 +80,7 @@ TEST(PretrainCli, ProjectRunsTheMatrixRecordsItAndReportsIt) {
                 {"qa", {{"task", "wordnet-qa"}, {"count", 6}, {"concepts", 30}}}}},
       {"suite", {{"batch_size", 8}, {"benchmarks", {{{"name", "arith"}, {"dataset", "test"}, {"task", "gsm8k"}, {"metric", "Accuracy"}, {"max_new_tokens", 6}},
                                                    {{"name", "qa"}, {"dataset", "qa"}, {"task", "webq"}, {"metric", "Contain"}, {"max_new_tokens", 4}}}}}},
-      {"train", {{"data", "train"}, {"num_epochs", 1}, {"batch_size", 8}, {"lora_r", 2}, {"gate_rank", 2}, {"max_input_length", 64}, {"max_output_length", 32}}},
+      {"train", {{"data", "train"}, {"gate_probe_data", "test"}, {"num_epochs", 1}, {"batch_size", 8}, {"lora_r", 2}, {"gate_rank", 2}, {"max_input_length", 64}, {"max_output_length", 32}}},
       {"runs", {{{"peft", "lora"}, {"variant", "none"}}, {{"peft", "lora"}, {"variant", "query"}}}},
       {"seeds", {1, 2}}};
   write_file(dir.file("mini.json"), project.dump());
@@ -94,9 +94,16 @@ TEST(PretrainCli, ProjectRunsTheMatrixRecordsItAndReportsIt) {
   EXPECT_NE(csv.find("\nLoRA,arith,Accuracy,"), std::string::npos) << csv;
   EXPECT_NE(csv.find("\nIMSM(LoRA),qa,Contain,"), std::string::npos) << csv;
   EXPECT_NE(csv.find(",2,"), std::string::npos) << csv;  // two seeds per method
+  // The gate probe's examples: a data key, resolved to the file the project made.
+  const auto run_config = nlohmann::json::parse(slurp(dir.file("out/IMSM-LoRA-seed1/train_config.json")));
+  EXPECT_EQ(run_config["gate_probe_data"], std::filesystem::weakly_canonical(dir.file("out/data/test.jsonl")).string());
   const Result second = imsm_run({"project", dir.file("mini.json")});
   ASSERT_EQ(second.code, 0) << second.err;
   EXPECT_NE(second.err.find("4 training runs (4 reused)"), std::string::npos) << second.err;
+  auto bad_probe = project;
+  bad_probe["train"]["gate_probe_data"] = "validation";
+  write_file(dir.file("bad-probe.json"), bad_probe.dump());
+  expect_bad({"project", dir.file("bad-probe.json")}, {"bad-probe.json", "gate_probe_data \"validation\" is not a key of \"data\""});
   write_file(dir.file("bad.json"), R"({"model": "base", "data": {"x": {"task": "arith"}}, "suite": {}, "train": {}, "runs": [], "seeds": [], "extra": 1})");
   expect_bad({"project", dir.file("bad.json")}, {"bad.json", "unknown key \"extra\""});
 }

@@ -387,6 +387,7 @@ class UiTest : public QObject {
     QCOMPARE(configs[0].num_epochs, project["train"]["num_epochs"].get<int64_t>());
     QCOMPARE(configs[0].target_modules, project["runs"][3]["target_modules"].get<std::vector<std::string>>());
     QVERIFY2(QString::fromStdString(configs[0].output_dir).endsWith("/runs/quickstart/IMSM-IA3-seed2"), configs[0].output_dir.c_str());
+    QVERIFY2(QString::fromStdString(configs[0].gate_probe_data).endsWith("/runs/quickstart/data/arith-test.jsonl"), configs[0].gate_probe_data.c_str());
 
     d.set_field("model_path", model_);
     d.set_field("data_path", data_);
@@ -401,6 +402,11 @@ class UiTest : public QObject {
     d.set_field("model_path", dir_.filePath("nowhere"));
     QVERIFY2(d.error_text().contains("model_path"), qPrintable(d.error_text()));
     d.set_field("model_path", model_);
+    d.set_field("gate_probe_data", dir_.filePath("no-probe.jsonl"));
+    QVERIFY2(d.error_text().contains("gate_probe_data") && d.error_text().contains("no-probe.jsonl"), qPrintable(d.error_text()));
+    d.set_field("gate_probe_data", data_);
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    QCOMPARE(QString::fromStdString(d.configs().at(0).gate_probe_data), data_);
     d.apply_preset({{"target_modules", nlohmann::json::array()}});
     QVERIFY2(d.error_text().contains("target_modules"), qPrintable(d.error_text()));
   }
@@ -413,9 +419,10 @@ class UiTest : public QObject {
     const QString out = dir_.filePath("tiny-project");
     const nlohmann::json project = {
         {"name", "tiny"}, {"model", model_.toStdString()}, {"output_dir", out.toStdString()},
-        {"data", {{"train", {{"task", "arith"}, {"count", 40}, {"seed", 5}, {"max_steps", 1}, {"max_operand", 9}}}}},
+        {"data", {{"train", {{"task", "arith"}, {"count", 40}, {"seed", 5}, {"max_steps", 1}, {"max_operand", 9}}},
+                  {"probe", {{"task", "arith"}, {"count", 10}, {"seed", 6}}}}},
         {"suite", {{"benchmarks", {{{"name", "a"}, {"dataset", "train"}, {"task", "gsm8k"}, {"metric", "Accuracy"}}}}}},
-        {"train", {{"data", "train"}, {"num_epochs", 1}, {"batch_size", 4}}},
+        {"train", {{"data", "train"}, {"gate_probe_data", "probe"}, {"num_epochs", 1}, {"batch_size", 4}}},
         {"runs", {{{"peft", "lora"}, {"variant", "query"}}}},
         {"seeds", {1}}};
     std::ofstream(projects.toStdString() + "/tiny.json") << project.dump(1);
@@ -426,10 +433,14 @@ class UiTest : public QObject {
     d.presets()->setCurrentIndex(1);
     QVERIFY(!QFileInfo::exists(made));
     QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    const QString probe = out + "/data/probe.jsonl";
     QVERIFY2(d.note_text().contains("40 records") && d.note_text().contains("arith") && d.note_text().contains(made), qPrintable(d.note_text()));
+    QVERIFY2(d.note_text().contains("10 records") && d.note_text().contains(probe), qPrintable(d.note_text()));
+    QCOMPARE(QString::fromStdString(d.configs().at(0).gate_probe_data), probe);
     d.accept();
     QCOMPARE(d.result(), int(QDialog::Accepted));
     QVERIFY(d.note_text().isEmpty());
+    QVERIFY(QFileInfo(probe).isFile());
     DataRequest q;
     q.task = "arith";
     q.count = 40;

@@ -219,48 +219,68 @@ std::string slurp(const std::string& path) {
 // The gate probe: it leaves training's random stream alone (the same losses
 // with and without it, dropout on), is reported about 50 times a run and at
 // the last step, and its last value equals the mean gate over the answer
-// positions recomputed here from the saved adapter, position by position.
+// positions recomputed here from the saved adapter, position by position —
+// on the first training examples by default, or on a validation file's.
 TEST(TrainRecipe, GateProbeLeavesTrainingAloneAndEqualsTheSavedGate) {
   Workspace w;
+  std::string held_out;
+  for (const char* word : {"zebra", "quilt", "mango", "ivory", "tulip"}) held_out += std::string("{\"input\": \"copy ") + word + "\", \"output\": \"" + word + "\"}\n";
+  const std::string validation = w.dir.file("validation.jsonl");
+  write_file(validation, held_out);
   auto cfg = w.config(w.dir.file("probe-off"));
   cfg["gate_probe_examples"] = 0;
   const auto off = imsm::run_train(imsm::parse_train_config(cfg, "test"));
-  cfg["gate_probe_examples"] = 4;
-  cfg["output_dir"] = w.dir.file("probe-on");
-  std::vector<imsm::TrainProgress> seen;
-  const auto on = imsm::run_train(imsm::parse_train_config(cfg, "test"), [&](const imsm::TrainProgress& p) { seen.push_back(p); });
-  ASSERT_EQ(off.losses.size(), on.losses.size());
-  for (size_t i = 0; i < on.losses.size(); ++i) EXPECT_EQ(off.losses[i], on.losses[i]) << "step " << i + 1;
-  ASSERT_EQ(seen.size(), 15u);
-  for (const auto& p : seen) EXPECT_GT(p.gate_mean, 0.0) << "15 steps: every step is probed";
-  const double last = seen.back().gate_mean;
-  EXPECT_LT(last, 1.0);
+  for (const std::string& probe_data : {std::string(), validation}) {
+    SCOPED_TRACE(probe_data.empty() ? "training examples" : "validation file");
+    cfg["gate_probe_examples"] = 4;
+    cfg["gate_probe_data"] = probe_data;
+    const std::string out = w.dir.file(probe_data.empty() ? "probe-train" : "probe-validation");
+    cfg["output_dir"] = out;
+    std::vector<imsm::TrainProgress> seen;
+    const auto on = imsm::run_train(imsm::parse_train_config(cfg, "test"), [&](const imsm::TrainProgress& p) { seen.push_back(p); });
+    ASSERT_EQ(off.losses.size(), on.losses.size());
+    for (size_t i = 0; i < on.losses.size(); ++i) EXPECT_EQ(off.losses[i], on.losses[i]) << "step " << i + 1;
+    ASSERT_EQ(seen.size(), 15u);
+    for (const auto& p : seen) EXPECT_GT(p.gate_mean, 0.0) << "15 steps: every step is probed";
+    const double last = seen.back().gate_mean;
+    EXPECT_LT(last, 1.0);
 
-  // Recompute: the saved IMSM adapter, the first 4 examples, one at a time, answer positions only.
-  auto model = imsm::load_llama(w.model, {});
-  auto adapters = imsm::PeftAdapters::load(*model, w.dir.file("probe-on/adapter"));
-  const auto gate = imsm::ImsmGate::load(w.dir.file("probe-on/adapter"), torch::kCPU, torch::kFloat32);
-  const auto tokenizer = imsm::load_tokenizer(w.model);
-  const auto examples = imsm::read_examples(w.data);
-  double sum = 0;
-  int64_t n = 0;
-  torch::NoGradGuard g;
-  for (size_t i = 0; i < 4; ++i) {
-    const auto e = imsm::encode_example(*tokenizer, examples[i], 512, 512, tokenizer->eos_ids().at(0));
-    const int64_t T = static_cast<int64_t>(e.ids.size());
-    std::vector<int64_t> ids(e.ids.begin(), e.ids.end());
-    imsm::SiameseBatch b;
-    b.input_ids = torch::tensor(ids).view({1, T});
-    b.query_len = torch::tensor(std::vector<int64_t>{e.query_len});
-    const auto out = imsm::siamese_forward(*model, &gate, imsm::GateVariant::Query, b);
-    for (int64_t t = 0; t + 1 < T; ++t)
-      if (e.labels[static_cast<size_t>(t + 1)] != -100) {
-        sum += out.gate[0][t].mean().item<double>();
-        ++n;
-      }
+    // Recompute: the saved IMSM adapter, the first 4 probe examples, one at a time, answer positions only.
+    auto model = imsm::load_llama(w.model, {});
+    auto adapters = imsm::PeftAdapters::load(*model, out + "/adapter");
+    const auto gate = imsm::ImsmGate::load(out + "/adapter", torch::kCPU, torch::kFloat32);
+    const auto tokenizer = imsm::load_tokenizer(w.model);
+    const auto examples = imsm::read_examples(probe_data.empty() ? w.data : probe_data);
+    double sum = 0;
+    int64_t n = 0;
+    torch::NoGradGuard g;
+    for (size_t i = 0; i < 4; ++i) {
+      const auto e = imsm::encode_example(*tokenizer, examples[i], 512, 512, tokenizer->eos_ids().at(0));
+      const int64_t T = static_cast<int64_t>(e.ids.size());
+      std::vector<int64_t> ids(e.ids.begin(), e.ids.end());
+      imsm::SiameseBatch b;
+      b.input_ids = torch::tensor(ids).view({1, T});
+      b.query_len = torch::tensor(std::vector<int64_t>{e.query_len});
+      const auto result = imsm::siamese_forward(*model, &gate, imsm::GateVariant::Query, b);
+      for (int64_t t = 0; t + 1 < T; ++t)
+        if (e.labels[static_cast<size_t>(t + 1)] != -100) {
+          sum += result.gate[0][t].mean().item<double>();
+          ++n;
+        }
+    }
+    ASSERT_GT(n, 0);
+    EXPECT_NEAR(last, sum / static_cast<double>(n), 1e-5);  // fp32 gate, means of 32 dims: well inside 1e-5
   }
-  ASSERT_GT(n, 0);
-  EXPECT_NEAR(last, sum / static_cast<double>(n), 1e-5);  // fp32 gate, means of 32 dims: well inside 1e-5
+  // A probe file that is not there is named before training starts.
+  cfg["gate_probe_data"] = w.dir.file("missing.jsonl");
+  cfg["output_dir"] = w.dir.file("probe-missing");
+  try {
+    imsm::run_train(imsm::parse_train_config(cfg, "test"));
+    ADD_FAILURE() << "expected an error";
+  } catch (const std::exception& e) {
+    EXPECT_NE(std::string(e.what()).find("missing.jsonl"), std::string::npos) << e.what();
+  }
+  EXPECT_FALSE(std::filesystem::exists(w.dir.file("probe-missing/adapter")));
 }
 
 TEST(TrainRecipe, ResumeReproducesTheUninterruptedRunExactly) {
