@@ -1,6 +1,6 @@
 #include "plot_style.h"
 
-#include <QApplication>
+#include <QEvent>
 #include <QPalette>
 
 #include <qcustomplot.h>
@@ -14,8 +14,11 @@ QColor series_colour(int i) {
   return colours[static_cast<size_t>(i) % (sizeof colours / sizeof colours[0])];
 }
 
-void style_plot(QCustomPlot* plot) {
-  const QPalette pal = QApplication::palette();
+namespace {
+
+// The plot's colours from its palette (the system's light or dark one).
+void apply_palette(QCustomPlot* plot) {
+  const QPalette pal = plot->palette();
   const QColor bg = pal.color(QPalette::Base), fg = pal.color(QPalette::Text);
   QColor grid = fg;
   grid.setAlpha(40);
@@ -31,6 +34,29 @@ void style_plot(QCustomPlot* plot) {
   plot->legend->setBrush(bg);
   plot->legend->setTextColor(fg);
   plot->legend->setBorderPen(QPen(grid));
+}
+
+// Restyles its plot when the palette changes (the desktop switched between light and dark).
+class PaletteFollower : public QObject {
+ public:
+  explicit PaletteFollower(QCustomPlot* plot) : QObject(plot), plot_(plot) { plot->installEventFilter(this); }
+  bool eventFilter(QObject* watched, QEvent* event) override {
+    if (watched == plot_ && event->type() == QEvent::PaletteChange) {
+      apply_palette(plot_);
+      plot_->replot();
+    }
+    return false;
+  }
+
+ private:
+  QCustomPlot* plot_;
+};
+
+}  // namespace
+
+void style_plot(QCustomPlot* plot) {
+  apply_palette(plot);
+  new PaletteFollower(plot);  // owned by the plot
   plot->setInteractions(QCP::iRangeDrag | QCP::iRangeZoom);
 }
 

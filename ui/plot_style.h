@@ -1,5 +1,6 @@
 // One look for every plot of the workbench: the system palette's colours
-// (light or dark), readable fonts, a distinct colour per series.
+// (light or dark, followed when the desktop switches), readable fonts, a
+// distinct colour per series.
 #pragma once
 #include <QColor>
 

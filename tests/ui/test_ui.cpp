@@ -485,6 +485,43 @@ class UiTest : public QObject {
     QVERIFY(!w.open_workspace(text));
     QVERIFY(w.workspace().endsWith("cancel.imsm"));
   }
+
+  // The desktop switches to a dark palette while the window is open: the plots follow (background from the
+  // palette's Base, axes and labels from its Text), and switch back.
+  void followsDarkPalette() {
+    ui::MainWindow w;
+    QVERIFY(w.open_workspace(dir_.filePath("cancel.imsm")));
+    w.runs_pane()->select_ids({1, 2});
+    w.resize(1280, 800);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    auto pixel = [](QCustomPlot* plot) {
+      plot->replot();
+      return plot->toPixmap(200, 100).toImage().pixelColor(3, 3);
+    };
+    const QPalette light = QApplication::palette();
+    QVERIFY(pixel(w.training_view()->loss_plot()).lightness() > 200);
+    QPalette dark;
+    dark.setColor(QPalette::Window, QColor(45, 45, 48));
+    dark.setColor(QPalette::WindowText, QColor(230, 230, 230));
+    dark.setColor(QPalette::Base, QColor(30, 30, 30));
+    dark.setColor(QPalette::AlternateBase, QColor(45, 45, 48));
+    dark.setColor(QPalette::Text, QColor(230, 230, 230));
+    dark.setColor(QPalette::Button, QColor(55, 55, 58));
+    dark.setColor(QPalette::ButtonText, QColor(230, 230, 230));
+    dark.setColor(QPalette::Highlight, QColor(42, 130, 218));
+    QApplication::setPalette(dark);
+    QApplication::processEvents();
+    for (QCustomPlot* plot : {w.training_view()->loss_plot(), w.training_view()->gate_plot(), w.forgetting_view()->plot()}) {
+      QCOMPARE(pixel(plot), QColor(30, 30, 30));
+      QCOMPARE(plot->xAxis->labelColor(), QColor(230, 230, 230));
+      QCOMPARE(plot->yAxis->tickLabelColor(), QColor(230, 230, 230));
+    }
+    QVERIFY(w.grab().save(IMSM_SCREENSHOTS "/main-dark.png"));
+    QApplication::setPalette(light);
+    QApplication::processEvents();
+    QCOMPARE(pixel(w.training_view()->loss_plot()), light.color(QPalette::Base));
+  }
 };
 
 QTEST_MAIN(UiTest)
