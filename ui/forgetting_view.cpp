@@ -91,6 +91,13 @@ void ForgettingView::show_workspace(const QString& workspace) {
     if (has_base) header << tr("Δ vs Base");
   }
   table_->setHorizontalHeaderLabels(header);
+  for (int i = 0; i < table_->columnCount(); ++i) {
+    const bool change = has_base && i % 2 == 1;
+    table_->horizontalHeaderItem(i)->setToolTip(
+        change ? tr("The method's mean minus the base model's: negative on a knowledge probe is forgetting, positive on the "
+                    "fine-tuning task is what was learned")
+               : tr("Mean ± sample standard deviation over the seeds (the paper's Table 1 layout)"));
+  }
   QStringList rows;
   for (const auto& m : t.methods) rows << QString::fromStdString(m);
   table_->setVerticalHeaderLabels(rows);

@@ -4,6 +4,7 @@
 #include <QCloseEvent>
 #include <QDir>
 #include <QDockWidget>
+#include <QLineEdit>
 #include <QFileDialog>
 #include <QFileInfo>
 #include <QLabel>
@@ -145,6 +146,22 @@ void MainWindow::build_menus() {
   run->addAction(tr("&Cancel running job"), worker_.get(), &RunWorker::cancel);
   run->addAction(tr("Cancel &all jobs"), worker_.get(), &RunWorker::cancel_all);
   run->addAction(tr("Re&fresh"), QKeySequence::Refresh, this, &MainWindow::refresh);
+  QMenu* view = menuBar()->addMenu(tr("&View"));
+  for (int i = 0; i < views_->count(); ++i)
+    view->addAction(views_->tabText(i), QKeySequence(Qt::CTRL | (Qt::Key_1 + i)), this, [this, i] { views_->setCurrentIndex(i); });
+  view->addAction(tr("&Find runs"), QKeySequence::Find, this, [this] { runs_pane_->filter()->setFocus(); });
+  QMenu* help = menuBar()->addMenu(tr("&Help"));
+  help->addAction(tr("IMSM in brief"), QKeySequence::HelpContents, this, [this] {
+    QMessageBox::information(
+        this, tr("IMSM in brief"),
+        tr("<p><b>IMSM</b> (Interweaving Memories of a Siamese LLM) fine-tunes a model with a PEFT method (LoRA, (IA)³, "
+           "AdaLoRA, DoRA) and keeps the original model beside it: both read the same input, and a <b>gate</b> mixes "
+           "their last hidden states per token and per dimension, h = g·h<sub>original</sub> + (1−g)·h<sub>fine-tuned</sub>.</p>"
+           "<p><b>g</b> near 1 (blue): the token draws on the original model's memory; near 0 (orange): on the fine-tuned one. "
+           "The <b>query</b> variant conditions the gate on the mean of the question's hidden states (query_mean).</p>"
+           "<p><b>Forgetting</b>: a drop from the base model's score on a knowledge probe after fine-tuning. The Forgetting "
+           "view shows it per benchmark; the Memory mixing view shows the gate token by token.</p>"));
+  });
 }
 
 bool MainWindow::open_workspace(const QString& path) {

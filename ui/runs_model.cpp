@@ -116,7 +116,23 @@ QVariant RunsModel::headerData(int section, Qt::Orientation orientation, int rol
   if (orientation != Qt::Horizontal) return {};
   static const char* const names[] = {"ID", "Kind", "Status", "Method", "Variant", "Seed", "Steps", "Final loss", "Scores", "Started", "Duration"};
   if (role == Qt::DisplayRole && section >= 0 && section < ColumnCount) return tr(names[section]);
-  if (role == Qt::ToolTipRole && section == Method) return tr("The PEFT method, and IMSM on top of it: IMSM(LoRA) mixes the original and the fine-tuned model's memories through a gate");
+  if (role == Qt::ToolTipRole && section >= 0 && section < ColumnCount) {
+    static const char* const tips[] = {
+        "The run's number in this workspace",
+        "train: a fine-tuning run; eval: an evaluation of a model or adapter on a suite",
+        "queued, running, finished, failed, diverged (loss not finite), cancelled (resumable) or interrupted "
+        "(its process died; right-click to resume from the last checkpoint)",
+        "The PEFT method, and IMSM on top of it: IMSM(LoRA) mixes the original and the fine-tuned model's memories through a gate",
+        "IMSM's gate: query = the paper's query-aware gate; no-query = without the query terms; no-gate = a fixed ½ + ½ mix; "
+        "none = the PEFT method alone",
+        "The seed of adapter initialisation, dropout and data order",
+        "Optimizer steps done so far",
+        "Cross-entropy of the answer tokens at the last step (nats/token)",
+        "Headline metric per benchmark of the run's evaluations",
+        "When the run started (UTC)",
+        "Wall-clock time of the run"};
+    return tr(tips[section]);
+  }
   return {};
 }
 

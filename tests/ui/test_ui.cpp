@@ -108,6 +108,9 @@ class UiTest : public QObject {
     QCOMPARE(b->scores[0].second, 0.375);
     QCOMPARE(model.data(model.index(0, ui::RunsModel::Method), Qt::DisplayRole).toString(), QString("LoRA"));
     QCOMPARE(model.data(model.index(0, ui::RunsModel::Status), Qt::ToolTipRole).toString(), QString("out of memory"));
+    for (int c = 0; c < ui::RunsModel::ColumnCount; ++c)  // every column says what it holds
+      QVERIFY2(model.headerData(c, Qt::Horizontal, Qt::ToolTipRole).toString().size() > 20, qPrintable(model.headerData(c, Qt::Horizontal, Qt::DisplayRole).toString()));
+    QVERIFY(model.headerData(ui::RunsModel::Variant, Qt::Horizontal, Qt::ToolTipRole).toString().contains("query-aware gate"));
 
     ui::RunsPane pane(&model);
     QCOMPARE(pane.view()->model()->rowCount(), 3);
@@ -323,6 +326,7 @@ class UiTest : public QObject {
     QCOMPARE(v.table()->item(1, 0)->text(), QString("0.6000 ± 0.1414"));  // 0.5, 0.7: sample std 0.1414
     QCOMPARE(v.table()->item(1, 1)->text(), QString("+0.5000"));
     QCOMPARE(v.table()->item(1, 3)->text(), QString("-0.4000"));  // qa: 0.5 vs 0.9 — forgetting
+    QVERIFY(v.table()->horizontalHeaderItem(1)->toolTip().contains("forgetting"));
     v.resize(1000, 600);
     QVERIFY(v.grab().save(IMSM_SCREENSHOTS "/forgetting-unit.png"));
 
@@ -475,6 +479,23 @@ class UiTest : public QObject {
     QCOMPARE(view->model()->rowCount(), 2);
     w.runs_pane()->select_ids({1, 2});
     QCOMPARE(w.training_view()->curve_count(), 2);
+    // Keyboard shortcuts: none is bound twice, and Ctrl+2 / Ctrl+3 switch the views.
+    QMap<QString, QString> bound;
+    for (QAction* a : w.findChildren<QAction*>())
+      for (const QKeySequence& k : a->shortcuts()) {
+        QVERIFY2(!bound.contains(k.toString()), qPrintable(k.toString() + ": " + bound.value(k.toString()) + " and " + a->text()));
+        bound[k.toString()] = a->text();
+      }
+    QVERIFY(bound.size() >= 10);
+    int switched = 0;
+    for (int i : {1, 2, 0})
+      for (QAction* a : w.findChildren<QAction*>())
+        if (a->shortcut() == QKeySequence(Qt::CTRL | (Qt::Key_1 + i))) {
+          a->trigger();
+          QCOMPARE(w.views()->currentIndex(), i);
+          ++switched;
+        }
+    QCOMPARE(switched, 3);
     // A file that is not a workspace is refused and the open one stays.
     const QString text = dir_.filePath("notes.imsm");
     write(text, "just some notes\n");
