@@ -201,6 +201,7 @@ void RunDialog::load_presets(const QString& projects_dir) {
 }
 
 void RunDialog::apply_preset(const nlohmann::json& c) {
+  preset_.update(c);  // keys without a field here (dataset, save_steps, ...) go on with the run
   for (const auto& [key, value] : c.items()) {
     if (key == "target_modules" && value.is_array()) {
       for (QCheckBox* m : modules_) m->setChecked(false);
@@ -245,10 +246,12 @@ void RunDialog::set_field(const QString& key, const QString& v) {
 }
 
 nlohmann::json RunDialog::config_json() const {
+  nlohmann::json j = preset_.is_object() ? preset_ : nlohmann::json::object();
+  if (j.contains("dataset") && j.value("data_path", "") != data_->currentText().toStdString()) j.erase("dataset");  // names other data
   nlohmann::json modules = nlohmann::json::array();
   for (QCheckBox* m : modules_)
     if (m->isChecked()) modules.push_back(m->text().toStdString());
-  nlohmann::json j = {{"model_path", model_->currentText().toStdString()}, {"data_path", data_->currentText().toStdString()},
+  j.update(nlohmann::json{{"model_path", model_->currentText().toStdString()}, {"data_path", data_->currentText().toStdString()},
                       {"peft", peft_->currentText().toStdString()}, {"variant", variant_->currentText().toStdString()},
                       {"target_modules", modules}, {"lora_r", lora_r_->value()}, {"lora_alpha", lora_alpha_->value()},
                       {"lora_dropout", lora_dropout_->value()}, {"use_rslora", rslora_->isChecked()}, {"gate_rank", gate_rank_->value()},
@@ -259,7 +262,7 @@ nlohmann::json RunDialog::config_json() const {
                       {"batch_size", batch_->value()}, {"accumulation_steps", accumulation_->value()}, {"num_epochs", epochs_->value()},
                       {"max_input_length", max_in_->value()}, {"max_output_length", max_out_->value()},
                       {"device", device_->currentText().toStdString()}, {"dtype", dtype_->currentText().toStdString()},
-                      {"output_dir", output_dir_->text().toStdString()}};
+                      {"output_dir", output_dir_->text().toStdString()}});
   return j;
 }
 

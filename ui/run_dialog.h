@@ -50,6 +50,7 @@ class RunDialog : public QDialog {
   bool made_on_start(const QString& path) const;
 
   std::vector<nlohmann::json> preset_configs_;
+  nlohmann::json preset_ = nlohmann::json::object();  // what presets set, the keys without a field included
   std::vector<DataRequest> project_data_;  // how the presets' projects make the files their runs read
   QComboBox* presets_;
   QComboBox *model_, *data_, *gate_probe_data_, *peft_, *variant_, *optimizer_, *schedule_, *device_, *dtype_;

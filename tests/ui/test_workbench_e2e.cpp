@@ -23,6 +23,7 @@
 #include "inspector_view.h"
 #include "library_panes.h"
 #include "main_window.h"
+#include "run_dialog.h"
 #include "recipes/project.h"
 #include "run_worker.h"
 #include "runs_pane.h"
@@ -52,7 +53,7 @@ class WorkbenchE2E : public QObject {
         {"suite", {{"batch_size", 12},
                    {"benchmarks", {{{"name", "arith"}, {"dataset", "arith-test"}, {"task", "gsm8k"}, {"metric", "Accuracy"}, {"max_new_tokens", 24}},
                                    {{"name", "wordnet-qa"}, {"dataset", "wordnet-qa"}, {"task", "webq"}, {"metric", "Contain"}, {"max_new_tokens", 6}}}}}},
-        {"train", {{"data", "arith-train"}, {"num_epochs", 2}, {"batch_size", 8}, {"learning_rate", 2e-3}, {"lora_r", 4}, {"gate_rank", 4},
+        {"train", {{"data", "arith-train"}, {"gate_probe_data", "arith-test"}, {"num_epochs", 2}, {"batch_size", 8}, {"learning_rate", 2e-3}, {"lora_r", 4}, {"gate_rank", 4},
                    {"max_input_length", 128}, {"max_output_length", 32}, {"target_modules", {"q_proj", "v_proj", "up_proj", "down_proj"}}}},
         {"runs", {{{"peft", "lora"}, {"variant", "none"}}, {{"peft", "lora"}, {"variant", "query"}}}},
         {"seeds", {1, 2}}};
@@ -78,16 +79,38 @@ class WorkbenchE2E : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 600000);
     QCOMPARE(finished.at(0).at(2).toString(), QString("finished"));
 
-    // 2. One more short run, queued as the run dialog's Start does (a preset of the project, another seed).
-    TrainConfig c = plan.runs[3];  // IMSM(LoRA)
-    c.seed = 9;
-    c.output_dir = dir_.filePath("out/extra-seed9").toStdString();
-    job = ui::Job{};
-    job.kind = ui::Job::Kind::Train;
-    job.name = "IMSM(LoRA) seed 9";
-    job.workspace = w.workspace();
-    job.config = c;
-    w.enqueue(job);
+    // 2. One more short run from the run dialog: the project's IMSM(LoRA) preset, another seed; Start queues it.
+    {
+      ui::RunDialog d({}, {}, dir_.path(), &w);
+      const int preset = d.presets()->findText("e2e: IMSM(LoRA) seed 1");
+      QVERIFY(preset > 0);
+      d.presets()->setCurrentIndex(preset);
+      d.set_field("seed", "9");
+      d.set_field("output_dir", dir_.filePath("out/extra"));
+      d.resize(900, 600);
+      d.show();
+      QVERIFY(QTest::qWaitForWindowExposed(&d));
+      shoot(&d, "run-dialog");
+      QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+      d.accept();
+      QCOMPARE(d.result(), int(QDialog::Accepted));
+      const auto configs = d.configs();
+      QCOMPARE(configs.size(), size_t{1});
+      TrainConfig want = plan.runs[2];  // the preset's run with the two fields changed
+      want.seed = 9;
+      want.output_dir = dir_.filePath("out/extra").toStdString();
+      const nlohmann::json got = configs[0].to_json(), expected = want.to_json();
+      std::string differences;
+      for (const auto& [key, value] : expected.items())
+        if (got.value(key, nlohmann::json()) != value) differences += key + ": " + got.value(key, nlohmann::json()).dump() + " vs " + value.dump() + "; ";
+      QVERIFY2(differences.empty(), differences.c_str());
+      job = ui::Job{};
+      job.kind = ui::Job::Kind::Train;
+      job.name = "IMSM(LoRA) seed 9";
+      job.workspace = w.workspace();
+      job.config = configs[0];
+      w.enqueue(job);
+    }
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 300000);
     QCOMPARE(finished.at(1).at(2).toString(), QString("finished"));
     const qint64 extra = finished.at(1).at(1).toLongLong();
