@@ -378,7 +378,7 @@ class UiTest : public QObject {
     d.presets()->setCurrentIndex(imsm_ia3);
     d.resize(900, 560);
     QDir().mkpath(IMSM_SCREENSHOTS);
-    QVERIFY(d.grab().save(IMSM_SCREENSHOTS "/run-dialog.png"));
+    QVERIFY(d.grab().save(IMSM_SCREENSHOTS "/run-dialog-unit.png"));
     // Valid whether or not the quickstart has run: its data is there, or Start makes it (see runDialogMakesPresetData).
     QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
     auto configs = d.configs();
