@@ -32,12 +32,24 @@ TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
   gate_->setToolTip(tr("IMSM runs: the mean gate over the answer tokens of a fixed probe — the first gate_probe_examples of gate_probe_data "
                        "(a validation file; by default the training data). "
                        "The gate weighs the original memory: 1 = all original, 0 = all fine-tuned."));
+  hint_ = new QCPItemText(loss_);
+  hint_->position->setType(QCPItemPosition::ptAxisRectRatio);
+  hint_->position->setCoords(0.5, 0.45);
+  hint_->setText(tr("Select training runs in the Runs table (Ctrl+click for several)\n"
+                    "to plot their loss, learning rate and mean gate"));
+  hint_->setColor(QColor(128, 128, 128));  // readable on light and dark palettes
+  QFont font = hint_->font();
+  font.setPointSizeF(font.pointSizeF() * 1.2);
+  hint_->setFont(font);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(loss_, 3);
   layout->addWidget(lr_, 1);
   layout->addWidget(gate_, 1);
+  redraw();
 }
+
+QString TrainingView::hint() const { return hint_->visible() ? hint_->text() : QString(); }
 
 void TrainingView::show_runs(const QString& workspace, const QList<qint64>& ids) {
   QMap<qint64, Curve> curves;
@@ -101,6 +113,7 @@ void TrainingView::redraw() {
     }
   }
   loss_->legend->setVisible(!curves_.isEmpty());
+  hint_->setVisible(curves_.isEmpty());
   for (QCustomPlot* p : {loss_, lr_, gate_}) {
     p->rescaleAxes();
     p->replot(QCustomPlot::rpQueuedReplot);

@@ -1,6 +1,7 @@
 // Training curves: loss (per optimizer step), learning rate and, for IMSM
-// runs, the mean gate on the run's probe examples, for the selected runs, read from the workspace, and the running run's curve from
-// the worker's LiveRun, redrawn by the window's timer.
+// runs, the mean gate on the run's probe examples, for the selected runs,
+// read from the workspace, and the running run's curve from the worker's
+// LiveRun, redrawn by the window's timer. With nothing selected, a hint.
 #pragma once
 #include <QList>
 #include <QMap>
@@ -11,6 +12,7 @@
 #include "live_run.h"
 
 class QCustomPlot;
+class QCPItemText;
 
 namespace imsm::ui {
 
@@ -26,6 +28,7 @@ class TrainingView : public QWidget {
   QCustomPlot* lr_plot() const { return lr_; }
   QCustomPlot* gate_plot() const { return gate_; }
   int curve_count() const;
+  QString hint() const;  // "" while curves are shown
 
  private:
   struct Curve {
@@ -39,6 +42,7 @@ class TrainingView : public QWidget {
   QCustomPlot* loss_;
   QCustomPlot* lr_;
   QCustomPlot* gate_;
+  QCPItemText* hint_;
   QMap<qint64, Curve> curves_;  // by run id
   qint64 live_id_ = 0;
 };

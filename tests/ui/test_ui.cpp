@@ -477,8 +477,12 @@ class UiTest : public QObject {
     QVERIFY(w.open_workspace(dir_.filePath("cancel.imsm")));
     QTableView* view = w.runs_pane()->view();
     QCOMPARE(view->model()->rowCount(), 2);
+    QVERIFY(w.training_view()->hint().contains("Select training runs"));  // nothing selected yet: says what to do
+    QVERIFY(!w.training_view()->loss_plot()->legend->visible());
     w.runs_pane()->select_ids({1, 2});
     QCOMPARE(w.training_view()->curve_count(), 2);
+    QCOMPARE(w.training_view()->hint(), QString());
+    QVERIFY(w.training_view()->loss_plot()->legend->visible());
     // Keyboard shortcuts: none is bound twice, and Ctrl+2 / Ctrl+3 switch the views.
     QMap<QString, QString> bound;
     for (QAction* a : w.findChildren<QAction*>())
