@@ -43,13 +43,33 @@ std::string legend(const Frame& f, const std::vector<std::string>& labels) {
   }
   return out;
 }
-std::string y_axis(const Frame& f, double lo, double hi, const std::string& label) {
+// A round tick step (1, 2, 2.5 or 5 times a power of ten) giving about five intervals; lo and hi widen to multiples of it.
+double nice_range(double& lo, double& hi) {
+  const double rough = (hi - lo) / 5.0, power = std::pow(10.0, std::floor(std::log10(rough))), n = rough / power;
+  const double step = power * (n <= 1 ? 1 : n <= 2 ? 2 : n <= 2.5 ? 2.5 : n <= 5 ? 5 : 10);
+  lo = std::floor(lo / step + 1e-9) * step;
+  hi = std::ceil(hi / step - 1e-9) * step;
+  return step;
+}
+// As many decimals as the step needs (0.25 -> 2, 0.5 -> 1, 20 -> 0).
+std::string step_tick(double v, double step) {
+  int decimals = 0;
+  while (decimals < 8 && std::fabs(step * std::pow(10.0, decimals) - std::round(step * std::pow(10.0, decimals))) > 1e-6) ++decimals;
+  if (std::fabs(v) < step * 1e-6) v = 0;  // no "-0.00"
+  char b[32];
+  std::snprintf(b, sizeof(b), "%.*f", decimals, v);
+  return b;
+}
+// lo, hi: widened to round values (see nice_range); the caller maps its data with the widened ones.
+std::string y_axis(const Frame& f, double& lo, double& hi, const std::string& label) {
+  const double step = nice_range(lo, hi);
   std::string out = "<line x1=\"" + num(f.x0()) + "\" y1=\"" + num(f.y0()) + "\" x2=\"" + num(f.x0()) + "\" y2=\"" + num(f.y1()) +
                     "\" stroke=\"#444\"/>";
-  for (int i = 0; i <= 4; ++i) {
-    const double v = lo + (hi - lo) * i / 4.0, y = f.y0() - (f.y0() - f.y1()) * i / 4.0;
+  const int ticks = static_cast<int>(std::lround((hi - lo) / step));
+  for (int i = 0; i <= ticks; ++i) {
+    const double v = lo + step * i, y = f.y0() - (f.y0() - f.y1()) * i / static_cast<double>(ticks);
     out += "<line x1=\"" + num(f.x0() - 4) + "\" y1=\"" + num(y) + "\" x2=\"" + num(f.x1()) + "\" y2=\"" + num(y) + "\" stroke=\"#ddd\"/>";
-    out += text(f.x0() - 6, y + 4, tick(v), "end", 10);
+    out += text(f.x0() - 6, y + 4, step_tick(v, step), "end", 10);
   }
   out += "<text x=\"14\" y=\"" + num((f.y0() + f.y1()) / 2) + "\" text-anchor=\"middle\" font-size=\"11\" transform=\"rotate(-90 14 " +
          num((f.y0() + f.y1()) / 2) + ")\">" + xml_escape(label) + "</text>";

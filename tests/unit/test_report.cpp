@@ -8,6 +8,7 @@
 
 #include "report/report.h"
 #include "report/results.h"
+#include "report/svg.h"
 #include "store/workspace.h"
 #include "test_util.h"
 #include "util/table.h"
@@ -124,6 +125,19 @@ TEST(Report, MethodsAndMeanStdOverSeedsByHand) {
   const auto sel = imsm::report::selected_runs(f.ws, {f.train_ids[0]});
   EXPECT_EQ(sel.size(), 2u);
   expect_bad_input([&] { imsm::report::selected_runs(f.ws, {99}); }, {"no run 99"});
+}
+
+// Axis ticks are round numbers covering the data: bars 0.5 ± 0.1414 and -0.4 ± 0.1414 span [-0.5414, 0.6414];
+// a fifth of that is 0.237, rounded up to the step 0.25, so the axis runs -0.75 .. 0.75 in seven ticks.
+TEST(Report, ChartAxesHaveRoundTicks) {
+  const std::string bars = imsm::report::bar_chart({{"arith", {0.5}, {0.1414}}, {"qa", {-0.4}, {0.1414}}}, {"LoRA"}, "t", "change");
+  for (const char* t : {">-0.75<", ">-0.50<", ">-0.25<", ">0.00<", ">0.25<", ">0.50<", ">0.75<"}) EXPECT_NE(bars.find(t), std::string::npos) << t;
+  EXPECT_EQ(bars.find(">1.00<"), std::string::npos);
+  EXPECT_EQ(bars.find("0.641"), std::string::npos);
+  // Loss from 2.3 to 9.8: a fifth is 1.5 -> step 2, axis 2 .. 10.
+  const std::string loss = imsm::report::line_chart({{"run", {1, 2, 3}, {9.8, 5.0, 2.3}, ""}}, "t", "step", "loss");
+  for (const char* t : {">2<", ">4<", ">6<", ">8<", ">10<"}) EXPECT_NE(loss.find(t), std::string::npos) << t;
+  EXPECT_EQ(loss.find(">12<"), std::string::npos);
 }
 
 TEST(Report, HtmlIsWellFormedAndEscapesEveryText) {
