@@ -119,6 +119,26 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   dtype_ = combo(this, {"auto", "f32", "bf16", "f16"});
   output_dir_ = new QLineEdit("runs/imsm", this);
   output_dir_->setToolTip(tr("Adapter and checkpoints go here (with several seeds: one folder per seed, -seedN)"));
+  // Advanced: the remaining keys of `imsm train`.
+  save_steps_ = ispin(this, 0, 1000000, 0);
+  save_steps_->setToolTip(tr("A resumable checkpoint every N optimizer steps (0: at each epoch's end only)"));
+  max_grad_norm_ = dspin(this, 0, 1000, 1.0, 2, 0.1);
+  max_grad_norm_->setToolTip(tr("Clip the gradient's global norm to this (0: no clipping)"));
+  top_rank_ = ispin(this, 0, 1024, 0);
+  top_rank_->setToolTip(tr("AdaLoRA: the rank the budget is pruned to (0: two thirds of r, as PEFT's 12 -> 8)"));
+  tinit_ = ispin(this, 0, 1000000, 0);
+  tinit_->setToolTip(tr("AdaLoRA: warm-up steps before pruning starts (PEFT's tinit)"));
+  tfinal_ = ispin(this, 0, 1000000, 0);
+  tfinal_->setToolTip(tr("AdaLoRA: final steps at the target rank (PEFT's tfinal)"));
+  delta_t_ = ispin(this, 1, 1000000, 1);
+  delta_t_->setToolTip(tr("AdaLoRA: steps between budget updates (PEFT's deltaT)"));
+  orth_reg_ = dspin(this, 0, 100, 0.5, 3, 0.1);
+  orth_reg_->setToolTip(tr("AdaLoRA: weight of the orthogonality regulariser on P and Q"));
+  input_field_ = new QLineEdit("input", this);
+  output_field_ = new QLineEdit("output", this);
+  instruction_field_ = new QLineEdit("instruction", this);
+  for (QLineEdit* e : {input_field_, output_field_, instruction_field_})
+    e->setToolTip(tr("The dataset's field names: the prompt is instruction + input, the answer is output (Alpaca layout)"));
   error_ = new QLabel(this);
   error_->setWordWrap(true);
   error_->setStyleSheet("color: #c0392b;");
@@ -156,9 +176,24 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   auto* columns = new QHBoxLayout;
   columns->addWidget(method);
   columns->addWidget(training);
+  auto* advanced = new QGroupBox(tr("Advanced"), this);
+  advanced->setCheckable(true);
+  advanced->setChecked(false);
+  advanced->setToolTip(tr("Checkpoints, clipping, AdaLoRA's schedule and dataset field names; the values apply whether shown or not"));
+  auto* advanced_body = new QWidget(advanced);
+  auto* af = new QFormLayout(advanced_body);
+  af->addRow(tr("Checkpoint every / clip norm"), row(this, {save_steps_, max_grad_norm_}));
+  af->addRow(tr("AdaLoRA target rank / orth. reg."), row(this, {top_rank_, orth_reg_}));
+  af->addRow(tr("AdaLoRA tinit / tfinal / ΔT"), row(this, {tinit_, tfinal_, delta_t_}));
+  af->addRow(tr("Fields: input / output / instruction"), row(this, {input_field_, output_field_, instruction_field_}));
+  auto* advanced_layout = new QVBoxLayout(advanced);
+  advanced_layout->addWidget(advanced_body);
+  advanced_body->setVisible(false);
+  connect(advanced, &QGroupBox::toggled, advanced_body, &QWidget::setVisible);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(top);
   layout->addLayout(columns);
+  layout->addWidget(advanced);
   layout->addStretch(1);
   layout->addWidget(note_);
   layout->addWidget(error_);
@@ -175,11 +210,12 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   }
   for (QCheckBox* c : modules_) connect(c, &QCheckBox::toggled, this, &RunDialog::validate);
   connect(rslora_, &QCheckBox::toggled, this, &RunDialog::validate);
-  for (QSpinBox* s : {lora_r_, gate_rank_, gate_probe_, batch_, accumulation_, epochs_, max_in_, max_out_})
+  for (QSpinBox* s : {lora_r_, gate_rank_, gate_probe_, batch_, accumulation_, epochs_, max_in_, max_out_, save_steps_, top_rank_, tinit_, tfinal_, delta_t_})
     connect(s, &QSpinBox::valueChanged, this, &RunDialog::validate);
-  for (QDoubleSpinBox* s : {lora_alpha_, lora_dropout_, gate_dropout_, lr_, weight_decay_, warmup_})
+  for (QDoubleSpinBox* s : {lora_alpha_, lora_dropout_, gate_dropout_, lr_, weight_decay_, warmup_, max_grad_norm_, orth_reg_})
     connect(s, &QDoubleSpinBox::valueChanged, this, &RunDialog::validate);
-  for (QLineEdit* e : {seeds_, output_dir_}) connect(e, &QLineEdit::textChanged, this, &RunDialog::validate);
+  for (QLineEdit* e : {seeds_, output_dir_, input_field_, output_field_, instruction_field_})
+    connect(e, &QLineEdit::textChanged, this, &RunDialog::validate);
   validate();
 }
 
@@ -243,6 +279,16 @@ void RunDialog::set_field(const QString& key, const QString& v) {
   else if (key == "num_warmup_ratio") warmup_->setValue(v.toDouble());
   else if (key == "seed") seeds_->setText(v);
   else if (key == "output_dir") output_dir_->setText(v);
+  else if (key == "save_steps") save_steps_->setValue(v.toInt());
+  else if (key == "max_grad_norm") max_grad_norm_->setValue(v.toDouble());
+  else if (key == "top_rank") top_rank_->setValue(v.toInt());
+  else if (key == "tinit") tinit_->setValue(v.toInt());
+  else if (key == "tfinal") tfinal_->setValue(v.toInt());
+  else if (key == "deltaT") delta_t_->setValue(v.toInt());
+  else if (key == "orth_reg_weight") orth_reg_->setValue(v.toDouble());
+  else if (key == "input_field") input_field_->setText(v);
+  else if (key == "output_field") output_field_->setText(v);
+  else if (key == "instruction_field") instruction_field_->setText(v);
 }
 
 nlohmann::json RunDialog::config_json() const {
@@ -262,7 +308,11 @@ nlohmann::json RunDialog::config_json() const {
                       {"batch_size", batch_->value()}, {"accumulation_steps", accumulation_->value()}, {"num_epochs", epochs_->value()},
                       {"max_input_length", max_in_->value()}, {"max_output_length", max_out_->value()},
                       {"device", device_->currentText().toStdString()}, {"dtype", dtype_->currentText().toStdString()},
-                      {"output_dir", output_dir_->text().toStdString()}});
+                      {"output_dir", output_dir_->text().toStdString()}, {"save_steps", save_steps_->value()},
+                      {"max_grad_norm", max_grad_norm_->value()}, {"top_rank", top_rank_->value()}, {"tinit", tinit_->value()},
+                      {"tfinal", tfinal_->value()}, {"deltaT", delta_t_->value()}, {"orth_reg_weight", orth_reg_->value()},
+                      {"input_field", input_field_->text().toStdString()}, {"output_field", output_field_->text().toStdString()},
+                      {"instruction_field", instruction_field_->text().toStdString()}});
   return j;
 }
 

@@ -56,9 +56,10 @@ class RunDialog : public QDialog {
   QComboBox *model_, *data_, *gate_probe_data_, *peft_, *variant_, *optimizer_, *schedule_, *device_, *dtype_;
   QList<QCheckBox*> modules_;
   QSpinBox *lora_r_, *gate_rank_, *gate_probe_, *batch_, *accumulation_, *epochs_, *max_in_, *max_out_;
-  QDoubleSpinBox *lora_alpha_, *lora_dropout_, *gate_dropout_, *lr_, *weight_decay_, *warmup_;
+  QSpinBox *save_steps_, *top_rank_, *tinit_, *tfinal_, *delta_t_;
+  QDoubleSpinBox *lora_alpha_, *lora_dropout_, *gate_dropout_, *lr_, *weight_decay_, *warmup_, *max_grad_norm_, *orth_reg_;
   QCheckBox* rslora_;
-  QLineEdit *seeds_, *output_dir_;
+  QLineEdit *seeds_, *output_dir_, *input_field_, *output_field_, *instruction_field_;
   QLabel *error_, *note_;
   QDialogButtonBox* buttons_;
 };

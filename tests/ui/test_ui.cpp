@@ -5,6 +5,7 @@
 #include <QSignalSpy>
 #include <QTableView>
 #include <QComboBox>
+#include <QGroupBox>
 #include <QListWidget>
 #include <QMessageBox>
 #include <QLineEdit>
@@ -379,6 +380,10 @@ class UiTest : public QObject {
     d.resize(900, 560);
     QDir().mkpath(IMSM_SCREENSHOTS);
     QVERIFY(d.grab().save(IMSM_SCREENSHOTS "/run-dialog-unit.png"));
+    for (QGroupBox* g : d.findChildren<QGroupBox*>())
+      if (g->title() == "Advanced") g->setChecked(true);
+    d.resize(900, 700);
+    QVERIFY(d.grab().save(IMSM_SCREENSHOTS "/run-dialog-advanced-unit.png"));
     // Valid whether or not the quickstart has run: its data is there, or Start makes it (see runDialogMakesPresetData).
     QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
     auto configs = d.configs();
@@ -411,6 +416,22 @@ class UiTest : public QObject {
     d.set_field("gate_probe_data", data_);
     QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
     QCOMPARE(QString::fromStdString(d.configs().at(0).gate_probe_data), data_);
+    // The advanced keys reach the configuration, and the engine's checks apply to them too.
+    d.set_field("save_steps", "25");
+    d.set_field("deltaT", "3");
+    d.set_field("input_field", "question");
+    d.set_field("max_grad_norm", "0");
+    configs = d.configs();
+    QCOMPARE(configs[0].save_steps, int64_t{25});
+    QCOMPARE(configs[0].delta_t, int64_t{3});
+    QCOMPARE(configs[0].input_field, std::string("question"));
+    QCOMPARE(configs[0].max_grad_norm, 0.0);
+    d.set_field("peft", "adalora");
+    d.set_field("lora_r", "8");
+    d.set_field("top_rank", "12");
+    QVERIFY2(d.error_text().contains("top_rank"), qPrintable(d.error_text()));
+    d.set_field("top_rank", "4");
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
     d.apply_preset({{"target_modules", nlohmann::json::array()}});
     QVERIFY2(d.error_text().contains("target_modules"), qPrintable(d.error_text()));
   }
