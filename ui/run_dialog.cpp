@@ -228,7 +228,7 @@ void RunDialog::load_presets(const QString& projects_dir) {
         presets_->addItem(QString::fromStdString(plan.name + ": " + plan.run_labels[i]));
         preset_configs_.push_back(plan.runs[i].to_json());
         for (const auto& [key, request] : plan.data)  // the files this run reads: training data, probe data
-          if (request.out == plan.runs[i].data_path || request.out == plan.runs[i].gate_probe_data) project_data_.push_back(request);
+          if (request.out == plan.runs[i].data_path || request.out == plan.runs[i].gate_probe_data) project_data_[request.out] = request;
       }
     } catch (const std::exception&) {
       // Not a project file (pretraining recipes, suites live beside them).
@@ -337,14 +337,9 @@ QString RunDialog::note_text() const { return note_->text(); }
 
 std::vector<DataRequest> RunDialog::pending_data() const {
   std::vector<DataRequest> out;
-  for (const QComboBox* field : {data_, gate_probe_data_}) {
-    const QString path = field->currentText();
-    if (path.isEmpty() || QFileInfo(path).isFile()) continue;
-    for (const auto& request : project_data_)
-      if (QString::fromStdString(request.out) == path && (out.empty() || out.back().out != request.out)) {
-        out.push_back(request);
-        break;
-      }
+  for (const QString& path : {data_->currentText(), gate_probe_data_->currentText()}) {
+    const auto it = project_data_.find(path.toStdString());
+    if (it != project_data_.end() && !QFileInfo(path).isFile() && (out.empty() || out.back().out != it->first)) out.push_back(it->second);
   }
   return out;
 }

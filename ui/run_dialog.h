@@ -9,6 +9,8 @@
 #include <QList>
 #include <QStringList>
 
+#include <map>
+#include <string>
 #include <vector>
 
 #include <nlohmann/json.hpp>
@@ -51,7 +53,7 @@ class RunDialog : public QDialog {
 
   std::vector<nlohmann::json> preset_configs_;
   nlohmann::json preset_ = nlohmann::json::object();  // what presets set, the keys without a field included
-  std::vector<DataRequest> project_data_;  // how the presets' projects make the files their runs read
+  std::map<std::string, DataRequest> project_data_;  // by file: how the presets' projects make the files their runs read
   QComboBox* presets_;
   QComboBox *model_, *data_, *gate_probe_data_, *peft_, *variant_, *optimizer_, *schedule_, *device_, *dtype_;
   QList<QCheckBox*> modules_;
