@@ -65,7 +65,7 @@ class WorkbenchE2E : public QObject {
     ui::MainWindow w;
     w.resize(1280, 800);
     w.show();
-    QVERIFY(QTest::qWaitForWindowExposed(&w));
+    QVERIFY(QTest::qWaitForWindowExposed(&w, 30000));
     QVERIFY(w.open_workspace(QString::fromStdString(plan.workspace)));
     QSignalSpy finished(w.worker(), &ui::RunWorker::job_finished);
 
@@ -89,7 +89,7 @@ class WorkbenchE2E : public QObject {
       d.set_field("output_dir", dir_.filePath("out/extra"));
       d.resize(900, 600);
       d.show();
-      QVERIFY(QTest::qWaitForWindowExposed(&d));
+      QVERIFY(QTest::qWaitForWindowExposed(&d, 30000));
       shoot(&d, "run-dialog");
       QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
       d.accept();
