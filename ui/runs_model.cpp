@@ -41,11 +41,15 @@ std::vector<RunRow> read_run_rows(const store::Workspace& ws) {
     for (const auto& e : ws.evaluations(r.id)) row.scores.emplace_back(e.benchmark + " " + e.metric, e.value);
     out.push_back(std::move(row));
   }
-  // A training run shows the scores of the evaluations of its adapter.
+  // A training run shows the scores of the evaluations of its adapter; an evaluation shows whose adapter it ran.
   for (auto& parent : out)
-    for (const auto& child : out)
-      if (child.kind == "eval" && child.parent_run_id == parent.id && child.status == "finished")
-        parent.scores.insert(parent.scores.end(), child.scores.begin(), child.scores.end());
+    for (auto& child : out)
+      if (child.kind == "eval" && child.parent_run_id == parent.id) {
+        if (child.status == "finished") parent.scores.insert(parent.scores.end(), child.scores.begin(), child.scores.end());
+        child.method = parent.method + " (run " + std::to_string(parent.id) + ")";
+        child.variant = parent.variant;
+        child.seed = parent.seed;
+      }
   return out;
 }
 

@@ -115,8 +115,10 @@ class UiTest : public QObject {
 
     ui::RunsPane pane(&model);
     QCOMPARE(pane.view()->model()->rowCount(), 3);
+    QCOMPARE(QString::fromStdString(model.row_of(3)->method), QString("IMSM(LoRA) (run 2)"));  // the eval of run 2's adapter
+    QCOMPARE(model.row_of(3)->seed, int64_t{2});
     pane.filter()->setText("imsm(");
-    QCOMPARE(pane.view()->model()->rowCount(), 1);
+    QCOMPARE(pane.view()->model()->rowCount(), 2);  // the IMSM run and the evaluation of its adapter
     pane.filter()->clear();
     QSignalSpy selected(&pane, &ui::RunsPane::selection_changed);
     pane.select_ids({1, 2});
