@@ -106,7 +106,7 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     case Status: return QString::fromStdString(r.status);
     case Method: return QString::fromStdString(r.method);
     case Variant: return QString::fromStdString(r.variant);
-    case Seed: return r.kind == "train" ? QVariant::fromValue<qlonglong>(r.seed) : QVariant();
+    case Seed: return r.kind == "train" || r.parent_run_id ? QVariant::fromValue<qlonglong>(r.seed) : QVariant();  // an eval: its adapter's seed
     case Steps: return r.steps ? QVariant::fromValue<qlonglong>(r.steps) : QVariant();
     case Loss: return r.final_loss < 0 ? QVariant() : sort ? QVariant(r.final_loss) : QVariant(QString::number(r.final_loss, 'f', 4));
     case Scores: return scores_text(r);

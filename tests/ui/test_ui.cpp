@@ -116,7 +116,8 @@ class UiTest : public QObject {
     ui::RunsPane pane(&model);
     QCOMPARE(pane.view()->model()->rowCount(), 3);
     QCOMPARE(QString::fromStdString(model.row_of(3)->method), QString("IMSM(LoRA) (run 2)"));  // the eval of run 2's adapter
-    QCOMPARE(model.row_of(3)->seed, int64_t{2});
+    QCOMPARE(model.data(model.index(2, ui::RunsModel::Seed), Qt::DisplayRole).toLongLong(), 2LL);
+    QVERIFY(model.data(model.index(2, ui::RunsModel::Id), Qt::DisplayRole).toLongLong() == 3);
     pane.filter()->setText("imsm(");
     QCOMPARE(pane.view()->model()->rowCount(), 2);  // the IMSM run and the evaluation of its adapter
     pane.filter()->clear();
