@@ -96,6 +96,7 @@ ProjectPlan plan_project(const std::string& path) {
   const auto& runs = json::require(j, "runs", path);
   const auto& seeds = json::require(j, "seeds", path);
   if (!runs.is_array() || runs.empty() || !seeds.is_array() || seeds.empty()) throw_bad_input(path, "\"runs\" and \"seeds\" must be non-empty lists");
+  std::map<std::string, size_t> run_of_label;  // one method per label: labels name the folders and the report's rows
   for (size_t i = 0; i < runs.size(); ++i)
     for (const auto& seed : seeds) {
       nlohmann::json c = train;
@@ -110,6 +111,10 @@ ProjectPlan plan_project(const std::string& path) {
       c["seed"] = seed;
       c["dataset"] = train_data;
       const std::string label = report::method_label(c.dump());
+      const auto [first, added] = run_of_label.emplace(label, i);
+      if (!added && first->second != i)
+        throw_bad_input(path, "runs[" + std::to_string(i) + "] and runs[" + std::to_string(first->second) + "] are both \"" + label +
+                                  "\": their folders and report rows would be one; give each run a \"label\" (e.g. \"" + label + " lr 1e-3\")");
       c["output_dir"] = out + "/" + folder_name(label) + "-seed" + seed.dump();
       plan.runs.push_back(parse_train_config(c, path + ": runs[" + std::to_string(i) + "]"));
       plan.run_labels.push_back(label + " seed " + seed.dump());

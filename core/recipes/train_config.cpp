@@ -40,7 +40,7 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where
       "data_device", "peft", "lora_r", "lora_alpha", "lora_dropout", "gate_rank", "top_rank", "dropout_prob",
       "num_epochs", "batch_size", "accumulation_steps", "optimizer", "momentum", "weight_decay", "learning_rate",
       "lr_schedule", "num_warmup_ratio", "mode", "variant", "target_modules", "feedforward_modules", "use_rslora",
-      "seed", "output_dir", "dtype", "save_steps", "gate_probe_examples", "gate_probe_data", "resume_from", "max_grad_norm", "tinit", "tfinal", "deltaT",
+      "seed", "output_dir", "dtype", "save_steps", "gate_probe_examples", "gate_probe_data", "label", "resume_from", "max_grad_norm", "tinit", "tfinal", "deltaT",
       "orth_reg_weight", "input_field", "output_field", "instruction_field"};
   for (const auto& [key, value] : j.items())
     if (!known.count(key)) throw_bad_input(where, "unknown key \"" + key + "\"");
@@ -102,6 +102,7 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where
   int_("save_steps", c.save_steps);
   int_("gate_probe_examples", c.gate_probe_examples);
   str("gate_probe_data", c.gate_probe_data);
+  str("label", c.label);
   str("resume_from", c.resume_from);
   num("max_grad_norm", c.max_grad_norm);
   str("input_field", c.input_field);
@@ -159,7 +160,7 @@ nlohmann::json TrainConfig::to_json() const {
           {"lr_schedule", lr_schedule}, {"num_warmup_ratio", num_warmup_ratio}, {"variant", variant},
           {"target_modules", target_modules}, {"feedforward_modules", feedforward_modules}, {"use_rslora", use_rslora},
           {"seed", seed}, {"output_dir", output_dir}, {"dtype", dtype}, {"save_steps", save_steps}, {"gate_probe_examples", gate_probe_examples},
-          {"gate_probe_data", gate_probe_data},
+          {"gate_probe_data", gate_probe_data}, {"label", label},
           {"resume_from", resume_from}, {"max_grad_norm", max_grad_norm}, {"top_rank", top_rank}, {"tinit", tinit},
           {"tfinal", tfinal}, {"deltaT", delta_t}, {"orth_reg_weight", orth_reg_weight},
           {"input_field", input_field}, {"output_field", output_field}, {"instruction_field", instruction_field}};

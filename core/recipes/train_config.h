@@ -46,6 +46,7 @@ struct TrainConfig {
   int64_t save_steps = 0;         // 0: checkpoints at epoch ends only
   int64_t gate_probe_examples = 8;  // IMSM: the mean gate on the first N probe examples, ~50 times a run (0: off)
   std::string gate_probe_data;      // the probe examples: a validation JSON/JSONL file ("": the training data)
+  std::string label;                // the method's name in reports and tables ("": from peft and variant, e.g. IMSM(LoRA))
   std::string resume_from;
   double max_grad_norm = 1.0;
   std::string input_field = "input", output_field = "output", instruction_field = "instruction";  // dataset fields

@@ -17,6 +17,7 @@ const Cell* ResultTable::cell(size_t method, size_t column) const {
 std::string method_label(const std::string& config_json) {
   const auto j = nlohmann::json::parse(config_json, nullptr, false);
   if (!j.is_object()) return "?";
+  if (j.contains("label") && j["label"].is_string() && !j["label"].get<std::string>().empty()) return j["label"].get<std::string>();
   const std::string peft = j.value("peft", "lora");
   const std::string name = peft == "lora" ? "LoRA" : peft == "dora" ? "DoRA" : peft == "ia3" ? "(IA)³" : peft == "adalora" ? "AdaLoRA" : peft;
   const std::string variant = j.value("variant", "query");
