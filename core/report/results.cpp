@@ -88,7 +88,9 @@ ResultTable aggregate_results(const store::Workspace& ws, const std::vector<int6
         cell.seeds.push_back(s);
       }
       cell.mean /= static_cast<double>(cell.n);
-      if (cell.n > 1) {
+      const auto [lo, hi] = std::minmax_element(it->second.begin(), it->second.end());
+      if (lo->first == hi->first) cell.mean = lo->first;  // equal scores: exactly that score, std exactly 0 (not 1e-17 of rounding)
+      else if (cell.n > 1) {
         double ss = 0;
         for (const auto& [v, s] : it->second) ss += (v - cell.mean) * (v - cell.mean);
         cell.std = std::sqrt(ss / static_cast<double>(cell.n - 1));

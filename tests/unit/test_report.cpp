@@ -140,6 +140,22 @@ TEST(Report, ChartAxesHaveRoundTicks) {
   EXPECT_EQ(loss.find(">12<"), std::string::npos);
 }
 
+// Equal scores over seeds are that score with std 0 exactly: 0.05 three times sums to 0.15000000000000002 in
+// doubles, whose third is 0.05000000000000001 with a std of 1e-17 — which a CSV would print as it is.
+TEST(Report, EqualScoresOverSeedsAreExact) {
+  Fixture f;
+  for (int64_t seed : {1, 2, 3}) f.eval_run(f.train_run("no-gate", seed), 0.05, 0.05);
+  const auto t = imsm::report::aggregate_results(f.ws, {});
+  ASSERT_EQ(t.methods.back(), "IMSM-no-gate(LoRA)");
+  const auto* cell = t.cell(t.methods.size() - 1, 1);
+  ASSERT_TRUE(cell);
+  EXPECT_EQ(cell->n, 3);
+  EXPECT_EQ(cell->mean, 0.05);
+  EXPECT_EQ(cell->std, 0.0);
+  const std::string csv = imsm::report::results_csv(f.ws, {});
+  EXPECT_NE(csv.find("\nIMSM-no-gate(LoRA),B,Contain,0.05,0,3,"), std::string::npos) << csv;
+}
+
 TEST(Report, HtmlIsWellFormedAndEscapesEveryText) {
   Fixture f;
   imsm::report::Options o;
