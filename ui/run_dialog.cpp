@@ -117,6 +117,10 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   seeds_->setToolTip(tr("One run per seed: 1, 2, 3"));
   device_ = combo(this, {"cpu", "cuda", "cuda:0", "cuda:1"}, true);
   dtype_ = combo(this, {"auto", "f32", "bf16", "f16"});
+  label_ = new QLineEdit(this);
+  label_->setPlaceholderText(tr("from the method, e.g. IMSM(LoRA)"));
+  label_->setToolTip(tr("The method's name in the forgetting view and reports: runs with one label are averaged over their seeds, "
+                        "so give each setting of a sweep its own (\"LoRA lr 1e-3\")"));
   output_dir_ = new QLineEdit("runs/imsm", this);
   output_dir_->setToolTip(tr("Adapter and checkpoints go here (with several seeds: one folder per seed, -seedN)"));
   // Advanced: the remaining keys of `imsm train`.
@@ -172,6 +176,7 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   top->addRow(tr("Model"), model_);
   top->addRow(tr("Training data"), data_);
   top->addRow(tr("Gate probe data"), gate_probe_data_);
+  top->addRow(tr("Label"), label_);
   top->addRow(tr("Output folder"), output_dir_);
   auto* columns = new QHBoxLayout;
   columns->addWidget(method);
@@ -214,7 +219,7 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
     connect(s, &QSpinBox::valueChanged, this, &RunDialog::validate);
   for (QDoubleSpinBox* s : {lora_alpha_, lora_dropout_, gate_dropout_, lr_, weight_decay_, warmup_, max_grad_norm_, orth_reg_})
     connect(s, &QDoubleSpinBox::valueChanged, this, &RunDialog::validate);
-  for (QLineEdit* e : {seeds_, output_dir_, input_field_, output_field_, instruction_field_})
+  for (QLineEdit* e : {seeds_, label_, output_dir_, input_field_, output_field_, instruction_field_})
     connect(e, &QLineEdit::textChanged, this, &RunDialog::validate);
   validate();
 }
@@ -279,6 +284,7 @@ void RunDialog::set_field(const QString& key, const QString& v) {
   else if (key == "num_warmup_ratio") warmup_->setValue(v.toDouble());
   else if (key == "seed") seeds_->setText(v);
   else if (key == "output_dir") output_dir_->setText(v);
+  else if (key == "label") label_->setText(v);
   else if (key == "save_steps") save_steps_->setValue(v.toInt());
   else if (key == "max_grad_norm") max_grad_norm_->setValue(v.toDouble());
   else if (key == "top_rank") top_rank_->setValue(v.toInt());
@@ -308,7 +314,8 @@ nlohmann::json RunDialog::config_json() const {
                       {"batch_size", batch_->value()}, {"accumulation_steps", accumulation_->value()}, {"num_epochs", epochs_->value()},
                       {"max_input_length", max_in_->value()}, {"max_output_length", max_out_->value()},
                       {"device", device_->currentText().toStdString()}, {"dtype", dtype_->currentText().toStdString()},
-                      {"output_dir", output_dir_->text().toStdString()}, {"save_steps", save_steps_->value()},
+                      {"output_dir", output_dir_->text().toStdString()}, {"label", label_->text().trimmed().toStdString()},
+                      {"save_steps", save_steps_->value()},
                       {"max_grad_norm", max_grad_norm_->value()}, {"top_rank", top_rank_->value()}, {"tinit", tinit_->value()},
                       {"tfinal", tfinal_->value()}, {"deltaT", delta_t_->value()}, {"orth_reg_weight", orth_reg_->value()},
                       {"input_field", input_field_->text().toStdString()}, {"output_field", output_field_->text().toStdString()},

@@ -61,7 +61,7 @@ class RunDialog : public QDialog {
   QSpinBox *save_steps_, *top_rank_, *tinit_, *tfinal_, *delta_t_;
   QDoubleSpinBox *lora_alpha_, *lora_dropout_, *gate_dropout_, *lr_, *weight_decay_, *warmup_, *max_grad_norm_, *orth_reg_;
   QCheckBox* rslora_;
-  QLineEdit *seeds_, *output_dir_, *input_field_, *output_field_, *instruction_field_;
+  QLineEdit *seeds_, *label_, *output_dir_, *input_field_, *output_field_, *instruction_field_;
   QLabel *error_, *note_;
   QDialogButtonBox* buttons_;
 };

@@ -420,6 +420,10 @@ class UiTest : public QObject {
     QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
     QCOMPARE(QString::fromStdString(d.configs().at(0).gate_probe_data), data_);
     // The advanced keys reach the configuration, and the engine's checks apply to them too.
+    d.set_field("label", "LoRA lr 1e-3 ");
+    QCOMPARE(d.configs()[0].label, std::string("LoRA lr 1e-3"));
+    d.set_field("label", "");
+    QCOMPARE(d.configs()[0].label, std::string());  // the report names it from the method
     d.set_field("save_steps", "25");
     d.set_field("deltaT", "3");
     d.set_field("input_field", "question");
