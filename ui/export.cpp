@@ -23,13 +23,19 @@
 
 namespace imsm::ui {
 
-std::unique_ptr<QTextDocument> report_document(const QString& workspace, const QList<qint64>& run_ids) {
-  const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
+namespace {
+report::Options report_options(const QList<qint64>& run_ids) {
   report::Options o;
   o.run_ids.assign(run_ids.begin(), run_ids.end());
+  return o;
+}
+}  // namespace
+
+std::unique_ptr<QTextDocument> report_document(const QString& workspace, const QList<qint64>& run_ids) {
+  const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
   // The HTML report, each inline SVG plot drawn by Qt's SVG renderer into an image the document holds
   // (QTextDocument's HTML has no SVG): the PDF shows the same tables, text and plots as report.html.
-  QString html = QString::fromStdString(report::html_report(ws, o, report_environment()));
+  QString html = QString::fromStdString(report::html_report(ws, report_options(run_ids), report_environment()));
   auto doc = std::make_unique<QTextDocument>();
   for (int n = 0, at; (at = html.indexOf("<svg")) >= 0; ++n) {
     const int end = html.indexOf("</svg>", at);
@@ -56,9 +62,7 @@ QString export_report(const QString& workspace, const QList<qint64>& run_ids, co
     const QString ext = QFileInfo(out).suffix().toLower();
     if (ext != "pdf") {
       const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
-      report::Options o;
-      o.run_ids.assign(run_ids.begin(), run_ids.end());
-      report::write_report(ws, o, report_environment(), out.toStdString());
+      report::write_report(ws, report_options(run_ids), report_environment(), out.toStdString());
       return {};
     }
     const auto doc = report_document(workspace, run_ids);

@@ -351,11 +351,7 @@ std::vector<DataRequest> RunDialog::pending_data() const {
   return out;
 }
 
-bool RunDialog::made_on_start(const QString& path) const {
-  for (const auto& request : pending_data())
-    if (QString::fromStdString(request.out) == path) return true;
-  return false;
-}
+bool RunDialog::project_makes(const QString& path) const { return project_data_.count(path.toStdString()) > 0; }
 
 QString RunDialog::make_missing_data() {
   try {
@@ -388,10 +384,10 @@ void RunDialog::validate() {
       message = tr("target_modules: check at least one module");
     else if (!QFileInfo::exists(model_->currentText() + "/config.json"))
       message = tr("model_path: %1 is not a Hugging Face model folder (no config.json)").arg(model_->currentText());
-    else if (!QFileInfo(data_->currentText()).isFile() && !made_on_start(data_->currentText()))
+    else if (!QFileInfo(data_->currentText()).isFile() && !project_makes(data_->currentText()))
       message = tr("data_path: no file %1").arg(data_->currentText());
     else if (!gate_probe_data_->currentText().isEmpty() && !QFileInfo(gate_probe_data_->currentText()).isFile() &&
-             !made_on_start(gate_probe_data_->currentText()))
+             !project_makes(gate_probe_data_->currentText()))
       message = tr("gate_probe_data: no file %1").arg(gate_probe_data_->currentText());
   } catch (const std::exception& e) {
     message = QString::fromUtf8(e.what());

@@ -49,7 +49,7 @@ class RunDialog : public QDialog {
   void load_presets(const QString& projects_dir);
 
   std::vector<DataRequest> pending_data() const;  // the requests that make the missing data_path / gate_probe_data files
-  bool made_on_start(const QString& path) const;
+  bool project_makes(const QString& path) const;  // a preset's project makes this file (so Start can, when it is missing)
 
   std::vector<nlohmann::json> preset_configs_;
   nlohmann::json preset_ = nlohmann::json::object();  // what presets set, the keys without a field included

@@ -52,6 +52,15 @@ int64_t dead_pid() {  // a pid that existed and is gone
   return child;
 }
 
+// A training run with an empty configuration: the rows these tests write under it are what they check.
+store::NewRun train_run(const std::string& name) {
+  store::NewRun r;
+  r.kind = "train";
+  r.name = name;
+  r.config_json = "{}";
+  return r;
+}
+
 }  // namespace
 
 TEST(Half, HandComputedBitPatterns) {
@@ -183,10 +192,7 @@ TEST(Workspace, RunLifecycleAndInterruptedRuns) {
   int64_t alive = 0, dead = 0, done = 0;
   {
     store::Workspace ws(path);
-    store::NewRun r;
-    r.kind = "train";
-    r.name = "t";
-    r.config_json = "{}";
+    store::NewRun r = train_run("t");
     r.seed = 7;
     alive = ws.create_run(r);
     dead = ws.create_run(r);
@@ -223,10 +229,7 @@ TEST(Workspace, MigratesVersionOneAndKeepsItsRows) {
   const std::string path = dir.file("v1.imsm");
   {
     store::Workspace ws(path);
-    store::NewRun r;
-    r.kind = "train";
-    r.name = "old";
-    r.config_json = "{}";
+    store::NewRun r = train_run("old");
     ws.add_train_metrics(ws.create_run(r), {{1, 0, 2.5, 1e-3, 0.7, 100}, {2, 0, 2.0, 1e-3, 0.6, 100}});
   }
   {
@@ -252,10 +255,7 @@ TEST(Workspace, MigratesVersionOneAndKeepsItsRows) {
 TEST(Workspace, MetricsPredictionsTracesAndArtifactsRoundTrip) {
   TempDir dir;
   store::Workspace ws(dir.file("ws.imsm"));
-  store::NewRun r;
-  r.kind = "train";
-  r.name = "t";
-  r.config_json = "{}";
+  store::NewRun r = train_run("t");
   const int64_t id = ws.create_run(r);
   ws.add_train_metrics(id, {{1, 0, 2.5, 1e-3, 0.7, 100}, {2, 0, NAN, 1e-3, INFINITY, 90}});
   ws.add_train_metrics(id, {{2, 0, 2.25, 1e-3, 0.5, 95}});  // a resumed run rewrites its step
@@ -307,10 +307,7 @@ TEST(Workspace, ReaderReadsWhileAWriterHoldsATransaction) {
   TempDir dir;
   const std::string path = dir.file("ws.imsm");
   store::Workspace writer(path);
-  store::NewRun r;
-  r.kind = "train";
-  r.name = "t";
-  r.config_json = "{}";
+  store::NewRun r = train_run("t");
   const int64_t id = writer.create_run(r);
   writer.add_train_metrics(id, {{1, 0, 1.0, 0, 0, 0}});
   Raw raw(path);
