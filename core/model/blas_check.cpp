@@ -20,6 +20,8 @@ std::string blas_library() {
     if (path.find("mkl") != std::string::npos) return "mkl (" + path + ")";
     if (path.find("blis") != std::string::npos) return "blis (" + path + ")";
     if (path.find("/blas/") != std::string::npos || path.find("libblas") != std::string::npos) return "reference (" + path + ")";
+    if (path.find("libtorch_cpu") != std::string::npos && torch::show_config().find("BLAS_INFO=mkl") != std::string::npos)
+      return "mkl (static in LibTorch)";  // the PyPI wheel links MKL into libtorch_cpu
     return "other (" + path + ")";
   }
   if (torch::show_config().find("BLAS_INFO=mkl") != std::string::npos) return "mkl (static in LibTorch)";

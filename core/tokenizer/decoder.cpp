@@ -44,10 +44,9 @@ class Metaspace : public Decoder {
     strip_first_ = scheme != "never";
   }
   std::vector<std::string> decode_chain(std::vector<std::string> tokens, const Added&) const override {
-    for (size_t i = 0; i < tokens.size(); ++i) {
-      tokens[i] = replacement_.replace_all(tokens[i], " ");
-      if (i == 0 && strip_first_ && !tokens[i].empty() && tokens[i][0] == ' ') tokens[i].erase(0, 1);
-    }
+    // As Hugging Face's Rust decoder: every replacement character of the first
+    // token is dropped (not only a leading one) unless the scheme is "never".
+    for (size_t i = 0; i < tokens.size(); ++i) tokens[i] = replacement_.replace_all(tokens[i], i == 0 && strip_first_ ? "" : " ");
     return tokens;
   }
 

@@ -56,26 +56,6 @@ void read_post_processor(const nlohmann::json& spec, const std::string& where, T
   throw_bad_input(where, "post_processor type \"" + type + "\" is not supported (TemplateProcessing, ByteLevel, Bert/RobertaProcessing, Sequence)");
 }
 
-// transformers' clean_up_tokenization.
-std::string clean_up(std::string s) {
-  static const std::pair<const char*, const char*> kRules[] = {
-      {" .", "."}, {" ?", "?"}, {" !", "!"}, {" ,", ","}, {" ' ", "'"}, {" n't", "n't"},
-      {" 'm", "'m"}, {" 's", "'s"}, {" 've", "'ve"}, {" 're", "'re"}};
-  for (const auto& [from, to] : kRules) {
-    std::string out;
-    const std::string f(from);
-    size_t cursor = 0;
-    for (size_t at = s.find(f); at != std::string::npos; at = s.find(f, cursor)) {
-      out.append(s, cursor, at - cursor);
-      out.append(to);
-      cursor = at + f.size();
-    }
-    out.append(s, cursor, std::string::npos);
-    s = std::move(out);
-  }
-  return s;
-}
-
 class HfTokenizer : public Tokenizer {
  public:
   HfTokenizer(const nlohmann::json& j, const std::string& where, const TokenizerConfig& config)
@@ -83,8 +63,10 @@ class HfTokenizer : public Tokenizer {
         normalizer_(make_normalizer(j.value("normalizer", nlohmann::json()), where)),
         pre_tokenizer_(make_pre_tokenizer(j.value("pre_tokenizer", nlohmann::json()), where)),
         decoder_(make_decoder(j.value("decoder", nlohmann::json()), where)),
-        added_(read_added(j, where), [this](const std::string& s) { return normalizer_ ? normalizer_->normalize(s) : s; }),
-        clean_up_(config.clean_up_tokenization_spaces) {
+        added_(read_added(j, where), [this](const std::string& s) { return normalizer_ ? normalizer_->normalize(s) : s; }) {
+    // tokenizer_config.json's clean_up_tokenization_spaces is not applied:
+    // transformers 5 ignores it for BPE tokenizers (it strips the spaces
+    // before punctuation that BPE keeps), and every model here is BPE.
     vocab_size_ = model_.size();
     for (const auto& t : added_.tokens()) {
       vocab_size_ = std::max<int64_t>(vocab_size_, t.id + 1);
@@ -150,7 +132,7 @@ class HfTokenizer : public Tokenizer {
     } else {
       for (size_t i = 0; i < tokens.size(); ++i) text += (i ? " " : "") + tokens[i];
     }
-    return clean_up_ ? clean_up(std::move(text)) : text;
+    return text;
   }
 
   int64_t vocab_size() const override { return vocab_size_; }
@@ -205,7 +187,6 @@ class HfTokenizer : public Tokenizer {
   std::unordered_map<std::string, int32_t> added_by_content_;
   std::unordered_set<int32_t> special_ids_;
   Template template_;
-  bool clean_up_;
   int64_t vocab_size_ = 0;
   std::string kind_;
 };

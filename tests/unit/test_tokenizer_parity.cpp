@@ -1,5 +1,5 @@
-// Our tokenizers against the Hugging Face reference (@huggingface/tokenizers,
-// run by tests/tokenizer/reference.mjs over tests/tokenizer/corpus.jsonl):
+// Our tokenizers against the Hugging Face reference (the Python `tokenizers`
+// package, run by tests/reference/tokenizer_reference.py over tests/tokenizer/corpus.jsonl):
 // ids must be equal exactly, and so must decoded text.
 #include <gtest/gtest.h>
 
