@@ -74,16 +74,22 @@ torch::Tensor ImsmGate::interweave(const torch::Tensor& g, const torch::Tensor& 
   return g * h_M + (1 - g) * h_Mp;  // [B, T, d]
 }
 
+bool has_weights(GateVariant v) { return v == GateVariant::Query || v == GateVariant::NoQuery; }
+
 std::vector<torch::Tensor> ImsmGate::parameters() const {
-  if (config_.variant == GateVariant::NoGate || config_.variant == GateVariant::None) return {};
+  if (!has_weights(config_.variant)) return {};
   return {gate_A, gate_B};
 }
 
 void ImsmGate::save(const std::string& dir) const {
   fs::create_directories(dir);
-  save_tensors((fs::path(dir) / "imsm_gate.safetensors").string(),
-               {{"imsm.gate_A.weight", gate_A.to(torch::kFloat32)}, {"imsm.gate_B.weight", gate_B.to(torch::kFloat32)}},
-               {{"format", "pt"}});
+  const fs::path weights = fs::path(dir) / "imsm_gate.safetensors";
+  if (has_weights(config_.variant))
+    save_tensors(weights.string(),
+                 {{"imsm.gate_A.weight", gate_A.to(torch::kFloat32)}, {"imsm.gate_B.weight", gate_B.to(torch::kFloat32)}},
+                 {{"format", "pt"}});
+  else
+    fs::remove(weights);  // no-gate and none have no weights: a stale file from another variant would mislead
   json::write_file((fs::path(dir) / "imsm_config.json").string(),
                    {{"variant", variant_name(config_.variant)}, {"gate_rank", config_.rank},
                     {"hidden_size", config_.hidden_size}, {"dropout_prob", config_.dropout}});
@@ -99,7 +105,9 @@ ImsmGate ImsmGate::load(const std::string& dir, torch::Device device, torch::Sca
   c.dropout = json::get_number_or(j, "dropout_prob", 0.1, config_path);
   if (c.rank <= 0 || c.hidden_size <= 0) throw_bad_input(config_path, "gate_rank and hidden_size must be positive");
   ImsmGate gate(c, device, dtype, 0);
+  if (!has_weights(c.variant)) return gate;  // no-gate (the average) and none: nothing to load
   const std::string weights = (fs::path(dir) / "imsm_gate.safetensors").string();
+  if (!fs::exists(weights)) throw_bad_input(dir, "no imsm_gate.safetensors, which the variant \"" + variant_name(c.variant) + "\" needs");
   const SafetensorsFile file = SafetensorsFile::open(weights);
   torch::NoGradGuard no_grad;
   for (auto [name, target] : {std::pair<const char*, torch::Tensor*>{"imsm.gate_A.weight", &gate.gate_A},

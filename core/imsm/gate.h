@@ -15,6 +15,7 @@ namespace imsm {
 enum class GateVariant { Query, NoQuery, NoGate, None };
 
 std::string variant_name(GateVariant v);  // "query", "no-query", "no-gate", "none"
+bool has_weights(GateVariant v);           // query and no-query have W_A, W_B; no-gate and none none
 GateVariant parse_variant(const std::string& name, const std::string& where);
 
 struct GateConfig {
@@ -40,7 +41,7 @@ class ImsmGate {
   // h_N = g ∘ h_M + (1 − g) ∘ h_M' for a given g (all [B, T, d]).
   static torch::Tensor interweave(const torch::Tensor& g, const torch::Tensor& h_M, const torch::Tensor& h_Mp);
 
-  // imsm_gate.safetensors + imsm_config.json in `dir`.
+  // imsm_config.json, and imsm_gate.safetensors when the variant has weights.
   void save(const std::string& dir) const;
   static ImsmGate load(const std::string& dir, torch::Device device, torch::ScalarType dtype);
 

@@ -96,10 +96,15 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& where
   const auto pad = id_list(j, "pad_token_id", where);
   c.pad_token_id = pad.empty() ? -1 : pad.front();
 
-  if (j.contains("rope_scaling") && !j["rope_scaling"].is_null()) {
-    const auto& rs = j["rope_scaling"];
-    const std::string rw = where + " (rope_scaling)";
-    if (!rs.is_object()) throw_bad_input(where, "\"rope_scaling\" must be an object or null");
+  // transformers 4.x writes "rope_theta" and "rope_scaling"; 5.x one "rope_parameters"
+  // object holding rope_theta, rope_type and the scaling's fields.
+  const bool v5 = j.contains("rope_parameters") && !j["rope_parameters"].is_null();
+  const std::string rope_key = v5 ? "rope_parameters" : "rope_scaling";
+  if (j.contains(rope_key) && !j[rope_key].is_null()) {
+    const auto& rs = j[rope_key];
+    const std::string rw = where + " (" + rope_key + ")";
+    if (!rs.is_object()) throw_bad_input(where, "\"" + rope_key + "\" must be an object or null");
+    if (v5) c.rope_theta = json::get_number_or(rs, "rope_theta", c.rope_theta, rw);
     std::string type = json::get_string_or(rs, "rope_type", json::get_string_or(rs, "type", "default", rw), rw);
     if (type == "default") type = "none";
     if (type != "none" && type != "linear" && type != "dynamic" && type != "llama3")
@@ -111,7 +116,9 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& where
       c.rope_scaling.high_freq_factor = json::get_number_or(rs, "high_freq_factor", 4.0, rw);
       c.rope_scaling.original_max_position_embeddings = json::get_int(rs, "original_max_position_embeddings", rw);
     }
-    if (type == "dynamic") c.rope_scaling.original_max_position_embeddings = c.max_position_embeddings;
+    if (type == "dynamic")
+      c.rope_scaling.original_max_position_embeddings =
+          json::get_int_or(rs, "original_max_position_embeddings", c.max_position_embeddings, rw);
     if (c.rope_scaling.factor <= 0) throw_bad_input(rw, "factor must be positive");
   }
   for (const int64_t id : c.eos_token_ids)

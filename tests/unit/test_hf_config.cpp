@@ -37,6 +37,31 @@ TEST(HfConfig, ParsesLlama31) {
   EXPECT_EQ(c.num_parameters(), 8030261248LL);
 }
 
+// transformers 5 writes the RoPE settings as one "rope_parameters" object and
+// "dtype" for "torch_dtype": the same Llama 3.1 config as transformers 5.23's
+// save_pretrained lays it out.
+TEST(HfConfig, ParsesTransformers5RopeParameters) {
+  nlohmann::json j = nlohmann::json::parse(kLlama31);
+  j.erase("rope_scaling");
+  j.erase("rope_theta");
+  j.erase("torch_dtype");
+  j["dtype"] = "bfloat16";
+  j["rope_parameters"] = {{"factor", 8.0}, {"high_freq_factor", 4.0}, {"low_freq_factor", 1.0},
+                          {"original_max_position_embeddings", 8192}, {"rope_theta", 500000.0}, {"rope_type", "llama3"}};
+  const auto c = imsm::parse_model_config(j, "config.json");
+  EXPECT_EQ(c.rope_theta, 500000.0);
+  EXPECT_EQ(c.rope_scaling.type, "llama3");
+  EXPECT_EQ(c.rope_scaling.factor, 8.0);
+  EXPECT_EQ(c.rope_scaling.original_max_position_embeddings, 8192);
+  EXPECT_EQ(c.torch_dtype, "bfloat16");
+  j["rope_parameters"] = {{"rope_theta", 10000.0}, {"rope_type", "default"}};  // Qwen2 / Mistral as written
+  const auto d = imsm::parse_model_config(j, "config.json");
+  EXPECT_EQ(d.rope_theta, 10000.0);
+  EXPECT_EQ(d.rope_scaling.type, "none");
+  j["rope_parameters"] = {{"rope_theta", 10000.0}, {"rope_type", "yarn"}};
+  expect_bad_input([&] { imsm::parse_model_config(j, "config.json"); }, {"config.json (rope_parameters)", "yarn"});
+}
+
 TEST(HfConfig, Qwen2HasQkvBiasAndRoundTrips) {
   const auto j = nlohmann::json::parse(R"({"architectures":["Qwen2ForCausalLM"],"hidden_size":896,"intermediate_size":4864,
     "num_attention_heads":14,"num_key_value_heads":2,"num_hidden_layers":24,"vocab_size":151936,"tie_word_embeddings":true,

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 
+#include "imsm/imsm_adapter.h"
 #include "imsm/siamese.h"
 #include "io/json_file.h"
 #include "io/safetensors.h"
@@ -286,6 +287,51 @@ TEST(Peft, SaveLoadGivesIdenticalLogitsAndPeftNames) {
     const imsm::ImsmGate gate = imsm::ImsmGate::load(dir.path().string(), torch::kCPU, torch::kFloat32);
     torch::NoGradGuard g;
     EXPECT_TRUE(torch::equal(imsm::siamese_forward(*model, &gate, imsm::GateVariant::Query, batch).logits, want)) << imsm::method_name(m);
+  }
+}
+
+TEST(Imsm, NoGateAndNoneAdaptersHaveNoGateWeights) {
+  const auto c = tiny_config("llama-gqa");
+  const auto batch = batch_of({{1, 5, 9, 2, 7}}, {2});
+  for (const auto v : {imsm::GateVariant::NoGate, imsm::GateVariant::None}) {
+    auto model = random_model(c, 4);
+    TempDir dir;
+    torch::Tensor want;
+    {
+      auto adapters = imsm::PeftAdapters::attach(*model, peft(imsm::PeftMethod::LoRA), 3);
+      randomise(*adapters, 10);
+      imsm::GateConfig gc;
+      gc.hidden_size = c.hidden_size;
+      gc.variant = imsm::GateVariant::Query;
+      imsm::ImsmGate(gc, torch::kCPU, torch::kFloat32, 5).save(dir.path().string());  // a stale query gate first
+      gc.variant = v;
+      const imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat32, 5);
+      torch::NoGradGuard g;
+      want = imsm::siamese_forward(*model, v == imsm::GateVariant::None ? nullptr : &gate, v, batch).logits;
+      adapters->save(dir.path().string());
+      gate.save(dir.path().string());
+    }
+    SCOPED_TRACE(imsm::variant_name(v));
+    EXPECT_FALSE(std::filesystem::exists(dir.file("imsm_gate.safetensors"))) << "the stale weights stayed";
+    EXPECT_EQ(imsm::json::read_file(dir.file("imsm_config.json"))["variant"], imsm::variant_name(v));
+    auto model2 = random_model(c, 4);
+    const imsm::LoadedAdapter loaded = imsm::load_adapter(*model2, dir.path().string());
+    EXPECT_EQ(loaded.gate == nullptr, v == imsm::GateVariant::None);
+    torch::NoGradGuard g;
+    EXPECT_TRUE(torch::equal(imsm::siamese_forward(*model2, loaded.gate.get(), v, batch).logits, want));
+  }
+  // A query gate without its weights is named.
+  auto model = random_model(c, 4);
+  TempDir dir;
+  auto adapters = imsm::PeftAdapters::attach(*model, peft(imsm::PeftMethod::LoRA), 3);
+  adapters->save(dir.path().string());
+  imsm::json::write_file(dir.file("imsm_config.json"), {{"variant", "query"}, {"gate_rank", 8}, {"hidden_size", c.hidden_size}});
+  adapters.reset();
+  try {
+    imsm::load_adapter(*model, dir.path().string());
+    FAIL() << "loaded a query gate without weights";
+  } catch (const imsm::Error& e) {
+    EXPECT_NE(std::string(e.what()).find("no imsm_gate.safetensors"), std::string::npos) << e.what();
   }
 }
 

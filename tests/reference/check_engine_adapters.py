@@ -1,0 +1,45 @@
+"""Adapters trained and saved by the engine (test_reference's EngineAdapters)
+loaded with peft's PeftModel.from_pretrained: its logits must equal the
+engine's (engine_logits.safetensors beside each adapter), max |difference| <= 1e-4 (fp32).
+
+Usage: python check_engine_adapters.py DIR    (DIR/base, DIR/engine-<method>/)
+Prints one line per adapter; exits 1 naming the first adapter that differs.
+"""
+import glob
+import os
+import sys
+
+import torch
+from peft import PeftModel
+from safetensors.torch import load_file
+from transformers import LlamaForCausalLM
+
+TOLERANCE = 1e-4
+
+
+def main():
+    root = sys.argv[1]
+    folders = sorted(glob.glob(os.path.join(root, "engine-*")))
+    if len(folders) < 5:
+        sys.exit(f"{root}: {len(folders)} engine adapters, expected 5 (lora, rslora, dora, ia3, adalora): did test_reference run?")
+    failed = []
+    for folder in folders:
+        base = LlamaForCausalLM.from_pretrained(os.path.join(root, "base"), dtype=torch.float32).eval()
+        model = PeftModel.from_pretrained(base, folder).eval()
+        ours = load_file(os.path.join(folder, "engine_logits.safetensors"))
+        with torch.no_grad():
+            logits = model(input_ids=ours["input_ids"], attention_mask=ours["attention_mask"]).logits
+        keep = ours["attention_mask"].bool().unsqueeze(-1)
+        diff = ((logits - ours["logits"]).abs() * keep).max().item()
+        with model.disable_adapter(), torch.no_grad():
+            effect = ((model(input_ids=ours["input_ids"], attention_mask=ours["attention_mask"]).logits - ours["logits"]).abs() * keep).max().item()
+        name = os.path.basename(folder)
+        print(f"{name}: max |PeftModel - engine| = {diff:.2e} (adapter's effect on the logits: {effect:.3f})")
+        if diff > TOLERANCE or effect < 1e-2:
+            failed.append(name)
+    if failed:
+        sys.exit(f"PeftModel disagrees with the engine (or the adapter does nothing) for: {', '.join(failed)}")
+
+
+if __name__ == "__main__":
+    main()
