@@ -27,6 +27,7 @@
 #include "runs_model.h"
 #include "run_dialog.h"
 #include "runs_pane.h"
+#include "recipes/environment.h"
 #include "store/workspace.h"
 #include "training_view.h"
 #include "util/table.h"
@@ -162,6 +163,26 @@ void MainWindow::build_menus() {
            "<p><b>Forgetting</b>: a drop from the base model's score on a knowledge probe after fine-tuning. The Forgetting "
            "view shows it per benchmark; the Memory mixing view shows the gate token by token.</p>"));
   });
+  help->addAction(tr("&About IMSM Workbench"), this, [this] {
+    QMessageBox::about(this, tr("About IMSM Workbench"), about_text());
+  });
+}
+
+QString about_text() {
+  const EngineEnvironment env = engine_environment();  // what `imsm env` prints
+  QString cuda = env.cuda_compiled
+                     ? QObject::tr("compiled (CUDA %1, cuDNN %2), %3 GPU(s) visible")
+                           .arg(QString::fromStdString(env.cuda_version), QString::fromStdString(env.cudnn_version.empty() ? "none" : env.cudnn_version))
+                           .arg(env.cuda_devices)
+                     : QObject::tr("not compiled (a CPU-only LibTorch)");
+  for (const auto& d : env.devices) cuda += "<br>" + QString::fromStdString(d).toHtmlEscaped();
+  return QObject::tr("<p><b>IMSM Workbench %1</b></p><table>"
+                     "<tr><td>LibTorch</td><td>%2</td></tr><tr><td>CUDA</td><td>%3</td></tr>"
+                     "<tr><td>CPU</td><td>%4, %5 threads</td></tr><tr><td>BLAS</td><td>%6</td></tr></table>")
+      .arg(QString::fromStdString(env.engine), QString::fromStdString(env.libtorch), cuda,
+           QString::fromStdString(env.cpu).toHtmlEscaped())
+      .arg(env.threads)
+      .arg(QString::fromStdString(env.blas).toHtmlEscaped());
 }
 
 bool MainWindow::open_workspace(const QString& path) {

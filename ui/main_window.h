@@ -28,6 +28,9 @@ class RunsPane;
 class TrainingView;
 struct Job;
 
+// Help -> About: the engine's version, LibTorch, CUDA, devices, BLAS (as `imsm env`).
+QString about_text();
+
 class MainWindow : public QMainWindow {
   Q_OBJECT
  public:

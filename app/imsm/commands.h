@@ -23,6 +23,7 @@ void add_make_data(CLI::App& app, Run& run);
 void add_pretrain(CLI::App& app, Run& run);
 void add_report(CLI::App& app, Run& run);
 void add_project(CLI::App& app, Run& run);
+void add_env(CLI::App& app, Run& run);
 
 }  // namespace imsm::cli
 

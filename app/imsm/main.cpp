@@ -36,6 +36,7 @@ int main(int argc, char** argv) {
   imsm::cli::add_pretrain(app, run);
   imsm::cli::add_report(app, run);
   imsm::cli::add_project(app, run);
+  imsm::cli::add_env(app, run);
 
   try {
     app.parse(argc, argv);

@@ -1,5 +1,6 @@
 #include "imsm/siamese.h"
 
+#include "model/device.h"
 #include "util/error.h"
 
 namespace imsm {
@@ -10,17 +11,18 @@ SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, Gat
   tuned.input_ids = batch.input_ids;
   tuned.attention_mask = batch.attention_mask;
   SiameseOutput out;
-  out.h_Mp = model.forward_hidden(tuned);  // [B, T, d], with autograd through the adapters
-  if (variant == GateVariant::None) {
-    out.logits = model.lm_head(out.h_Mp);  // [B, T, vocab]: the PEFT method alone
-    return out;
-  }
   {
+    const AutocastScope autocast(model.device(), model.dtype());  // CUDA + bf16/f16: the streams in mixed precision
+    out.h_Mp = model.forward_hidden(tuned);  // [B, T, d], with autograd through the adapters
+    if (variant == GateVariant::None) {
+      out.logits = model.lm_head(out.h_Mp);  // [B, T, vocab]: the PEFT method alone
+      return out;
+    }
     torch::NoGradGuard no_grad;  // the original stream keeps no activations
     ForwardInput original = tuned;
     original.adapter_rows.enabled = false;
     out.h_M = (original_copy ? *original_copy : model).forward_hidden(original);  // [B, T, d]
-  }
+  }  // the gate below: fp32, outside autocast
   torch::Tensor h_N;  // [B, T, d]
   if (variant == GateVariant::NoGate) {
     h_N = 0.5 * out.h_M + 0.5 * out.h_Mp;

@@ -1,5 +1,6 @@
 #include "model/device.h"
 
+#include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
 #include "util/error.h"
@@ -53,6 +54,23 @@ void check_dtype_supported(torch::Device device, torch::ScalarType dtype) {
   if (!dtype_supported(device, dtype))
     throw_bad_input("--dtype", "f16 on CPU needs LibTorch 2 or newer (this is " + std::string(TORCH_VERSION) +
                                    "); use --dtype bf16 or f32, or a CUDA device");
+}
+
+AutocastScope::AutocastScope(torch::Device device, torch::ScalarType model_dtype) {
+  if (!device.is_cuda() || (model_dtype != torch::kBFloat16 && model_dtype != torch::kFloat16)) return;
+  active_ = true;
+  was_enabled_ = at::autocast::is_autocast_enabled(at::kCUDA);
+  was_dtype_ = at::autocast::get_autocast_dtype(at::kCUDA);
+  at::autocast::set_autocast_dtype(at::kCUDA, model_dtype);
+  at::autocast::set_autocast_enabled(at::kCUDA, true);
+  at::autocast::increment_nesting();
+}
+
+AutocastScope::~AutocastScope() {
+  if (!active_) return;
+  if (at::autocast::decrement_nesting() == 0) at::autocast::clear_cache();  // casts of the fp32 weights
+  at::autocast::set_autocast_enabled(at::kCUDA, was_enabled_);
+  at::autocast::set_autocast_dtype(at::kCUDA, was_dtype_);
 }
 
 }  // namespace imsm

@@ -16,4 +16,21 @@ std::string dtype_label(torch::ScalarType dtype);  // "f32", "bf16", "f16"
 void check_dtype_supported(torch::Device device, torch::ScalarType dtype);
 bool dtype_supported(torch::Device device, torch::ScalarType dtype);
 
+// Autocast of CUDA matmuls to the model's dtype for the scope's life: on only
+// for a CUDA device with a bf16 or f16 model (adapters and the IMSM gate keep
+// fp32 weights; their matmuls then run in the model's dtype, gradients reach
+// the fp32 weights). Restores the previous setting.
+class AutocastScope {
+ public:
+  AutocastScope(torch::Device device, torch::ScalarType model_dtype);
+  ~AutocastScope();
+  AutocastScope(const AutocastScope&) = delete;
+  AutocastScope& operator=(const AutocastScope&) = delete;
+
+ private:
+  bool active_ = false;
+  bool was_enabled_ = false;
+  torch::ScalarType was_dtype_ = torch::kBFloat16;
+};
+
 }  // namespace imsm

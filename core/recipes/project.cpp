@@ -202,6 +202,10 @@ ProjectSummary run_project(const std::string& path, const std::function<void(con
   q.model_dir = model;
   q.adapters = adapters;
   q.workspace = s.workspace;
+  if (!plan.runs.empty()) {  // the suite runs where the project trains (its "train" keys device, dtype)
+    q.device = plan.runs.front().device;
+    q.dtype = plan.runs.front().dtype;
+  }
   Callbacks cb;
   cb.should_abort = should_abort;
   cb.on_progress = [&](const Progress& p) { report({"eval", p.stage, p.done, p.total, 0}); };

@@ -159,16 +159,43 @@ TrainOutcome Trainer::run(const std::function<void(const StepReport&)>& on_step,
   return outcome;
 }
 
+namespace {
+
+// The generators dropout draws from: the CPU's always, and on CUDA the
+// training device's ("cuda"), so a resumed run draws the same masks.
+std::vector<std::pair<std::string, torch::Tensor>> rng_states(torch::Device device) {
+  std::vector<std::pair<std::string, torch::Tensor>> out;
+  auto state_of = [](at::Generator gen) {
+    std::lock_guard<std::mutex> lock(gen.mutex());
+    return gen.get_state();  // [n] uint8
+  };
+  out.emplace_back("cpu", state_of(at::detail::getDefaultCPUGenerator()));
+  if (device.is_cuda()) out.emplace_back("cuda", state_of(at::globalContext().defaultGenerator(device)));
+  return out;
+}
+
+void restore_rng_states(const std::vector<std::pair<std::string, torch::Tensor>>& states, torch::Device device,
+                        const std::string& path) {
+  auto restore = [&](const std::string& name, at::Generator gen) {
+    for (const auto& [key, state] : states)
+      if (key == name) {
+        std::lock_guard<std::mutex> lock(gen.mutex());
+        gen.set_state(state);
+        return;
+      }
+    throw_bad_input(path, "missing tensor \"" + name + "\"" +
+                              (name == "cuda" ? " (the checkpoint was made on CPU; resume it with device cpu)" : ""));
+  };
+  restore("cpu", at::detail::getDefaultCPUGenerator());
+  if (device.is_cuda()) restore("cuda", at::globalContext().defaultGenerator(device));
+}
+
+}  // namespace
+
 void Trainer::save_state(const std::string& dir) const {
   std::filesystem::create_directories(dir);
   save_tensors((std::filesystem::path(dir) / "optimizer.safetensors").string(), optimizer_->state());
-  torch::Tensor rng;
-  {
-    auto gen = at::detail::getDefaultCPUGenerator();
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    rng = gen.get_state();
-  }
-  save_tensors((std::filesystem::path(dir) / "rng.safetensors").string(), {{"cpu", rng}});
+  save_tensors((std::filesystem::path(dir) / "rng.safetensors").string(), rng_states(model_.device()));
   const auto peft_state = adapters_.training_state();
   if (!peft_state.empty()) save_tensors((std::filesystem::path(dir) / "peft_state.safetensors").string(), peft_state);
   json::write_file((std::filesystem::path(dir) / "trainer_state.json").string(),
@@ -206,11 +233,9 @@ void Trainer::load_state(const std::string& dir) {
   }
   const std::string rng_path = (std::filesystem::path(dir) / "rng.safetensors").string();
   const SafetensorsFile rng = SafetensorsFile::open(rng_path);
-  const TensorView* cpu = rng.find("cpu");
-  if (!cpu) throw_bad_input(rng_path, "missing tensor \"cpu\"");
-  auto gen = at::detail::getDefaultCPUGenerator();
-  std::lock_guard<std::mutex> lock(gen.mutex());
-  gen.set_state(to_tensor(*cpu, rng.mapping(), torch::kCPU, torch::kUInt8).clone());
+  std::vector<std::pair<std::string, torch::Tensor>> rng_state;
+  for (const auto& t : rng.tensors()) rng_state.emplace_back(t.name, to_tensor(t, rng.mapping(), torch::kCPU, torch::kUInt8).clone());
+  restore_rng_states(rng_state, model_.device(), rng_path);
 }
 
 TrainOutcome train_siamese(LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, GateVariant variant,

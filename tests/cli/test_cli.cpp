@@ -34,7 +34,7 @@ TEST(Cli, VersionAndHelp) {
 }
 
 TEST(Cli, TokenizeMatchesReferenceIds) {
-  // Ids from @huggingface/tokenizers for the Mistral-style tokenizer.
+  // Ids from Hugging Face tokenizers for the Mistral-style tokenizer (../shared/data/tokenizers/llama2).
   Result r = imsm_run({"tokenize", "--tokenizer", kLlama2Tokenizer, "--text", "Hello World"});
   ASSERT_EQ(r.code, 0) << r.err;
   auto j = nlohmann::json::parse(r.out);
@@ -154,17 +154,26 @@ TEST(Cli, InspectModel) {
   EXPECT_NE(text.out.find("parameters"), std::string::npos);
 }
 
-TEST(Cli, WarnsWhenTheReferenceBlasIsInUse) {
-  const Result fast = imsm_run({"generate", "--model", model_dir(), "--prompt", "Hi", "--max-new-tokens", "1"});
-  ASSERT_EQ(fast.code, 0) << fast.err;
-  EXPECT_EQ(fast.err.find("reference BLAS"), std::string::npos) << fast.err;  // the set-up installs OpenBLAS
+// The torch wheel carries MKL inside libtorch_cpu (Python's torch.__config__
+// says BLAS_INFO=mkl): the engine reports it, warns of nothing, and a system
+// reference BLAS put first on the library path cannot take its place.
+TEST(Cli, BlasIsTheWheelsMklWhateverTheLibraryPath) {
+  const std::string py = std::string(IMSM_PYTHON) + " -c \"import torch; print('BLAS_INFO=mkl' in torch.__config__.show())\"";
+  FILE* p = ::popen(py.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[64] = {};
+  const std::string wheel_has_mkl = std::fgets(buf, sizeof buf, p) ? std::string(buf) : "";
+  ASSERT_EQ(::pclose(p), 0) << py;
+  ASSERT_EQ(wheel_has_mkl, "True\n") << "this torch is not built with MKL; the expectations below are for the PyPI wheel";
   const std::string reference_dir = "/usr/lib/x86_64-linux-gnu/blas";
-  if (!std::filesystem::exists(reference_dir + "/libblas.so.3")) GTEST_SKIP() << "Debian's reference BLAS is not installed";
-  const Result slow = imsm_run({"generate", "--model", model_dir(), "--prompt", "Hi", "--max-new-tokens", "1"},
-                               "LD_LIBRARY_PATH=" + reference_dir);
-  ASSERT_EQ(slow.code, 0) << slow.err;
-  EXPECT_NE(slow.err.find("reference BLAS"), std::string::npos) << slow.err;
-  EXPECT_NE(slow.err.find("libopenblas0-pthread"), std::string::npos) << slow.err;
+  for (const std::string env : {std::string(), "LD_LIBRARY_PATH=" + reference_dir}) {
+    const Result r = imsm_run({"env", "--json"}, env);
+    ASSERT_EQ(r.code, 0) << r.err;
+    EXPECT_EQ(nlohmann::json::parse(r.out)["blas"], "mkl (static in LibTorch)") << env;
+    const Result g = imsm_run({"generate", "--model", model_dir(), "--prompt", "Hi", "--max-new-tokens", "1"}, env);
+    ASSERT_EQ(g.code, 0) << g.err;
+    EXPECT_EQ(g.err.find("BLAS"), std::string::npos) << env << ": " << g.err;
+  }
 }
 
 TEST(Cli, BadPromptsAndDevices) {
@@ -273,3 +282,37 @@ TEST(Cli, ShardIndexAndPickles) {
 }
 
 }  // namespace
+
+// `imsm env --json` against the environment's own torch: the LibTorch the
+// engine linked is the wheel's, and its CUDA build is reported as such.
+TEST(Cli, EnvJsonReportsTheWheelsLibTorch) {
+  const Result r = imsm_run({"env", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(std::count(r.out.begin(), r.out.end(), '\n'), 1) << r.out;
+  const auto j = nlohmann::json::parse(r.out);
+  for (const char* key : {"libtorch", "cuda_compiled", "cuda_devices", "blas", "threads"}) EXPECT_TRUE(j.contains(key)) << key;
+  EXPECT_GE(j["threads"].get<int>(), 1);
+  EXPECT_GE(j["cuda_devices"].get<int>(), 0);
+  // Python's view of the same torch: "2.15.0+cu132" and "13.2" (or None for a CPU build).
+  const std::string py = std::string(IMSM_PYTHON) + " -c \"import torch; print(torch.__version__); print(torch.version.cuda)\"";
+  FILE* p = ::popen(py.c_str(), "r");
+  ASSERT_NE(p, nullptr);
+  char buf[256] = {};
+  std::string version, cuda;
+  if (std::fgets(buf, sizeof buf, p)) version = buf;
+  if (std::fgets(buf, sizeof buf, p)) cuda = buf;
+  ASSERT_EQ(::pclose(p), 0) << py;
+  version = version.substr(0, version.find_first_of("+\n"));
+  cuda = cuda.substr(0, cuda.find('\n'));
+  EXPECT_EQ(j["libtorch"], version);
+  EXPECT_EQ(j["cuda_compiled"].get<bool>(), cuda != "None");
+  if (cuda != "None") EXPECT_EQ(j["cuda_version"], cuda);
+}
+
+TEST(Cli, CudaWithoutAGpuIsOneLine) {
+  const auto env = nlohmann::json::parse(imsm_run({"env", "--json"}).out);
+  if (env["cuda_devices"].get<int>() > 0) GTEST_SKIP() << "a CUDA device is visible: this checks machines without one";
+  expect_bad({"generate", "--model", model_dir(), "--prompt", "x", "--device", "cuda"}, {"--device", "cuda", "no CUDA device", "cpu"});
+  expect_bad({"generate", "--model", model_dir(), "--prompt", "x", "--device", "cuda:1"}, {"--device", "cuda:1"});
+  expect_bad({"generate", "--model", model_dir(), "--prompt", "x", "--device", "gpu"}, {"--device", "\"gpu\""});
+}

@@ -23,6 +23,7 @@
 #include "forgetting_view.h"
 #include "inspector_view.h"
 #include "main_window.h"
+#include "recipes/environment.h"
 #include "run_dialog.h"
 #include "recipes/create_model.h"
 #include "run_worker.h"
@@ -75,6 +76,16 @@ class UiTest : public QObject {
     for (int i = 0; i < 8; ++i)
       lines += "{\"input\": \"What is " + std::to_string(i) + " plus 1?\", \"output\": \"" + std::to_string(i + 1) + "\"}\n";
     write(data_, lines);
+  }
+
+  // Help -> About shows what `imsm env --json` reports (LibTorch 2.x, the CUDA path).
+  void aboutShowsTheEngineEnvironment() {
+    const QString text = ui::about_text();
+    const EngineEnvironment env = engine_environment();
+    QVERIFY2(env.libtorch.rfind("2.", 0) == 0, env.libtorch.c_str());
+    QVERIFY(text.contains("LibTorch</td><td>" + QString::fromStdString(env.libtorch)));
+    QVERIFY(text.contains(env.cuda_compiled ? "compiled (CUDA " + QString::fromStdString(env.cuda_version) : QString("not compiled")));
+    QVERIFY(text.contains(QString::number(env.threads) + " threads"));
   }
 
   // Runs table: rows, method labels, final loss, scores of the adapter's evaluation, filters.
