@@ -1,8 +1,9 @@
 // Benchmark (not a test): decode tokens/s with and without the KV cache,
-// prefill tokens/s, for a random ~100M-parameter Llama on CPU fp32, and the
-// GFLOP/s of the BLAS LibTorch uses. Prints a Markdown table.
+// prefill tokens/s, for a random ~100M-parameter Llama (CPU fp32 by default),
+// and the GFLOP/s of one 1024x1024 matmul on the device. Prints a Markdown table.
 //
 //   build/bin/bench_decode [--prompt 128] [--new 64] [--new-nocache 16] [--threads N]
+//                          [--device cpu|cuda|cuda:N] [--dtype f32|bf16|f16]
 #include <torch/torch.h>
 
 #include <chrono>
@@ -11,6 +12,7 @@
 #include <string>
 
 #include "model/blas_check.h"
+#include "model/device.h"
 #include "model/generate.h"
 #include "model/loader.h"
 
@@ -20,15 +22,19 @@ double seconds_since(std::chrono::steady_clock::time_point t0) {
   return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
 }
 
-// 2·n³ flops per n×n matmul, best of several runs.
-double blas_gflops(int64_t n) {
+// 2·n³ flops per n×n matmul, best of several runs (synchronised on CUDA).
+double blas_gflops(int64_t n, torch::Device device, torch::ScalarType dtype) {
   torch::NoGradGuard g;
-  const torch::Tensor a = torch::randn({n, n}), b = torch::randn({n, n});
+  const auto opts = torch::TensorOptions().device(device).dtype(dtype);
+  const torch::Tensor a = torch::randn({n, n}, opts), b = torch::randn({n, n}, opts);
   torch::Tensor c = torch::matmul(a, b);  // warm-up
+  auto sync = [&] { if (device.is_cuda()) torch::cuda::synchronize(device.index()); };
+  sync();
   double best = 1e30;
   for (int i = 0; i < 5; ++i) {
     const auto t0 = std::chrono::steady_clock::now();
     c = torch::matmul(a, b);
+    sync();
     best = std::min(best, seconds_since(t0));
   }
   return 2.0 * n * n * n / best / 1e9;
@@ -40,6 +46,12 @@ int64_t arg(int argc, char** argv, const char* name, int64_t fallback) {
   return fallback;
 }
 
+std::string sarg(int argc, char** argv, const char* name, const std::string& fallback) {
+  for (int i = 1; i + 1 < argc; ++i)
+    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
+  return fallback;
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -48,13 +60,16 @@ int main(int argc, char** argv) {
   const int64_t new_nocache = arg(argc, argv, "--new-nocache", 16);
   const int64_t threads = arg(argc, argv, "--threads", 0);
   if (threads > 0) torch::set_num_threads(static_cast<int>(threads));
+  imsm::LoadOptions load;
+  load.device = imsm::parse_device(sarg(argc, argv, "--device", "cpu"));
+  load.dtype = imsm::parse_dtype(sarg(argc, argv, "--dtype", "f32"));
 
   // ~100M parameters: 12 layers, hidden 768, GQA 12/4 heads, SwiGLU 2048, tied 32k vocab.
   const nlohmann::json j = {{"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 768}, {"intermediate_size", 2048},
                             {"num_attention_heads", 12}, {"num_key_value_heads", 4}, {"num_hidden_layers", 12},
                             {"vocab_size", 32000}, {"tie_word_embeddings", true}, {"max_position_embeddings", 2048}};
   const imsm::ModelConfig config = imsm::parse_model_config(j, "bench");
-  const auto model = imsm::init_llama(config, 0);
+  const auto model = imsm::init_llama(config, 0, load);
 
   std::vector<int32_t> prompt;
   for (int64_t i = 0; i < prompt_len; ++i) prompt.push_back(static_cast<int32_t>((i * 7919) % 32000));
@@ -68,12 +83,12 @@ int main(int argc, char** argv) {
   opt.use_cache = false;
   const auto uncached = imsm::generate(*model, {prompt}, opt);
 
-  const double gflops = blas_gflops(1024);
+  const double gflops = blas_gflops(1024, load.device, load.dtype);
   std::printf("| what | value |\n|---|---|\n");
-  std::printf("| model | Llama, %.1fM parameters, fp32, CPU, %d threads |\n", config.num_parameters() / 1e6,
-              torch::get_num_threads());
+  std::printf("| model | Llama, %.1fM parameters, %s, %s, %d CPU threads |\n", config.num_parameters() / 1e6,
+              imsm::dtype_label(load.dtype).c_str(), load.device.str().c_str(), torch::get_num_threads());
   std::printf("| BLAS | %s |\n", imsm::blas_library().c_str());
-  std::printf("| BLAS fp32 1024x1024 matmul | %.1f GFLOP/s |\n", gflops);
+  std::printf("| %s 1024x1024 matmul (%s) | %.1f GFLOP/s |\n", imsm::dtype_label(load.dtype).c_str(), load.device.str().c_str(), gflops);
   std::printf("| prefill (%lld-token prompt, batch 1) | %.1f tokens/s |\n", static_cast<long long>(prompt_len),
               prompt_len / cached.prefill_seconds);
   std::printf("| decode with KV cache (%lld tokens after the prompt) | %.1f tokens/s |\n",

@@ -142,8 +142,11 @@ INSTANTIATE_TEST_SUITE_P(Transformers, HfReference,
 TEST(HfReference, CasesAreTheOnesThisTestKnows) {
   const auto cases = imsm::json::read_file(reference_dir() + "/cases.json");
   EXPECT_EQ(cases["cases"].size(), 5u) << "make_models.py and this test list different cases";
-  for (const auto& c : cases["cases"])
-    if (c["dtype"] == "float32") EXPECT_GE(c["margin"].get<double>(), 1e-2) << c["name"];
+  for (const auto& c : cases["cases"]) {
+    if (c["dtype"] == "float32") {
+      EXPECT_GE(c["margin"].get<double>(), 1e-2) << c["name"];
+    }
+  }
 }
 
 // --- PEFT: adapters made by peft load here and give PeftModel's logits (fp32, 1e-4 as above) ---
