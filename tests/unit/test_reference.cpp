@@ -49,15 +49,20 @@ struct Reference {
   double margin = 0;
 };
 
+// One tensor of a reference file: ids as int64, values as fp32.
+torch::Tensor read_tensor(const imsm::SafetensorsFile& file, const std::string& name) {
+  const imsm::TensorView* v = file.find(name);
+  if (!v) throw std::runtime_error(file.path() + " has no " + name);
+  return imsm::to_tensor(*v, file.mapping(), torch::kCPU, v->dtype == imsm::DType::I64 ? torch::kInt64 : torch::kFloat32).clone();
+}
+
 Reference read_reference(const std::string& path) {
   const auto file = imsm::SafetensorsFile::open(path);
-  auto get = [&](const std::string& name) {
-    const imsm::TensorView* v = file.find(name);
-    EXPECT_NE(v, nullptr) << path << " has no " << name;
-    return imsm::to_tensor(*v, file.mapping(), torch::kCPU, v->dtype == imsm::DType::I64 ? torch::kInt64 : torch::kFloat32).clone();
-  };
-  Reference r{get("input_ids"), get("attention_mask"), get("hidden"), get("logits"), get("greedy"), get("greedy_nocache")};
-  r.margin = get("margin").item<double>();
+  Reference r;
+  for (auto [name, t] : {std::pair<const char*, torch::Tensor*>{"input_ids", &r.input_ids}, {"attention_mask", &r.attention_mask},
+                         {"hidden", &r.hidden}, {"logits", &r.logits}, {"greedy", &r.greedy}, {"greedy_nocache", &r.greedy_nocache}})
+    *t = read_tensor(file, name);
+  r.margin = read_tensor(file, "margin").item<double>();
   return r;
 }
 
@@ -162,17 +167,13 @@ torch::Tensor engine_logits(const imsm::LlamaModel& model, const Reference& batc
   return model.forward(in).to(torch::kFloat32);       // [B, T, V]
 }
 
+// The batch and PeftModel's logits of make_adapters.py.
 Reference read_batch(const std::string& path) {
   const auto file = imsm::SafetensorsFile::open(path);
-  auto get = [&](const std::string& name) {
-    const imsm::TensorView* v = file.find(name);
-    if (!v) throw std::runtime_error(path + " has no " + name);
-    return imsm::to_tensor(*v, file.mapping(), torch::kCPU, v->dtype == imsm::DType::I64 ? torch::kInt64 : torch::kFloat32).clone();
-  };
   Reference r;
-  r.input_ids = get("input_ids");
-  r.attention_mask = get("attention_mask");
-  r.logits = get("logits");
+  r.input_ids = read_tensor(file, "input_ids");
+  r.attention_mask = read_tensor(file, "attention_mask");
+  r.logits = read_tensor(file, "logits");
   return r;
 }
 
