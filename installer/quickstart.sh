@@ -4,7 +4,8 @@
 # bundled wordnet-base model fine-tuned on arithmetic word problems with LoRA,
 # IMSM(LoRA), (IA)³ and IMSM((IA)³), three seeds each, evaluated on the task
 # and on two knowledge probes, recorded in runs/quickstart/workspace.imsm and
-# reported in runs/quickstart/report.html (about 15 minutes on 2 cores).
+# reported in runs/quickstart/report.html (about 5 minutes on 2 cores, after
+# the first build).
 # Runs already finished in the workspace are reused: a second run is quick.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
