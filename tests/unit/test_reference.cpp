@@ -83,10 +83,18 @@ std::vector<int64_t> row_of(const torch::Tensor& ids, int64_t b) {
   return std::vector<int64_t>(r.data_ptr<int64_t>(), r.data_ptr<int64_t>() + r.numel());
 }
 
-// Positions of a left-padded batch as transformers computes them: 0 at each
-// row's first token.
-torch::Tensor positions_of(const torch::Tensor& mask) {
-  return (mask.cumsum(1) - 1).clamp_min(0);  // [B, T]
+// The reference's batch as the engine pads it (model/generate.h's left_pad of
+// its prompts: ids, mask, and positions from 0 at each row's first token),
+// which must be the very batch the reference script gave transformers.
+imsm::ForwardInput forward_input(const Reference& ref) {
+  const imsm::PaddedBatch batch = imsm::left_pad(prompts_of(ref));
+  EXPECT_TRUE(torch::equal(batch.ids, ref.input_ids)) << "the engine pads otherwise than the reference script";
+  EXPECT_TRUE(torch::equal(batch.mask, ref.attention_mask));
+  imsm::ForwardInput in;
+  in.input_ids = batch.ids;            // [B, T]
+  in.attention_mask = batch.mask;      // [B, T]
+  in.positions = batch.positions;      // [B, T]
+  return in;
 }
 
 double max_abs_where(const torch::Tensor& a, const torch::Tensor& b, const torch::Tensor& mask) {
@@ -105,11 +113,7 @@ TEST_P(HfReference, HiddenLogitsAndGreedyEqualTransformers) {
   const auto model = imsm::load_llama(dir, load);
   torch::NoGradGuard no_grad;
 
-  imsm::ForwardInput in;
-  in.input_ids = ref.input_ids;                        // [B, T]
-  in.attention_mask = ref.attention_mask;              // [B, T]
-  in.positions = positions_of(ref.attention_mask);     // [B, T]
-  const torch::Tensor hidden = model->forward_hidden(in);                       // [B, T, d]
+  const torch::Tensor hidden = model->forward_hidden(forward_input(ref));       // [B, T, d]
   const torch::Tensor logits = model->lm_head(hidden).to(torch::kFloat32);      // [B, T, V]
   const double hidden_scale = ref.hidden.abs().max().item<double>();
   const double logit_scale = ref.logits.abs().max().item<double>();
@@ -160,11 +164,7 @@ std::string adapters_dir() { return env_or("IMSM_REFERENCE_ROOT", IMSM_BUILD_DIR
 
 torch::Tensor engine_logits(const imsm::LlamaModel& model, const Reference& batch) {
   torch::NoGradGuard no_grad;
-  imsm::ForwardInput in;
-  in.input_ids = batch.input_ids;                     // [B, T]
-  in.attention_mask = batch.attention_mask;           // [B, T]
-  in.positions = positions_of(batch.attention_mask);  // [B, T]
-  return model.forward(in).to(torch::kFloat32);       // [B, T, V]
+  return model.forward(forward_input(batch)).to(torch::kFloat32);  // [B, T, V]
 }
 
 // The batch and PeftModel's logits of make_adapters.py.
