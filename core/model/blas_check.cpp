@@ -6,6 +6,11 @@
 
 namespace imsm {
 
+namespace {
+// The PyPI wheel links MKL into libtorch_cpu itself.
+bool torch_has_mkl_inside() { return torch::show_config().find("BLAS_INFO=mkl") != std::string::npos; }
+}  // namespace
+
 std::string blas_library() {
   // The library that actually provides sgemm_ to this process (several BLAS
   // libraries can be mapped at once: e.g. OpenBLAS through LAPACK, the
@@ -20,11 +25,10 @@ std::string blas_library() {
     if (path.find("mkl") != std::string::npos) return "mkl (" + path + ")";
     if (path.find("blis") != std::string::npos) return "blis (" + path + ")";
     if (path.find("/blas/") != std::string::npos || path.find("libblas") != std::string::npos) return "reference (" + path + ")";
-    if (path.find("libtorch_cpu") != std::string::npos && torch::show_config().find("BLAS_INFO=mkl") != std::string::npos)
-      return "mkl (static in LibTorch)";  // the PyPI wheel links MKL into libtorch_cpu
+    if (path.find("libtorch_cpu") != std::string::npos && torch_has_mkl_inside()) return "mkl (static in LibTorch)";
     return "other (" + path + ")";
   }
-  if (torch::show_config().find("BLAS_INFO=mkl") != std::string::npos) return "mkl (static in LibTorch)";
+  if (torch_has_mkl_inside()) return "mkl (static in LibTorch)";
   return "unknown";
 }
 
