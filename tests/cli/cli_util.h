@@ -37,9 +37,11 @@ inline std::string slurp(const std::string& path) {
   return s.str();
 }
 
-inline Result imsm_run(const std::vector<std::string>& args, const std::string& env = "") {
+// Runs a program with arguments (and "VAR=value" settings before it), capturing
+// stdout, stderr and the exit code.
+inline Result run_program(const std::string& program, const std::vector<std::string>& args, const std::string& env = "") {
   static TempDir scratch;
-  std::string cmd = env + (env.empty() ? "" : " ") + quote(IMSM_BINARY);
+  std::string cmd = env + (env.empty() ? "" : " ") + quote(program);
   for (const auto& a : args) cmd += " " + quote(a);
   cmd += " > " + quote(scratch.file("out")) + " 2> " + quote(scratch.file("err"));
   const int status = std::system(cmd.c_str());
@@ -48,6 +50,10 @@ inline Result imsm_run(const std::vector<std::string>& args, const std::string& 
   r.out = slurp(scratch.file("out"));
   r.err = slurp(scratch.file("err"));
   return r;
+}
+
+inline Result imsm_run(const std::vector<std::string>& args, const std::string& env = "") {
+  return run_program(IMSM_BINARY, args, env);
 }
 
 // Exit code 2 and exactly one line on stderr holding every needle.

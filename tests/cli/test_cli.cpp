@@ -158,15 +158,11 @@ TEST(Cli, InspectModel) {
 // says BLAS_INFO=mkl): the engine reports it, warns of nothing, and a system
 // reference BLAS put first on the library path cannot take its place.
 TEST(Cli, BlasIsTheWheelsMklWhateverTheLibraryPath) {
-  const std::string py = std::string(IMSM_PYTHON) + " -c \"import torch; print('BLAS_INFO=mkl' in torch.__config__.show())\"";
-  FILE* p = ::popen(py.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  char buf[64] = {};
-  const std::string wheel_has_mkl = std::fgets(buf, sizeof buf, p) ? std::string(buf) : "";
-  ASSERT_EQ(::pclose(p), 0) << py;
-  ASSERT_EQ(wheel_has_mkl, "True\n") << "this torch is not built with MKL; the expectations below are for the PyPI wheel";
+  const Result py = run_program(IMSM_PYTHON, {"-c", "import torch; print('BLAS_INFO=mkl' in torch.__config__.show())"});
+  ASSERT_EQ(py.code, 0) << py.err;
+  ASSERT_EQ(py.out, "True\n") << "this torch is not built with MKL; the expectations below are for the PyPI wheel";
   const std::string reference_dir = "/usr/lib/x86_64-linux-gnu/blas";
-  for (const std::string env : {std::string(), "LD_LIBRARY_PATH=" + reference_dir}) {
+  for (const std::string& env : {std::string(), "LD_LIBRARY_PATH=" + reference_dir}) {
     const Result r = imsm_run({"env", "--json"}, env);
     ASSERT_EQ(r.code, 0) << r.err;
     EXPECT_EQ(nlohmann::json::parse(r.out)["blas"], "mkl (static in LibTorch)") << env;
@@ -294,19 +290,18 @@ TEST(Cli, EnvJsonReportsTheWheelsLibTorch) {
   EXPECT_GE(j["threads"].get<int>(), 1);
   EXPECT_GE(j["cuda_devices"].get<int>(), 0);
   // Python's view of the same torch: "2.15.0+cu132" and "13.2" (or None for a CPU build).
-  const std::string py = std::string(IMSM_PYTHON) + " -c \"import torch; print(torch.__version__); print(torch.version.cuda)\"";
-  FILE* p = ::popen(py.c_str(), "r");
-  ASSERT_NE(p, nullptr);
-  char buf[256] = {};
+  const Result py = run_program(IMSM_PYTHON, {"-c", "import torch; print(torch.__version__); print(torch.version.cuda)"});
+  ASSERT_EQ(py.code, 0) << py.err;
+  std::istringstream lines(py.out);
   std::string version, cuda;
-  if (std::fgets(buf, sizeof buf, p)) version = buf;
-  if (std::fgets(buf, sizeof buf, p)) cuda = buf;
-  ASSERT_EQ(::pclose(p), 0) << py;
-  version = version.substr(0, version.find_first_of("+\n"));
-  cuda = cuda.substr(0, cuda.find('\n'));
+  std::getline(lines, version);
+  std::getline(lines, cuda);
+  version = version.substr(0, version.find('+'));
   EXPECT_EQ(j["libtorch"], version);
   EXPECT_EQ(j["cuda_compiled"].get<bool>(), cuda != "None");
-  if (cuda != "None") EXPECT_EQ(j["cuda_version"], cuda);
+  if (cuda != "None") {
+    EXPECT_EQ(j["cuda_version"], cuda);
+  }
 }
 
 TEST(Cli, CudaWithoutAGpuIsOneLine) {
