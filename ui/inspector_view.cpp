@@ -23,6 +23,7 @@
 
 #include "export.h"
 #include "plot_style.h"
+#include "recipes/run_table.h"
 #include "report/results.h"
 #include "store/workspace.h"
 #include "train/dataset.h"
@@ -140,14 +141,17 @@ InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
     QToolTip::showText(QCursor::pos(), text, answer_);
   });
   connect(&watcher_, &QFutureWatcher<GenerateOutcome>::finished, this, [this] {
-    const GenerateOutcome out = watcher_.result();
+    GenerateOutcome out = watcher_.result();
     generate_->setEnabled(true);
+    loaded_ = std::move(out.loaded);
     if (!out.error.isEmpty()) {
       status_->setText(out.error);
       emit generated(false, out.error);
       return;
     }
-    status_->setText(tr("%1 tokens · %2 tokens/s").arg(out.result.ids.size()).arg(out.result.tokens_per_second, 0, 'f', 1));
+    QString where = QString::fromStdString(loaded_->source.device);
+    if (!device_note_.isEmpty()) where = device_note_;
+    status_->setText(tr("%1 tokens · %2 tokens/s · %3").arg(out.result.ids.size()).arg(out.result.tokens_per_second, 0, 'f', 1).arg(where));
     show_tokens(prompt_->toPlainText(), out.result.trace);
     emit generated(true, {});
   });
@@ -155,20 +159,21 @@ InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
 
 void InspectorView::set_workspace(const QString& workspace) {
   workspace_ = workspace;
+  loaded_.reset();  // the next generation loads what the new workspace's run names
   runs_->clear();
   traces_->clear();
   if (workspace.isEmpty()) return;
   try {
     const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
     for (const auto& r : ws.runs()) {
-      if (r.kind == "train" && r.status == "finished") {
-        const QString adapter = QString::fromStdString(r.output_dir) + "/adapter";
+      if (const std::string imsm_adapter = imsm_adapter_of(r); !imsm_adapter.empty()) {
+        const QString adapter = QString::fromStdString(imsm_adapter);
         const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
-        if (!QFileInfo::exists(adapter + "/imsm_config.json") || (config.is_object() && config.value("variant", "") == "none")) continue;
         runs_->addItem(QString("%1 · %2 seed %3").arg(r.id).arg(QString::fromStdString(report::method_label(r.config_json))).arg(r.seed),
                        QVariantList{QVariant::fromValue<qlonglong>(r.id), QString::fromStdString(r.model_path), adapter,
-                                    QString::fromStdString(r.dataset_path)});
-      } else if (r.kind == "eval" && r.status == "finished") {
+                                    QString::fromStdString(r.dataset_path), QString::fromStdString(r.device),
+                                    QString::fromStdString(config.is_object() ? config.value("dtype", "auto") : "auto")});
+      } else if (r.kind == "eval" && r.status == RunStatus::Finished) {
         for (const auto& e : ws.evaluations(r.id))
           if (traces_->findText(QString("%1 · %2").arg(r.id).arg(QString::fromStdString(e.benchmark))) < 0)
             traces_->addItem(QString("%1 · %2").arg(r.id).arg(QString::fromStdString(e.benchmark)),
@@ -210,23 +215,32 @@ void InspectorView::fill_examples() {
 
 void InspectorView::generate() {
   const QVariantList v = runs_->currentData().toList();
-  if (v.size() < 4) {
+  if (v.size() < 6) {
     status_->setText(tr("No IMSM run to generate with: train one (Run → New run…) with variant query"));
     emit generated(false, status_->text());
     return;
   }
+  if (watcher_.isRunning()) return;  // one generation at a time (the button is disabled meanwhile)
+  const ModelSource trained_on{v[1].toString().toStdString(), v[2].toString().toStdString(), v[4].toString().toStdString(),
+                               v[5].toString().toStdString()};
+  std::string note;
   GenerateRequest r;
-  r.model_dir = v[1].toString().toStdString();
-  r.adapter_dir = v[2].toString().toStdString();
+  r.source = runnable_here(trained_on, &note);
+  device_note_ = QString::fromStdString(note);
   r.prompt = prompt_->toPlainText().toStdString();
   r.max_new_tokens = max_new_->value();
   r.trace_top_k = 5;
   generate_->setEnabled(false);
-  status_->setText(tr("Generating…"));
-  watcher_.setFuture(QtConcurrent::run([r] {
+  // The loaded model travels with the task and comes back with its outcome (kept when the source is the same).
+  std::shared_ptr<LoadedModel> loaded = loaded_ && loaded_->source == r.source ? loaded_ : nullptr;
+  loaded_.reset();  // another run's model is freed before this one loads
+  status_->setText(loaded ? tr("Generating…") : tr("Loading %1 on %2…").arg(QFileInfo(v[1].toString()).fileName(), QString::fromStdString(r.source.device)));
+  watcher_.setFuture(QtConcurrent::run([r, loaded]() mutable {
     GenerateOutcome out;
     try {
-      out.result = run_generate(r, {});
+      if (!loaded) loaded = load_model(r.source);
+      out.loaded = loaded;
+      out.result = run_generate(*loaded, r, {});
     } catch (const std::exception& e) {
       out.error = QString::fromUtf8(e.what());
     }
@@ -243,21 +257,7 @@ bool InspectorView::open_trace(qint64 eval_run_id, const QString& benchmark, int
     trace_index_->blockSignals(false);
     if (example_index < 0 || example_index >= static_cast<int>(predictions.size())) return false;
     const auto& p = predictions[static_cast<size_t>(example_index)];
-    std::vector<TokenTrace> tokens;
-    for (const auto& t : p.tokens) {
-      TokenTrace tt;
-      tt.id = t.id;
-      tt.piece = t.piece;
-      tt.gate_mean = t.gate_mean;
-      tt.gate = t.gate;
-      if (!t.gate.empty()) {
-        tt.gate_min = *std::min_element(t.gate.begin(), t.gate.end());
-        tt.gate_max = *std::max_element(t.gate.begin(), t.gate.end());
-      } else {
-        tt.gate_min = tt.gate_max = t.gate_mean;
-      }
-      tokens.push_back(std::move(tt));
-    }
+    const std::vector<TokenTrace> tokens = traces_of(p);
     prompt_->setPlainText(QString::fromStdString(p.input));
     status_->setText(tr("Saved trace: evaluation run %1, %2, example %3").arg(eval_run_id).arg(benchmark).arg(example_index));
     show_tokens(QString::fromStdString(p.input), tokens);

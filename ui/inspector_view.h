@@ -5,13 +5,16 @@
 // heatmap of the full gate (tokens × hidden dimensions). Hovering a token
 // shows its id, piece, gate statistics and the top-5 next tokens of the
 // original stream, the tuned stream and the mix. Gate traces saved by
-// evaluations open in the same view. Generation runs off the GUI thread.
+// evaluations open in the same view. Generation runs off the GUI thread, on the
+// device the run trained on (the CPU when that GPU is not visible here), with
+// the model kept loaded between clicks (until a generation with another run).
 #pragma once
 #include <QColor>
 #include <QFutureWatcher>
 #include <QString>
 #include <QWidget>
 
+#include <memory>
 #include <vector>
 
 #include "recipes/generate.h"
@@ -33,7 +36,8 @@ QColor gate_colour(float g);
 
 struct GenerateOutcome {
   GenerateResult result;
-  QString error;  // the engine's message when it failed
+  QString error;                        // the engine's message when it failed
+  std::shared_ptr<LoadedModel> loaded;  // what it ran on, kept for the next click
 };
 
 class InspectorView : public QWidget {
@@ -51,6 +55,8 @@ class InspectorView : public QWidget {
   QCustomPlot* gate_plot() const { return gate_plot_; }
   QCustomPlot* heatmap() const { return heatmap_; }
   QComboBox* runs() const { return runs_; }
+  // What the last generation ran on (model, adapter, device, dtype); empty before any.
+  ModelSource loaded_source() const { return loaded_ ? loaded_->source : ModelSource{}; }
 
  signals:
   void generated(bool ok, const QString& message);
@@ -60,6 +66,8 @@ class InspectorView : public QWidget {
   void render();
 
   QString workspace_;
+  std::shared_ptr<LoadedModel> loaded_;  // owned here between generations; by the task during one
+  QString device_note_;                  // why the run's device was not used, or ""
   std::vector<TokenTrace> tokens_;
   QComboBox *runs_, *examples_, *traces_;
   QSpinBox* trace_index_;

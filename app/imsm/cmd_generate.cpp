@@ -33,8 +33,8 @@ void add_generate(CLI::App& app, Run& run) {
   auto ids_text = std::make_shared<std::string>();
   auto json_out = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("generate", "Continue a prompt with a model (greedy unless --temperature > 0)");
-  cmd->add_option("--model", req->model_dir, "Hugging Face model folder (config.json, model.safetensors, tokenizer)")->required();
-  cmd->add_option("--adapter", req->adapter_dir, "A PEFT adapter folder, or an IMSM adapter (with imsm_config.json: both streams, gated)");
+  cmd->add_option("--model", req->source.model_dir, "Hugging Face model folder (config.json, model.safetensors, tokenizer)")->required();
+  cmd->add_option("--adapter", req->source.adapter_dir, "A PEFT adapter folder, or an IMSM adapter (with imsm_config.json: both streams, gated)");
   auto* prompt = cmd->add_option("--prompt", req->prompt, "Prompt text (encoded with BOS as the tokenizer says)");
   auto* ids = cmd->add_option("--prompt-ids", *ids_text, "Prompt as token ids: 1,2,3");
   prompt->excludes(ids);
@@ -43,8 +43,8 @@ void add_generate(CLI::App& app, Run& run) {
   cmd->add_option("--top-k", req->top_k, "Sample among the k most likely tokens (0 = all)")->capture_default_str();
   cmd->add_option("--top-p", req->top_p, "Sample within the smallest set of probability mass p")->capture_default_str();
   cmd->add_option("--seed", req->seed, "Seed of the sampler")->capture_default_str();
-  cmd->add_option("--device", req->device, "cpu, cuda or cuda:N")->capture_default_str();
-  cmd->add_option("--dtype", req->dtype, "auto, f32, bf16 or f16 (auto: f32 on CPU, the checkpoint's on CUDA)")->capture_default_str();
+  cmd->add_option("--device", req->source.device, "cpu, cuda or cuda:N")->capture_default_str();
+  cmd->add_option("--dtype", req->source.dtype, "auto, f32, bf16 or f16 (auto: f32 on CPU, the checkpoint's on CUDA)")->capture_default_str();
   cmd->add_flag("--json", *json_out, "Print one JSON object {ids, text, tokens_per_second[, gate_mean]} and nothing else on stdout");
   cmd->callback([&run, req, ids_text, json_out, prompt, ids] {
     run = [req, ids_text, json_out, prompt, ids] {

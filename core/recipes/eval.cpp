@@ -7,12 +7,11 @@
 #include <numeric>
 
 #include "eval/metrics.h"
-#include "eval/perplexity.h"
-#include "imsm/imsm_adapter.h"
+#include "train/perplexity.h"
+#include "imsm/gate.h"
 #include "imsm/imsm_generate.h"
 #include "io/json_file.h"
-#include "model/device.h"
-#include "model/loader.h"
+#include "model/llama.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 
@@ -42,21 +41,17 @@ std::vector<std::pair<std::string, nlohmann::json>> read_eval_set(const std::str
 }
 }  // namespace
 
-EvalResult run_eval(const EvalRequest& r, const Callbacks& callbacks) {
+EvalResult run_eval(const EvalRequest& r, const Hooks& callbacks) {
   const auto started = std::chrono::steady_clock::now();
   official_metrics(r.task);  // an unknown task fails before any work
   if (r.batch_size <= 0 || r.max_new_tokens <= 0 || r.max_input_length <= 0)
     throw_bad_input("eval", "batch size, max new tokens and max input length must be positive");
   const auto data = read_eval_set(r.dataset, r.limit);
 
-  LoadOptions load;
-  load.device = parse_device(r.device);
-  load.dtype = r.dtype == "auto" ? torch::ScalarType::Undefined : parse_dtype(r.dtype);
-  const auto model = load_llama(r.model_dir, load);
-  const auto tokenizer = load_tokenizer(r.model_dir);
-  LoadedAdapter adapter;
-  if (!r.adapter_dir.empty()) adapter = load_adapter(*model, r.adapter_dir);
-  const ImsmGate* gate = adapter.gate.get();
+  const auto loaded = load_model(r.source);
+  const LlamaModel* model = loaded->model.get();
+  const Tokenizer* tokenizer = loaded->tokenizer.get();
+  const ImsmGate* gate = loaded->gate.get();
   GenerateOptions options;  // greedy, as the paper
   options.max_new_tokens = r.max_new_tokens;
   options.eos_ids = stop_ids(model->config(), tokenizer->eos_ids());
@@ -77,7 +72,7 @@ EvalResult run_eval(const EvalRequest& r, const Callbacks& callbacks) {
   int64_t generated = 0;
   double generation_seconds = 0;
   for (size_t start = 0; start < order.size(); start += static_cast<size_t>(r.batch_size)) {
-    if (callbacks.should_abort && callbacks.should_abort()) throw Error(ErrorKind::Cancelled, "evaluation cancelled");
+    callbacks.check_abort("evaluation cancelled");
     const size_t end = std::min(order.size(), start + static_cast<size_t>(r.batch_size));
     std::vector<std::vector<int32_t>> batch;
     for (size_t i = start; i < end; ++i) batch.push_back(prompts[order[i]]);
@@ -128,13 +123,7 @@ EvalResult run_eval(const EvalRequest& r, const Callbacks& callbacks) {
     std::vector<EncodedExample> encoded;
     for (const auto& e : result.examples)
       encoded.push_back(encode_example(*tokenizer, {e.input, e.golds.front()}, r.max_input_length, r.max_new_tokens + 1, eos));
-    const GateVariant variant = gate ? gate->config().variant : GateVariant::None;
-    result.scores["Perplexity"] = answer_perplexity(
-        *model, gate, variant, encoded, r.batch_size,
-        [&](int64_t done, int64_t total) {
-          if (callbacks.on_progress) callbacks.on_progress({"perplexity", done, total});
-        },
-        callbacks.should_abort).perplexity;
+    result.scores["Perplexity"] = answer_perplexity(*model, gate, encoded, r.batch_size, callbacks).perplexity;
   }
   if (!r.predictions_out.empty()) {
     std::string lines;

@@ -8,14 +8,14 @@
 #include <string>
 #include <vector>
 
-#include "recipes/callbacks.h"
+#include "util/run_protocol.h"
+#include "recipes/loaded_model.h"
 #include "recipes/token_trace.h"
 
 namespace imsm {
 
 struct EvalRequest {
-  std::string model_dir;
-  std::string adapter_dir;         // "" = the base model
+  ModelSource source;              // adapter_dir "" = the base model
   std::string dataset;             // JSON lines {"input", "output"} (output: a string or a list of golds)
   std::string task;                // gsm8k, mrpc, multirc, cola, ropes, webq, freebase
   std::string predictions_out;     // "" = do not write
@@ -25,7 +25,6 @@ struct EvalRequest {
   int64_t limit = 0;               // 0 = every example
   bool full_gate = false;          // keep each token's whole gate vector (IMSM)
   bool perplexity = false;         // also the perplexity of the golds (first gold) given the input: scores["Perplexity"]
-  std::string device = "cpu", dtype = "auto";
 };
 
 struct EvalExample {
@@ -42,6 +41,6 @@ struct EvalResult {
   double tokens_per_second = 0;
 };
 
-EvalResult run_eval(const EvalRequest& request, const Callbacks& callbacks = {});
+EvalResult run_eval(const EvalRequest& request, const Hooks& callbacks = {});
 
 }  // namespace imsm

@@ -1,13 +1,9 @@
 #include "recipes/generate.h"
 
-#include <algorithm>
-#include <filesystem>
-
-#include "imsm/imsm_adapter.h"
+#include "imsm/gate.h"
 #include "imsm/imsm_generate.h"
-#include "model/device.h"
 #include "model/generate.h"
-#include "model/loader.h"
+#include "model/llama.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -15,10 +11,6 @@
 namespace imsm {
 
 namespace {
-bool has_tokenizer(const std::string& dir) {
-  return std::filesystem::exists(std::filesystem::path(dir) / "tokenizer.json") ||
-         std::filesystem::exists(std::filesystem::path(dir) / "tokenizer.model");
-}
 // Text complete up to the last whole character (a trailing U+FFFD may be a
 // character still arriving byte by byte).
 std::string settled(const std::string& text) {
@@ -26,28 +18,34 @@ std::string settled(const std::string& text) {
   if (text.size() >= 3 && text.compare(text.size() - 3, 3, replacement) == 0) return text.substr(0, text.size() - 3);
   return text;
 }
-}  // namespace
 
-GenerateResult run_generate(const GenerateRequest& r, const std::function<void(const std::string&)>& on_text,
-                            const Callbacks& callbacks) {
+void check_request(const GenerateRequest& r) {
   if (r.max_new_tokens <= 0) throw_bad_input("--max-new-tokens", "must be at least 1");
   if (r.temperature < 0) throw_bad_input("--temperature", "must be 0 (greedy) or positive");
   if (r.top_p <= 0 || r.top_p > 1) throw_bad_input("--top-p", "must be in (0, 1]");
   if (r.top_k < 0) throw_bad_input("--top-k", "must be 0 (off) or positive");
   if (!r.use_prompt_ids && r.prompt.empty()) throw_bad_input("--prompt", "empty prompt: give some text or --prompt-ids");
   if (r.use_prompt_ids && r.prompt_ids.empty()) throw_bad_input("--prompt-ids", "empty prompt: give at least one id");
+}
+}  // namespace
 
-  LoadOptions load;
-  load.device = parse_device(r.device);
-  load.dtype = r.dtype == "auto" ? torch::ScalarType::Undefined : parse_dtype(r.dtype);
+GenerateResult run_generate(const GenerateRequest& r, const std::function<void(const std::string&)>& on_text,
+                            const Hooks& callbacks) {
+  check_request(r);  // before the model loads
   if (callbacks.on_progress) callbacks.on_progress({"loading", 0, 1});
-  const auto model = load_llama(r.model_dir, load);
-  LoadedAdapter adapter;
-  if (!r.adapter_dir.empty()) adapter = load_adapter(*model, r.adapter_dir);
-  const ImsmGate* gate = adapter.gate.get();
-  std::unique_ptr<Tokenizer> tokenizer;
-  if (!r.use_prompt_ids || has_tokenizer(r.model_dir)) tokenizer = load_tokenizer(r.model_dir);
+  const auto loaded = load_model(r.source, r.use_prompt_ids ? TokenizerNeed::IfPresent : TokenizerNeed::Required);
   if (callbacks.on_progress) callbacks.on_progress({"loading", 1, 1});
+  return run_generate(*loaded, r, on_text, callbacks);
+}
+
+GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& r,
+                            const std::function<void(const std::string&)>& on_text, const Hooks& callbacks) {
+  check_request(r);
+  if (!r.use_prompt_ids && !loaded.tokenizer)
+    throw_bad_input(loaded.source.model_dir, "no tokenizer.json or tokenizer.model: give the prompt as --prompt-ids");
+  const LlamaModel* model = loaded.model.get();
+  const ImsmGate* gate = loaded.gate.get();
+  const Tokenizer* tokenizer = loaded.tokenizer.get();
 
   const std::vector<int32_t> prompt = r.use_prompt_ids ? r.prompt_ids : tokenizer->encode(r.prompt, true);
   if (prompt.empty()) throw_bad_input("--prompt", "the prompt encodes to no tokens");

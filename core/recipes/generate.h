@@ -1,18 +1,19 @@
-// Recipe: open a model folder and generate a continuation of one prompt.
+// Recipe: generate a continuation of one prompt with a model folder (and an
+// adapter), loaded for the call or kept loaded by the caller.
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <string>
 #include <vector>
 
-#include "recipes/callbacks.h"
+#include "util/run_protocol.h"
+#include "recipes/loaded_model.h"
 #include "recipes/token_trace.h"
 
 namespace imsm {
 
 struct GenerateRequest {
-  std::string model_dir;
-  std::string adapter_dir;          // "" or a PEFT adapter folder; with imsm_config.json an IMSM adapter
+  ModelSource source;
   std::string prompt;               // used unless use_prompt_ids
   std::vector<int32_t> prompt_ids;
   bool use_prompt_ids = false;
@@ -21,8 +22,6 @@ struct GenerateRequest {
   int top_k = 0;
   double top_p = 1.0;
   uint64_t seed = 0;
-  std::string device = "cpu";       // cpu | cuda | cuda:N
-  std::string dtype = "auto";       // auto | f32 | bf16 | f16
   // IMSM adapters: record each generated token's full gate and the top-k next
   // tokens of the original stream, the tuned stream and the mix (0: none).
   int64_t trace_top_k = 0;
@@ -39,8 +38,13 @@ struct GenerateResult {
   std::vector<TokenTrace> trace;    // with trace_top_k > 0 and an IMSM adapter: one per generated token
 };
 
-// on_text receives the decoded text as it grows (whole characters only).
+// Loads request.source, then generates. on_text receives the decoded text as
+// it grows (whole characters only).
 GenerateResult run_generate(const GenerateRequest& request, const std::function<void(const std::string&)>& on_text,
-                            const Callbacks& callbacks = {});
+                            const Hooks& callbacks = {});
+// Generates with a model already loaded (request.source is not read). One
+// generation at a time per LoadedModel.
+GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& request,
+                            const std::function<void(const std::string&)>& on_text, const Hooks& callbacks = {});
 
 }  // namespace imsm

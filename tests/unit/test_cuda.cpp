@@ -39,7 +39,7 @@ TEST(Cuda, TrainingMatchesCpuAndResumesWithItsGenerator) {
   cfg["device"] = "cuda";
   cfg["output_dir"] = w.dir.file("cuda");
   const auto cuda = imsm::run_train(imsm::parse_train_config(cfg, "test"));
-  ASSERT_EQ(cuda.status, "finished");
+  ASSERT_EQ(cuda.status, imsm::RunStatus::Finished);
   ASSERT_EQ(cuda.losses.size(), cpu.losses.size());
   for (size_t i = 0; i < cpu.losses.size(); ++i) EXPECT_NEAR(cuda.losses[i], cpu.losses[i], 1e-4 * std::abs(cpu.losses[i])) << "step " << i + 1;
 
@@ -49,9 +49,10 @@ TEST(Cuda, TrainingMatchesCpuAndResumesWithItsGenerator) {
   auto part_cfg = w.config(w.dir.file("part"));
   part_cfg["device"] = "cuda";
   int steps = 0;
-  const auto part = imsm::run_train(imsm::parse_train_config(part_cfg, "test"), [&](const imsm::TrainProgress&) { ++steps; },
-                                    [&] { return steps >= 7; });
-  ASSERT_EQ(part.status, "cancelled");
+  imsm::Hooks stop;
+  stop.on_step = [&](const imsm::StepRecord&) { ++steps; };
+  stop.should_abort = [&] { return steps >= 7; };
+  imsm::testing::expect_cancelled([&] { imsm::run_train(imsm::parse_train_config(part_cfg, "test"), stop); });
   part_cfg["resume_from"] = w.dir.file("part");
   const auto resumed = imsm::run_train(imsm::parse_train_config(part_cfg, "test"));
   ASSERT_EQ(resumed.losses.size(), full.losses.size());
@@ -68,7 +69,7 @@ TEST(Cuda, Bf16AutocastTrainingLearnsAndKeepsFp32Adapters) {
   cfg["device"] = "cuda";
   cfg["dtype"] = "bf16";
   const auto s = imsm::run_train(imsm::parse_train_config(cfg, "test"));
-  ASSERT_EQ(s.status, "finished");
+  ASSERT_EQ(s.status, imsm::RunStatus::Finished);
   EXPECT_LT((s.losses[12] + s.losses[13] + s.losses[14]) / 3, 0.75 * s.losses.front());
   const auto adapter = imsm::SafetensorsFile::open(s.adapter_dir + "/adapter_model.safetensors");
   for (const auto& t : adapter.tensors()) EXPECT_EQ(t.dtype, imsm::DType::F32) << t.name;
@@ -83,20 +84,37 @@ TEST(Cuda, ImsmGenerationEqualsCpu) {
   Workspace w;
   const auto trained = imsm::run_train(imsm::parse_train_config(w.config(w.dir.file("run")), "test"));
   imsm::GenerateRequest r;
-  r.model_dir = w.model;
-  r.adapter_dir = trained.adapter_dir;
+  r.source.model_dir = w.model;
+  r.source.adapter_dir = trained.adapter_dir;
   r.prompt = "copy abc";
   r.max_new_tokens = 12;
   const auto cpu = imsm::run_generate(r, {});
-  r.device = "cuda";
+  r.source.device = "cuda";
   const auto cuda = imsm::run_generate(r, {});
   EXPECT_EQ(cuda.ids, cpu.ids);
   ASSERT_EQ(cuda.gate_mean.size(), cpu.gate_mean.size());
   for (size_t i = 0; i < cpu.gate_mean.size(); ++i) EXPECT_NEAR(cuda.gate_mean[i], cpu.gate_mean[i], 1e-4) << i;
-  r.dtype = "bf16";
+  r.source.dtype = "bf16";
   const auto bf16 = imsm::run_generate(r, {});  // runs in bf16 (its ids may differ where logits are close)
   EXPECT_FALSE(bf16.ids.empty());
   EXPECT_EQ(bf16.gate_mean.size(), bf16.ids.size());
 }
 
 }  // namespace
+
+// A run trained on a GPU that is not visible here (one index past the visible
+// devices: none on this machine) is inspected on the CPU in f32, and the note
+// says which device was missing; the CPU and malformed devices pass unchanged
+// (load_model names a malformed one).
+TEST(Cuda, RunnableHereFallsBackToTheCpuForAnInvisibleDevice) {
+  const std::string missing = "cuda:" + std::to_string(imsm::cuda_device_count());
+  std::string note;
+  const auto here = imsm::runnable_here({"m", "a", missing, "bf16"}, &note);
+  EXPECT_EQ(here, (imsm::ModelSource{"m", "a", "cpu", "auto"}));
+  EXPECT_NE(note.find(missing + " is not visible here"), std::string::npos) << note;
+  note.clear();
+  EXPECT_EQ(imsm::runnable_here({"m", "", "cpu", "f32"}, &note), (imsm::ModelSource{"m", "", "cpu", "f32"}));
+  EXPECT_EQ(imsm::runnable_here({"m", "", "cuda:x", "auto"}, &note).device, "cuda:x");
+  EXPECT_TRUE(note.empty());
+  if (imsm::cuda_device_count() > 0) EXPECT_EQ(imsm::runnable_here({"m", "", "cuda:0", "bf16"}, &note).device, "cuda:0");
+}

@@ -1,0 +1,54 @@
+#include "recipes/loaded_model.h"
+
+#include <filesystem>
+
+#include "imsm/imsm_adapter.h"
+#include "model/cuda_device.h"
+#include "model/device.h"
+#include "model/llama.h"
+#include "model/loader.h"
+#include "tokenizer/tokenizer.h"
+
+namespace imsm {
+
+LoadedModel::~LoadedModel() = default;
+
+namespace {
+bool has_tokenizer(const std::string& dir) {
+  return std::filesystem::exists(std::filesystem::path(dir) / "tokenizer.json") ||
+         std::filesystem::exists(std::filesystem::path(dir) / "tokenizer.model");
+}
+}  // namespace
+
+ModelSource runnable_here(const ModelSource& source, std::string* note) {
+  const std::string& d = source.device;
+  if (d != "cuda" && !(d.rfind("cuda:", 0) == 0 && d.size() > 5 && d.size() < 9 &&
+                       d.find_first_not_of("0123456789", 5) == std::string::npos))
+    return source;  // the CPU, or not a device at all (load_model names the problem)
+  const int index = d == "cuda" ? 0 : std::stoi(d.substr(5));
+  const int visible = cuda_device_count();
+  if (index < visible) return source;
+  ModelSource cpu = source;
+  cpu.device = "cpu";
+  cpu.dtype = "auto";
+  if (note) *note = source.device + " is not visible here (" + std::to_string(visible) + " CUDA devices): on the CPU in f32";
+  return cpu;
+}
+
+std::unique_ptr<LoadedModel> load_model(const ModelSource& source, TokenizerNeed tokenizer) {
+  LoadOptions load;
+  load.device = parse_device(source.device);
+  load.dtype = parse_dtype(source.dtype, torch::ScalarType::Undefined);  // auto: LoadOptions decides
+  auto m = std::make_unique<LoadedModel>();
+  m->source = source;
+  m->model = load_llama(source.model_dir, load);
+  if (!source.adapter_dir.empty()) {
+    LoadedAdapter adapter = load_adapter(*m->model, source.adapter_dir);
+    m->adapters = std::move(adapter.adapters);
+    m->gate = std::move(adapter.gate);
+  }
+  if (tokenizer == TokenizerNeed::Required || has_tokenizer(source.model_dir)) m->tokenizer = load_tokenizer(source.model_dir);
+  return m;
+}
+
+}  // namespace imsm

@@ -1,0 +1,43 @@
+// What the generate and eval recipes run on: a model folder, optionally an
+// adapter (PEFT, or IMSM with its gate), its tokenizer, on one device in one
+// dtype — loaded once and kept, so that a window can generate many times
+// without reading the checkpoint again.
+#pragma once
+#include <memory>
+#include <string>
+
+namespace imsm {
+
+class ImsmGate;
+class LlamaModel;
+class PeftAdapters;
+class Tokenizer;
+
+struct ModelSource {
+  std::string model_dir;
+  std::string adapter_dir;     // "" or a PEFT adapter folder; with imsm_config.json an IMSM adapter
+  std::string device = "cpu";  // cpu | cuda | cuda:N
+  std::string dtype = "auto";  // auto | f32 | bf16 | f16 (auto: f32 on CPU, the checkpoint's on CUDA)
+  bool operator==(const ModelSource&) const = default;
+};
+
+struct LoadedModel {
+  ModelSource source;
+  std::unique_ptr<LlamaModel> model;
+  std::unique_ptr<PeftAdapters> adapters;  // null without adapter_dir
+  std::unique_ptr<ImsmGate> gate;          // an IMSM adapter's gate; null otherwise (and for the variant none)
+  std::unique_ptr<Tokenizer> tokenizer;    // null only when the folder has none and none was required
+  ~LoadedModel();
+};
+
+enum class TokenizerNeed { Required, IfPresent };
+
+// `source` as it can run on this machine: a CUDA device that is not visible
+// (a run trained on a GPU server, inspected on a laptop) becomes the CPU in
+// its default dtype, and `note` says so; otherwise `source` unchanged.
+ModelSource runnable_here(const ModelSource& source, std::string* note);
+
+// BadInput naming the folder or file when something does not load.
+std::unique_ptr<LoadedModel> load_model(const ModelSource& source, TokenizerNeed tokenizer = TokenizerNeed::Required);
+
+}  // namespace imsm
