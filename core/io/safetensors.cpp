@@ -37,7 +37,7 @@ size_t dtype_size(DType dtype) {
   return 0;
 }
 
-bool parse_dtype(const std::string& name, DType* out) {
+bool dtype_from_name(const std::string& name, DType* out) {
   for (const auto& d : kDTypes) {
     if (name == d.name) {
       *out = d.dtype;
@@ -86,7 +86,7 @@ SafetensorsFile SafetensorsFile::parse(std::shared_ptr<const MappedFile> file) {
     TensorView t;
     t.name = name;
     const std::string dtype = json::get_string(info, "dtype", key_where);
-    if (!parse_dtype(dtype, &t.dtype)) throw_bad_input(key_where, "unknown dtype \"" + dtype + "\"");
+    if (!dtype_from_name(dtype, &t.dtype)) throw_bad_input(key_where, "unknown dtype \"" + dtype + "\"");
     const json::Json& shape = json::require(info, "shape", key_where);
     if (!shape.is_array()) throw_bad_input(key_where, "shape must be an array");
     uint64_t numel = 1;

@@ -16,7 +16,7 @@ enum class DType { F64, F32, F16, BF16, I64, I32, I16, I8, U8, BOOL, F8_E4M3, F8
 
 const char* dtype_name(DType dtype);       // "F32", ... as safetensors spells them
 size_t dtype_size(DType dtype);            // bytes per element
-bool parse_dtype(const std::string& name, DType* out);
+bool dtype_from_name(const std::string& name, DType* out);  // the inverse of dtype_name
 
 struct TensorView {
   std::string name;

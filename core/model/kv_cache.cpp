@@ -27,11 +27,4 @@ void KVCache::clear() {
   length_ = 0;
 }
 
-void KVCache::select_rows(const torch::Tensor& rows) {
-  for (auto& t : k_)
-    if (t.defined()) t = t.index_select(0, rows.to(t.device()));
-  for (auto& t : v_)
-    if (t.defined()) t = t.index_select(0, rows.to(t.device()));
-}
-
 }  // namespace imsm

@@ -18,8 +18,6 @@ class KVCache {
   int64_t length() const { return length_; }  // positions already committed
   void advance(int64_t steps) { length_ += steps; }  // called once per forward, after every layer
   void clear();
-  // Keeps only batch rows `rows` (a [B'] int64 index), e.g. to drop finished sequences.
-  void select_rows(const torch::Tensor& rows);
 
  private:
   std::vector<torch::Tensor> k_, v_;  // [B, KV, capacity, hd]

@@ -15,7 +15,6 @@ namespace imsm {
 std::string engine_version() { return IMSM_VERSION; }
 std::string torch_version() { return TORCH_VERSION; }
 bool cuda_available() { return cuda_device_count() > 0; }
-std::string blas_in_use() { return blas_library(); }
 std::string blas_warning_line() { return blas_warning(); }
 
 report::Environment report_environment() {
@@ -53,7 +52,7 @@ EngineEnvironment engine_environment() {
   env.cudnn_version = cudnn_version();
   for (const CudaDevice& d : cuda_devices(false)) env.devices.push_back(describe(d));
   env.cuda_devices = static_cast<int>(env.devices.size());
-  env.blas = blas_in_use();
+  env.blas = blas_library();
   env.threads = torch::get_num_threads();
   env.cpu = cpu_model();
   return env;

@@ -226,7 +226,7 @@ TEST(Sampler, SeededAndConsistentWithGreedy) {
 
 }  // namespace
 
-#include "eval/perplexity.h"
+#include "train/perplexity.h"
 #include "util/half.h"
 
 // Answer perplexity against the naive double-precision forward: padded
@@ -256,7 +256,7 @@ TEST(Perplexity, EqualsTheNaiveNllOfTheAnswerTokens) {
     }
   }
   for (int64_t batch : {1, 2, 3}) {
-    const auto r = imsm::answer_perplexity(*model, nullptr, imsm::GateVariant::None, data, batch);
+    const auto r = imsm::answer_perplexity(*model, nullptr, data, batch);
     EXPECT_EQ(r.tokens, count);
     EXPECT_NEAR(r.mean_nll, nll / static_cast<double>(count), 1e-4) << "batch " << batch;
     EXPECT_NEAR(r.perplexity, std::exp(nll / static_cast<double>(count)), 1e-4 * r.perplexity) << "batch " << batch;

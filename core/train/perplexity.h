@@ -4,12 +4,12 @@
 // training; with a PEFT adapter alone, the tuned model's.
 #pragma once
 #include <cstdint>
-#include <functional>
 #include <vector>
 
 #include "imsm/gate.h"
 #include "model/llama.h"
 #include "train/dataset.h"
+#include "util/run_protocol.h"
 
 namespace imsm {
 
@@ -19,11 +19,10 @@ struct PerplexityResult {
   int64_t tokens = 0;   // answer tokens scored
 };
 
-// Eval mode (no dropout), no autograd, batches of `batch_size` padded rows.
-// on_batch(done, total) after each batch; should_abort() true: ErrorKind::Cancelled.
-PerplexityResult answer_perplexity(const LlamaModel& model, const ImsmGate* gate, GateVariant variant,
-                                   const std::vector<EncodedExample>& data, int64_t batch_size,
-                                   const std::function<void(int64_t, int64_t)>& on_batch = {},
-                                   const std::function<bool()>& should_abort = {});
+// Eval mode (no dropout), no autograd, batches of `batch_size` padded rows;
+// gate null: the model (with its PEFT adapter, if any) alone. Progress
+// "perplexity" (examples done of total) after each batch; cancel between batches.
+PerplexityResult answer_perplexity(const LlamaModel& model, const ImsmGate* gate, const std::vector<EncodedExample>& data,
+                                   int64_t batch_size, const Hooks& hooks = {});
 
 }  // namespace imsm
