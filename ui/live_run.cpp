@@ -17,12 +17,12 @@ void LiveRun::set_run_id(int64_t run_id) {
   ++s_.version;
 }
 
-void LiveRun::add(const LivePoint& p, int64_t total_steps, double eta_seconds) {
+void LiveRun::add(const StepRecord& p) {
   std::lock_guard<std::mutex> lock(mu_);
   s_.points.push_back(p);
   s_.step = p.step;
-  s_.total_steps = total_steps;
-  s_.eta_seconds = eta_seconds;
+  s_.total_steps = p.total_steps;
+  s_.eta_seconds = p.eta_seconds;
   s_.phase = "training";
   ++s_.version;
 }

@@ -7,13 +7,9 @@
 #include <string>
 #include <vector>
 
-namespace imsm::ui {
+#include "util/run_protocol.h"
 
-struct LivePoint {
-  int64_t step = 0, epoch = 0;
-  double loss = 0, learning_rate = 0, tokens_per_second = 0;
-  double gate_mean = -1;  // IMSM: the mean gate on the probe examples when measured at this step
-};
+namespace imsm::ui {
 
 struct LiveSnapshot {
   uint64_t version = 0;  // changes with every write: redraw only when it moved
@@ -21,14 +17,14 @@ struct LiveSnapshot {
   std::string name, phase;  // phase: "queued", "training", "finished", ...
   int64_t step = 0, total_steps = 0;
   double eta_seconds = 0;
-  std::vector<LivePoint> points;
+  std::vector<StepRecord> points;  // the training's steps so far, as the trainer reported them
 };
 
 class LiveRun {
  public:
   void begin(const std::string& name);
   void set_run_id(int64_t run_id);
-  void add(const LivePoint& p, int64_t total_steps, double eta_seconds);
+  void add(const StepRecord& p);
   void set_phase(const std::string& phase);
   void set_progress(int64_t done, int64_t total, double eta_seconds);  // work without loss points (a project's stages)
   LiveSnapshot snapshot() const;

@@ -220,7 +220,7 @@ void MainWindow::refresh() {
   try {
     store::Workspace ws(workspace_.toStdString(), store::Workspace::Mode::ReadOnly);
     const QList<qint64> selected = runs_pane_->selected_ids();
-    runs_model_->set_rows(read_run_rows(ws));
+    runs_model_->set_rows(run_summaries(ws));
     runs_pane_->select_ids(selected);
     if (!worker_->busy()) forgetting_->show_workspace(workspace_);
   } catch (const std::exception& e) {
@@ -290,12 +290,13 @@ void MainWindow::on_timer() {
 void MainWindow::on_job_finished(const QString& name, qint64 run_id, const QString& status, const QString& message) {
   progress_->hide();
   cancel_->setEnabled(worker_->pending() > 0);
-  status_->setText(status == "finished" ? tr("%1 finished").arg(name) : tr("%1: %2").arg(name, status));
+  const RunStatus s = parse_run_status(status.toStdString()).value_or(RunStatus::Failed);
+  status_->setText(s == RunStatus::Finished ? tr("%1 finished").arg(name) : tr("%1: %2").arg(name, status));
   refresh();
   models_->reload();  // runs add their model and data to the library
   datasets_->reload();
-  if (status == "finished") inspector_->set_workspace(workspace_);
-  if (status == "failed") {
+  if (s == RunStatus::Finished) inspector_->set_workspace(workspace_);
+  if (s == RunStatus::Failed) {
     auto* box = new QMessageBox(QMessageBox::Critical, tr("The run failed"), tr("%1 failed:\n%2").arg(name, message), QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);
     box->open();

@@ -4,6 +4,7 @@
 
 #include "recipes/project.h"
 #include "recipes/train_record.h"
+#include "util/error.h"
 
 namespace imsm::ui {
 
@@ -72,37 +73,40 @@ void RunWorker::execute(const Job& job) {
   live_->begin(job.name.toStdString());
   emit job_started(job.name);
   qint64 run_id = 0;
-  TrainHooks hooks;
+  Hooks hooks;
   hooks.should_abort = [this] { return abort_.load(); };
-  hooks.on_run_created = [&](int64_t id) {
-    run_id = id;
-    live_->set_run_id(id);
-    emit run_created(id);
+  hooks.on_event = [&](const RunEvent& e) {
+    if (e.kind != RunEvent::Kind::RunCreated) return;
+    run_id = e.run_id;
+    live_->set_run_id(e.run_id);
+    emit run_created(e.run_id);
   };
-  hooks.on_progress = [this](const TrainProgress& p) {
-    live_->add({p.step, p.epoch, p.loss, p.learning_rate, p.tokens_per_second, p.gate_mean}, p.total_steps, p.eta_seconds);
-  };
+  hooks.on_step = [this](const StepRecord& p) { live_->add(p); };
   QString status, message;
   try {
     switch (job.kind) {
       case Job::Kind::Train:
-        status = QString::fromStdString(run_train_recorded(job.workspace.toStdString(), job.config, hooks).summary.status);
+        status = status_name(run_train_recorded(job.workspace.toStdString(), job.config, hooks).summary.status);
         break;
       case Job::Kind::Resume:
-        status = QString::fromStdString(resume_train_run(job.workspace.toStdString(), job.run_id, hooks).summary.status);
+        status = status_name(resume_train_run(job.workspace.toStdString(), job.run_id, hooks).summary.status);
         break;
       case Job::Kind::Project: {
-        auto on_progress = [this](const ProjectProgress& p) {
+        Hooks project = hooks;
+        project.on_event = {};  // the project's runs come and go; the live view follows its stages
+        project.on_step = {};
+        project.on_progress = [this](const Progress& p) {
           live_->set_phase(p.stage + ": " + p.detail);
           live_->set_progress(p.done, p.total, p.eta_seconds);
         };
-        run_project(job.project.toStdString(), on_progress, hooks.should_abort);
-        status = "finished";
+        run_project(job.project.toStdString(), project);
+        status = status_name(RunStatus::Finished);
         break;
       }
     }
   } catch (const std::exception& e) {
-    status = abort_ ? "cancelled" : "failed";
+    const auto* error = dynamic_cast<const Error*>(&e);
+    status = status_name(error && error->kind() == ErrorKind::Cancelled ? RunStatus::Cancelled : RunStatus::Failed);
     message = QString::fromUtf8(e.what());
   }
   live_->set_phase(status.toStdString());

@@ -45,7 +45,7 @@ class RunWorker : public QObject {
  signals:
   void job_started(const QString& name);
   void run_created(qint64 run_id);
-  // status: finished | cancelled | diverged | failed; message: the engine's, for failed.
+  // status: a RunStatus name (finished | cancelled | diverged | failed); message: the engine's, for failed and cancelled.
   void job_finished(const QString& name, qint64 run_id, const QString& status, const QString& message);
   void queue_changed(int pending);
 

@@ -60,7 +60,7 @@ void TrainingView::show_runs(const QString& workspace, const QList<qint64>& ids)
       if (run.kind != "train") continue;
       Curve c;
       c.label = QString("%1 · %2 seed %3").arg(id).arg(QString::fromStdString(report::method_label(run.config_json))).arg(run.seed);
-      for (const auto& m : ws.train_metrics(id)) add_point(c, m.step, m.loss, m.learning_rate, m.gate_mean);
+      for (const auto& m : ws.train_metrics(id)) add_point(c, m);
       curves.insert(id, c);
     }
   }
@@ -75,17 +75,17 @@ void TrainingView::update_live(const LiveSnapshot& live) {
   if (!live.run_id || !curves_.contains(live.run_id)) return;  // shown only when its run is selected
   Curve& c = curves_[live.run_id];
   c = Curve{c.label, {}, {}, {}, {}, {}};
-  for (const auto& p : live.points) add_point(c, p.step, p.loss, p.learning_rate, p.gate_mean);
+  for (const auto& p : live.points) add_point(c, p);
   redraw();
 }
 
-void TrainingView::add_point(Curve& c, int64_t step, double loss, double lr, double gate_mean) {
-  c.step << static_cast<double>(step);
-  c.loss << loss;
-  c.lr << lr;
-  if (gate_mean >= 0) {  // measured at this step
-    c.gate_step << static_cast<double>(step);
-    c.gate << gate_mean;
+void TrainingView::add_point(Curve& c, const StepRecord& p) {
+  c.step << static_cast<double>(p.step);
+  c.loss << p.loss;
+  c.lr << p.learning_rate;
+  if (p.gate_mean >= 0) {  // measured at this step
+    c.gate_step << static_cast<double>(p.step);
+    c.gate << p.gate_mean;
   }
 }
 

@@ -36,7 +36,7 @@ class TrainingView : public QWidget {
     QVector<double> step, loss, lr;
     QVector<double> gate_step, gate;  // where the probe measured it
   };
-  static void add_point(Curve& c, int64_t step, double loss, double lr, double gate_mean);
+  static void add_point(Curve& c, const StepRecord& p);
   void redraw();
 
   QCustomPlot* loss_;

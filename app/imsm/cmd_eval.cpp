@@ -26,8 +26,8 @@ struct EvalArgs {
 };
 
 // A progress callback drawing `bar`, with an ETA from the rate so far (per stage).
-Callbacks progress_to(ProgressBar& bar) {
-  Callbacks cb;
+Hooks progress_to(ProgressBar& bar) {
+  Hooks cb;
   auto stage = std::make_shared<std::string>();
   auto start = std::make_shared<std::chrono::steady_clock::time_point>(std::chrono::steady_clock::now());
   cb.on_progress = [&bar, stage, start](const Progress& p) {
@@ -44,13 +44,13 @@ Callbacks progress_to(ProgressBar& bar) {
 int eval_one(const EvalArgs& a) {
   EvalRequest r = a.request;
   if (a.adapters.size() > 1) throw_bad_input("--adapter", "one adapter per dataset evaluation; compare several with --suite");
-  if (!a.adapters.empty()) r.adapter_dir = a.adapters.front();
+  if (!a.adapters.empty()) r.source.adapter_dir = a.adapters.front();
   if (r.dataset.empty() || r.task.empty()) throw_bad_input("eval", "give --dataset and --task, or --suite");
   EvalResult result;
   int64_t run_id = 0;
   {
     ProgressBar bar("eval");
-    const Callbacks cb = progress_to(bar);
+    const Hooks cb = progress_to(bar);
     if (a.workspace.empty()) {
       result = run_eval(r, cb);
     } else {
@@ -80,11 +80,11 @@ int eval_suite(const EvalArgs& a) {
   if (!a.request.dataset.empty()) throw_bad_input("--dataset", "give either --dataset or --suite, not both");
   SuiteRequest q;
   q.suite = a.suite;
-  q.model_dir = a.request.model_dir;
+  q.model_dir = a.request.source.model_dir;
   q.adapters = a.adapters;
   q.workspace = a.workspace;
-  q.device = a.request.device;
-  q.dtype = a.request.dtype;
+  q.device = a.request.source.device;
+  q.dtype = a.request.source.dtype;
   q.full_gate = a.request.full_gate;
   SuiteResult s;
   {
@@ -120,7 +120,7 @@ void add_eval(CLI::App& app, Run& run) {
   auto a = std::make_shared<EvalArgs>();
   EvalRequest& req = a->request;
   CLI::App* cmd = app.add_subcommand("eval", "Generate answers (greedy, batched) and score them: one dataset, or a suite for the forgetting table");
-  cmd->add_option("--model", req.model_dir, "Hugging Face model folder")->required();
+  cmd->add_option("--model", req.source.model_dir, "Hugging Face model folder")->required();
   cmd->add_option("--adapter", a->adapters, "A PEFT adapter, or an IMSM adapter (both streams, gated); with --suite, several");
   cmd->add_option("--dataset", req.dataset, "JSON lines {\"input\", \"output\"}");
   cmd->add_option("--task", req.task, "gsm8k, mrpc, multirc, cola, ropes, webq or freebase");
@@ -131,8 +131,8 @@ void add_eval(CLI::App& app, Run& run) {
   cmd->add_option("--max-new-tokens", req.max_new_tokens, "The max target length")->capture_default_str();
   cmd->add_option("--batch-size", req.batch_size)->capture_default_str();
   cmd->add_option("--limit", req.limit, "Score only the first N examples (0 = all)")->capture_default_str();
-  cmd->add_option("--device", req.device)->capture_default_str();
-  cmd->add_option("--dtype", req.dtype)->capture_default_str();
+  cmd->add_option("--device", req.source.device)->capture_default_str();
+  cmd->add_option("--dtype", req.source.dtype)->capture_default_str();
   cmd->add_flag("--perplexity", req.perplexity, "Also the perplexity of the gold answers");
   cmd->add_flag("--full-gate", req.full_gate, "Record each generated token's whole gate vector (float16), not only its mean");
   cmd->add_flag("--json", a->json, "Print the scores as one JSON object");

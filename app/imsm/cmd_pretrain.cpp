@@ -19,30 +19,23 @@ void add_pretrain(CLI::App& app, Run& run) {
       {
         SigintScope ctrl_c;
         ProgressBar bar("pretrain");
-        std::string stage;
-        s = run_pretrain(*recipe, [&](const PretrainProgress& p) {
-          if (p.stage != "training") {
-            if (p.stage != stage) log::info(p.stage + "...");
-            stage = p.stage;
-            return;
-          }
-          char detail[128];
-          std::snprintf(detail, sizeof(detail), "epoch %lld loss %.4f lr %.2e %.0f tok/s", static_cast<long long>(p.epoch + 1), p.loss,
-                        p.learning_rate, p.tokens_per_second);
-          bar.update(p.step, p.total_steps, p.eta_seconds, detail);
-        }, [] { return SigintScope::requested(); });
+        Hooks hooks;
+        hooks.on_progress = [](const Progress& p) { log::info(p.stage + "..."); };
+        hooks.on_step = [&](const StepRecord& p) { bar.update(p); };
+        hooks.should_abort = [] { return SigintScope::requested(); };
+        s = run_pretrain(*recipe, hooks);
       }
       char line[320];
       std::snprintf(line, sizeof(line), "%s: %lld parameters, %lld documents (%lld tokens), %lld steps in %s, last epoch loss %.4f, probes Contain %.3f EM %.3f",
-                    s.status.c_str(), static_cast<long long>(s.parameters), static_cast<long long>(s.documents),
+                    status_name(s.status), static_cast<long long>(s.parameters), static_cast<long long>(s.documents),
                     static_cast<long long>(s.tokens_per_epoch), static_cast<long long>(s.steps), format_duration(s.seconds).c_str(),
                     s.final_loss, s.probe_contain, s.probe_em);
       log::info(line);
-      if (s.status == "finished") {
+      if (s.status == RunStatus::Finished) {
         log::info("model written to " + s.output_dir);
         return 0;
       }
-      return s.status == "cancelled" ? 130 : 1;
+      return 1;  // diverged (cancel throws: exit 130 in main)
     };
   });
 }

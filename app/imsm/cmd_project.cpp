@@ -19,12 +19,15 @@ void add_project(CLI::App& app, Run& run) {
         SigintScope ctrl_c;
         ProgressBar bar("project");
         std::string stage;
-        s = run_project(*file, [&](const ProjectProgress& p) {
+        Hooks hooks;
+        hooks.on_progress = [&](const Progress& p) {
           if ((p.stage != stage && p.stage != "eval") || (p.stage == "train" && p.done % 1000 == 0 && p.detail.find(" step ") == std::string::npos))
             log::info(p.stage + ": " + p.detail);
           stage = p.stage;
           bar.update(p.done, p.total, p.eta_seconds, p.stage + " " + p.detail);
-        }, [] { return SigintScope::requested(); });
+        };
+        hooks.should_abort = [] { return SigintScope::requested(); };
+        s = run_project(*file, hooks);
       }
       log::info("finished in " + format_duration(s.seconds) + ": " + std::to_string(s.train_run_ids.size()) + " training runs (" +
                 std::to_string(s.reused_runs) + " reused), " + std::to_string(s.eval_run_ids.size()) + " evaluations");

@@ -12,36 +12,35 @@
 
 namespace imsm::cli {
 
-int train_with_progress(const std::function<TrainSummary(const TrainHooks&, int64_t& run_id)>& train,
-                        const std::function<std::string(const TrainSummary&, int64_t run_id)>& resume_hint) {
+int train_with_progress(const std::function<TrainSummary(const Hooks&, int64_t& run_id)>& train,
+                        const std::function<std::string(const std::string& last_checkpoint, int64_t run_id)>& resume_hint) {
   TrainSummary s;
   int64_t run_id = 0;
-  {
+  std::string last_checkpoint;
+  try {
     SigintScope ctrl_c;  // Ctrl-C: stop after the current step, with a checkpoint
     ProgressBar bar("train");
-    TrainHooks hooks;
-    hooks.on_progress = [&](const TrainProgress& p) {
-      char detail[160];
-      std::snprintf(detail, sizeof(detail), "epoch %lld loss %.4f lr %.2e |g| %.3f %.0f tok/s", static_cast<long long>(p.epoch + 1),
-                    p.loss, p.learning_rate, p.grad_norm, p.tokens_per_second);
-      bar.update(p.step, p.total_steps, p.eta_seconds, detail);
+    Hooks hooks;
+    hooks.on_step = [&](const StepRecord& p) { bar.update(p); };
+    hooks.on_event = [&](const RunEvent& e) {
+      if (e.kind == RunEvent::Kind::Checkpoint) last_checkpoint = e.path;
     };
     hooks.should_abort = [] { return SigintScope::requested(); };
     s = train(hooks, run_id);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::Cancelled) throw;
+    log::info(std::string(e.what()) + "; resume with: " + resume_hint(last_checkpoint, run_id));
+    return 130;
   }
   char line[256];
   std::snprintf(line, sizeof(line), "%s: %lld/%lld steps in %s, %lld examples, %lld trainable parameters, final loss %.4f",
-                s.status.c_str(), static_cast<long long>(s.steps), static_cast<long long>(s.total_steps),
+                status_name(s.status), static_cast<long long>(s.steps), static_cast<long long>(s.total_steps),
                 format_duration(s.seconds).c_str(), static_cast<long long>(s.examples),
                 static_cast<long long>(s.trainable_parameters), s.losses.empty() ? 0.0 : s.losses.back());
   log::info(line);
-  if (s.status == "finished") {
+  if (s.status == RunStatus::Finished) {
     log::info("adapter written to " + s.adapter_dir);
     return 0;
-  }
-  if (s.status == "cancelled") {
-    log::info("stopped; resume with: " + resume_hint(s, run_id));
-    return 130;
   }
   std::cerr << "imsm: error: training diverged at step " << s.steps << " (loss not finite): lower learning_rate or raise num_warmup_ratio\n";
   return 1;
@@ -61,18 +60,21 @@ void add_train(CLI::App& app, Run& run) {
       if (!workspace->empty()) store::Workspace check(*workspace);  // refused before any work starts
       log::info("training " + c.peft + " + IMSM variant " + c.variant + " on " + c.data_path + " -> " + c.output_dir);
       return train_with_progress(
-          [&](const TrainHooks& hooks, int64_t& run_id) {
-            if (workspace->empty()) return run_train(c, hooks.on_progress, hooks.should_abort);
-            TrainHooks h = hooks;
-            h.on_run_created = [&](int64_t id) {
-              run_id = id;
-              log::info("recording as run " + std::to_string(id) + " in " + *workspace);
+          [&](const Hooks& hooks, int64_t& run_id) {
+            if (workspace->empty()) return run_train(c, hooks);
+            Hooks h = hooks;
+            h.on_event = [&](const RunEvent& e) {
+              if (e.kind == RunEvent::Kind::RunCreated) {
+                run_id = e.run_id;
+                log::info("recording as run " + std::to_string(e.run_id) + " in " + *workspace);
+              }
+              hooks.event(e);
             };
             return run_train_recorded(*workspace, c, h).summary;
           },
-          [&](const TrainSummary& s, int64_t run_id) {
+          [&](const std::string& last_checkpoint, int64_t run_id) {
             return run_id ? "imsm runs resume " + std::to_string(run_id) + " --workspace " + *workspace
-                          : "imsm train --config " + *config + " --set resume_from=" + s.last_checkpoint;
+                          : "imsm train --config " + *config + " --set resume_from=" + last_checkpoint;
           });
     };
   });

@@ -29,14 +29,15 @@ void add_env(CLI::App& app, Run& run);
 
 namespace imsm {
 struct TrainSummary;
-struct TrainHooks;
+struct Hooks;
 }  // namespace imsm
 
 namespace imsm::cli {
 
 // Trains with a progress bar and Ctrl-C handling, reports the outcome and
-// returns the exit code (shared by `train` and `runs resume`).
-int train_with_progress(const std::function<TrainSummary(const TrainHooks&, int64_t& run_id)>& train,
-                        const std::function<std::string(const TrainSummary&, int64_t run_id)>& resume_hint);
+// returns the exit code (shared by `train` and `runs resume`); after a
+// cancel, resume_hint(the last checkpoint, the run id) says how to go on.
+int train_with_progress(const std::function<TrainSummary(const Hooks&, int64_t& run_id)>& train,
+                        const std::function<std::string(const std::string& last_checkpoint, int64_t run_id)>& resume_hint);
 
 }  // namespace imsm::cli

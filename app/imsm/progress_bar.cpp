@@ -3,11 +3,22 @@
 #include <unistd.h>
 
 #include <cmath>
-
-#include "util/table.h"
 #include <cstdio>
 
+#include "util/table.h"
+
 namespace imsm::cli {
+
+void ProgressBar::update(const StepRecord& p) {
+  char detail[160];
+  if (p.grad_norm > 0)
+    std::snprintf(detail, sizeof(detail), "epoch %lld loss %.4f lr %.2e |g| %.3f %.0f tok/s", static_cast<long long>(p.epoch + 1), p.loss,
+                  p.learning_rate, p.grad_norm, p.tokens_per_second);
+  else
+    std::snprintf(detail, sizeof(detail), "epoch %lld loss %.4f lr %.2e %.0f tok/s", static_cast<long long>(p.epoch + 1), p.loss,
+                  p.learning_rate, p.tokens_per_second);
+  update(p.step, p.total_steps, p.eta_seconds, detail);
+}
 
 std::string format_duration(double seconds) {
   const std::string text = imsm::format_duration(seconds);

@@ -5,6 +5,8 @@
 #include <cstdint>
 #include <string>
 
+#include "util/run_protocol.h"
+
 namespace imsm::cli {
 
 class ProgressBar {
@@ -13,6 +15,8 @@ class ProgressBar {
   ~ProgressBar();  // ends the line
   // done of total units; `detail` follows the bar ("loss 2.31 lr 3e-4").
   void update(int64_t done, int64_t total, double eta_seconds, const std::string& detail);
+  // One optimizer step: "epoch 2 loss 1.2345 lr 3.00e-04 |g| 0.812 1520 tok/s" (|g| when measured).
+  void update(const StepRecord& step);
 
  private:
   std::string label_;

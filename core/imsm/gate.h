@@ -48,6 +48,7 @@ class ImsmGate {
   std::vector<torch::Tensor> parameters() const;
   void set_training(bool training) { training_ = training; }
   const GateConfig& config() const { return config_; }
+  bool trainable() const { return has_weights(config_.variant); }  // query, no-query: W_A and W_B train
 
   torch::Tensor gate_A;  // [r, k·d]
   torch::Tensor gate_B;  // [d, r]

@@ -20,10 +20,10 @@ namespace {
 std::string absolute(const std::string& p) { return p.empty() ? p : fs::absolute(p).lexically_normal().string(); }
 
 nlohmann::json request_json(const EvalRequest& r) {
-  return {{"model", absolute(r.model_dir)}, {"adapter", absolute(r.adapter_dir)}, {"dataset", absolute(r.dataset)}, {"task", r.task},
+  return {{"model", absolute(r.source.model_dir)}, {"adapter", absolute(r.source.adapter_dir)}, {"dataset", absolute(r.dataset)}, {"task", r.task},
           {"max_input_length", r.max_input_length}, {"max_new_tokens", r.max_new_tokens}, {"batch_size", r.batch_size},
-          {"limit", r.limit}, {"full_gate", r.full_gate}, {"perplexity", r.perplexity}, {"device", r.device},
-          {"dtype", r.dtype}, {"decoding", "greedy"}};
+          {"limit", r.limit}, {"full_gate", r.full_gate}, {"perplexity", r.perplexity}, {"device", r.source.device},
+          {"dtype", r.source.dtype}, {"decoding", "greedy"}};
 }
 
 std::string adapter_label(const std::string& dir) {
@@ -59,11 +59,11 @@ int64_t create_eval_run(store::Workspace& ws, const EvalRequest& r, const std::s
   store::NewRun run;
   run.kind = "eval";
   run.name = name;
-  run.model_path = r.model_dir;
+  run.model_path = r.source.model_dir;
   run.dataset_path = r.dataset;
   run.config_json = config.dump();
-  run.device = r.device;
-  if (!r.adapter_dir.empty()) run.parent_run_id = ws.run_of_adapter(r.adapter_dir).value_or(0);
+  run.device = r.source.device;
+  if (!r.source.adapter_dir.empty()) run.parent_run_id = ws.run_of_adapter(r.source.adapter_dir).value_or(0);
   return ws.create_run(run);
 }
 
@@ -74,22 +74,22 @@ void as_run(store::Workspace& ws, int64_t run_id, Body&& body) {
   try {
     body();
   } catch (const Error& e) {
-    ws.finish_run(run_id, e.kind() == ErrorKind::Cancelled ? "cancelled" : "failed", e.what());
+    ws.finish_run(run_id, e.kind() == ErrorKind::Cancelled ? RunStatus::Cancelled : RunStatus::Failed, e.what());
     throw;
   } catch (const std::exception& e) {
-    ws.finish_run(run_id, "failed", e.what());
+    ws.finish_run(run_id, RunStatus::Failed, e.what());
     throw;
   }
-  ws.finish_run(run_id, "finished");
+  ws.finish_run(run_id, RunStatus::Finished);
 }
 
 }  // namespace
 
-RecordedEval run_eval_recorded(const std::string& workspace, const EvalRequest& request, const Callbacks& callbacks) {
+RecordedEval run_eval_recorded(const std::string& workspace, const EvalRequest& request, const Hooks& callbacks) {
   store::Workspace ws(workspace);
   const std::string benchmark = fs::path(request.dataset).stem().string();
   RecordedEval out;
-  out.run_id = create_eval_run(ws, request, benchmark + " " + (request.adapter_dir.empty() ? "base" : adapter_label(request.adapter_dir)),
+  out.run_id = create_eval_run(ws, request, benchmark + " " + (request.source.adapter_dir.empty() ? "base" : adapter_label(request.source.adapter_dir)),
                                request_json(request));
   as_run(ws, out.run_id, [&] {
     out.result = run_eval(request, callbacks);
@@ -98,7 +98,7 @@ RecordedEval run_eval_recorded(const std::string& workspace, const EvalRequest& 
   return out;
 }
 
-SuiteResult run_suite(const SuiteRequest& q, const Callbacks& callbacks) {
+SuiteResult run_suite(const SuiteRequest& q, const Hooks& callbacks) {
   SuiteResult out;
   out.suite = read_suite(q.suite);
   for (const auto& a : q.adapters)
@@ -114,10 +114,7 @@ SuiteResult run_suite(const SuiteRequest& q, const Callbacks& callbacks) {
     if (ws && !adapter.empty())
       if (const auto parent = ws->run_of_adapter(adapter)) scores.label = "run " + std::to_string(*parent);
     EvalRequest r;
-    r.model_dir = q.model_dir;
-    r.adapter_dir = adapter;
-    r.device = q.device;
-    r.dtype = q.dtype;
+    r.source = {q.model_dir, adapter, q.device, q.dtype};
     r.full_gate = q.full_gate;
     r.batch_size = out.suite.batch_size;
     int64_t run_id = 0;
@@ -141,7 +138,7 @@ SuiteResult run_suite(const SuiteRequest& q, const Callbacks& callbacks) {
         r.max_input_length = b.max_input_length;
         r.limit = b.limit;
         r.perplexity = b.metric == "Perplexity";
-        Callbacks staged = callbacks;
+        Hooks staged = callbacks;
         staged.on_progress = [&](const Progress& p) {
           if (callbacks.on_progress) callbacks.on_progress({scores.label + ": " + b.name, p.done, p.total});
         };

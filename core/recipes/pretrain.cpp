@@ -142,18 +142,14 @@ std::vector<std::vector<size_t>> epoch_batches(const std::vector<EncodedExample>
 
 }  // namespace
 
-PretrainSummary run_pretrain(const std::string& recipe_path, const std::function<void(const PretrainProgress&)>& on_progress,
-                             const std::function<bool()>& should_abort) {
+PretrainSummary run_pretrain(const std::string& recipe_path, const Hooks& hooks) {
   const auto started = std::chrono::steady_clock::now();
   const Recipe r = read_recipe(recipe_path);
-  auto report = [&](PretrainProgress p) {
-    if (on_progress) on_progress(p);
-  };
   PretrainSummary s;
   s.output_dir = r.output_dir;
 
   // 1. The corpus: WordNet facts as documents (and number facts).
-  report({"corpus", 0, 0, 0, 0, 0, 0, 0});
+  hooks.progress({"corpus"});
   const auto wn = data::WordNet::load(r.wordnet);
   data::KnowledgeOptions ko;
   ko.concepts = r.concepts;
@@ -169,7 +165,7 @@ PretrainSummary run_pretrain(const std::string& recipe_path, const std::function
   s.documents = static_cast<int64_t>(corpus.size());
 
   // 2. The tokenizer, trained on the corpus and read back by the ordinary loader.
-  report({"tokenizer", 0, 0, 0, 0, 0, 0, 0});
+  hooks.progress({"tokenizer"});
   fs::create_directories(r.output_dir);
   BpeTrainOptions bo;
   bo.vocab_size = r.vocab_size;
@@ -219,17 +215,13 @@ PretrainSummary run_pretrain(const std::string& recipe_path, const std::function
   // 4. Training: causal LM on every token, AdamW, warm-up then cosine decay.
   const int64_t per_epoch = (static_cast<int64_t>(docs.size()) + r.training.batch_size - 1) / r.training.batch_size;
   const int64_t total = per_epoch * r.training.num_epochs;
-  s.status = "finished";
   const auto train_start = std::chrono::steady_clock::now();
   int64_t tokens_seen = 0;
-  for (int64_t epoch = 0; epoch < r.training.num_epochs && s.status == "finished"; ++epoch) {
+  for (int64_t epoch = 0; epoch < r.training.num_epochs && s.status == RunStatus::Finished; ++epoch) {
     double epoch_loss = 0;
     int64_t epoch_batches_done = 0;
     for (const auto& batch_ids : epoch_batches(docs, r.training.batch_size, r.seed * 1000003 + static_cast<uint64_t>(epoch))) {
-      if (should_abort && should_abort()) {
-        s.status = "cancelled";
-        break;
-      }
+      hooks.check_abort("pretraining cancelled at step " + std::to_string(s.steps));
       std::vector<const EncodedExample*> rows;
       for (size_t i : batch_ids) rows.push_back(&docs[i]);
       const TrainBatch b = collate(rows, model->device());
@@ -244,7 +236,7 @@ PretrainSummary run_pretrain(const std::string& recipe_path, const std::function
       optimizer->step(lr);
       const double l = loss.item<double>();
       if (!std::isfinite(l)) {
-        s.status = "diverged";
+        s.status = RunStatus::Diverged;
         break;
       }
       ++s.steps;
@@ -252,26 +244,33 @@ PretrainSummary run_pretrain(const std::string& recipe_path, const std::function
       epoch_loss += l;
       tokens_seen += b.tokens;
       const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
-      report({"training", s.steps, total, epoch, l, lr, tokens_seen / std::max(elapsed, 1e-9),
-              elapsed / static_cast<double>(s.steps) * static_cast<double>(total - s.steps)});
+      StepRecord step;
+      step.step = s.steps;
+      step.total_steps = total;
+      step.epoch = epoch;
+      step.loss = l;
+      step.learning_rate = lr;
+      step.tokens_per_second = tokens_seen / std::max(elapsed, 1e-9);
+      step.eta_seconds = elapsed / static_cast<double>(s.steps) * static_cast<double>(total - s.steps);
+      hooks.step(step);
     }
     if (epoch_batches_done) s.final_loss = epoch_loss / static_cast<double>(epoch_batches_done);
   }
   for (auto& p : params) p.tensor.requires_grad_(false);
 
   // 5. The model folder, then the probes: does it know what it read?
-  if (s.status == "finished") {
+  if (s.status == RunStatus::Finished) {
     save_llama(*model, r.output_dir);
     json::write_file((fs::path(r.output_dir) / "pretrain_recipe.json").string(), r.to_json());
     if (r.probes > 0) {
-      report({"probing", s.steps, total, 0, 0, 0, 0, 0});
+      hooks.progress({"probing"});
       const std::string probe_file = (fs::path(r.output_dir) / "probes.jsonl").string();
       std::string lines;
       for (const auto& p : data::wordnet_qa(facts, r.probes, r.seed + 7))
         lines += nlohmann::json{{"input", p.input}, {"output", p.output}}.dump() + "\n";
       json::write_text_atomically(probe_file, lines);
       EvalRequest q;
-      q.model_dir = r.output_dir;
+      q.source.model_dir = r.output_dir;
       q.dataset = probe_file;
       q.task = "webq";
       q.max_new_tokens = 8;
@@ -284,7 +283,7 @@ PretrainSummary run_pretrain(const std::string& recipe_path, const std::function
   }
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   json::write_file((fs::path(r.output_dir) / "pretrain_log.json").string(),
-                   {{"status", s.status}, {"parameters", s.parameters}, {"documents", s.documents}, {"tokens_per_epoch", s.tokens_per_epoch},
+                   {{"status", status_name(s.status)}, {"parameters", s.parameters}, {"documents", s.documents}, {"tokens_per_epoch", s.tokens_per_epoch},
                     {"steps", s.steps}, {"final_epoch_loss", s.final_loss}, {"probe_contain", s.probe_contain}, {"probe_em", s.probe_em},
                     {"seconds", s.seconds}});
   return s;

@@ -23,16 +23,12 @@
 #include <string>
 #include <vector>
 
+#include "util/run_protocol.h"
+
 namespace imsm {
 
-struct PretrainProgress {
-  std::string stage;  // "corpus", "tokenizer", "training", "probing"
-  int64_t step = 0, total_steps = 0, epoch = 0;
-  double loss = 0, learning_rate = 0, tokens_per_second = 0, eta_seconds = 0;
-};
-
 struct PretrainSummary {
-  std::string status;        // finished | cancelled | diverged
+  RunStatus status = RunStatus::Finished;  // finished | diverged (cancel throws)
   std::string output_dir;
   int64_t parameters = 0, documents = 0, tokens_per_epoch = 0, steps = 0;
   double final_loss = 0;     // mean loss of the last epoch
@@ -40,7 +36,8 @@ struct PretrainSummary {
   double seconds = 0;
 };
 
-PretrainSummary run_pretrain(const std::string& recipe_path, const std::function<void(const PretrainProgress&)>& on_progress = {},
-                             const std::function<bool()>& should_abort = {});
+// Progress stages "corpus", "tokenizer", "probing"; a StepRecord per
+// optimizer step of the training; cancel between steps (nothing is saved).
+PretrainSummary run_pretrain(const std::string& recipe_path, const Hooks& hooks = {});
 
 }  // namespace imsm

@@ -122,26 +122,23 @@ ProjectPlan plan_project(const std::string& path) {
   return plan;
 }
 
-ProjectSummary run_project(const std::string& path, const std::function<void(const ProjectProgress&)>& on_progress,
-                           const std::function<bool()>& should_abort) {
+ProjectSummary run_project(const std::string& path, const Hooks& hooks) {
   const auto started = std::chrono::steady_clock::now();
   const ProjectPlan plan = plan_project(path);
   const std::string& model = plan.model;
   ProjectSummary s;
   s.workspace = plan.workspace;
   s.report = plan.report;
-  auto report = [&](ProjectProgress p) {
-    if (on_progress) on_progress(p);
+  auto report = [&](const std::string& stage, const std::string& detail, int64_t done, int64_t total, double eta) {
+    hooks.progress({stage, done, total, detail, eta});
   };
-  auto abort_check = [&] {
-    if (should_abort && should_abort()) throw Error(ErrorKind::Cancelled, "project cancelled; run it again to continue where it stopped");
-  };
+  auto abort_check = [&] { hooks.check_abort("project cancelled; run it again to continue where it stopped"); };
 
   // 1. Datasets.
   fs::create_directories(plan.output_dir + "/data");
   int64_t made = 0;
   for (const auto& [key, q] : plan.data) {
-    report({"data", key, made++, static_cast<int64_t>(plan.data.size()), 0});
+    report("data", key, made++, static_cast<int64_t>(plan.data.size()), 0);
     make_data(q);
   }
 
@@ -166,29 +163,29 @@ ProjectSummary run_project(const std::string& path, const std::function<void(con
       store::Workspace ws(s.workspace);
       const std::string want = c.to_json().dump();
       for (const auto& r : ws.runs())
-        if (r.kind == "train" && r.status == "finished" && r.config_json == want && fs::exists(fs::path(c.output_dir) / "adapter")) reuse = r.id;
+        if (r.kind == "train" && r.status == RunStatus::Finished && r.config_json == want && fs::exists(fs::path(c.output_dir) / "adapter")) reuse = r.id;
     }
     const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
     const double eta = trained ? elapsed / static_cast<double>(trained) * static_cast<double>(configs.size() - k) : 0;
-    report({"train", label + " (" + std::to_string(k + 1) + "/" + std::to_string(configs.size()) + ")", static_cast<int64_t>(k) * 1000,
-            static_cast<int64_t>(configs.size()) * 1000, eta});
+    report("train", label + " (" + std::to_string(k + 1) + "/" + std::to_string(configs.size()) + ")", static_cast<int64_t>(k) * 1000,
+           static_cast<int64_t>(configs.size()) * 1000, eta);
     if (reuse) {
       ++s.reused_runs;
       s.train_run_ids.push_back(reuse);
     } else {
-      TrainHooks hooks;
-      hooks.should_abort = should_abort;
-      hooks.on_progress = [&](const TrainProgress& p) {  // progress in thousandths of a run, over the matrix
+      Hooks run_hooks = hooks;
+      run_hooks.on_step = [&](const StepRecord& p) {  // progress in thousandths of a run, over the matrix
+        hooks.step(p);
         const double run_eta = p.eta_seconds + (trained ? elapsed / static_cast<double>(trained) * static_cast<double>(configs.size() - k - 1) : 0);
         char loss[48];
         std::snprintf(loss, sizeof(loss), " step %lld/%lld loss %.3f", static_cast<long long>(p.step), static_cast<long long>(p.total_steps), p.loss);
-        report({"train", label + " (" + std::to_string(k + 1) + "/" + std::to_string(configs.size()) + ")" + loss,
-                static_cast<int64_t>(k) * 1000 + p.step * 1000 / std::max<int64_t>(1, p.total_steps), static_cast<int64_t>(configs.size()) * 1000,
-                run_eta});
+        report("train", label + " (" + std::to_string(k + 1) + "/" + std::to_string(configs.size()) + ")" + loss,
+               static_cast<int64_t>(k) * 1000 + p.step * 1000 / std::max<int64_t>(1, p.total_steps), static_cast<int64_t>(configs.size()) * 1000,
+               run_eta);
       };
-      const auto rec = run_train_recorded(s.workspace, c, hooks);
-      if (rec.summary.status != "finished") throw Error(rec.summary.status == "cancelled" ? ErrorKind::Cancelled : ErrorKind::Internal,
-                                                        label + ": training " + rec.summary.status);
+      const auto rec = run_train_recorded(s.workspace, c, run_hooks);
+      if (rec.summary.status != RunStatus::Finished)
+        throw Error(ErrorKind::Internal, label + ": training " + status_name(rec.summary.status));
       s.train_run_ids.push_back(rec.run_id);
       ++trained;
     }
@@ -206,14 +203,14 @@ ProjectSummary run_project(const std::string& path, const std::function<void(con
     q.device = plan.runs.front().device;
     q.dtype = plan.runs.front().dtype;
   }
-  Callbacks cb;
-  cb.should_abort = should_abort;
-  cb.on_progress = [&](const Progress& p) { report({"eval", p.stage, p.done, p.total, 0}); };
-  const SuiteResult result = run_suite(q, cb);
+  Hooks suite_hooks;
+  suite_hooks.should_abort = hooks.should_abort;
+  suite_hooks.on_progress = [&](const Progress& p) { report("eval", p.stage, p.done, p.total, 0); };
+  const SuiteResult result = run_suite(q, suite_hooks);
   s.eval_run_ids = result.run_ids;
 
   // 5. The report (HTML, and Markdown + CSV beside it).
-  report({"report", s.report, 0, 1, 0});
+  report("report", s.report, 0, 1, 0);
   const store::Workspace ws(s.workspace, store::Workspace::Mode::ReadOnly);
   const report::Environment env = report_environment();
   report::Options o;

@@ -24,15 +24,9 @@
 
 #include "recipes/make_data.h"
 #include "recipes/train_config.h"
+#include "util/run_protocol.h"
 
 namespace imsm {
-
-struct ProjectProgress {
-  std::string stage;      // "data", "train", "eval", "report"
-  std::string detail;     // e.g. "IMSM(LoRA) seed 2 (3/12)"
-  int64_t done = 0, total = 0;
-  double eta_seconds = 0;
-};
 
 struct ProjectSummary {
   std::string workspace, report;        // paths written
@@ -52,7 +46,9 @@ struct ProjectPlan {
 };
 ProjectPlan plan_project(const std::string& project_path);
 
-ProjectSummary run_project(const std::string& project_path, const std::function<void(const ProjectProgress&)>& on_progress = {},
-                           const std::function<bool()>& should_abort = {});
+// Progress stages "data", "train" (done/total in thousandths of a run over the
+// matrix; detail "IMSM(LoRA) seed 2 (3/12) step 40/100 loss 1.234"), "eval",
+// "report"; each training run's RunCreated event and StepRecords pass through.
+ProjectSummary run_project(const std::string& project_path, const Hooks& hooks = {});
 
 }  // namespace imsm

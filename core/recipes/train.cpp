@@ -7,9 +7,9 @@
 
 #include "imsm/gate.h"
 #include "io/json_file.h"
-#include "model/device.h"
-#include "model/loader.h"
+#include "model/llama.h"
 #include "peft/peft_model.h"
+#include "recipes/loaded_model.h"
 #include "tokenizer/tokenizer.h"
 #include "train/gate_probe.h"
 #include "train/trainer.h"
@@ -72,15 +72,11 @@ PeftConfig peft_config(const TrainConfig& c) {
 
 }  // namespace
 
-TrainSummary run_train(const TrainConfig& c, const std::function<void(const TrainProgress&)>& on_progress,
-                       const std::function<bool()>& should_abort,
-                       const std::function<void(const std::string&, int64_t)>& on_checkpoint) {
+TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   const auto started = std::chrono::steady_clock::now();
-  LoadOptions load;
-  load.device = parse_device(c.device);
-  load.dtype = c.dtype == "auto" ? torch::ScalarType::Undefined : parse_dtype(c.dtype);
-  const auto model = load_llama(c.model_path, load);
-  const auto tokenizer = load_tokenizer(c.model_path);
+  const auto loaded = load_model({c.model_path, "", c.device, c.dtype});  // the adapters come below: new, or the checkpoint's
+  LlamaModel* model = loaded->model.get();
+  const Tokenizer* tokenizer = loaded->tokenizer.get();
   int32_t eos = tokenizer->eos_ids().empty() ? -1 : tokenizer->eos_ids()[0];
   if (eos < 0 && !model->config().eos_token_ids.empty()) eos = static_cast<int32_t>(model->config().eos_token_ids[0]);
 
@@ -150,33 +146,40 @@ TrainSummary run_train(const TrainConfig& c, const std::function<void(const Trai
       t.save_state(tmp);
     });
     summary.last_checkpoint = dir;
-    if (on_checkpoint) on_checkpoint(dir, t.step());
+    hooks.event({RunEvent::Kind::Checkpoint, 0, dir, t.step()});
   };
   // The gate probe: the first probe examples, one batch, ~50 measurements a run (query and no-query gates).
   TrainBatch probe;
   const bool probing = gate && c.gate_probe_examples > 0 && !probe_source.empty() &&
-                       (variant == GateVariant::Query || variant == GateVariant::NoQuery);
+                       gate->trainable();
   if (probing) {
     std::vector<const EncodedExample*> rows;
     for (size_t i = 0; i < probe_source.size() && static_cast<int64_t>(i) < c.gate_probe_examples; ++i) rows.push_back(&probe_source[i]);
     probe = collate(rows, model->device());
   }
   const int64_t probe_every = std::max<int64_t>(1, trainer.total_steps() / 50);
-  auto report = [&](const StepReport& r) {
-    TrainProgress p{r.step, r.total_steps, r.epoch, r.loss, r.learning_rate, r.grad_norm, r.tokens_per_second, r.eta_seconds};
-    if (probing && (r.step % probe_every == 0 || r.step == r.total_steps)) p.gate_mean = probe_gate_mean(*model, *adapters, *gate, variant, probe);
-    if (on_progress) on_progress(p);
+  Hooks trainer_hooks = hooks;
+  trainer_hooks.on_step = [&](StepRecord r) {
+    if (probing && (r.step % probe_every == 0 || r.step == r.total_steps)) r.gate_mean = probe_gate_mean(*model, *adapters, *gate, variant, probe);
+    hooks.step(r);
   };
-  const TrainOutcome outcome = trainer.run(report, should_abort, checkpoint, c.save_steps);
-  if (outcome.status == "cancelled") checkpoint(trainer);  // resumable from where it stopped
+  TrainOutcome outcome;
+  try {
+    outcome = trainer.run(trainer_hooks, checkpoint, c.save_steps);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::Cancelled) throw;
+    checkpoint(trainer);  // resumable from where it stopped
+    throw Error(ErrorKind::Cancelled, "training stopped at step " + std::to_string(trainer.step()) + " of " +
+                                          std::to_string(trainer.total_steps()) + "; checkpoint " + summary.last_checkpoint);
+  }
 
   summary.status = outcome.status;
   summary.steps = outcome.steps;
   summary.total_steps = trainer.total_steps();
   summary.losses = outcome.losses;
-  summary.trainable_parameters = adapters->num_parameters() + (gate && (variant == GateVariant::Query || variant == GateVariant::NoQuery) ? gate->gate_A.numel() + gate->gate_B.numel() : 0);
+  summary.trainable_parameters = adapters->num_parameters() + (gate && gate->trainable() ? gate->gate_A.numel() + gate->gate_B.numel() : 0);
   summary.examples = static_cast<int64_t>(data.size());
-  if (outcome.status == "finished") {
+  if (outcome.status == RunStatus::Finished) {
     summary.adapter_dir = (fs::path(c.output_dir) / "adapter").string();
     write_atomically(summary.adapter_dir, [&](const std::string& tmp) { save_artifacts(tmp, true); });
     json::write_file((fs::path(c.output_dir) / "train_config.json").string(), c.to_json());

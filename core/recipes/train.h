@@ -7,17 +7,12 @@
 #include <vector>
 
 #include "recipes/train_config.h"
+#include "util/run_protocol.h"
 
 namespace imsm {
 
-struct TrainProgress {
-  int64_t step = 0, total_steps = 0, epoch = 0;
-  double loss = 0, learning_rate = 0, grad_norm = 0, tokens_per_second = 0, eta_seconds = 0;
-  double gate_mean = -1;  // IMSM: the mean gate on the probe examples, measured about 50 times a run; < 0 at other steps
-};
-
 struct TrainSummary {
-  std::string status;            // finished | diverged | cancelled
+  RunStatus status = RunStatus::Finished;  // finished | diverged (cancel throws, see below)
   int64_t steps = 0, total_steps = 0;
   std::vector<double> losses;    // per optimizer step, from the run's start (resumed runs included)
   std::string adapter_dir;       // OUTPUT/adapter: the (IMSM) adapter
@@ -29,10 +24,10 @@ struct TrainSummary {
 
 // Writes OUTPUT/checkpoint-STEP/ (adapter, gate, optimizer, RNG, position) at
 // epoch ends, every save_steps steps and on cancel; OUTPUT/adapter/ and
-// OUTPUT/train_config.json when finished.
-// on_checkpoint(dir, step) follows each checkpoint written.
-TrainSummary run_train(const TrainConfig& config, const std::function<void(const TrainProgress&)>& on_progress = {},
-                       const std::function<bool()>& should_abort = {},
-                       const std::function<void(const std::string&, int64_t)>& on_checkpoint = {});
+// OUTPUT/train_config.json when finished. Hooks: a StepRecord per optimizer
+// step (with the gate probe's mean where measured), a Checkpoint event after
+// each checkpoint written; cancel (the run protocol): a checkpoint, then
+// Error(Cancelled) "training stopped at step N of M".
+TrainSummary run_train(const TrainConfig& config, const Hooks& hooks = {});
 
 }  // namespace imsm

@@ -20,8 +20,8 @@ namespace {
 class MetricsWriter {
  public:
   MetricsWriter(store::Workspace& ws, int64_t run_id) : ws_(ws), run_id_(run_id) {}
-  void add(const TrainProgress& p) {
-    pending_.push_back({p.step, p.epoch, p.loss, p.learning_rate, p.grad_norm, p.tokens_per_second, p.gate_mean});
+  void add(const StepRecord& p) {
+    pending_.push_back(p);
     if (std::chrono::steady_clock::now() - last_ > std::chrono::seconds(1)) flush();
   }
   void flush() {
@@ -33,47 +33,54 @@ class MetricsWriter {
  private:
   store::Workspace& ws_;
   int64_t run_id_;
-  std::vector<store::StepMetrics> pending_;
+  std::vector<StepRecord> pending_;
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
-RecordedTrain train_into(store::Workspace& ws, int64_t run_id, const TrainConfig& config, const TrainHooks& hooks) {
-  if (hooks.on_run_created) hooks.on_run_created(run_id);
+RecordedTrain train_into(store::Workspace& ws, int64_t run_id, const TrainConfig& config, const Hooks& hooks) {
+  hooks.event({RunEvent::Kind::RunCreated, run_id, "", 0});
   ws.start_run(run_id);
   MetricsWriter metrics(ws, run_id);
   RecordedTrain out;
   out.run_id = run_id;
+  Hooks recording = hooks;
+  recording.on_step = [&](const StepRecord& p) {
+    metrics.add(p);
+    hooks.step(p);
+  };
+  int64_t checkpoint_step = 0;
+  recording.on_event = [&](const RunEvent& e) {
+    if (e.kind == RunEvent::Kind::Checkpoint) {
+      metrics.flush();
+      ws.set_checkpoint(run_id, e.path);
+      checkpoint_step = e.step;
+    }
+    hooks.event(e);
+  };
   try {
-    out.summary = run_train(
-        config,
-        [&](const TrainProgress& p) {
-          metrics.add(p);
-          if (hooks.on_progress) hooks.on_progress(p);
-        },
-        hooks.should_abort,
-        [&](const std::string& dir, int64_t) {
-          metrics.flush();
-          ws.set_checkpoint(run_id, dir);
-        });
+    out.summary = run_train(config, recording);
     metrics.flush();
   } catch (const std::exception& e) {
+    const auto* error = dynamic_cast<const Error*>(&e);
+    const bool cancelled = error && error->kind() == ErrorKind::Cancelled;
     try {
       metrics.flush();
-      ws.finish_run(run_id, "failed", e.what());
+      if (cancelled)
+        ws.finish_run(run_id, RunStatus::Cancelled,
+                      "stopped at step " + std::to_string(checkpoint_step) + "; resume with: imsm runs resume " + std::to_string(run_id));
+      else
+        ws.finish_run(run_id, RunStatus::Failed, e.what());
     } catch (const std::exception& inner) {
       log::warn(std::string("could not record the failure in the workspace: ") + inner.what());
     }
     throw;
   }
   const auto& s = out.summary;
-  if (s.status == "finished") {
+  if (s.status == RunStatus::Finished) {
     ws.add_artifact(run_id, "adapter", s.adapter_dir);
     ws.add_artifact(run_id, "config", (fs::path(config.output_dir) / "train_config.json").string());
   }
-  std::string message;
-  if (s.status == "diverged") message = "loss not finite at step " + std::to_string(s.steps);
-  if (s.status == "cancelled") message = "stopped at step " + std::to_string(s.steps) + "; resume with: imsm runs resume " + std::to_string(run_id);
-  ws.finish_run(run_id, s.status, message);
+  ws.finish_run(run_id, s.status, s.status == RunStatus::Diverged ? "loss not finite at step " + std::to_string(s.steps) : "");
   return out;
 }
 
@@ -84,7 +91,7 @@ std::string run_name(const TrainConfig& c) {
 
 }  // namespace
 
-RecordedTrain run_train_recorded(const std::string& workspace, const TrainConfig& given, const TrainHooks& hooks) {
+RecordedTrain run_train_recorded(const std::string& workspace, const TrainConfig& given, const Hooks& hooks) {
   // Paths are recorded absolute, so `imsm runs resume` works from any folder.
   TrainConfig config = given;
   for (std::string* p : {&config.model_path, &config.data_path, &config.test_data_path, &config.output_dir})
@@ -102,14 +109,14 @@ RecordedTrain run_train_recorded(const std::string& workspace, const TrainConfig
   return train_into(ws, ws.create_run(r), config, hooks);
 }
 
-RecordedTrain resume_train_run(const std::string& workspace, int64_t run_id, const TrainHooks& hooks) {
+RecordedTrain resume_train_run(const std::string& workspace, int64_t run_id, const Hooks& hooks) {
   store::Workspace ws(workspace);  // opening marks the run interrupted when its process died
   const store::RunRecord run = ws.run(run_id);
   const std::string where = workspace + ": run " + std::to_string(run_id);
   if (run.kind != "train") throw_bad_input(where, "is an evaluation; only training runs resume");
-  if (run.status == "finished") throw_bad_input(where, "already finished");
-  if (run.status == "running") throw_bad_input(where, "is still running in another process");
-  if (run.status == "diverged") throw_bad_input(where, "diverged; start a new run with a lower learning_rate instead");
+  if (run.status == RunStatus::Finished) throw_bad_input(where, "already finished");
+  if (run.status == RunStatus::Running) throw_bad_input(where, "is still running in another process");
+  if (run.status == RunStatus::Diverged) throw_bad_input(where, "diverged; start a new run with a lower learning_rate instead");
   TrainConfig config = parse_train_config(json::parse(run.config_json, where), where);
   config.resume_from = run.last_checkpoint;
   if (config.resume_from.empty()) log::info("run " + std::to_string(run_id) + " has no checkpoint: training starts over");

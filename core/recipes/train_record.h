@@ -10,24 +10,19 @@
 
 namespace imsm {
 
-struct TrainHooks {
-  std::function<void(const TrainProgress&)> on_progress;
-  std::function<bool()> should_abort;
-  std::function<void(int64_t run_id)> on_run_created;  // the run's id, before training starts
-};
-
 struct RecordedTrain {
   int64_t run_id = 0;
   TrainSummary summary;
 };
 
 // A new run in `workspace` (created when missing), queued -> running -> its
-// final status. An exception marks the run failed (with the message) and
-// propagates.
-RecordedTrain run_train_recorded(const std::string& workspace, const TrainConfig& config, const TrainHooks& hooks = {});
+// final status; a RunCreated event with its id before training starts, then
+// run_train's hooks. Cancel marks the run cancelled (with the resume command)
+// and an exception failed (with the message); both propagate.
+RecordedTrain run_train_recorded(const std::string& workspace, const TrainConfig& config, const Hooks& hooks = {});
 
 // Continues run `run_id` (interrupted, cancelled or failed) from its last
 // checkpoint, in the same run row; its configuration comes from the workspace.
-RecordedTrain resume_train_run(const std::string& workspace, int64_t run_id, const TrainHooks& hooks = {});
+RecordedTrain resume_train_run(const std::string& workspace, int64_t run_id, const Hooks& hooks = {});
 
 }  // namespace imsm

@@ -84,7 +84,7 @@ std::string loss_chart(const store::Workspace& ws, const std::vector<store::RunR
 std::string examples_html(const store::Workspace& ws, const std::vector<store::RunRecord>& runs, int64_t per_run) {
   std::string h;
   for (const auto& r : runs) {
-    if (r.kind != "eval" || r.status != "finished") continue;
+    if (r.kind != "eval" || r.status != RunStatus::Finished) continue;
     std::set<std::string> benchmarks;
     for (const auto& e : ws.evaluations(r.id)) benchmarks.insert(e.benchmark);
     for (const auto& b : benchmarks) {
@@ -187,7 +187,7 @@ std::string html_report(const store::Workspace& ws, const Options& o, const Envi
   h += "<h2>Runs</h2>";
   for (const auto& r : runs) {
     const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
-    h += "<details><summary>run " + std::to_string(r.id) + " · " + esc(r.kind) + " · " + esc(r.name) + " · " + esc(r.status) + " · seed " +
+    h += "<details><summary>run " + std::to_string(r.id) + " · " + esc(r.kind) + " · " + esc(r.name) + " · " + esc(status_name(r.status)) + " · seed " +
          std::to_string(r.seed) + " · " + esc(r.device) + "</summary><p>model <code>" + esc(r.model_path) + "</code>, started " +
          esc(r.started_at) + ", ended " + esc(r.ended_at) + ", engine " + esc(r.engine_version) + (r.message.empty() ? "" : ", " + esc(r.message)) +
          "</p><pre>" + esc(config.is_discarded() ? r.config_json : config.dump(2)) + "</pre></details>";
@@ -229,7 +229,7 @@ std::string markdown_report(const store::Workspace& ws, const Options& o, const 
   m += "\n## Runs\n\n| id | kind | name | status | seed | device |\n|---|---|---|---|---|---|\n";
   for (int64_t id : ids) {
     const auto r = ws.run(id);
-    m += "| " + std::to_string(r.id) + " | " + r.kind + " | " + md_escape(r.name) + " | " + r.status + " | " + std::to_string(r.seed) + " | " +
+    m += "| " + std::to_string(r.id) + " | " + r.kind + " | " + md_escape(r.name) + " | " + status_name(r.status) + " | " + std::to_string(r.seed) + " | " +
          md_escape(r.device) + " |\n";
   }
   return m;

@@ -42,7 +42,7 @@ ResultTable aggregate_results(const store::Workspace& ws, const std::vector<int6
     return list.size() - 1;
   };
   for (const auto& r : runs) {
-    if (r.kind != "eval" || r.status != "finished") continue;
+    if (r.kind != "eval" || r.status != RunStatus::Finished) continue;
     const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
     std::string method = "Base";
     int64_t seed = 0;

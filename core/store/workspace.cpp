@@ -110,14 +110,11 @@ void Workspace::start_run(int64_t run_id) {
   tx.commit();
 }
 
-void Workspace::finish_run(int64_t run_id, const std::string& status, const std::string& message) {
-  static const char* kFinal[] = {"finished", "failed", "diverged", "cancelled"};
-  bool ok = false;
-  for (const char* s : kFinal) ok = ok || status == s;
-  if (!ok) throw_internal("finish_run: " + status + " is not a final status");
+void Workspace::finish_run(int64_t run_id, RunStatus status, const std::string& message) {
+  if (!is_final(status)) throw_internal(std::string("finish_run: ") + status_name(status) + " is not a final status");
   sql::Transaction tx(*db_);
   auto st = db_->prepare("UPDATE runs SET status = ?2, message = ?3, ended_at = ?4 WHERE id = ?1");
-  st.bind_all(run_id, status, message, utc_now_iso8601()).run();
+  st.bind_all(run_id, std::string(status_name(status)), message, utc_now_iso8601()).run();
   tx.commit();
 }
 
@@ -128,7 +125,7 @@ void Workspace::set_checkpoint(int64_t run_id, const std::string& path) {
   tx.commit();
 }
 
-void Workspace::add_train_metrics(int64_t run_id, const std::vector<StepMetrics>& rows) {
+void Workspace::add_train_metrics(int64_t run_id, const std::vector<StepRecord>& rows) {
   if (rows.empty()) return;
   sql::Transaction tx(*db_);
   auto st = db_->prepare(

@@ -3,8 +3,8 @@
 // WAL mode, a busy timeout and short write transactions let a reader (the
 // GUI, another process) read while a writer trains. Torch-free.
 //
-// Run lifecycle: queued -> running -> finished | failed | diverged | cancelled.
-// Opening a workspace for writing turns a run left "running" by a process
+// Run lifecycle (util/run_protocol.h): queued -> running -> finished |
+// failed | diverged | cancelled. Opening a workspace for writing turns a run left "running" by a process
 // that no longer exists into "interrupted" (resumable from its checkpoint).
 #pragma once
 #include <cstdint>
@@ -12,6 +12,8 @@
 #include <optional>
 #include <string>
 #include <vector>
+
+#include "util/run_protocol.h"
 
 namespace imsm::sql {
 class Database;
@@ -23,19 +25,13 @@ struct RunRecord {
   int64_t id = 0;
   std::string kind;       // train | eval
   std::string name;
-  std::string status;
+  RunStatus status = RunStatus::Queued;
   std::string model_path, dataset_path;  // "" when none
   int64_t parent_run_id = 0;             // eval of a trained adapter: the training run (0: none)
   std::string config_json;               // the full resolved configuration
   int64_t seed = 0;
   std::string device, engine_version, output_dir, last_checkpoint, message;
   std::string created_at, started_at, ended_at;
-};
-
-struct StepMetrics {
-  int64_t step = 0, epoch = 0;
-  double loss = 0, learning_rate = 0, grad_norm = 0, tokens_per_second = 0;
-  double gate_mean = -1;  // the mean IMSM gate on the probe examples; < 0: not measured at this step (NULL)
 };
 
 struct Evaluation {
@@ -103,9 +99,9 @@ class Workspace {
   int64_t add_dataset(const std::string& path, int64_t examples = 0);  // keyed by path + sha256 of the content
   int64_t create_run(const NewRun& run);                               // status queued
   void start_run(int64_t run_id);                                      // -> running, by this process
-  void finish_run(int64_t run_id, const std::string& status, const std::string& message = "");
+  void finish_run(int64_t run_id, RunStatus status, const std::string& message = "");  // a final status
   void set_checkpoint(int64_t run_id, const std::string& path);
-  void add_train_metrics(int64_t run_id, const std::vector<StepMetrics>& rows);  // replaces rows of the same step
+  void add_train_metrics(int64_t run_id, const std::vector<StepRecord>& rows);  // replaces rows of the same step
   void add_evaluations(int64_t run_id, const std::string& dataset_path, const std::vector<Evaluation>& rows);
   void add_predictions(int64_t run_id, const std::string& benchmark, const std::vector<Prediction>& rows);
   void add_artifact(int64_t run_id, const std::string& kind, const std::string& path);  // a file, or each file of a folder
@@ -117,7 +113,7 @@ class Workspace {
   std::vector<DatasetRecord> datasets() const;  // each (path, content) once: a changed file is a new row
   std::vector<RunRecord> runs() const;
   RunRecord run(int64_t id) const;  // BadInput when there is no such run
-  std::vector<StepMetrics> train_metrics(int64_t run_id) const;
+  std::vector<StepRecord> train_metrics(int64_t run_id) const;  // total_steps, eta_seconds not stored (0)
   std::vector<Evaluation> evaluations(int64_t run_id) const;
   std::vector<Prediction> predictions(int64_t run_id, const std::string& benchmark, bool with_gate) const;
   std::vector<Artifact> artifacts(int64_t run_id) const;

@@ -26,7 +26,9 @@ RunRecord read_run(const sql::Statement& st) {
   r.id = st.int64(0);
   r.kind = st.text(1);
   r.name = st.text(2);
-  r.status = st.text(3);
+  const auto status = parse_run_status(st.text(3));
+  if (!status) throw_bad_input("run " + std::to_string(r.id), "unknown status \"" + st.text(3) + "\" (written by a newer imsm?)");
+  r.status = *status;
   r.model_path = st.text(4);
   r.dataset_path = st.text(5);
   r.parent_run_id = st.int64(6);
@@ -72,15 +74,22 @@ RunRecord Workspace::run(int64_t id) const {
   return read_run(st);
 }
 
-std::vector<StepMetrics> Workspace::train_metrics(int64_t run_id) const {
-  std::vector<StepMetrics> out;
+std::vector<StepRecord> Workspace::train_metrics(int64_t run_id) const {
+  std::vector<StepRecord> out;
   auto st = db_->prepare(
       "SELECT step, epoch, loss, learning_rate, grad_norm, tokens_per_second, gate_mean FROM train_metrics WHERE run_id = ?1 ORDER BY step");
   st.bind(1, run_id);
   while (st.step()) {
     const double nan = std::numeric_limits<double>::quiet_NaN();
-    out.push_back({st.int64(0), st.int64(1), st.is_null(2) ? nan : st.real(2), st.real(3), st.is_null(4) ? nan : st.real(4), st.real(5),
-                   st.is_null(6) ? -1.0 : st.real(6)});
+    StepRecord m;
+    m.step = st.int64(0);
+    m.epoch = st.int64(1);
+    m.loss = st.is_null(2) ? nan : st.real(2);
+    m.learning_rate = st.real(3);
+    m.grad_norm = st.is_null(4) ? nan : st.real(4);
+    m.tokens_per_second = st.real(5);
+    m.gate_mean = st.is_null(6) ? -1.0 : st.real(6);
+    out.push_back(m);
   }
   return out;
 }

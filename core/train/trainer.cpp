@@ -52,15 +52,6 @@ TrainBatch collate(const std::vector<const EncodedExample*>& examples, torch::De
   return b;
 }
 
-torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels) {
-  const int64_t V = logits.size(-1);
-  const torch::Tensor predicted = logits.narrow(1, 0, logits.size(1) - 1).reshape({-1, V});  // [B*(T-1), V]
-  const torch::Tensor target = labels.narrow(1, 1, labels.size(1) - 1).reshape({-1});        // [B*(T-1)]
-  const auto acc = logits.scalar_type() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;  // at least fp32
-  return torch::nn::functional::cross_entropy(predicted.to(acc), target,
-                                              torch::nn::functional::CrossEntropyFuncOptions().ignore_index(-100));
-}
-
 Trainer::Trainer(LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, GateVariant variant,
                  const std::vector<EncodedExample>& data, const TrainOptions& o)
     : model_(model), adapters_(adapters), gate_(gate), variant_(variant), data_(data), options_(o) {
@@ -71,7 +62,7 @@ Trainer::Trainer(LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, Gate
   torch::manual_seed(o.seed);  // dropout masks
   std::vector<NamedParameter> named;
   for (const auto& [name, t] : adapters.named_parameters()) named.push_back({name, *t});
-  if (gate && (variant == GateVariant::Query || variant == GateVariant::NoQuery)) {
+  if (gate && gate->trainable()) {
     named.push_back({"imsm.gate_A.weight", gate->gate_A});
     named.push_back({"imsm.gate_B.weight", gate->gate_B});
   }
@@ -85,14 +76,22 @@ Trainer::Trainer(LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, Gate
 
 Trainer::~Trainer() = default;
 
-TrainOutcome Trainer::run(const std::function<void(const StepReport&)>& on_step, const std::function<bool()>& should_abort,
-                          const std::function<void(const Trainer&)>& on_checkpoint, int64_t save_steps) {
+TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Trainer&)>& on_checkpoint, int64_t save_steps) {
   using Clock = std::chrono::steady_clock;
   const TrainOptions& o = options_;
-  adapters_.set_training(true);
-  if (gate_) gate_->set_training(true);
+  struct TrainingMode {  // dropout on while training, off however run() ends
+    PeftAdapters& adapters;
+    ImsmGate* gate;
+    TrainingMode(PeftAdapters& a, ImsmGate* g) : adapters(a), gate(g) {
+      adapters.set_training(true);
+      if (gate) gate->set_training(true);
+    }
+    ~TrainingMode() {
+      adapters.set_training(false);
+      if (gate) gate->set_training(false);
+    }
+  } mode(adapters_, gate_);
   TrainOutcome outcome;
-  outcome.status = "finished";
   const auto start = Clock::now();
   const int64_t first_step = step_, n = static_cast<int64_t>(data_.size());
   int64_t tokens_seen = 0;
@@ -102,10 +101,7 @@ TrainOutcome Trainer::run(const std::function<void(const StepReport&)>& on_step,
     std::mt19937_64 rng(o.seed + static_cast<uint64_t>(epoch_));
     std::shuffle(order.begin(), order.end(), rng);
     while (micro_ < micro_per_epoch_) {
-      if (should_abort && should_abort()) {
-        outcome.status = "cancelled";
-        break;
-      }
+      if (hooks.aborted()) throw Error(ErrorKind::Cancelled, "training cancelled at step " + std::to_string(step_));
       const double lr = scheduled_lr(o, step_, total_);
       optimizer_->zero_grad();
       double step_loss = 0;
@@ -123,7 +119,7 @@ TrainOutcome Trainer::run(const std::function<void(const StepReport&)>& on_step,
         tokens_seen += batch.tokens;
       }
       if (!std::isfinite(step_loss)) {
-        outcome.status = "diverged";
+        outcome.status = RunStatus::Diverged;
         losses_.push_back(step_loss);
         break;
       }
@@ -139,21 +135,27 @@ TrainOutcome Trainer::run(const std::function<void(const StepReport&)>& on_step,
       adapters_.after_optimizer_step(step_);  // AdaLoRA: importance and rank allocation, gradients still here
       ++step_;
       losses_.push_back(step_loss);
-      if (on_step) {
+      if (hooks.on_step) {
         const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
         const double done = static_cast<double>(step_ - first_step);
-        on_step({step_, total_, epoch_, step_loss, lr, grad_norm, tokens_seen / std::max(elapsed, 1e-9),
-                 elapsed / done * static_cast<double>(total_ - step_)});
+        StepRecord r;
+        r.step = step_;
+        r.total_steps = total_;
+        r.epoch = epoch_;
+        r.loss = step_loss;
+        r.learning_rate = lr;
+        r.grad_norm = grad_norm;
+        r.tokens_per_second = tokens_seen / std::max(elapsed, 1e-9);
+        r.eta_seconds = elapsed / done * static_cast<double>(total_ - step_);
+        hooks.on_step(r);
       }
       if (on_checkpoint && save_steps > 0 && step_ % save_steps == 0 && micro_ < micro_per_epoch_) on_checkpoint(*this);
     }
-    if (outcome.status != "finished") break;
+    if (outcome.status != RunStatus::Finished) break;
     ++epoch_;
     micro_ = 0;
     if (on_checkpoint) on_checkpoint(*this);  // at the start of the next epoch
   }
-  adapters_.set_training(false);
-  if (gate_) gate_->set_training(false);
   outcome.losses = losses_;
   outcome.steps = step_;
   return outcome;
@@ -236,13 +238,6 @@ void Trainer::load_state(const std::string& dir) {
   std::vector<std::pair<std::string, torch::Tensor>> rng_state;
   for (const auto& t : rng.tensors()) rng_state.emplace_back(t.name, to_tensor(t, rng.mapping(), torch::kCPU, torch::kUInt8).clone());
   restore_rng_states(rng_state, model_.device(), rng_path);
-}
-
-TrainOutcome train_siamese(LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, GateVariant variant,
-                           const std::vector<EncodedExample>& data, const TrainOptions& options,
-                           const std::function<void(const StepReport&)>& on_step, const std::function<bool()>& should_abort) {
-  Trainer trainer(model, adapters, gate, variant, data, options);
-  return trainer.run(on_step, should_abort);
 }
 
 }  // namespace imsm

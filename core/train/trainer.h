@@ -1,7 +1,8 @@
 // The training loop of IMSM (and of the PEFT method alone, variant none):
 // shuffled right-padded batches, loss on answer + EOS, gradient accumulation,
 // AdamW, cosine/linear schedule with warm-up, gradient-norm clipping, a report
-// per optimizer step, cancel, and "diverged" on a NaN/inf loss.
+// per optimizer step (util/run_protocol.h), cancel, and "diverged" on a
+// NaN/inf loss.
 #pragma once
 #include <torch/torch.h>
 
@@ -13,7 +14,9 @@
 #include "model/llama.h"
 #include "peft/peft_model.h"
 #include "train/dataset.h"
+#include "train/loss.h"
 #include "train/optimizer.h"
+#include "util/run_protocol.h"
 
 namespace imsm {
 
@@ -30,13 +33,8 @@ struct TrainOptions {
   uint64_t seed = 42;
 };
 
-struct StepReport {
-  int64_t step = 0, total_steps = 0, epoch = 0;
-  double loss = 0, learning_rate = 0, grad_norm = 0, tokens_per_second = 0, eta_seconds = 0;
-};
-
 struct TrainOutcome {
-  std::string status;          // finished | diverged | cancelled
+  RunStatus status = RunStatus::Finished;  // finished | diverged
   std::vector<double> losses;  // per optimizer step
   int64_t steps = 0;
 };
@@ -51,22 +49,20 @@ struct TrainBatch {
 };
 TrainBatch collate(const std::vector<const EncodedExample*>& examples, torch::Device device);
 
-// Mean cross-entropy of next-token predictions on labelled positions:
-// logits [B, T, V], labels [B, T] -> scalar.
-torch::Tensor causal_lm_loss(const torch::Tensor& logits, const torch::Tensor& labels);
-
 class Trainer {
  public:
   Trainer(LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, GateVariant variant,
           const std::vector<EncodedExample>& data, const TrainOptions& options);
   ~Trainer();
 
-  // Trains from the current position to the end (or cancel / divergence).
-  // on_checkpoint runs after every `save_steps` optimizer steps (0: never) and
-  // at the end of every epoch.
-  TrainOutcome run(const std::function<void(const StepReport&)>& on_step = {},
-                   const std::function<bool()>& should_abort = {},
-                   const std::function<void(const Trainer&)>& on_checkpoint = {}, int64_t save_steps = 0);
+  // Trains from the current position to the end or to divergence; a record
+  // per optimizer step through hooks.on_step (gate_mean < 0: the recipe
+  // measures it). on_checkpoint runs after every `save_steps` optimizer steps
+  // (0: never) and at the end of every epoch. hooks.should_abort() true:
+  // throws Error(Cancelled) between steps, the position still resumable
+  // (save_state), as the run protocol says.
+  TrainOutcome run(const Hooks& hooks = {}, const std::function<void(const Trainer&)>& on_checkpoint = {},
+                   int64_t save_steps = 0);
 
   // The trainer's part of a checkpoint: optimizer.safetensors (moments, step),
   // rng.safetensors (the dropout generator), trainer_state.json (position, losses).
@@ -90,11 +86,5 @@ class Trainer {
   int64_t step_ = 0, epoch_ = 0, micro_ = 0;  // the position: next micro-batch of epoch_
   std::vector<double> losses_;
 };
-
-// Trains from scratch to the end (no checkpoints).
-TrainOutcome train_siamese(LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, GateVariant variant,
-                           const std::vector<EncodedExample>& data, const TrainOptions& options,
-                           const std::function<void(const StepReport&)>& on_step = {},
-                           const std::function<bool()>& should_abort = {});
 
 }  // namespace imsm

@@ -97,19 +97,19 @@ class UiTest : public QObject {
       store::NewRun b{"train", "arith imsm", model_.toStdString(), data_.toStdString(), R"({"peft": "lora", "variant": "query"})", "cpu", "", 2, 0};
       const int64_t ia = ws.create_run(a), ib = ws.create_run(b);
       ws.start_run(ib);
-      ws.add_train_metrics(ib, {{1, 0, 2.5, 1e-3, 1, 100}, {2, 0, 1.25, 5e-4, 1, 100}});
-      ws.finish_run(ib, "finished");
+      ws.add_train_metrics(ib, {imsm::StepRecord{.step = 1, .epoch = 0, .loss = 2.5, .learning_rate = 1e-3, .grad_norm = 1, .tokens_per_second = 100}, imsm::StepRecord{.step = 2, .epoch = 0, .loss = 1.25, .learning_rate = 5e-4, .grad_norm = 1, .tokens_per_second = 100}});
+      ws.finish_run(ib, imsm::RunStatus::Finished);
       ws.start_run(ia);
-      ws.finish_run(ia, "failed", "out of memory");
+      ws.finish_run(ia, imsm::RunStatus::Failed, "out of memory");
       store::NewRun e{"eval", "suite", model_.toStdString(), "", "{}", "cpu", "", 0, ib};
       const int64_t ie = ws.create_run(e);
       ws.start_run(ie);
       ws.add_evaluations(ie, data_.toStdString(), {{"arith", "gsm8k", "Accuracy", 0.375, 8, ""}});
-      ws.finish_run(ie, "finished");
+      ws.finish_run(ie, imsm::RunStatus::Finished);
     }
     store::Workspace ws(ws_path.toStdString(), store::Workspace::Mode::ReadOnly);
     ui::RunsModel model;
-    model.set_rows(ui::read_run_rows(ws));
+    model.set_rows(imsm::run_summaries(ws));
     QCOMPARE(model.rowCount(), 3);
     const auto* b = model.row_of(2);
     QVERIFY(b);
@@ -202,7 +202,7 @@ class UiTest : public QObject {
     QCOMPARE(snap.points.size(), size_t{4});  // 8 examples, batch 2, 1 epoch
     QCOMPARE(snap.total_steps, int64_t{4});
     store::Workspace ws(ws_path.toStdString(), store::Workspace::Mode::ReadOnly);
-    QCOMPARE(QString::fromStdString(ws.run(run_id).status), QString("finished"));
+    QCOMPARE(QString(imsm::status_name(ws.run(run_id).status)), QString("finished"));
     const auto metrics = ws.train_metrics(run_id);
     QCOMPARE(metrics.size(), size_t{4});
     QCOMPARE(metrics.back().loss, snap.points.back().loss);
@@ -240,6 +240,22 @@ class UiTest : public QObject {
     QCOMPARE(v.gate_plot()->graphCount(), 3);  // min, max, mean
     QCOMPARE(v.heatmap()->plottableCount(), 1);
 
+    // The model stays loaded on the run's device: a second click generates with the adapter folder gone
+    // (a reload would fail on it), and gives the same greedy tokens.
+    const QString adapter = dir_.filePath("out-train/adapter");
+    QCOMPARE(QString::fromStdString(v.loaded_source().adapter_dir), adapter);
+    QCOMPARE(QString::fromStdString(v.loaded_source().device), QString("cpu"));  // the run trained on the CPU
+    std::vector<int32_t> first;
+    for (const auto& tok : v.tokens()) first.push_back(tok.id);
+    QVERIFY(QDir().rename(adapter, adapter + ".away"));
+    v.generate();
+    QVERIFY(done.wait(60000));
+    QVERIFY(QDir().rename(adapter + ".away", adapter));
+    QVERIFY2(done.at(1).at(0).toBool(), qPrintable(done.at(1).at(1).toString()));
+    std::vector<int32_t> second;
+    for (const auto& tok : v.tokens()) second.push_back(tok.id);
+    QVERIFY(first == second);
+
     // A saved trace (as `imsm eval --workspace --full-gate` stores it).
     {
       store::Workspace ws(ws_path.toStdString());
@@ -247,7 +263,7 @@ class UiTest : public QObject {
       ws.start_run(e);
       ws.add_evaluations(e, data_.toStdString(), {{"qa", "webq", "Contain", 1.0, 1, ""}});
       ws.add_predictions(e, "qa", {{0, "Q?", {"a"}, "ab", {{10, "a", 0.25f, {0.0f, 0.5f}}, {11, "b", 0.75f, {0.5f, 1.0f}}}}});
-      ws.finish_run(e, "finished");
+      ws.finish_run(e, imsm::RunStatus::Finished);
     }
     v.set_workspace(ws_path);
     QVERIFY(v.open_trace(2, "qa", 0));
@@ -289,7 +305,7 @@ class UiTest : public QObject {
     store::Workspace ws(ws_path.toStdString(), store::Workspace::Mode::ReadOnly);
     const qint64 long_id = finished.at(0).at(1).toLongLong();
     const auto run = ws.run(long_id);
-    QCOMPARE(QString::fromStdString(run.status), QString("cancelled"));
+    QCOMPARE(QString(imsm::status_name(run.status)), QString("cancelled"));
     QVERIFY(!run.last_checkpoint.empty());
     // The step in flight when Cancel was pressed finishes (and at most one more had started before the flag was read).
     QVERIFY2(ws.train_metrics(long_id).back().step <= at_cancel + 2, qPrintable(QString::number(ws.train_metrics(long_id).back().step)));
@@ -322,13 +338,13 @@ class UiTest : public QObject {
         const int64_t id = ws.create_run({"eval", "suite", model_.toStdString(), "", "{}", "cpu", "", 0, parent});
         ws.start_run(id);
         ws.add_evaluations(id, data_.toStdString(), {{"arith", "gsm8k", "Accuracy", arith, 10, ""}, {"qa", "webq", "Contain", qa, 10, ""}});
-        ws.finish_run(id, "finished");
+        ws.finish_run(id, imsm::RunStatus::Finished);
       };
       eval(0, 0.1, 0.9);
       for (int seed : {1, 2}) {
         const int64_t t = ws.create_run({"train", "lora", model_.toStdString(), data_.toStdString(), R"({"peft": "lora", "variant": "none"})", "cpu", "", seed, 0});
         ws.start_run(t);
-        ws.finish_run(t, "finished");
+        ws.finish_run(t, imsm::RunStatus::Finished);
         eval(t, seed == 1 ? 0.5 : 0.7, seed == 1 ? 0.6 : 0.4);
       }
     }

@@ -230,10 +230,9 @@ TEST_P(EngineAdapters, TrainedAndSavedForPeft) {
   o.num_epochs = 2;
   o.batch_size = 4;
   o.learning_rate = 2e-2;
-  const auto outcome = imsm::train_siamese(*model, *adapters, nullptr, imsm::GateVariant::None,
-                                           copy_task(16, 384), o);
-  ASSERT_EQ(outcome.status, "finished");
-  adapters->set_training(false);
+  const auto data = copy_task(16, 384);
+  const auto outcome = imsm::Trainer(*model, *adapters, nullptr, imsm::GateVariant::None, data, o).run();
+  ASSERT_EQ(outcome.status, imsm::RunStatus::Finished);
   const std::string out = adapters_dir() + "/engine-" + name;
   adapters->save(out);
   const Reference batch = read_batch(adapters_dir() + "/lora/reference.safetensors");

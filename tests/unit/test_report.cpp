@@ -37,7 +37,7 @@ struct Fixture {
     imsm::testing::write_file(dir.file("a.jsonl"), "{}\n");
     ws.add_evaluations(id, dir.file("a.jsonl"), {{"A", "webq", "Contain", 0.9, 2, ""}, {"A", "webq", "EM", a, 2, ""}, {"B", "webq", "Contain", b, 2, ""}});
     ws.add_predictions(id, "A", {{0, kEvil, {kEvil}, "ans", {{1, kEvil, 0.75f, {}}, {2, "b", 0.25f, {}}}}});
-    ws.finish_run(id, "finished");
+    ws.finish_run(id, imsm::RunStatus::Finished);
     return id;
   }
   int64_t train_run(const std::string& variant, int64_t seed) {
@@ -48,8 +48,8 @@ struct Fixture {
     r.seed = seed;
     const int64_t id = ws.create_run(r);
     ws.start_run(id);
-    ws.add_train_metrics(id, {{1, 0, 2.0, 1e-3, 1, 1}, {2, 0, 1.5, 1e-3, 1, 1}});
-    ws.finish_run(id, "finished");
+    ws.add_train_metrics(id, {imsm::StepRecord{.step = 1, .epoch = 0, .loss = 2.0, .learning_rate = 1e-3, .grad_norm = 1, .tokens_per_second = 1}, imsm::StepRecord{.step = 2, .epoch = 0, .loss = 1.5, .learning_rate = 1e-3, .grad_norm = 1, .tokens_per_second = 1}});
+    ws.finish_run(id, imsm::RunStatus::Finished);
     train_ids.push_back(id);
     return id;
   }

@@ -197,11 +197,11 @@ TEST(Workspace, RunLifecycleAndInterruptedRuns) {
     alive = ws.create_run(r);
     dead = ws.create_run(r);
     done = ws.create_run(r);
-    EXPECT_EQ(ws.run(alive).status, "queued");
+    EXPECT_STREQ(imsm::status_name(ws.run(alive).status), "queued");
     for (int64_t id : {alive, dead, done}) ws.start_run(id);
-    EXPECT_EQ(ws.run(alive).status, "running");
-    ws.finish_run(done, "finished");
-    EXPECT_EQ(ws.run(done).status, "finished");
+    EXPECT_STREQ(imsm::status_name(ws.run(alive).status), "running");
+    ws.finish_run(done, imsm::RunStatus::Finished);
+    EXPECT_STREQ(imsm::status_name(ws.run(done).status), "finished");
     EXPECT_FALSE(ws.run(done).ended_at.empty());
     EXPECT_EQ(ws.run(alive).seed, 7);
   }
@@ -209,15 +209,15 @@ TEST(Workspace, RunLifecycleAndInterruptedRuns) {
   Raw(path).exec("UPDATE runs SET pid = " + std::to_string(dead_pid()) + " WHERE id = " + std::to_string(dead));
   {
     store::Workspace ro(path, store::Workspace::Mode::ReadOnly);  // a reader never changes states
-    EXPECT_EQ(ro.run(dead).status, "running");
+    EXPECT_STREQ(imsm::status_name(ro.run(dead).status), "running");
   }
   store::Workspace ws(path);
-  EXPECT_EQ(ws.run(dead).status, "interrupted");
+  EXPECT_STREQ(imsm::status_name(ws.run(dead).status), "interrupted");
   EXPECT_NE(ws.run(dead).message.find("imsm runs resume " + std::to_string(dead)), std::string::npos);
-  EXPECT_EQ(ws.run(alive).status, "running");  // this process is alive
-  EXPECT_EQ(ws.run(done).status, "finished");
+  EXPECT_STREQ(imsm::status_name(ws.run(alive).status), "running");  // this process is alive
+  EXPECT_STREQ(imsm::status_name(ws.run(done).status), "finished");
   ws.start_run(dead);  // resumed
-  EXPECT_EQ(ws.run(dead).status, "running");
+  EXPECT_STREQ(imsm::status_name(ws.run(dead).status), "running");
   EXPECT_TRUE(ws.run(dead).message.empty());
   expect_bad_input([&] { ws.run(999); }, {"no run 999"});
 }
@@ -230,7 +230,7 @@ TEST(Workspace, MigratesVersionOneAndKeepsItsRows) {
   {
     store::Workspace ws(path);
     store::NewRun r = train_run("old");
-    ws.add_train_metrics(ws.create_run(r), {{1, 0, 2.5, 1e-3, 0.7, 100}, {2, 0, 2.0, 1e-3, 0.6, 100}});
+    ws.add_train_metrics(ws.create_run(r), {imsm::StepRecord{.step = 1, .epoch = 0, .loss = 2.5, .learning_rate = 1e-3, .grad_norm = 0.7, .tokens_per_second = 100}, imsm::StepRecord{.step = 2, .epoch = 0, .loss = 2.0, .learning_rate = 1e-3, .grad_norm = 0.6, .tokens_per_second = 100}});
   }
   {
     Raw raw(path);  // back to what version 1 wrote
@@ -257,16 +257,16 @@ TEST(Workspace, MetricsPredictionsTracesAndArtifactsRoundTrip) {
   store::Workspace ws(dir.file("ws.imsm"));
   store::NewRun r = train_run("t");
   const int64_t id = ws.create_run(r);
-  ws.add_train_metrics(id, {{1, 0, 2.5, 1e-3, 0.7, 100}, {2, 0, NAN, 1e-3, INFINITY, 90}});
-  ws.add_train_metrics(id, {{2, 0, 2.25, 1e-3, 0.5, 95}});  // a resumed run rewrites its step
+  ws.add_train_metrics(id, {imsm::StepRecord{.step = 1, .epoch = 0, .loss = 2.5, .learning_rate = 1e-3, .grad_norm = 0.7, .tokens_per_second = 100}, imsm::StepRecord{.step = 2, .epoch = 0, .loss = NAN, .learning_rate = 1e-3, .grad_norm = INFINITY, .tokens_per_second = 90}});
+  ws.add_train_metrics(id, {imsm::StepRecord{.step = 2, .epoch = 0, .loss = 2.25, .learning_rate = 1e-3, .grad_norm = 0.5, .tokens_per_second = 95}});  // a resumed run rewrites its step
   const auto m = ws.train_metrics(id);
   ASSERT_EQ(m.size(), 2u);
   EXPECT_DOUBLE_EQ(m[0].loss, 2.5);
   EXPECT_DOUBLE_EQ(m[1].loss, 2.25);
-  ws.add_train_metrics(id, {{3, 1, NAN, 1e-3, NAN, 90}});
+  ws.add_train_metrics(id, {imsm::StepRecord{.step = 3, .epoch = 1, .loss = NAN, .learning_rate = 1e-3, .grad_norm = NAN, .tokens_per_second = 90}});
   EXPECT_TRUE(std::isnan(ws.train_metrics(id).at(2).loss));  // stored as NULL
   // The gate probe's mean where it was measured; NULL (read as -1) elsewhere.
-  ws.add_train_metrics(id, {{4, 1, 2.0, 1e-3, 0.5, 90, 0.625}});
+  ws.add_train_metrics(id, {imsm::StepRecord{.step = 4, .epoch = 1, .loss = 2.0, .learning_rate = 1e-3, .grad_norm = 0.5, .tokens_per_second = 90, .gate_mean = 0.625}});
   EXPECT_DOUBLE_EQ(ws.train_metrics(id).at(3).gate_mean, 0.625);
   EXPECT_DOUBLE_EQ(ws.train_metrics(id).at(0).gate_mean, -1);
   {
@@ -309,7 +309,7 @@ TEST(Workspace, ReaderReadsWhileAWriterHoldsATransaction) {
   store::Workspace writer(path);
   store::NewRun r = train_run("t");
   const int64_t id = writer.create_run(r);
-  writer.add_train_metrics(id, {{1, 0, 1.0, 0, 0, 0}});
+  writer.add_train_metrics(id, {imsm::StepRecord{.step = 1, .epoch = 0, .loss = 1.0, .learning_rate = 0, .grad_norm = 0, .tokens_per_second = 0}});
   Raw raw(path);
   raw.exec("BEGIN IMMEDIATE");  // another connection holds the write lock, mid-transaction
   raw.exec("INSERT INTO train_metrics(run_id, step, epoch) VALUES (" + std::to_string(id) + ", 2, 0)");
@@ -319,7 +319,7 @@ TEST(Workspace, ReaderReadsWhileAWriterHoldsATransaction) {
     std::this_thread::sleep_for(std::chrono::milliseconds(300));
     raw.exec("COMMIT");
   });
-  writer.add_train_metrics(id, {{3, 0, 1.0, 0, 0, 0}});  // waits for the lock (busy timeout), then writes
+  writer.add_train_metrics(id, {imsm::StepRecord{.step = 3, .epoch = 0, .loss = 1.0, .learning_rate = 0, .grad_norm = 0, .tokens_per_second = 0}});  // waits for the lock (busy timeout), then writes
   commit_later.join();
   EXPECT_EQ(reader.train_metrics(id).size(), 3u);
 }

@@ -112,13 +112,15 @@ TEST(Train, EveryMethodAndVariantLowersTheLoss) {
       pc.adalora.orth_reg_weight = 0.1;
       o.warmup_ratio = 0.1;
       int reports = 0;
-      const auto outcome = imsm::train_siamese(*model, *adapters, &gate, v, data, o, [&](const imsm::StepReport& r) {
+      imsm::Hooks hooks;
+      hooks.on_step = [&](const imsm::StepRecord& r) {
         ++reports;
         EXPECT_GT(r.tokens_per_second, 0);
         EXPECT_EQ(r.total_steps, 36);
-      });
+      };
+      const auto outcome = imsm::Trainer(*model, *adapters, &gate, v, data, o).run(hooks);
       SCOPED_TRACE(imsm::method_name(m) + " / " + imsm::variant_name(v));
-      EXPECT_EQ(outcome.status, "finished");
+      EXPECT_EQ(outcome.status, imsm::RunStatus::Finished);
       ASSERT_EQ(outcome.losses.size(), 36u);
       EXPECT_EQ(reports, 36);
       const double first = outcome.losses.front();
@@ -136,17 +138,20 @@ TEST(Train, CancelAndDiverge) {
   imsm::TrainOptions o;
   o.num_epochs = 2;
   int calls = 0;
-  const auto cancelled = imsm::train_siamese(*model, *adapters, nullptr, imsm::GateVariant::None, copy_task(16), o, {},
-                                             [&] { return ++calls > 2; });
-  EXPECT_EQ(cancelled.status, "cancelled");
-  EXPECT_EQ(cancelled.steps, 2);
+  const auto data = copy_task(16);
+  imsm::Trainer trainer(*model, *adapters, nullptr, imsm::GateVariant::None, data, o);
+  imsm::Hooks stop;
+  stop.should_abort = [&] { return ++calls > 2; };
+  const std::string message = imsm::testing::expect_cancelled([&] { trainer.run(stop); });
+  EXPECT_EQ(trainer.step(), 2);
+  EXPECT_NE(message.find("at step 2"), std::string::npos) << message;
   o.learning_rate = 1e30;  // the first update blows the adapter up
   o.max_grad_norm = 0;
-  const auto diverged = imsm::train_siamese(*model, *adapters, nullptr, imsm::GateVariant::None, copy_task(16), o);
-  EXPECT_EQ(diverged.status, "diverged");
+  const auto diverged = imsm::Trainer(*model, *adapters, nullptr, imsm::GateVariant::None, data, o).run();
+  EXPECT_EQ(diverged.status, imsm::RunStatus::Diverged);
   EXPECT_FALSE(std::isfinite(diverged.losses.back()));
   o.learning_rate = -1;
-  expect_bad_input([&] { imsm::train_siamese(*model, *adapters, nullptr, imsm::GateVariant::None, copy_task(4), o); }, {"learning_rate"});
+  expect_bad_input([&] { imsm::Trainer(*model, *adapters, nullptr, imsm::GateVariant::None, data, o); }, {"learning_rate"});
 }
 
 }  // namespace
@@ -191,8 +196,10 @@ TEST(TrainRecipe, GateProbeLeavesTrainingAloneAndEqualsTheSavedGate) {
     cfg["gate_probe_data"] = probe_data;
     const std::string out = w.dir.file(probe_data.empty() ? "probe-train" : "probe-validation");
     cfg["output_dir"] = out;
-    std::vector<imsm::TrainProgress> seen;
-    const auto on = imsm::run_train(imsm::parse_train_config(cfg, "test"), [&](const imsm::TrainProgress& p) { seen.push_back(p); });
+    std::vector<imsm::StepRecord> seen;
+    imsm::Hooks hooks;
+    hooks.on_step = [&](const imsm::StepRecord& p) { seen.push_back(p); };
+    const auto on = imsm::run_train(imsm::parse_train_config(cfg, "test"), hooks);
     ASSERT_EQ(off.losses.size(), on.losses.size());
     for (size_t i = 0; i < on.losses.size(); ++i) EXPECT_EQ(off.losses[i], on.losses[i]) << "step " << i + 1;
     ASSERT_EQ(seen.size(), 15u);
@@ -276,20 +283,25 @@ TEST(TrainRecipe, ResumeReproducesTheUninterruptedRunExactly) {
     cfg["optimizer"] = optimizer;
     cfg["peft"] = method;
     const auto full = imsm::run_train(imsm::parse_train_config(cfg, "test"));
-    ASSERT_EQ(full.status, "finished");
+    ASSERT_EQ(full.status, imsm::RunStatus::Finished);
     ASSERT_EQ(full.losses.size(), 15u);  // 40 examples / 8 = 5 steps x 3 epochs
     // Stop after 7 steps (a checkpoint is written on cancel), then resume in a new process-like run.
     auto part_cfg = w.config(w.dir.file("part-" + method + optimizer));
     part_cfg["optimizer"] = optimizer;
     part_cfg["peft"] = method;
     int steps = 0;
-    const auto part = imsm::run_train(imsm::parse_train_config(part_cfg, "test"), [&](const imsm::TrainProgress&) { ++steps; },
-                                      [&] { return steps >= 7; });
-    ASSERT_EQ(part.status, "cancelled");
-    EXPECT_EQ(part.last_checkpoint, w.dir.file("part-" + method + optimizer) + "/checkpoint-7");
+    std::string last_checkpoint;
+    imsm::Hooks stop;
+    stop.on_step = [&](const imsm::StepRecord&) { ++steps; };
+    stop.should_abort = [&] { return steps >= 7; };
+    stop.on_event = [&](const imsm::RunEvent& e) {
+      if (e.kind == imsm::RunEvent::Kind::Checkpoint) last_checkpoint = e.path;
+    };
+    imsm::testing::expect_cancelled([&] { imsm::run_train(imsm::parse_train_config(part_cfg, "test"), stop); });
+    EXPECT_EQ(last_checkpoint, w.dir.file("part-" + method + optimizer) + "/checkpoint-7");
     part_cfg["resume_from"] = w.dir.file("part-" + method + optimizer);  // the newest checkpoint inside
     const auto resumed = imsm::run_train(imsm::parse_train_config(part_cfg, "test"));
-    ASSERT_EQ(resumed.status, "finished");
+    ASSERT_EQ(resumed.status, imsm::RunStatus::Finished);
     EXPECT_EQ(resumed.losses, full.losses);  // bit-identical losses
     for (const char* f : {"adapter_model.safetensors", "adapter_config.json", "imsm_gate.safetensors"})
       EXPECT_EQ(slurp(w.dir.file("part-" + method + optimizer) + "/adapter/" + f), slurp(w.dir.file("full-" + method + optimizer) + "/adapter/" + f)) << f;
@@ -307,7 +319,7 @@ TEST(TrainRecipe, AdaLoraAdapterIsSavedCutToItsRanksAndLoadsBack) {
   cfg["top_rank"] = 2;
   cfg["tfinal"] = 3;
   const auto s = imsm::run_train(imsm::parse_train_config(cfg, "test"));
-  ASSERT_EQ(s.status, "finished");
+  ASSERT_EQ(s.status, imsm::RunStatus::Finished);
   const auto config = imsm::json::read_file(w.dir.file("ada/adapter/adapter_config.json"));
   EXPECT_EQ(config["peft_type"], "ADALORA");
   EXPECT_EQ(config["init_r"], 6);
@@ -326,8 +338,8 @@ TEST(TrainRecipe, AdaLoraAdapterIsSavedCutToItsRanksAndLoadsBack) {
   EXPECT_EQ(kept, 2 * static_cast<int64_t>(config["rank_pattern"].size()));  // the target budget: target_r per module
   // It loads and generates; its logits equal the full-rank model's with the pattern's zeros.
   imsm::GenerateRequest r;
-  r.model_dir = w.model;
-  r.adapter_dir = w.dir.file("ada/adapter");
+  r.source.model_dir = w.model;
+  r.source.adapter_dir = w.dir.file("ada/adapter");
   r.prompt = "copy abc";
   r.max_new_tokens = 4;
   EXPECT_EQ(imsm::run_generate(r, {}).variant, "query");
@@ -380,7 +392,7 @@ TEST(TrainRecipe, BadConfigsNameTheKey) {
   cfg["data_path"] = w.dir.file("qa.jsonl");
   cfg["output_field"] = "answer";
   cfg["num_epochs"] = 1;
-  EXPECT_EQ(imsm::run_train(imsm::parse_train_config(cfg, "cfg.json")).status, "finished");
+  EXPECT_EQ(imsm::run_train(imsm::parse_train_config(cfg, "cfg.json")).status, imsm::RunStatus::Finished);
   // A dataset line without its answer stops the run before any training.
   write_file(w.data, "{\"input\": \"copy abc\", \"output\": \"abc\"}\n{\"input\": \"copy xyz\"}\n");
   expect_bad_input([&] { imsm::run_train(imsm::parse_train_config(w.config(w.dir.file("out")), "cfg.json")); },
@@ -449,13 +461,13 @@ TEST(EvalRecipe, BatchedEqualsOneByOneAndWritesOfficialPredictions) {
   Workspace w;
   auto cfg = w.config(w.dir.file("run"));
   cfg["num_epochs"] = 1;
-  ASSERT_EQ(imsm::run_train(imsm::parse_train_config(cfg, "test")).status, "finished");
+  ASSERT_EQ(imsm::run_train(imsm::parse_train_config(cfg, "test")).status, imsm::RunStatus::Finished);
   // Prompts of different lengths (left padding in a batch), golds as strings and lists.
   write_file(w.dir.file("test.jsonl"), "{\"input\": \"copy abc\", \"output\": \"abc\"}\n{\"input\": \"copy xy zw\", \"output\": [\"xy zw\", \"xyzw\"]}\n"
                                        "{\"input\": \"copy q\", \"output\": \"q\"}\n{\"input\": \"copy hello there\", \"output\": \"hello there\"}\n");
   imsm::EvalRequest r;
-  r.model_dir = w.model;
-  r.adapter_dir = w.dir.file("run/adapter");
+  r.source.model_dir = w.model;
+  r.source.adapter_dir = w.dir.file("run/adapter");
   r.dataset = w.dir.file("test.jsonl");
   r.task = "webq";
   r.max_new_tokens = 6;

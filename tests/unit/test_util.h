@@ -55,4 +55,17 @@ inline void expect_bad_input(const std::function<void()>& fn, const std::vector<
   }
 }
 
+// Runs `fn`, expects imsm::Error of kind Cancelled (the run protocol's one
+// cancel rule) and returns its message.
+inline std::string expect_cancelled(const std::function<void()>& fn) {
+  try {
+    fn();
+    ADD_FAILURE() << "expected a Cancelled error";
+  } catch (const imsm::Error& e) {
+    EXPECT_EQ(e.kind(), imsm::ErrorKind::Cancelled) << e.what();
+    return e.what();
+  }
+  return {};
+}
+
 }  // namespace imsm::testing
