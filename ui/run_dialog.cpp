@@ -5,7 +5,10 @@
 #include <QDialogButtonBox>
 #include <QDir>
 #include <QDoubleSpinBox>
+#include <QEventLoop>
 #include <QFileInfo>
+#include <QFutureWatcher>
+#include <QtConcurrent/QtConcurrent>
 #include <QFormLayout>
 #include <QGridLayout>
 #include <QGroupBox>
@@ -13,7 +16,6 @@
 #include <QLabel>
 #include <QLineEdit>
 #include <QPushButton>
-#include <QRegularExpression>
 #include <QSpinBox>
 #include <QVBoxLayout>
 
@@ -324,19 +326,7 @@ nlohmann::json RunDialog::config_json() const {
 }
 
 std::vector<TrainConfig> RunDialog::configs() const {
-  std::vector<TrainConfig> out;
-  const QStringList seeds = seeds_->text().split(QRegularExpression("[,\\s]+"), Qt::SkipEmptyParts);
-  if (seeds.isEmpty()) throw_bad_input("seed", "give at least one seed");
-  for (const QString& s : seeds) {
-    bool ok = false;
-    const qulonglong seed = s.toULongLong(&ok);
-    if (!ok) throw_bad_input("seed", "\"" + s.toStdString() + "\" is not a non-negative whole number");
-    nlohmann::json j = config_json();
-    j["seed"] = seed;
-    if (seeds.size() > 1) j["output_dir"] = j["output_dir"].get<std::string>() + "-seed" + std::to_string(seed);
-    out.push_back(parse_train_config(j, "run settings"));
-  }
-  return out;
+  return expand_seeds(config_json(), seeds_->text().toStdString(), "run settings");
 }
 
 QString RunDialog::error_text() const { return error_->text(); }
@@ -354,13 +344,29 @@ std::vector<DataRequest> RunDialog::pending_data() const {
 bool RunDialog::project_makes(const QString& path) const { return project_data_.count(path.toStdString()) > 0; }
 
 QString RunDialog::make_missing_data() {
-  try {
-    for (const auto& request : pending_data()) {
-      QDir().mkpath(QFileInfo(QString::fromStdString(request.out)).absolutePath());
-      make_data(request);
-    }
-  } catch (const std::exception& e) {
-    return QString::fromUtf8(e.what());
+  const std::vector<DataRequest> requests = pending_data();
+  if (!requests.empty()) {
+    // The engine makes the data on a pool thread; the dialog waits without blocking the GUI thread (and takes no input meanwhile).
+    setEnabled(false);
+    note_->setText(tr("Making the data…"));
+    QFutureWatcher<QString> watcher;
+    QEventLoop loop;
+    connect(&watcher, &QFutureWatcher<QString>::finished, &loop, &QEventLoop::quit);
+    watcher.setFuture(QtConcurrent::run([requests] {
+      try {
+        for (const auto& request : requests) {
+          QDir().mkpath(QFileInfo(QString::fromStdString(request.out)).absolutePath());
+          make_data(request);
+        }
+      } catch (const std::exception& e) {
+        return QString::fromUtf8(e.what());
+      }
+      return QString();
+    }));
+    if (!watcher.isFinished()) loop.exec();
+    setEnabled(true);
+    validate();
+    return watcher.result();
   }
   validate();
   return {};
@@ -379,16 +385,12 @@ void RunDialog::accept() {
 void RunDialog::validate() {
   QString message;
   try {
-    configs();
+    const auto runs = configs();
     if (std::none_of(modules_.begin(), modules_.end(), [](QCheckBox* m) { return m->isChecked(); }))
       message = tr("target_modules: check at least one module");
-    else if (!QFileInfo::exists(model_->currentText() + "/config.json"))
-      message = tr("model_path: %1 is not a Hugging Face model folder (no config.json)").arg(model_->currentText());
-    else if (!QFileInfo(data_->currentText()).isFile() && !project_makes(data_->currentText()))
-      message = tr("data_path: no file %1").arg(data_->currentText());
-    else if (!gate_probe_data_->currentText().isEmpty() && !QFileInfo(gate_probe_data_->currentText()).isFile() &&
-             !project_makes(gate_probe_data_->currentText()))
-      message = tr("gate_probe_data: no file %1").arg(gate_probe_data_->currentText());
+    else
+      message = QString::fromStdString(
+          missing_input(runs.front(), [this](const std::string& path) { return project_makes(QString::fromStdString(path)); }));
   } catch (const std::exception& e) {
     message = QString::fromUtf8(e.what());
   }

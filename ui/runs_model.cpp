@@ -3,63 +3,17 @@
 #include <QBrush>
 #include <QColor>
 
-#include <nlohmann/json.hpp>
-
-#include "report/results.h"
-#include "store/run_report.h"
-#include "store/workspace.h"
 #include "util/table.h"
 
 namespace imsm::ui {
 
-std::vector<RunRow> read_run_rows(const store::Workspace& ws) {
-  std::vector<RunRow> out;
-  const auto runs = ws.runs();
-  for (const auto& r : runs) {
-    RunRow row;
-    row.id = r.id;
-    row.parent_run_id = r.parent_run_id;
-    row.seed = r.seed;
-    row.kind = r.kind;
-    row.status = r.status;
-    row.name = r.name;
-    row.started_at = r.started_at;
-    row.message = r.message;
-    row.seconds = store::seconds_between(r.started_at, r.ended_at);
-    if (r.kind == "train") {
-      row.method = report::method_label(r.config_json);
-      const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
-      if (config.is_object() && config.contains("variant") && config["variant"].is_string()) row.variant = config["variant"].get<std::string>();
-      const auto m = ws.train_metrics(r.id);
-      if (!m.empty()) {
-        row.steps = m.back().step;
-        row.final_loss = m.back().loss;
-      }
-    } else {
-      row.method = r.parent_run_id ? "adapter of run " + std::to_string(r.parent_run_id) : "base model";
-    }
-    for (const auto& e : ws.evaluations(r.id)) row.scores.emplace_back(e.benchmark + " " + e.metric, e.value);
-    out.push_back(std::move(row));
-  }
-  // A training run shows the scores of the evaluations of its adapter; an evaluation shows whose adapter it ran.
-  for (auto& parent : out)
-    for (auto& child : out)
-      if (child.kind == "eval" && child.parent_run_id == parent.id) {
-        if (child.status == "finished") parent.scores.insert(parent.scores.end(), child.scores.begin(), child.scores.end());
-        child.method = parent.method + " (run " + std::to_string(parent.id) + ")";
-        child.variant = parent.variant;
-        child.seed = parent.seed;
-      }
-  return out;
-}
-
-void RunsModel::set_rows(std::vector<RunRow> rows) {
+void RunsModel::set_rows(std::vector<RunSummary> rows) {
   beginResetModel();
   rows_ = std::move(rows);
   endResetModel();
 }
 
-const RunRow* RunsModel::row_of(int64_t id) const {
+const RunSummary* RunsModel::row_of(int64_t id) const {
   for (const auto& r : rows_)
     if (r.id == id) return &r;
   return nullptr;
@@ -69,23 +23,28 @@ int RunsModel::rowCount(const QModelIndex& parent) const { return parent.isValid
 int RunsModel::columnCount(const QModelIndex& parent) const { return parent.isValid() ? 0 : ColumnCount; }
 
 namespace {
-QString scores_text(const RunRow& r) {
+QString scores_text(const RunSummary& r) {
   QStringList parts;
   for (const auto& [k, v] : r.scores) parts << QString::fromStdString(k) + " " + QString::number(v, 'f', 3);
   return parts.join(" · ");
 }
-QColor status_colour(const std::string& s) {
-  if (s == "finished") return QColor(46, 139, 87);
-  if (s == "running") return QColor(30, 110, 200);
-  if (s == "failed" || s == "diverged") return QColor(200, 50, 50);
-  if (s == "interrupted" || s == "cancelled") return QColor(200, 130, 0);
+QColor status_colour(RunStatus s) {
+  switch (s) {
+    case RunStatus::Finished: return QColor(46, 139, 87);
+    case RunStatus::Running: return QColor(30, 110, 200);
+    case RunStatus::Failed:
+    case RunStatus::Diverged: return QColor(200, 50, 50);
+    case RunStatus::Interrupted:
+    case RunStatus::Cancelled: return QColor(200, 130, 0);
+    case RunStatus::Queued: return {};
+  }
   return {};
 }
 }  // namespace
 
 QVariant RunsModel::data(const QModelIndex& index, int role) const {
   if (!index.isValid() || index.row() >= static_cast<int>(rows_.size())) return {};
-  const RunRow& r = rows_[static_cast<size_t>(index.row())];
+  const RunSummary& r = rows_[static_cast<size_t>(index.row())];
   if (role == Qt::UserRole) return QVariant::fromValue<qlonglong>(r.id);
   if (role == Qt::ForegroundRole && index.column() == Status) {
     const QColor c = status_colour(r.status);
@@ -103,7 +62,7 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
   switch (index.column()) {
     case Id: return QVariant::fromValue<qlonglong>(r.id);
     case Kind: return QString::fromStdString(r.kind);
-    case Status: return QString::fromStdString(r.status);
+    case Status: return QString(status_name(r.status));
     case Method: return QString::fromStdString(r.method);
     case Variant: return QString::fromStdString(r.variant);
     case Seed: return r.kind == "train" || r.parent_run_id ? QVariant::fromValue<qlonglong>(r.seed) : QVariant();  // an eval: its adapter's seed

@@ -28,7 +28,10 @@ RunsPane::RunsPane(RunsModel* model, QWidget* parent) : QWidget(parent), model_(
   filter_->setPlaceholderText(tr("Filter runs (method, name, score…)"));
   filter_->setClearButtonEnabled(true);
   status_ = new QComboBox(this);
-  status_->addItems({tr("All"), "finished", "running", "queued", "interrupted", "cancelled", "failed", "diverged"});
+  status_->addItem(tr("All"));
+  for (const RunStatus s : {RunStatus::Finished, RunStatus::Running, RunStatus::Queued, RunStatus::Interrupted, RunStatus::Cancelled,
+                            RunStatus::Failed, RunStatus::Diverged})
+    status_->addItem(status_name(s));
   status_->setToolTip(tr("Show runs with this status"));
 
   view_ = new QTableView(this);
@@ -59,10 +62,10 @@ RunsPane::RunsPane(RunsModel* model, QWidget* parent) : QWidget(parent), model_(
     const QModelIndex index = view_->indexAt(pos);
     if (!index.isValid()) return;
     const qint64 id = index.data(Qt::UserRole).toLongLong();
-    const RunRow* r = model_->row_of(id);
+    const RunSummary* r = model_->row_of(id);
     QMenu menu(this);
     QAction* resume = menu.addAction(tr("Resume run %1").arg(id));
-    resume->setEnabled(r && r->kind == "train" && (r->status == "interrupted" || r->status == "cancelled" || r->status == "failed"));
+    resume->setEnabled(r && r->kind == "train" && can_resume(r->status));
     if (menu.exec(view_->viewport()->mapToGlobal(pos)) == resume) emit resume_requested(id);
   });
 }

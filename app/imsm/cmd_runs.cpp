@@ -3,6 +3,7 @@
 
 #include "commands.h"
 #include "io/json_file.h"
+#include "recipes/run_table.h"
 #include "recipes/train_record.h"
 #include "store/run_report.h"
 #include "util/log.h"
@@ -36,7 +37,7 @@ void add_runs(CLI::App& app, Run& run) {
   list->callback([&run, open] {
     run = [open] {
       const auto ws = open();
-      const auto table = store::list_runs(*ws);
+      const auto table = runs_table(run_summaries(*ws));
       if (table.rows.empty()) std::cout << "no runs in " << ws->path() << " (imsm train/eval --workspace " << ws->path() << " record them)\n";
       else std::cout << format_table(table);
       return 0;
@@ -88,11 +89,11 @@ void add_runs(CLI::App& app, Run& run) {
     run = [workspace, ids] {
       const int64_t id = ids->front();
       return train_with_progress(
-          [&](const TrainHooks& hooks, int64_t& run_id) {
+          [&](const Hooks& hooks, int64_t& run_id) {
             run_id = id;
             return resume_train_run(*workspace, id, hooks).summary;
           },
-          [&](const TrainSummary&, int64_t) { return "imsm runs resume " + std::to_string(id) + " --workspace " + *workspace; });
+          [&](const std::string&, int64_t) { return "imsm runs resume " + std::to_string(id) + " --workspace " + *workspace; });
     };
   });
 }

@@ -1,5 +1,7 @@
 #include "recipes/train_config.h"
 
+#include <cctype>
+#include <filesystem>
 #include <map>
 #include <set>
 
@@ -164,6 +166,40 @@ nlohmann::json TrainConfig::to_json() const {
           {"resume_from", resume_from}, {"max_grad_norm", max_grad_norm}, {"top_rank", top_rank}, {"tinit", tinit},
           {"tfinal", tfinal}, {"deltaT", delta_t}, {"orth_reg_weight", orth_reg_weight},
           {"input_field", input_field}, {"output_field", output_field}, {"instruction_field", instruction_field}};
+}
+
+std::vector<TrainConfig> expand_seeds(const nlohmann::json& config, const std::string& seeds, const std::string& where) {
+  std::vector<std::string> items;
+  std::string item;
+  for (const char ch : seeds + " ") {
+    if (ch == ',' || std::isspace(static_cast<unsigned char>(ch))) {
+      if (!item.empty()) items.push_back(item);
+      item.clear();
+    } else {
+      item += ch;
+    }
+  }
+  if (items.empty()) throw_bad_input("seed", "give at least one seed");
+  std::vector<TrainConfig> out;
+  for (const std::string& s : items) {
+    if (s.size() > 19 || s.find_first_not_of("0123456789") != std::string::npos)
+      throw_bad_input("seed", "\"" + s + "\" is not a non-negative whole number");
+    nlohmann::json j = config;
+    j["seed"] = std::stoull(s);
+    if (items.size() > 1) j["output_dir"] = j.value("output_dir", std::string()) + "-seed" + s;
+    out.push_back(parse_train_config(j, where));
+  }
+  return out;
+}
+
+std::string missing_input(const TrainConfig& c, const std::function<bool(const std::string&)>& made_later) {
+  namespace fs = std::filesystem;
+  auto there = [&](const std::string& path) { return fs::is_regular_file(path) || (made_later && made_later(path)); };
+  if (!fs::exists(fs::path(c.model_path) / "config.json"))
+    return "model_path: " + c.model_path + " is not a Hugging Face model folder (no config.json)";
+  if (!there(c.data_path)) return "data_path: no file " + c.data_path;
+  if (!c.gate_probe_data.empty() && !there(c.gate_probe_data)) return "gate_probe_data: no file " + c.gate_probe_data;
+  return "";
 }
 
 }  // namespace imsm

@@ -2,6 +2,7 @@
 // they are, plus this project's own (torch-free).
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -61,5 +62,16 @@ struct TrainConfig {
 TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where);
 // Reads FILE.json and applies "key=value" overrides (value: JSON, else a string).
 TrainConfig read_train_config(const std::string& path, const std::vector<std::string>& overrides);
+
+// One configuration per seed of `seeds` ("1, 2 3": commas or spaces between
+// non-negative whole numbers); with several seeds each run writes to
+// OUTPUT_DIR-seedN. BadInput on the key "seed", or as parse_train_config.
+std::vector<TrainConfig> expand_seeds(const nlohmann::json& config, const std::string& seeds, const std::string& where);
+
+// The first input file of `c` that is not there, as "key: problem"
+// (model_path without config.json, data_path, gate_probe_data), or "" when
+// all are; `made_later(path)` true: something writes that file before the
+// run starts (a project's data).
+std::string missing_input(const TrainConfig& c, const std::function<bool(const std::string&)>& made_later = {});
 
 }  // namespace imsm

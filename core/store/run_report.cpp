@@ -9,15 +9,14 @@
 #include <map>
 #include <set>
 
-
 namespace imsm::store {
-
-namespace {
 
 std::string short_path(const std::string& p) {
   const size_t slash = p.find_last_of('/');
   return slash == std::string::npos ? p : p.substr(slash + 1);
 }
+
+namespace {
 
 nlohmann::json parsed_config(const RunRecord& r) {
   const auto j = nlohmann::json::parse(r.config_json, nullptr, false);
@@ -38,24 +37,6 @@ double seconds_between(const std::string& start, const std::string& end) {
   return std::difftime(b, a);
 }
 
-Table list_runs(const Workspace& ws) {
-  Table t{{"id", "kind", "status", "name", "model", "started", "duration", "result"}, {}};
-  for (const auto& r : ws.runs()) {
-    std::string result;
-    if (r.kind == "train") {
-      const auto m = ws.train_metrics(r.id);
-      if (!m.empty()) result = "step " + std::to_string(m.back().step) + " loss " + format_number(std::round(m.back().loss * 1e4) / 1e4);
-    } else {
-      const auto e = ws.evaluations(r.id);
-      if (!e.empty()) result = e.front().benchmark + " " + e.front().metric + " " + format_number(std::round(e.front().value * 1e4) / 1e4) +
-                               (e.size() > 1 ? " (+" + std::to_string(e.size() - 1) + ")" : "");
-    }
-    t.rows.push_back({std::to_string(r.id), r.kind, r.status, r.name, short_path(r.model_path), r.started_at,
-                      format_duration(seconds_between(r.started_at, r.ended_at)), result});
-  }
-  return t;
-}
-
 Table compare_runs(const Workspace& ws, const std::vector<int64_t>& ids) {
   Table t;
   t.header.push_back("");
@@ -71,12 +52,12 @@ Table compare_runs(const Workspace& ws, const std::vector<int64_t>& ids) {
   };
   row("name", [](const RunRecord& r) { return r.name; });
   row("kind", [](const RunRecord& r) { return r.kind; });
-  row("status", [](const RunRecord& r) { return r.status; });
+  row("status", [](const RunRecord& r) { return std::string(status_name(r.status)); });
   row("model", [](const RunRecord& r) { return short_path(r.model_path); });
   row("dataset", [](const RunRecord& r) { return short_path(r.dataset_path); });
   row("seed", [](const RunRecord& r) { return std::to_string(r.seed); });
   row("duration", [](const RunRecord& r) { return format_duration(seconds_between(r.started_at, r.ended_at)); });
-  std::map<int64_t, std::vector<StepMetrics>> metrics;
+  std::map<int64_t, std::vector<StepRecord>> metrics;
   for (const auto& r : runs) metrics[r.id] = ws.train_metrics(r.id);
   row("steps", [&](const RunRecord& r) { return metrics[r.id].empty() ? "" : std::to_string(metrics[r.id].back().step); });
   row("final loss", [&](const RunRecord& r) { return metrics[r.id].empty() ? "" : format_number(metrics[r.id].back().loss); });
@@ -123,7 +104,7 @@ Table compare_runs(const Workspace& ws, const std::vector<int64_t>& ids) {
 
 nlohmann::ordered_json run_json(const Workspace& ws, int64_t id, bool with_predictions) {
   const RunRecord r = ws.run(id);
-  nlohmann::ordered_json j = {{"id", r.id}, {"kind", r.kind}, {"name", r.name}, {"status", r.status},
+  nlohmann::ordered_json j = {{"id", r.id}, {"kind", r.kind}, {"name", r.name}, {"status", status_name(r.status)},
                               {"model", r.model_path}, {"dataset", r.dataset_path}, {"seed", r.seed},
                               {"device", r.device}, {"engine_version", r.engine_version}, {"output_dir", r.output_dir},
                               {"last_checkpoint", r.last_checkpoint}, {"message", r.message}, {"created_at", r.created_at},

@@ -15,7 +15,6 @@ namespace imsm::store {
 
 using imsm::Table;
 
-Table list_runs(const Workspace& ws);
 // One column per run: status, model, dataset, seed, steps, losses, duration,
 // every evaluation score, and the configuration keys whose values differ.
 Table compare_runs(const Workspace& ws, const std::vector<int64_t>& ids);
@@ -27,6 +26,9 @@ nlohmann::ordered_json run_json(const Workspace& ws, int64_t id, bool with_predi
 // run_id,run_name,kind,record,benchmark,task,step,epoch,metric,value
 // (record: train for per-step metrics, eval for evaluation scores).
 std::string runs_csv(const Workspace& ws, const std::vector<int64_t>& ids);
+
+// The last component of a path ("runs/a/adapter" -> "adapter").
+std::string short_path(const std::string& path);
 
 // Seconds between two ISO 8601 UTC times written by the workspace; -1 when either is missing.
 double seconds_between(const std::string& start, const std::string& end);

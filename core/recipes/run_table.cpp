@@ -1,0 +1,106 @@
+#include "recipes/run_table.h"
+
+#include <algorithm>
+#include <cmath>
+#include <filesystem>
+
+#include <nlohmann/json.hpp>
+
+#include "report/results.h"
+#include "store/run_report.h"
+
+namespace imsm {
+
+namespace {
+RunSummary summary_of(const store::Workspace& ws, const store::RunRecord& r) {
+  RunSummary row;
+  row.id = r.id;
+  row.parent_run_id = r.parent_run_id;
+  row.seed = r.seed;
+  row.kind = r.kind;
+  row.status = r.status;
+  row.name = r.name;
+  row.model_path = r.model_path;
+  row.started_at = r.started_at;
+  row.message = r.message;
+  row.seconds = store::seconds_between(r.started_at, r.ended_at);
+  if (r.kind == "train") {
+    row.method = report::method_label(r.config_json);
+    const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
+    if (config.is_object() && config.contains("variant") && config["variant"].is_string()) row.variant = config["variant"].get<std::string>();
+    const auto m = ws.train_metrics(r.id);
+    if (!m.empty()) {
+      row.steps = m.back().step;
+      row.final_loss = m.back().loss;
+    }
+  } else {
+    row.method = r.parent_run_id ? "adapter of run " + std::to_string(r.parent_run_id) : "base model";
+  }
+  for (const auto& e : ws.evaluations(r.id)) row.scores.emplace_back(e.benchmark + " " + e.metric, e.value);
+  return row;
+}
+
+std::string rounded(double v) { return format_number(std::round(v * 1e4) / 1e4); }
+}  // namespace
+
+std::vector<RunSummary> run_summaries(const store::Workspace& ws) {
+  std::vector<RunSummary> out;
+  for (const auto& r : ws.runs()) out.push_back(summary_of(ws, r));
+  // A training run shows the scores of the evaluations of its adapter; an evaluation shows whose adapter it ran.
+  for (auto& parent : out)
+    for (auto& child : out)
+      if (child.kind == "eval" && child.parent_run_id == parent.id) {
+        if (child.status == RunStatus::Finished) parent.scores.insert(parent.scores.end(), child.scores.begin(), child.scores.end());
+        child.method = parent.method + " (run " + std::to_string(parent.id) + ")";
+        child.variant = parent.variant;
+        child.seed = parent.seed;
+      }
+  return out;
+}
+
+Table runs_table(const std::vector<RunSummary>& runs) {
+  Table t{{"id", "kind", "status", "name", "model", "started", "duration", "result"}, {}};
+  for (const auto& r : runs) {
+    std::string result;
+    if (r.kind == "train") {
+      if (r.steps > 0) result = "step " + std::to_string(r.steps) + " loss " + rounded(r.final_loss);
+    } else if (!r.scores.empty()) {
+      result = r.scores.front().first + " " + rounded(r.scores.front().second) +
+               (r.scores.size() > 1 ? " (+" + std::to_string(r.scores.size() - 1) + ")" : "");
+    }
+    t.rows.push_back({std::to_string(r.id), r.kind, status_name(r.status), r.name, store::short_path(r.model_path), r.started_at,
+                      format_duration(r.seconds), result});
+  }
+  return t;
+}
+
+std::string imsm_adapter_of(const store::RunRecord& r) {
+  if (r.kind != "train" || r.status != RunStatus::Finished) return "";
+  const std::string adapter = (std::filesystem::path(r.output_dir) / "adapter").string();
+  const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
+  if (!std::filesystem::exists(std::filesystem::path(adapter) / "imsm_config.json") ||
+      (config.is_object() && config.value("variant", "") == "none"))
+    return "";
+  return adapter;
+}
+
+std::vector<TokenTrace> traces_of(const store::Prediction& p) {
+  std::vector<TokenTrace> tokens;
+  for (const auto& t : p.tokens) {
+    TokenTrace tt;
+    tt.id = t.id;
+    tt.piece = t.piece;
+    tt.gate_mean = t.gate_mean;
+    tt.gate = t.gate;
+    if (!t.gate.empty()) {
+      tt.gate_min = *std::min_element(t.gate.begin(), t.gate.end());
+      tt.gate_max = *std::max_element(t.gate.begin(), t.gate.end());
+    } else {
+      tt.gate_min = tt.gate_max = t.gate_mean;
+    }
+    tokens.push_back(std::move(tt));
+  }
+  return tokens;
+}
+
+}  // namespace imsm

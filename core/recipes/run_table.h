@@ -1,0 +1,40 @@
+// The workspace's runs as the workbench and `imsm runs list` show them: one
+// row per run joined with what belongs to it (a training run's last step and
+// loss and the scores of the evaluations of its adapter; an evaluation's
+// scores and whose adapter it ran), which runs hold an IMSM adapter to
+// inspect, and a stored prediction's tokens as the inspector's traces.
+// Torch-free.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "recipes/token_trace.h"
+#include "store/workspace.h"
+#include "util/table.h"
+
+namespace imsm {
+
+struct RunSummary {
+  int64_t id = 0, parent_run_id = 0, seed = 0, steps = 0;  // steps: the last recorded optimizer step (0: none)
+  std::string kind, name, method, variant, model_path, started_at, message;
+  RunStatus status = RunStatus::Queued;
+  double final_loss = -1;  // < 0: none
+  double seconds = -1;     // < 0: not ended
+  std::vector<std::pair<std::string, double>> scores;  // "arith Accuracy" -> value: its own, then (training) its adapter's
+};
+
+std::vector<RunSummary> run_summaries(const store::Workspace& ws);
+
+// `imsm runs list`: id, kind, status, name, model, started, duration, result.
+Table runs_table(const std::vector<RunSummary>& runs);
+
+// The adapter folder of a finished training run whose adapter mixes with an
+// IMSM gate (imsm_config.json, variant not none); "" for any other run.
+std::string imsm_adapter_of(const store::RunRecord& run);
+
+// A stored prediction's tokens as traces (gate min/max over the stored full gate, else the mean).
+std::vector<TokenTrace> traces_of(const store::Prediction& prediction);
+
+}  // namespace imsm

@@ -1,0 +1,175 @@
+// The run protocol (util/run_protocol.h) and the engine's side of what the
+// window used to compute alone (recipes/run_table.h, expand_seeds,
+// missing_input), against hand-written expectations.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+
+#include "recipes/run_table.h"
+#include "recipes/train_config.h"
+#include "store/workspace.h"
+#include "test_util.h"
+#include "util/run_protocol.h"
+
+namespace {
+
+using imsm::RunStatus;
+using imsm::testing::TempDir;
+
+TEST(RunProtocol, StatusNamesRoundTripAndTheirClasses) {
+  const std::vector<std::pair<RunStatus, std::string>> names = {
+      {RunStatus::Queued, "queued"},       {RunStatus::Running, "running"},     {RunStatus::Finished, "finished"},
+      {RunStatus::Failed, "failed"},       {RunStatus::Cancelled, "cancelled"}, {RunStatus::Diverged, "diverged"},
+      {RunStatus::Interrupted, "interrupted"}};
+  for (const auto& [status, name] : names) {
+    EXPECT_EQ(imsm::status_name(status), name);
+    EXPECT_EQ(imsm::parse_run_status(name), status) << name;
+  }
+  EXPECT_FALSE(imsm::parse_run_status("Finished").has_value());  // the stored spelling only
+  EXPECT_FALSE(imsm::parse_run_status("").has_value());
+  // Final: what finish_run accepts; resumable: what `imsm runs resume` and the workbench's Resume accept.
+  for (const auto& [status, name] : names) {
+    const bool final = name == "finished" || name == "failed" || name == "cancelled" || name == "diverged";
+    const bool resumable = name == "interrupted" || name == "cancelled" || name == "failed";
+    EXPECT_EQ(imsm::is_final(status), final) << name;
+    EXPECT_EQ(imsm::can_resume(status), resumable) << name;
+  }
+}
+
+TEST(RunProtocol, CheckAbortThrowsCancelledOnlyWhenAsked) {
+  imsm::Hooks none;
+  EXPECT_NO_THROW(none.check_abort("x"));
+  none.progress({"stage", 1, 2});  // empty members are no-ops
+  none.step({});
+  none.event({});
+  bool stop = false;
+  imsm::Hooks hooks;
+  hooks.should_abort = [&] { return stop; };
+  EXPECT_NO_THROW(hooks.check_abort("evaluation cancelled"));
+  stop = true;
+  EXPECT_EQ(imsm::testing::expect_cancelled([&] { hooks.check_abort("evaluation cancelled"); }), "evaluation cancelled");
+}
+
+nlohmann::json base_config() {
+  return {{"model_path", "m"}, {"data_path", "d.jsonl"}, {"output_dir", "out/run"}};
+}
+
+TEST(RunSettings, SeedsExpandToOneRunEachWithTheirOwnFolders) {
+  const auto runs = imsm::expand_seeds(base_config(), " 3, 1  2,", "run settings");
+  ASSERT_EQ(runs.size(), 3u);
+  EXPECT_EQ(runs[0].seed, 3u);
+  EXPECT_EQ(runs[1].seed, 1u);
+  EXPECT_EQ(runs[2].seed, 2u);
+  EXPECT_EQ(runs[0].output_dir, "out/run-seed3");
+  EXPECT_EQ(runs[2].output_dir, "out/run-seed2");
+  const auto one = imsm::expand_seeds(base_config(), "7", "run settings");
+  ASSERT_EQ(one.size(), 1u);
+  EXPECT_EQ(one[0].output_dir, "out/run");  // one seed: the folder as given
+  imsm::testing::expect_bad_input([] { imsm::expand_seeds(base_config(), "1, x2", "run settings"); }, {"seed", "\"x2\""});
+  imsm::testing::expect_bad_input([] { imsm::expand_seeds(base_config(), "-1", "run settings"); }, {"seed", "\"-1\""});
+  imsm::testing::expect_bad_input([] { imsm::expand_seeds(base_config(), " , ", "run settings"); }, {"seed", "at least one"});
+  auto bad = base_config();
+  bad["lora_r"] = "eight";
+  imsm::testing::expect_bad_input([&] { imsm::expand_seeds(bad, "1", "run settings"); }, {"run settings", "lora_r"});
+}
+
+TEST(RunSettings, MissingInputNamesTheFirstKeyWhoseFileIsNotThere) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("model"));
+  auto c = imsm::parse_train_config(
+      {{"model_path", dir.file("model")}, {"data_path", dir.file("train.jsonl")}, {"gate_probe_data", dir.file("probe.jsonl")}}, "t");
+  EXPECT_EQ(imsm::missing_input(c), "model_path: " + dir.file("model") + " is not a Hugging Face model folder (no config.json)");
+  imsm::testing::write_file(dir.file("model/config.json"), "{}");
+  EXPECT_EQ(imsm::missing_input(c), "data_path: no file " + dir.file("train.jsonl"));
+  // A project that makes the data before the run: the file need not exist yet.
+  auto made = [&](const std::string& p) { return p == dir.file("train.jsonl"); };
+  EXPECT_EQ(imsm::missing_input(c, made), "gate_probe_data: no file " + dir.file("probe.jsonl"));
+  imsm::testing::write_file(dir.file("probe.jsonl"), "");
+  EXPECT_EQ(imsm::missing_input(c, made), "");
+  c.gate_probe_data.clear();  // optional
+  imsm::testing::write_file(dir.file("train.jsonl"), "");
+  EXPECT_EQ(imsm::missing_input(c), "");
+}
+
+// A training run with two metric rows and an IMSM adapter, an evaluation of
+// that adapter (two scores), an evaluation of the base model and a failed
+// evaluation of the adapter (its scores stay its own).
+TEST(RunTable, JoinsRunsWithTheirMetricsAndTheEvaluationsOfTheirAdapter) {
+  TempDir dir;
+  imsm::store::Workspace ws(dir.file("w.imsm"));
+  imsm::testing::write_file(dir.file("qa.jsonl"), "{}\n");
+  const std::string config = R"({"peft": "lora", "variant": "query", "seed": 2})";
+  const int64_t train = ws.create_run({"train", "t", dir.file("model"), "", config, "cpu", dir.file("out"), 2});
+  ws.start_run(train);
+  ws.add_train_metrics(train, {imsm::StepRecord{.step = 1, .loss = 2.5}, imsm::StepRecord{.step = 2, .loss = 1.25}});
+  ws.finish_run(train, RunStatus::Finished);
+  const int64_t eval = ws.create_run({"eval", "e", dir.file("model"), "", "{}", "cpu", "", 0, train});
+  ws.start_run(eval);
+  ws.add_evaluations(eval, dir.file("qa.jsonl"), {{"qa", "webq", "Contain", 0.5, 4, ""}, {"qa", "webq", "EM", 0.25, 4, ""}});
+  ws.finish_run(eval, RunStatus::Finished);
+  const int64_t base = ws.create_run({"eval", "b", dir.file("model"), "", "{}", "cpu", "", 0, 0});
+  const int64_t failed = ws.create_run({"eval", "f", dir.file("model"), "", "{}", "cpu", "", 0, train});
+  ws.start_run(failed);
+  ws.add_evaluations(failed, dir.file("qa.jsonl"), {{"qa2", "webq", "Contain", 0.0, 4, ""}});
+  ws.finish_run(failed, RunStatus::Failed, "out of memory");
+
+  const auto rows = imsm::run_summaries(ws);
+  ASSERT_EQ(rows.size(), 4u);
+  EXPECT_EQ(rows[0].method, "IMSM(LoRA)");
+  EXPECT_EQ(rows[0].variant, "query");
+  EXPECT_EQ(rows[0].steps, 2);
+  EXPECT_EQ(rows[0].final_loss, 1.25);
+  ASSERT_EQ(rows[0].scores.size(), 2u);  // the finished evaluation's, not the failed one's
+  EXPECT_EQ(rows[0].scores[1], (std::pair<std::string, double>{"qa EM", 0.25}));
+  EXPECT_EQ(rows[1].method, "IMSM(LoRA) (run 1)");
+  EXPECT_EQ(rows[1].seed, 2);
+  EXPECT_EQ(rows[2].method, "base model");
+  EXPECT_EQ(rows[2].status, RunStatus::Queued);
+  EXPECT_EQ(rows[3].message, "out of memory");
+
+  const imsm::Table t = imsm::runs_table(rows);
+  ASSERT_EQ(t.rows.size(), 4u);
+  EXPECT_EQ(t.rows[0][2], "finished");
+  EXPECT_EQ(t.rows[0][4], "model");  // the model folder's name
+  EXPECT_EQ(t.rows[0][7], "step 2 loss 1.25");
+  EXPECT_EQ(t.rows[1][7], "qa Contain 0.5 (+1)");
+  EXPECT_EQ(t.rows[2][7], "");
+  EXPECT_EQ(t.rows[2][6], "");  // never ran: no duration
+}
+
+TEST(RunTable, ImsmAdapterOfAFinishedTrainingRunWithAGate) {
+  TempDir dir;
+  imsm::store::RunRecord r;
+  r.kind = "train";
+  r.status = RunStatus::Finished;
+  r.output_dir = dir.file("out");
+  r.config_json = R"({"variant": "query"})";
+  EXPECT_EQ(imsm::imsm_adapter_of(r), "");  // no adapter folder
+  std::filesystem::create_directories(dir.file("out/adapter"));
+  imsm::testing::write_file(dir.file("out/adapter/imsm_config.json"), "{}");
+  EXPECT_EQ(imsm::imsm_adapter_of(r), dir.file("out/adapter"));
+  r.config_json = R"({"variant": "none"})";
+  EXPECT_EQ(imsm::imsm_adapter_of(r), "");  // the PEFT method alone
+  r.config_json = R"({"variant": "query"})";
+  r.status = RunStatus::Cancelled;
+  EXPECT_EQ(imsm::imsm_adapter_of(r), "");
+  r.status = RunStatus::Finished;
+  r.kind = "eval";
+  EXPECT_EQ(imsm::imsm_adapter_of(r), "");
+}
+
+TEST(RunTable, StoredTokensBecomeTracesWithTheirGateRange) {
+  imsm::store::Prediction p;
+  p.tokens = {{10, "a", 0.25f, {0.0f, 0.5f}}, {11, "b", 0.75f, {}}};
+  const auto traces = imsm::traces_of(p);
+  ASSERT_EQ(traces.size(), 2u);
+  EXPECT_EQ(traces[0].id, 10);
+  EXPECT_EQ(traces[0].piece, "a");
+  EXPECT_EQ(traces[0].gate_min, 0.0f);
+  EXPECT_EQ(traces[0].gate_max, 0.5f);
+  EXPECT_EQ(traces[1].gate_min, 0.75f);  // no full gate kept: the range is the mean
+  EXPECT_EQ(traces[1].gate_max, 0.75f);
+  EXPECT_TRUE(traces[1].gate.empty());
+}
+
+}  // namespace
