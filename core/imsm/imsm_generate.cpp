@@ -42,4 +42,9 @@ torch::Tensor ImsmStep::next_logits(const torch::Tensor& ids, const torch::Tenso
   return logits;
 }
 
+std::unique_ptr<DecodeStep> make_decode_step(const LlamaModel& model, const ImsmGate* gate, bool use_cache) {
+  if (gate) return std::make_unique<ImsmStep>(model, *gate, use_cache);
+  return std::make_unique<ModelStep>(model, use_cache);
+}
+
 }  // namespace imsm

@@ -39,4 +39,8 @@ class ImsmStep : public DecodeStep {
   torch::Tensor top_ids_, top_probs_;  // [3, B, k]: original, tuned, mixed
 };
 
+// The decode step for a model with an IMSM gate (both streams, mixed) or
+// without one (gate null: the model with whatever PEFT adapter it carries).
+std::unique_ptr<DecodeStep> make_decode_step(const LlamaModel& model, const ImsmGate* gate, bool use_cache);
+
 }  // namespace imsm

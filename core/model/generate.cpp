@@ -46,13 +46,13 @@ torch::Tensor ModelStep::next_logits(const torch::Tensor& ids, const torch::Tens
 }
 
 GenerateOutput generate(const LlamaModel& model, const std::vector<std::vector<int32_t>>& prompts,
-                        const GenerateOptions& options, const GenerateCallbacks& callbacks) {
+                        const GenerateOptions& options, const Hooks& hooks, const TokenSink& on_token) {
   ModelStep step(model, options.use_cache);
-  return generate(step, prompts, options, callbacks);
+  return generate(step, prompts, options, hooks, on_token);
 }
 
 GenerateOutput generate(DecodeStep& decode, const std::vector<std::vector<int32_t>>& prompts,
-                        const GenerateOptions& options, const GenerateCallbacks& callbacks) {
+                        const GenerateOptions& options, const Hooks& hooks, const TokenSink& on_token) {
   using Clock = std::chrono::steady_clock;
   if (prompts.empty()) throw_bad_input("generate", "no prompts");
   const int64_t vocab = decode.vocab_size();
@@ -83,7 +83,7 @@ GenerateOutput generate(DecodeStep& decode, const std::vector<std::vector<int32_
   torch::Tensor step_ids = all_ids, step_positions = positions;
   auto start = Clock::now();
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
-    if (callbacks.should_abort && callbacks.should_abort()) throw Error(ErrorKind::Cancelled, "generation cancelled");
+    hooks.check_abort("generation cancelled");
     const torch::Tensor logits = decode.next_logits(step_ids, step_positions, padded ? mask : torch::Tensor());  // [B, vocab]
     const torch::Tensor gate = decode.last_gate_mean();                                                         // [B] or undefined
     const auto now = Clock::now();
@@ -101,7 +101,7 @@ GenerateOutput generate(DecodeStep& decode, const std::vector<std::vector<int32_
       out.tokens[b].push_back(token);
       if (gate.defined()) out.gate_mean[b].push_back(gate[b].item<float>());
       next[b][0] = token;
-      if (callbacks.on_token) callbacks.on_token(b, token);
+      if (on_token) on_token(b, token);
       if (std::find(options.eos_ids.begin(), options.eos_ids.end(), token) != options.eos_ids.end()) done[b] = true;
     }
     if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;

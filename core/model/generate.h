@@ -6,6 +6,7 @@
 
 #include "model/llama.h"
 #include "model/sampler.h"
+#include "util/run_protocol.h"
 
 namespace imsm {
 
@@ -16,10 +17,8 @@ struct GenerateOptions {
   bool use_cache = true;           // false: recompute the whole sequence every step
 };
 
-struct GenerateCallbacks {
-  std::function<void(int64_t row, int32_t token)> on_token;  // each new token, as it comes
-  std::function<bool()> should_abort;                        // true: stop now (throws Cancelled)
-};
+// Each new token of row `row`, as it comes.
+using TokenSink = std::function<void(int64_t row, int32_t token)>;
 
 struct GenerateOutput {
   std::vector<std::vector<int32_t>> tokens;  // per row: generated ids only (EOS included when reached)
@@ -59,11 +58,12 @@ class ModelStep : public DecodeStep {
 };
 
 // prompts: B lists of ids (none empty; every id < vocab_size).
+// Cancel (the run protocol): hooks.should_abort() is polled before each step.
 GenerateOutput generate(DecodeStep& step, const std::vector<std::vector<int32_t>>& prompts,
-                        const GenerateOptions& options, const GenerateCallbacks& callbacks = {});
+                        const GenerateOptions& options, const Hooks& hooks = {}, const TokenSink& on_token = {});
 // generate() with a ModelStep.
 GenerateOutput generate(const LlamaModel& model, const std::vector<std::vector<int32_t>>& prompts,
-                        const GenerateOptions& options, const GenerateCallbacks& callbacks = {});
+                        const GenerateOptions& options, const Hooks& hooks = {}, const TokenSink& on_token = {});
 
 // The ids that end generation: config.json's EOS ids, then the tokenizer's.
 std::vector<int32_t> stop_ids(const ModelConfig& config, const std::vector<int32_t>& tokenizer_eos);

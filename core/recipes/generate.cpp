@@ -64,9 +64,7 @@ GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& r,
   GenerateResult result;
   result.prompt_tokens = static_cast<int64_t>(prompt.size());
   std::string shown;
-  GenerateCallbacks hooks;
-  hooks.should_abort = callbacks.should_abort;
-  hooks.on_token = [&](int64_t, int32_t token) {
+  TokenSink on_token = [&](int64_t, int32_t token) {
     result.ids.push_back(token);
     if (callbacks.on_progress) callbacks.on_progress({"generating", static_cast<int64_t>(result.ids.size()), r.max_new_tokens});
     if (!tokenizer || !on_text) return;
@@ -76,19 +74,12 @@ GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& r,
       shown = now;
     }
   };
-  std::unique_ptr<DecodeStep> step;
-  ImsmStep* imsm_step = nullptr;
-  if (gate) {
-    auto s = std::make_unique<ImsmStep>(*model, *gate, options.use_cache);
-    imsm_step = s.get();
-    if (r.trace_top_k > 0) s->set_trace_top_k(r.trace_top_k);
-    step = std::move(s);
-  } else {
-    step = std::make_unique<ModelStep>(*model, options.use_cache);
-  }
+  const std::unique_ptr<DecodeStep> step = make_decode_step(*model, gate, options.use_cache);
+  auto* imsm_step = dynamic_cast<ImsmStep*>(step.get());  // null without a gate
+  if (imsm_step && r.trace_top_k > 0) imsm_step->set_trace_top_k(r.trace_top_k);
   if (imsm_step && r.trace_top_k > 0) {
     // The step's last gate and top-k are those of the distribution this token was drawn from.
-    hooks.on_token = [&, show = hooks.on_token](int64_t row, int32_t token) {
+    on_token = [&, show = on_token](int64_t row, int32_t token) {
       TokenTrace t;
       t.id = token;
       if (tokenizer) t.piece = tokenizer->piece(token);
@@ -109,7 +100,9 @@ GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& r,
       show(row, token);
     };
   }
-  const GenerateOutput out = generate(*step, {prompt}, options, hooks);
+  Hooks abort_only;  // progress is reported per token above
+  abort_only.should_abort = callbacks.should_abort;
+  const GenerateOutput out = generate(*step, {prompt}, options, abort_only, on_token);
   if (gate) {
     result.gate_mean = out.gate_mean[0];
     result.variant = variant_name(gate->config().variant);
