@@ -39,6 +39,37 @@ std::vector<std::pair<std::string, nlohmann::json>> read_eval_set(const std::str
   if (out.empty()) throw_bad_input(path, "the dataset holds no records");
   return out;
 }
+
+// One answered example: its golds as a list, the answer's text and tokens
+// with the gate each was mixed with (mean, and the full vector when kept).
+EvalExample example_of(const std::pair<std::string, nlohmann::json>& record, const Tokenizer& tokenizer, const std::vector<int32_t>& ids,
+                       const std::vector<float>& gate_means, const std::vector<std::vector<float>>& full_gates) {
+  EvalExample e;
+  e.input = record.first;
+  const nlohmann::json& gold = record.second;
+  if (gold.is_string()) e.golds = {gold.get<std::string>()};
+  else for (const auto& g : gold) e.golds.push_back(g.get<std::string>());
+  e.answer = tokenizer.decode(ids, true);
+  for (size_t t = 0; t < ids.size(); ++t) {
+    TokenTrace trace;
+    trace.id = ids[t];
+    trace.piece = tokenizer.piece(trace.id);
+    if (!gate_means.empty()) trace.gate_mean = gate_means[t];
+    if (!full_gates.empty()) trace.gate = full_gates[t];
+    e.tokens.push_back(std::move(trace));
+  }
+  return e;
+}
+
+// The official predictions file: {"input", "output" (as given), "answer"} per line.
+void write_predictions(const std::string& path, const std::vector<std::pair<std::string, nlohmann::json>>& data, const EvalResult& result) {
+  std::string lines;
+  for (size_t i = 0; i < data.size(); ++i)
+    lines += nlohmann::json{{"input", data[i].first}, {"output", data[i].second}, {"answer", result.examples[i].answer}}
+                 .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
+             "\n";
+  json::write_text_atomically(path, lines);
+}
 }  // namespace
 
 EvalResult run_eval(const EvalRequest& r, const Hooks& callbacks) {
@@ -76,43 +107,23 @@ EvalResult run_eval(const EvalRequest& r, const Hooks& callbacks) {
     const size_t end = std::min(order.size(), start + static_cast<size_t>(r.batch_size));
     std::vector<std::vector<int32_t>> batch;
     for (size_t i = start; i < end; ++i) batch.push_back(prompts[order[i]]);
-    std::unique_ptr<DecodeStep> step;
-    ImsmStep* imsm_step = nullptr;
-    if (gate) {
-      auto s = std::make_unique<ImsmStep>(*model, *gate, true);
-      imsm_step = s.get();
-      step = std::move(s);
-    } else {
-      step = std::make_unique<ModelStep>(*model, true);
-    }
-    std::vector<std::vector<std::vector<float>>> full(batch.size());
-    GenerateCallbacks hooks;
+    const std::unique_ptr<DecodeStep> step = make_decode_step(*model, gate, true);
+    auto* imsm_step = dynamic_cast<ImsmStep*>(step.get());  // null without a gate
+    std::vector<std::vector<std::vector<float>>> full(batch.size());  // [row][token][d]
+    TokenSink keep_gate;
     if (imsm_step && r.full_gate)
-      hooks.on_token = [&](int64_t row, int32_t) {
+      keep_gate = [&](int64_t row, int32_t) {
         const torch::Tensor g = imsm_step->last_gate()[row].contiguous();
         full[row].emplace_back(g.data_ptr<float>(), g.data_ptr<float>() + g.numel());
       };
     const auto t0 = std::chrono::steady_clock::now();
-    const GenerateOutput out = generate(*step, batch, options, hooks);
+    const GenerateOutput out = generate(*step, batch, options, {}, keep_gate);
     generation_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (size_t b = 0; b < batch.size(); ++b) {
-      EvalExample& e = result.examples[order[start + b]];
-      const auto& [input, gold] = data[order[start + b]];
-      e.input = input;
-      if (gold.is_string()) e.golds = {gold.get<std::string>()};
-      else for (const auto& g : gold) e.golds.push_back(g.get<std::string>());
-      e.answer = tokenizer->decode(out.tokens[b], true);
-      for (size_t t = 0; t < out.tokens[b].size(); ++t) {
-        TokenTrace trace;
-        trace.id = out.tokens[b][t];
-        trace.piece = tokenizer->piece(trace.id);
-        if (!out.gate_mean[b].empty()) trace.gate_mean = out.gate_mean[b][t];
-        if (!full[b].empty()) trace.gate = full[b][t];
-        e.tokens.push_back(std::move(trace));
-      }
+      result.examples[order[start + b]] = example_of(data[order[start + b]], *tokenizer, out.tokens[b], out.gate_mean[b], full[b]);
       generated += static_cast<int64_t>(out.tokens[b].size());
     }
-    if (callbacks.on_progress) callbacks.on_progress({"evaluating", static_cast<int64_t>(end), static_cast<int64_t>(order.size())});
+    callbacks.progress({"evaluating", static_cast<int64_t>(end), static_cast<int64_t>(order.size())});
   }
 
   std::vector<ScoredExample> scored;
@@ -125,14 +136,7 @@ EvalResult run_eval(const EvalRequest& r, const Hooks& callbacks) {
       encoded.push_back(encode_example(*tokenizer, {e.input, e.golds.front()}, r.max_input_length, r.max_new_tokens + 1, eos));
     result.scores["Perplexity"] = answer_perplexity(*model, gate, encoded, r.batch_size, callbacks).perplexity;
   }
-  if (!r.predictions_out.empty()) {
-    std::string lines;
-    for (size_t i = 0; i < data.size(); ++i)
-      lines += nlohmann::json{{"input", data[i].first}, {"output", data[i].second}, {"answer", result.examples[i].answer}}
-                   .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) +
-               "\n";
-    json::write_text_atomically(r.predictions_out, lines);
-  }
+  if (!r.predictions_out.empty()) write_predictions(r.predictions_out, data, result);
   result.tokens_per_second = generation_seconds > 0 ? generated / generation_seconds : 0;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;

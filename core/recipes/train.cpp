@@ -70,52 +70,44 @@ PeftConfig peft_config(const TrainConfig& c) {
   return p;
 }
 
-}  // namespace
-
-TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
-  const auto started = std::chrono::steady_clock::now();
-  const auto loaded = load_model({c.model_path, "", c.device, c.dtype});  // the adapters come below: new, or the checkpoint's
-  LlamaModel* model = loaded->model.get();
-  const Tokenizer* tokenizer = loaded->tokenizer.get();
-  int32_t eos = tokenizer->eos_ids().empty() ? -1 : tokenizer->eos_ids()[0];
-  if (eos < 0 && !model->config().eos_token_ids.empty()) eos = static_cast<int32_t>(model->config().eos_token_ids[0]);
-
-  std::vector<EncodedExample> data;
+// The training examples and the gate probe's (read before anything is
+// written: a bad file stops the run here). probe: the probe file's first
+// gate_probe_examples, empty when the probe uses the training examples.
+struct TrainingData {
+  std::vector<EncodedExample> train, probe;
+};
+TrainingData read_training_data(const TrainConfig& c, const Tokenizer& tokenizer, const LlamaModel& model) {
+  int32_t eos = tokenizer.eos_ids().empty() ? -1 : tokenizer.eos_ids()[0];
+  if (eos < 0 && !model.config().eos_token_ids.empty()) eos = static_cast<int32_t>(model.config().eos_token_ids[0]);
   DatasetFields fields;
   fields.input = c.input_field;
   fields.output = c.output_field;
   fields.instruction = c.instruction_field;
+  TrainingData d;
   for (const auto& e : read_examples(c.data_path, fields))
-    data.push_back(encode_example(*tokenizer, e, c.max_input_length, c.max_output_length, eos));
-
-  // The gate probe's examples (read before anything is written: a bad file stops the run here).
-  std::vector<EncodedExample> probe_data;
+    d.train.push_back(encode_example(tokenizer, e, c.max_input_length, c.max_output_length, eos));
   if (!c.gate_probe_data.empty() && c.gate_probe_examples > 0)
     for (const auto& e : read_examples(c.gate_probe_data, fields)) {
-      if (static_cast<int64_t>(probe_data.size()) == c.gate_probe_examples) break;
-      probe_data.push_back(encode_example(*tokenizer, e, c.max_input_length, c.max_output_length, eos));
+      if (static_cast<int64_t>(d.probe.size()) == c.gate_probe_examples) break;
+      d.probe.push_back(encode_example(tokenizer, e, c.max_input_length, c.max_output_length, eos));
     }
-  const std::vector<EncodedExample>& probe_source = c.gate_probe_data.empty() ? data : probe_data;
+  return d;
+}
 
-  const GateVariant variant = parse_variant(c.variant, "variant");
-  const std::string resume = c.resume_from.empty() ? "" : find_checkpoint(c.resume_from);
-  std::unique_ptr<PeftAdapters> adapters =
-      resume.empty() ? PeftAdapters::attach(*model, peft_config(c), c.seed) : PeftAdapters::load(*model, resume);
-  std::unique_ptr<ImsmGate> gate;
-  if (variant != GateVariant::None) {
-    const auto gate_dtype = model->dtype() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
-    if (resume.empty()) {
-      GateConfig gc;
-      gc.variant = variant;
-      gc.rank = c.gate_rank;
-      gc.hidden_size = model->config().hidden_size;
-      gc.dropout = c.dropout_prob;
-      gate = std::make_unique<ImsmGate>(gc, model->device(), gate_dtype, c.seed + 1);
-    } else {
-      gate = std::make_unique<ImsmGate>(ImsmGate::load(resume, model->device(), gate_dtype));
-    }
-  }
+// The IMSM gate: new (seeded), or the checkpoint's; null for the variant none.
+std::unique_ptr<ImsmGate> open_gate(const TrainConfig& c, GateVariant variant, const LlamaModel& model, const std::string& resume) {
+  if (variant == GateVariant::None) return nullptr;
+  const auto gate_dtype = model.dtype() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
+  if (!resume.empty()) return std::make_unique<ImsmGate>(ImsmGate::load(resume, model.device(), gate_dtype));
+  GateConfig gc;
+  gc.variant = variant;
+  gc.rank = c.gate_rank;
+  gc.hidden_size = model.config().hidden_size;
+  gc.dropout = c.dropout_prob;
+  return std::make_unique<ImsmGate>(gc, model.device(), gate_dtype, c.seed + 1);
+}
 
+TrainOptions train_options(const TrainConfig& c) {
   TrainOptions o;
   o.num_epochs = c.num_epochs;
   o.batch_size = c.batch_size;
@@ -127,7 +119,33 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   o.lr_schedule = c.lr_schedule;
   o.optimizer = c.optimizer;
   o.seed = c.seed;
-  Trainer trainer(*model, *adapters, gate.get(), variant, data, o);
+  return o;
+}
+
+// The gate probe: the first probe examples as one batch; undefined ids when
+// there is nothing to probe (no trainable gate, no examples).
+TrainBatch probe_batch(const TrainConfig& c, const ImsmGate* gate, const TrainingData& d, torch::Device device) {
+  const std::vector<EncodedExample>& source = c.gate_probe_data.empty() ? d.train : d.probe;
+  if (!gate || !gate->trainable() || c.gate_probe_examples <= 0 || source.empty()) return {};
+  std::vector<const EncodedExample*> rows;
+  for (size_t i = 0; i < source.size() && static_cast<int64_t>(i) < c.gate_probe_examples; ++i) rows.push_back(&source[i]);
+  return collate(rows, device);
+}
+
+}  // namespace
+
+TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
+  const auto started = std::chrono::steady_clock::now();
+  const auto loaded = load_model({c.model_path, "", c.device, c.dtype});  // the adapters come below: new, or the checkpoint's
+  LlamaModel* model = loaded->model.get();
+  const TrainingData data = read_training_data(c, *loaded->tokenizer, *model);
+
+  const GateVariant variant = parse_variant(c.variant, "variant");
+  const std::string resume = c.resume_from.empty() ? "" : find_checkpoint(c.resume_from);
+  std::unique_ptr<PeftAdapters> adapters =
+      resume.empty() ? PeftAdapters::attach(*model, peft_config(c), c.seed) : PeftAdapters::load(*model, resume);
+  std::unique_ptr<ImsmGate> gate = open_gate(c, variant, *model, resume);
+  Trainer trainer(*model, *adapters, gate.get(), variant, data.train, train_options(c));
   if (!resume.empty()) {
     trainer.load_state(resume);
     log::info("resuming from " + resume + " at step " + std::to_string(trainer.step()) + " of " + std::to_string(trainer.total_steps()));
@@ -148,19 +166,13 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
     summary.last_checkpoint = dir;
     hooks.event({RunEvent::Kind::Checkpoint, 0, dir, t.step()});
   };
-  // The gate probe: the first probe examples, one batch, ~50 measurements a run (query and no-query gates).
-  TrainBatch probe;
-  const bool probing = gate && c.gate_probe_examples > 0 && !probe_source.empty() &&
-                       gate->trainable();
-  if (probing) {
-    std::vector<const EncodedExample*> rows;
-    for (size_t i = 0; i < probe_source.size() && static_cast<int64_t>(i) < c.gate_probe_examples; ++i) rows.push_back(&probe_source[i]);
-    probe = collate(rows, model->device());
-  }
+  // The gate probe's mean joins the step record ~50 times a run (query and no-query gates).
+  const TrainBatch probe = probe_batch(c, gate.get(), data, model->device());
   const int64_t probe_every = std::max<int64_t>(1, trainer.total_steps() / 50);
   Hooks trainer_hooks = hooks;
   trainer_hooks.on_step = [&](StepRecord r) {
-    if (probing && (r.step % probe_every == 0 || r.step == r.total_steps)) r.gate_mean = probe_gate_mean(*model, *adapters, *gate, variant, probe);
+    if (probe.ids.defined() && (r.step % probe_every == 0 || r.step == r.total_steps))
+      r.gate_mean = probe_gate_mean(*model, *adapters, *gate, variant, probe);
     hooks.step(r);
   };
   TrainOutcome outcome;
@@ -178,7 +190,7 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   summary.total_steps = trainer.total_steps();
   summary.losses = outcome.losses;
   summary.trainable_parameters = adapters->num_parameters() + (gate && gate->trainable() ? gate->gate_A.numel() + gate->gate_B.numel() : 0);
-  summary.examples = static_cast<int64_t>(data.size());
+  summary.examples = static_cast<int64_t>(data.train.size());
   if (outcome.status == RunStatus::Finished) {
     summary.adapter_dir = (fs::path(c.output_dir) / "adapter").string();
     write_atomically(summary.adapter_dir, [&](const std::string& tmp) { save_artifacts(tmp, true); });
