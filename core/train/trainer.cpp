@@ -7,8 +7,8 @@
 #include <mutex>
 #include <cmath>
 #include <numeric>
-#include <random>
 
+#include "data/shuffle.h"
 #include "imsm/siamese.h"
 #include "io/json_file.h"
 #include "io/safetensors.h"
@@ -98,8 +98,7 @@ TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Tra
   while (epoch_ < o.num_epochs) {
     std::vector<int64_t> order(static_cast<size_t>(n));
     std::iota(order.begin(), order.end(), 0);
-    std::mt19937_64 rng(o.seed + static_cast<uint64_t>(epoch_));
-    std::shuffle(order.begin(), order.end(), rng);
+    data::shuffle(order, o.seed + static_cast<uint64_t>(epoch_));  // the same order with every standard library
     while (micro_ < micro_per_epoch_) {
       if (hooks.aborted()) throw Error(ErrorKind::Cancelled, "training cancelled at step " + std::to_string(step_));
       const double lr = scheduled_lr(o, step_, total_);
