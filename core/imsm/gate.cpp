@@ -63,11 +63,15 @@ torch::Tensor ImsmGate::mix(const torch::Tensor& h_M, const torch::Tensor& h_Mp,
   const auto dt = gate_A.scalar_type();
   if (config_.variant == GateVariant::NoGate) {
     if (g_out) *g_out = torch::full(h_M.sizes(), 0.5, h_M.options().dtype(dt));
-    return 0.5 * h_M.to(dt) + 0.5 * h_Mp.to(dt);  // [B, T, d]
+    return average(h_M, h_Mp, dt);  // [B, T, d]
   }
   const torch::Tensor g = gate(h_M, h_Mp, q_M, q_Mp);  // [B, T, d]
   if (g_out) *g_out = g;
   return interweave(g, h_M.to(dt), h_Mp.to(dt));       // [B, T, d]
+}
+
+torch::Tensor ImsmGate::average(const torch::Tensor& h_M, const torch::Tensor& h_Mp, torch::ScalarType dtype) {
+  return 0.5 * h_M.to(dtype) + 0.5 * h_Mp.to(dtype);  // [B, T, d]
 }
 
 torch::Tensor ImsmGate::interweave(const torch::Tensor& g, const torch::Tensor& h_M, const torch::Tensor& h_Mp) {
@@ -127,7 +131,11 @@ torch::Tensor query_mean(const torch::Tensor& h, const torch::Tensor& query_len)
   const torch::Tensor positions = torch::arange(T, torch::TensorOptions().dtype(torch::kInt64).device(h.device()));  // [T]
   const torch::Tensor len = query_len.to(h.device()).view({-1, 1});                                                 // [B, 1]
   const torch::Tensor in_query = (positions.view({1, T}) < len).to(h.scalar_type()).unsqueeze(-1);                 // [B, T, 1]
-  return (h * in_query).sum(1) / len.to(h.scalar_type()).clamp_min(1);                                             // [B, d]
+  return masked_mean(h, in_query);                                                                                  // [B, d]
+}
+
+torch::Tensor masked_mean(const torch::Tensor& h, const torch::Tensor& weights) {
+  return (h * weights).sum(1) / weights.sum(1).clamp_min(1);  // [B, d]; an empty query: 0, not NaN
 }
 
 }  // namespace imsm

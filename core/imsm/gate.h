@@ -40,6 +40,8 @@ class ImsmGate {
 
   // h_N = g ∘ h_M + (1 − g) ∘ h_M' for a given g (all [B, T, d]).
   static torch::Tensor interweave(const torch::Tensor& g, const torch::Tensor& h_M, const torch::Tensor& h_Mp);
+  // The no-gate variant's mix, ½ h_M + ½ h_M' ([B, T, d]), computed in `dtype`.
+  static torch::Tensor average(const torch::Tensor& h_M, const torch::Tensor& h_Mp, torch::ScalarType dtype);
 
   // imsm_config.json, and imsm_gate.safetensors when the variant has weights.
   void save(const std::string& dir) const;
@@ -59,7 +61,10 @@ class ImsmGate {
 };
 
 // Mean of h over each sequence's first query_len positions: h [B, T, d],
-// query_len [B] int64 -> [B, d].
+// query_len [B] int64 -> [B, d] (training's right-padded batches).
 torch::Tensor query_mean(const torch::Tensor& h, const torch::Tensor& query_len);
+// Mean of h over the positions `weights` marks: h [B, T, d], weights [B, T, 1]
+// of 0/1 in h's dtype -> [B, d] (decoding's left-padded prompt; query_mean).
+torch::Tensor masked_mean(const torch::Tensor& h, const torch::Tensor& weights);
 
 }  // namespace imsm

@@ -21,8 +21,8 @@ torch::Tensor ImsmStep::next_logits(const torch::Tensor& ids, const torch::Tenso
     // The first call holds the prompt: query means over its real (unpadded) tokens.
     const torch::Tensor w = (mask.defined() ? mask.narrow(1, mask.size(1) - T, T) : torch::ones({B, T}, torch::kInt64))
                                 .to(h.device(), h.scalar_type()).unsqueeze(-1);  // [B, T, 1]
-    q_M_ = (h_M * w).sum(1) / w.sum(1);    // [B, d]
-    q_Mp_ = (h_Mp * w).sum(1) / w.sum(1);  // [B, d]
+    q_M_ = masked_mean(h_M, w);    // [B, d]
+    q_Mp_ = masked_mean(h_Mp, w);  // [B, d]
   }
   const torch::Tensor last_M = h_M.select(1, T - 1).unsqueeze(1);    // [B, 1, d]
   const torch::Tensor last_Mp = h_Mp.select(1, T - 1).unsqueeze(1);  // [B, 1, d]

@@ -25,7 +25,7 @@ SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, Gat
   }  // the gate below: fp32, outside autocast
   torch::Tensor h_N;  // [B, T, d]
   if (variant == GateVariant::NoGate) {
-    h_N = 0.5 * out.h_M + 0.5 * out.h_Mp;
+    h_N = ImsmGate::average(out.h_M, out.h_Mp, out.h_M.scalar_type());  // [B, T, d], no gate object needed
   } else {
     if (gate == nullptr) throw_internal("siamese_forward: the " + variant_name(variant) + " variant needs a gate");
     const torch::Tensor q_M = query_mean(out.h_M, batch.query_len);    // [B, d], once per sequence
