@@ -11,6 +11,7 @@
 #include <cstring>
 #include <string>
 
+#include "bench_args.h"
 #include "model/blas_check.h"
 #include "model/device.h"
 #include "model/generate.h"
@@ -18,9 +19,9 @@
 
 namespace {
 
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
+using imsm::bench::arg;
+using imsm::bench::sarg;
+using imsm::bench::seconds_since;
 
 // 2·n³ flops per n×n matmul, best of several runs (synchronised on CUDA).
 double blas_gflops(int64_t n, torch::Device device, torch::ScalarType dtype) {
@@ -38,18 +39,6 @@ double blas_gflops(int64_t n, torch::Device device, torch::ScalarType dtype) {
     best = std::min(best, seconds_since(t0));
   }
   return 2.0 * n * n * n / best / 1e9;
-}
-
-int64_t arg(int argc, char** argv, const char* name, int64_t fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0) return std::stoll(argv[i + 1]);
-  return fallback;
-}
-
-std::string sarg(int argc, char** argv, const char* name, const std::string& fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0) return argv[i + 1];
-  return fallback;
 }
 
 }  // namespace

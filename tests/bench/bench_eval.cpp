@@ -12,6 +12,7 @@
 #include <cstring>
 #include <string>
 
+#include "bench_args.h"
 #include "imsm/imsm_generate.h"
 #include "model/generate.h"
 #include "model/loader.h"
@@ -19,15 +20,9 @@
 
 namespace {
 
-int64_t arg(int argc, char** argv, const char* name, int64_t fallback) {
-  for (int i = 1; i + 1 < argc; ++i)
-    if (std::strcmp(argv[i], name) == 0) return std::stoll(argv[i + 1]);
-  return fallback;
-}
-
-double seconds_since(std::chrono::steady_clock::time_point t0) {
-  return std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-}
+using imsm::bench::arg;
+using imsm::bench::sarg;
+using imsm::bench::seconds_since;
 
 // The official loop: for every new token, the tuned and the frozen model each
 // run the whole sequence; the gate mixes their last hidden states.
