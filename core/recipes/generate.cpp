@@ -76,8 +76,8 @@ GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& r,
   };
   const std::unique_ptr<DecodeStep> step = make_decode_step(*model, gate, options.use_cache);
   auto* imsm_step = dynamic_cast<ImsmStep*>(step.get());  // null without a gate
-  if (imsm_step && r.trace_top_k > 0) imsm_step->set_trace_top_k(r.trace_top_k);
   if (imsm_step && r.trace_top_k > 0) {
+    imsm_step->set_trace_top_k(r.trace_top_k);
     // The step's last gate and top-k are those of the distribution this token was drawn from.
     on_token = [&, show = on_token](int64_t row, int32_t token) {
       TokenTrace t;
