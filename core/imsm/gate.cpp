@@ -31,8 +31,14 @@ GateVariant parse_variant(const std::string& name, const std::string& where) {
   throw_bad_input(where, "unknown IMSM variant \"" + name + "\" (query, no-query, no-gate, none)");
 }
 
+torch::ScalarType gate_dtype(torch::ScalarType model_dtype) {
+  return model_dtype == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
+}
+
 ImsmGate::ImsmGate(const GateConfig& config, torch::Device device, torch::ScalarType dtype, uint64_t seed)
-    : config_(config) {
+    : config_(config), dtype_(dtype) {
+  if (config.variant == GateVariant::None) throw_internal("ImsmGate: the variant none has no gate (pass a null gate)");
+  if (!has_weights(config.variant)) return;  // no-gate: the fixed average
   torch::NoGradGuard no_grad;
   auto gen = at::detail::createCPUGenerator(seed);
   const int64_t d = config.hidden_size, r = config.rank, kd = config.blocks() * d;
@@ -44,7 +50,7 @@ ImsmGate::ImsmGate(const GateConfig& config, torch::Device device, torch::Scalar
 torch::Tensor ImsmGate::gate(const torch::Tensor& h_M, const torch::Tensor& h_Mp, const torch::Tensor& q_M,
                              const torch::Tensor& q_Mp) const {
   const int64_t d = config_.hidden_size;
-  const auto dt = gate_A.scalar_type();
+  const auto dt = dtype_;
   auto block = [&](int64_t i) { return gate_A.narrow(1, i * d, d); };  // W_A's i-th d-wide block: [r, d]
   torch::Tensor a;                                                       // [B, T, r]
   if (config_.variant == GateVariant::Query) {
@@ -60,7 +66,7 @@ torch::Tensor ImsmGate::gate(const torch::Tensor& h_M, const torch::Tensor& h_Mp
 
 torch::Tensor ImsmGate::mix(const torch::Tensor& h_M, const torch::Tensor& h_Mp, const torch::Tensor& q_M,
                             const torch::Tensor& q_Mp, torch::Tensor* g_out) const {
-  const auto dt = gate_A.scalar_type();
+  const auto dt = dtype_;
   if (config_.variant == GateVariant::NoGate) {
     if (g_out) *g_out = torch::full(h_M.sizes(), 0.5, h_M.options().dtype(dt));
     return average(h_M, h_Mp, dt);  // [B, T, d]
@@ -80,10 +86,12 @@ torch::Tensor ImsmGate::interweave(const torch::Tensor& g, const torch::Tensor& 
 
 bool has_weights(GateVariant v) { return v == GateVariant::Query || v == GateVariant::NoQuery; }
 
-std::vector<torch::Tensor> ImsmGate::parameters() const {
-  if (!has_weights(config_.variant)) return {};
-  return {gate_A, gate_B};
+std::vector<std::pair<std::string, torch::Tensor>> ImsmGate::named_parameters() const {
+  if (!trainable()) return {};
+  return {{"imsm.gate_A.weight", gate_A}, {"imsm.gate_B.weight", gate_B}};
 }
+
+int64_t ImsmGate::num_parameters() const { return trainable() ? gate_A.numel() + gate_B.numel() : 0; }
 
 void ImsmGate::save(const std::string& dir) const {
   fs::create_directories(dir);
@@ -99,7 +107,7 @@ void ImsmGate::save(const std::string& dir) const {
                     {"hidden_size", config_.hidden_size}, {"dropout_prob", config_.dropout}});
 }
 
-ImsmGate ImsmGate::load(const std::string& dir, torch::Device device, torch::ScalarType dtype) {
+std::unique_ptr<ImsmGate> ImsmGate::load(const std::string& dir, torch::Device device, torch::ScalarType dtype) {
   const std::string config_path = (fs::path(dir) / "imsm_config.json").string();
   const auto j = json::read_file(config_path);
   GateConfig c;
@@ -108,14 +116,15 @@ ImsmGate ImsmGate::load(const std::string& dir, torch::Device device, torch::Sca
   c.hidden_size = json::get_int(j, "hidden_size", config_path);
   c.dropout = json::get_number_or(j, "dropout_prob", 0.1, config_path);
   if (c.rank <= 0 || c.hidden_size <= 0) throw_bad_input(config_path, "gate_rank and hidden_size must be positive");
-  ImsmGate gate(c, device, dtype, 0);
-  if (!has_weights(c.variant)) return gate;  // no-gate (the average) and none: nothing to load
+  if (c.variant == GateVariant::None) return nullptr;
+  auto gate = std::make_unique<ImsmGate>(c, device, dtype, 0);
+  if (!gate->trainable()) return gate;  // no-gate (the average): nothing to load
   const std::string weights = (fs::path(dir) / "imsm_gate.safetensors").string();
   if (!fs::exists(weights)) throw_bad_input(dir, "no imsm_gate.safetensors, which the variant \"" + variant_name(c.variant) + "\" needs");
   const SafetensorsFile file = SafetensorsFile::open(weights);
   torch::NoGradGuard no_grad;
-  for (auto [name, target] : {std::pair<const char*, torch::Tensor*>{"imsm.gate_A.weight", &gate.gate_A},
-                              std::pair<const char*, torch::Tensor*>{"imsm.gate_B.weight", &gate.gate_B}}) {
+  for (auto [name, target] : {std::pair<const char*, torch::Tensor*>{"imsm.gate_A.weight", &gate->gate_A},
+                              std::pair<const char*, torch::Tensor*>{"imsm.gate_B.weight", &gate->gate_B}}) {
     const TensorView* v = file.find(name);
     if (!v) throw_bad_input(weights, std::string("missing tensor \"") + name + "\"");
     if (v->shape != target->sizes().vec())

@@ -8,15 +8,21 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <memory>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace imsm {
 
+// None is the PEFT method alone: no gate object at all (a null ImsmGate*).
 enum class GateVariant { Query, NoQuery, NoGate, None };
 
 std::string variant_name(GateVariant v);  // "query", "no-query", "no-gate", "none"
 bool has_weights(GateVariant v);           // query and no-query have W_A, W_B; no-gate and none none
 GateVariant parse_variant(const std::string& name, const std::string& where);
+// The gate's math: fp32, or fp64 for an fp64 model (never half precision).
+torch::ScalarType gate_dtype(torch::ScalarType model_dtype);
 
 struct GateConfig {
   GateVariant variant = GateVariant::Query;
@@ -28,13 +34,15 @@ struct GateConfig {
 
 class ImsmGate {
  public:
-  // gate_A, gate_B initialised as torch.nn.Linear (Kaiming uniform: U(±1/√fan_in)).
+  // gate_A, gate_B initialised as torch.nn.Linear (Kaiming uniform: U(±1/√fan_in));
+  // the no-gate variant (the fixed average) has neither. `dtype`: the gate's math.
   ImsmGate(const GateConfig& config, torch::Device device, torch::ScalarType dtype, uint64_t seed);
 
   // h_M, h_Mp: [B, T, d]; q_M, q_Mp: [B, d] (ignored by no-query) -> g: [B, T, d].
   torch::Tensor gate(const torch::Tensor& h_M, const torch::Tensor& h_Mp, const torch::Tensor& q_M,
                      const torch::Tensor& q_Mp) const;
-  // h_N = g ∘ h_M + (1 − g) ∘ h_M' ([B, T, d]); for no-gate ½ h_M + ½ h_M'. `g_out` receives g.
+  // h_N = g ∘ h_M + (1 − g) ∘ h_M' ([B, T, d]); for no-gate ½ h_M + ½ h_M'. `g_out` receives g
+  // (no-gate: ½ everywhere). q_M, q_Mp are read by the query variant only (uses_query()).
   torch::Tensor mix(const torch::Tensor& h_M, const torch::Tensor& h_Mp, const torch::Tensor& q_M,
                     const torch::Tensor& q_Mp, torch::Tensor* g_out = nullptr) const;
 
@@ -45,18 +53,25 @@ class ImsmGate {
 
   // imsm_config.json, and imsm_gate.safetensors when the variant has weights.
   void save(const std::string& dir) const;
-  static ImsmGate load(const std::string& dir, torch::Device device, torch::ScalarType dtype);
+  // Null for a folder whose variant is none (the PEFT method alone).
+  static std::unique_ptr<ImsmGate> load(const std::string& dir, torch::Device device, torch::ScalarType dtype);
 
-  std::vector<torch::Tensor> parameters() const;
+  // The trainable weights by their PEFT-style names ("imsm.gate_A.weight", ...); none for no-gate.
+  std::vector<std::pair<std::string, torch::Tensor>> named_parameters() const;
+  int64_t num_parameters() const;
   void set_training(bool training) { training_ = training; }
   const GateConfig& config() const { return config_; }
+  GateVariant variant() const { return config_.variant; }
   bool trainable() const { return has_weights(config_.variant); }  // query, no-query: W_A and W_B train
+  bool uses_query() const { return config_.variant == GateVariant::Query; }
+  torch::ScalarType dtype() const { return dtype_; }
 
-  torch::Tensor gate_A;  // [r, k·d]
-  torch::Tensor gate_B;  // [d, r]
+  torch::Tensor gate_A;  // [r, k·d] (undefined for no-gate)
+  torch::Tensor gate_B;  // [d, r] (undefined for no-gate)
 
  private:
   GateConfig config_;
+  torch::ScalarType dtype_;
   bool training_ = false;
 };
 

@@ -5,7 +5,7 @@
 
 namespace imsm {
 
-SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, GateVariant variant, const SiameseBatch& batch,
+SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, const SiameseBatch& batch,
                               const LlamaModel* original_copy) {
   ForwardInput tuned;
   tuned.input_ids = batch.input_ids;
@@ -14,7 +14,7 @@ SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, Gat
   {
     const AutocastScope autocast(model.device(), model.dtype());  // CUDA + bf16/f16: the streams in mixed precision
     out.h_Mp = model.forward_hidden(tuned);  // [B, T, d], with autograd through the adapters
-    if (variant == GateVariant::None) {
+    if (gate == nullptr) {
       out.logits = model.lm_head(out.h_Mp);  // [B, T, vocab]: the PEFT method alone
       return out;
     }
@@ -23,15 +23,12 @@ SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, Gat
     original.adapter_rows.enabled = false;
     out.h_M = (original_copy ? *original_copy : model).forward_hidden(original);  // [B, T, d]
   }  // the gate below: fp32, outside autocast
-  torch::Tensor h_N;  // [B, T, d]
-  if (variant == GateVariant::NoGate) {
-    h_N = ImsmGate::average(out.h_M, out.h_Mp, out.h_M.scalar_type());  // [B, T, d], no gate object needed
-  } else {
-    if (gate == nullptr) throw_internal("siamese_forward: the " + variant_name(variant) + " variant needs a gate");
-    const torch::Tensor q_M = query_mean(out.h_M, batch.query_len);    // [B, d], once per sequence
-    const torch::Tensor q_Mp = query_mean(out.h_Mp, batch.query_len);  // [B, d]
-    h_N = gate->mix(out.h_M, out.h_Mp, q_M, q_Mp, &out.gate);
+  torch::Tensor q_M, q_Mp;  // [B, d], once per sequence: the query variant's
+  if (gate->uses_query()) {
+    q_M = query_mean(out.h_M, batch.query_len);
+    q_Mp = query_mean(out.h_Mp, batch.query_len);
   }
+  const torch::Tensor h_N = gate->mix(out.h_M, out.h_Mp, q_M, q_Mp, &out.gate);  // [B, T, d]
   out.logits = model.lm_head(h_N.to(model.dtype()));  // [B, T, vocab]: the frozen head on the mixed memory
   return out;
 }

@@ -17,15 +17,16 @@ struct SiameseBatch {
 
 struct SiameseOutput {
   torch::Tensor logits;  // [B, T, vocab]
-  torch::Tensor gate;    // [B, T, d] (undefined for variant none)
+  torch::Tensor gate;    // [B, T, d] g of the original memory (undefined without a gate; ½ for no-gate)
   torch::Tensor h_M;     // [B, T, d] original memory (undefined for variant none)
   torch::Tensor h_Mp;    // [B, T, d] tuned memory
 };
 
-// `gate` may be null for the variants none and no-gate. `original_copy`, when
-// given, runs the original stream on a separate copy of the base weights (the
-// official code's layout; benchmarks compare it with the shared copy).
-SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, GateVariant variant, const SiameseBatch& batch,
+// `gate` null: the PEFT method alone (variant none; the tuned stream only).
+// `original_copy`, when given, runs the original stream on a separate copy of
+// the base weights (the official code's layout; benchmarks compare it with the
+// shared copy).
+SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, const SiameseBatch& batch,
                               const LlamaModel* original_copy = nullptr);
 
 }  // namespace imsm

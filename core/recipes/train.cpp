@@ -95,16 +95,16 @@ TrainingData read_training_data(const TrainConfig& c, const Tokenizer& tokenizer
 }
 
 // The IMSM gate: new (seeded), or the checkpoint's; null for the variant none.
-std::unique_ptr<ImsmGate> open_gate(const TrainConfig& c, GateVariant variant, const LlamaModel& model, const std::string& resume) {
+std::unique_ptr<ImsmGate> open_gate(const TrainConfig& c, const LlamaModel& model, const std::string& resume) {
+  const GateVariant variant = parse_variant(c.variant, "variant");
   if (variant == GateVariant::None) return nullptr;
-  const auto gate_dtype = model.dtype() == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
-  if (!resume.empty()) return std::make_unique<ImsmGate>(ImsmGate::load(resume, model.device(), gate_dtype));
+  if (!resume.empty()) return ImsmGate::load(resume, model.device(), gate_dtype(model.dtype()));
   GateConfig gc;
   gc.variant = variant;
   gc.rank = c.gate_rank;
   gc.hidden_size = model.config().hidden_size;
   gc.dropout = c.dropout_prob;
-  return std::make_unique<ImsmGate>(gc, model.device(), gate_dtype, c.seed + 1);
+  return std::make_unique<ImsmGate>(gc, model.device(), gate_dtype(model.dtype()), c.seed + 1);
 }
 
 TrainOptions train_options(const TrainConfig& c) {
@@ -140,12 +140,12 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   LlamaModel* model = loaded->model.get();
   const TrainingData data = read_training_data(c, *loaded->tokenizer, *model);
 
-  const GateVariant variant = parse_variant(c.variant, "variant");
   const std::string resume = c.resume_from.empty() ? "" : find_checkpoint(c.resume_from);
   std::unique_ptr<PeftAdapters> adapters =
       resume.empty() ? PeftAdapters::attach(*model, peft_config(c), c.seed) : PeftAdapters::load(*model, resume);
-  std::unique_ptr<ImsmGate> gate = open_gate(c, variant, *model, resume);
-  Trainer trainer(*model, *adapters, gate.get(), variant, data.train, train_options(c));
+  std::unique_ptr<ImsmGate> gate = open_gate(c, *model, resume);
+  SiameseTarget target(*model, *adapters, gate.get());
+  Trainer trainer(target, data.train, train_options(c));
   if (!resume.empty()) {
     trainer.load_state(resume);
     log::info("resuming from " + resume + " at step " + std::to_string(trainer.step()) + " of " + std::to_string(trainer.total_steps()));
@@ -172,7 +172,7 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   Hooks trainer_hooks = hooks;
   trainer_hooks.on_step = [&](StepRecord r) {
     if (probe.ids.defined() && (r.step % probe_every == 0 || r.step == r.total_steps))
-      r.gate_mean = probe_gate_mean(*model, *adapters, *gate, variant, probe);
+      r.gate_mean = probe_gate_mean(*model, *adapters, *gate, probe);
     hooks.step(r);
   };
   TrainOutcome outcome;
@@ -189,7 +189,7 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   summary.steps = outcome.steps;
   summary.total_steps = trainer.total_steps();
   summary.losses = outcome.losses;
-  summary.trainable_parameters = adapters->num_parameters() + (gate && gate->trainable() ? gate->gate_A.numel() + gate->gate_B.numel() : 0);
+  summary.trainable_parameters = adapters->num_parameters() + (gate ? gate->num_parameters() : 0);
   summary.examples = static_cast<int64_t>(data.train.size());
   if (outcome.status == RunStatus::Finished) {
     summary.adapter_dir = (fs::path(c.output_dir) / "adapter").string();

@@ -4,7 +4,7 @@
 
 namespace imsm {
 
-double probe_gate_mean(const LlamaModel& model, PeftAdapters& adapters, ImsmGate& gate, GateVariant variant, const TrainBatch& batch) {
+double probe_gate_mean(const LlamaModel& model, PeftAdapters& adapters, ImsmGate& gate, const TrainBatch& batch) {
   torch::NoGradGuard no_grad;
   adapters.set_training(false);  // no dropout: no random draws
   gate.set_training(false);
@@ -12,7 +12,7 @@ double probe_gate_mean(const LlamaModel& model, PeftAdapters& adapters, ImsmGate
   in.input_ids = batch.ids;         // [B, T]
   in.attention_mask = batch.mask;   // [B, T]
   in.query_len = batch.query_len;   // [B]
-  const SiameseOutput out = siamese_forward(model, &gate, variant, in);
+  const SiameseOutput out = siamese_forward(model, &gate, in);
   adapters.set_training(true);
   gate.set_training(true);
   const int64_t T = batch.ids.size(1);

@@ -9,11 +9,11 @@
 #include "imsm/gate.h"
 #include "model/llama.h"
 #include "peft/peft_model.h"
-#include "train/trainer.h"
+#include "train/batch.h"
 
 namespace imsm {
 
 // batch: as collate() makes it; positions whose next token is an answer token count.
-double probe_gate_mean(const LlamaModel& model, PeftAdapters& adapters, ImsmGate& gate, GateVariant variant, const TrainBatch& batch);
+double probe_gate_mean(const LlamaModel& model, PeftAdapters& adapters, ImsmGate& gate, const TrainBatch& batch);
 
 }  // namespace imsm

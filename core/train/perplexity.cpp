@@ -4,14 +4,13 @@
 
 #include "imsm/siamese.h"
 #include "train/loss.h"
-#include "train/trainer.h"
+#include "train/batch.h"
 #include "util/error.h"
 
 namespace imsm {
 
 PerplexityResult answer_perplexity(const LlamaModel& model, const ImsmGate* gate, const std::vector<EncodedExample>& data,
                                    int64_t batch_size, const Hooks& hooks) {
-  const GateVariant variant = gate ? gate->config().variant : GateVariant::None;
   torch::NoGradGuard no_grad;
   double nll_sum = 0;
   int64_t tokens = 0;
@@ -20,7 +19,7 @@ PerplexityResult answer_perplexity(const LlamaModel& model, const ImsmGate* gate
     std::vector<const EncodedExample*> rows;
     for (size_t i = start; i < std::min(data.size(), start + static_cast<size_t>(batch_size)); ++i) rows.push_back(&data[i]);
     const TrainBatch batch = collate(rows, model.device());
-    const SiameseOutput out = siamese_forward(model, gate, variant, {batch.ids, batch.mask, batch.query_len});
+    const SiameseOutput out = siamese_forward(model, gate, {batch.ids, batch.mask, batch.query_len});
     nll_sum += causal_lm_loss(out.logits, batch.labels, LossReduction::SumFp64).item<double>();
     tokens += batch.labels.narrow(1, 1, batch.labels.size(1) - 1).ne(-100).sum().item<int64_t>();  // the scored targets
     hooks.progress({"perplexity", static_cast<int64_t>(start + rows.size()), static_cast<int64_t>(data.size())});

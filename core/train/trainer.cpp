@@ -6,10 +6,7 @@
 #include <fstream>
 #include <mutex>
 #include <cmath>
-#include <numeric>
 
-#include "data/shuffle.h"
-#include "imsm/siamese.h"
 #include "io/json_file.h"
 #include "io/safetensors.h"
 #include "model/tensor_io.h"
@@ -26,52 +23,21 @@ double scheduled_lr(const TrainOptions& o, int64_t step, int64_t total) {
   return o.learning_rate * 0.5 * (1.0 + std::cos(M_PI * progress));  // cosine to zero (transformers' schedule)
 }
 
-TrainBatch collate(const std::vector<const EncodedExample*>& examples, torch::Device device) {
-  const int64_t B = static_cast<int64_t>(examples.size());
-  int64_t T = 0;
-  for (const auto* e : examples) T = std::max<int64_t>(T, static_cast<int64_t>(e->ids.size()));
-  TrainBatch b;
-  b.ids = torch::zeros({B, T}, torch::kInt64);               // [B, T]
-  b.mask = torch::zeros({B, T}, torch::kInt64);              // [B, T]
-  b.labels = torch::full({B, T}, -100, torch::kInt64);       // [B, T]
-  b.query_len = torch::zeros({B}, torch::kInt64);            // [B]
-  auto ids = b.ids.accessor<int64_t, 2>(), mask = b.mask.accessor<int64_t, 2>(), labels = b.labels.accessor<int64_t, 2>();
-  for (int64_t r = 0; r < B; ++r) {
-    const auto& e = *examples[r];
-    for (size_t t = 0; t < e.ids.size(); ++t) {
-      ids[r][t] = e.ids[t];
-      mask[r][t] = 1;
-      labels[r][t] = e.labels[t];
-    }
-    b.query_len[r] = e.query_len;
-    b.tokens += static_cast<int64_t>(e.ids.size());
-  }
-  b.ids = b.ids.to(device);
-  b.mask = b.mask.to(device);
-  b.labels = b.labels.to(device);
-  return b;
-}
-
-Trainer::Trainer(LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, GateVariant variant,
-                 const std::vector<EncodedExample>& data, const TrainOptions& o)
-    : model_(model), adapters_(adapters), gate_(gate), variant_(variant), data_(data), options_(o) {
+Trainer::Trainer(TrainingTarget& target, const std::vector<EncodedExample>& data, const TrainOptions& o)
+    : target_(target), data_(data), options_(o) {
   if (data.empty()) throw_bad_input("dataset", "no training examples");
   if (o.batch_size <= 0 || o.accumulation_steps <= 0 || o.num_epochs <= 0)
     throw_bad_input("config", "batch_size, accumulation_steps and num_epochs must be positive");
   if (!(o.learning_rate > 0) || !std::isfinite(o.learning_rate)) throw_bad_input("learning_rate", "must be a positive number");
   torch::manual_seed(o.seed);  // dropout masks
-  std::vector<NamedParameter> named;
-  for (const auto& [name, t] : adapters.named_parameters()) named.push_back({name, *t});
-  if (gate && gate->trainable()) {
-    named.push_back({"imsm.gate_A.weight", gate->gate_A});
-    named.push_back({"imsm.gate_B.weight", gate->gate_B});
-  }
+  std::vector<NamedParameter> named = target.parameters();
+  if (named.empty()) throw_internal("Trainer: the target has nothing to train");
   for (const auto& p : named) params_.push_back(p.tensor);
   optimizer_ = make_optimizer(o.optimizer, std::move(named), o.weight_decay);
   const int64_t n = static_cast<int64_t>(data.size());
   micro_per_epoch_ = (n + o.batch_size - 1) / o.batch_size;
   total_ = (micro_per_epoch_ + o.accumulation_steps - 1) / o.accumulation_steps * o.num_epochs;
-  adapters.begin_training(total_);
+  target.begin(total_);
 }
 
 Trainer::~Trainer() = default;
@@ -80,25 +46,16 @@ TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Tra
   using Clock = std::chrono::steady_clock;
   const TrainOptions& o = options_;
   struct TrainingMode {  // dropout on while training, off however run() ends
-    PeftAdapters& adapters;
-    ImsmGate* gate;
-    TrainingMode(PeftAdapters& a, ImsmGate* g) : adapters(a), gate(g) {
-      adapters.set_training(true);
-      if (gate) gate->set_training(true);
-    }
-    ~TrainingMode() {
-      adapters.set_training(false);
-      if (gate) gate->set_training(false);
-    }
-  } mode(adapters_, gate_);
+    TrainingTarget& target;
+    explicit TrainingMode(TrainingTarget& t) : target(t) { target.set_training(true); }
+    ~TrainingMode() { target.set_training(false); }
+  } mode(target_);
   TrainOutcome outcome;
   const auto start = Clock::now();
-  const int64_t first_step = step_, n = static_cast<int64_t>(data_.size());
+  const int64_t first_step = step_;
   int64_t tokens_seen = 0;
   while (epoch_ < o.num_epochs) {
-    std::vector<int64_t> order(static_cast<size_t>(n));
-    std::iota(order.begin(), order.end(), 0);
-    data::shuffle(order, o.seed + static_cast<uint64_t>(epoch_));  // the same order with every standard library
+    const auto batches = epoch_batches(data_, o.batch_size, o.seed + static_cast<uint64_t>(epoch_), o.group_by_length);
     while (micro_ < micro_per_epoch_) {
       if (hooks.aborted()) throw Error(ErrorKind::Cancelled, "training cancelled at step " + std::to_string(step_));
       const double lr = scheduled_lr(o, step_, total_);
@@ -107,12 +64,9 @@ TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Tra
       const int64_t in_step = std::min(o.accumulation_steps, micro_per_epoch_ - micro_);
       for (int64_t a = 0; a < in_step; ++a, ++micro_) {
         std::vector<const EncodedExample*> rows;
-        for (int64_t i = micro_ * o.batch_size; i < std::min(n, (micro_ + 1) * o.batch_size); ++i) rows.push_back(&data_[order[i]]);
-        const TrainBatch batch = collate(rows, model_.device());
-        const SiameseOutput out = siamese_forward(model_, gate_, variant_, {batch.ids, batch.mask, batch.query_len});
-        torch::Tensor loss = causal_lm_loss(out.logits, batch.labels);  // scalar
-        const torch::Tensor regularization = adapters_.regularization_loss();  // AdaLoRA's orthogonality term
-        if (regularization.defined()) loss = loss + regularization;
+        for (size_t i : batches[static_cast<size_t>(micro_)]) rows.push_back(&data_[i]);
+        const TrainBatch batch = collate(rows, target_.device());
+        const torch::Tensor loss = target_.loss(batch);  // scalar
         (loss / static_cast<double>(in_step)).backward();
         step_loss += loss.item<double>() / static_cast<double>(in_step);
         tokens_seen += batch.tokens;
@@ -131,7 +85,7 @@ TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Tra
         grad_norm = std::sqrt(grad_norm);
       }
       optimizer_->step(lr);
-      adapters_.after_optimizer_step(step_);  // AdaLoRA: importance and rank allocation, gradients still here
+      target_.after_optimizer_step(step_);  // AdaLoRA: importance and rank allocation, gradients still here
       ++step_;
       losses_.push_back(step_loss);
       if (hooks.on_step) {
@@ -196,8 +150,8 @@ void restore_rng_states(const std::vector<std::pair<std::string, torch::Tensor>>
 void Trainer::save_state(const std::string& dir) const {
   std::filesystem::create_directories(dir);
   save_tensors((std::filesystem::path(dir) / "optimizer.safetensors").string(), optimizer_->state());
-  save_tensors((std::filesystem::path(dir) / "rng.safetensors").string(), rng_states(model_.device()));
-  const auto peft_state = adapters_.training_state();
+  save_tensors((std::filesystem::path(dir) / "rng.safetensors").string(), rng_states(target_.device()));
+  const auto peft_state = target_.training_state();
   if (!peft_state.empty()) save_tensors((std::filesystem::path(dir) / "peft_state.safetensors").string(), peft_state);
   json::write_file((std::filesystem::path(dir) / "trainer_state.json").string(),
                    {{"step", step_}, {"epoch", epoch_}, {"micro_batch", micro_}, {"total_steps", total_},
@@ -222,21 +176,21 @@ void Trainer::load_state(const std::string& dir) {
   const SafetensorsFile opt = SafetensorsFile::open(opt_path);
   std::vector<std::pair<std::string, torch::Tensor>> state;
   for (const auto& t : opt.tensors())
-    state.emplace_back(t.name, to_tensor(t, opt.mapping(), model_.device(), t.dtype == DType::I64 ? torch::kInt64 : params_.at(0).scalar_type()));
+    state.emplace_back(t.name, to_tensor(t, opt.mapping(), target_.device(), t.dtype == DType::I64 ? torch::kInt64 : params_.at(0).scalar_type()));
   optimizer_->load_state(state, opt_path);
   const std::string peft_path = (std::filesystem::path(dir) / "peft_state.safetensors").string();
   if (std::filesystem::exists(peft_path)) {
     const SafetensorsFile peft = SafetensorsFile::open(peft_path);
     std::vector<std::pair<std::string, torch::Tensor>> peft_state;
     for (const auto& t : peft.tensors())
-      peft_state.emplace_back(t.name, to_tensor(t, peft.mapping(), model_.device(), t.dtype == DType::U8 ? torch::kUInt8 : params_.at(0).scalar_type()));
-    adapters_.load_training_state(peft_state);
+      peft_state.emplace_back(t.name, to_tensor(t, peft.mapping(), target_.device(), t.dtype == DType::U8 ? torch::kUInt8 : params_.at(0).scalar_type()));
+    target_.load_training_state(peft_state);
   }
   const std::string rng_path = (std::filesystem::path(dir) / "rng.safetensors").string();
   const SafetensorsFile rng = SafetensorsFile::open(rng_path);
   std::vector<std::pair<std::string, torch::Tensor>> rng_state;
   for (const auto& t : rng.tensors()) rng_state.emplace_back(t.name, to_tensor(t, rng.mapping(), torch::kCPU, torch::kUInt8).clone());
-  restore_rng_states(rng_state, model_.device(), rng_path);
+  restore_rng_states(rng_state, target_.device(), rng_path);
 }
 
 }  // namespace imsm

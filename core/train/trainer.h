@@ -1,8 +1,9 @@
-// The training loop of IMSM (and of the PEFT method alone, variant none):
-// shuffled right-padded batches, loss on answer + EOS, gradient accumulation,
-// AdamW, cosine/linear schedule with warm-up, gradient-norm clipping, a report
-// per optimizer step (util/run_protocol.h), cancel, and "diverged" on a
-// NaN/inf loss.
+// The one training loop, for fine-tuning (IMSM, or the PEFT method alone) and
+// for pretraining alike (what it trains: train/target.h): shuffled
+// right-padded batches, gradient accumulation, AdamW or Adafactor,
+// cosine/linear schedule with warm-up, gradient-norm clipping, a record per
+// optimizer step (util/run_protocol.h), cancel, checkpoints and resume, and
+// "diverged" on a NaN/inf loss.
 #pragma once
 #include <torch/torch.h>
 
@@ -10,12 +11,11 @@
 #include <string>
 #include <vector>
 
-#include "imsm/gate.h"
-#include "model/llama.h"
-#include "peft/peft_model.h"
+#include "train/batch.h"
 #include "train/dataset.h"
 #include "train/loss.h"
 #include "train/optimizer.h"
+#include "train/target.h"
 #include "util/run_protocol.h"
 
 namespace imsm {
@@ -30,7 +30,8 @@ struct TrainOptions {
   double warmup_ratio = 0.0;
   std::string lr_schedule = "cosine";  // cosine | linear | none
   std::string optimizer = "adamw";     // adamw | adafactor
-  uint64_t seed = 42;
+  uint64_t seed = 42;                  // dropout; epoch e shuffles with seed + e
+  bool group_by_length = false;        // batches of similar length (train/batch.h)
 };
 
 struct TrainOutcome {
@@ -42,17 +43,10 @@ struct TrainOutcome {
 // The learning rate at optimizer step `step` (0-based) of `total`.
 double scheduled_lr(const TrainOptions& options, int64_t step, int64_t total);
 
-// Right-pads examples into a batch: ids [B, T], mask [B, T], labels [B, T] (-100 on padding), query_len [B].
-struct TrainBatch {
-  torch::Tensor ids, mask, labels, query_len;
-  int64_t tokens = 0;
-};
-TrainBatch collate(const std::vector<const EncodedExample*>& examples, torch::Device device);
-
 class Trainer {
  public:
-  Trainer(LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, GateVariant variant,
-          const std::vector<EncodedExample>& data, const TrainOptions& options);
+  // `target` and `data` outlive the trainer.
+  Trainer(TrainingTarget& target, const std::vector<EncodedExample>& data, const TrainOptions& options);
   ~Trainer();
 
   // Trains from the current position to the end or to divergence; a record
@@ -65,7 +59,8 @@ class Trainer {
                    int64_t save_steps = 0);
 
   // The trainer's part of a checkpoint: optimizer.safetensors (moments, step),
-  // rng.safetensors (the dropout generator), trainer_state.json (position, losses).
+  // rng.safetensors (the dropout generator), trainer_state.json (position, losses),
+  // peft_state.safetensors (the target's training_state(), when it has one).
   void save_state(const std::string& dir) const;
   void load_state(const std::string& dir);
 
@@ -74,10 +69,7 @@ class Trainer {
   int64_t epoch() const { return epoch_; }
 
  private:
-  LlamaModel& model_;
-  PeftAdapters& adapters_;
-  ImsmGate* gate_;
-  GateVariant variant_;
+  TrainingTarget& target_;
   const std::vector<EncodedExample>& data_;
   TrainOptions options_;
   std::unique_ptr<Optimizer> optimizer_;

@@ -49,18 +49,12 @@ int run_one(const std::string& mode, int64_t steps, int64_t batch, int64_t seq) 
   pc.alpha = 16;
   auto adapters = imsm::PeftAdapters::attach(*model, pc, 1);
   adapters->set_training(true);
-  const imsm::GateVariant variant = mode == "lora" ? imsm::GateVariant::None : imsm::GateVariant::Query;
   imsm::GateConfig gc;
   gc.hidden_size = config.hidden_size;
-  imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat32, 2);
-  gate.set_training(true);
-  std::vector<imsm::NamedParameter> params;
-  for (const auto& [name, t] : adapters->named_parameters()) params.push_back({name, *t});
-  if (variant != imsm::GateVariant::None) {
-    params.push_back({"gate_A", gate.gate_A});
-    params.push_back({"gate_B", gate.gate_B});
-  }
-  auto optimizer = imsm::make_optimizer("adamw", params, 0.0);
+  const auto gate = mode == "lora" ? nullptr : std::make_unique<imsm::ImsmGate>(gc, torch::kCPU, torch::kFloat32, 2);
+  if (gate) gate->set_training(true);
+  const imsm::SiameseTarget target(*model, *adapters, gate.get());
+  auto optimizer = imsm::make_optimizer("adamw", target.parameters(), 0.0);
   const torch::Tensor ids = torch::randint(3, config.vocab_size, {batch, seq}, torch::kInt64);
   const torch::Tensor labels = ids.clone();
   const torch::Tensor query_len = torch::full({batch}, seq / 2, torch::kInt64);
@@ -68,7 +62,7 @@ int run_one(const std::string& mode, int64_t steps, int64_t batch, int64_t seq) 
   for (int64_t s = 0; s <= steps; ++s) {
     const auto t0 = std::chrono::steady_clock::now();
     optimizer->zero_grad();
-    const auto out = imsm::siamese_forward(*model, &gate, variant, {ids, torch::Tensor(), query_len}, copy.get());
+    const auto out = imsm::siamese_forward(*model, gate.get(), {ids, torch::Tensor(), query_len}, copy.get());
     imsm::causal_lm_loss(out.logits, labels).backward();
     optimizer->step(1e-4);
     if (s > 0) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());  // step 0: warm-up

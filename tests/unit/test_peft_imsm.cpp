@@ -115,7 +115,7 @@ TEST(Imsm, OriginalStreamIsTheBaseModelBitForBit) {
     imsm::GateConfig gc;
     gc.hidden_size = c.hidden_size;
     const imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat32, 1);
-    const auto out = imsm::siamese_forward(*model, &gate, imsm::GateVariant::Query, batch);
+    const auto out = imsm::siamese_forward(*model, &gate, batch);
     EXPECT_TRUE(torch::equal(out.h_M, base)) << imsm::method_name(m);
     EXPECT_FALSE(torch::equal(out.h_Mp, base)) << imsm::method_name(m);  // the tuned stream does move
   }
@@ -128,8 +128,12 @@ TEST(Imsm, GateExtremesAndNoGate) {
   randomise(*adapters, 8);
   const auto batch = batch_of({{1, 5, 9, 2, 7}, {3, 4, 8, 8}}, {2, 2});
   torch::NoGradGuard g;
-  const auto none = imsm::siamese_forward(*model, nullptr, imsm::GateVariant::None, batch);
-  const auto avg = imsm::siamese_forward(*model, nullptr, imsm::GateVariant::NoGate, batch);
+  imsm::GateConfig gc;
+  gc.hidden_size = c.hidden_size;
+  gc.variant = imsm::GateVariant::NoGate;
+  const imsm::ImsmGate no_gate(gc, torch::kCPU, torch::kFloat32, 0);
+  const auto none = imsm::siamese_forward(*model, nullptr, batch);
+  const auto avg = imsm::siamese_forward(*model, &no_gate, batch);
   EXPECT_TRUE(torch::allclose(avg.logits, model->lm_head(0.5 * avg.h_M + 0.5 * avg.h_Mp), 1e-6, 1e-6));
   // All-ones gate: the base model; all-zeros gate: the PEFT model.
   const torch::Tensor ones = torch::ones_like(avg.h_M), zeros = torch::zeros_like(avg.h_M);
@@ -156,18 +160,15 @@ TEST(Imsm, QueryGateUsesBlocksInThePapersOrder) {
 }
 
 // Central-difference check of d loss / d p for a few entries of every trainable tensor.
-void check_gradients(imsm::LlamaModel& model, imsm::PeftAdapters& adapters, imsm::ImsmGate* gate, imsm::GateVariant v,
-                     bool skip_lora) {
+void check_gradients(imsm::LlamaModel& model, imsm::PeftAdapters& adapters, imsm::ImsmGate* gate, bool skip_lora) {
   const auto batch = batch_of({{1, 5, 9, 2, 7, 3}, {3, 4, 8, 8}}, {3, 2});
   torch::Tensor labels = batch.input_ids.clone();
   labels.masked_fill_(batch.attention_mask == 0, -100);
-  auto loss_fn = [&] { return imsm::causal_lm_loss(imsm::siamese_forward(model, gate, v, batch).logits, labels); };
+  auto loss_fn = [&] { return imsm::causal_lm_loss(imsm::siamese_forward(model, gate, batch).logits, labels); };
   std::vector<std::pair<std::string, torch::Tensor>> params;
   for (auto& [name, t] : adapters.named_parameters()) params.emplace_back(name, *t);
-  if (gate && (v == imsm::GateVariant::Query || v == imsm::GateVariant::NoQuery)) {
-    params.emplace_back("gate_A", gate->gate_A);
-    params.emplace_back("gate_B", gate->gate_B);
-  }
+  if (gate)
+    for (const auto& [name, t] : gate->named_parameters()) params.emplace_back(name.substr(5), t);  // "gate_A.weight", ...
   for (auto& [name, p] : params) {
     if (p.grad().defined()) p.grad().zero_();
   }
@@ -210,9 +211,9 @@ TEST(Imsm, FiniteDifferenceGradients) {
       gc.hidden_size = c.hidden_size;
       gc.variant = v;
       gc.dropout = 0.0;
-      imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat64, 2);
+      const auto gate = v == imsm::GateVariant::None ? nullptr : std::make_unique<imsm::ImsmGate>(gc, torch::kCPU, torch::kFloat64, 2);
       SCOPED_TRACE(imsm::method_name(m) + " / " + imsm::variant_name(v));
-      check_gradients(*model, *adapters, &gate, v, m == imsm::PeftMethod::DoRA);
+      check_gradients(*model, *adapters, gate.get(), m == imsm::PeftMethod::DoRA);
     }
   }
 }
@@ -253,7 +254,7 @@ TEST(Peft, SaveLoadGivesIdenticalLogitsAndPeftNames) {
       gc.hidden_size = c.hidden_size;
       const imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat32, 5);
       torch::NoGradGuard g;
-      want = imsm::siamese_forward(*model, &gate, imsm::GateVariant::Query, batch).logits;
+      want = imsm::siamese_forward(*model, &gate, batch).logits;
       adapters->save(dir.path().string());
       gate.save(dir.path().string());
     }
@@ -284,9 +285,9 @@ TEST(Peft, SaveLoadGivesIdenticalLogitsAndPeftNames) {
     EXPECT_EQ(imsm::json::read_file(dir.file("imsm_config.json"))["variant"], "query");
 
     auto adapters = imsm::PeftAdapters::load(*model, dir.path().string());
-    const imsm::ImsmGate gate = imsm::ImsmGate::load(dir.path().string(), torch::kCPU, torch::kFloat32);
+    const auto gate = imsm::ImsmGate::load(dir.path().string(), torch::kCPU, torch::kFloat32);
     torch::NoGradGuard g;
-    EXPECT_TRUE(torch::equal(imsm::siamese_forward(*model, &gate, imsm::GateVariant::Query, batch).logits, want)) << imsm::method_name(m);
+    EXPECT_TRUE(torch::equal(imsm::siamese_forward(*model, gate.get(), batch).logits, want)) << imsm::method_name(m);
   }
 }
 
@@ -304,21 +305,27 @@ TEST(Imsm, NoGateAndNoneAdaptersHaveNoGateWeights) {
       gc.hidden_size = c.hidden_size;
       gc.variant = imsm::GateVariant::Query;
       imsm::ImsmGate(gc, torch::kCPU, torch::kFloat32, 5).save(dir.path().string());  // a stale query gate first
-      gc.variant = v;
-      const imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat32, 5);
       torch::NoGradGuard g;
-      want = imsm::siamese_forward(*model, v == imsm::GateVariant::None ? nullptr : &gate, v, batch).logits;
+      if (v == imsm::GateVariant::None) {  // a folder that says "none": the PEFT method alone
+        want = imsm::siamese_forward(*model, nullptr, batch).logits;
+        imsm::json::write_file(dir.file("imsm_config.json"), {{"variant", "none"}, {"gate_rank", 8}, {"hidden_size", c.hidden_size}});
+        std::filesystem::remove(dir.file("imsm_gate.safetensors"));  // what a run of the variant none leaves: no gate weights
+      } else {
+        gc.variant = v;
+        const imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat32, 5);
+        want = imsm::siamese_forward(*model, &gate, batch).logits;
+        gate.save(dir.path().string());
+      }
       adapters->save(dir.path().string());
-      gate.save(dir.path().string());
     }
     SCOPED_TRACE(imsm::variant_name(v));
-    EXPECT_FALSE(std::filesystem::exists(dir.file("imsm_gate.safetensors"))) << "the stale weights stayed";
+    if (v == imsm::GateVariant::NoGate) EXPECT_FALSE(std::filesystem::exists(dir.file("imsm_gate.safetensors"))) << "the stale weights stayed";
     EXPECT_EQ(imsm::json::read_file(dir.file("imsm_config.json"))["variant"], imsm::variant_name(v));
     auto model2 = random_model(c, 4);
     const imsm::LoadedAdapter loaded = imsm::load_adapter(*model2, dir.path().string());
     EXPECT_EQ(loaded.gate == nullptr, v == imsm::GateVariant::None);
     torch::NoGradGuard g;
-    EXPECT_TRUE(torch::equal(imsm::siamese_forward(*model2, loaded.gate.get(), v, batch).logits, want));
+    EXPECT_TRUE(torch::equal(imsm::siamese_forward(*model2, loaded.gate.get(), batch).logits, want));
   }
   // A query gate without its weights is named.
   auto model = random_model(c, 4);
@@ -379,7 +386,7 @@ TEST(ImsmGenerate, TwoStreamBatchEqualsTheSiameseForward) {
   const imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat32, 1);
   const std::vector<int64_t> prompt = {1, 5, 9, 2, 7};
   torch::NoGradGuard g;
-  const auto ref = imsm::siamese_forward(*model, &gate, imsm::GateVariant::Query, batch_of({prompt}, {5}));
+  const auto ref = imsm::siamese_forward(*model, &gate, batch_of({prompt}, {5}));
   imsm::ImsmStep step(*model, gate, true);
   step.set_trace_top_k(5);
   const torch::Tensor ids = torch::tensor(prompt).view({1, -1});

@@ -231,7 +231,8 @@ TEST_P(EngineAdapters, TrainedAndSavedForPeft) {
   o.batch_size = 4;
   o.learning_rate = 2e-2;
   const auto data = copy_task(16, 384);
-  const auto outcome = imsm::Trainer(*model, *adapters, nullptr, imsm::GateVariant::None, data, o).run();
+  imsm::SiameseTarget target(*model, *adapters, nullptr);
+  const auto outcome = imsm::Trainer(target, data, o).run();
   ASSERT_EQ(outcome.status, imsm::RunStatus::Finished);
   const std::string out = adapters_dir() + "/engine-" + name;
   adapters->save(out);

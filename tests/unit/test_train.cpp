@@ -103,7 +103,7 @@ TEST(Train, EveryMethodAndVariantLowersTheLoss) {
       imsm::GateConfig gc;
       gc.hidden_size = c.hidden_size;
       gc.variant = v;
-      imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat32, 2);
+      const auto gate = v == imsm::GateVariant::None ? nullptr : std::make_unique<imsm::ImsmGate>(gc, torch::kCPU, torch::kFloat32, 2);
       imsm::TrainOptions o;
       o.num_epochs = 6;
       o.batch_size = 8;
@@ -118,7 +118,8 @@ TEST(Train, EveryMethodAndVariantLowersTheLoss) {
         EXPECT_GT(r.tokens_per_second, 0);
         EXPECT_EQ(r.total_steps, 36);
       };
-      const auto outcome = imsm::Trainer(*model, *adapters, &gate, v, data, o).run(hooks);
+      imsm::SiameseTarget target(*model, *adapters, gate.get());
+      const auto outcome = imsm::Trainer(target, data, o).run(hooks);
       SCOPED_TRACE(imsm::method_name(m) + " / " + imsm::variant_name(v));
       EXPECT_EQ(outcome.status, imsm::RunStatus::Finished);
       ASSERT_EQ(outcome.losses.size(), 36u);
@@ -139,7 +140,8 @@ TEST(Train, CancelAndDiverge) {
   o.num_epochs = 2;
   int calls = 0;
   const auto data = copy_task(16);
-  imsm::Trainer trainer(*model, *adapters, nullptr, imsm::GateVariant::None, data, o);
+  imsm::SiameseTarget target(*model, *adapters, nullptr);
+  imsm::Trainer trainer(target, data, o);
   imsm::Hooks stop;
   stop.should_abort = [&] { return ++calls > 2; };
   const std::string message = imsm::testing::expect_cancelled([&] { trainer.run(stop); });
@@ -147,11 +149,11 @@ TEST(Train, CancelAndDiverge) {
   EXPECT_NE(message.find("at step 2"), std::string::npos) << message;
   o.learning_rate = 1e30;  // the first update blows the adapter up
   o.max_grad_norm = 0;
-  const auto diverged = imsm::Trainer(*model, *adapters, nullptr, imsm::GateVariant::None, data, o).run();
+  const auto diverged = imsm::Trainer(target, data, o).run();
   EXPECT_EQ(diverged.status, imsm::RunStatus::Diverged);
   EXPECT_FALSE(std::isfinite(diverged.losses.back()));
   o.learning_rate = -1;
-  expect_bad_input([&] { imsm::Trainer(*model, *adapters, nullptr, imsm::GateVariant::None, data, o); }, {"learning_rate"});
+  expect_bad_input([&] { imsm::Trainer(target, data, o); }, {"learning_rate"});
 }
 
 }  // namespace
@@ -223,7 +225,7 @@ TEST(TrainRecipe, GateProbeLeavesTrainingAloneAndEqualsTheSavedGate) {
       imsm::SiameseBatch b;
       b.input_ids = torch::tensor(ids).view({1, T});
       b.query_len = torch::tensor(std::vector<int64_t>{e.query_len});
-      const auto result = imsm::siamese_forward(*model, &gate, imsm::GateVariant::Query, b);
+      const auto result = imsm::siamese_forward(*model, gate.get(), b);
       for (int64_t t = 0; t + 1 < T; ++t)
         if (e.labels[static_cast<size_t>(t + 1)] != -100) {
           sum += result.gate[0][t].mean().item<double>();

@@ -1,0 +1,51 @@
+#include "train/target.h"
+
+#include <set>
+
+#include "imsm/siamese.h"
+#include "train/loss.h"
+
+namespace imsm {
+
+std::vector<NamedParameter> SiameseTarget::parameters() const {
+  std::vector<NamedParameter> named;
+  for (const auto& [name, t] : adapters_.named_parameters()) named.push_back({name, *t});
+  if (gate_)
+    for (const auto& [name, t] : gate_->named_parameters()) named.push_back({name, t});
+  return named;
+}
+
+torch::Tensor SiameseTarget::loss(const TrainBatch& batch) const {
+  const SiameseOutput out = siamese_forward(model_, gate_, {batch.ids, batch.mask, batch.query_len});
+  torch::Tensor loss = causal_lm_loss(out.logits, batch.labels);         // scalar
+  const torch::Tensor regularization = adapters_.regularization_loss();  // AdaLoRA's orthogonality term
+  if (regularization.defined()) loss = loss + regularization;
+  return loss;
+}
+
+void SiameseTarget::set_training(bool training) {
+  adapters_.set_training(training);
+  if (gate_) gate_->set_training(training);
+}
+
+FullWeights::FullWeights(LlamaModel& model) : model_(model) {
+  std::set<const void*> seen;
+  for (auto& [name, t] : model.named_weights()) {
+    if (!seen.insert(t.data_ptr()).second) continue;  // a tied weight once
+    t.requires_grad_(true);
+    params_.push_back({name, t});
+  }
+}
+
+FullWeights::~FullWeights() {
+  for (auto& p : params_) p.tensor.requires_grad_(false);
+}
+
+torch::Tensor FullWeights::loss(const TrainBatch& batch) const {
+  ForwardInput in;
+  in.input_ids = batch.ids;       // [B, T]
+  in.attention_mask = batch.mask;  // [B, T]
+  return causal_lm_loss(model_.forward(in), batch.labels);  // scalar
+}
+
+}  // namespace imsm
