@@ -17,14 +17,11 @@
 
 #include "recipes/make_data.h"
 #include "recipes/train_config.h"
+#include "run_fields.h"
 
-class QCheckBox;
 class QComboBox;
 class QDialogButtonBox;
-class QDoubleSpinBox;
 class QLabel;
-class QLineEdit;
-class QSpinBox;
 
 namespace imsm::ui {
 
@@ -34,7 +31,7 @@ class RunDialog : public QDialog {
   // models, datasets: the workspace's (offered in the combo boxes); projects_dir: where presets come from.
   RunDialog(const QStringList& models, const QStringList& datasets, const QString& projects_dir, QWidget* parent = nullptr);
 
-  nlohmann::json config_json() const;             // the fields as `imsm train` keys (seed: the first)
+  nlohmann::json config_json() const;             // the fields as `imsm train` keys, without the seed (configs() adds each)
   std::vector<TrainConfig> configs() const;       // one per seed; empty when the fields are invalid
   QString error_text() const;                     // "" when valid
   QString note_text() const;                      // what Start will do besides queueing (e.g. make the data)
@@ -45,6 +42,8 @@ class RunDialog : public QDialog {
   void set_field(const QString& key, const QString& value);  // by `imsm train` key (tests, presets)
 
  private:
+  void make_fields(const QStringList& models, const QStringList& datasets);
+  void lay_out();
   void validate();
   void load_presets(const QString& projects_dir);
 
@@ -54,14 +53,8 @@ class RunDialog : public QDialog {
   std::vector<nlohmann::json> preset_configs_;
   nlohmann::json preset_ = nlohmann::json::object();  // what presets set, the keys without a field included
   std::map<std::string, DataRequest> project_data_;  // by file: how the presets' projects make the files their runs read
+  RunFields fields_;  // every `imsm train` key the dialog edits, and "seed" (one run per seed)
   QComboBox* presets_;
-  QComboBox *model_, *data_, *gate_probe_data_, *peft_, *variant_, *optimizer_, *schedule_, *device_, *dtype_;
-  QList<QCheckBox*> modules_;
-  QSpinBox *lora_r_, *gate_rank_, *gate_probe_, *batch_, *accumulation_, *epochs_, *max_in_, *max_out_;
-  QSpinBox *save_steps_, *top_rank_, *tinit_, *tfinal_, *delta_t_;
-  QDoubleSpinBox *lora_alpha_, *lora_dropout_, *gate_dropout_, *lr_, *weight_decay_, *warmup_, *max_grad_norm_, *orth_reg_;
-  QCheckBox* rslora_;
-  QLineEdit *seeds_, *label_, *output_dir_, *input_field_, *output_field_, *instruction_field_;
   QLabel *error_, *note_;
   QDialogButtonBox* buttons_;
 };
