@@ -1,9 +1,12 @@
 #include "recipes/train_config.h"
 
+#include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <map>
 #include <set>
+#include <type_traits>
+#include <variant>
 
 #include "io/json_file.h"
 #include "util/error.h"
@@ -11,7 +14,49 @@
 namespace imsm {
 
 namespace {
+
 const std::set<std::string> kModules = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+
+// What a number must be.
+enum class Range { Any, Positive, NonNegative, Probability /* [0, 1) */, Ratio /* [0, 1] */ };
+
+using Member = std::variant<std::string TrainConfig::*, int64_t TrainConfig::*, uint64_t TrainConfig::*, double TrainConfig::*,
+                            bool TrainConfig::*, std::vector<std::string> TrainConfig::*>;
+
+// One key of a training configuration: the member it sets, the values or range
+// it allows, and whether the resolved configuration (to_json) writes it.
+struct Key {
+  const char* name;
+  Member member;
+  std::set<std::string> choices = {};
+  Range range = Range::Any;
+  bool written = true;
+};
+
+// The table of keys: reading, checking and writing a configuration all go by it.
+const std::vector<Key>& keys() {
+  using C = TrainConfig;
+  static const std::vector<Key> table = {
+      {"model_path", &C::model_path}, {"dataset", &C::dataset}, {"data_path", &C::data_path}, {"test_data_path", &C::test_data_path},
+      {"max_input_length", &C::max_input_length, {}, Range::Positive}, {"max_output_length", &C::max_output_length, {}, Range::Positive},
+      {"device", &C::device}, {"data_device", &C::data_device, {}, Range::Any, false},
+      {"peft", &C::peft, {"lora", "dora", "ia3", "adalora"}},
+      {"lora_r", &C::lora_r, {}, Range::Positive}, {"lora_alpha", &C::lora_alpha}, {"lora_dropout", &C::lora_dropout, {}, Range::Probability},
+      {"gate_rank", &C::gate_rank, {}, Range::Positive}, {"top_rank", &C::top_rank}, {"dropout_prob", &C::dropout_prob, {}, Range::Probability},
+      {"num_epochs", &C::num_epochs, {}, Range::Positive}, {"batch_size", &C::batch_size, {}, Range::Positive},
+      {"accumulation_steps", &C::accumulation_steps, {}, Range::Positive}, {"optimizer", &C::optimizer, {"adamw", "adafactor"}},
+      {"momentum", &C::momentum}, {"weight_decay", &C::weight_decay}, {"learning_rate", &C::learning_rate, {}, Range::Positive},
+      {"lr_schedule", &C::lr_schedule, {"cosine", "linear", "none"}}, {"num_warmup_ratio", &C::num_warmup_ratio, {}, Range::Ratio},
+      {"variant", &C::variant, {"query", "no-query", "no-gate", "none"}},
+      {"target_modules", &C::target_modules}, {"feedforward_modules", &C::feedforward_modules}, {"use_rslora", &C::use_rslora},
+      {"seed", &C::seed}, {"output_dir", &C::output_dir}, {"dtype", &C::dtype}, {"save_steps", &C::save_steps, {}, Range::NonNegative},
+      {"gate_probe_examples", &C::gate_probe_examples, {}, Range::NonNegative}, {"gate_probe_data", &C::gate_probe_data},
+      {"label", &C::label}, {"resume_from", &C::resume_from}, {"max_grad_norm", &C::max_grad_norm},
+      {"tinit", &C::tinit, {}, Range::NonNegative}, {"tfinal", &C::tfinal, {}, Range::NonNegative}, {"deltaT", &C::delta_t, {}, Range::Positive},
+      {"orth_reg_weight", &C::orth_reg_weight},
+      {"input_field", &C::input_field}, {"output_field", &C::output_field}, {"instruction_field", &C::instruction_field}};
+  return table;
+}
 
 std::vector<std::string> modules(const nlohmann::json& j, const std::string& key, const std::string& where) {
   std::vector<std::string> out;
@@ -26,113 +71,86 @@ std::vector<std::string> modules(const nlohmann::json& j, const std::string& key
   return out;
 }
 
-std::string one_of(const std::string& value, const std::set<std::string>& allowed, const std::string& key, const std::string& where) {
-  if (allowed.count(value)) return value;
+void check_choice(const std::string& value, const std::set<std::string>& allowed, const std::string& key, const std::string& where) {
+  if (allowed.empty() || allowed.count(value)) return;
   std::string list;
   for (const auto& a : allowed) list += (list.empty() ? "" : ", ") + a;
   throw_bad_input(where, "key \"" + key + "\": \"" + value + "\" is not one of " + list);
 }
+
+void check_range(double v, Range range, const std::string& key, const std::string& where) {
+  const std::string k = "key \"" + key + "\" must be ";
+  if (range == Range::Positive && !(v > 0)) throw_bad_input(where, k + "positive");
+  if (range == Range::NonNegative && v < 0) throw_bad_input(where, k + "0 or positive");
+  if (range == Range::Probability && !(v >= 0 && v < 1)) throw_bad_input(where, k + "in [0, 1)");
+  if (range == Range::Ratio && !(v >= 0 && v <= 1)) throw_bad_input(where, k + "in [0, 1]");
+}
+
+// Sets the key's member from j when j has the key (a null: the default).
+void read_key(const nlohmann::json& j, const Key& key, TrainConfig& c, const std::string& where) {
+  if (!j.contains(key.name) || j[key.name].is_null()) return;
+  std::visit(
+      [&](auto member) {
+        auto& out = c.*member;
+        using T = std::decay_t<decltype(out)>;
+        if constexpr (std::is_same_v<T, std::string>) out = json::get_string(j, key.name, where);
+        else if constexpr (std::is_same_v<T, int64_t>) out = json::get_int(j, key.name, where);
+        else if constexpr (std::is_same_v<T, uint64_t>) out = static_cast<uint64_t>(json::get_int(j, key.name, where));
+        else if constexpr (std::is_same_v<T, double>) out = json::get_number_or(j, key.name, out, where);
+        else if constexpr (std::is_same_v<T, bool>) out = json::get_bool_or(j, key.name, out, where);
+        else out = modules(j, key.name, where);
+      },
+      key.member);
+}
+
+// The choices and the range of the key's value in c.
+void check_key(const TrainConfig& c, const Key& key, const std::string& where) {
+  std::visit(
+      [&](auto member) {
+        const auto& v = c.*member;
+        using T = std::decay_t<decltype(v)>;
+        if constexpr (std::is_same_v<T, std::string>) check_choice(v, key.choices, key.name, where);
+        else if constexpr (std::is_same_v<T, int64_t> || std::is_same_v<T, double>) check_range(static_cast<double>(v), key.range, key.name, where);
+      },
+      key.member);
+}
+
+// The official "mode" (5 | 2 | 0) names the variant; with "variant" too, the two agree.
+void read_mode(const nlohmann::json& j, TrainConfig& c, const std::string& where) {
+  static const std::map<int64_t, std::string> modes = {{5, "query"}, {2, "no-query"}, {0, "no-gate"}};
+  const int64_t mode = json::get_int(j, "mode", where);
+  if (!modes.count(mode)) throw_bad_input(where, "key \"mode\": " + std::to_string(mode) + " is not 5 (query gate), 2 (gate without query) or 0 (no gate)");
+  if (j.contains("variant") && json::get_string(j, "variant", where) != modes.at(mode))
+    throw_bad_input(where, "keys \"mode\" (" + std::to_string(mode) + " = " + modes.at(mode) + ") and \"variant\" disagree");
+  c.variant = modes.at(mode);
+}
+
+// The modules a method puts its adapter on when the configuration names none.
+void default_modules(const nlohmann::json& j, TrainConfig& c) {
+  if (c.target_modules.empty())
+    c.target_modules = c.peft == "ia3" ? std::vector<std::string>{"k_proj", "v_proj", "down_proj"} : std::vector<std::string>{"q_proj", "v_proj"};
+  if (j.contains("feedforward_modules") || c.peft != "ia3") return;
+  for (const auto& m : c.target_modules)
+    if (m == "down_proj" || m == "up_proj" || m == "gate_proj") c.feedforward_modules = {"down_proj"};
+}
+
 }  // namespace
 
 TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) throw_bad_input(where, "the training configuration must be a JSON object");
+  for (const auto& [name, value] : j.items())
+    if (name != "mode" && std::none_of(keys().begin(), keys().end(), [&](const Key& k) { return name == k.name; }))
+      throw_bad_input(where, "unknown key \"" + name + "\"");
   TrainConfig c;
-  static const std::set<std::string> known = {
-      "model_path", "dataset", "data_path", "test_data_path", "max_input_length", "max_output_length", "device",
-      "data_device", "peft", "lora_r", "lora_alpha", "lora_dropout", "gate_rank", "top_rank", "dropout_prob",
-      "num_epochs", "batch_size", "accumulation_steps", "optimizer", "momentum", "weight_decay", "learning_rate",
-      "lr_schedule", "num_warmup_ratio", "mode", "variant", "target_modules", "feedforward_modules", "use_rslora",
-      "seed", "output_dir", "dtype", "save_steps", "gate_probe_examples", "gate_probe_data", "label", "resume_from", "max_grad_norm", "tinit", "tfinal", "deltaT",
-      "orth_reg_weight", "input_field", "output_field", "instruction_field"};
-  for (const auto& [key, value] : j.items())
-    if (!known.count(key)) throw_bad_input(where, "unknown key \"" + key + "\"");
-  auto str = [&](const char* key, std::string& out) { out = json::get_string_or(j, key, out, where); };
-  auto int_ = [&](const char* key, int64_t& out) { out = json::get_int_or(j, key, out, where); };
-  auto num = [&](const char* key, double& out) { out = json::get_number_or(j, key, out, where); };
   c.model_path = json::get_string(j, "model_path", where);
   c.data_path = json::get_string(j, "data_path", where);
-  str("dataset", c.dataset);
-  str("test_data_path", c.test_data_path);
-  int_("max_input_length", c.max_input_length);
-  int_("max_output_length", c.max_output_length);
-  str("device", c.device);
-  str("data_device", c.data_device);
-  str("peft", c.peft);
-  c.peft = one_of(c.peft, {"lora", "dora", "ia3", "adalora"}, "peft", where);
-  int_("lora_r", c.lora_r);
-  num("lora_alpha", c.lora_alpha);
-  num("lora_dropout", c.lora_dropout);
-  int_("gate_rank", c.gate_rank);
-  int_("top_rank", c.top_rank);
-  num("dropout_prob", c.dropout_prob);
-  int_("num_epochs", c.num_epochs);
-  int_("batch_size", c.batch_size);
-  int_("accumulation_steps", c.accumulation_steps);
-  str("optimizer", c.optimizer);
-  c.optimizer = one_of(c.optimizer, {"adamw", "adafactor"}, "optimizer", where);
-  num("momentum", c.momentum);
-  num("weight_decay", c.weight_decay);
-  num("learning_rate", c.learning_rate);
+  for (const Key& key : keys()) read_key(j, key, c, where);
   if (j.contains("lr_schedule") && j["lr_schedule"].is_null()) c.lr_schedule = "none";
-  else str("lr_schedule", c.lr_schedule);
   if (c.lr_schedule == "None") c.lr_schedule = "none";  // the official configs write "None"
-  c.lr_schedule = one_of(c.lr_schedule, {"cosine", "linear", "none"}, "lr_schedule", where);
-  num("num_warmup_ratio", c.num_warmup_ratio);
-  if (j.contains("mode")) {
-    static const std::map<int64_t, std::string> modes = {{5, "query"}, {2, "no-query"}, {0, "no-gate"}};
-    const int64_t mode = json::get_int(j, "mode", where);
-    if (!modes.count(mode)) throw_bad_input(where, "key \"mode\": " + std::to_string(mode) + " is not 5 (query gate), 2 (gate without query) or 0 (no gate)");
-    c.variant = modes.at(mode);
-    if (j.contains("variant") && json::get_string(j, "variant", where) != c.variant)
-      throw_bad_input(where, "keys \"mode\" (" + std::to_string(mode) + " = " + c.variant + ") and \"variant\" disagree");
-  }
-  str("variant", c.variant);
-  c.variant = one_of(c.variant, {"query", "no-query", "no-gate", "none"}, "variant", where);
-  if (j.contains("target_modules")) c.target_modules = modules(j, "target_modules", where);
-  if (c.target_modules.empty())
-    c.target_modules = c.peft == "ia3" ? std::vector<std::string>{"k_proj", "v_proj", "down_proj"} : std::vector<std::string>{"q_proj", "v_proj"};
-  if (j.contains("feedforward_modules")) c.feedforward_modules = modules(j, "feedforward_modules", where);
-  else if (c.peft == "ia3")
-    for (const auto& m : c.target_modules)
-      if (m == "down_proj" || m == "up_proj" || m == "gate_proj") c.feedforward_modules = {"down_proj"};
-  c.use_rslora = json::get_bool_or(j, "use_rslora", false, where);
-  int64_t seed = static_cast<int64_t>(c.seed);
-  int_("seed", seed);
-  c.seed = static_cast<uint64_t>(seed);
-  str("output_dir", c.output_dir);
-  str("dtype", c.dtype);
-  int_("save_steps", c.save_steps);
-  int_("gate_probe_examples", c.gate_probe_examples);
-  str("gate_probe_data", c.gate_probe_data);
-  str("label", c.label);
-  str("resume_from", c.resume_from);
-  num("max_grad_norm", c.max_grad_norm);
-  str("input_field", c.input_field);
-  str("output_field", c.output_field);
-  str("instruction_field", c.instruction_field);
-  int_("tinit", c.tinit);
-  int_("tfinal", c.tfinal);
-  int_("deltaT", c.delta_t);
-  num("orth_reg_weight", c.orth_reg_weight);
-  if (c.tinit < 0 || c.tfinal < 0 || c.delta_t <= 0) throw_bad_input(where, "keys \"tinit\", \"tfinal\" must be >= 0 and \"deltaT\" positive");
+  if (j.contains("mode")) read_mode(j, c, where);
+  default_modules(j, c);
+  for (const Key& key : keys()) check_key(c, key, where);
   if (c.peft == "adalora" && c.top_rank > c.lora_r) throw_bad_input(where, "key \"top_rank\" (target rank) must not exceed \"lora_r\" (initial rank)");
-
-  auto positive = [&](const char* key, double v) {
-    if (!(v > 0)) throw_bad_input(where, std::string("key \"") + key + "\" must be positive");
-  };
-  positive("max_input_length", static_cast<double>(c.max_input_length));
-  positive("max_output_length", static_cast<double>(c.max_output_length));
-  positive("lora_r", static_cast<double>(c.lora_r));
-  positive("gate_rank", static_cast<double>(c.gate_rank));
-  positive("num_epochs", static_cast<double>(c.num_epochs));
-  positive("batch_size", static_cast<double>(c.batch_size));
-  positive("accumulation_steps", static_cast<double>(c.accumulation_steps));
-  positive("learning_rate", c.learning_rate);
-  if (c.lora_dropout < 0 || c.lora_dropout >= 1) throw_bad_input(where, "key \"lora_dropout\" must be in [0, 1)");
-  if (c.dropout_prob < 0 || c.dropout_prob >= 1) throw_bad_input(where, "key \"dropout_prob\" must be in [0, 1)");
-  if (c.num_warmup_ratio < 0 || c.num_warmup_ratio > 1) throw_bad_input(where, "key \"num_warmup_ratio\" must be in [0, 1]");
-  if (c.save_steps < 0) throw_bad_input(where, "key \"save_steps\" must be 0 or positive");
-  if (c.gate_probe_examples < 0) throw_bad_input(where, "key \"gate_probe_examples\" must be 0 or positive");
   return c;
 }
 
@@ -153,19 +171,10 @@ TrainConfig read_train_config(const std::string& path, const std::vector<std::st
 }
 
 nlohmann::json TrainConfig::to_json() const {
-  return {{"model_path", model_path}, {"dataset", dataset}, {"data_path", data_path}, {"test_data_path", test_data_path},
-          {"max_input_length", max_input_length}, {"max_output_length", max_output_length}, {"device", device},
-          {"peft", peft}, {"lora_r", lora_r}, {"lora_alpha", lora_alpha}, {"lora_dropout", lora_dropout},
-          {"gate_rank", gate_rank}, {"dropout_prob", dropout_prob}, {"num_epochs", num_epochs},
-          {"batch_size", batch_size}, {"accumulation_steps", accumulation_steps}, {"optimizer", optimizer},
-          {"momentum", momentum}, {"weight_decay", weight_decay}, {"learning_rate", learning_rate},
-          {"lr_schedule", lr_schedule}, {"num_warmup_ratio", num_warmup_ratio}, {"variant", variant},
-          {"target_modules", target_modules}, {"feedforward_modules", feedforward_modules}, {"use_rslora", use_rslora},
-          {"seed", seed}, {"output_dir", output_dir}, {"dtype", dtype}, {"save_steps", save_steps}, {"gate_probe_examples", gate_probe_examples},
-          {"gate_probe_data", gate_probe_data}, {"label", label},
-          {"resume_from", resume_from}, {"max_grad_norm", max_grad_norm}, {"top_rank", top_rank}, {"tinit", tinit},
-          {"tfinal", tfinal}, {"deltaT", delta_t}, {"orth_reg_weight", orth_reg_weight},
-          {"input_field", input_field}, {"output_field", output_field}, {"instruction_field", instruction_field}};
+  nlohmann::json j = nlohmann::json::object();
+  for (const Key& key : keys())
+    if (key.written) std::visit([&](auto member) { j[key.name] = this->*member; }, key.member);
+  return j;
 }
 
 std::vector<TrainConfig> expand_seeds(const nlohmann::json& config, const std::string& seeds, const std::string& where) {
