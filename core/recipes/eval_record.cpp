@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/metrics.h"
+#include "recipes/run_life.h"
 #include "store/workspace.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -67,22 +68,6 @@ int64_t create_eval_run(store::Workspace& ws, const EvalRequest& r, const std::s
   return ws.create_run(run);
 }
 
-// Runs `body` as run `run_id`: running, then finished, or failed with the message.
-template <typename Body>
-void as_run(store::Workspace& ws, int64_t run_id, Body&& body) {
-  ws.start_run(run_id);
-  try {
-    body();
-  } catch (const Error& e) {
-    ws.finish_run(run_id, e.kind() == ErrorKind::Cancelled ? RunStatus::Cancelled : RunStatus::Failed, e.what());
-    throw;
-  } catch (const std::exception& e) {
-    ws.finish_run(run_id, RunStatus::Failed, e.what());
-    throw;
-  }
-  ws.finish_run(run_id, RunStatus::Finished);
-}
-
 }  // namespace
 
 RecordedEval run_eval_recorded(const std::string& workspace, const EvalRequest& request, const Hooks& callbacks) {
@@ -91,9 +76,10 @@ RecordedEval run_eval_recorded(const std::string& workspace, const EvalRequest& 
   RecordedEval out;
   out.run_id = create_eval_run(ws, request, benchmark + " " + (request.source.adapter_dir.empty() ? "base" : adapter_label(request.source.adapter_dir)),
                                request_json(request));
-  as_run(ws, out.run_id, [&] {
+  record_run(ws, out.run_id, [&] {
     out.result = run_eval(request, callbacks);
     record_results(ws, out.run_id, benchmark, request, out.result);
+    return RunEnd{};
   });
   return out;
 }
@@ -148,8 +134,14 @@ SuiteResult run_suite(const SuiteRequest& q, const Hooks& callbacks) {
         log::debug(scores.label + " " + b.name + " " + b.metric + " = " + format_number(scores.scores.back()));
       }
     };
-    if (ws) as_run(*ws, run_id, evaluate_all);
-    else evaluate_all();
+    if (ws) {
+      record_run(*ws, run_id, [&] {
+        evaluate_all();
+        return RunEnd{};
+      });
+    } else {
+      evaluate_all();
+    }
     if (adapter.empty()) out.base = std::move(scores);
     else out.subjects.push_back(std::move(scores));
   }

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "io/json_file.h"
+#include "recipes/run_life.h"
 #include "store/workspace.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -39,7 +40,6 @@ class MetricsWriter {
 
 RecordedTrain train_into(store::Workspace& ws, int64_t run_id, const TrainConfig& config, const Hooks& hooks) {
   hooks.event({RunEvent::Kind::RunCreated, run_id, "", 0});
-  ws.start_run(run_id);
   MetricsWriter metrics(ws, run_id);
   RecordedTrain out;
   out.run_id = run_id;
@@ -57,30 +57,21 @@ RecordedTrain train_into(store::Workspace& ws, int64_t run_id, const TrainConfig
     }
     hooks.event(e);
   };
-  try {
+  RunLife life;
+  life.before_end = [&] { metrics.flush(); };
+  life.cancelled_note = [&](const std::string&) {
+    return "stopped at step " + std::to_string(checkpoint_step) + "; resume with: imsm runs resume " + std::to_string(run_id);
+  };
+  record_run(ws, run_id, [&] {
     out.summary = run_train(config, recording);
-    metrics.flush();
-  } catch (const std::exception& e) {
-    const auto* error = dynamic_cast<const Error*>(&e);
-    const bool cancelled = error && error->kind() == ErrorKind::Cancelled;
-    try {
+    const auto& s = out.summary;
+    if (s.status == RunStatus::Finished) {
       metrics.flush();
-      if (cancelled)
-        ws.finish_run(run_id, RunStatus::Cancelled,
-                      "stopped at step " + std::to_string(checkpoint_step) + "; resume with: imsm runs resume " + std::to_string(run_id));
-      else
-        ws.finish_run(run_id, RunStatus::Failed, e.what());
-    } catch (const std::exception& inner) {
-      log::warn(std::string("could not record the failure in the workspace: ") + inner.what());
+      ws.add_artifact(run_id, "adapter", s.adapter_dir);
+      ws.add_artifact(run_id, "config", (fs::path(config.output_dir) / "train_config.json").string());
     }
-    throw;
-  }
-  const auto& s = out.summary;
-  if (s.status == RunStatus::Finished) {
-    ws.add_artifact(run_id, "adapter", s.adapter_dir);
-    ws.add_artifact(run_id, "config", (fs::path(config.output_dir) / "train_config.json").string());
-  }
-  ws.finish_run(run_id, s.status, s.status == RunStatus::Diverged ? "loss not finite at step " + std::to_string(s.steps) : "");
+    return RunEnd{s.status, s.status == RunStatus::Diverged ? "loss not finite at step " + std::to_string(s.steps) : ""};
+  }, life);
   return out;
 }
 
