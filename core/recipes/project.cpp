@@ -122,95 +122,75 @@ ProjectPlan plan_project(const std::string& path) {
   return plan;
 }
 
-ProjectSummary run_project(const std::string& path, const Hooks& hooks) {
-  const auto started = std::chrono::steady_clock::now();
-  const ProjectPlan plan = plan_project(path);
-  const std::string& model = plan.model;
-  ProjectSummary s;
-  s.workspace = plan.workspace;
-  s.report = plan.report;
-  auto report = [&](const std::string& stage, const std::string& detail, int64_t done, int64_t total, double eta) {
-    hooks.progress({stage, done, total, detail, eta});
-  };
-  auto abort_check = [&] { hooks.check_abort("project cancelled; run it again to continue where it stopped"); };
+namespace {
 
-  // 1. Datasets.
-  fs::create_directories(plan.output_dir + "/data");
-  int64_t made = 0;
-  for (const auto& [key, q] : plan.data) {
-    report("data", key, made++, static_cast<int64_t>(plan.data.size()), 0);
-    make_data(q);
-  }
+// The id of a finished training run of the workspace with exactly this
+// configuration whose adapter is still there; 0 if none.
+int64_t finished_run_of(const std::string& workspace, const TrainConfig& c) {
+  const store::Workspace ws(workspace, store::Workspace::Mode::ReadOnly);
+  const std::string want = c.to_json().dump();
+  int64_t id = 0;
+  for (const auto& r : ws.runs())
+    if (r.kind == "train" && r.status == RunStatus::Finished && r.config_json == want && fs::exists(fs::path(c.output_dir) / "adapter")) id = r.id;
+  return id;
+}
 
-  // 2. The suite file.
-  const std::string suite_file = plan.output_dir + "/suite.json";
-  json::write_file(suite_file, plan.suite);
-
-  // 3. The run matrix.
+// Trains every run of the matrix the workspace has not finished yet; progress
+// in thousandths of a run over the matrix, with an ETA from the runs trained.
+void train_matrix(const ProjectPlan& plan, ProjectSummary& s, const Hooks& hooks) {
   const std::vector<TrainConfig>& configs = plan.runs;
-  {
-    store::Workspace ws(s.workspace);  // refused early if it is not a workspace
-  }
-  std::vector<std::string> adapters;
-  const auto train_start = std::chrono::steady_clock::now();
+  const auto start = std::chrono::steady_clock::now();
   int64_t trained = 0;
   for (size_t k = 0; k < configs.size(); ++k) {
-    abort_check();
+    hooks.check_abort("project cancelled; run it again to continue where it stopped");
     const TrainConfig& c = configs[k];
-    const std::string label = report::method_label(c.to_json().dump()) + " seed " + std::to_string(c.seed);
-    int64_t reuse = 0;
-    {
-      store::Workspace ws(s.workspace);
-      const std::string want = c.to_json().dump();
-      for (const auto& r : ws.runs())
-        if (r.kind == "train" && r.status == RunStatus::Finished && r.config_json == want && fs::exists(fs::path(c.output_dir) / "adapter")) reuse = r.id;
-    }
-    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - train_start).count();
-    const double eta = trained ? elapsed / static_cast<double>(trained) * static_cast<double>(configs.size() - k) : 0;
-    report("train", label + " (" + std::to_string(k + 1) + "/" + std::to_string(configs.size()) + ")", static_cast<int64_t>(k) * 1000,
-           static_cast<int64_t>(configs.size()) * 1000, eta);
-    if (reuse) {
+    const std::string label = report::method_label(c.to_json().dump()) + " seed " + std::to_string(c.seed) + " (" + std::to_string(k + 1) +
+                              "/" + std::to_string(configs.size()) + ")";
+    const double elapsed = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    auto eta_after = [&](size_t runs) { return trained ? elapsed / static_cast<double>(trained) * static_cast<double>(runs) : 0.0; };
+    const int64_t total = static_cast<int64_t>(configs.size()) * 1000;
+    hooks.progress({"train", static_cast<int64_t>(k) * 1000, total, label, eta_after(configs.size() - k)});
+    if (const int64_t reuse = finished_run_of(s.workspace, c)) {
       ++s.reused_runs;
       s.train_run_ids.push_back(reuse);
-    } else {
-      Hooks run_hooks = hooks;
-      run_hooks.on_step = [&](const StepRecord& p) {  // progress in thousandths of a run, over the matrix
-        hooks.step(p);
-        const double run_eta = p.eta_seconds + (trained ? elapsed / static_cast<double>(trained) * static_cast<double>(configs.size() - k - 1) : 0);
-        char loss[48];
-        std::snprintf(loss, sizeof(loss), " step %lld/%lld loss %.3f", static_cast<long long>(p.step), static_cast<long long>(p.total_steps), p.loss);
-        report("train", label + " (" + std::to_string(k + 1) + "/" + std::to_string(configs.size()) + ")" + loss,
-               static_cast<int64_t>(k) * 1000 + p.step * 1000 / std::max<int64_t>(1, p.total_steps), static_cast<int64_t>(configs.size()) * 1000,
-               run_eta);
-      };
-      const auto rec = run_train_recorded(s.workspace, c, run_hooks);
-      if (rec.summary.status != RunStatus::Finished)
-        throw Error(ErrorKind::Internal, label + ": training " + status_name(rec.summary.status));
-      s.train_run_ids.push_back(rec.run_id);
-      ++trained;
+      continue;
     }
-    adapters.push_back((fs::path(c.output_dir) / "adapter").string());
+    Hooks run_hooks = hooks;
+    run_hooks.on_step = [&](const StepRecord& p) {
+      hooks.step(p);
+      char loss[48];
+      std::snprintf(loss, sizeof(loss), " step %lld/%lld loss %.3f", static_cast<long long>(p.step), static_cast<long long>(p.total_steps), p.loss);
+      hooks.progress({"train", static_cast<int64_t>(k) * 1000 + p.step * 1000 / std::max<int64_t>(1, p.total_steps), total, label + loss,
+                      p.eta_seconds + eta_after(configs.size() - k - 1)});
+    };
+    const auto rec = run_train_recorded(s.workspace, c, run_hooks);
+    if (rec.summary.status != RunStatus::Finished) throw Error(ErrorKind::Internal, label + ": training " + status_name(rec.summary.status));
+    s.train_run_ids.push_back(rec.run_id);
+    ++trained;
   }
+}
 
-  // 4. The suite for the base model and every adapter.
-  abort_check();
+// The suite for the base model and every adapter, where the project trains
+// (its "train" keys device, dtype).
+void evaluate_matrix(const ProjectPlan& plan, const std::string& suite_file, ProjectSummary& s, const Hooks& hooks) {
+  hooks.check_abort("project cancelled; run it again to continue where it stopped");
   SuiteRequest q;
   q.suite = suite_file;
-  q.model_dir = model;
-  q.adapters = adapters;
+  q.model_dir = plan.model;
+  for (const TrainConfig& c : plan.runs) q.adapters.push_back((fs::path(c.output_dir) / "adapter").string());
   q.workspace = s.workspace;
-  if (!plan.runs.empty()) {  // the suite runs where the project trains (its "train" keys device, dtype)
+  if (!plan.runs.empty()) {
     q.device = plan.runs.front().device;
     q.dtype = plan.runs.front().dtype;
   }
   Hooks suite_hooks;
   suite_hooks.should_abort = hooks.should_abort;
-  suite_hooks.on_progress = [&](const Progress& p) { report("eval", p.stage, p.done, p.total, 0); };
-  const SuiteResult result = run_suite(q, suite_hooks);
-  s.eval_run_ids = result.run_ids;
+  suite_hooks.on_progress = [&](const Progress& p) { hooks.progress({"eval", p.done, p.total, p.stage, 0}); };
+  s.eval_run_ids = run_suite(q, suite_hooks).run_ids;
+}
 
-  // 5. The report (HTML, and Markdown + CSV beside it).
-  report("report", s.report, 0, 1, 0);
+// The report: HTML, and Markdown + CSV beside it.
+void write_reports(const ProjectSummary& s) {
   const store::Workspace ws(s.workspace, store::Workspace::Mode::ReadOnly);
   const report::Environment env = report_environment();
   report::Options o;
@@ -220,6 +200,31 @@ ProjectSummary run_project(const std::string& path, const Hooks& hooks) {
   const fs::path stem = fs::path(s.report).replace_extension("");
   report::write_report(ws, o, env, stem.string() + ".md");
   report::write_report(ws, o, env, stem.string() + ".csv");
+}
+
+}  // namespace
+
+ProjectSummary run_project(const std::string& path, const Hooks& hooks) {
+  const auto started = std::chrono::steady_clock::now();
+  const ProjectPlan plan = plan_project(path);
+  ProjectSummary s;
+  s.workspace = plan.workspace;
+  s.report = plan.report;
+
+  fs::create_directories(plan.output_dir + "/data");
+  int64_t made = 0;
+  for (const auto& [key, q] : plan.data) {
+    hooks.progress({"data", made++, static_cast<int64_t>(plan.data.size()), key, 0});
+    make_data(q);
+  }
+  const std::string suite_file = plan.output_dir + "/suite.json";
+  json::write_file(suite_file, plan.suite);
+  { store::Workspace ws(s.workspace); }  // made, or refused early when the file is not a workspace
+
+  train_matrix(plan, s, hooks);
+  evaluate_matrix(plan, suite_file, s, hooks);
+  hooks.progress({"report", 0, 1, s.report, 0});
+  write_reports(s);
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return s;
 }
