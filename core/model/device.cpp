@@ -3,27 +3,20 @@
 #include <ATen/autocast_mode.h>
 #include <torch/version.h>
 
+#include "model/cuda_device.h"
 #include "util/error.h"
 
 namespace imsm {
 
 torch::Device parse_device(const std::string& text) {
   if (text == "cpu") return torch::Device(torch::kCPU);
-  if (text == "cuda" || text.rfind("cuda:", 0) == 0) {
-    int index = 0;
-    if (text.size() > 5) {
-      const std::string n = text.substr(5);
-      if (n.empty() || n.find_first_not_of("0123456789") != std::string::npos)
-        throw_bad_input("--device", "\"" + text + "\" is not cpu, cuda or cuda:N");
-      index = std::stoi(n);
-    }
-    if (!torch::cuda::is_available())
-      throw_bad_input("--device", "\"" + text + "\" asked for, but this LibTorch build sees no CUDA device; use --device cpu");
-    if (index >= static_cast<int>(torch::cuda::device_count()))
-      throw_bad_input("--device", "\"" + text + "\": only " + std::to_string(torch::cuda::device_count()) + " CUDA device(s)");
-    return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(index));
-  }
-  throw_bad_input("--device", "\"" + text + "\" is not cpu, cuda or cuda:N");
+  const std::optional<int> index = cuda_index(text);
+  if (!index) throw_bad_input("--device", "\"" + text + "\" is not cpu, cuda or cuda:N");
+  if (!torch::cuda::is_available())
+    throw_bad_input("--device", "\"" + text + "\" asked for, but this LibTorch build sees no CUDA device; use --device cpu");
+  if (*index >= static_cast<int>(torch::cuda::device_count()))
+    throw_bad_input("--device", "\"" + text + "\": only " + std::to_string(torch::cuda::device_count()) + " CUDA device(s)");
+  return torch::Device(torch::kCUDA, static_cast<c10::DeviceIndex>(*index));
 }
 
 torch::ScalarType parse_dtype(const std::string& text, torch::ScalarType fallback) {

@@ -21,13 +21,10 @@ bool has_tokenizer(const std::string& dir) {
 }  // namespace
 
 ModelSource runnable_here(const ModelSource& source, std::string* note) {
-  const std::string& d = source.device;
-  if (d != "cuda" && !(d.rfind("cuda:", 0) == 0 && d.size() > 5 && d.size() < 9 &&
-                       d.find_first_not_of("0123456789", 5) == std::string::npos))
-    return source;  // the CPU, or not a device at all (load_model names the problem)
-  const int index = d == "cuda" ? 0 : std::stoi(d.substr(5));
+  const std::optional<int> index = cuda_index(source.device);
+  if (!index) return source;  // the CPU, or not a device at all (load_model names the problem)
   const int visible = cuda_device_count();
-  if (index < visible) return source;
+  if (*index < visible) return source;
   ModelSource cpu = source;
   cpu.device = "cpu";
   cpu.dtype = "auto";

@@ -8,6 +8,7 @@
 
 #include "io/safetensors.h"
 #include "model/cuda_device.h"
+#include "model/device.h"
 #include "recipes/environment.h"
 #include "recipes/generate.h"
 #include "recipes/train.h"
@@ -117,4 +118,14 @@ TEST(Cuda, RunnableHereFallsBackToTheCpuForAnInvisibleDevice) {
   EXPECT_EQ(imsm::runnable_here({"m", "", "cuda:x", "auto"}, &note).device, "cuda:x");
   EXPECT_TRUE(note.empty());
   if (imsm::cuda_device_count() > 0) EXPECT_EQ(imsm::runnable_here({"m", "", "cuda:0", "bf16"}, &note).device, "cuda:0");
+}
+
+// The one reader of "cuda" / "cuda:N" (parse_device and runnable_here both use it).
+TEST(Cuda, CudaIndexReadsOnlyCudaSpellings) {
+  EXPECT_EQ(imsm::cuda_index("cuda"), 0);
+  EXPECT_EQ(imsm::cuda_index("cuda:3"), 3);
+  EXPECT_EQ(imsm::cuda_index("cuda:1234"), 1234);
+  for (const char* bad : {"cpu", "cuda:", "cuda:x", "cuda:-1", "cuda:12345", "CUDA", "cuda0", ""})
+    EXPECT_FALSE(imsm::cuda_index(bad).has_value()) << bad;
+  imsm::testing::expect_bad_input([] { imsm::parse_device("cuda:"); }, {"--device", "cuda:N"});
 }
