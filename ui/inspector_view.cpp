@@ -160,19 +160,17 @@ InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
 void InspectorView::set_workspace(const QString& workspace) {
   workspace_ = workspace;
   loaded_.reset();  // the next generation loads what the new workspace's run names
+  sources_.clear();
   runs_->clear();
   traces_->clear();
   if (workspace.isEmpty()) return;
   try {
     const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
     for (const auto& r : ws.runs()) {
-      if (const std::string imsm_adapter = imsm_adapter_of(r); !imsm_adapter.empty()) {
-        const QString adapter = QString::fromStdString(imsm_adapter);
-        const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
+      if (const std::optional<ModelSource> source = imsm_source_of(r)) {
+        sources_[r.id] = *source;
         runs_->addItem(QString("%1 · %2 seed %3").arg(r.id).arg(QString::fromStdString(report::method_label(r.config_json))).arg(r.seed),
-                       QVariantList{QVariant::fromValue<qlonglong>(r.id), QString::fromStdString(r.model_path), adapter,
-                                    QString::fromStdString(r.dataset_path), QString::fromStdString(r.device),
-                                    QString::fromStdString(config.is_object() ? config.value("dtype", "auto") : "auto")});
+                       QVariantList{QVariant::fromValue<qlonglong>(r.id), QString::fromStdString(r.dataset_path)});
       } else if (r.kind == "eval" && r.status == RunStatus::Finished) {
         for (const auto& e : ws.evaluations(r.id))
           if (traces_->findText(QString("%1 · %2").arg(r.id).arg(QString::fromStdString(e.benchmark))) < 0)
@@ -201,9 +199,9 @@ void InspectorView::fill_examples() {
   examples_->clear();
   examples_->addItem(tr("(type a prompt)"));
   const QVariantList v = runs_->currentData().toList();
-  if (v.size() < 4) return;
+  if (v.size() < 2) return;
   try {
-    const auto examples = read_examples(v[3].toString().toStdString());
+    const auto examples = read_examples(v[1].toString().toStdString());
     for (size_t i = 0; i < examples.size() && i < 50; ++i) {
       const QString p = QString::fromStdString(examples[i].prompt);
       examples_->addItem(p.simplified().right(70), p);
@@ -214,18 +212,16 @@ void InspectorView::fill_examples() {
 }
 
 void InspectorView::generate() {
-  const QVariantList v = runs_->currentData().toList();
-  if (v.size() < 6) {
+  const auto source = sources_.find(runs_->currentData().toList().value(0).toLongLong());
+  if (source == sources_.end()) {
     status_->setText(tr("No IMSM run to generate with: train one (Run → New run…) with variant query"));
     emit generated(false, status_->text());
     return;
   }
   if (watcher_.isRunning()) return;  // one generation at a time (the button is disabled meanwhile)
-  const ModelSource trained_on{v[1].toString().toStdString(), v[2].toString().toStdString(), v[4].toString().toStdString(),
-                               v[5].toString().toStdString()};
   std::string note;
   GenerateRequest r;
-  r.source = runnable_here(trained_on, &note);
+  r.source = runnable_here(source->second, &note);
   device_note_ = QString::fromStdString(note);
   r.prompt = prompt_->toPlainText().toStdString();
   r.max_new_tokens = max_new_->value();
@@ -234,7 +230,7 @@ void InspectorView::generate() {
   // The loaded model travels with the task and comes back with its outcome (kept when the source is the same).
   std::shared_ptr<LoadedModel> loaded = loaded_ && loaded_->source == r.source ? loaded_ : nullptr;
   loaded_.reset();  // another run's model is freed before this one loads
-  status_->setText(loaded ? tr("Generating…") : tr("Loading %1 on %2…").arg(QFileInfo(v[1].toString()).fileName(), QString::fromStdString(r.source.device)));
+  status_->setText(loaded ? tr("Generating…") : tr("Loading %1 on %2…").arg(QFileInfo(QString::fromStdString(r.source.model_dir)).fileName(), QString::fromStdString(r.source.device)));
   watcher_.setFuture(QtConcurrent::run([r, loaded]() mutable {
     GenerateOutcome out;
     try {

@@ -14,6 +14,7 @@
 #include <QString>
 #include <QWidget>
 
+#include <map>
 #include <memory>
 #include <vector>
 
@@ -66,6 +67,7 @@ class InspectorView : public QWidget {
   void render();
 
   QString workspace_;
+  std::map<qint64, ModelSource> sources_;  // the IMSM runs offered: run id -> what to open (recipes/run_table.h)
   std::shared_ptr<LoadedModel> loaded_;  // owned here between generations; by the task during one
   QString device_note_;                  // why the run's device was not used, or ""
   std::vector<TokenTrace> tokens_;

@@ -6,20 +6,14 @@
 #include <memory>
 #include <string>
 
+#include "recipes/model_source.h"
+
 namespace imsm {
 
 class ImsmGate;
 class LlamaModel;
 class PeftAdapters;
 class Tokenizer;
-
-struct ModelSource {
-  std::string model_dir;
-  std::string adapter_dir;     // "" or a PEFT adapter folder; with imsm_config.json an IMSM adapter
-  std::string device = "cpu";  // cpu | cuda | cuda:N
-  std::string dtype = "auto";  // auto | f32 | bf16 | f16 (auto: f32 on CPU, the checkpoint's on CUDA)
-  bool operator==(const ModelSource&) const = default;
-};
 
 struct LoadedModel {
   ModelSource source;

@@ -74,14 +74,15 @@ Table runs_table(const std::vector<RunSummary>& runs) {
   return t;
 }
 
-std::string imsm_adapter_of(const store::RunRecord& r) {
-  if (r.kind != "train" || r.status != RunStatus::Finished) return "";
+std::optional<ModelSource> imsm_source_of(const store::RunRecord& r) {
+  if (r.kind != "train" || r.status != RunStatus::Finished) return std::nullopt;
   const std::string adapter = (std::filesystem::path(r.output_dir) / "adapter").string();
   const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
   if (!std::filesystem::exists(std::filesystem::path(adapter) / "imsm_config.json") ||
       (config.is_object() && config.value("variant", "") == "none"))
-    return "";
-  return adapter;
+    return std::nullopt;
+  const std::string dtype = config.is_object() && config.contains("dtype") && config["dtype"].is_string() ? config["dtype"].get<std::string>() : "auto";
+  return ModelSource{r.model_path, adapter, r.device.empty() ? "cpu" : r.device, dtype};
 }
 
 std::vector<TokenTrace> traces_of(const store::Prediction& p) {

@@ -2,14 +2,16 @@
 // row per run joined with what belongs to it (a training run's last step and
 // loss and the scores of the evaluations of its adapter; an evaluation's
 // scores and whose adapter it ran), which runs hold an IMSM adapter to
-// inspect, and a stored prediction's tokens as the inspector's traces.
+// inspect and how to open it, and a stored prediction's tokens as the inspector's traces.
 // Torch-free.
 #pragma once
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
 
+#include "recipes/model_source.h"
 #include "recipes/token_trace.h"
 #include "store/workspace.h"
 #include "util/table.h"
@@ -30,9 +32,10 @@ std::vector<RunSummary> run_summaries(const store::Workspace& ws);
 // `imsm runs list`: id, kind, status, name, model, started, duration, result.
 Table runs_table(const std::vector<RunSummary>& runs);
 
-// The adapter folder of a finished training run whose adapter mixes with an
-// IMSM gate (imsm_config.json, variant not none); "" for any other run.
-std::string imsm_adapter_of(const store::RunRecord& run);
+// What the inspector opens for a finished training run whose adapter mixes
+// with an IMSM gate (imsm_config.json, variant not none): its base model and
+// adapter on the device and dtype it trained with; nullopt for any other run.
+std::optional<ModelSource> imsm_source_of(const store::RunRecord& run);
 
 // A stored prediction's tokens as traces (gate min/max over the stored full gate, else the mean).
 std::vector<TokenTrace> traces_of(const store::Prediction& prediction);

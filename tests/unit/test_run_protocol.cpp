@@ -5,10 +5,12 @@
 
 #include <filesystem>
 
+#include "recipes/run_life.h"
 #include "recipes/run_table.h"
 #include "recipes/train_config.h"
 #include "store/workspace.h"
 #include "test_util.h"
+#include "util/error.h"
 #include "util/run_protocol.h"
 
 namespace {
@@ -52,6 +54,39 @@ TEST(RunProtocol, CheckAbortThrowsCancelledOnlyWhenAsked) {
 
 nlohmann::json base_config() {
   return {{"model_path", "m"}, {"data_path", "d.jsonl"}, {"output_dir", "out/run"}};
+}
+
+// One recorder of a run's life for training and evaluation: the end the work
+// reports, or cancelled / failed with the message when it throws, recorded
+// after before_end and before the exception goes on.
+TEST(RunProtocol, RecordRunRecordsEachEndAndRethrows) {
+  TempDir dir;
+  imsm::store::Workspace ws(dir.file("w.imsm"));
+  auto new_run = [&] { return ws.create_run({"train", "t", dir.file("model"), "", "{}", "cpu", "", 1}); };
+  std::vector<std::string> order;
+  imsm::RunLife life;
+  life.before_end = [&] { order.push_back("before_end"); };
+  life.cancelled_note = [](const std::string& what) { return "note: " + what; };
+
+  const int64_t diverged = new_run();
+  imsm::record_run(ws, diverged, [&] {
+    EXPECT_EQ(ws.run(diverged).status, RunStatus::Running);
+    return imsm::RunEnd{RunStatus::Diverged, "loss not finite at step 3"};
+  }, life);
+  EXPECT_EQ(ws.run(diverged).status, RunStatus::Diverged);
+  EXPECT_EQ(ws.run(diverged).message, "loss not finite at step 3");
+
+  const int64_t cancelled = new_run();
+  EXPECT_THROW(imsm::record_run(ws, cancelled, [&]() -> imsm::RunEnd { throw imsm::Error(imsm::ErrorKind::Cancelled, "stop"); }, life),
+               imsm::Error);
+  EXPECT_EQ(ws.run(cancelled).status, RunStatus::Cancelled);
+  EXPECT_EQ(ws.run(cancelled).message, "note: stop");
+
+  const int64_t failed = new_run();
+  EXPECT_THROW(imsm::record_run(ws, failed, [&]() -> imsm::RunEnd { throw std::runtime_error("disk full"); }), std::runtime_error);
+  EXPECT_EQ(ws.run(failed).status, RunStatus::Failed);
+  EXPECT_EQ(ws.run(failed).message, "disk full");
+  EXPECT_EQ(order, (std::vector<std::string>{"before_end", "before_end"}));  // the third had no RunLife
 }
 
 TEST(RunSettings, SeedsExpandToOneRunEachWithTheirOwnFolders) {
@@ -137,25 +172,28 @@ TEST(RunTable, JoinsRunsWithTheirMetricsAndTheEvaluationsOfTheirAdapter) {
   EXPECT_EQ(t.rows[2][6], "");  // never ran: no duration
 }
 
-TEST(RunTable, ImsmAdapterOfAFinishedTrainingRunWithAGate) {
+TEST(RunTable, ImsmSourceOfAFinishedTrainingRunWithAGate) {
   TempDir dir;
   imsm::store::RunRecord r;
   r.kind = "train";
   r.status = RunStatus::Finished;
+  r.model_path = dir.file("model");
+  r.device = "cuda:1";
   r.output_dir = dir.file("out");
-  r.config_json = R"({"variant": "query"})";
-  EXPECT_EQ(imsm::imsm_adapter_of(r), "");  // no adapter folder
+  r.config_json = R"({"variant": "query", "dtype": "bf16"})";
+  EXPECT_FALSE(imsm::imsm_source_of(r));  // no adapter folder
   std::filesystem::create_directories(dir.file("out/adapter"));
   imsm::testing::write_file(dir.file("out/adapter/imsm_config.json"), "{}");
-  EXPECT_EQ(imsm::imsm_adapter_of(r), dir.file("out/adapter"));
+  EXPECT_EQ(imsm::imsm_source_of(r), (imsm::ModelSource{dir.file("model"), dir.file("out/adapter"), "cuda:1", "bf16"}));  // as it trained
   r.config_json = R"({"variant": "none"})";
-  EXPECT_EQ(imsm::imsm_adapter_of(r), "");  // the PEFT method alone
+  EXPECT_FALSE(imsm::imsm_source_of(r));  // the PEFT method alone
   r.config_json = R"({"variant": "query"})";
+  EXPECT_EQ(imsm::imsm_source_of(r).value().dtype, "auto");
   r.status = RunStatus::Cancelled;
-  EXPECT_EQ(imsm::imsm_adapter_of(r), "");
+  EXPECT_FALSE(imsm::imsm_source_of(r));
   r.status = RunStatus::Finished;
   r.kind = "eval";
-  EXPECT_EQ(imsm::imsm_adapter_of(r), "");
+  EXPECT_FALSE(imsm::imsm_source_of(r));
 }
 
 TEST(RunTable, StoredTokensBecomeTracesWithTheirGateRange) {
