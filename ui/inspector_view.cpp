@@ -46,6 +46,18 @@ QString candidates(const std::vector<Candidate>& list) {
 }  // namespace
 
 InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
+  make_widgets();
+  lay_out();
+  connect(generate_, &QPushButton::clicked, this, &InspectorView::generate);
+  connect(runs_, &QComboBox::currentIndexChanged, this, &InspectorView::fill_examples);
+  connect(examples_, &QComboBox::activated, this, &InspectorView::use_example);
+  connect(traces_, &QComboBox::activated, this, &InspectorView::open_selected_trace);
+  connect(trace_index_, &QSpinBox::valueChanged, this, &InspectorView::open_selected_trace);
+  connect(answer_, &QTextBrowser::highlighted, this, &InspectorView::hover_token);
+  connect(&watcher_, &QFutureWatcher<GenerateOutcome>::finished, this, &InspectorView::show_generation);
+}
+
+void InspectorView::make_widgets() {
   runs_ = new QComboBox(this);
   runs_->setToolTip(tr("A finished training run with an IMSM adapter (variant query, no-query or no-gate)"));
   examples_ = new QComboBox(this);
@@ -74,12 +86,12 @@ InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
   details_->setTextFormat(Qt::RichText);
   details_->setAlignment(Qt::AlignTop | Qt::AlignLeft);
   details_->setMinimumWidth(280);
-  auto* legend = new QLabel(this);
-  legend->setTextFormat(Qt::RichText);
-  legend->setText(QString("<span style='background:%1'>&nbsp;original memory (gate 1)&nbsp;</span> ↔ "
+  legend_ = new QLabel(this);
+  legend_->setTextFormat(Qt::RichText);
+  legend_->setText(QString("<span style='background:%1'>&nbsp;original memory (gate 1)&nbsp;</span> ↔ "
                           "<span style='background:%2'>&nbsp;fine-tuned memory (gate 0)&nbsp;</span>")
                       .arg(gate_colour(1).name(), gate_colour(0).name()));
-  legend->setToolTip(tr("IMSM mixes the original model's last hidden state h_M and the fine-tuned one h_M' per dimension: "
+  legend_->setToolTip(tr("IMSM mixes the original model's last hidden state h_M and the fine-tuned one h_M' per dimension: "
                         "h = g·h_M + (1−g)·h_M'. A token's colour is its mean gate g."));
 
   gate_plot_ = new QCustomPlot(this);
@@ -94,7 +106,9 @@ InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
   heatmap_->xAxis->setLabel(tr("generated token"));
   heatmap_->yAxis->setLabel(tr("hidden dimension"));
   heatmap_->setToolTip(tr("The full gate: one column per token, one row per hidden dimension. Wheel to zoom, drag to pan."));
+}
 
+void InspectorView::lay_out() {
   auto* form = new QFormLayout;
   form->addRow(tr("Run"), runs_);
   form->addRow(tr("Example"), examples_);
@@ -107,7 +121,7 @@ InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
   buttons->addWidget(max_new_);
   buttons->addWidget(generate_);
   buttons->addWidget(status_, 1);
-  buttons->addWidget(legend);
+  buttons->addWidget(legend_);
   form->addRow(buttons);
   auto* text_row = new QSplitter(Qt::Horizontal, this);
   text_row->addWidget(answer_);
@@ -122,39 +136,37 @@ InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addLayout(form);
   layout->addWidget(split, 1);
+}
 
-  connect(generate_, &QPushButton::clicked, this, &InspectorView::generate);
-  connect(runs_, &QComboBox::currentIndexChanged, this, &InspectorView::fill_examples);
-  connect(examples_, &QComboBox::activated, this, [this](int i) {
-    if (i > 0) prompt_->setPlainText(examples_->itemData(i).toString());
-  });
-  auto open_selected_trace = [this] {
-    const QVariantList v = traces_->currentData().toList();
-    if (v.size() == 2) open_trace(v[0].toLongLong(), v[1].toString(), trace_index_->value());
-  };
-  connect(traces_, &QComboBox::activated, this, open_selected_trace);
-  connect(trace_index_, &QSpinBox::valueChanged, this, open_selected_trace);
-  connect(answer_, &QTextBrowser::highlighted, this, [this](const QUrl& url) {
-    if (url.scheme() != "tok") return;
-    const QString text = token_details(url.path().toInt());
-    details_->setText(text);
-    QToolTip::showText(QCursor::pos(), text, answer_);
-  });
-  connect(&watcher_, &QFutureWatcher<GenerateOutcome>::finished, this, [this] {
-    GenerateOutcome out = watcher_.result();
-    generate_->setEnabled(true);
-    loaded_ = std::move(out.loaded);
-    if (!out.error.isEmpty()) {
-      status_->setText(out.error);
-      emit generated(false, out.error);
-      return;
-    }
-    QString where = QString::fromStdString(loaded_->source.device);
-    if (!device_note_.isEmpty()) where = device_note_;
-    status_->setText(tr("%1 tokens · %2 tokens/s · %3").arg(out.result.ids.size()).arg(out.result.tokens_per_second, 0, 'f', 1).arg(where));
-    show_tokens(prompt_->toPlainText(), out.result.trace);
-    emit generated(true, {});
-  });
+void InspectorView::use_example(int index) {
+  if (index > 0) prompt_->setPlainText(examples_->itemData(index).toString());
+}
+
+void InspectorView::open_selected_trace() {
+  const QVariantList v = traces_->currentData().toList();
+  if (v.size() == 2) open_trace(v[0].toLongLong(), v[1].toString(), trace_index_->value());
+}
+
+void InspectorView::hover_token(const QUrl& url) {
+  if (url.scheme() != "tok") return;
+  const QString text = token_details(url.path().toInt());
+  details_->setText(text);
+  QToolTip::showText(QCursor::pos(), text, answer_);
+}
+
+void InspectorView::show_generation() {
+  GenerateOutcome out = watcher_.result();
+  generate_->setEnabled(true);
+  loaded_ = std::move(out.loaded);
+  if (!out.error.isEmpty()) {
+    status_->setText(out.error);
+    emit generated(false, out.error);
+    return;
+  }
+  const QString where = device_note_.isEmpty() ? QString::fromStdString(loaded_->source.device) : device_note_;
+  status_->setText(tr("%1 tokens · %2 tokens/s · %3").arg(out.result.ids.size()).arg(out.result.tokens_per_second, 0, 'f', 1).arg(where));
+  show_tokens(prompt_->toPlainText(), out.result.trace);
+  emit generated(true, {});
 }
 
 void InspectorView::set_workspace(const QString& workspace) {

@@ -27,6 +27,7 @@ class QPlainTextEdit;
 class QPushButton;
 class QSpinBox;
 class QTextBrowser;
+class QUrl;
 
 namespace imsm::ui {
 
@@ -63,7 +64,13 @@ class InspectorView : public QWidget {
   void generated(bool ok, const QString& message);
 
  private:
+  void make_widgets();
+  void lay_out();
   void fill_examples();
+  void use_example(int index);         // an example of the run's data into the prompt
+  void open_selected_trace();
+  void hover_token(const QUrl& url);   // "tok:N" links of the answer
+  void show_generation();              // the finished task's outcome
   void render();
 
   QString workspace_;
@@ -76,7 +83,7 @@ class InspectorView : public QWidget {
   QPlainTextEdit* prompt_;
   QSpinBox* max_new_;
   QPushButton* generate_;
-  QLabel* status_;
+  QLabel *status_, *legend_;
   QTextBrowser* answer_;
   QLabel* details_;
   QCustomPlot* gate_plot_;

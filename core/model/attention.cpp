@@ -13,7 +13,8 @@ namespace {
 // q: [B, H, T, hd], k/v: [B, KV, S, hd], mask: [B, 1, T, S] -> [B, H, T, hd]
 torch::Tensor grouped_attention(const torch::Tensor& q, const torch::Tensor& k, const torch::Tensor& v,
                                 const torch::Tensor& mask) {
-  const int64_t B = q.size(0), H = q.size(1), T = q.size(2), hd = q.size(3), KV = k.size(1), S = k.size(2);
+  const int64_t B = q.size(0), H = q.size(1), hd = q.size(3), KV = k.size(1), S = k.size(2);
+  [[maybe_unused]] const int64_t T = q.size(2);  // the LibTorch 1 path below names it
   const int64_t rep = H / KV;
 #if TORCH_VERSION_MAJOR >= 2
   // Fused kernel (flash / memory-efficient on CUDA, blocked on CPU).

@@ -72,7 +72,7 @@ void write_predictions(const std::string& path, const std::vector<std::pair<std:
 }
 }  // namespace
 
-EvalResult run_eval(const EvalRequest& r, const Hooks& callbacks) {
+EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
   const auto started = std::chrono::steady_clock::now();
   official_metrics(r.task);  // an unknown task fails before any work
   if (r.batch_size <= 0 || r.max_new_tokens <= 0 || r.max_input_length <= 0)
@@ -103,7 +103,7 @@ EvalResult run_eval(const EvalRequest& r, const Hooks& callbacks) {
   int64_t generated = 0;
   double generation_seconds = 0;
   for (size_t start = 0; start < order.size(); start += static_cast<size_t>(r.batch_size)) {
-    callbacks.check_abort("evaluation cancelled");
+    hooks.check_abort("evaluation cancelled");
     const size_t end = std::min(order.size(), start + static_cast<size_t>(r.batch_size));
     std::vector<std::vector<int32_t>> batch;
     for (size_t i = start; i < end; ++i) batch.push_back(prompts[order[i]]);
@@ -123,7 +123,7 @@ EvalResult run_eval(const EvalRequest& r, const Hooks& callbacks) {
       result.examples[order[start + b]] = example_of(data[order[start + b]], *tokenizer, out.tokens[b], out.gate_mean[b], full[b]);
       generated += static_cast<int64_t>(out.tokens[b].size());
     }
-    callbacks.progress({"evaluating", static_cast<int64_t>(end), static_cast<int64_t>(order.size())});
+    hooks.progress({"evaluating", static_cast<int64_t>(end), static_cast<int64_t>(order.size())});
   }
 
   std::vector<ScoredExample> scored;
@@ -134,7 +134,7 @@ EvalResult run_eval(const EvalRequest& r, const Hooks& callbacks) {
     std::vector<EncodedExample> encoded;
     for (const auto& e : result.examples)
       encoded.push_back(encode_example(*tokenizer, {e.input, e.golds.front()}, r.max_input_length, r.max_new_tokens + 1, eos));
-    result.scores["Perplexity"] = answer_perplexity(*model, gate, encoded, r.batch_size, callbacks).perplexity;
+    result.scores["Perplexity"] = answer_perplexity(*model, gate, encoded, r.batch_size, hooks).perplexity;
   }
   if (!r.predictions_out.empty()) write_predictions(r.predictions_out, data, result);
   result.tokens_per_second = generation_seconds > 0 ? generated / generation_seconds : 0;

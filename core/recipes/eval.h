@@ -41,6 +41,6 @@ struct EvalResult {
   double tokens_per_second = 0;
 };
 
-EvalResult run_eval(const EvalRequest& request, const Hooks& callbacks = {});
+EvalResult run_eval(const EvalRequest& request, const Hooks& hooks = {});
 
 }  // namespace imsm

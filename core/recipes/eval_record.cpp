@@ -70,21 +70,21 @@ int64_t create_eval_run(store::Workspace& ws, const EvalRequest& r, const std::s
 
 }  // namespace
 
-RecordedEval run_eval_recorded(const std::string& workspace, const EvalRequest& request, const Hooks& callbacks) {
+RecordedEval run_eval_recorded(const std::string& workspace, const EvalRequest& request, const Hooks& hooks) {
   store::Workspace ws(workspace);
   const std::string benchmark = fs::path(request.dataset).stem().string();
   RecordedEval out;
   out.run_id = create_eval_run(ws, request, benchmark + " " + (request.source.adapter_dir.empty() ? "base" : adapter_label(request.source.adapter_dir)),
                                request_json(request));
   record_run(ws, out.run_id, [&] {
-    out.result = run_eval(request, callbacks);
+    out.result = run_eval(request, hooks);
     record_results(ws, out.run_id, benchmark, request, out.result);
     return RunEnd{};
   });
   return out;
 }
 
-SuiteResult run_suite(const SuiteRequest& q, const Hooks& callbacks) {
+SuiteResult run_suite(const SuiteRequest& q, const Hooks& hooks) {
   SuiteResult out;
   out.suite = read_suite(q.suite);
   for (const auto& a : q.adapters)
@@ -124,9 +124,9 @@ SuiteResult run_suite(const SuiteRequest& q, const Hooks& callbacks) {
         r.max_input_length = b.max_input_length;
         r.limit = b.limit;
         r.perplexity = b.metric == "Perplexity";
-        Hooks staged = callbacks;
+        Hooks staged = hooks;
         staged.on_progress = [&](const Progress& p) {
-          if (callbacks.on_progress) callbacks.on_progress({scores.label + ": " + b.name, p.done, p.total});
+          hooks.progress({scores.label + ": " + b.name, p.done, p.total});
         };
         const EvalResult result = run_eval(r, staged);
         scores.scores.push_back(result.scores.at(b.metric));

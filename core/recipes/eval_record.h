@@ -18,7 +18,7 @@ struct RecordedEval {
 
 // One dataset: a run of kind eval (its parent: the training run that wrote the
 // adapter, when the workspace knows it), queued -> running -> finished | failed.
-RecordedEval run_eval_recorded(const std::string& workspace, const EvalRequest& request, const Hooks& callbacks = {});
+RecordedEval run_eval_recorded(const std::string& workspace, const EvalRequest& request, const Hooks& hooks = {});
 
 struct SuiteRequest {
   std::string suite;                  // suite file
@@ -39,6 +39,6 @@ struct SuiteResult {
 
 // Every benchmark for the base model, then for each adapter. Progress stages
 // read "SUBJECT: BENCHMARK".
-SuiteResult run_suite(const SuiteRequest& request, const Hooks& callbacks = {});
+SuiteResult run_suite(const SuiteRequest& request, const Hooks& hooks = {});
 
 }  // namespace imsm

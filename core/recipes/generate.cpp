@@ -30,16 +30,16 @@ void check_request(const GenerateRequest& r) {
 }  // namespace
 
 GenerateResult run_generate(const GenerateRequest& r, const std::function<void(const std::string&)>& on_text,
-                            const Hooks& callbacks) {
+                            const Hooks& hooks) {
   check_request(r);  // before the model loads
-  if (callbacks.on_progress) callbacks.on_progress({"loading", 0, 1});
+  hooks.progress({"loading", 0, 1});
   const auto loaded = load_model(r.source, r.use_prompt_ids ? TokenizerNeed::IfPresent : TokenizerNeed::Required);
-  if (callbacks.on_progress) callbacks.on_progress({"loading", 1, 1});
-  return run_generate(*loaded, r, on_text, callbacks);
+  hooks.progress({"loading", 1, 1});
+  return run_generate(*loaded, r, on_text, hooks);
 }
 
 GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& r,
-                            const std::function<void(const std::string&)>& on_text, const Hooks& callbacks) {
+                            const std::function<void(const std::string&)>& on_text, const Hooks& hooks) {
   check_request(r);
   if (!r.use_prompt_ids && !loaded.tokenizer)
     throw_bad_input(loaded.source.model_dir, "no tokenizer.json or tokenizer.model: give the prompt as --prompt-ids");
@@ -66,7 +66,7 @@ GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& r,
   std::string shown;
   TokenSink on_token = [&](int64_t, int32_t token) {
     result.ids.push_back(token);
-    if (callbacks.on_progress) callbacks.on_progress({"generating", static_cast<int64_t>(result.ids.size()), r.max_new_tokens});
+    hooks.progress({"generating", static_cast<int64_t>(result.ids.size()), r.max_new_tokens});
     if (!tokenizer || !on_text) return;
     const std::string now = settled(tokenizer->decode(result.ids, true));
     if (now.size() > shown.size() && now.compare(0, shown.size(), shown) == 0) {
@@ -101,7 +101,7 @@ GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& r,
     };
   }
   Hooks abort_only;  // progress is reported per token above
-  abort_only.should_abort = callbacks.should_abort;
+  abort_only.should_abort = hooks.should_abort;
   const GenerateOutput out = generate(*step, {prompt}, options, abort_only, on_token);
   if (gate) {
     result.gate_mean = out.gate_mean[0];

@@ -41,10 +41,10 @@ struct GenerateResult {
 // Loads request.source, then generates. on_text receives the decoded text as
 // it grows (whole characters only).
 GenerateResult run_generate(const GenerateRequest& request, const std::function<void(const std::string&)>& on_text,
-                            const Hooks& callbacks = {});
+                            const Hooks& hooks = {});
 // Generates with a model already loaded (request.source is not read). One
 // generation at a time per LoadedModel.
 GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& request,
-                            const std::function<void(const std::string&)>& on_text, const Hooks& callbacks = {});
+                            const std::function<void(const std::string&)>& on_text, const Hooks& hooks = {});
 
 }  // namespace imsm

@@ -38,7 +38,7 @@ class MetricsWriter {
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 
-RecordedTrain train_into(store::Workspace& ws, int64_t run_id, const TrainConfig& config, const Hooks& hooks) {
+RecordedTrain record_training(store::Workspace& ws, int64_t run_id, const TrainConfig& config, const Hooks& hooks) {
   hooks.event({RunEvent::Kind::RunCreated, run_id, "", 0});
   MetricsWriter metrics(ws, run_id);
   RecordedTrain out;
@@ -97,7 +97,7 @@ RecordedTrain run_train_recorded(const std::string& workspace, const TrainConfig
   r.seed = static_cast<int64_t>(config.seed);
   r.device = config.device;
   r.output_dir = config.output_dir;
-  return train_into(ws, ws.create_run(r), config, hooks);
+  return record_training(ws, ws.create_run(r), config, hooks);
 }
 
 RecordedTrain resume_train_run(const std::string& workspace, int64_t run_id, const Hooks& hooks) {
@@ -112,7 +112,7 @@ RecordedTrain resume_train_run(const std::string& workspace, int64_t run_id, con
   config.resume_from = run.last_checkpoint;
   if (config.resume_from.empty()) log::info("run " + std::to_string(run_id) + " has no checkpoint: training starts over");
   else log::info("resuming run " + std::to_string(run_id) + " from " + config.resume_from);
-  return train_into(ws, run_id, config, hooks);
+  return record_training(ws, run_id, config, hooks);
 }
 
 }  // namespace imsm

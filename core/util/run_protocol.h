@@ -12,6 +12,7 @@
 #include <functional>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace imsm {
 
@@ -34,6 +35,8 @@ struct StepRecord {
 // Stages of work that are not optimizer steps ("loading", "evaluating",
 // "data", "report", ...).
 struct Progress {
+  Progress(std::string stage_ = {}, int64_t done_ = 0, int64_t total_ = 0, std::string detail_ = {}, double eta_seconds_ = -1)
+      : stage(std::move(stage_)), done(done_), total(total_), detail(std::move(detail_)), eta_seconds(eta_seconds_) {}
   std::string stage;
   int64_t done = 0;
   int64_t total = 0;         // 0 when unknown

@@ -117,7 +117,9 @@ TEST(Cuda, RunnableHereFallsBackToTheCpuForAnInvisibleDevice) {
   EXPECT_EQ(imsm::runnable_here({"m", "", "cpu", "f32"}, &note), (imsm::ModelSource{"m", "", "cpu", "f32"}));
   EXPECT_EQ(imsm::runnable_here({"m", "", "cuda:x", "auto"}, &note).device, "cuda:x");
   EXPECT_TRUE(note.empty());
-  if (imsm::cuda_device_count() > 0) EXPECT_EQ(imsm::runnable_here({"m", "", "cuda:0", "bf16"}, &note).device, "cuda:0");
+  if (imsm::cuda_device_count() > 0) {
+    EXPECT_EQ(imsm::runnable_here({"m", "", "cuda:0", "bf16"}, &note).device, "cuda:0");
+  }
 }
 
 // The one reader of "cuda" / "cuda:N" (parse_device and runnable_here both use it).

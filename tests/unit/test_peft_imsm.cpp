@@ -319,7 +319,9 @@ TEST(Imsm, NoGateAndNoneAdaptersHaveNoGateWeights) {
       adapters->save(dir.path().string());
     }
     SCOPED_TRACE(imsm::variant_name(v));
-    if (v == imsm::GateVariant::NoGate) EXPECT_FALSE(std::filesystem::exists(dir.file("imsm_gate.safetensors"))) << "the stale weights stayed";
+    if (v == imsm::GateVariant::NoGate) {
+      EXPECT_FALSE(std::filesystem::exists(dir.file("imsm_gate.safetensors"))) << "the stale weights stayed";
+    }
     EXPECT_EQ(imsm::json::read_file(dir.file("imsm_config.json"))["variant"], imsm::variant_name(v));
     auto model2 = random_model(c, 4);
     const imsm::LoadedAdapter loaded = imsm::load_adapter(*model2, dir.path().string());

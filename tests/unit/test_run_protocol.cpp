@@ -158,6 +158,7 @@ TEST(RunTable, JoinsRunsWithTheirMetricsAndTheEvaluationsOfTheirAdapter) {
   EXPECT_EQ(rows[0].scores[1], (std::pair<std::string, double>{"qa EM", 0.25}));
   EXPECT_EQ(rows[1].method, "IMSM(LoRA) (run 1)");
   EXPECT_EQ(rows[1].seed, 2);
+  EXPECT_EQ(rows[2].id, base);
   EXPECT_EQ(rows[2].method, "base model");
   EXPECT_EQ(rows[2].status, RunStatus::Queued);
   EXPECT_EQ(rows[3].message, "out of memory");
