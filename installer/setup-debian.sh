@@ -13,6 +13,7 @@ packages=(
   nlohmann-json3-dev libpcre2-dev libicu-dev # JSON, Unicode regexes and normalisation for tokenizers
   libsentencepiece-dev sentencepiece         # tokenizer.model support; spm_train/spm_encode for its test
   libcli11-dev googletest libgtest-dev libsqlite3-dev
+  libgloo-dev                                # gloo's headers: c10d's Gloo backend (several processes on the CPU)
   wordnet-base libxml2-utils                 # WordNet: the bundled model's knowledge; xmllint checks reports
   qt6-base-dev qt6-svg-dev libqcustomplot-dev  # the workbench (Qt 6 Widgets, SVG export, QCustomPlot)
   xvfb xauth imagemagick fonts-dejavu-core   # its end-to-end test and screenshots under a virtual X server
