@@ -3,8 +3,10 @@
 #include <iostream>
 
 #include "commands.h"
+#include "dist/launch.h"
 #include "interrupt.h"
 #include "progress_bar.h"
+#include "recipes/train.h"
 #include "recipes/train_record.h"
 #include "store/workspace.h"
 #include "util/error.h"
@@ -46,6 +48,25 @@ int train_with_progress(const std::function<TrainSummary(const Hooks&, int64_t& 
   return 1;
 }
 
+namespace {
+
+// A rank other than 0 of a torchrun launch: it trains in step with rank 0,
+// silent, and writes nothing (rank 0 writes the adapter, checkpoints, workspace).
+int train_as_follower(const TrainConfig& c) {
+  log::set_level(log::Level::Warn);
+  SigintScope ctrl_c;
+  Hooks hooks;
+  hooks.should_abort = [] { return SigintScope::requested(); };
+  try {
+    return run_train(c, hooks).status == RunStatus::Finished ? 0 : 1;
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::Cancelled) throw;
+    return 130;
+  }
+}
+
+}  // namespace
+
 void add_train(CLI::App& app, Run& run) {
   auto config = std::make_shared<std::string>();
   auto sets = std::make_shared<std::vector<std::string>>();
@@ -57,6 +78,7 @@ void add_train(CLI::App& app, Run& run) {
   cmd->callback([&run, config, sets, workspace] {
     run = [config, sets, workspace] {
       const TrainConfig c = read_train_config(*config, *sets);
+      if (!dist::launch_from_environment().writer()) return train_as_follower(c);
       if (!workspace->empty()) store::Workspace check(*workspace);  // refused before any work starts
       log::info("training " + c.peft + " + IMSM variant " + c.variant + " on " + c.data_path + " -> " + c.output_dir);
       return train_with_progress(

@@ -5,8 +5,11 @@
 #include <filesystem>
 #include <fstream>
 
+#include "dist/launch.h"
+#include "dist/process_group.h"
 #include "imsm/gate.h"
 #include "io/json_file.h"
+#include "model/cuda_device.h"
 #include "model/llama.h"
 #include "peft/peft_model.h"
 #include "recipes/loaded_model.h"
@@ -136,8 +139,13 @@ TrainBatch probe_batch(const TrainConfig& c, const ImsmGate* gate, const Trainin
 
 TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   const auto started = std::chrono::steady_clock::now();
-  const auto loaded = load_model({c.model_path, "", c.device, c.dtype});  // the adapters come below: new, or the checkpoint's
+  // Started by torchrun: one rank of a data-parallel run; on CUDA each takes the GPU of its LOCAL_RANK.
+  const dist::Launch launch = dist::launch_from_environment();
+  const std::string device = launch.distributed() && cuda_index(c.device) ? "cuda:" + std::to_string(launch.local_rank) : c.device;
+  const auto loaded = load_model({c.model_path, "", device, c.dtype});  // the adapters come below: new, or the checkpoint's
   LlamaModel* model = loaded->model.get();
+  const auto group = launch.distributed() ? dist::ProcessGroup::join(launch, model->device(), dist::collective_timeout()) : nullptr;
+  const bool writer = launch.writer();  // only rank 0 writes files and reports
   const TrainingData data = read_training_data(c, *loaded->tokenizer, *model);
 
   const std::string resume = c.resume_from.empty() ? "" : find_checkpoint(c.resume_from);
@@ -145,13 +153,13 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
       resume.empty() ? PeftAdapters::attach(*model, peft_config(c), c.seed) : PeftAdapters::load(*model, resume);
   std::unique_ptr<ImsmGate> gate = open_gate(c, *model, resume);
   SiameseTarget target(*model, *adapters, gate.get());
-  Trainer trainer(target, data.train, train_options(c));
+  Trainer trainer(target, data.train, train_options(c), group.get());
   if (!resume.empty()) {
     trainer.load_state(resume);
-    log::info("resuming from " + resume + " at step " + std::to_string(trainer.step()) + " of " + std::to_string(trainer.total_steps()));
+    if (writer) log::info("resuming from " + resume + " at step " + std::to_string(trainer.step()) + " of " + std::to_string(trainer.total_steps()));
   }
 
-  fs::create_directories(c.output_dir);
+  if (writer) fs::create_directories(c.output_dir);
   TrainSummary summary;
   auto save_artifacts = [&](const std::string& dir, bool resize) {
     adapters->save(dir, resize);
@@ -159,15 +167,16 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   };
   auto checkpoint = [&](const Trainer& t) {
     const std::string dir = (fs::path(c.output_dir) / ("checkpoint-" + std::to_string(t.step()))).string();
+    summary.last_checkpoint = dir;
+    if (!writer) return;
     write_atomically(dir, [&](const std::string& tmp) {
       save_artifacts(tmp, false);  // whole tensors: training goes on from here
       t.save_state(tmp);
     });
-    summary.last_checkpoint = dir;
     hooks.event({RunEvent::Kind::Checkpoint, 0, dir, t.step()});
   };
   // The gate probe's mean joins the step record ~50 times a run (query and no-query gates).
-  const TrainBatch probe = probe_batch(c, gate.get(), data, model->device());
+  const TrainBatch probe = writer ? probe_batch(c, gate.get(), data, model->device()) : TrainBatch{};
   const int64_t probe_every = std::max<int64_t>(1, trainer.total_steps() / 50);
   Hooks trainer_hooks = hooks;
   trainer_hooks.on_step = [&](StepRecord r) {
@@ -193,8 +202,8 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   summary.examples = static_cast<int64_t>(data.train.size());
   if (outcome.status == RunStatus::Finished) {
     summary.adapter_dir = (fs::path(c.output_dir) / "adapter").string();
-    write_atomically(summary.adapter_dir, [&](const std::string& tmp) { save_artifacts(tmp, true); });
-    json::write_file((fs::path(c.output_dir) / "train_config.json").string(), c.to_json());
+    if (writer) write_atomically(summary.adapter_dir, [&](const std::string& tmp) { save_artifacts(tmp, true); });
+    if (writer) json::write_file((fs::path(c.output_dir) / "train_config.json").string(), c.to_json());
   }
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return summary;

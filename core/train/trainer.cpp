@@ -8,6 +8,7 @@
 #include <cmath>
 
 #include "io/json_file.h"
+#include "train/data_parallel.h"
 #include "io/safetensors.h"
 #include "model/tensor_io.h"
 #include "util/error.h"
@@ -23,8 +24,8 @@ double scheduled_lr(const TrainOptions& o, int64_t step, int64_t total) {
   return o.learning_rate * 0.5 * (1.0 + std::cos(M_PI * progress));  // cosine to zero (transformers' schedule)
 }
 
-Trainer::Trainer(TrainingTarget& target, const std::vector<EncodedExample>& data, const TrainOptions& o)
-    : target_(target), data_(data), options_(o) {
+Trainer::Trainer(TrainingTarget& target, const std::vector<EncodedExample>& data, const TrainOptions& o, dist::ProcessGroup* group)
+    : target_(target), data_(data), options_(o), group_(group) {
   if (data.empty()) throw_bad_input("dataset", "no training examples");
   if (o.batch_size <= 0 || o.accumulation_steps <= 0 || o.num_epochs <= 0)
     throw_bad_input("config", "batch_size, accumulation_steps and num_epochs must be positive");
@@ -57,20 +58,47 @@ TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Tra
   while (epoch_ < o.num_epochs) {
     const auto batches = epoch_batches(data_, o.batch_size, o.seed + static_cast<uint64_t>(epoch_), o.group_by_length);
     while (micro_ < micro_per_epoch_) {
-      if (hooks.aborted()) throw Error(ErrorKind::Cancelled, "training cancelled at step " + std::to_string(step_));
+      if (group_ ? stop_voted_ : hooks.aborted()) throw Error(ErrorKind::Cancelled, "training cancelled at step " + std::to_string(step_));
       const double lr = scheduled_lr(o, step_, total_);
       optimizer_->zero_grad();
       double step_loss = 0;
+      int64_t step_tokens = 0;
       const int64_t in_step = std::min(o.accumulation_steps, micro_per_epoch_ - micro_);
       for (int64_t a = 0; a < in_step; ++a, ++micro_) {
+        const std::vector<size_t>& global = batches[static_cast<size_t>(micro_)];
+        if (group_ == nullptr) {
+          std::vector<const EncodedExample*> rows;
+          for (size_t i : global) rows.push_back(&data_[i]);
+          const TrainBatch batch = collate(rows, target_.device());
+          const torch::Tensor loss = target_.loss(batch);  // scalar
+          (loss / static_cast<double>(in_step)).backward();
+          step_loss += loss.item<double>() / static_cast<double>(in_step);
+          step_tokens += batch.tokens;
+          continue;
+        }
+        // This rank's shard, its loss weighted by its share of the global micro-batch's scored tokens.
+        int64_t scored_all = 0, scored_mine = 0;
         std::vector<const EncodedExample*> rows;
-        for (size_t i : batches[static_cast<size_t>(micro_)]) rows.push_back(&data_[i]);
+        for (size_t i : global) scored_all += scored_tokens(data_[i]);
+        for (size_t i : shard(global, group_->rank(), group_->size())) {
+          rows.push_back(&data_[i]);
+          scored_mine += scored_tokens(data_[i]);
+        }
+        if (rows.empty()) continue;  // a short last batch: nothing here, zeros in the all-reduce
+        const double weight = scored_all ? static_cast<double>(scored_mine) / static_cast<double>(scored_all) : 0.0;
         const TrainBatch batch = collate(rows, target_.device());
-        const torch::Tensor loss = target_.loss(batch);  // scalar
-        (loss / static_cast<double>(in_step)).backward();
-        step_loss += loss.item<double>() / static_cast<double>(in_step);
-        tokens_seen += batch.tokens;
+        const torch::Tensor loss = target_.loss(batch);  // scalar: the mean over this shard's scored tokens
+        (loss * (weight / static_cast<double>(in_step))).backward();
+        step_loss += loss.item<double>() * weight / static_cast<double>(in_step);
+        step_tokens += batch.tokens;
       }
+      if (group_) {
+        const StepSums sums = all_reduce_step(*group_, params_, step_loss, step_tokens, hooks.aborted());
+        step_loss = sums.loss;
+        step_tokens = sums.tokens;
+        stop_voted_ = sums.stop;
+      }
+      tokens_seen += step_tokens;
       if (!std::isfinite(step_loss)) {
         outcome.status = RunStatus::Diverged;
         losses_.push_back(step_loss);
@@ -155,7 +183,8 @@ void Trainer::save_state(const std::string& dir) const {
   if (!peft_state.empty()) save_tensors((std::filesystem::path(dir) / "peft_state.safetensors").string(), peft_state);
   json::write_file((std::filesystem::path(dir) / "trainer_state.json").string(),
                    {{"step", step_}, {"epoch", epoch_}, {"micro_batch", micro_}, {"total_steps", total_},
-                    {"losses", losses_}, {"seed", options_.seed}, {"optimizer", options_.optimizer}},
+                    {"losses", losses_}, {"seed", options_.seed}, {"optimizer", options_.optimizer},
+                    {"processes", group_ ? group_->size() : 1}},
                    1);
 }
 
@@ -168,6 +197,10 @@ void Trainer::load_state(const std::string& dir) {
                                     std::to_string(total_) + ")");
   if (json::get_string(j, "optimizer", state_path) != options_.optimizer)
     throw_bad_input(state_path, "the checkpoint was made with optimizer " + json::get_string(j, "optimizer", state_path));
+  const int64_t processes = json::get_int_or(j, "processes", 1, state_path), now = group_ ? group_->size() : 1;
+  if (processes != now)
+    throw_bad_input(state_path, "the checkpoint was made by " + std::to_string(processes) + " process(es), this run has " + std::to_string(now) +
+                                    ": resume with torchrun --nproc-per-node " + std::to_string(processes) + " (each process's share of a batch depends on it)");
   step_ = json::get_int(j, "step", state_path);
   epoch_ = json::get_int(j, "epoch", state_path);
   micro_ = json::get_int(j, "micro_batch", state_path);

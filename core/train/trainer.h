@@ -11,6 +11,7 @@
 #include <string>
 #include <vector>
 
+#include "dist/process_group.h"
 #include "train/batch.h"
 #include "train/dataset.h"
 #include "train/loss.h"
@@ -45,8 +46,11 @@ double scheduled_lr(const TrainOptions& options, int64_t step, int64_t total);
 
 class Trainer {
  public:
-  // `target` and `data` outlive the trainer.
-  Trainer(TrainingTarget& target, const std::vector<EncodedExample>& data, const TrainOptions& options);
+  // `target`, `data` and `group` outlive the trainer. With a process group
+  // the ranks train data-parallel (train/data_parallel.h): the same result
+  // as one process with the same global batch, up to float rounding.
+  Trainer(TrainingTarget& target, const std::vector<EncodedExample>& data, const TrainOptions& options,
+          dist::ProcessGroup* group = nullptr);
   ~Trainer();
 
   // Trains from the current position to the end or to divergence; a record
@@ -59,7 +63,8 @@ class Trainer {
                    int64_t save_steps = 0);
 
   // The trainer's part of a checkpoint: optimizer.safetensors (moments, step),
-  // rng.safetensors (the dropout generator), trainer_state.json (position, losses),
+  // rng.safetensors (the dropout generator), trainer_state.json (position,
+  // losses, the number of processes: resume needs the same),
   // peft_state.safetensors (the target's training_state(), when it has one).
   void save_state(const std::string& dir) const;
   void load_state(const std::string& dir);
@@ -77,6 +82,8 @@ class Trainer {
   int64_t micro_per_epoch_ = 0, total_ = 0;
   int64_t step_ = 0, epoch_ = 0, micro_ = 0;  // the position: next micro-batch of epoch_
   std::vector<double> losses_;
+  dist::ProcessGroup* group_;
+  bool stop_voted_ = false;  // with a group: some rank was asked to stop during the last step
 };
 
 }  // namespace imsm

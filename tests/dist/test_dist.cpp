@@ -7,11 +7,20 @@
 #include <chrono>
 #include <cstdlib>
 
+#include <cstring>
+
+#include <nlohmann/json.hpp>
+
 #include "../cli/cli_util.h"
 #include "dist/launch.h"
+#include "io/safetensors.h"
 
+using imsm::clitest::imsm_run;
+using imsm::clitest::model_dir;
 using imsm::clitest::Result;
 using imsm::clitest::run_program;
+using imsm::clitest::TempDir;
+using imsm::testing::write_file;
 
 namespace {
 
@@ -49,6 +58,67 @@ TEST(Dist, AHungRankStopsTheOtherWithinTheTimeout) {
   EXPECT_LT(seconds, 60) << "the 5 s timeout, torchrun's start-up and its stop of rank 1";
   EXPECT_NE(r.out.find("rank 0 stopped after"), std::string::npos) << r.out << r.err;
   EXPECT_NE(r.out.find("rank 0 of 2: barrier failed: another process died or did not answer within 5 s"), std::string::npos) << r.out;
+}
+
+// The largest |a - b| over every tensor of two safetensors files with the same names and shapes (f32).
+double max_abs_difference(const std::string& a_path, const std::string& b_path) {
+  const auto a = imsm::SafetensorsFile::open(a_path), b = imsm::SafetensorsFile::open(b_path);
+  EXPECT_EQ(a.tensors().size(), b.tensors().size());
+  double worst = 0;
+  for (const auto& ta : a.tensors()) {
+    const imsm::TensorView* tb = b.find(ta.name);
+    if (!tb || tb->shape != ta.shape || ta.dtype != imsm::DType::F32) {
+      ADD_FAILURE() << ta.name << " differs in name, shape or dtype";
+      continue;
+    }
+    for (int64_t i = 0; i < ta.numel(); ++i) {
+      float x, y;
+      std::memcpy(&x, ta.data + 4 * i, 4);
+      std::memcpy(&y, tb->data + 4 * i, 4);
+      worst = std::max(worst, static_cast<double>(std::abs(x - y)));
+    }
+  }
+  return worst;
+}
+
+// batch_size is the global batch: 2 processes train the adapter 1 process
+// trains (dropout off), for LoRA and for IMSM(LoRA); only rank 0 writes.
+TEST(Dist, TwoProcessesTrainTheAdapterOfOne) {
+  TempDir dir;
+  std::string lines;
+  for (int i = 0; i < 20; ++i)  // answers of different lengths: the ranks' shards hold different token counts
+    lines += "{\"input\": \"Repeat: cat " + std::to_string(i) + "\", \"output\": \"cat " + std::string(static_cast<size_t>(i % 4 + 1), 'x') + "\"}\n";
+  write_file(dir.file("train.jsonl"), lines);
+  for (const std::string variant : {"none", "query"}) {
+    SCOPED_TRACE(variant);
+    const nlohmann::json config = {{"model_path", model_dir()}, {"data_path", dir.file("train.jsonl")}, {"max_input_length", 32},
+                                   {"max_output_length", 16}, {"peft", "lora"}, {"variant", variant}, {"lora_r", 4}, {"lora_alpha", 8},
+                                   {"lora_dropout", 0.0}, {"dropout_prob", 0.0}, {"gate_rank", 4}, {"num_epochs", 2}, {"batch_size", 6},
+                                   {"learning_rate", 1e-2}, {"gate_probe_examples", 0}};
+    const std::string one = dir.file(variant + "-1"), two = dir.file(variant + "-2");
+    for (const auto& [file, out] : {std::pair{variant + "-1.json", one}, std::pair{variant + "-2.json", two}}) {
+      nlohmann::json j = config;
+      j["output_dir"] = out;
+      write_file(dir.file(file), j.dump());
+    }
+    const Result a = imsm_run({"train", "--config", dir.file(variant + "-1.json")});
+    ASSERT_EQ(a.code, 0) << a.err;
+    const Result b = run_program(IMSM_TORCHRUN, {"--standalone", "--nproc-per-node", "2", "--no-python", IMSM_BINARY, "train", "--config",
+                                                 dir.file(variant + "-2.json")});
+    ASSERT_EQ(b.code, 0) << b.out << b.err;
+    EXPECT_NE(b.err.find("8/8"), std::string::npos) << "rank 0's progress: the global step" << b.err;
+    // Tolerance: the same sums in another order (per-rank partial sums, then the all-reduce), fp32, 8 AdamW steps.
+    EXPECT_LE(max_abs_difference(one + "/adapter/adapter_model.safetensors", two + "/adapter/adapter_model.safetensors"), 1e-5);
+    if (variant == "query") {
+      EXPECT_LE(max_abs_difference(one + "/adapter/imsm_gate.safetensors", two + "/adapter/imsm_gate.safetensors"), 1e-5);
+    }
+    std::vector<std::string> files_one, files_two;  // rank 1 wrote nothing of its own
+    for (const auto& e : std::filesystem::recursive_directory_iterator(one)) files_one.push_back(std::filesystem::relative(e.path(), one).string());
+    for (const auto& e : std::filesystem::recursive_directory_iterator(two)) files_two.push_back(std::filesystem::relative(e.path(), two).string());
+    std::sort(files_one.begin(), files_one.end());
+    std::sort(files_two.begin(), files_two.end());
+    EXPECT_EQ(files_one, files_two);
+  }
 }
 
 TEST(Dist, LaunchVariablesAreReadOrRefusedByName) {
