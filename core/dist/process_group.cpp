@@ -81,7 +81,10 @@ std::unique_ptr<ProcessGroup> ProcessGroup::join(const Launch& l, torch::Device 
     so.waitWorkers = false;
     so.timeout = timeout;
     auto tcp = c10::make_intrusive<c10d::TCPStore>(l.master_addr, so);
-    impl->store = c10::make_intrusive<c10d::PrefixStore>("imsm/", tcp);
+    // Each group of the process gets its own keys (a project joins once per training run and evaluation;
+    // every rank joins in the same order, so the counters agree).
+    static int groups = 0;
+    impl->store = c10::make_intrusive<c10d::PrefixStore>("imsm/" + std::to_string(groups++) + "/", tcp);
     impl->backend = make_backend(l, impl->store, device, timeout);
     impl->device = device;
   } catch (const Error&) {

@@ -6,11 +6,14 @@
 #include <fstream>
 #include <numeric>
 
+#include "dist/launch.h"
+#include "dist/process_group.h"
 #include "eval/metrics.h"
 #include "train/perplexity.h"
 #include "imsm/gate.h"
 #include "imsm/imsm_generate.h"
 #include "io/json_file.h"
+#include "model/cuda_device.h"
 #include "model/llama.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
@@ -70,6 +73,27 @@ void write_predictions(const std::string& path, const std::vector<std::pair<std:
              "\n";
   json::write_text_atomically(path, lines);
 }
+// What generation gave one example: its tokens, their mean gate and full gates (when kept).
+struct Generated {
+  std::vector<int32_t> ids;
+  std::vector<float> gate_mean;
+  std::vector<std::vector<float>> full;
+};
+
+// Every rank's generations onto every rank: each sends the examples it answered.
+void gather_generated(dist::ProcessGroup& group, const std::vector<bool>& mine, std::vector<Generated>& all) {
+  nlohmann::json sent = nlohmann::json::array();
+  for (size_t i = 0; i < all.size(); ++i)
+    if (mine[i]) sent.push_back({i, all[i].ids, all[i].gate_mean, all[i].full});
+  for (const std::string& bytes : group.all_gather(sent.dump()))
+    for (const auto& e : nlohmann::json::parse(bytes)) {
+      Generated& g = all.at(e[0].get<size_t>());
+      g.ids = e[1].get<std::vector<int32_t>>();
+      g.gate_mean = e[2].get<std::vector<float>>();
+      g.full = e[3].get<std::vector<std::vector<float>>>();
+    }
+}
+
 }  // namespace
 
 EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
@@ -79,8 +103,13 @@ EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
     throw_bad_input("eval", "batch size, max new tokens and max input length must be positive");
   const auto data = read_eval_set(r.dataset, r.limit);
 
-  const auto loaded = load_model(r.source);
+  // Started by torchrun: the batches are dealt round the ranks, every rank gets every answer, rank 0 writes.
+  const dist::Launch launch = dist::launch_from_environment();
+  ModelSource source = r.source;
+  if (launch.distributed() && cuda_index(source.device)) source.device = "cuda:" + std::to_string(launch.local_rank);
+  const auto loaded = load_model(source);
   const LlamaModel* model = loaded->model.get();
+  const auto group = launch.distributed() ? dist::ProcessGroup::join(launch, model->device(), dist::collective_timeout()) : nullptr;
   const Tokenizer* tokenizer = loaded->tokenizer.get();
   const ImsmGate* gate = loaded->gate.get();
   GenerateOptions options;  // greedy, as the paper
@@ -98,11 +127,12 @@ EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
   std::iota(order.begin(), order.end(), 0);
   std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return prompts[a].size() < prompts[b].size(); });
 
-  EvalResult result;
-  result.examples.resize(data.size());
-  int64_t generated = 0;
+  std::vector<Generated> answers(data.size());
+  std::vector<bool> mine(data.size(), false);
   double generation_seconds = 0;
   for (size_t start = 0; start < order.size(); start += static_cast<size_t>(r.batch_size)) {
+    const size_t batch_index = start / static_cast<size_t>(r.batch_size);
+    if (group && static_cast<int>(batch_index % static_cast<size_t>(group->size())) != group->rank()) continue;
     hooks.check_abort("evaluation cancelled");
     const size_t end = std::min(order.size(), start + static_cast<size_t>(r.batch_size));
     std::vector<std::vector<int32_t>> batch;
@@ -120,24 +150,33 @@ EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
     const GenerateOutput out = generate(*step, batch, options, {}, keep_gate);
     generation_seconds += std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
     for (size_t b = 0; b < batch.size(); ++b) {
-      result.examples[order[start + b]] = example_of(data[order[start + b]], *tokenizer, out.tokens[b], out.gate_mean[b], full[b]);
-      generated += static_cast<int64_t>(out.tokens[b].size());
+      answers[order[start + b]] = {out.tokens[b], out.gate_mean[b], std::move(full[b])};
+      mine[order[start + b]] = true;
     }
     hooks.progress({"evaluating", static_cast<int64_t>(end), static_cast<int64_t>(order.size())});
+  }
+  if (group) gather_generated(*group, mine, answers);
+
+  EvalResult result;
+  int64_t generated_here = 0;
+  for (size_t i = 0; i < data.size(); ++i) {
+    result.examples.push_back(example_of(data[i], *tokenizer, answers[i].ids, answers[i].gate_mean, answers[i].full));
+    if (mine[i] || !group) generated_here += static_cast<int64_t>(answers[i].ids.size());
   }
 
   std::vector<ScoredExample> scored;
   for (const auto& e : result.examples) scored.push_back({e.answer, e.golds});
   result.scores = score_task(r.task, scored);
-  if (r.perplexity) {
+  if (r.perplexity && launch.writer()) {
     int32_t eos = options.eos_ids.empty() ? -1 : static_cast<int32_t>(options.eos_ids.front());
     std::vector<EncodedExample> encoded;
     for (const auto& e : result.examples)
       encoded.push_back(encode_example(*tokenizer, {e.input, e.golds.front()}, r.max_input_length, r.max_new_tokens + 1, eos));
     result.scores["Perplexity"] = answer_perplexity(*model, gate, encoded, r.batch_size, hooks).perplexity;
   }
-  if (!r.predictions_out.empty()) write_predictions(r.predictions_out, data, result);
-  result.tokens_per_second = generation_seconds > 0 ? generated / generation_seconds : 0;
+  if (!r.predictions_out.empty() && launch.writer()) write_predictions(r.predictions_out, data, result);
+  // This rank's generation speed, times the ranks: the run's, when they run alike.
+  result.tokens_per_second = generation_seconds > 0 ? generated_here / generation_seconds * (group ? group->size() : 1) : 0;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
 }

@@ -119,6 +119,41 @@ TEST(Dist, TwoProcessesTrainTheAdapterOfOne) {
     std::sort(files_two.begin(), files_two.end());
     EXPECT_EQ(files_one, files_two);
   }
+  // A checkpoint of 1 process does not resume on 2: the shares of each batch would differ.
+  const Result resumed = run_program(IMSM_TORCHRUN, {"--standalone", "--nproc-per-node", "2", "--no-python", IMSM_BINARY, "train", "--config",
+                                                     dir.file("none-2.json"), "--set", "resume_from=" + dir.file("none-1/checkpoint-4"),
+                                                     "--set", "output_dir=" + dir.file("resumed")});
+  EXPECT_NE(resumed.code, 0);
+  EXPECT_NE(resumed.err.find("made by 1 process(es), this run has 2: resume with torchrun --nproc-per-node 1"), std::string::npos) << resumed.err;
+}
+
+// Evaluation over 2 processes: the batches dealt round the ranks, every answer
+// gathered to rank 0, which scores and writes: the predictions file is the
+// one 1 process writes, byte for byte (the same batches, so the same tokens).
+TEST(Dist, TwoProcessesEvaluateAsOne) {
+  TempDir dir;
+  std::string lines;
+  for (int i = 0; i < 21; ++i) lines += "{\"input\": \"Question " + std::to_string(i) + std::string(static_cast<size_t>(i % 5), '?') + "\", \"output\": [\"a\", \"b\"]}\n";
+  write_file(dir.file("test.jsonl"), lines);
+  const std::vector<std::string> args = {"eval", "--model", model_dir(), "--dataset", dir.file("test.jsonl"), "--task", "webq",
+                                         "--max-new-tokens", "6", "--batch-size", "4", "--json"};
+  auto with = [&](const std::string& predictions) {
+    std::vector<std::string> a = args;
+    a.insert(a.end(), {"--predictions", predictions});
+    return a;
+  };
+  const Result one = imsm_run(with(dir.file("one.jsonl")));
+  ASSERT_EQ(one.code, 0) << one.err;
+  std::vector<std::string> two_args = {"--standalone", "--nproc-per-node", "2", "--no-python", IMSM_BINARY};
+  for (const auto& a : with(dir.file("two.jsonl"))) two_args.push_back(a);
+  const Result two = run_program(IMSM_TORCHRUN, two_args);
+  ASSERT_EQ(two.code, 0) << two.out << two.err;
+  EXPECT_EQ(imsm::clitest::slurp(dir.file("one.jsonl")), imsm::clitest::slurp(dir.file("two.jsonl")));
+  const auto a = nlohmann::json::parse(one.out), b = nlohmann::json::parse(two.out);  // rank 0 alone printed
+  EXPECT_EQ(a["examples"], 21);
+  EXPECT_EQ(a["examples"], b["examples"]);
+  EXPECT_EQ(a["Contain"], b["Contain"]);
+  EXPECT_EQ(a["EM"], b["EM"]);
 }
 
 TEST(Dist, LaunchVariablesAreReadOrRefusedByName) {
