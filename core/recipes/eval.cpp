@@ -13,7 +13,6 @@
 #include "imsm/gate.h"
 #include "imsm/imsm_generate.h"
 #include "io/json_file.h"
-#include "model/cuda_device.h"
 #include "model/llama.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
@@ -105,9 +104,7 @@ EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
 
   // Started by torchrun: the batches are dealt round the ranks, every rank gets every answer, rank 0 writes.
   const dist::Launch launch = dist::launch_from_environment();
-  ModelSource source = r.source;
-  if (launch.distributed() && cuda_index(source.device)) source.device = "cuda:" + std::to_string(launch.local_rank);
-  const auto loaded = load_model(source);
+  const auto loaded = load_model(on_this_process(r.source));
   const LlamaModel* model = loaded->model.get();
   const auto group = launch.distributed() ? dist::ProcessGroup::join(launch, model->device(), dist::collective_timeout()) : nullptr;
   const Tokenizer* tokenizer = loaded->tokenizer.get();

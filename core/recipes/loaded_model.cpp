@@ -3,6 +3,7 @@
 #include <filesystem>
 
 #include "imsm/imsm_adapter.h"
+#include "dist/launch.h"
 #include "model/cuda_device.h"
 #include "model/device.h"
 #include "model/llama.h"
@@ -30,6 +31,12 @@ ModelSource runnable_here(const ModelSource& source, std::string* note) {
   cpu.dtype = "auto";
   if (note) *note = source.device + " is not visible here (" + std::to_string(visible) + " CUDA devices): on the CPU in f32";
   return cpu;
+}
+
+ModelSource on_this_process(ModelSource source) {
+  const dist::Launch launch = dist::launch_from_environment();
+  if (launch.distributed() && cuda_index(source.device)) source.device = "cuda:" + std::to_string(launch.local_rank);
+  return source;
 }
 
 std::unique_ptr<LoadedModel> load_model(const ModelSource& source, TokenizerNeed tokenizer) {

@@ -26,6 +26,10 @@ struct LoadedModel {
 
 enum class TokenizerNeed { Required, IfPresent };
 
+// Started by torchrun on CUDA, each process runs on the GPU of its LOCAL_RANK:
+// "cuda" or "cuda:N" becomes "cuda:LOCAL_RANK"; anything else stays.
+ModelSource on_this_process(ModelSource source);
+
 // `source` as it can run on this machine: a CUDA device that is not visible
 // (a run trained on a GPU server, inspected on a laptop) becomes the CPU in
 // its default dtype, and `note` says so; otherwise `source` unchanged.

@@ -9,7 +9,6 @@
 #include "dist/process_group.h"
 #include "imsm/gate.h"
 #include "io/json_file.h"
-#include "model/cuda_device.h"
 #include "model/llama.h"
 #include "peft/peft_model.h"
 #include "recipes/loaded_model.h"
@@ -139,10 +138,9 @@ TrainBatch probe_batch(const TrainConfig& c, const ImsmGate* gate, const Trainin
 
 TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   const auto started = std::chrono::steady_clock::now();
-  // Started by torchrun: one rank of a data-parallel run; on CUDA each takes the GPU of its LOCAL_RANK.
+  // Started by torchrun: one rank of a data-parallel run.
   const dist::Launch launch = dist::launch_from_environment();
-  const std::string device = launch.distributed() && cuda_index(c.device) ? "cuda:" + std::to_string(launch.local_rank) : c.device;
-  const auto loaded = load_model({c.model_path, "", device, c.dtype});  // the adapters come below: new, or the checkpoint's
+  const auto loaded = load_model(on_this_process({c.model_path, "", c.device, c.dtype}));  // adapters below: new, or the checkpoint's
   LlamaModel* model = loaded->model.get();
   const auto group = launch.distributed() ? dist::ProcessGroup::join(launch, model->device(), dist::collective_timeout()) : nullptr;
   const bool writer = launch.writer();  // only rank 0 writes files and reports
