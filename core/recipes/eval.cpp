@@ -158,7 +158,7 @@ EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
   int64_t generated_here = 0;
   for (size_t i = 0; i < data.size(); ++i) {
     result.examples.push_back(example_of(data[i], *tokenizer, answers[i].ids, answers[i].gate_mean, answers[i].full));
-    if (mine[i] || !group) generated_here += static_cast<int64_t>(answers[i].ids.size());
+    if (mine[i]) generated_here += static_cast<int64_t>(answers[i].ids.size());
   }
 
   std::vector<ScoredExample> scored;

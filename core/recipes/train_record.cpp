@@ -66,7 +66,6 @@ RecordedTrain record_training(store::Workspace& ws, int64_t run_id, const TrainC
     out.summary = run_train(config, recording);
     const auto& s = out.summary;
     if (s.status == RunStatus::Finished) {
-      metrics.flush();
       ws.add_artifact(run_id, "adapter", s.adapter_dir);
       ws.add_artifact(run_id, "config", (fs::path(config.output_dir) / "train_config.json").string());
     }

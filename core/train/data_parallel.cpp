@@ -40,9 +40,9 @@ StepSums all_reduce_step(dist::ProcessGroup& group, const std::vector<torch::Ten
   std::vector<torch::Tensor> bucket;
   int64_t bytes = 0;
   for (const auto& p : params) {
-    if (!p.grad().defined()) const_cast<torch::Tensor&>(p).mutable_grad() = torch::zeros_like(p);
+    if (!p.grad().defined()) p.mutable_grad() = torch::zeros_like(p);
     const torch::Tensor g = p.grad();
-    if (!bucket.empty() && (bytes + g.nbytes() > bucket_bytes || g.scalar_type() != bucket.front().scalar_type())) {
+    if (!bucket.empty() && (bytes + static_cast<int64_t>(g.nbytes()) > bucket_bytes || g.scalar_type() != bucket.front().scalar_type())) {
       reduce_bucket(group, bucket);
       bucket.clear();
       bytes = 0;

@@ -65,30 +65,23 @@ TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Tra
       int64_t step_tokens = 0;
       const int64_t in_step = std::min(o.accumulation_steps, micro_per_epoch_ - micro_);
       for (int64_t a = 0; a < in_step; ++a, ++micro_) {
+        // One process: the whole micro-batch. With a group: this rank's shard, its loss weighted by its share
+        // of the global micro-batch's scored tokens (train/data_parallel.h).
         const std::vector<size_t>& global = batches[static_cast<size_t>(micro_)];
-        if (group_ == nullptr) {
-          std::vector<const EncodedExample*> rows;
-          for (size_t i : global) rows.push_back(&data_[i]);
-          const TrainBatch batch = collate(rows, target_.device());
-          const torch::Tensor loss = target_.loss(batch);  // scalar
-          (loss / static_cast<double>(in_step)).backward();
-          step_loss += loss.item<double>() / static_cast<double>(in_step);
-          step_tokens += batch.tokens;
-          continue;
+        const std::vector<size_t> rows_of = group_ ? shard(global, group_->rank(), group_->size()) : global;
+        if (rows_of.empty()) continue;  // a short last batch: nothing here, zeros in the all-reduce
+        double weight = 1.0;            // exact: with one process the loss is scaled as before, bit for bit
+        if (group_) {
+          int64_t scored_all = 0, scored_mine = 0;
+          for (size_t i : global) scored_all += scored_tokens(data_[i]);
+          for (size_t i : rows_of) scored_mine += scored_tokens(data_[i]);
+          weight = scored_all ? static_cast<double>(scored_mine) / static_cast<double>(scored_all) : 0.0;
         }
-        // This rank's shard, its loss weighted by its share of the global micro-batch's scored tokens.
-        int64_t scored_all = 0, scored_mine = 0;
         std::vector<const EncodedExample*> rows;
-        for (size_t i : global) scored_all += scored_tokens(data_[i]);
-        for (size_t i : shard(global, group_->rank(), group_->size())) {
-          rows.push_back(&data_[i]);
-          scored_mine += scored_tokens(data_[i]);
-        }
-        if (rows.empty()) continue;  // a short last batch: nothing here, zeros in the all-reduce
-        const double weight = scored_all ? static_cast<double>(scored_mine) / static_cast<double>(scored_all) : 0.0;
+        for (size_t i : rows_of) rows.push_back(&data_[i]);
         const TrainBatch batch = collate(rows, target_.device());
-        const torch::Tensor loss = target_.loss(batch);  // scalar: the mean over this shard's scored tokens
-        (loss * (weight / static_cast<double>(in_step))).backward();
+        const torch::Tensor loss = target_.loss(batch);  // scalar: the mean over the rows' scored tokens
+        (loss * weight / static_cast<double>(in_step)).backward();
         step_loss += loss.item<double>() * weight / static_cast<double>(in_step);
         step_tokens += batch.tokens;
       }
