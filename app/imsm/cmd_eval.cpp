@@ -8,6 +8,7 @@
 
 #include "commands.h"
 #include "dist/launch.h"
+#include "interrupt.h"
 #include "eval/metrics.h"
 #include "progress_bar.h"
 #include "recipes/eval_record.h"
@@ -47,11 +48,8 @@ int eval_one(const EvalArgs& a) {
   if (a.adapters.size() > 1) throw_bad_input("--adapter", "one adapter per dataset evaluation; compare several with --suite");
   if (!a.adapters.empty()) r.source.adapter_dir = a.adapters.front();
   if (r.dataset.empty() || r.task.empty()) throw_bad_input("eval", "give --dataset and --task, or --suite");
-  if (!dist::launch_from_environment().writer()) {  // a torchrun rank other than 0: generates its share, says nothing
-    log::set_level(log::Level::Warn);
-    run_eval(r);
-    return 0;
-  }
+  if (!dist::launch_from_environment().writer())  // a torchrun rank other than 0: generates its share, says nothing
+    return run_as_follower([&](const Hooks& hooks) { run_eval(r, hooks); });
   EvalResult result;
   int64_t run_id = 0;
   {
@@ -93,10 +91,8 @@ int eval_suite(const EvalArgs& a) {
   q.dtype = a.request.source.dtype;
   q.full_gate = a.request.full_gate;
   if (!dist::launch_from_environment().writer()) {  // a torchrun rank other than 0: its share of every benchmark, silently
-    log::set_level(log::Level::Warn);
     q.workspace.clear();
-    run_suite(q);
-    return 0;
+    return run_as_follower([&](const Hooks& hooks) { run_suite(q, hooks); });
   }
   SuiteResult s;
   {

@@ -1,6 +1,7 @@
 // imsm project FILE.json — an experiment project end to end (data, run matrix, suite, report).
 
 #include "commands.h"
+#include "dist/launch.h"
 #include "interrupt.h"
 #include "progress_bar.h"
 #include "recipes/project.h"
@@ -14,6 +15,8 @@ void add_project(CLI::App& app, Run& run) {
   cmd->add_option("file", *file, "Project file (projects/*.json)")->required();
   cmd->callback([&run, file] {
     run = [file] {
+      if (!dist::launch_from_environment().writer())  // a torchrun rank other than 0: its shares, silently
+        return run_as_follower([&](const Hooks& hooks) { run_project(*file, hooks); });
       ProjectSummary s;
       {
         SigintScope ctrl_c;

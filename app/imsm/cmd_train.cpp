@@ -48,25 +48,6 @@ int train_with_progress(const std::function<TrainSummary(const Hooks&, int64_t& 
   return 1;
 }
 
-namespace {
-
-// A rank other than 0 of a torchrun launch: it trains in step with rank 0,
-// silent, and writes nothing (rank 0 writes the adapter, checkpoints, workspace).
-int train_as_follower(const TrainConfig& c) {
-  log::set_level(log::Level::Warn);
-  SigintScope ctrl_c;
-  Hooks hooks;
-  hooks.should_abort = [] { return SigintScope::requested(); };
-  try {
-    return run_train(c, hooks).status == RunStatus::Finished ? 0 : 1;
-  } catch (const Error& e) {
-    if (e.kind() != ErrorKind::Cancelled) throw;
-    return 130;
-  }
-}
-
-}  // namespace
-
 void add_train(CLI::App& app, Run& run) {
   auto config = std::make_shared<std::string>();
   auto sets = std::make_shared<std::vector<std::string>>();
@@ -78,7 +59,8 @@ void add_train(CLI::App& app, Run& run) {
   cmd->callback([&run, config, sets, workspace] {
     run = [config, sets, workspace] {
       const TrainConfig c = read_train_config(*config, *sets);
-      if (!dist::launch_from_environment().writer()) return train_as_follower(c);
+      if (!dist::launch_from_environment().writer())  // a torchrun rank other than 0: rank 0 writes the adapter, checkpoints, workspace
+        return run_as_follower([&](const Hooks& hooks) { run_train(c, hooks); });  // a divergence: rank 0 says so
       if (!workspace->empty()) store::Workspace check(*workspace);  // refused before any work starts
       log::info("training " + c.peft + " + IMSM variant " + c.variant + " on " + c.data_path + " -> " + c.output_dir);
       return train_with_progress(

@@ -4,7 +4,9 @@
 #include <csignal>
 
 #include "recipes/environment.h"
+#include "util/error.h"
 #include "util/log.h"
+#include "util/run_protocol.h"
 
 namespace imsm::cli {
 
@@ -24,5 +26,19 @@ SigintScope::SigintScope() {
 SigintScope::~SigintScope() { std::signal(SIGINT, SIG_DFL); }
 
 bool SigintScope::requested() { return g_interrupted.load(); }
+
+int run_as_follower(const std::function<void(const Hooks& hooks)>& work) {
+  log::set_level(log::Level::Warn);
+  SigintScope ctrl_c;
+  Hooks hooks;
+  hooks.should_abort = [] { return SigintScope::requested(); };
+  try {
+    work(hooks);
+    return 0;
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::Cancelled) throw;
+    return 130;
+  }
+}
 
 }  // namespace imsm::cli

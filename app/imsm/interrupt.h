@@ -3,6 +3,11 @@
 // step and saves what it can); the default handler comes back afterwards.
 // Also warns once when the reference BLAS is in use.
 #pragma once
+#include <functional>
+
+namespace imsm {
+struct Hooks;
+}
 
 namespace imsm::cli {
 
@@ -14,5 +19,10 @@ class SigintScope {
   SigintScope& operator=(const SigintScope&) = delete;
   static bool requested();
 };
+
+// A torchrun rank other than 0: it works in step with rank 0, silently (only
+// warnings and errors), and stops with the others on Ctrl-C (the ranks vote).
+// Returns the exit code: 0, or 130 when cancelled.
+int run_as_follower(const std::function<void(const Hooks& hooks)>& work);
 
 }  // namespace imsm::cli

@@ -141,4 +141,14 @@ void ProcessGroup::barrier() {
   }
 }
 
+std::string from_writer(ProcessGroup& group, const std::string& bytes) { return group.all_gather(bytes).front(); }
+
+bool any_rank_aborted(ProcessGroup* group, const Hooks& hooks) {
+  const bool mine = hooks.aborted();
+  if (group == nullptr) return mine;
+  for (const std::string& vote : group->all_gather(mine ? "1" : "0"))
+    if (vote == "1") return true;
+  return false;
+}
+
 }  // namespace imsm::dist

@@ -14,6 +14,7 @@
 #include <vector>
 
 #include "dist/launch.h"
+#include "util/run_protocol.h"
 
 namespace imsm::dist {
 
@@ -41,6 +42,13 @@ class ProcessGroup {
   std::chrono::milliseconds timeout_;
   std::unique_ptr<Impl> impl_;
 };
+
+// What rank 0 (the writer) decided, on every rank: rank 0's bytes; the others' are ignored.
+std::string from_writer(ProcessGroup& group, const std::string& bytes);
+// The cancel rule over several processes: true on every rank when any rank's
+// hooks ask to stop, so that all stop at the same point (rank 0 then records
+// the run as cancelled). Without a group: hooks.aborted().
+bool any_rank_aborted(ProcessGroup* group, const Hooks& hooks);
 
 // The timeout of every rendezvous and collective: IMSM_DIST_TIMEOUT seconds
 // (default 120); BadInput naming the variable when malformed.

@@ -127,12 +127,14 @@ EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
   std::vector<Generated> answers(data.size());
   std::vector<bool> mine(data.size(), false);
   double generation_seconds = 0;
-  for (size_t start = 0; start < order.size(); start += static_cast<size_t>(r.batch_size)) {
-    const size_t batch_index = start / static_cast<size_t>(r.batch_size);
-    if (group && static_cast<int>(batch_index % static_cast<size_t>(group->size())) != group->rank()) continue;
-    hooks.check_abort("evaluation cancelled");
-    const size_t end = std::min(order.size(), start + static_cast<size_t>(r.batch_size));
-    std::vector<std::vector<int32_t>> batch;
+  // Rounds of one batch per rank (batch k on rank k % ranks); the ranks vote on stopping at each round.
+  const size_t ranks = group ? static_cast<size_t>(group->size()) : 1, batch_size = static_cast<size_t>(r.batch_size);
+  for (size_t round = 0; round * ranks * batch_size < order.size(); ++round) {
+    if (dist::any_rank_aborted(group.get(), hooks)) throw Error(ErrorKind::Cancelled, "evaluation cancelled");
+    const size_t start = (round * ranks + (group ? static_cast<size_t>(group->rank()) : 0)) * batch_size;
+    if (start >= order.size()) continue;
+    const size_t end = std::min(order.size(), start + batch_size);
+    std::vector<std::vector<int32_t>> batch;  // this rank's batch of the round
     for (size_t i = start; i < end; ++i) batch.push_back(prompts[order[i]]);
     const std::unique_ptr<DecodeStep> step = make_decode_step(*model, gate, true);
     auto* imsm_step = dynamic_cast<ImsmStep*>(step.get());  // null without a gate

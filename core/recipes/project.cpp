@@ -8,10 +8,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "dist/launch.h"
+#include "dist/process_group.h"
 #include "io/json_file.h"
 #include "recipes/environment.h"
+#include "recipes/loaded_model.h"
 #include "recipes/eval_record.h"
 #include "recipes/make_data.h"
+#include "recipes/train.h"
 #include "recipes/train_record.h"
 #include "report/report.h"
 #include "report/results.h"
@@ -135,14 +139,36 @@ int64_t finished_run_of(const std::string& workspace, const TrainConfig& c) {
   return id;
 }
 
+// Started by torchrun: every process walks the same matrix in step. Rank 0
+// makes the data, decides which runs the workspace already has, records and
+// reports; the others train and evaluate their shares and write nothing. The
+// processes of several nodes share the output folder (a shared filesystem).
+struct Processes {
+  std::unique_ptr<dist::ProcessGroup> group;  // null: one process
+  bool writer = true;
+  void stop_if_asked(const Hooks& hooks) const {
+    if (dist::any_rank_aborted(group.get(), hooks)) throw Error(ErrorKind::Cancelled, "project cancelled; run it again to continue where it stopped");
+  }
+};
+
+Processes join_processes(const ProjectPlan& plan) {
+  Processes p;
+  const dist::Launch launch = dist::launch_from_environment();
+  p.writer = launch.writer();
+  if (!launch.distributed()) return p;
+  const std::string device = plan.runs.empty() ? "cpu" : on_this_process({plan.model, "", plan.runs.front().device, "auto"}).device;
+  p.group = dist::ProcessGroup::join(launch, torch::Device(device), dist::collective_timeout());
+  return p;
+}
+
 // Trains every run of the matrix the workspace has not finished yet; progress
 // in thousandths of a run over the matrix, with an ETA from the runs trained.
-void train_matrix(const ProjectPlan& plan, ProjectSummary& s, const Hooks& hooks) {
+void train_matrix(const ProjectPlan& plan, const Processes& processes, ProjectSummary& s, const Hooks& hooks) {
   const std::vector<TrainConfig>& configs = plan.runs;
   const auto start = std::chrono::steady_clock::now();
   int64_t trained = 0;
   for (size_t k = 0; k < configs.size(); ++k) {
-    hooks.check_abort("project cancelled; run it again to continue where it stopped");
+    processes.stop_if_asked(hooks);
     const TrainConfig& c = configs[k];
     const std::string label = report::method_label(c.to_json().dump()) + " seed " + std::to_string(c.seed) + " (" + std::to_string(k + 1) +
                               "/" + std::to_string(configs.size()) + ")";
@@ -150,9 +176,17 @@ void train_matrix(const ProjectPlan& plan, ProjectSummary& s, const Hooks& hooks
     auto eta_after = [&](size_t runs) { return trained ? elapsed / static_cast<double>(trained) * static_cast<double>(runs) : 0.0; };
     const int64_t total = static_cast<int64_t>(configs.size()) * 1000;
     hooks.progress({"train", static_cast<int64_t>(k) * 1000, total, label, eta_after(configs.size() - k)});
-    if (const int64_t reuse = finished_run_of(s.workspace, c)) {
+    int64_t reuse = processes.writer ? finished_run_of(s.workspace, c) : 0;
+    if (processes.group) reuse = std::stoll(dist::from_writer(*processes.group, std::to_string(reuse)));
+    if (reuse) {
       ++s.reused_runs;
       s.train_run_ids.push_back(reuse);
+      continue;
+    }
+    if (!processes.writer) {  // in step with rank 0, silently
+      Hooks follower;
+      follower.should_abort = hooks.should_abort;
+      run_train(c, follower);
       continue;
     }
     Hooks run_hooks = hooks;
@@ -172,13 +206,13 @@ void train_matrix(const ProjectPlan& plan, ProjectSummary& s, const Hooks& hooks
 
 // The suite for the base model and every adapter, where the project trains
 // (its "train" keys device, dtype).
-void evaluate_matrix(const ProjectPlan& plan, const std::string& suite_file, ProjectSummary& s, const Hooks& hooks) {
-  hooks.check_abort("project cancelled; run it again to continue where it stopped");
+void evaluate_matrix(const ProjectPlan& plan, const Processes& processes, const std::string& suite_file, ProjectSummary& s, const Hooks& hooks) {
+  processes.stop_if_asked(hooks);
   SuiteRequest q;
   q.suite = suite_file;
   q.model_dir = plan.model;
   for (const TrainConfig& c : plan.runs) q.adapters.push_back((fs::path(c.output_dir) / "adapter").string());
-  q.workspace = s.workspace;
+  if (processes.writer) q.workspace = s.workspace;  // the others evaluate their shares, unrecorded
   if (!plan.runs.empty()) {
     q.device = plan.runs.front().device;
     q.dtype = plan.runs.front().dtype;
@@ -207,24 +241,30 @@ void write_reports(const ProjectSummary& s) {
 ProjectSummary run_project(const std::string& path, const Hooks& hooks) {
   const auto started = std::chrono::steady_clock::now();
   const ProjectPlan plan = plan_project(path);
+  const Processes processes = join_processes(plan);
   ProjectSummary s;
   s.workspace = plan.workspace;
   s.report = plan.report;
 
-  fs::create_directories(plan.output_dir + "/data");
-  int64_t made = 0;
-  for (const auto& [key, q] : plan.data) {
-    hooks.progress({"data", made++, static_cast<int64_t>(plan.data.size()), key, 0});
-    make_data(q);
-  }
   const std::string suite_file = plan.output_dir + "/suite.json";
-  json::write_file(suite_file, plan.suite);
-  { store::Workspace ws(s.workspace); }  // made, or refused early when the file is not a workspace
+  if (processes.writer) {
+    fs::create_directories(plan.output_dir + "/data");
+    int64_t made = 0;
+    for (const auto& [key, q] : plan.data) {
+      hooks.progress({"data", made++, static_cast<int64_t>(plan.data.size()), key, 0});
+      make_data(q);
+    }
+    json::write_file(suite_file, plan.suite);
+    { store::Workspace ws(s.workspace); }  // made, or refused early when the file is not a workspace
+  }
+  if (processes.group) processes.group->barrier();  // the data is there for every process
 
-  train_matrix(plan, s, hooks);
-  evaluate_matrix(plan, suite_file, s, hooks);
-  hooks.progress({"report", 0, 1, s.report, 0});
-  write_reports(s);
+  train_matrix(plan, processes, s, hooks);
+  evaluate_matrix(plan, processes, suite_file, s, hooks);
+  if (processes.writer) {
+    hooks.progress({"report", 0, 1, s.report, 0});
+    write_reports(s);
+  }
   s.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return s;
 }

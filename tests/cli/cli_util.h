@@ -42,7 +42,10 @@ inline std::string slurp(const std::string& path) {
 inline Result run_program(const std::string& program, const std::vector<std::string>& args, const std::string& env = "") {
   static TempDir scratch;
   std::string cmd = env + (env.empty() ? "" : " ") + quote(program);
-  for (const auto& a : args) cmd += " " + quote(a);
+  for (const auto& a : args) {
+    cmd += ' ';  // two appends, not " " + quote(a): GCC 12's -Wrestrict misfires on that one
+    cmd += quote(a);
+  }
   cmd += " > " + quote(scratch.file("out")) + " 2> " + quote(scratch.file("err"));
   const int status = std::system(cmd.c_str());
   Result r;

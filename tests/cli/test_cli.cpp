@@ -70,7 +70,10 @@ TEST(Cli, GenerateJsonIsOneObjectAndGreedyIsDeterministic) {
   ASSERT_EQ(t.code, 0) << t.err;
   std::string ids;
   const auto prompt_ids = nlohmann::json::parse(t.out);
-  for (const auto& id : prompt_ids["ids"]) ids += (ids.empty() ? "" : ",") + std::to_string(id.get<int>());
+  for (const auto& id : prompt_ids["ids"]) {
+    if (!ids.empty()) ids += ',';
+    ids += std::to_string(id.get<int>());
+  }
   const Result c = imsm_run({"generate", "--model", model_dir(), "--prompt-ids", ids, "--max-new-tokens", "7", "--json"});
   ASSERT_EQ(c.code, 0) << c.err;
   EXPECT_EQ(nlohmann::json::parse(c.out)["ids"], j["ids"]);

@@ -6,6 +6,7 @@
 
 #include <chrono>
 #include <cstdlib>
+#include <filesystem>
 
 #include <cstring>
 
@@ -154,6 +155,47 @@ TEST(Dist, TwoProcessesEvaluateAsOne) {
   EXPECT_EQ(a["examples"], b["examples"]);
   EXPECT_EQ(a["Contain"], b["Contain"]);
   EXPECT_EQ(a["EM"], b["EM"]);
+}
+
+// A project under torchrun: rank 0 makes the data, records and reports; both
+// processes train and evaluate their shares. The adapter is the one 1 process
+// trains, rank 1 wrote nothing of its own, and a second launch reuses the run.
+TEST(Dist, TwoProcessesRunAProjectAsOne) {
+  TempDir dir;
+  const nlohmann::json project = {
+      {"name", "duo"}, {"model", model_dir()}, {"output_dir", "out"},
+      {"data", {{"train", {{"task", "arith"}, {"count", 24}, {"seed", 1}}}, {"test", {{"task", "arith"}, {"count", 10}, {"seed", 2}}}}},
+      {"suite", {{"batch_size", 3}, {"benchmarks", {{{"name", "arith"}, {"dataset", "test"}, {"task", "gsm8k"}, {"metric", "Accuracy"}, {"max_new_tokens", 4}}}}}},
+      {"train", {{"data", "train"}, {"num_epochs", 1}, {"batch_size", 8}, {"lora_r", 2}, {"gate_rank", 2}, {"lora_dropout", 0.0},
+                 {"dropout_prob", 0.0}, {"max_input_length", 48}, {"max_output_length", 16}}},
+      {"runs", {{{"peft", "lora"}, {"variant", "query"}}}},
+      {"seeds", {1}}};
+  write_file(dir.file("duo.json"), project.dump());
+  nlohmann::json solo = project;
+  solo["output_dir"] = "solo";
+  write_file(dir.file("solo.json"), solo.dump());
+  const std::vector<std::string> two = {"--standalone", "--nproc-per-node", "2", "--no-python", IMSM_BINARY, "project", dir.file("duo.json")};
+  const Result first = run_program(IMSM_TORCHRUN, two);
+  ASSERT_EQ(first.code, 0) << first.out << first.err;
+  EXPECT_NE(first.err.find("1 training runs (0 reused), 2 evaluations"), std::string::npos) << first.err;
+  const Result one = imsm_run({"project", dir.file("solo.json")});
+  ASSERT_EQ(one.code, 0) << one.err;
+  // Tolerance: as TwoProcessesTrainTheAdapterOfOne (the same sums in another order, fp32, 3 steps).
+  EXPECT_LE(max_abs_difference(dir.file("solo/IMSM-LoRA-seed1/adapter/adapter_model.safetensors"),
+                               dir.file("out/IMSM-LoRA-seed1/adapter/adapter_model.safetensors")), 1e-5);
+  auto files = [](const std::string& root) {
+    std::vector<std::string> names;
+    for (const auto& e : std::filesystem::recursive_directory_iterator(root))
+      if (e.path().filename().string().rfind("workspace.imsm", 0) != 0) names.push_back(std::filesystem::relative(e.path(), root).string());
+    std::sort(names.begin(), names.end());
+    return names;
+  };
+  EXPECT_EQ(files(dir.file("solo")), files(dir.file("out")));
+  const std::string csv = imsm::clitest::slurp(dir.file("out/report.csv"));
+  EXPECT_NE(csv.find("\nIMSM(LoRA),arith,Accuracy,"), std::string::npos) << csv;
+  const Result again = run_program(IMSM_TORCHRUN, two);
+  ASSERT_EQ(again.code, 0) << again.out << again.err;
+  EXPECT_NE(again.err.find("1 training runs (1 reused)"), std::string::npos) << again.err;
 }
 
 TEST(Dist, LaunchVariablesAreReadOrRefusedByName) {
