@@ -266,6 +266,8 @@ void MainWindow::new_run() {
     job.name = tr("%1 %2 seed %3").arg(QString::fromStdString(c.peft), QString::fromStdString(c.variant)).arg(c.seed);
     job.workspace = workspace_;
     job.config = c;
+    job.processes = dialog.processes();
+    if (job.processes > 1) job.name += tr(" on %1 processes").arg(job.processes);
     enqueue(job);
   }
 }

@@ -22,7 +22,9 @@
 #include <algorithm>
 #include <exception>
 
+#include "model/cuda_device.h"
 #include "recipes/project.h"
+#include "run_worker.h"
 #include "util/error.h"
 
 namespace imsm::ui {
@@ -134,6 +136,9 @@ void RunDialog::make_fields(const QStringList& models, const QStringList& datase
   f.add("seed", line(this, "42"), tr("One run per seed: 1, 2, 3"));
   f.add("device", combo(this, {"cpu", "cuda", "cuda:0", "cuda:1"}, true));
   f.add("dtype", combo(this, {"auto", "f32", "bf16", "f16"}));
+  f.add("processes", ispin(this, 1, 256, 1),
+        tr("Train on this many processes of this machine, started by the venv's torchrun (data parallel: the batch size stays the "
+           "global batch, so the adapter is the one 1 process trains; on CUDA one GPU each, cuda:0..N-1)"));
   // Advanced.
   f.add("save_steps", ispin(this, 0, 1000000, 0), tr("A resumable checkpoint every N optimizer steps (0: at each epoch's end only)"));
   f.add("max_grad_norm", dspin(this, 0, 1000, 1.0, 2, 0.1), tr("Clip the gradient's global norm to this (0: no clipping)"));
@@ -170,6 +175,7 @@ void RunDialog::lay_out() {
   tf->addRow(tr("Max input / output tokens"), row(this, {f["max_input_length"], f["max_output_length"]}));
   tf->addRow(tr("Seeds"), f["seed"]);
   tf->addRow(tr("Device / dtype"), row(this, {f["device"], f["dtype"]}));
+  tf->addRow(tr("Processes"), f["processes"]);
   auto* top = new QFormLayout;
   top->addRow(tr("Preset"), presets_);
   top->addRow(tr("Model"), f["model_path"]);
@@ -235,13 +241,16 @@ nlohmann::json RunDialog::config_json() const {
   nlohmann::json j = preset_.is_object() ? preset_ : nlohmann::json::object();
   if (j.contains("dataset") && j.value("data_path", "") != fields_.text("data_path").toStdString()) j.erase("dataset");  // names other data
   j.update(fields_.values());
-  j.erase("seed");  // configs(): one run per seed
+  j.erase("seed");       // configs(): one run per seed
+  j.erase("processes");  // how the runs are started, not what they train
   return j;
 }
 
 std::vector<TrainConfig> RunDialog::configs() const {
   return expand_seeds(config_json(), fields_.text("seed").toStdString(), "run settings");
 }
+
+int RunDialog::processes() const { return qobject_cast<QSpinBox*>(fields_["processes"])->value(); }
 
 QString RunDialog::error_text() const { return error_->text(); }
 QString RunDialog::note_text() const { return note_->text(); }
@@ -300,8 +309,13 @@ void RunDialog::validate() {
   QString message;
   try {
     const auto runs = configs();
+    const int gpus = cuda_device_count();
     if (fields_.values()["target_modules"].empty())
       message = tr("target_modules: check at least one module");
+    else if (!multi_process_problem(processes()).isEmpty())
+      message = multi_process_problem(processes());
+    else if (processes() > 1 && cuda_index(runs.front().device) && processes() > gpus)
+      message = tr("processes: %1 processes on CUDA need %1 GPUs, this machine has %2").arg(processes()).arg(gpus);
     else
       message = QString::fromStdString(
           missing_input(runs.front(), [this](const std::string& path) { return project_makes(QString::fromStdString(path)); }));

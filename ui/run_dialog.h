@@ -33,6 +33,7 @@ class RunDialog : public QDialog {
 
   nlohmann::json config_json() const;             // the fields as `imsm train` keys, without the seed (configs() adds each)
   std::vector<TrainConfig> configs() const;       // one per seed; empty when the fields are invalid
+  int processes() const;                          // each run on this many processes (torchrun) when > 1
   QString error_text() const;                     // "" when valid
   QString note_text() const;                      // what Start will do besides queueing (e.g. make the data)
   QString make_missing_data();                    // makes a preset's data when it is missing; "" or the error

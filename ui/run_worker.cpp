@@ -1,9 +1,18 @@
 #include "run_worker.h"
 
+#include <QCoreApplication>
+#include <QDir>
+#include <QFileInfo>
+#include <QRegularExpression>
+#include <QTemporaryDir>
+
 #include <exception>
 
+#include "dist/torchrun.h"
+#include "io/json_file.h"
 #include "recipes/project.h"
 #include "recipes/train_record.h"
+#include "store/workspace.h"
 #include "util/error.h"
 
 namespace imsm::ui {
@@ -69,10 +78,34 @@ void RunWorker::loop() {
   }
 }
 
+namespace {
+
+dist::TorchrunJob torchrun_job(int processes) {
+  dist::TorchrunJob t;
+  t.torchrun = dist::torchrun_path(IMSM_DEFAULT_TORCHRUN);
+  t.imsm = QDir(QCoreApplication::applicationDirPath()).filePath("imsm").toStdString();  // beside the workbench in build/bin
+  t.processes = processes;
+  return t;
+}
+
+}  // namespace
+
+QString multi_process_problem(int processes) {
+  if (processes <= 1) return {};
+  const dist::TorchrunJob t = torchrun_job(processes);
+  if (!QFileInfo::exists(QString::fromStdString(t.torchrun)))
+    return QObject::tr("%1 processes need torchrun, not found at %2: run installer/setup-venv.sh or set IMSM_TORCHRUN")
+        .arg(processes)
+        .arg(QString::fromStdString(t.torchrun));
+  if (!QFileInfo::exists(QString::fromStdString(t.imsm)))
+    return QObject::tr("%1 processes need the imsm executable beside the workbench (%2): build it").arg(processes).arg(QString::fromStdString(t.imsm));
+  return {};
+}
+
 void RunWorker::execute(const Job& job) {
   live_->begin(job.name.toStdString());
   emit job_started(job.name);
-  qint64 run_id = 0;
+  qint64 run_id = job.kind == Job::Kind::Resume ? job.run_id : 0;
   Hooks hooks;
   hooks.should_abort = [this] { return abort_.load(); };
   hooks.on_event = [&](const RunEvent& e) {
@@ -82,28 +115,18 @@ void RunWorker::execute(const Job& job) {
     emit run_created(e.run_id);
   };
   hooks.on_step = [this](const StepRecord& p) { live_->add(p); };
+  if (job.kind == Job::Kind::Project) {
+    hooks.on_event = {};  // the project's runs come and go; the live view follows its stages
+    hooks.on_step = {};
+    hooks.on_progress = [this](const Progress& p) {
+      live_->set_phase(p.stage + ": " + p.detail);
+      live_->set_progress(p.done, p.total, p.eta_seconds);
+    };
+  }
   QString status, message;
   try {
-    switch (job.kind) {
-      case Job::Kind::Train:
-        status = status_name(run_train_recorded(job.workspace.toStdString(), job.config, hooks).summary.status);
-        break;
-      case Job::Kind::Resume:
-        status = status_name(resume_train_run(job.workspace.toStdString(), job.run_id, hooks).summary.status);
-        break;
-      case Job::Kind::Project: {
-        Hooks project = hooks;
-        project.on_event = {};  // the project's runs come and go; the live view follows its stages
-        project.on_step = {};
-        project.on_progress = [this](const Progress& p) {
-          live_->set_phase(p.stage + ": " + p.detail);
-          live_->set_progress(p.done, p.total, p.eta_seconds);
-        };
-        run_project(job.project.toStdString(), project);
-        status = status_name(RunStatus::Finished);
-        break;
-      }
-    }
+    const int processes = job.kind == Job::Kind::Resume ? processes_to_resume(job.workspace.toStdString(), job.run_id) : job.processes;
+    status = processes > 1 ? run_on_processes(job, processes, hooks, run_id, message) : run_here(job, hooks);
   } catch (const std::exception& e) {
     const auto* error = dynamic_cast<const Error*>(&e);
     status = status_name(error && error->kind() == ErrorKind::Cancelled ? RunStatus::Cancelled : RunStatus::Failed);
@@ -112,6 +135,50 @@ void RunWorker::execute(const Job& job) {
   live_->set_phase(status.toStdString());
   running_ = false;  // before the signal: its receivers see the worker idle
   emit job_finished(job.name, run_id, status, message);
+}
+
+QString RunWorker::run_here(const Job& job, const Hooks& hooks) {
+  switch (job.kind) {
+    case Job::Kind::Train:
+      return status_name(run_train_recorded(job.workspace.toStdString(), job.config, hooks).summary.status);
+    case Job::Kind::Resume:
+      return status_name(resume_train_run(job.workspace.toStdString(), job.run_id, hooks).summary.status);
+    case Job::Kind::Project:
+      run_project(job.project.toStdString(), hooks);
+      return status_name(RunStatus::Finished);
+  }
+  return status_name(RunStatus::Failed);
+}
+
+// `imsm` under torchrun; the run's status is what rank 0 recorded in the
+// workspace (a project's: its exit code).
+QString RunWorker::run_on_processes(const Job& job, int processes, const Hooks& hooks, const qint64& run_id, QString& message) {
+  if (const QString problem = multi_process_problem(processes); !problem.isEmpty()) throw_bad_input("processes", problem.toStdString());
+  dist::TorchrunJob t = torchrun_job(processes);
+  QTemporaryDir scratch;  // the configuration handed to the processes
+  switch (job.kind) {
+    case Job::Kind::Train: {
+      const std::string config = scratch.filePath("train_config.json").toStdString();
+      json::write_file(config, job.config.to_json());
+      t.args = {"train", "--config", config, "--workspace", job.workspace.toStdString()};
+      break;
+    }
+    case Job::Kind::Resume:
+      t.args = {"runs", "resume", std::to_string(job.run_id), "--workspace", job.workspace.toStdString()};
+      break;
+    case Job::Kind::Project:
+      t.args = {"project", job.project.toStdString()};
+      break;
+  }
+  const dist::TorchrunOutcome outcome = dist::run_torchrun(t, hooks);
+  message = QString::fromStdString(outcome.error).remove(QRegularExpression("^imsm: (error: )?"));
+  if (run_id) {
+    const store::Workspace ws(job.workspace.toStdString(), store::Workspace::Mode::ReadOnly);
+    const RunStatus recorded = ws.run(run_id).status;
+    if (recorded != RunStatus::Running && recorded != RunStatus::Queued) return status_name(recorded);
+  }
+  if (outcome.exit_code == 0) return status_name(RunStatus::Finished);
+  return status_name(outcome.cancelled || outcome.exit_code == 130 ? RunStatus::Cancelled : RunStatus::Failed);
 }
 
 }  // namespace imsm::ui

@@ -4,6 +4,11 @@
 // (under its mutex); signals tell the window that a job started or ended.
 // Cancel sets a flag the engine polls every step, so it takes effect within
 // one step. The GUI thread never runs the engine.
+//
+// A job on several processes (a run trained under torchrun, or resumed from
+// such a run's checkpoint) runs as `imsm` under the venv's torchrun
+// (dist/torchrun.h): rank 0's steps and events reach the LiveRun the same way,
+// and Cancel stops every rank at one step.
 #pragma once
 #include <QObject>
 #include <QString>
@@ -28,7 +33,12 @@ struct Job {
   TrainConfig config;  // Train
   qint64 run_id = 0;   // Resume
   QString project;     // Project: the project file
+  int processes = 1;   // Train, Project: > 1 runs under torchrun (Resume: as many as its checkpoint was made by)
 };
+
+// Why a job cannot run on `processes` processes here ("" when it can): the
+// venv's torchrun or the imsm executable is missing.
+QString multi_process_problem(int processes);
 
 class RunWorker : public QObject {
   Q_OBJECT
@@ -52,6 +62,8 @@ class RunWorker : public QObject {
  private:
   void loop();
   void execute(const Job& job);
+  QString run_here(const Job& job, const Hooks& hooks);  // the final status
+  QString run_on_processes(const Job& job, int processes, const Hooks& hooks, const qint64& run_id, QString& message);
 
   LiveRun* live_;
   mutable std::mutex mu_;

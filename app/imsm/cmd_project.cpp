@@ -30,7 +30,7 @@ void add_project(CLI::App& app, Run& run) {
           bar.update(p.done, p.total, p.eta_seconds, p.stage + " " + p.detail);
         };
         hooks.should_abort = [] { return SigintScope::requested(); };
-        s = run_project(*file, hooks);
+        s = run_project(*file, with_requested_event_lines(hooks));
       }
       log::info("finished in " + format_duration(s.seconds) + ": " + std::to_string(s.train_run_ids.size()) + " training runs (" +
                 std::to_string(s.reused_runs) + " reused), " + std::to_string(s.eval_run_ids.size()) + " evaluations");

@@ -2,6 +2,8 @@
 #include <iostream>
 
 #include "commands.h"
+#include "dist/launch.h"
+#include "interrupt.h"
 #include "io/json_file.h"
 #include "recipes/run_table.h"
 #include "recipes/train_record.h"
@@ -88,6 +90,8 @@ void add_runs(CLI::App& app, Run& run) {
   resume->callback([&run, workspace, ids] {
     run = [workspace, ids] {
       const int64_t id = ids->front();
+      if (!dist::launch_from_environment().writer())  // a torchrun rank other than 0: rank 0 records the run
+        return run_as_follower([&](const Hooks& hooks) { resume_train_run(*workspace, id, hooks); });
       return train_with_progress(
           [&](const Hooks& hooks, int64_t& run_id) {
             run_id = id;

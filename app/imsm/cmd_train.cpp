@@ -28,7 +28,7 @@ int train_with_progress(const std::function<TrainSummary(const Hooks&, int64_t& 
       if (e.kind == RunEvent::Kind::Checkpoint) last_checkpoint = e.path;
     };
     hooks.should_abort = [] { return SigintScope::requested(); };
-    s = train(hooks, run_id);
+    s = train(with_requested_event_lines(hooks), run_id);
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::Cancelled) throw;
     log::info(std::string(e.what()) + "; resume with: " + resume_hint(last_checkpoint, run_id));

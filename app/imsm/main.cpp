@@ -6,6 +6,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "progress_bar.h"
 #include "recipes/environment.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -22,6 +23,8 @@ int main(int argc, char** argv) {
   bool verbose = false, quiet = false;
   app.add_flag("-v,--verbose", verbose, "More messages on stderr");
   app.add_flag("-q,--quiet", quiet, "Only errors on stderr");
+  bool events = false;
+  app.add_flag("--events", events, "Progress, steps and events also as JSON lines on stdout (train, runs resume, project: for programs that drive imsm)");
 
   imsm::cli::Run run;
   imsm::cli::add_tokenize(app, run);
@@ -45,6 +48,7 @@ int main(int argc, char** argv) {
     std::cerr << "imsm: " << first_line(e.what()) << " (see imsm --help)\n";
     return 2;
   }
+  imsm::cli::set_event_lines(events);
   imsm::log::set_level(quiet ? imsm::log::Level::Warn : verbose ? imsm::log::Level::Debug : imsm::log::Level::Info);
   try {
     return run();

@@ -4,7 +4,9 @@
 
 #include <cmath>
 #include <cstdio>
+#include <iostream>
 
+#include "util/event_lines.h"
 #include "util/table.h"
 
 namespace imsm::cli {
@@ -47,5 +49,13 @@ void ProgressBar::update(int64_t done, int64_t total, double eta_seconds, const 
                detail.c_str(), tty_ ? "" : "\n");
   std::fflush(stderr);
 }
+
+namespace {
+bool g_event_lines = false;  // set once by main(), before any work
+}  // namespace
+
+void set_event_lines(bool on) { g_event_lines = on; }
+
+Hooks with_requested_event_lines(Hooks hooks) { return g_event_lines ? with_event_lines(std::move(hooks), std::cout) : hooks; }
 
 }  // namespace imsm::cli

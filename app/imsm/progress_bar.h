@@ -27,4 +27,9 @@ class ProgressBar {
 
 std::string format_duration(double seconds);  // "1:05:09", "4:02"
 
+// `imsm --events`: progress, steps and events also go to stdout as JSON lines
+// (util/event_lines.h), for a program that drives imsm (the workbench).
+void set_event_lines(bool on);
+Hooks with_requested_event_lines(Hooks hooks);  // `hooks`, writing event lines too under --events
+
 }  // namespace imsm::cli

@@ -35,10 +35,19 @@ std::string resolve(const fs::path& base, const std::string& p) {
 }
 
 // "IMSM((IA)³)" -> "IMSM-IA3": letters and digits, one '-' between words.
-std::string folder_name(std::string label) {
-  for (size_t at; (at = label.find(")³")) != std::string::npos;) label.replace(at, std::string(")³").size(), "3)");  // (IA)³ -> (IA3)
+std::string folder_name(const std::string& label) {
+  const std::string cubed = ")³";
+  std::string text;  // (IA)³ -> (IA3)
+  for (size_t i = 0; i < label.size();) {
+    if (label.compare(i, cubed.size(), cubed) == 0) {
+      text += "3)";
+      i += cubed.size();
+    } else {
+      text += label[i++];
+    }
+  }
   std::string out;
-  for (char ch : label) {
+  for (char ch : text) {
     if (std::isalnum(static_cast<unsigned char>(ch))) out += ch;
     else if (!out.empty() && out.back() != '-') out += '-';
   }

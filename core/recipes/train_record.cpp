@@ -3,6 +3,7 @@
 #include <chrono>
 #include <filesystem>
 
+#include "dist/launch.h"
 #include "io/json_file.h"
 #include "recipes/run_life.h"
 #include "store/workspace.h"
@@ -99,19 +100,41 @@ RecordedTrain run_train_recorded(const std::string& workspace, const TrainConfig
   return record_training(ws, ws.create_run(r), config, hooks);
 }
 
+namespace {
+
+// The run's configuration, set to continue from its last checkpoint.
+TrainConfig resume_config(const store::RunRecord& run, const std::string& where) {
+  TrainConfig config = parse_train_config(json::parse(run.config_json, where), where);
+  config.resume_from = run.last_checkpoint;
+  return config;
+}
+
+}  // namespace
+
 RecordedTrain resume_train_run(const std::string& workspace, int64_t run_id, const Hooks& hooks) {
+  const std::string where = workspace + ": run " + std::to_string(run_id);
+  if (!dist::launch_from_environment().writer()) {  // a torchrun rank other than 0: in step with rank 0, which checked and records
+    const store::Workspace ws(workspace, store::Workspace::Mode::ReadOnly);
+    return {run_id, run_train(resume_config(ws.run(run_id), where), hooks)};
+  }
   store::Workspace ws(workspace);  // opening marks the run interrupted when its process died
   const store::RunRecord run = ws.run(run_id);
-  const std::string where = workspace + ": run " + std::to_string(run_id);
   if (run.kind != "train") throw_bad_input(where, "is an evaluation; only training runs resume");
   if (run.status == RunStatus::Finished) throw_bad_input(where, "already finished");
   if (run.status == RunStatus::Running) throw_bad_input(where, "is still running in another process");
   if (run.status == RunStatus::Diverged) throw_bad_input(where, "diverged; start a new run with a lower learning_rate instead");
-  TrainConfig config = parse_train_config(json::parse(run.config_json, where), where);
-  config.resume_from = run.last_checkpoint;
+  const TrainConfig config = resume_config(run, where);
   if (config.resume_from.empty()) log::info("run " + std::to_string(run_id) + " has no checkpoint: training starts over");
   else log::info("resuming run " + std::to_string(run_id) + " from " + config.resume_from);
   return record_training(ws, run_id, config, hooks);
+}
+
+int processes_to_resume(const std::string& workspace, int64_t run_id) {
+  const store::Workspace ws(workspace, store::Workspace::Mode::ReadOnly);
+  const std::string checkpoint = ws.run(run_id).last_checkpoint;
+  const fs::path state = fs::path(checkpoint) / "trainer_state.json";
+  if (checkpoint.empty() || !fs::exists(state)) return 1;
+  return static_cast<int>(json::get_int_or(json::read_file(state.string()), "processes", 1, state.string()));
 }
 
 }  // namespace imsm

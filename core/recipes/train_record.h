@@ -23,6 +23,11 @@ RecordedTrain run_train_recorded(const std::string& workspace, const TrainConfig
 
 // Continues run `run_id` (interrupted, cancelled or failed) from its last
 // checkpoint, in the same run row; its configuration comes from the workspace.
+// Under torchrun, ranks other than 0 only read the workspace (rank 0 records).
 RecordedTrain resume_train_run(const std::string& workspace, int64_t run_id, const Hooks& hooks = {});
+
+// The processes a resume of run `run_id` needs: its last checkpoint's (a run
+// trained under torchrun --nproc-per-node N resumes on N); 1 without one.
+int processes_to_resume(const std::string& workspace, int64_t run_id);
 
 }  // namespace imsm

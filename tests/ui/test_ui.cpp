@@ -23,9 +23,11 @@
 #include "forgetting_view.h"
 #include "inspector_view.h"
 #include "main_window.h"
+#include "model/cuda_device.h"
 #include "recipes/environment.h"
 #include "run_dialog.h"
 #include "recipes/create_model.h"
+#include "recipes/train_record.h"
 #include "run_worker.h"
 #include "runs_model.h"
 #include "runs_pane.h"
@@ -329,6 +331,50 @@ class UiTest : public QObject {
     QVERIFY(!worker.busy());
   }
 
+  // A run on 2 processes: the worker starts imsm under the venv's torchrun; rank 0's steps reach the live view
+  // once each; Cancel stops every rank and rank 0 records it; Resume finds the processes in the checkpoint.
+  void workerRunsOnTwoProcesses() {
+    QCOMPARE(ui::multi_process_problem(2), QString());  // the venv's torchrun and build/bin/imsm are there
+    const QString ws_path = dir_.filePath("processes.imsm");
+    ui::LiveRun live;
+    ui::RunWorker worker(&live);
+    QSignalSpy finished(&worker, &ui::RunWorker::job_finished);
+    ui::Job job;
+    job.name = "two";
+    job.workspace = ws_path;
+    job.config = config(50, dir_.filePath("out-two"));  // 8 examples, global batch 2: 200 steps
+    job.processes = 2;
+    worker.enqueue(job);
+    QTRY_VERIFY_WITH_TIMEOUT(live.snapshot().step >= 3, 60000);
+    worker.cancel();
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(finished.at(0).at(2).toString(), QString("cancelled"));
+    const qint64 run_id = finished.at(0).at(1).toLongLong();
+    const auto snap = live.snapshot();
+    QCOMPARE(snap.run_id, run_id);
+    QCOMPARE(snap.total_steps, int64_t{200});
+    for (size_t i = 0; i < snap.points.size(); ++i) QCOMPARE(snap.points[i].step, static_cast<int64_t>(i + 1));
+    QCOMPARE(imsm::processes_to_resume(ws_path.toStdString(), run_id), 2);
+    ui::Job resume;
+    resume.kind = ui::Job::Kind::Resume;
+    resume.name = "two, resumed";
+    resume.workspace = ws_path;
+    resume.run_id = run_id;
+    worker.enqueue(resume);
+    QVERIFY(finished.wait(120000));
+    QVERIFY2(finished.at(1).at(2).toString() == "finished", qPrintable(finished.at(1).at(3).toString()));
+    QCOMPARE(live.snapshot().points.back().step, int64_t{200});
+    store::Workspace ws(ws_path.toStdString(), store::Workspace::Mode::ReadOnly);
+    QCOMPARE(QString(imsm::status_name(ws.run(run_id).status)), QString("finished"));
+    // A bad configuration fails in the processes; the job says why.
+    ui::Job broken = job;
+    broken.config.data_path = dir_.filePath("missing.jsonl").toStdString();
+    worker.enqueue(broken);
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(finished.at(2).at(2).toString(), QString("failed"));
+    QVERIFY2(finished.at(2).at(3).toString().contains("missing.jsonl"), qPrintable(finished.at(2).at(3).toString()));
+  }
+
   // Forgetting dashboard: bars and table from the workspace's evaluations (mean ± sample std over seeds, change from Base).
   void forgettingView() {
     const QString ws_path = dir_.filePath("forgetting.imsm");
@@ -466,6 +512,16 @@ class UiTest : public QObject {
     QVERIFY2(d.error_text().contains("top_rank"), qPrintable(d.error_text()));
     d.set_field("top_rank", "4");
     QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    // Processes: how the runs start, not what they train (no key of the configuration); CUDA needs one GPU each.
+    QCOMPARE(d.processes(), 1);
+    d.set_field("processes", "2");
+    QCOMPARE(d.processes(), 2);
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    QVERIFY(!d.config_json().contains("processes"));
+    d.set_field("device", "cuda");
+    if (cuda_device_count() < 2) QVERIFY2(d.error_text().contains("processes: 2 processes on CUDA need 2 GPUs"), qPrintable(d.error_text()));
+    d.set_field("device", "cpu");
+    d.set_field("processes", "1");
     d.apply_preset({{"target_modules", nlohmann::json::array()}});
     QVERIFY2(d.error_text().contains("target_modules"), qPrintable(d.error_text()));
   }

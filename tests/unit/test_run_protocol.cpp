@@ -3,7 +3,10 @@
 // missing_input), against hand-written expectations.
 #include <gtest/gtest.h>
 
+#include <cmath>
 #include <filesystem>
+#include <limits>
+#include <sstream>
 
 #include "recipes/run_life.h"
 #include "recipes/run_table.h"
@@ -11,6 +14,7 @@
 #include "store/workspace.h"
 #include "test_util.h"
 #include "util/error.h"
+#include "util/event_lines.h"
 #include "util/run_protocol.h"
 
 namespace {
@@ -209,6 +213,68 @@ TEST(RunTable, StoredTokensBecomeTracesWithTheirGateRange) {
   EXPECT_EQ(traces[1].gate_min, 0.75f);  // no full gate kept: the range is the mean
   EXPECT_EQ(traces[1].gate_max, 0.75f);
   EXPECT_TRUE(traces[1].gate.empty());
+}
+
+// The JSON lines a driver reads from `imsm --events`: each kind written and
+// read back into Hooks with every field; other lines are not events.
+TEST(EventLines, EachKindGoesThroughALineIntoHooks) {
+  imsm::StepRecord s;
+  s.step = 3;
+  s.total_steps = 40;
+  s.epoch = 1;
+  s.loss = 2.25;
+  s.learning_rate = 3e-4;
+  s.grad_norm = 0.5;
+  s.tokens_per_second = 1520;
+  s.eta_seconds = 12.5;
+  s.gate_mean = 0.625;
+  EXPECT_EQ(imsm::event_line(imsm::RunEvent{imsm::RunEvent::Kind::RunCreated, 7, "", 0}), R"({"type":"run_created","run_id":7})");
+  std::vector<imsm::StepRecord> steps;
+  std::vector<imsm::Progress> progress;
+  std::vector<imsm::RunEvent> events;
+  imsm::Hooks hooks;
+  hooks.on_step = [&](const imsm::StepRecord& r) { steps.push_back(r); };
+  hooks.on_progress = [&](const imsm::Progress& p) { progress.push_back(p); };
+  hooks.on_event = [&](const imsm::RunEvent& e) { events.push_back(e); };
+  std::ostringstream out;
+  const imsm::Hooks writing = imsm::with_event_lines(imsm::Hooks{}, out);
+  writing.step(s);
+  writing.progress({"train", 2, 8, "IMSM(LoRA) seed 1 (1/2) \xE2\x80\x94 \"quoted\"", 30});
+  writing.event({imsm::RunEvent::Kind::RunCreated, 7, "", 0});
+  writing.event({imsm::RunEvent::Kind::Checkpoint, 0, "/runs/a b/checkpoint-20", 20});
+  std::istringstream lines(out.str() + "torchrun: a line of its own\n");
+  int dispatched = 0, other = 0;
+  for (std::string line; std::getline(lines, line);) (imsm::dispatch_event_line(line, hooks) ? dispatched : other)++;
+  EXPECT_EQ(dispatched, 4);
+  EXPECT_EQ(other, 1);
+  ASSERT_EQ(steps.size(), 1u);
+  EXPECT_EQ(steps[0].step, 3);
+  EXPECT_EQ(steps[0].total_steps, 40);
+  EXPECT_EQ(steps[0].epoch, 1);
+  EXPECT_EQ(steps[0].loss, 2.25);
+  EXPECT_EQ(steps[0].learning_rate, 3e-4);
+  EXPECT_EQ(steps[0].grad_norm, 0.5);
+  EXPECT_EQ(steps[0].tokens_per_second, 1520);
+  EXPECT_EQ(steps[0].eta_seconds, 12.5);
+  EXPECT_EQ(steps[0].gate_mean, 0.625);
+  ASSERT_EQ(progress.size(), 1u);
+  EXPECT_EQ(progress[0].stage, "train");
+  EXPECT_EQ(progress[0].done, 2);
+  EXPECT_EQ(progress[0].total, 8);
+  EXPECT_EQ(progress[0].detail, "IMSM(LoRA) seed 1 (1/2) \xE2\x80\x94 \"quoted\"");
+  EXPECT_EQ(progress[0].eta_seconds, 30);
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0].kind, imsm::RunEvent::Kind::RunCreated);
+  EXPECT_EQ(events[0].run_id, 7);
+  EXPECT_EQ(events[1].kind, imsm::RunEvent::Kind::Checkpoint);
+  EXPECT_EQ(events[1].path, "/runs/a b/checkpoint-20");
+  EXPECT_EQ(events[1].step, 20);
+  imsm::StepRecord diverged = s;
+  diverged.loss = std::numeric_limits<double>::quiet_NaN();  // JSON has no NaN: written as null, read back as NaN
+  EXPECT_TRUE(imsm::dispatch_event_line(imsm::event_line(diverged), hooks));
+  EXPECT_TRUE(std::isnan(steps.back().loss));
+  imsm::testing::expect_bad_input([&] { imsm::dispatch_event_line(R"({"type":"step","step":1})", hooks); }, {"event line", "total_steps"});
+  imsm::testing::expect_bad_input([&] { imsm::dispatch_event_line(R"({"type": broken)", hooks); }, {"event line", "not a JSON object"});
 }
 
 }  // namespace
