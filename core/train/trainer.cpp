@@ -6,6 +6,7 @@
 #include <fstream>
 #include <mutex>
 #include <cmath>
+#include <cstring>
 
 #include "io/json_file.h"
 #include "train/data_parallel.h"
@@ -55,10 +56,17 @@ TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Tra
   const auto start = Clock::now();
   const int64_t first_step = step_;
   int64_t tokens_seen = 0;
+  auto checkpoint = [&] {
+    gather_rng_states();  // every rank, at the same step
+    on_checkpoint(*this);
+  };
   while (epoch_ < o.num_epochs) {
     const auto batches = epoch_batches(data_, o.batch_size, o.seed + static_cast<uint64_t>(epoch_), o.group_by_length);
     while (micro_ < micro_per_epoch_) {
-      if (group_ ? stop_voted_ : hooks.aborted()) throw Error(ErrorKind::Cancelled, "training cancelled at step " + std::to_string(step_));
+      if (group_ ? stop_voted_ : hooks.aborted()) {
+        gather_rng_states();  // the recipe checkpoints a cancelled run
+        throw Error(ErrorKind::Cancelled, "training cancelled at step " + std::to_string(step_));
+      }
       const double lr = scheduled_lr(o, step_, total_);
       optimizer_->zero_grad();
       double step_loss = 0;
@@ -123,12 +131,12 @@ TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Tra
         r.eta_seconds = elapsed / done * static_cast<double>(total_ - step_);
         hooks.on_step(r);
       }
-      if (on_checkpoint && save_steps > 0 && step_ % save_steps == 0 && micro_ < micro_per_epoch_) on_checkpoint(*this);
+      if (on_checkpoint && save_steps > 0 && step_ % save_steps == 0 && micro_ < micro_per_epoch_) checkpoint();
     }
     if (outcome.status != RunStatus::Finished) break;
     ++epoch_;
     micro_ = 0;
-    if (on_checkpoint) on_checkpoint(*this);  // at the start of the next epoch
+    if (on_checkpoint) checkpoint();  // at the start of the next epoch
   }
   outcome.losses = losses_;
   outcome.steps = step_;
@@ -166,12 +174,30 @@ void restore_rng_states(const std::vector<std::pair<std::string, torch::Tensor>>
   if (device.is_cuda()) restore("cuda", at::globalContext().defaultGenerator(device));
 }
 
+// Rank r's generators are stored as "rank<r>.cpu" ("rank<r>.cuda"); rank 0's
+// (and one process's) as "cpu", "cuda".
+std::string rng_name(int rank, const std::string& generator) { return rank == 0 ? generator : "rank" + std::to_string(rank) + "." + generator; }
+
 }  // namespace
+
+void Trainer::gather_rng_states() {
+  if (!group_) return;
+  ranks_rng_.clear();
+  for (const auto& [generator, state] : rng_states(target_.device())) {
+    const torch::Tensor bytes = state.contiguous();  // [n] uint8
+    const auto all = group_->all_gather(std::string(static_cast<const char*>(bytes.data_ptr()), static_cast<size_t>(bytes.numel())));
+    for (size_t r = 0; r < all.size(); ++r) {
+      torch::Tensor t = torch::empty({static_cast<int64_t>(all[r].size())}, torch::kUInt8);  // [n] uint8
+      std::memcpy(t.data_ptr(), all[r].data(), all[r].size());
+      ranks_rng_.emplace_back(rng_name(static_cast<int>(r), generator), t);
+    }
+  }
+}
 
 void Trainer::save_state(const std::string& dir) const {
   std::filesystem::create_directories(dir);
   save_tensors((std::filesystem::path(dir) / "optimizer.safetensors").string(), optimizer_->state());
-  save_tensors((std::filesystem::path(dir) / "rng.safetensors").string(), rng_states(target_.device()));
+  save_tensors((std::filesystem::path(dir) / "rng.safetensors").string(), group_ ? ranks_rng_ : rng_states(target_.device()));
   const auto peft_state = target_.training_state();
   if (!peft_state.empty()) save_tensors((std::filesystem::path(dir) / "peft_state.safetensors").string(), peft_state);
   json::write_file((std::filesystem::path(dir) / "trainer_state.json").string(),
@@ -215,7 +241,11 @@ void Trainer::load_state(const std::string& dir) {
   const std::string rng_path = (std::filesystem::path(dir) / "rng.safetensors").string();
   const SafetensorsFile rng = SafetensorsFile::open(rng_path);
   std::vector<std::pair<std::string, torch::Tensor>> rng_state;
-  for (const auto& t : rng.tensors()) rng_state.emplace_back(t.name, to_tensor(t, rng.mapping(), torch::kCPU, torch::kUInt8).clone());
+  const int rank = group_ ? group_->rank() : 0;
+  for (const auto& t : rng.tensors()) {  // this rank's generators, under the names rank 0's have
+    for (const std::string generator : {"cpu", "cuda"})
+      if (t.name == rng_name(rank, generator)) rng_state.emplace_back(generator, to_tensor(t, rng.mapping(), torch::kCPU, torch::kUInt8).clone());
+  }
   restore_rng_states(rng_state, target_.device(), rng_path);
 }
 

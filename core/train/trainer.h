@@ -63,7 +63,8 @@ class Trainer {
                    int64_t save_steps = 0);
 
   // The trainer's part of a checkpoint: optimizer.safetensors (moments, step),
-  // rng.safetensors (the dropout generator), trainer_state.json (position,
+  // rng.safetensors (the dropout generators; with a group every rank's, each
+  // rank resuming its own), trainer_state.json (position,
   // losses, the number of processes: resume needs the same),
   // peft_state.safetensors (the target's training_state(), when it has one).
   void save_state(const std::string& dir) const;
@@ -84,6 +85,9 @@ class Trainer {
   std::vector<double> losses_;
   dist::ProcessGroup* group_;
   bool stop_voted_ = false;  // with a group: some rank was asked to stop during the last step
+  // With a group: every rank's generators, gathered before each checkpoint (a collective: all ranks, same step).
+  void gather_rng_states();
+  std::vector<std::pair<std::string, torch::Tensor>> ranks_rng_;
 };
 
 }  // namespace imsm

@@ -14,7 +14,10 @@
 
 #include "../cli/cli_util.h"
 #include "dist/launch.h"
+#include "dist/torchrun.h"
 #include "io/safetensors.h"
+#include "store/workspace.h"
+#include "util/run_protocol.h"
 
 using imsm::clitest::imsm_run;
 using imsm::clitest::model_dir;
@@ -128,6 +131,35 @@ TEST(Dist, TwoProcessesTrainTheAdapterOfOne) {
   EXPECT_NE(resumed.err.find("made by 1 process(es), this run has 2: resume with torchrun --nproc-per-node 1"), std::string::npos) << resumed.err;
 }
 
+// Dropout on: each rank draws its own masks, and a checkpoint keeps every
+// rank's generators, so a run resumed on 2 processes trains exactly the
+// adapter of the run that was never stopped (bit for bit: same arithmetic,
+// same masks).
+TEST(Dist, ResumeOnTwoProcessesRestoresEveryRanksDropout) {
+  TempDir dir;
+  std::string lines;
+  for (int i = 0; i < 20; ++i) {  // prompts of 1 to 7 words: the ranks' shards pad to different lengths, so draw different numbers of masks
+    std::string words;
+    for (int w = 0; w <= (i * 5) % 7; ++w) words += " bird";
+    lines += "{\"input\": \"Copy:" + words + "\", \"output\": \"bird " + std::to_string(i % 3) + "\"}\n";
+  }
+  write_file(dir.file("train.jsonl"), lines);
+  const nlohmann::json config = {{"model_path", model_dir()}, {"data_path", dir.file("train.jsonl")}, {"max_input_length", 32},
+                                 {"max_output_length", 8}, {"peft", "lora"}, {"variant", "query"}, {"lora_r", 4}, {"gate_rank", 4},
+                                 {"lora_dropout", 0.3}, {"dropout_prob", 0.3}, {"num_epochs", 2}, {"batch_size", 6}, {"save_steps", 2},
+                                 {"learning_rate", 1e-2}, {"output_dir", dir.file("whole")}};
+  write_file(dir.file("config.json"), config.dump());
+  const std::vector<std::string> two = {"--standalone", "--nproc-per-node", "2", "--no-python", IMSM_BINARY, "train", "--config", dir.file("config.json")};
+  const Result whole = run_program(IMSM_TORCHRUN, two);
+  ASSERT_EQ(whole.code, 0) << whole.out << whole.err;
+  std::vector<std::string> resume = two;
+  resume.insert(resume.end(), {"--set", "resume_from=" + dir.file("whole/checkpoint-2"), "--set", "output_dir=" + dir.file("resumed")});
+  const Result resumed = run_program(IMSM_TORCHRUN, resume);
+  ASSERT_EQ(resumed.code, 0) << resumed.out << resumed.err;
+  EXPECT_EQ(max_abs_difference(dir.file("whole/adapter/adapter_model.safetensors"), dir.file("resumed/adapter/adapter_model.safetensors")), 0.0);
+  EXPECT_EQ(max_abs_difference(dir.file("whole/adapter/imsm_gate.safetensors"), dir.file("resumed/adapter/imsm_gate.safetensors")), 0.0);
+}
+
 // Evaluation over 2 processes: the batches dealt round the ranks, every answer
 // gathered to rank 0, which scores and writes: the predictions file is the
 // one 1 process writes, byte for byte (the same batches, so the same tokens).
@@ -196,6 +228,66 @@ TEST(Dist, TwoProcessesRunAProjectAsOne) {
   const Result again = run_program(IMSM_TORCHRUN, two);
   ASSERT_EQ(again.code, 0) << again.out << again.err;
   EXPECT_NE(again.err.find("1 training runs (1 reused)"), std::string::npos) << again.err;
+}
+
+// The workbench's way: dist::run_torchrun starts `imsm --events train` on 2
+// processes; rank 0's steps arrive once each, in order, with the global step;
+// a cancel stops every rank at one step (torchrun has returned), rank 0
+// recorded the run as cancelled with a checkpoint, and the run resumes on 2
+// processes to its last step.
+TEST(Dist, TheLauncherPassesRankZerosStepsAndCancelStopsEveryRank) {
+  TempDir dir;
+  std::string lines;
+  for (int i = 0; i < 20; ++i) lines += "{\"input\": \"Repeat: dog " + std::to_string(i) + "\", \"output\": \"dog\"}\n";
+  write_file(dir.file("train.jsonl"), lines);
+  const nlohmann::json config = {{"model_path", model_dir()}, {"data_path", dir.file("train.jsonl")}, {"max_input_length", 32},
+                                 {"max_output_length", 8}, {"peft", "lora"}, {"variant", "query"}, {"lora_r", 2}, {"gate_rank", 2},
+                                 {"num_epochs", 20}, {"batch_size", 2}, {"output_dir", dir.file("out")}};
+  write_file(dir.file("config.json"), config.dump());
+  const std::string ws = dir.file("ws.imsm");
+  std::vector<imsm::StepRecord> steps;
+  int64_t run_id = 0;
+  imsm::Hooks hooks;
+  hooks.on_step = [&](const imsm::StepRecord& r) { steps.push_back(r); };
+  hooks.on_event = [&](const imsm::RunEvent& e) {
+    if (e.kind == imsm::RunEvent::Kind::RunCreated) run_id = e.run_id;
+  };
+  std::chrono::steady_clock::time_point asked;
+  hooks.should_abort = [&] {
+    if (steps.size() < 3) return false;
+    if (asked == std::chrono::steady_clock::time_point{}) asked = std::chrono::steady_clock::now();
+    return true;
+  };
+  const imsm::dist::TorchrunJob job{IMSM_TORCHRUN, IMSM_BINARY, 2, {"train", "--config", dir.file("config.json"), "--workspace", ws}};
+  const imsm::dist::TorchrunOutcome cancelled = imsm::dist::run_torchrun(job, hooks);
+  const double stop_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - asked).count();
+  EXPECT_TRUE(cancelled.cancelled);
+  EXPECT_NE(cancelled.exit_code, 0);
+  EXPECT_LT(stop_seconds, 30) << "every rank stopped within torchrun's 30 s grace (a step here takes milliseconds)";
+  ASSERT_GE(steps.size(), 3u);
+  for (size_t i = 0; i < steps.size(); ++i) {
+    EXPECT_EQ(steps[i].step, static_cast<int64_t>(i + 1)) << "rank 0 alone reports, each global step once";
+    EXPECT_EQ(steps[i].total_steps, 200);  // 20 examples / global batch 2 x 20 epochs
+  }
+  ASSERT_GT(run_id, 0);
+  {
+    const imsm::store::Workspace w(ws, imsm::store::Workspace::Mode::ReadOnly);
+    const auto run = w.run(run_id);
+    EXPECT_EQ(std::string(imsm::status_name(run.status)), "cancelled");
+    EXPECT_NE(run.last_checkpoint.find("checkpoint-" + std::to_string(steps.back().step)), std::string::npos) << run.last_checkpoint;
+  }
+  steps.clear();
+  hooks.should_abort = {};
+  const imsm::dist::TorchrunOutcome resumed =
+      imsm::dist::run_torchrun({IMSM_TORCHRUN, IMSM_BINARY, 2, {"runs", "resume", std::to_string(run_id), "--workspace", ws}}, hooks);
+  EXPECT_EQ(resumed.exit_code, 0) << resumed.error;
+  ASSERT_FALSE(steps.empty());
+  EXPECT_EQ(steps.back().step, 200);
+  const imsm::store::Workspace w(ws, imsm::store::Workspace::Mode::ReadOnly);
+  EXPECT_EQ(std::string(imsm::status_name(w.run(run_id).status)), "finished");
+  EXPECT_EQ(w.train_metrics(run_id).back().step, 200);
+  imsm::testing::expect_bad_input([&] { imsm::dist::run_torchrun({dir.file("no-torchrun"), IMSM_BINARY, 2, {"env"}}, {}); },
+                                  {"no-torchrun", "installer/setup-venv.sh"});
 }
 
 TEST(Dist, LaunchVariablesAreReadOrRefusedByName) {
