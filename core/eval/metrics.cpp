@@ -104,26 +104,68 @@ std::string last_number(const std::string& text) {
   return best;
 }
 
+namespace {
+
+double f1_of(double tp, double fp, double fn) { return tp == 0 ? 0.0 : 2 * tp / (2 * tp + fp + fn); }
+
+double mcc_of(double tp, double tn, double fp, double fn) {
+  const double denom = std::sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn));
+  return denom == 0 ? 0.0 : (tp * tn - fp * fn) / denom;  // sklearn: 0 when undefined
+}
+
+}  // namespace
+
 double binary_f1(const std::vector<int>& pred, const std::vector<int>& gold) {
-  double tp = 0, fp = 0, fn = 0;
-  for (size_t i = 0; i < pred.size(); ++i) {
-    tp += pred[i] == 1 && gold[i] == 1;
-    fp += pred[i] == 1 && gold[i] == 0;
-    fn += pred[i] == 0 && gold[i] == 1;
-  }
-  return tp == 0 ? 0.0 : 2 * tp / (2 * tp + fp + fn);
+  MetricTally t;
+  for (size_t i = 0; i < pred.size(); ++i) t.add({0, 0, 0, 0, pred[i], gold[i]});
+  return t.value("F1_score");
 }
 
 double matthews_corrcoef(const std::vector<int>& pred, const std::vector<int>& gold) {
-  double tp = 0, tn = 0, fp = 0, fn = 0;
-  for (size_t i = 0; i < pred.size(); ++i) {
-    tp += pred[i] == 1 && gold[i] == 1;
-    tn += pred[i] == 0 && gold[i] == 0;
-    fp += pred[i] == 1 && gold[i] == 0;
-    fn += pred[i] == 0 && gold[i] == 1;
+  MetricTally t;
+  for (size_t i = 0; i < pred.size(); ++i) t.add({0, 0, 0, 0, pred[i], gold[i]});
+  return t.value("MCC");
+}
+
+ItemScore score_item(const std::string& task, const ScoredExample& e) {
+  std::string prediction = e.prediction;
+  std::vector<std::string> golds = e.golds;
+  ItemScore s;
+  if (task == "gsm8k") {
+    prediction = gsm8k_extract(prediction);
+    for (auto& g : golds) g = gsm8k_extract(g);
+    const std::string p = last_number(e.prediction);
+    s.accuracy = !p.empty() && p == last_number(e.golds.at(0));
   }
-  const double denom = std::sqrt((tp + fp) * (tp + fn) * (tn + fp) * (tn + fn));
-  return denom == 0 ? 0.0 : (tp * tn - fp * fn) / denom;  // sklearn: 0 when undefined
+  s.em = exact_match(prediction, golds);
+  s.contain = contains_answer(prediction, golds);
+  s.f1_overlap = f1_overlap(prediction, golds);
+  s.predicted = yes_no_label(e.prediction);
+  s.gold = yes_no_label(e.golds.at(0));
+  if (is_yes_no_task(task)) s.accuracy = s.predicted == s.gold;
+  return s;
+}
+
+void MetricTally::add(const ItemScore& item, double weight) {
+  n_ += weight;
+  em_ += weight * item.em;
+  contain_ += weight * item.contain;
+  f1_overlap_ += weight * item.f1_overlap;
+  accuracy_ += weight * item.accuracy;
+  tp_ += weight * (item.predicted == 1 && item.gold == 1);
+  tn_ += weight * (item.predicted == 0 && item.gold == 0);
+  fp_ += weight * (item.predicted == 1 && item.gold == 0);
+  fn_ += weight * (item.predicted == 0 && item.gold == 1);
+}
+
+double MetricTally::value(const std::string& metric) const {
+  if (metric == "EM") return em_ / n_;
+  if (metric == "Contain") return contain_ / n_;
+  if (metric == "F1_overlap") return f1_overlap_ / n_;
+  if (metric == "Accuracy") return accuracy_ / n_;
+  if (metric == "F1_score") return f1_of(tp_, fp_, fn_);
+  if (metric == "MCC") return mcc_of(tp_, tn_, fp_, fn_);
+  throw_bad_input("metric", "\"" + metric + "\" is not a metric of items (EM, Contain, F1_overlap, Accuracy, F1_score, MCC)");
 }
 
 std::vector<std::string> official_metrics(const std::string& task) {
@@ -138,36 +180,11 @@ std::vector<std::string> official_metrics(const std::string& task) {
 std::map<std::string, double> score_task(const std::string& task, const std::vector<ScoredExample>& examples) {
   const auto wanted = official_metrics(task);
   if (examples.empty()) throw_bad_input("predictions", "no examples to score");
-  std::map<std::string, double> sums;
-  std::vector<int> pred_labels, gold_labels;
-  double strict = 0;
-  for (const auto& e : examples) {
-    std::string prediction = e.prediction;
-    std::vector<std::string> golds = e.golds;
-    if (task == "gsm8k") {
-      prediction = gsm8k_extract(prediction);
-      for (auto& g : golds) g = gsm8k_extract(g);
-      const std::string p = last_number(e.prediction);
-      strict += !p.empty() && p == last_number(e.golds.at(0));
-    }
-    sums["EM"] += exact_match(prediction, golds);
-    sums["Contain"] += contains_answer(prediction, golds);
-    sums["F1_overlap"] += f1_overlap(prediction, golds);
-    pred_labels.push_back(yes_no_label(e.prediction));
-    gold_labels.push_back(yes_no_label(e.golds.at(0)));
-  }
-  const double n = static_cast<double>(examples.size());
-  std::map<std::string, double> all = {{"EM", sums["EM"] / n}, {"Contain", sums["Contain"] / n}, {"F1_overlap", sums["F1_overlap"] / n},
-                                       {"F1_score", binary_f1(pred_labels, gold_labels)},
-                                       {"MCC", matthews_corrcoef(pred_labels, gold_labels)}};
+  MetricTally tally;
+  for (const auto& e : examples) tally.add(score_item(task, e));
   std::map<std::string, double> out;
-  for (const auto& m : wanted) out[m] = all[m];
-  if (task == "gsm8k") out["Accuracy"] = strict / n;  // the final number equals the gold's
-  if (is_yes_no_task(task)) {
-    double correct = 0;
-    for (size_t i = 0; i < pred_labels.size(); ++i) correct += pred_labels[i] == gold_labels[i];
-    out["Accuracy"] = correct / n;
-  }
+  for (const auto& m : wanted) out[m] = tally.value(m);
+  if (task == "gsm8k" || is_yes_no_task(task)) out["Accuracy"] = tally.value("Accuracy");  // the stricter companion
   return out;
 }
 

@@ -29,6 +29,29 @@ struct ScoredExample {
 double binary_f1(const std::vector<int>& predicted, const std::vector<int>& gold);
 double matthews_corrcoef(const std::vector<int>& predicted, const std::vector<int>& gold);
 
+// One example's share of every metric of its task (score_task tallies these;
+// the significance tests resample them).
+struct ItemScore {
+  double em = 0, contain = 0, f1_overlap = 0;  // 0 or 1, 0 or 1, [0, 1]
+  double accuracy = 0;  // gsm8k: the final number equals the gold's; yes/no tasks: the label does; else 0
+  int predicted = 0, gold = 0;  // yes/no labels (F1_score, MCC)
+};
+ItemScore score_item(const std::string& task, const ScoredExample& example);
+
+// The metrics over items, each counted `weight` times (a bootstrap resample
+// counts an item as often as it drew it).
+class MetricTally {
+ public:
+  void add(const ItemScore& item, double weight = 1);
+  // EM, Contain, F1_overlap, Accuracy (means over the items), F1_score, MCC
+  // (from the yes/no confusion counts); BadInput for another name.
+  double value(const std::string& metric) const;
+
+ private:
+  double n_ = 0, em_ = 0, contain_ = 0, f1_overlap_ = 0, accuracy_ = 0;
+  double tp_ = 0, tn_ = 0, fp_ = 0, fn_ = 0;
+};
+
 // The official metrics of a task (gsm8k, mrpc, multirc, cola, ropes, webq,
 // freebase) plus the stricter ones ("Accuracy"), by name. BadInput for an
 // unknown task.
