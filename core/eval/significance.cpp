@@ -69,6 +69,8 @@ void count_discordant(const std::string& metric, const SeedScores& a, const Seed
 
 }  // namespace
 
+bool significant(const Difference& d, double alpha) { return d.p_holm < alpha && (d.low > 0 || d.high < 0); }
+
 bool is_binary_metric(const std::string& metric) { return metric == "EM" || metric == "Contain" || metric == "Accuracy"; }
 
 double mcnemar_exact(int64_t b, int64_t c) {

@@ -40,6 +40,13 @@ struct Difference {
   int64_t discordant_a = 0, discordant_b = 0;  // McNemar: items a did better on than b (over its seeds), and the reverse
 };
 
+// A difference to claim: significant on the examples (Holm-adjusted p <
+// alpha) and robust to the training seed (the interval, which resamples the
+// seeds too, excludes 0). McNemar's test holds the trained models fixed; a
+// claim about a method must also survive another draw of its seeds, so
+// both are asked for, and no mark ever sits on an interval that holds 0.
+bool significant(const Difference& d, double alpha = 0.05);
+
 // True for the metrics whose item scores are 0 or 1 (McNemar applies).
 bool is_binary_metric(const std::string& metric);
 

@@ -10,6 +10,7 @@
 
 #include "io/json_file.h"
 #include "report/results.h"
+#include "report/significance_table.h"
 #include "report/svg.h"
 #include "util/error.h"
 #include "util/table.h"
@@ -47,7 +48,30 @@ double change(const ResultTable& t, size_t method, size_t column) {
   return base && c ? c->mean - base->mean : NAN;
 }
 
-std::string scores_table_html(const ResultTable& t, bool changes) {
+// A change from Base: with its interval and mark when tested, else Δ ± the method's std over seeds.
+std::string change_text(const ResultTable& t, const SignificanceTable& sig, size_t m, size_t c) {
+  const Cell* cell = t.cell(m, c);
+  if (!cell || std::isnan(change(t, m, c))) return "";
+  if (const Test* test = sig.find(m, 0, c)) return difference_text(change(t, m, c), test->difference);
+  return format_change(change(t, m, c), 4) + (cell->n > 1 ? " ± " + format_fixed(cell->std, 4) : "");
+}
+
+// The rows IMSM(X) with X among the methods, and X's row.
+std::vector<std::pair<size_t, size_t>> imsm_pairs(const ResultTable& t) {
+  std::vector<std::pair<size_t, size_t>> out;
+  for (size_t m = 0; m < t.methods.size(); ++m)
+    if (const std::string* peft = SignificanceTable::peft_of(t.methods, t.methods[m]))
+      out.emplace_back(m, static_cast<size_t>(std::find(t.methods.begin(), t.methods.end(), *peft) - t.methods.begin()));
+  return out;
+}
+
+// IMSM(X) - X on a benchmark: the means' difference with the test's interval and mark ("" when untested).
+std::string imsm_text(const ResultTable& t, const SignificanceTable& sig, size_t m, size_t x, size_t c) {
+  const Test* test = sig.find(m, x, c);
+  return test ? difference_text(t.cell(m, c)->mean - t.cell(x, c)->mean, test->difference) : "";
+}
+
+std::string scores_table_html(const ResultTable& t, const SignificanceTable& sig, bool changes) {
   std::string h = "<table><tr><th>method</th>";
   for (const auto& c : t.columns) h += "<th>" + esc(c.benchmark) + "<br/><small>" + esc(c.metric) + "</small></th>";
   h += "</tr>";
@@ -57,8 +81,23 @@ std::string scores_table_html(const ResultTable& t, bool changes) {
       const Cell* cell = t.cell(m, c);
       std::string v;
       if (cell && !changes) v = mean_std(*cell) + (cell->n > 1 ? " <small>(n=" + std::to_string(cell->n) + ")</small>" : "");
-      if (cell && changes && !std::isnan(change(t, m, c))) v = format_change(change(t, m, c), 4) + (cell->n > 1 ? " ± " + format_fixed(cell->std, 4) : "");
+      if (changes) v = esc(change_text(t, sig, m, c));
       h += "<td>" + v + "</td>";
+    }
+    h += "</tr>";
+  }
+  return h + "</table>";
+}
+
+// IMSM(X) - X per benchmark, with interval and mark.
+std::string imsm_table_html(const ResultTable& t, const SignificanceTable& sig) {
+  std::string h = "<table><tr><th>comparison</th>";
+  for (const auto& c : t.columns) h += "<th>" + esc(c.benchmark) + "<br/><small>" + esc(c.metric) + "</small></th>";
+  h += "</tr>";
+  for (const auto& [m, x] : imsm_pairs(t)) {
+    h += "<tr><td>" + esc(t.methods[m] + " − " + t.methods[x]) + "</td>";
+    for (size_t c = 0; c < t.columns.size(); ++c) {
+      h += "<td>" + esc(imsm_text(t, sig, m, x, c)) + "</td>";
     }
     h += "</tr>";
   }
@@ -163,9 +202,11 @@ std::string html_report(const store::Workspace& ws, const Options& o, const Envi
   if (t.columns.empty()) {
     h += "<h2>Scores</h2><p>No finished evaluations.</p>";
   } else {
-    h += "<h2>Scores (mean ± std over seeds)</h2>" + scores_table_html(t, false);
+    const SignificanceTable sig = test_significance(ws, t);
+    h += "<h2>Scores (mean ± std over seeds)</h2>" + scores_table_html(t, sig, false);
+    if (!imsm_pairs(t).empty()) h += "<h2>IMSM against the method it is put on</h2>" + imsm_table_html(t, sig);
     if (!t.methods.empty() && t.methods[0] == "Base" && t.methods.size() > 1) {
-      h += "<h2>Change from the base model (forgetting where negative)</h2>" + scores_table_html(t, true);
+      h += "<h2>Change from the base model (forgetting where negative)</h2>" + scores_table_html(t, sig, true);
       std::vector<BarGroup> groups;
       std::vector<std::string> labels(t.methods.begin() + 1, t.methods.end());
       for (size_t c = 0; c < t.columns.size(); ++c) {
@@ -181,6 +222,7 @@ std::string html_report(const store::Workspace& ws, const Options& o, const Envi
       }
       h += bar_chart(groups, labels, "Change from the base model per benchmark", "score change", 900, 340);
     }
+    h += "<p><small>" + esc(significance_method(sig, t.columns.size())) + "</small></p>";
   }
   h += "<h2>Training loss</h2>" + loss_chart(ws, runs);
   h += "<h2>Example answers</h2>" + examples_html(ws, runs, o.examples);
@@ -205,6 +247,7 @@ std::string markdown_report(const store::Workspace& ws, const Options& o, const 
   };
   std::string m = "# IMSM Workbench report\n\nWorkspace `" + ws.path() + "`, generated " + env.generated_at + " by imsm " + env.engine_version +
                   " (LibTorch " + env.torch_version + ") on " + env.host + ".\n\n## Scores (mean ± std over seeds)\n\n";
+  const SignificanceTable sig = test_significance(ws, t);
   auto table = [&](bool changes) {
     std::string s = "| method |";
     for (const auto& c : t.columns) s += " " + md_escape(c.benchmark) + " (" + md_escape(c.metric) + ") |";
@@ -217,7 +260,7 @@ std::string markdown_report(const store::Workspace& ws, const Options& o, const 
         const Cell* cell = t.cell(mi, c);
         std::string v;
         if (cell && !changes) v = mean_std(*cell);
-        if (cell && changes && !std::isnan(change(t, mi, c))) v = format_change(change(t, mi, c), 4);
+        if (changes) v = change_text(t, sig, mi, c);
         s += " " + v + " |";
       }
       s += "\n";
@@ -225,7 +268,24 @@ std::string markdown_report(const store::Workspace& ws, const Options& o, const 
     return s;
   };
   m += t.columns.empty() ? "No finished evaluations.\n" : table(false);
+  if (!imsm_pairs(t).empty()) {
+    m += "\n## IMSM against the method it is put on\n\n| comparison |";
+    for (const auto& c : t.columns) m += " " + md_escape(c.benchmark) + " (" + md_escape(c.metric) + ") |";
+    m += "\n|---|";
+    for (size_t i = 0; i < t.columns.size(); ++i) m += "---|";
+    m += "\n";
+    for (const auto& [mi, x] : imsm_pairs(t)) {
+      m += "| " + md_escape(t.methods[mi] + " − " + t.methods[x]) + " |";
+      for (size_t c = 0; c < t.columns.size(); ++c) {
+        m += ' ';  // appends, not " " + text: GCC 12's -Wrestrict misfires on that
+        m += imsm_text(t, sig, mi, x, c);
+        m += " |";
+      }
+      m += "\n";
+    }
+  }
   if (!t.methods.empty() && t.methods[0] == "Base" && t.methods.size() > 1) m += "\n## Change from the base model\n\n" + table(true);
+  if (!t.columns.empty()) m += "\n" + significance_method(sig, t.columns.size()) + "\n";
   m += "\n## Runs\n\n| id | kind | name | status | seed | device |\n|---|---|---|---|---|---|\n";
   for (int64_t id : ids) {
     const auto r = ws.run(id);
@@ -237,14 +297,32 @@ std::string markdown_report(const store::Workspace& ws, const Options& o, const 
 
 std::string results_csv(const store::Workspace& ws, const Options& o) {
   const ResultTable t = aggregate_results(ws, selected_runs(ws, o.run_ids));
-  std::string out = "method,benchmark,metric,mean,std,n,change_from_base\r\n";
+  const SignificanceTable sig = test_significance(ws, t);
+  std::string out =
+      "method,benchmark,metric,mean,std,n,change_from_base,change_low,change_high,change_p_holm,test,"
+      "vs_method,vs_change,vs_low,vs_high,vs_p_holm\r\n";
+  auto test_fields = [](const Test* test) {
+    if (!test) return std::string(",,");
+    const Difference& d = test->difference;
+    return format_number(d.low) + "," + format_number(d.high) + "," + format_number(d.p_holm);
+  };
+  const auto pairs = imsm_pairs(t);
   for (size_t m = 0; m < t.methods.size(); ++m)
     for (size_t c = 0; c < t.columns.size(); ++c) {
       const Cell* cell = t.cell(m, c);
       if (!cell) continue;
       const double d = change(t, m, c);
+      const Test* vs_base = m == 0 ? nullptr : sig.find(m, 0, c);
       out += csv_field(t.methods[m]) + "," + csv_field(t.columns[c].benchmark) + "," + csv_field(t.columns[c].metric) + "," + format_number(cell->mean) + "," +
-             format_number(cell->std) + "," + std::to_string(cell->n) + "," + (std::isnan(d) || m == 0 ? "" : format_number(d)) + "\r\n";
+             format_number(cell->std) + "," + std::to_string(cell->n) + "," + (std::isnan(d) || m == 0 ? "" : format_number(d)) + "," +
+             test_fields(vs_base) + "," + (vs_base ? csv_field(vs_base->difference.test) : "");
+      const auto pair = std::find_if(pairs.begin(), pairs.end(), [&](const auto& p) { return p.first == m; });
+      const Test* vs = pair == pairs.end() ? nullptr : sig.find(m, pair->second, c);
+      const std::string vs_fields =
+          vs ? csv_field(t.methods[pair->second]) + "," + format_number(cell->mean - t.cell(pair->second, c)->mean) + "," + test_fields(vs) : ",,,,";
+      out += ',';
+      out += vs_fields;
+      out += "\r\n";
     }
   return out;
 }

@@ -24,7 +24,9 @@ std::vector<int64_t> selected_runs(const store::Workspace& ws, const std::vector
 
 std::string html_report(const store::Workspace& ws, const Options& options, const Environment& env);
 std::string markdown_report(const store::Workspace& ws, const Options& options, const Environment& env);
-// method,benchmark,metric,mean,std,n,change_from_base
+// method,benchmark,metric,mean,std,n,change_from_base, then the change's 95%
+// interval, Holm-adjusted p and test (report/significance_table.h), then for
+// IMSM(X) the comparison with X: vs_method,vs_change,vs_low,vs_high,vs_p_holm
 std::string results_csv(const store::Workspace& ws, const Options& options);
 
 // Writes by extension (atomically); BadInput for another extension.

@@ -34,7 +34,11 @@ ResultTable aggregate_results(const store::Workspace& ws, const std::vector<int6
     for (int64_t id : run_ids) runs.push_back(ws.run(id));
   }
   ResultTable t;
-  std::map<std::pair<size_t, size_t>, std::vector<std::pair<double, int64_t>>> values;  // (value, seed)
+  struct Score {
+    double value;
+    int64_t seed, eval_run_id;
+  };
+  std::map<std::pair<size_t, size_t>, std::vector<Score>> values;
   auto index_of = [](std::vector<std::string>& list, const std::string& x) {
     const auto it = std::find(list.begin(), list.end(), x);
     if (it != list.end()) return static_cast<size_t>(it - list.begin());
@@ -64,8 +68,8 @@ ResultTable aggregate_results(const store::Workspace& ws, const std::vector<int6
       size_t c = t.columns.size();
       for (size_t i = 0; i < t.columns.size(); ++i)
         if (t.columns[i].benchmark == e.benchmark && t.columns[i].metric == e.metric) c = i;
-      if (c == t.columns.size()) t.columns.push_back({e.benchmark, e.metric});
-      values[{m, c}].emplace_back(e.value, seed);
+      if (c == t.columns.size()) t.columns.push_back({e.benchmark, e.metric, e.task});
+      values[{m, c}].push_back({e.value, seed, r.id});
     }
   }
   // "Base" first.
@@ -83,16 +87,17 @@ ResultTable aggregate_results(const store::Workspace& ws, const std::vector<int6
       if (it == values.end()) continue;
       Cell cell;
       cell.n = static_cast<int64_t>(it->second.size());
-      for (const auto& [v, s] : it->second) {
-        cell.mean += v;
-        cell.seeds.push_back(s);
+      for (const Score& s : it->second) {
+        cell.mean += s.value;
+        cell.seeds.push_back(s.seed);
+        cell.eval_run_ids.push_back(s.eval_run_id);
       }
       cell.mean /= static_cast<double>(cell.n);
-      const auto [lo, hi] = std::minmax_element(it->second.begin(), it->second.end());
-      if (lo->first == hi->first) cell.mean = lo->first;  // equal scores: exactly that score, std exactly 0 (not 1e-17 of rounding)
+      const auto [lo, hi] = std::minmax_element(it->second.begin(), it->second.end(), [](const Score& a, const Score& b) { return a.value < b.value; });
+      if (lo->value == hi->value) cell.mean = lo->value;  // equal scores: exactly that score, std exactly 0 (not 1e-17 of rounding)
       else if (cell.n > 1) {
         double ss = 0;
-        for (const auto& [v, s] : it->second) ss += (v - cell.mean) * (v - cell.mean);
+        for (const Score& s : it->second) ss += (s.value - cell.mean) * (s.value - cell.mean);
         cell.std = std::sqrt(ss / static_cast<double>(cell.n - 1));
       }
       out.cells[{new_m, c}] = cell;

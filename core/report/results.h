@@ -16,10 +16,11 @@ struct Cell {
   double mean = 0, std = 0;  // std: sample standard deviation (n - 1); 0 when n = 1
   int64_t n = 0;
   std::vector<int64_t> seeds;
+  std::vector<int64_t> eval_run_ids;  // the evaluation behind each seed's score
 };
 
 struct Column {
-  std::string benchmark, metric;
+  std::string benchmark, metric, task;
 };
 
 struct ResultTable {

@@ -8,6 +8,7 @@
 
 #include "report/report.h"
 #include "report/results.h"
+#include "report/significance_table.h"
 #include "report/svg.h"
 #include "store/workspace.h"
 #include "test_util.h"
@@ -100,7 +101,7 @@ TEST(Report, MethodsAndMeanStdOverSeedsByHand) {
     EXPECT_NE(at, std::string::npos) << head << "\n" << csv;
     std::vector<double> v;
     std::string line = csv.substr(at + head.size() + 2, csv.find('\r', at + 1) - at - head.size() - 2);
-    for (size_t p = 0; p <= line.size();) {
+    for (size_t p = 0; p <= line.size() && v.size() < 4;) {  // mean, std, n, change (the significance columns: their own test)
       const size_t q = std::min(line.find(',', p), line.size());
       v.push_back(q > p ? std::stod(line.substr(p, q - p)) : NAN);
       p = q + 1;
@@ -120,11 +121,76 @@ TEST(Report, MethodsAndMeanStdOverSeedsByHand) {
   EXPECT_TRUE(std::isnan(base_b[3]));  // the base has no change
   const std::string md = imsm::report::markdown_report(f.ws, {}, {"0.1.0", "1.13", "now", "host"});
   EXPECT_NE(md.find("| LoRA | 0.3500 ± 0.0707 | 0.2000 ± 0.1414 |"), std::string::npos) << md;
-  EXPECT_NE(md.find("| IMSM(LoRA) | -0.0250 | +0.0000 |"), std::string::npos) << md;
+  // A's change with the interval of its one stored prediction (every model wrong on it: [+0, +0]); B has none: no interval.
+  EXPECT_NE(md.find("| IMSM(LoRA) | -0.0250 [+0.0000, +0.0000] | +0.0000 ± 0.0000 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| IMSM(LoRA) − LoRA | +0.1250 [+0.0000, +0.0000] |  |"), std::string::npos) << md;  // the means' difference
   // A training run selects its evaluations too.
   const auto sel = imsm::report::selected_runs(f.ws, {f.train_ids[0]});
   EXPECT_EQ(sel.size(), 2u);
   expect_bad_input([&] { imsm::report::selected_runs(f.ws, {99}); }, {"no run 99"});
+}
+
+// Significance from the stored predictions: 40 questions; the base answers
+// 30 right, LoRA forgets (10 right, both seeds), IMSM(LoRA) keeps 28 and 29.
+// By hand: LoRA - Base = -0.5, 20 discordant items all one way, McNemar p =
+// 2 / 2^20, Holm over 1 benchmark leaves it: significant; a resample's
+// difference is minus the discordant items drawn over 40, -Binomial(40, 1/2)
+// / 40, whose 2.5% and 97.5% quantiles are 14 and 26 (CDF 0.0403 at 14, 0.9808
+// at 26): the interval [-0.65, -0.35], within one item. IMSM - Base:
+// -0.0375, items where the seed mean is below the base's: 2, above: 0, p =
+// 2 / 2^2 = 0.5: not significant. IMSM - LoRA = +0.4625: significant.
+TEST(Report, SignificanceFromTheStoredPredictions) {
+  TempDir dir;
+  store::Workspace ws(dir.file("ws.imsm"));
+  imsm::testing::write_file(dir.file("qa.jsonl"), "{}\n");
+  auto eval = [&](int64_t parent, int right) {
+    const int64_t id = ws.create_run({"eval", "suite", "", "", R"({"benchmarks": [{"name": "qa", "metric": "EM"}]})", "cpu", "", 0, parent});
+    ws.start_run(id);
+    std::vector<store::Prediction> rows;
+    for (int i = 0; i < 40; ++i) rows.push_back({i, "Capital of France?", {"Paris"}, i < right ? "Paris" : "Lyon", {}});
+    ws.add_evaluations(id, dir.file("qa.jsonl"), {{"qa", "webq", "EM", right / 40.0, 40, ""}});
+    ws.add_predictions(id, "qa", rows);
+    ws.finish_run(id, imsm::RunStatus::Finished);
+  };
+  auto train = [&](const std::string& variant, int64_t seed) {
+    const int64_t id = ws.create_run({"train", "t", "", "", R"({"peft": "lora", "variant": ")" + variant + R"("})", "cpu", "", seed, 0});
+    ws.start_run(id);
+    ws.finish_run(id, imsm::RunStatus::Finished);
+    return id;
+  };
+  eval(0, 30);
+  eval(train("none", 1), 10);
+  eval(train("none", 2), 10);
+  eval(train("query", 1), 28);
+  eval(train("query", 2), 29);
+  const auto t = imsm::report::aggregate_results(ws, {});
+  const auto sig = imsm::report::test_significance(ws, t);
+  ASSERT_EQ(sig.tests.size(), 3u);  // LoRA - Base, IMSM - Base, IMSM - LoRA
+  const imsm::Difference& lora = sig.find(1, 0, 0)->difference;
+  EXPECT_NEAR(lora.value, -0.5, 1e-12);
+  EXPECT_EQ(lora.test, "McNemar exact");
+  EXPECT_EQ(lora.discordant_b, 20);
+  EXPECT_DOUBLE_EQ(lora.p_holm, 2.0 / 1048576.0);
+  EXPECT_NEAR(lora.low, -0.65, 0.025 + 1e-9);
+  EXPECT_NEAR(lora.high, -0.35, 0.025 + 1e-9);
+  const imsm::Difference& imsm_base = sig.find(2, 0, 0)->difference;
+  EXPECT_NEAR(imsm_base.value, -0.0375, 1e-12);
+  EXPECT_EQ(imsm_base.discordant_b, 2);
+  EXPECT_DOUBLE_EQ(imsm_base.p, 0.5);
+  EXPECT_LE(imsm_base.low, -0.0375);
+  EXPECT_GE(imsm_base.high, -0.0375);
+  const imsm::Difference& imsm_lora = sig.find(2, 1, 0)->difference;
+  EXPECT_NEAR(imsm_lora.value, 0.4625, 1e-12);
+  EXPECT_LT(imsm_lora.p_holm, 0.05);
+  const std::string md = imsm::report::markdown_report(ws, {}, {"0.1.0", "2", "now", "host"});
+  EXPECT_NE(md.find("| LoRA | -0.5000 [" + imsm::format_change(lora.low, 4) + ", " + imsm::format_change(lora.high, 4) + "] * |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| IMSM(LoRA) − LoRA | +0.4625 ["), std::string::npos) << md;
+  EXPECT_NE(md.find("McNemar's exact test"), std::string::npos) << md;
+  const std::string csv = imsm::report::results_csv(ws, {});
+  EXPECT_NE(csv.find("\nLoRA,qa,EM,0.25,0,2,-0.5," + imsm::format_number(lora.low) + "," + imsm::format_number(lora.high) +
+                     ",1.9073486328125e-06,McNemar exact,,,,,\r\n"), std::string::npos) << csv;
+  EXPECT_NE(csv.find("\nIMSM(LoRA),qa,EM,0.712"), std::string::npos) << csv;
+  EXPECT_NE(csv.find(",0.5,McNemar exact,LoRA,0.462"), std::string::npos) << csv;
 }
 
 // Axis ticks are round numbers covering the data: bars 0.5 ± 0.1414 and -0.4 ± 0.1414 span [-0.5414, 0.6414];

@@ -59,6 +59,19 @@ TEST(Significance, TallyWeightsCountAnItemSeveralTimes) {
   imsm::testing::expect_bad_input([&] { weighted.value("Perplexity"); }, {"Perplexity"});
 }
 
+// A mark needs both: the examples' test and an interval without 0.
+TEST(Significance, AClaimNeedsTheTestAndAnIntervalWithoutZero) {
+  imsm::Difference d;
+  d.p_holm = 0.01;
+  d.low = -0.2;
+  d.high = 0.03;
+  EXPECT_FALSE(imsm::significant(d));  // the seeds disagree
+  d.high = -0.01;
+  EXPECT_TRUE(imsm::significant(d));
+  d.p_holm = 0.06;
+  EXPECT_FALSE(imsm::significant(d));  // the examples do not carry it
+}
+
 TEST(Significance, IdenticalModelsDifferByNothing) {
   SeedScores a{{1}, {answers(50, [](int i) { return i % 3 == 0; })}};
   const imsm::Difference d = imsm::compare_scores("EM", a, a);
@@ -85,6 +98,7 @@ TEST(Significance, BootstrapIntervalIsTheBinomialQuantiles) {
   EXPECT_EQ(d.discordant_a, 20);
   EXPECT_EQ(d.discordant_b, 0);
   EXPECT_DOUBLE_EQ(d.p, 2.0 / 1048576.0);  // 2 / 2^20
+  EXPECT_TRUE(imsm::significant(d));
   // Reproducible: the same resamples from the same seed; another seed moves the interval a little.
   const imsm::Difference again = imsm::compare_scores("Accuracy", a, b);
   EXPECT_EQ(again.low, d.low);
