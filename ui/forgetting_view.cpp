@@ -1,11 +1,14 @@
 #include "forgetting_view.h"
 
 #include <QHeaderView>
+#include <QtConcurrent/QtConcurrent>
 #include <QSplitter>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
 #include <qcustomplot.h>
+
+#include <cmath>
 
 #include "export.h"
 #include "plot_style.h"
@@ -35,6 +38,11 @@ ForgettingView::ForgettingView(QWidget* parent) : QWidget(parent) {
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(split);
+  connect(&significance_, &QFutureWatcher<report::SignificanceTable>::finished, this, [this] {
+    const report::SignificanceTable sig = significance_.result();
+    show_changes(&sig);
+    emit significance_ready();
+  });
 }
 
 void ForgettingView::show_workspace(const QString& workspace) {
@@ -42,18 +50,35 @@ void ForgettingView::show_workspace(const QString& workspace) {
   table_->clear();
   table_->setRowCount(0);
   table_->setColumnCount(0);
+  shown_ = {};
   if (workspace.isEmpty()) return plot_->replot();
   const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
-  const report::ResultTable t = report::aggregate_results(ws, {});
-  const int nm = static_cast<int>(t.methods.size()), nc = static_cast<int>(t.columns.size());
+  shown_ = report::aggregate_results(ws, {});
+  draw_bars(shown_);
+  fill_table(shown_);
+  show_changes(nullptr);
+  const std::string path = workspace.toStdString();
+  const report::ResultTable t = shown_;
+  significance_.setFuture(QtConcurrent::run([path, t] {
+    try {
+      const store::Workspace pool_ws(path, store::Workspace::Mode::ReadOnly);
+      return report::test_significance(pool_ws, t);
+    } catch (const std::exception&) {
+      return report::SignificanceTable{};  // the table keeps its changes without intervals
+    }
+  }));
+}
 
-  // Grouped bars: one QCPBars per method, one group position per benchmark.
+// Grouped bars: one QCPBars per method, one group position per benchmark; a missing score has no bar.
+void ForgettingView::draw_bars(const report::ResultTable& t) {
+  const int nm = static_cast<int>(t.methods.size()), nc = static_cast<int>(t.columns.size());
   auto* group = new QCPBarsGroup(plot_);
   QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
   for (int c = 0; c < nc; ++c)
     ticker->addTick(c + 1, QString::fromStdString(t.columns[static_cast<size_t>(c)].benchmark + "\n" + t.columns[static_cast<size_t>(c)].metric));
   plot_->xAxis->setTicker(ticker);
   plot_->xAxis->setRange(0.4, nc + 0.6);
+  if (!plot_->layer("errors")) plot_->addLayer("errors", plot_->layer("main"), QCustomPlot::limAbove);  // whiskers over the bars
   const double width = 0.8 / std::max(1, nm);
   double top = 0;
   for (int m = 0; m < nm; ++m) {
@@ -66,22 +91,28 @@ void ForgettingView::show_workspace(const QString& workspace) {
     bars->setBarsGroup(group);
     auto* errors = new QCPErrorBars(plot_->xAxis, plot_->yAxis);
     errors->removeFromLegend();
+    errors->setLayer("errors");
+    errors->setPen(QPen(colour.darker(220), 1.5));
     errors->setDataPlottable(bars);
     QVector<double> keys, values, stds;
     for (int c = 0; c < nc; ++c) {
       const report::Cell* cell = t.cell(static_cast<size_t>(m), static_cast<size_t>(c));
+      if (!cell) continue;  // missing: no bar (not a bar at 0)
       keys << c + 1;
-      values << (cell ? cell->mean : 0);
-      stds << (cell ? cell->std : 0);
-      if (cell) top = std::max(top, cell->mean + cell->std);
+      values << cell->mean;
+      stds << cell->std;
+      top = std::max(top, cell->mean + cell->std);
     }
     bars->setData(keys, values);
     errors->setData(stds);
   }
   plot_->yAxis->setRange(0, std::max(1.0, top) * 1.15);  // room for the legend
   plot_->replot();
+}
 
-  // The table: methods as rows; per benchmark the score (mean ± std) and the change from Base.
+// The table: methods as rows; per benchmark the score (mean ± std) and the change from Base.
+void ForgettingView::fill_table(const report::ResultTable& t) {
+  const int nm = static_cast<int>(t.methods.size()), nc = static_cast<int>(t.columns.size());
   const bool has_base = nm > 0 && t.methods.front() == "Base";
   table_->setRowCount(nm);
   table_->setColumnCount(nc * (has_base ? 2 : 1));
@@ -94,8 +125,8 @@ void ForgettingView::show_workspace(const QString& workspace) {
   for (int i = 0; i < table_->columnCount(); ++i) {
     const bool change = has_base && i % 2 == 1;
     table_->horizontalHeaderItem(i)->setToolTip(
-        change ? tr("The method's mean minus the base model's: negative on a knowledge probe is forgetting, positive on the "
-                    "fine-tuning task is what was learned")
+        change ? tr("The method's mean minus the base model's, with its 95% interval over the examples and the seeds; * when "
+                    "significant. Negative on a knowledge probe is forgetting, positive on the fine-tuning task is what was learned")
                : tr("Mean ± sample standard deviation over the seeds (the paper's Table 1 layout)"));
   }
   QStringList rows;
@@ -104,18 +135,41 @@ void ForgettingView::show_workspace(const QString& workspace) {
   for (int m = 0; m < nm; ++m)
     for (int c = 0; c < nc; ++c) {
       const report::Cell* cell = t.cell(static_cast<size_t>(m), static_cast<size_t>(c));
-      const int col = c * (has_base ? 2 : 1);
-      if (!cell) continue;
+      if (!cell) {
+        auto* missing = new QTableWidgetItem(tr("—"));
+        missing->setToolTip(tr("No finished evaluation of this method on this benchmark"));
+        table_->setItem(m, c * (has_base ? 2 : 1), missing);
+        continue;
+      }
       auto* item = new QTableWidgetItem(QString::fromStdString(report::mean_std(*cell)));
       item->setToolTip(tr("n = %1 seed(s)").arg(cell->n));
-      table_->setItem(m, col, item);
-      const report::Cell* base = has_base ? t.cell(0, static_cast<size_t>(c)) : nullptr;
-      if (base && m > 0) {
-        const double d = cell->mean - base->mean;
-        auto* change = new QTableWidgetItem(QString::asprintf("%+.4f", d));
-        change->setForeground(d < 0 ? QColor(192, 57, 43) : QColor(39, 174, 96));
-        table_->setItem(m, col + 1, change);
-      }
+      table_->setItem(m, c * (has_base ? 2 : 1), item);
+    }
+  table_->resizeColumnsToContents();
+}
+
+void ForgettingView::show_changes(const report::SignificanceTable* sig) {
+  const report::ResultTable& t = shown_;
+  if (t.methods.empty() || t.methods.front() != "Base") return;
+  for (size_t m = 1; m < t.methods.size(); ++m)
+    for (size_t c = 0; c < t.columns.size(); ++c) {
+      const report::Cell *cell = t.cell(m, c), *base = t.cell(0, c);
+      if (!cell || !base) continue;
+      const double d = cell->mean - base->mean;
+      const report::Test* test = sig ? sig->find(m, 0, c) : nullptr;
+      auto* change = new QTableWidgetItem(test ? QString::fromStdString(report::difference_text(d, test->difference)) : QString::asprintf("%+.4f", d));
+      const bool better = report::higher_is_better(t.columns[c].metric) ? d > 0 : d < 0;
+      const bool unchanged = std::abs(d) < 0.5e-4;  // shows as +0.0000
+      const bool claimed = test && significant(test->difference);
+      if (!unchanged) change->setForeground(claimed ? (better ? QColor(39, 174, 96) : QColor(192, 57, 43)) : palette().color(QPalette::PlaceholderText));
+      change->setToolTip(!sig    ? tr("Testing significance…")
+                         : !test ? tr("Not tested (no stored predictions of this metric)")
+                                 : tr("%1: p = %2, Holm-adjusted p = %3 over the suite's benchmarks; 95% interval over the examples and the seeds. %4")
+                                       .arg(QString::fromStdString(test->difference.test))
+                                       .arg(test->difference.p, 0, 'g', 3)
+                                       .arg(test->difference.p_holm, 0, 'g', 3)
+                                       .arg(claimed ? tr("Significant.") : tr("Not significant.")));
+      table_->setItem(static_cast<int>(m), static_cast<int>(c * 2 + 1), change);
     }
   table_->resizeColumnsToContents();
 }

@@ -2,10 +2,17 @@
 // each method (mean over seeds, ± std as error bars), as grouped bars, and the
 // table in the paper's layout (Table 1: scores; Table 2: change from the base
 // model). Data: report::aggregate_results over the workspace, the same
-// numbers the exported report shows.
+// numbers the exported report shows. Each change gets its 95% interval and
+// significance mark (report/significance_table.h) from a pool thread: the
+// bootstrap takes a second or two on a large workspace, never on the GUI
+// thread; significance_ready() says when they are in the table.
 #pragma once
+#include <QFutureWatcher>
 #include <QString>
 #include <QWidget>
+
+#include "report/results.h"
+#include "report/significance_table.h"
 
 class QCustomPlot;
 class QTableWidget;
@@ -20,9 +27,18 @@ class ForgettingView : public QWidget {
   QCustomPlot* plot() const { return plot_; }
   QTableWidget* table() const { return table_; }
 
+ signals:
+  void significance_ready();
+
  private:
+  void draw_bars(const report::ResultTable& t);
+  void fill_table(const report::ResultTable& t);
+  void show_changes(const report::SignificanceTable* sig);  // the Δ columns; nullptr: intervals still being computed
+
   QCustomPlot* plot_;
   QTableWidget* table_;
+  report::ResultTable shown_;
+  QFutureWatcher<report::SignificanceTable> significance_;
 };
 
 }  // namespace imsm::ui

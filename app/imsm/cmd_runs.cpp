@@ -6,6 +6,7 @@
 #include "interrupt.h"
 #include "io/json_file.h"
 #include "recipes/run_table.h"
+#include "report/significance_table.h"
 #include "recipes/train_record.h"
 #include "store/run_report.h"
 #include "util/log.h"
@@ -60,7 +61,13 @@ void add_runs(CLI::App& app, Run& run) {
   compare->add_option("ids", *ids, "Run ids")->required()->expected(1, 1000);
   compare->callback([&run, open, ids] {
     run = [open, ids] {
-      std::cout << format_table(store::compare_runs(*open(), *ids));
+      const auto ws = open();
+      std::cout << format_table(store::compare_runs(*ws, *ids));
+      const Table tests = report::compare_evaluations(*ws, *ids);
+      if (!tests.rows.empty())
+        std::cout << "\nThe first evaluation against each other one: 95% paired-bootstrap interval over the examples; McNemar's exact test "
+                     "(right/wrong metrics) or the bootstrap's p; Holm over each pair's rows; * significant\n"
+                  << format_table(tests);
       return 0;
     };
   });

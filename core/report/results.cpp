@@ -106,6 +106,8 @@ ResultTable aggregate_results(const store::Workspace& ws, const std::vector<int6
   return out;
 }
 
+bool higher_is_better(const std::string& metric) { return metric != "Perplexity"; }
+
 std::string mean_std(const Cell& c, int decimals) {
   return c.n > 1 ? format_fixed(c.mean, decimals) + " ± " + format_fixed(c.std, decimals) : format_fixed(c.mean, decimals);
 }

@@ -36,6 +36,9 @@ std::string method_label(const std::string& config_json);
 // The evaluation runs among `run_ids` (all runs when empty) that finished.
 ResultTable aggregate_results(const store::Workspace& ws, const std::vector<int64_t>& run_ids);
 
+// False for the metrics where lower is better (Perplexity).
+bool higher_is_better(const std::string& metric);
+
 // "0.4512 ± 0.0123"
 std::string mean_std(const Cell& c, int decimals = 4);
 

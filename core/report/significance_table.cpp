@@ -1,6 +1,7 @@
 #include "report/significance_table.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <map>
 
 #include "util/error.h"
@@ -9,6 +10,12 @@
 namespace imsm::report {
 
 namespace {
+
+std::string p_text(double p) {
+  char text[32];
+  std::snprintf(text, sizeof(text), "%.3g", p);
+  return text;
+}
 
 bool tested_metric(const std::string& metric) {
   for (const char* m : {"EM", "Contain", "F1_overlap", "Accuracy", "F1_score", "MCC"})
@@ -87,6 +94,43 @@ SignificanceTable test_significance(const store::Workspace& ws, const ResultTabl
     for (size_t i = first; i < s.tests.size(); ++i) s.tests[i].difference.p_holm = adjusted[i - first];
   }
   return s;
+}
+
+Table compare_evaluations(const store::Workspace& ws, const std::vector<int64_t>& ids, const BootstrapOptions& options) {
+  Table out;
+  out.header = {"comparison", "benchmark", "metric", "difference [95% interval]", "test", "p", "Holm p"};
+  std::vector<int64_t> evals;
+  for (int64_t id : ids)
+    if (ws.run(id).kind == "eval") evals.push_back(id);
+  if (evals.size() < 2) return out;
+  ItemCache cache(ws);
+  const std::vector<store::Evaluation> reference = ws.evaluations(evals.front());
+  for (size_t k = 1; k < evals.size(); ++k) {
+    const std::vector<store::Evaluation> scores = ws.evaluations(evals[k]);
+    std::vector<std::pair<const store::Evaluation*, Difference>> rows;  // into `scores`
+    for (const store::Evaluation& e : scores) {
+      const auto ref = std::find_if(reference.begin(), reference.end(),
+                                    [&](const store::Evaluation& r) { return r.benchmark == e.benchmark && r.metric == e.metric; });
+      if (ref == reference.end() || !tested_metric(e.metric)) continue;
+      const Column column{e.benchmark, e.metric, e.task};
+      const Cell first{0, 0, 1, {0}, {evals.front()}}, other{0, 0, 1, {0}, {evals[k]}};
+      try {
+        rows.emplace_back(&e, compare_scores(e.metric, cache.of(other, column), cache.of(first, column), options));
+      } catch (const Error& error) {
+        if (error.kind() != ErrorKind::BadInput) throw;  // not comparable (other item counts): no row
+      }
+    }
+    std::vector<double> p;
+    for (const auto& row : rows) p.push_back(row.second.p);
+    const std::vector<double> adjusted = holm(p);
+    for (size_t i = 0; i < rows.size(); ++i) {
+      Difference d = rows[i].second;
+      d.p_holm = adjusted[i];
+      out.rows.push_back({"run " + std::to_string(evals[k]) + " - run " + std::to_string(evals.front()), rows[i].first->benchmark,
+                          rows[i].first->metric, difference_text(d), d.test, p_text(d.p), p_text(d.p_holm)});
+    }
+  }
+  return out;
 }
 
 std::string significance_method(const SignificanceTable& s, size_t benchmarks) {

@@ -10,6 +10,7 @@
 #include "eval/significance.h"
 #include "report/results.h"
 #include "store/workspace.h"
+#include "util/table.h"
 
 namespace imsm::report {
 
@@ -31,6 +32,12 @@ struct SignificanceTable {
 // perplexity. A pair whose predictions differ in number (other benchmark
 // files) is left untested.
 SignificanceTable test_significance(const store::Workspace& ws, const ResultTable& table, const BootstrapOptions& options = {});
+
+// `imsm runs compare`: the first evaluation run among `ids` against each
+// other one, per benchmark and tested metric they share: the difference, its
+// 95% interval over the examples, the test, p and Holm's p over the pair's
+// rows. No rows when fewer than two evaluation runs are given.
+Table compare_evaluations(const store::Workspace& ws, const std::vector<int64_t>& ids, const BootstrapOptions& options = {});
 
 // The method of the tests, in one paragraph for a report's readers.
 std::string significance_method(const SignificanceTable& s, size_t benchmarks);

@@ -13,6 +13,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <sstream>
 #include <thread>
 #include <tuple>
 
@@ -326,4 +327,19 @@ TEST(WorkspaceCli, EvalRecordsPredictionsGateTracesAndSuites) {
   ASSERT_EQ(table.code, 0) << table.err;
   EXPECT_NE(table.out.find("average"), std::string::npos) << table.out;
   EXPECT_NE(table.out.find("e-out"), std::string::npos) << table.out;  // an adapter's label: its run folder
+  // runs compare of the two suite runs: each shared right/wrong metric tested from the stored predictions (not perplexity),
+  // the difference the suite's own change.
+  const Result cmp = imsm_run({"runs", "compare", "3", "4", "--workspace", ws});
+  ASSERT_EQ(cmp.code, 0) << cmp.err;
+  const std::string tests = cmp.out.substr(cmp.out.find("The first evaluation against each other one"));
+  const double cola_change = s["benchmarks"][1]["run 1"]["change"].get<double>();
+  char cola_text[32];
+  std::snprintf(cola_text, sizeof(cola_text), "%+.4f [", cola_change);
+  std::string cola_line;  // the row of CoLA's Accuracy
+  std::istringstream rows(tests);
+  for (std::string line; std::getline(rows, line);)
+    if (line.rfind("run 4 - run 3", 0) == 0 && line.find("CoLA") != std::string::npos && line.find("Accuracy") != std::string::npos) cola_line = line;
+  EXPECT_NE(cola_line.find(cola_text), std::string::npos) << tests;
+  EXPECT_NE(cola_line.find("McNemar exact"), std::string::npos) << tests;
+  EXPECT_EQ(tests.find("Perplexity"), std::string::npos) << tests;
 }

@@ -384,6 +384,9 @@ class UiTest : public QObject {
         const int64_t id = ws.create_run({"eval", "suite", model_.toStdString(), "", "{}", "cpu", "", 0, parent});
         ws.start_run(id);
         ws.add_evaluations(id, data_.toStdString(), {{"arith", "gsm8k", "Accuracy", arith, 10, ""}, {"qa", "webq", "Contain", qa, 10, ""}});
+        std::vector<store::Prediction> answers;  // qa's items behind its score (arith has none stored: not tested)
+        for (int i = 0; i < 10; ++i) answers.push_back({i, "Where is the Louvre?", {"Paris"}, i < qa * 10 - 0.5 ? "in Paris" : "Rome", {}});
+        ws.add_predictions(id, "qa", answers);
         ws.finish_run(id, imsm::RunStatus::Finished);
       };
       eval(0, 0.1, 0.9);
@@ -402,8 +405,17 @@ class UiTest : public QObject {
     QCOMPARE(v.table()->item(0, 0)->text(), QString("0.1000"));  // one run: no spread to show
     QCOMPARE(v.table()->item(1, 0)->text(), QString("0.6000 ± 0.1414"));  // 0.5, 0.7: sample std 0.1414
     QCOMPARE(v.table()->item(1, 1)->text(), QString("+0.5000"));
-    QCOMPARE(v.table()->item(1, 3)->text(), QString("-0.4000"));  // qa: 0.5 vs 0.9 — forgetting
+    QCOMPARE(v.table()->item(1, 3)->text(), QString("-0.4000"));  // qa: 0.5 vs 0.9 — forgetting; its interval comes from a pool thread
     QVERIFY(v.table()->horizontalHeaderItem(1)->toolTip().contains("forgetting"));
+    QSignalSpy ready(&v, &ui::ForgettingView::significance_ready);
+    QVERIFY(ready.wait(30000));
+    // qa: base right on 9 of 10, LoRA on 6 and 4: the items' seed means fall below the base's on 5 (items 4..8), none rise:
+    // McNemar's (sign) p = 2 / 2^5 = 0.0625 — not significant with 10 questions, so no mark and no colour.
+    QVERIFY2(v.table()->item(1, 3)->text().startsWith("-0.4000 ["), qPrintable(v.table()->item(1, 3)->text()));
+    QVERIFY(!v.table()->item(1, 3)->text().endsWith("*"));
+    QVERIFY2(v.table()->item(1, 3)->toolTip().contains("McNemar exact: p = 0.0625"), qPrintable(v.table()->item(1, 3)->toolTip()));
+    QCOMPARE(v.table()->item(1, 1)->text(), QString("+0.5000"));  // arith: no predictions stored, no interval
+    QVERIFY(v.table()->item(1, 1)->toolTip().contains("Not tested"));
     v.resize(1000, 600);
     QVERIFY(v.grab().save(IMSM_SCREENSHOTS "/forgetting-unit.png"));
 
