@@ -33,7 +33,8 @@ void add_project(CLI::App& app, Run& run) {
         s = run_project(*file, with_requested_event_lines(hooks));
       }
       log::info("finished in " + format_duration(s.seconds) + ": " + std::to_string(s.train_run_ids.size()) + " training runs (" +
-                std::to_string(s.reused_runs) + " reused), " + std::to_string(s.eval_run_ids.size()) + " evaluations");
+                std::to_string(s.reused_runs) + " reused), " + std::to_string(s.eval_run_ids.size()) + " evaluations (" +
+                std::to_string(s.reused_evaluations) + " reused)");
       log::info("workspace " + s.workspace);
       log::info("report " + s.report);
       return 0;

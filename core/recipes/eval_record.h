@@ -27,6 +27,10 @@ struct SuiteRequest {
   std::string workspace;              // "" = do not record
   std::string device = "cpu", dtype = "auto";
   bool full_gate = false;
+  // Per subject (the base model first, then each adapter): a finished
+  // evaluation run to read back instead of evaluating again (0: evaluate);
+  // empty: evaluate all. finished_suite_runs() finds them.
+  std::vector<int64_t> reuse;
 };
 
 struct SuiteResult {
@@ -40,5 +44,12 @@ struct SuiteResult {
 // Every benchmark for the base model, then for each adapter. Progress stages
 // read "SUBJECT: BENCHMARK".
 SuiteResult run_suite(const SuiteRequest& request, const Hooks& hooks = {});
+
+// Per subject of `request` (base first): the latest finished evaluation of
+// its workspace with exactly this suite configuration, model and adapter, the
+// adapter's current training run as parent, and every benchmark scored on a
+// file whose content is the file's now; 0 where there is none. A project run
+// again reuses these instead of adding copies of its evaluations.
+std::vector<int64_t> finished_suite_runs(const SuiteRequest& request);
 
 }  // namespace imsm

@@ -221,7 +221,15 @@ void evaluate_matrix(const ProjectPlan& plan, const Processes& processes, const 
   q.suite = suite_file;
   q.model_dir = plan.model;
   for (const TrainConfig& c : plan.runs) q.adapters.push_back((fs::path(c.output_dir) / "adapter").string());
-  if (processes.writer) q.workspace = s.workspace;  // the others evaluate their shares, unrecorded
+  if (processes.writer) {
+    q.workspace = s.workspace;
+    q.reuse = finished_suite_runs(q);  // a project run again adds no copies of its evaluations
+  }
+  if (processes.group) {  // the others evaluate their shares of what rank 0 does not reuse, unrecorded
+    const auto reuse = nlohmann::json::parse(dist::from_writer(*processes.group, nlohmann::json(q.reuse).dump()));
+    q.reuse = reuse.get<std::vector<int64_t>>();
+  }
+  for (int64_t id : q.reuse) s.reused_evaluations += id != 0;
   if (!plan.runs.empty()) {
     q.device = plan.runs.front().device;
     q.dtype = plan.runs.front().dtype;

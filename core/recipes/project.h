@@ -31,7 +31,8 @@ namespace imsm {
 struct ProjectSummary {
   std::string workspace, report;        // paths written
   std::vector<int64_t> train_run_ids, eval_run_ids;
-  int64_t reused_runs = 0;
+  int64_t reused_runs = 0;         // training runs the workspace had finished
+  int64_t reused_evaluations = 0;  // evaluations it had finished (same suite, adapter, files)
   double seconds = 0;
 };
 

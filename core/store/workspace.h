@@ -39,7 +39,8 @@ struct Evaluation {
   std::string task, metric;
   double value = 0;
   int64_t examples = 0;
-  std::string dataset_path;  // filled when read back
+  std::string dataset_path;    // filled when read back
+  std::string dataset_sha256;  // filled when read back: the file's content when it was scored
 };
 
 struct TokenRecord {

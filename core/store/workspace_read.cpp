@@ -97,10 +97,10 @@ std::vector<StepRecord> Workspace::train_metrics(int64_t run_id) const {
 std::vector<Evaluation> Workspace::evaluations(int64_t run_id) const {
   std::vector<Evaluation> out;
   auto st = db_->prepare(
-      "SELECT e.benchmark, e.task, e.metric, e.value, e.examples, d.path FROM evaluations e JOIN datasets d ON d.id = e.dataset_id "
+      "SELECT e.benchmark, e.task, e.metric, e.value, e.examples, d.path, d.sha256 FROM evaluations e JOIN datasets d ON d.id = e.dataset_id "
       "WHERE e.run_id = ?1 ORDER BY e.id");
   st.bind(1, run_id);
-  while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), st.real(3), st.int64(4), st.text(5)});
+  while (st.step()) out.push_back({st.text(0), st.text(1), st.text(2), st.real(3), st.int64(4), st.text(5), st.text(6)});
   return out;
 }
 

@@ -99,7 +99,19 @@ TEST(PretrainCli, ProjectRunsTheMatrixRecordsItAndReportsIt) {
   EXPECT_EQ(run_config["gate_probe_data"], std::filesystem::weakly_canonical(dir.file("out/data/test.jsonl")).string());
   const Result second = imsm_run({"project", dir.file("mini.json")});
   ASSERT_EQ(second.code, 0) << second.err;
-  EXPECT_NE(second.err.find("4 training runs (4 reused)"), std::string::npos) << second.err;
+  EXPECT_NE(second.err.find("4 training runs (4 reused), 5 evaluations (5 reused)"), std::string::npos) << second.err;
+  // Run twice, the same table: no copies of the evaluations pooled in (the significance columns included: fixed resamples).
+  EXPECT_EQ(slurp(dir.file("out/report.csv")), csv);
+  const Result all = imsm_run({"report", "--workspace", dir.file("out/workspace.imsm"), "--out", dir.file("all.csv")});
+  ASSERT_EQ(all.code, 0) << all.err;
+  EXPECT_EQ(slurp(dir.file("all.csv")), csv) << "the whole workspace holds one evaluation per subject";
+  // Another test file (5 questions, not 4): the training runs stand, every evaluation is made again.
+  auto more = project;
+  more["data"]["test"]["count"] = 5;
+  write_file(dir.file("mini.json"), more.dump());
+  const Result third = imsm_run({"project", dir.file("mini.json")});
+  ASSERT_EQ(third.code, 0) << third.err;
+  EXPECT_NE(third.err.find("4 training runs (4 reused), 5 evaluations (0 reused)"), std::string::npos) << third.err;
   auto bad_probe = project;
   bad_probe["train"]["gate_probe_data"] = "validation";
   write_file(dir.file("bad-probe.json"), bad_probe.dump());

@@ -227,7 +227,7 @@ TEST(Dist, TwoProcessesRunAProjectAsOne) {
   EXPECT_NE(csv.find("\nIMSM(LoRA),arith,Accuracy,"), std::string::npos) << csv;
   const Result again = run_program(IMSM_TORCHRUN, two);
   ASSERT_EQ(again.code, 0) << again.out << again.err;
-  EXPECT_NE(again.err.find("1 training runs (1 reused)"), std::string::npos) << again.err;
+  EXPECT_NE(again.err.find("1 training runs (1 reused), 2 evaluations (2 reused)"), std::string::npos) << again.err;
 }
 
 // The workbench's way: dist::run_torchrun starts `imsm --events train` on 2

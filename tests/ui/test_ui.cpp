@@ -106,7 +106,7 @@ class UiTest : public QObject {
       store::NewRun e{"eval", "suite", model_.toStdString(), "", "{}", "cpu", "", 0, ib};
       const int64_t ie = ws.create_run(e);
       ws.start_run(ie);
-      ws.add_evaluations(ie, data_.toStdString(), {{"arith", "gsm8k", "Accuracy", 0.375, 8, ""}});
+      ws.add_evaluations(ie, data_.toStdString(), {{"arith", "gsm8k", "Accuracy", 0.375, 8, "", ""}});
       ws.finish_run(ie, imsm::RunStatus::Finished);
     }
     store::Workspace ws(ws_path.toStdString(), store::Workspace::Mode::ReadOnly);
@@ -263,7 +263,7 @@ class UiTest : public QObject {
       store::Workspace ws(ws_path.toStdString());
       const int64_t e = ws.create_run({"eval", "probe", model_.toStdString(), "", "{}", "cpu", "", 0, 1});
       ws.start_run(e);
-      ws.add_evaluations(e, data_.toStdString(), {{"qa", "webq", "Contain", 1.0, 1, ""}});
+      ws.add_evaluations(e, data_.toStdString(), {{"qa", "webq", "Contain", 1.0, 1, "", ""}});
       ws.add_predictions(e, "qa", {{0, "Q?", {"a"}, "ab", {{10, "a", 0.25f, {0.0f, 0.5f}}, {11, "b", 0.75f, {0.5f, 1.0f}}}}});
       ws.finish_run(e, imsm::RunStatus::Finished);
     }
@@ -383,7 +383,7 @@ class UiTest : public QObject {
       auto eval = [&](int64_t parent, double arith, double qa) {
         const int64_t id = ws.create_run({"eval", "suite", model_.toStdString(), "", "{}", "cpu", "", 0, parent});
         ws.start_run(id);
-        ws.add_evaluations(id, data_.toStdString(), {{"arith", "gsm8k", "Accuracy", arith, 10, ""}, {"qa", "webq", "Contain", qa, 10, ""}});
+        ws.add_evaluations(id, data_.toStdString(), {{"arith", "gsm8k", "Accuracy", arith, 10, "", ""}, {"qa", "webq", "Contain", qa, 10, "", ""}});
         std::vector<store::Prediction> answers;  // qa's items behind its score (arith has none stored: not tested)
         for (int i = 0; i < 10; ++i) answers.push_back({i, "Where is the Louvre?", {"Paris"}, i < qa * 10 - 0.5 ? "in Paris" : "Rome", {}});
         ws.add_predictions(id, "qa", answers);

@@ -36,7 +36,7 @@ struct Fixture {
     const int64_t id = ws.create_run(r);
     ws.start_run(id);
     imsm::testing::write_file(dir.file("a.jsonl"), "{}\n");
-    ws.add_evaluations(id, dir.file("a.jsonl"), {{"A", "webq", "Contain", 0.9, 2, ""}, {"A", "webq", "EM", a, 2, ""}, {"B", "webq", "Contain", b, 2, ""}});
+    ws.add_evaluations(id, dir.file("a.jsonl"), {{"A", "webq", "Contain", 0.9, 2, "", ""}, {"A", "webq", "EM", a, 2, "", ""}, {"B", "webq", "Contain", b, 2, "", ""}});
     ws.add_predictions(id, "A", {{0, kEvil, {kEvil}, "ans", {{1, kEvil, 0.75f, {}}, {2, "b", 0.25f, {}}}}});
     ws.finish_run(id, imsm::RunStatus::Finished);
     return id;
@@ -148,7 +148,7 @@ TEST(Report, SignificanceFromTheStoredPredictions) {
     ws.start_run(id);
     std::vector<store::Prediction> rows;
     for (int i = 0; i < 40; ++i) rows.push_back({i, "Capital of France?", {"Paris"}, i < right ? "Paris" : "Lyon", {}});
-    ws.add_evaluations(id, dir.file("qa.jsonl"), {{"qa", "webq", "EM", right / 40.0, 40, ""}});
+    ws.add_evaluations(id, dir.file("qa.jsonl"), {{"qa", "webq", "EM", right / 40.0, 40, "", ""}});
     ws.add_predictions(id, "qa", rows);
     ws.finish_run(id, imsm::RunStatus::Finished);
   };

@@ -144,12 +144,12 @@ TEST(RunTable, JoinsRunsWithTheirMetricsAndTheEvaluationsOfTheirAdapter) {
   ws.finish_run(train, RunStatus::Finished);
   const int64_t eval = ws.create_run({"eval", "e", dir.file("model"), "", "{}", "cpu", "", 0, train});
   ws.start_run(eval);
-  ws.add_evaluations(eval, dir.file("qa.jsonl"), {{"qa", "webq", "Contain", 0.5, 4, ""}, {"qa", "webq", "EM", 0.25, 4, ""}});
+  ws.add_evaluations(eval, dir.file("qa.jsonl"), {{"qa", "webq", "Contain", 0.5, 4, "", ""}, {"qa", "webq", "EM", 0.25, 4, "", ""}});
   ws.finish_run(eval, RunStatus::Finished);
   const int64_t base = ws.create_run({"eval", "b", dir.file("model"), "", "{}", "cpu", "", 0, 0});
   const int64_t failed = ws.create_run({"eval", "f", dir.file("model"), "", "{}", "cpu", "", 0, train});
   ws.start_run(failed);
-  ws.add_evaluations(failed, dir.file("qa.jsonl"), {{"qa2", "webq", "Contain", 0.0, 4, ""}});
+  ws.add_evaluations(failed, dir.file("qa.jsonl"), {{"qa2", "webq", "Contain", 0.0, 4, "", ""}});
   ws.finish_run(failed, RunStatus::Failed, "out of memory");
 
   const auto rows = imsm::run_summaries(ws);

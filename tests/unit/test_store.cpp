@@ -157,7 +157,7 @@ TEST(Workspace, ValuesWithQuotesSemicolonsAndNonAsciiAreBoundNotSpliced) {
   r.dataset_path = data;
   r.config_json = R"({"note": "it's; fine"})";
   const int64_t id = ws.create_run(r);
-  ws.add_evaluations(id, data, {{evil, "cola", "MCC'--", 0.25, 3, ""}});
+  ws.add_evaluations(id, data, {{evil, "cola", "MCC'--", 0.25, 3, "", ""}});
   ws.add_predictions(id, evil, {{0, evil, {evil, "b"}, evil, {{5, evil, 0.5f, {}}}}});
   const auto got = ws.run(id);
   EXPECT_EQ(got.name, evil);
