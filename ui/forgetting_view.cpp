@@ -1,6 +1,7 @@
 #include "forgetting_view.h"
 
 #include <QHeaderView>
+#include <QLabel>
 #include <QtConcurrent/QtConcurrent>
 #include <QSplitter>
 #include <QTableWidget>
@@ -12,12 +13,14 @@
 
 #include "export.h"
 #include "plot_style.h"
+#include "report/report.h"
 #include "report/results.h"
 #include "store/workspace.h"
 
 namespace imsm::ui {
 
 ForgettingView::ForgettingView(QWidget* parent) : QWidget(parent) {
+  caption_ = new QLabel(this);
   plot_ = new QCustomPlot(this);
   style_plot(plot_);
   add_plot_menu(plot_);
@@ -37,6 +40,7 @@ ForgettingView::ForgettingView(QWidget* parent) : QWidget(parent) {
   split->setStretchFactor(1, 2);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(caption_);
   layout->addWidget(split);
   connect(&significance_, &QFutureWatcher<report::SignificanceTable>::finished, this, [this] {
     const report::SignificanceTable sig = significance_.result();
@@ -45,15 +49,20 @@ ForgettingView::ForgettingView(QWidget* parent) : QWidget(parent) {
   });
 }
 
-void ForgettingView::show_workspace(const QString& workspace) {
+QString ForgettingView::caption() const { return caption_->text(); }
+
+void ForgettingView::show_workspace(const QString& workspace, const QList<qint64>& runs) {
   plot_->clearPlottables();
   table_->clear();
   table_->setRowCount(0);
   table_->setColumnCount(0);
   shown_ = {};
+  caption_->clear();
   if (workspace.isEmpty()) return plot_->replot();
   const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
-  shown_ = report::aggregate_results(ws, {});
+  shown_ = report::aggregate_results(ws, report::runs_with_their_base(ws, {runs.begin(), runs.end()}));
+  caption_->setText(runs.isEmpty() ? tr("Every finished evaluation of the workspace; select runs in the Runs pane to compare only those")
+                                   : tr("The %n selected run(s), their evaluations and their base model's", nullptr, static_cast<int>(runs.size())));
   draw_bars(shown_);
   fill_table(shown_);
   show_changes(nullptr);

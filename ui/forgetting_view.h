@@ -15,6 +15,7 @@
 #include "report/significance_table.h"
 
 class QCustomPlot;
+class QLabel;
 class QTableWidget;
 
 namespace imsm::ui {
@@ -23,9 +24,12 @@ class ForgettingView : public QWidget {
   Q_OBJECT
  public:
   explicit ForgettingView(QWidget* parent = nullptr);
-  void show_workspace(const QString& workspace);  // all finished evaluations
+  // The finished evaluations of `runs` (training runs bring theirs) and of
+  // their base models; every one of the workspace when `runs` is empty.
+  void show_workspace(const QString& workspace, const QList<qint64>& runs = {});
   QCustomPlot* plot() const { return plot_; }
   QTableWidget* table() const { return table_; }
+  QString caption() const;  // what is shown: the whole workspace or a selection
 
  signals:
   void significance_ready();
@@ -35,6 +39,7 @@ class ForgettingView : public QWidget {
   void fill_table(const report::ResultTable& t);
   void show_changes(const report::SignificanceTable* sig);  // the Δ columns; nullptr: intervals still being computed
 
+  QLabel* caption_;
   QCustomPlot* plot_;
   QTableWidget* table_;
   report::ResultTable shown_;

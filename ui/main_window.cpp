@@ -96,6 +96,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   connect(runs_pane_, &RunsPane::selection_changed, this, [this](const QList<qint64>& ids) {
     try {
       training_->show_runs(workspace_, ids);
+      forgetting_->show_workspace(workspace_, ids);
     } catch (const std::exception& e) {
       status_->setText(QString::fromUtf8(e.what()));
     }
@@ -222,7 +223,7 @@ void MainWindow::refresh() {
     const QList<qint64> selected = runs_pane_->selected_ids();
     runs_model_->set_rows(run_summaries(ws));
     runs_pane_->select_ids(selected);
-    if (!worker_->busy()) forgetting_->show_workspace(workspace_);
+    if (!worker_->busy()) forgetting_->show_workspace(workspace_, runs_pane_->selected_ids());
   } catch (const std::exception& e) {
     status_->setText(QString::fromUtf8(e.what()));
   }

@@ -171,6 +171,20 @@ std::vector<int64_t> selected_runs(const store::Workspace& ws, const std::vector
   return {keep.begin(), keep.end()};
 }
 
+std::vector<int64_t> runs_with_their_base(const store::Workspace& ws, const std::vector<int64_t>& requested) {
+  std::vector<int64_t> ids = selected_runs(ws, requested);
+  if (requested.empty()) return ids;
+  std::set<std::string> models;
+  for (int64_t id : ids) models.insert(ws.run(id).model_path);
+  for (const auto& r : ws.runs())
+    if (r.kind == "eval" && r.parent_run_id == 0 && models.count(r.model_path) && std::find(ids.begin(), ids.end(), r.id) == ids.end()) {
+      const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
+      if (config.is_object() && !config.value("adapter", std::string()).empty()) continue;  // an adapter evaluated alone, not the base
+      ids.push_back(r.id);
+    }
+  return ids;
+}
+
 std::string html_report(const store::Workspace& ws, const Options& o, const Environment& env) {
   const auto ids = selected_runs(ws, o.run_ids);
   std::vector<store::RunRecord> runs;

@@ -21,6 +21,9 @@ struct Options {
 
 // The run ids a report covers (see Options::run_ids).
 std::vector<int64_t> selected_runs(const store::Workspace& ws, const std::vector<int64_t>& requested);
+// selected_runs, and the evaluations of the base models those runs start
+// from (what their changes are measured against); every run when empty.
+std::vector<int64_t> runs_with_their_base(const store::Workspace& ws, const std::vector<int64_t>& requested);
 
 std::string html_report(const store::Workspace& ws, const Options& options, const Environment& env);
 std::string markdown_report(const store::Workspace& ws, const Options& options, const Environment& env);

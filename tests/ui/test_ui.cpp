@@ -416,6 +416,13 @@ class UiTest : public QObject {
     QVERIFY2(v.table()->item(1, 3)->toolTip().contains("McNemar exact: p = 0.0625"), qPrintable(v.table()->item(1, 3)->toolTip()));
     QCOMPARE(v.table()->item(1, 1)->text(), QString("+0.5000"));  // arith: no predictions stored, no interval
     QVERIFY(v.table()->item(1, 1)->toolTip().contains("Not tested"));
+    // A selection (seed 1's training run, id 2): its evaluation and the base's, nothing else.
+    v.show_workspace(ws_path, {2});
+    QVERIFY(v.caption().contains("selected"));
+    QCOMPARE(v.table()->rowCount(), 2);
+    QCOMPARE(v.table()->item(1, 0)->text(), QString("0.5000"));  // seed 1 alone
+    QCOMPARE(v.table()->item(0, 0)->text(), QString("0.1000"));  // the base it is compared with
+    QVERIFY(ready.wait(30000));
     v.resize(1000, 600);
     QVERIFY(v.grab().save(IMSM_SCREENSHOTS "/forgetting-unit.png"));
 
