@@ -49,22 +49,54 @@ double quantile(const std::vector<double>& sorted, double q) {
   return sorted[lo] + (at - static_cast<double>(lo)) * (sorted[hi] - sorted[lo]);
 }
 
-// McNemar's discordant counts: the items where a's mean over its seeds beats
-// b's, and the reverse. With one seed each these are the items one model got
-// right and the other wrong (McNemar's test); with several, the test is the
-// sign test on the items' seed-mean differences, which it generalises.
-void count_discordant(const std::string& metric, const SeedScores& a, const SeedScores& b, Difference& d) {
+// Each item's difference of the two models' means over their seeds, on a
+// right/wrong metric: in {-1, 0, +1} with one seed each, finer with several.
+std::vector<double> item_differences(const std::string& metric, const SeedScores& a, const SeedScores& b) {
   auto correct = [&](const ItemScore& s) { return metric == "EM" ? s.em : metric == "Contain" ? s.contain : s.accuracy; };
   auto seed_mean = [&](const SeedScores& s, size_t i) {
     double sum = 0;
     for (const auto& row : s.items) sum += correct(row[i]);
     return sum / static_cast<double>(s.items.size());
   };
-  for (size_t i = 0; i < a.items.front().size(); ++i) {
-    const double x = seed_mean(a, i), y = seed_mean(b, i);
-    d.discordant_a += x > y;
-    d.discordant_b += x < y;
+  std::vector<double> out;
+  for (size_t i = 0; i < a.items.front().size(); ++i) out.push_back(seed_mean(a, i) - seed_mean(b, i));
+  return out;
+}
+
+// The two-sided p of the paired randomization test on the items' differences:
+// under the null each difference's sign is a fair coin; p = P(|sum of signed
+// differences| >= |observed sum|). Exact over every sign pattern up to 20
+// non-zero items, else from `draws` random patterns ((count + 1) / (draws + 1)).
+// With every difference in {-1, +1} this is McNemar's exact test.
+double sign_flip_p(const std::vector<double>& differences, int64_t draws, uint64_t seed) {
+  std::vector<double> nonzero;
+  for (double x : differences)
+    if (x != 0) nonzero.push_back(x);
+  if (nonzero.empty()) return 1.0;
+  double observed = 0;
+  for (double x : nonzero) observed += x;
+  const double threshold = std::abs(observed) - 1e-9;  // sums of a few dyadic fractions: exact up to rounding
+  if (nonzero.size() <= 20) {
+    const uint64_t patterns = uint64_t{1} << nonzero.size();
+    uint64_t at_least = 0;
+    for (uint64_t mask = 0; mask < patterns; ++mask) {
+      double sum = 0;
+      for (size_t i = 0; i < nonzero.size(); ++i) sum += (mask >> i & 1) ? -nonzero[i] : nonzero[i];
+      at_least += std::abs(sum) >= threshold;
+    }
+    return static_cast<double>(at_least) / static_cast<double>(patterns);
   }
+  std::mt19937_64 engine(seed);
+  int64_t at_least = 0;
+  for (int64_t r = 0; r < draws; ++r) {
+    double sum = 0;
+    for (size_t i = 0; i < nonzero.size(); i += 64) {
+      const uint64_t bits = engine();
+      for (size_t j = i; j < std::min(nonzero.size(), i + 64); ++j) sum += (bits >> (j - i) & 1) ? -nonzero[j] : nonzero[j];
+    }
+    at_least += std::abs(sum) >= threshold;
+  }
+  return static_cast<double>(at_least + 1) / static_cast<double>(draws + 1);
 }
 
 }  // namespace
@@ -136,9 +168,15 @@ Difference compare_scores(const std::string& metric, const SeedScores& a, const 
   d.high = quantile(deltas, 1 - (1 - o.level) / 2);
 
   if (is_binary_metric(metric)) {
-    count_discordant(metric, a, b, d);
-    d.test = "McNemar exact";
-    d.p = mcnemar_exact(d.discordant_a, d.discordant_b);
+    const std::vector<double> differences = item_differences(metric, a, b);
+    bool whole = true;  // every item's difference -1, 0 or +1: McNemar's setting
+    for (double x : differences) {
+      d.discordant_a += x > 0;
+      d.discordant_b += x < 0;
+      whole = whole && (x == 0 || std::abs(x) == 1);
+    }
+    d.test = whole ? "McNemar exact" : "McNemar randomization";
+    d.p = whole ? mcnemar_exact(d.discordant_a, d.discordant_b) : sign_flip_p(differences, o.resamples, o.seed);
   } else {
     // Two-sided: twice the share of resampled differences on the far side of 0 (at least one resample's worth).
     const double below = static_cast<double>(std::upper_bound(deltas.begin(), deltas.end(), 0.0) - deltas.begin());

@@ -34,10 +34,10 @@ struct BootstrapOptions {
 struct Difference {
   double value = 0;         // metric(a) - metric(b), each the mean over its seeds
   double low = 0, high = 0;  // the bootstrap's percentile interval at `level`
-  std::string test;         // "McNemar exact" | "paired bootstrap"
+  std::string test;         // "McNemar exact" | "McNemar randomization" | "paired bootstrap"
   double p = 1;             // two-sided, from `test`
   double p_holm = 1;        // after Holm's correction over the family (holm() sets it; p until then)
-  int64_t discordant_a = 0, discordant_b = 0;  // McNemar: items a did better on than b (over its seeds), and the reverse
+  int64_t discordant_a = 0, discordant_b = 0;  // right/wrong metrics: items a did better on than b (seed means), and the reverse
 };
 
 // A difference to claim: significant on the examples (Holm-adjusted p <

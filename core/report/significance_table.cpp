@@ -137,8 +137,8 @@ std::string significance_method(const SignificanceTable& s, size_t benchmarks) {
   return "Intervals: " + format_fixed(100 * s.options.level, 0) + "% paired bootstrap over the examples and the training seeds (" +
          std::to_string(s.options.resamples) + " resamples, seed " + std::to_string(s.options.seed) +
          "; the same examples for both models, each model's seeds drawn with replacement). p-values, as Dror et al. 2018 recommend per "
-         "metric: McNemar's exact test where an example is right or wrong (EM, Contain, Accuracy; with several seeds, the sign test "
-         "on each example's mean over the seeds), the paired bootstrap otherwise (F1, MCC). Holm's correction over the " +
+         "metric: McNemar's exact test where an example is right or wrong (EM, Contain, Accuracy; with several seeds its randomization "
+         "form, random signs on each example's difference of seed means), the paired bootstrap otherwise (F1, MCC). Holm's correction over the " +
          std::to_string(benchmarks) + " benchmark(s) of each comparison. * marks a difference significant on the examples (Holm-adjusted "
          "p < 0.05) whose interval also excludes 0 (it survives another draw of the training seeds).";
 }

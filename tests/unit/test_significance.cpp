@@ -117,6 +117,28 @@ TEST(Significance, SeedsThatDisagreeWidenTheInterval) {
   EXPECT_GT(wide.high - wide.low, 1.5 * (narrow.high - narrow.low));
 }
 
+// Several seeds: an item's difference of seed means is no longer -1, 0 or +1,
+// and McNemar's test becomes its randomization form. By hand: differences
+// -0.5, -0.5, -1, -1, -1 reach |sum| 4 only with all signs alike: 2 of 32
+// patterns. 30 items of +0.5: exactly 2 / 2^30, beyond 10,000 draws, which
+// then report their floor 1 / 10,001.
+TEST(Significance, SeveralSeedsTakeMcNemarsRandomizationForm) {
+  const SeedScores base{{0}, {answers(10, [](int i) { return i < 9; })}};
+  const SeedScores two{{1, 2}, {answers(10, [](int i) { return i < 6; }), answers(10, [](int i) { return i < 4; })}};
+  const imsm::Difference d = imsm::compare_scores("EM", two, base);
+  EXPECT_EQ(d.test, "McNemar randomization");
+  EXPECT_DOUBLE_EQ(d.p, 2.0 / 32.0);
+  EXPECT_EQ(d.discordant_b, 5);
+  const SeedScores half{{1, 2}, {answers(30, [](int) { return true; }), answers(30, [](int) { return false; })}};
+  const SeedScores none{{0}, {answers(30, [](int) { return false; })}};
+  const imsm::Difference many = imsm::compare_scores("Contain", half, none);
+  EXPECT_EQ(many.test, "McNemar randomization");
+  EXPECT_DOUBLE_EQ(many.p, 1.0 / 10001.0);
+  // Seeds that agree: back to McNemar's exact test.
+  const SeedScores same{{1, 2}, {answers(10, [](int i) { return i < 6; }), answers(10, [](int i) { return i < 6; })}};
+  EXPECT_EQ(imsm::compare_scores("EM", same, base).test, "McNemar exact");
+}
+
 // A metric that is not a sum of 0/1 items gets the bootstrap's p-value.
 TEST(Significance, OtherMetricsGetTheBootstrapsP) {
   std::vector<ItemScore> good, poor;
