@@ -122,12 +122,16 @@ void ForgettingView::draw_bars(const report::ResultTable& t) {
 // The table: methods as rows; per benchmark the score (mean ± std) and the change from Base.
 void ForgettingView::fill_table(const report::ResultTable& t) {
   const int nm = static_cast<int>(t.methods.size()), nc = static_cast<int>(t.columns.size());
-  const bool has_base = nm > 0 && t.methods.front() == "Base";
+  const bool has_base = nm > 0 && t.methods.front() == "Base", has_average = !t.averages.empty();
   table_->setRowCount(nm);
-  table_->setColumnCount(nc * (has_base ? 2 : 1));
+  table_->setColumnCount((nc + (has_average ? 1 : 0)) * (has_base ? 2 : 1));
   QStringList header;
   for (const auto& col : t.columns) {
     header << QString::fromStdString(col.benchmark + " " + col.metric);
+    if (has_base) header << tr("Δ vs Base");
+  }
+  if (has_average) {  // the paper's Avg. column: no test of its own
+    header << tr("average of %1").arg(t.averaged_columns);
     if (has_base) header << tr("Δ vs Base");
   }
   table_->setHorizontalHeaderLabels(header);
@@ -154,6 +158,14 @@ void ForgettingView::fill_table(const report::ResultTable& t) {
       item->setToolTip(tr("n = %1 seed(s)").arg(cell->n));
       table_->setItem(m, c * (has_base ? 2 : 1), item);
     }
+  for (const auto& [m, avg] : t.averages) {
+    const int col = nc * (has_base ? 2 : 1);
+    auto* item = new QTableWidgetItem(QString::fromStdString(report::mean_std(avg)));
+    item->setToolTip(tr("Each seed's mean over the %1 benchmarks where higher is better, then mean ± std over the seeds").arg(t.averaged_columns));
+    table_->setItem(static_cast<int>(m), col, item);
+    const report::Cell* base = has_base && m > 0 ? t.average(0) : nullptr;
+    if (base) table_->setItem(static_cast<int>(m), col + 1, new QTableWidgetItem(QString::asprintf("%+.4f", avg.mean - base->mean)));
+  }
   table_->resizeColumnsToContents();
 }
 

@@ -71,9 +71,21 @@ std::string imsm_text(const ResultTable& t, const SignificanceTable& sig, size_t
   return test ? difference_text(t.cell(m, c)->mean - t.cell(x, c)->mean, test->difference) : "";
 }
 
+// The "average" column: a method's mean over the benchmarks (± std over seeds), or its change from Base's.
+std::string average_text(const ResultTable& t, size_t m, bool changes) {
+  const Cell* avg = t.average(m);
+  if (!avg) return "";
+  if (!changes) return mean_std(*avg);
+  const Cell* base = t.methods.empty() || t.methods[0] != "Base" ? nullptr : t.average(0);
+  return base ? format_change(avg->mean - base->mean, 4) + (avg->n > 1 ? " ± " + format_fixed(avg->std, 4) : "") : "";
+}
+
+std::string average_header(const ResultTable& t) { return "average of " + std::to_string(t.averaged_columns); }
+
 std::string scores_table_html(const ResultTable& t, const SignificanceTable& sig, bool changes) {
   std::string h = "<table><tr><th>method</th>";
   for (const auto& c : t.columns) h += "<th>" + esc(c.benchmark) + "<br/><small>" + esc(c.metric) + "</small></th>";
+  if (!t.averages.empty()) h += "<th>" + esc(average_header(t)) + "<br/><small>benchmarks</small></th>";
   h += "</tr>";
   for (size_t m = changes ? 1 : 0; m < t.methods.size(); ++m) {
     h += "<tr><td>" + esc(t.methods[m]) + "</td>";
@@ -84,6 +96,7 @@ std::string scores_table_html(const ResultTable& t, const SignificanceTable& sig
       if (changes) v = esc(change_text(t, sig, m, c));
       h += "<td>" + v + "</td>";
     }
+    if (!t.averages.empty()) h += "<td>" + esc(average_text(t, m, changes)) + "</td>";
     h += "</tr>";
   }
   return h + "</table>";
@@ -265,8 +278,9 @@ std::string markdown_report(const store::Workspace& ws, const Options& o, const 
   auto table = [&](bool changes) {
     std::string s = "| method |";
     for (const auto& c : t.columns) s += " " + md_escape(c.benchmark) + " (" + md_escape(c.metric) + ") |";
+    if (!t.averages.empty()) s += " " + average_header(t) + " |";
     s += "\n|---|";
-    for (size_t i = 0; i < t.columns.size(); ++i) s += "---|";
+    for (size_t i = 0; i < t.columns.size() + (t.averages.empty() ? 0 : 1); ++i) s += "---|";
     s += "\n";
     for (size_t mi = changes ? 1 : 0; mi < t.methods.size(); ++mi) {
       s += "| " + md_escape(t.methods[mi]) + " |";
@@ -277,6 +291,7 @@ std::string markdown_report(const store::Workspace& ws, const Options& o, const 
         if (changes) v = change_text(t, sig, mi, c);
         s += " " + v + " |";
       }
+      if (!t.averages.empty()) s += " " + average_text(t, mi, changes) + " |";
       s += "\n";
     }
     return s;
@@ -338,6 +353,11 @@ std::string results_csv(const store::Workspace& ws, const Options& o) {
       out += vs_fields;
       out += "\r\n";
     }
+  for (const auto& [m, avg] : t.averages) {  // the average over the benchmarks: no test of its own
+    const Cell* base = t.methods[0] == "Base" && m != 0 ? t.average(0) : nullptr;
+    out += csv_field(t.methods[m]) + ",average,mean of " + std::to_string(t.averaged_columns) + " benchmarks," + format_number(avg.mean) + "," +
+           format_number(avg.std) + "," + std::to_string(avg.n) + "," + (base ? format_number(avg.mean - base->mean) : "") + ",,,,,,,,,\r\n";
+  }
   return out;
 }
 

@@ -14,6 +14,60 @@ const Cell* ResultTable::cell(size_t method, size_t column) const {
   return it == cells.end() ? nullptr : &it->second;
 }
 
+const Cell* ResultTable::average(size_t method) const {
+  const auto it = averages.find(method);
+  return it == averages.end() ? nullptr : &it->second;
+}
+
+bool higher_is_better(const std::string& metric) { return metric != "Perplexity"; }
+
+namespace {
+
+// Mean and sample std of `values` into `cell` (equal values: exactly that value, std exactly 0).
+void summarise(Cell& cell) {
+  cell.n = static_cast<int64_t>(cell.values.size());
+  cell.mean = 0;
+  cell.std = 0;
+  for (double v : cell.values) cell.mean += v;
+  cell.mean /= static_cast<double>(cell.n);
+  const auto [lo, hi] = std::minmax_element(cell.values.begin(), cell.values.end());
+  if (*lo == *hi) {
+    cell.mean = *lo;  // not 1e-17 of rounding
+  } else if (cell.n > 1) {
+    double ss = 0;
+    for (double v : cell.values) ss += (v - cell.mean) * (v - cell.mean);
+    cell.std = std::sqrt(ss / static_cast<double>(cell.n - 1));
+  }
+}
+
+// The "Avg." column (see ResultTable::averages).
+void add_averages(ResultTable& t) {
+  std::vector<size_t> columns;
+  for (size_t c = 0; c < t.columns.size(); ++c)
+    if (higher_is_better(t.columns[c].metric)) columns.push_back(c);
+  t.averaged_columns = columns.size();
+  if (columns.size() < 2) return;
+  for (size_t m = 0; m < t.methods.size(); ++m) {
+    const Cell* first = t.cell(m, columns.front());
+    if (!first) continue;
+    bool complete = true;
+    for (size_t c : columns) complete = complete && t.cell(m, c) && t.cell(m, c)->eval_run_ids == first->eval_run_ids;
+    if (!complete) continue;
+    Cell avg;
+    avg.seeds = first->seeds;
+    avg.eval_run_ids = first->eval_run_ids;
+    for (size_t k = 0; k < first->values.size(); ++k) {
+      double sum = 0;
+      for (size_t c : columns) sum += t.cell(m, c)->values[k];
+      avg.values.push_back(sum / static_cast<double>(columns.size()));
+    }
+    summarise(avg);
+    t.averages[m] = avg;
+  }
+}
+
+}  // namespace
+
 std::string method_label(const std::string& config_json) {
   const auto j = nlohmann::json::parse(config_json, nullptr, false);
   if (!j.is_object()) return "?";
@@ -86,27 +140,19 @@ ResultTable aggregate_results(const store::Workspace& ws, const std::vector<int6
       const auto it = values.find({order[new_m], c});
       if (it == values.end()) continue;
       Cell cell;
-      cell.n = static_cast<int64_t>(it->second.size());
-      for (const Score& s : it->second) {
-        cell.mean += s.value;
-        cell.seeds.push_back(s.seed);
-        cell.eval_run_ids.push_back(s.eval_run_id);
+      for (const Score& score : it->second) {
+        cell.values.push_back(score.value);
+        cell.seeds.push_back(score.seed);
+        cell.eval_run_ids.push_back(score.eval_run_id);
       }
-      cell.mean /= static_cast<double>(cell.n);
-      const auto [lo, hi] = std::minmax_element(it->second.begin(), it->second.end(), [](const Score& a, const Score& b) { return a.value < b.value; });
-      if (lo->value == hi->value) cell.mean = lo->value;  // equal scores: exactly that score, std exactly 0 (not 1e-17 of rounding)
-      else if (cell.n > 1) {
-        double ss = 0;
-        for (const Score& s : it->second) ss += (s.value - cell.mean) * (s.value - cell.mean);
-        cell.std = std::sqrt(ss / static_cast<double>(cell.n - 1));
-      }
+      summarise(cell);
       out.cells[{new_m, c}] = cell;
     }
   }
+  add_averages(out);
   return out;
 }
 
-bool higher_is_better(const std::string& metric) { return metric != "Perplexity"; }
 
 std::string mean_std(const Cell& c, int decimals) {
   return c.n > 1 ? format_fixed(c.mean, decimals) + " ± " + format_fixed(c.std, decimals) : format_fixed(c.mean, decimals);

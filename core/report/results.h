@@ -17,6 +17,7 @@ struct Cell {
   int64_t n = 0;
   std::vector<int64_t> seeds;
   std::vector<int64_t> eval_run_ids;  // the evaluation behind each seed's score
+  std::vector<double> values;         // each seed's score
 };
 
 struct Column {
@@ -28,6 +29,12 @@ struct ResultTable {
   std::vector<Column> columns;       // benchmarks in first-seen order, each with its headline metric
   std::map<std::pair<size_t, size_t>, Cell> cells;  // (method, column)
   const Cell* cell(size_t method, size_t column) const;
+  // The paper's "Avg." column: per method, each seed's mean over the columns
+  // where higher is better (not perplexity), then mean ± std over the seeds;
+  // only for a method scored on every such column by the same evaluations.
+  std::map<size_t, Cell> averages;
+  size_t averaged_columns = 0;
+  const Cell* average(size_t method) const;
 };
 
 // "LoRA", "IMSM(LoRA)", "IMSM-no-query((IA)³)", ... from a training run's configuration.

@@ -113,7 +113,10 @@ Table compare_evaluations(const store::Workspace& ws, const std::vector<int64_t>
                                     [&](const store::Evaluation& r) { return r.benchmark == e.benchmark && r.metric == e.metric; });
       if (ref == reference.end() || !tested_metric(e.metric)) continue;
       const Column column{e.benchmark, e.metric, e.task};
-      const Cell first{0, 0, 1, {0}, {evals.front()}}, other{0, 0, 1, {0}, {evals[k]}};
+      Cell first, other;  // one run each
+      first.seeds = other.seeds = {0};
+      first.eval_run_ids = {evals.front()};
+      other.eval_run_ids = {evals[k]};
       try {
         rows.emplace_back(&e, compare_scores(e.metric, cache.of(other, column), cache.of(first, column), options));
       } catch (const Error& error) {

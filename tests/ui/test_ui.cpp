@@ -406,6 +406,9 @@ class UiTest : public QObject {
     QCOMPARE(v.table()->item(1, 0)->text(), QString("0.6000 ± 0.1414"));  // 0.5, 0.7: sample std 0.1414
     QCOMPARE(v.table()->item(1, 1)->text(), QString("+0.5000"));
     QCOMPARE(v.table()->item(1, 3)->text(), QString("-0.4000"));  // qa: 0.5 vs 0.9 — forgetting; its interval comes from a pool thread
+    // The average of the two benchmarks: LoRA seeds (0.5 + 0.6) / 2, (0.7 + 0.4) / 2 -> 0.55 ± 0; Base (0.1 + 0.9) / 2 = 0.5.
+    QCOMPARE(v.table()->item(1, 4)->text(), QString("0.5500 ± 0.0000"));
+    QCOMPARE(v.table()->item(1, 5)->text(), QString("+0.0500"));
     QVERIFY(v.table()->horizontalHeaderItem(1)->toolTip().contains("forgetting"));
     QSignalSpy ready(&v, &ui::ForgettingView::significance_ready);
     QVERIFY(ready.wait(30000));

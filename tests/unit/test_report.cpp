@@ -93,6 +93,13 @@ TEST(Report, MethodsAndMeanStdOverSeedsByHand) {
   EXPECT_NEAR(t.cell(2, 1)->mean, 0.2, 1e-12);
   EXPECT_NEAR(t.cell(2, 1)->std, 0.0, 1e-12);
   EXPECT_EQ(imsm::report::mean_std(*t.cell(1, 0)), "0.3500 ± 0.0707");
+  // The average over the benchmarks, per seed then over seeds: LoRA (0.3 + 0.1) / 2 = 0.2 and (0.4 + 0.3) / 2 = 0.35 ->
+  // 0.275 ± sqrt(2 * 0.075^2) = 0.1061; Base (0.5 + 0.2) / 2 = 0.35.
+  ASSERT_NE(t.average(1), nullptr);
+  EXPECT_NEAR(t.average(1)->mean, 0.275, 1e-12);
+  EXPECT_NEAR(t.average(1)->std, std::sqrt(2 * 0.075 * 0.075), 1e-12);
+  EXPECT_NEAR(t.average(0)->mean, 0.35, 1e-12);
+  EXPECT_EQ(t.averaged_columns, 2u);
 
   const std::string csv = imsm::report::results_csv(f.ws, {});
   // Fields of a row: mean, std, n, change (hand-computed, compared to 1e-12).
@@ -120,7 +127,8 @@ TEST(Report, MethodsAndMeanStdOverSeedsByHand) {
   EXPECT_NEAR(base_b[0], 0.2, 1e-12);
   EXPECT_TRUE(std::isnan(base_b[3]));  // the base has no change
   const std::string md = imsm::report::markdown_report(f.ws, {}, {"0.1.0", "1.13", "now", "host"});
-  EXPECT_NE(md.find("| LoRA | 0.3500 ± 0.0707 | 0.2000 ± 0.1414 |"), std::string::npos) << md;
+  EXPECT_NE(md.find("| LoRA | 0.3500 ± 0.0707 | 0.2000 ± 0.1414 | 0.2750 ± 0.1061 |"), std::string::npos) << md;
+  EXPECT_NE(csv.find("\nLoRA,average,mean of 2 benchmarks,0.275,"), std::string::npos) << csv;
   // A's change with the interval of its one stored prediction (every model wrong on it: [+0, +0]); B has none: no interval.
   EXPECT_NE(md.find("| IMSM(LoRA) | -0.0250 [+0.0000, +0.0000] | +0.0000 ± 0.0000 |"), std::string::npos) << md;
   EXPECT_NE(md.find("| IMSM(LoRA) − LoRA | +0.1250 [+0.0000, +0.0000] |  |"), std::string::npos) << md;  // the means' difference
