@@ -7,22 +7,72 @@
 #include <set>
 #include <sstream>
 
+#include <unicode/uchar.h>
+#include <unicode/ustring.h>
+#include <unicode/utf8.h>
+
 #include "io/json_file.h"
 #include "util/error.h"
 
 namespace imsm {
 
 namespace {
+
+// Python's str.isspace() for one code point: general category Zs, or
+// bidirectional class WS, B or S (which holds \t \n \v \f \r and \x1c-\x1f).
+bool python_space(UChar32 c) {
+  const UCharDirection d = u_charDirection(c);
+  return u_charType(c) == U_SPACE_SEPARATOR || d == U_WHITE_SPACE_NEUTRAL || d == U_BLOCK_SEPARATOR || d == U_SEGMENT_SEPARATOR;
+}
+
+// Python's str.split(): runs of non-space code points (text: UTF-8; a byte that
+// does not decode counts as a non-space character of its own).
 std::vector<std::string> tokens(const std::string& text) {
   std::vector<std::string> out;
-  std::istringstream in(text);
-  for (std::string t; in >> t;) out.push_back(t);
+  std::string current;
+  const auto* bytes = reinterpret_cast<const uint8_t*>(text.data());
+  const int32_t n = static_cast<int32_t>(text.size());
+  for (int32_t i = 0; i < n;) {
+    const int32_t start = i;
+    UChar32 c;
+    U8_NEXT(bytes, i, n, c);
+    if (c >= 0 && python_space(c)) {
+      if (!current.empty()) out.push_back(std::move(current));
+      current.clear();
+    } else {
+      current.append(text, static_cast<size_t>(start), static_cast<size_t>(i - start));
+    }
+  }
+  if (!current.empty()) out.push_back(std::move(current));
   return out;
 }
-std::string lower(std::string s) {
-  for (auto& c : s) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-  return s;
+
+// Python's str.lower(): full Unicode lower-casing (ICU's root locale: "İ" -> "i̇",
+// a final "Σ" -> "ς"); ASCII-only when the text is not valid UTF-8.
+std::string lower(const std::string& s) {
+  UErrorCode status = U_ZERO_ERROR;
+  int32_t length = 0;
+  u_strFromUTF8(nullptr, 0, &length, s.data(), static_cast<int32_t>(s.size()), &status);
+  if (status != U_BUFFER_OVERFLOW_ERROR && U_FAILURE(status)) {
+    std::string ascii = s;
+    for (auto& c : ascii) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return ascii;
+  }
+  std::u16string utf16(static_cast<size_t>(length), u'\0');
+  status = U_ZERO_ERROR;
+  u_strFromUTF8(reinterpret_cast<UChar*>(utf16.data()), length, nullptr, s.data(), static_cast<int32_t>(s.size()), &status);
+  std::u16string lowered(utf16.size() * 3 + 1, u'\0');  // full case mapping grows a string at most threefold
+  status = U_ZERO_ERROR;
+  const int32_t lowered_length = u_strToLower(reinterpret_cast<UChar*>(lowered.data()), static_cast<int32_t>(lowered.size()),
+                                              reinterpret_cast<const UChar*>(utf16.data()), length, "", &status);
+  std::string out(static_cast<size_t>(lowered_length) * 3, '\0');
+  int32_t out_length = 0;
+  status = U_ZERO_ERROR;
+  u_strToUTF8(out.data(), static_cast<int32_t>(out.size()), &out_length, reinterpret_cast<const UChar*>(lowered.data()), lowered_length, &status);
+  out.resize(static_cast<size_t>(out_length));
+  return out;
 }
+
 bool is_yes_no_task(const std::string& task) { return task == "mrpc" || task == "multirc" || task == "cola"; }
 }  // namespace
 

@@ -9,7 +9,10 @@
 
 namespace imsm {
 
-// Lower case, ASCII punctuation removed, articles a/an/the removed, whitespace collapsed.
+// SQuAD's normalisation as the official Python runs it: lower case (Unicode,
+// as str.lower()), ASCII punctuation removed (string.punctuation), articles
+// a/an/the removed, split on Unicode whitespace (as str.split()) and joined by
+// one space.
 std::string normalize_answer(const std::string& text);
 
 double exact_match(const std::string& prediction, const std::vector<std::string>& golds);   // 0 or 1

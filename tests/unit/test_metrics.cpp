@@ -22,6 +22,22 @@ TEST(Metrics, SquadNormalisation) {
   EXPECT_EQ(imsm::normalize_answer("  theater  "), "theater");  // whole words only
 }
 
+// Non-ASCII answers as the official Python normalises them (str.lower(),
+// str.split(); expectations printed by CPython 3.11's SQuAD normalize_answer):
+// full case mapping (İ -> i + U+0307, final sigma), Unicode spaces (U+3000,
+// U+00A0, U+2003, \x1c) split, U+200B (not a space) kept.
+TEST(Metrics, UnicodeAnswersNormaliseAsPython) {
+  EXPECT_EQ(imsm::normalize_answer("\xC3\x9Cn\xC3\xAF" "code  \xC3\x89" "COLE\xE3\x80\x80the Stra\xC3\x9F" "e"),
+            "\xC3\xBCn\xC3\xAF" "code \xC3\xA9" "cole stra\xC3\x9F" "e");
+  EXPECT_EQ(imsm::normalize_answer("\xC4\xB0stanbul\xC2\xA0" "AN\xE2\x80\x83\xCE\xA9mega"), "i\xCC\x87stanbul \xCF\x89mega");
+  EXPECT_EQ(imsm::normalize_answer("\xCE\xA3\xCE\x8A\xCE\xA3\xCE\xA5\xCE\xA6\xCE\x9F\xCE\xA3"),
+            "\xCF\x83\xCE\xAF\xCF\x83\xCF\x85\xCF\x86\xCE\xBF\xCF\x82");
+  EXPECT_EQ(imsm::normalize_answer("zero\xE2\x80\x8Bwidth x\x1cy"), "zero\xE2\x80\x8Bwidth x y");
+  EXPECT_EQ(imsm::exact_match("\xC3\x89" "COLE", {"\xC3\xA9" "cole"}), 1.0);  // was 0 with ASCII-only lower-casing
+  EXPECT_EQ(imsm::yes_no_label("YES, it is"), 1);
+  EXPECT_EQ(imsm::normalize_answer("bad \xFF byte"), "bad \xFF byte");  // not UTF-8: ASCII lower-casing, the byte kept
+}
+
 TEST(Metrics, EmContainAndF1BestOverGolds) {
   const std::vector<std::string> golds = {"Jamaican Creole English Language", "Jamaican English"};
   EXPECT_EQ(imsm::exact_match("jamaican english.", golds), 1.0);
