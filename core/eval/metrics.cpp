@@ -208,6 +208,12 @@ void MetricTally::add(const ItemScore& item, double weight) {
   fn_ += weight * (item.predicted == 0 && item.gold == 1);
 }
 
+bool is_item_metric(const std::string& metric) {
+  for (const char* m : {"EM", "Contain", "F1_overlap", "Accuracy", "F1_score", "MCC"})
+    if (metric == m) return true;
+  return false;
+}
+
 double MetricTally::value(const std::string& metric) const {
   if (metric == "EM") return em_ / n_;
   if (metric == "Contain") return contain_ / n_;

@@ -41,6 +41,10 @@ struct ItemScore {
 };
 ItemScore score_item(const std::string& task, const ScoredExample& example);
 
+// The metrics MetricTally computes from items: EM, Contain, F1_overlap,
+// Accuracy, F1_score, MCC (not Perplexity, which needs the model).
+bool is_item_metric(const std::string& metric);
+
 // The metrics over items, each counted `weight` times (a bootstrap resample
 // counts an item as often as it drew it).
 class MetricTally {

@@ -140,6 +140,13 @@ std::vector<double> holm(const std::vector<double>& p) {
   return adjusted;
 }
 
+void adjust_holm(const std::vector<Difference*>& family) {
+  std::vector<double> p;
+  for (const Difference* d : family) p.push_back(d->p);
+  const std::vector<double> adjusted = holm(p);
+  for (size_t i = 0; i < family.size(); ++i) family[i]->p_holm = adjusted[i];
+}
+
 Difference compare_scores(const std::string& metric, const SeedScores& a, const SeedScores& b, const BootstrapOptions& o) {
   if (a.items.empty() || b.items.empty()) throw_bad_input(metric, "a comparison needs scores of both models");
   const size_t n = a.items.front().size();

@@ -60,5 +60,7 @@ double mcnemar_exact(int64_t b, int64_t c);
 
 // Holm's step-down adjustment of a family of p-values (in their order).
 std::vector<double> holm(const std::vector<double>& p);
+// Sets each difference's p_holm from the family's p values.
+void adjust_holm(const std::vector<Difference*>& family);
 
 }  // namespace imsm

@@ -48,21 +48,17 @@ double change(const ResultTable& t, size_t method, size_t column) {
   return base && c ? c->mean - base->mean : NAN;
 }
 
+// "+0.0120 ± 0.0030": a change, with the method's std over its seeds when it has several.
+std::string change_with_spread(double change, const Cell& cell) {
+  return format_change(change, 4) + (cell.n > 1 ? " ± " + format_fixed(cell.std, 4) : "");
+}
+
 // A change from Base: with its interval and mark when tested, else Δ ± the method's std over seeds.
 std::string change_text(const ResultTable& t, const SignificanceTable& sig, size_t m, size_t c) {
   const Cell* cell = t.cell(m, c);
   if (!cell || std::isnan(change(t, m, c))) return "";
   if (const Test* test = sig.find(m, 0, c)) return difference_text(change(t, m, c), test->difference);
-  return format_change(change(t, m, c), 4) + (cell->n > 1 ? " ± " + format_fixed(cell->std, 4) : "");
-}
-
-// The rows IMSM(X) with X among the methods, and X's row.
-std::vector<std::pair<size_t, size_t>> imsm_pairs(const ResultTable& t) {
-  std::vector<std::pair<size_t, size_t>> out;
-  for (size_t m = 0; m < t.methods.size(); ++m)
-    if (const std::string* peft = SignificanceTable::peft_of(t.methods, t.methods[m]))
-      out.emplace_back(m, static_cast<size_t>(std::find(t.methods.begin(), t.methods.end(), *peft) - t.methods.begin()));
-  return out;
+  return change_with_spread(change(t, m, c), *cell);
 }
 
 // IMSM(X) - X on a benchmark: the means' difference with the test's interval and mark ("" when untested).
@@ -77,7 +73,7 @@ std::string average_text(const ResultTable& t, size_t m, bool changes) {
   if (!avg) return "";
   if (!changes) return mean_std(*avg);
   const Cell* base = t.methods.empty() || t.methods[0] != "Base" ? nullptr : t.average(0);
-  return base ? format_change(avg->mean - base->mean, 4) + (avg->n > 1 ? " ± " + format_fixed(avg->std, 4) : "") : "";
+  return base ? change_with_spread(avg->mean - base->mean, *avg) : "";
 }
 
 std::string average_header(const ResultTable& t) { return "average of " + std::to_string(t.averaged_columns); }

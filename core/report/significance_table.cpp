@@ -17,12 +17,6 @@ std::string p_text(double p) {
   return text;
 }
 
-bool tested_metric(const std::string& metric) {
-  for (const char* m : {"EM", "Contain", "F1_overlap", "Accuracy", "F1_score", "MCC"})
-    if (metric == m) return true;
-  return false;
-}
-
 // A cell's per-item scores, one row per seed, items in the benchmark's order (predictions are stored by index).
 class ItemCache {
  public:
@@ -35,6 +29,7 @@ class ItemCache {
     }
     return s;
   }
+  SeedScores of_run(int64_t run_id, const Column& column) { return {{0}, {items(run_id, column)}}; }
 
  private:
   const std::vector<ItemScore>& items(int64_t run_id, const Column& column) {
@@ -57,12 +52,16 @@ const Test* SignificanceTable::find(size_t method, size_t against, size_t column
   return nullptr;
 }
 
-const std::string* SignificanceTable::peft_of(const std::vector<std::string>& methods, const std::string& method) {
-  const size_t open = method.find('('), close = method.rfind(')');
-  if (method.rfind("IMSM", 0) != 0 || open == std::string::npos || close == std::string::npos || close < open) return nullptr;
-  const std::string peft = method.substr(open + 1, close - open - 1);
-  const auto it = std::find(methods.begin(), methods.end(), peft);
-  return it == methods.end() ? nullptr : &*it;
+std::vector<std::pair<size_t, size_t>> imsm_pairs(const ResultTable& t) {
+  std::vector<std::pair<size_t, size_t>> out;
+  for (size_t m = 0; m < t.methods.size(); ++m) {
+    const std::string& method = t.methods[m];
+    const size_t open = method.find('('), close = method.rfind(')');
+    if (method.rfind("IMSM", 0) != 0 || open == std::string::npos || close == std::string::npos || close < open) continue;
+    const auto x = std::find(t.methods.begin(), t.methods.end(), method.substr(open + 1, close - open - 1));
+    if (x != t.methods.end()) out.emplace_back(m, static_cast<size_t>(x - t.methods.begin()));
+  }
+  return out;
 }
 
 SignificanceTable test_significance(const store::Workspace& ws, const ResultTable& t, const BootstrapOptions& options) {
@@ -71,27 +70,23 @@ SignificanceTable test_significance(const store::Workspace& ws, const ResultTabl
   ItemCache cache(ws);
   // The pairs: every method against Base (row 0), every IMSM(X) against X.
   std::vector<std::pair<size_t, size_t>> pairs;
-  const bool has_base = !t.methods.empty() && t.methods[0] == "Base";
-  for (size_t m = has_base ? 1 : 0; m < t.methods.size(); ++m) {
-    if (has_base) pairs.emplace_back(m, 0);
-    if (const std::string* peft = SignificanceTable::peft_of(t.methods, t.methods[m]))
-      pairs.emplace_back(m, static_cast<size_t>(std::find(t.methods.begin(), t.methods.end(), *peft) - t.methods.begin()));
-  }
+  if (!t.methods.empty() && t.methods[0] == "Base")
+    for (size_t m = 1; m < t.methods.size(); ++m) pairs.emplace_back(m, 0);
+  for (const auto& pair : imsm_pairs(t)) pairs.push_back(pair);
   for (const auto& [m, against] : pairs) {
     const size_t first = s.tests.size();
     for (size_t c = 0; c < t.columns.size(); ++c) {
       const Cell *a = t.cell(m, c), *b = t.cell(against, c);
-      if (!a || !b || !tested_metric(t.columns[c].metric)) continue;
+      if (!a || !b || !is_item_metric(t.columns[c].metric)) continue;
       try {
         s.tests.push_back({m, against, c, compare_scores(t.columns[c].metric, cache.of(*a, t.columns[c]), cache.of(*b, t.columns[c]), options)});
       } catch (const Error& e) {
         if (e.kind() != ErrorKind::BadInput) throw;  // predictions of other lengths: not comparable, not tested
       }
     }
-    std::vector<double> p;  // Holm over this pair's benchmarks
-    for (size_t i = first; i < s.tests.size(); ++i) p.push_back(s.tests[i].difference.p);
-    const std::vector<double> adjusted = holm(p);
-    for (size_t i = first; i < s.tests.size(); ++i) s.tests[i].difference.p_holm = adjusted[i - first];
+    std::vector<Difference*> family;  // Holm over this pair's benchmarks
+    for (size_t i = first; i < s.tests.size(); ++i) family.push_back(&s.tests[i].difference);
+    adjust_holm(family);
   }
   return s;
 }
@@ -111,27 +106,20 @@ Table compare_evaluations(const store::Workspace& ws, const std::vector<int64_t>
     for (const store::Evaluation& e : scores) {
       const auto ref = std::find_if(reference.begin(), reference.end(),
                                     [&](const store::Evaluation& r) { return r.benchmark == e.benchmark && r.metric == e.metric; });
-      if (ref == reference.end() || !tested_metric(e.metric)) continue;
+      if (ref == reference.end() || !is_item_metric(e.metric)) continue;
       const Column column{e.benchmark, e.metric, e.task};
-      Cell first, other;  // one run each
-      first.seeds = other.seeds = {0};
-      first.eval_run_ids = {evals.front()};
-      other.eval_run_ids = {evals[k]};
       try {
-        rows.emplace_back(&e, compare_scores(e.metric, cache.of(other, column), cache.of(first, column), options));
+        rows.emplace_back(&e, compare_scores(e.metric, cache.of_run(evals[k], column), cache.of_run(evals.front(), column), options));
       } catch (const Error& error) {
         if (error.kind() != ErrorKind::BadInput) throw;  // not comparable (other item counts): no row
       }
     }
-    std::vector<double> p;
-    for (const auto& row : rows) p.push_back(row.second.p);
-    const std::vector<double> adjusted = holm(p);
-    for (size_t i = 0; i < rows.size(); ++i) {
-      Difference d = rows[i].second;
-      d.p_holm = adjusted[i];
-      out.rows.push_back({"run " + std::to_string(evals[k]) + " - run " + std::to_string(evals.front()), rows[i].first->benchmark,
-                          rows[i].first->metric, difference_text(d), d.test, p_text(d.p), p_text(d.p_holm)});
-    }
+    std::vector<Difference*> family;  // Holm over the pair's rows
+    for (auto& row : rows) family.push_back(&row.second);
+    adjust_holm(family);
+    for (const auto& [e, d] : rows)
+      out.rows.push_back({"run " + std::to_string(evals[k]) + " - run " + std::to_string(evals.front()), e->benchmark, e->metric,
+                          difference_text(d), d.test, p_text(d.p), p_text(d.p_holm)});
   }
   return out;
 }

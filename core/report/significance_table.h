@@ -5,6 +5,7 @@
 #pragma once
 #include <cstddef>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "eval/significance.h"
@@ -24,9 +25,11 @@ struct SignificanceTable {
   BootstrapOptions options;
   std::vector<Test> tests;
   const Test* find(size_t method, size_t against, size_t column) const;  // nullptr when not tested
-  // The row IMSM(X) is compared with (X's), or nullptr: "IMSM(LoRA)" and "IMSM-no-query(LoRA)" -> "LoRA".
-  static const std::string* peft_of(const std::vector<std::string>& methods, const std::string& method);
 };
+
+// The rows (IMSM(X), X) of the table whose X is among its methods:
+// "IMSM(LoRA)" and "IMSM-no-query(LoRA)" each with "LoRA".
+std::vector<std::pair<size_t, size_t>> imsm_pairs(const ResultTable& table);
 
 // What is tested: every metric that is a tally of items (eval/metrics.h); not
 // perplexity. A pair whose predictions differ in number (other benchmark
