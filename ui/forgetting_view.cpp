@@ -80,7 +80,7 @@ void ForgettingView::show_workspace(const QString& workspace, const QList<qint64
 
 // Grouped bars: one QCPBars per method, one group position per benchmark; a missing score has no bar.
 void ForgettingView::draw_bars(const report::ResultTable& t) {
-  const int nm = static_cast<int>(t.methods.size()), nc = static_cast<int>(t.columns.size());
+  const int nm = static_cast<int>(t.rows.size()), nc = static_cast<int>(t.columns.size());
   auto* group = new QCPBarsGroup(plot_);
   QSharedPointer<QCPAxisTickerText> ticker(new QCPAxisTickerText);
   for (int c = 0; c < nc; ++c)
@@ -92,7 +92,7 @@ void ForgettingView::draw_bars(const report::ResultTable& t) {
   double top = 0;
   for (int m = 0; m < nm; ++m) {
     auto* bars = new QCPBars(plot_->xAxis, plot_->yAxis);
-    bars->setName(QString::fromStdString(t.methods[static_cast<size_t>(m)]));
+    bars->setName(QString::fromStdString(t.rows[static_cast<size_t>(m)].name));
     const QColor colour = series_colour(m);
     bars->setPen(QPen(colour.darker(120)));
     bars->setBrush(colour);
@@ -119,10 +119,10 @@ void ForgettingView::draw_bars(const report::ResultTable& t) {
   plot_->replot();
 }
 
-// The table: methods as rows; per benchmark the score (mean ± std) and the change from Base.
+// The table: configurations as rows; per benchmark the score (mean ± std) and the change from its model's Base.
 void ForgettingView::fill_table(const report::ResultTable& t) {
-  const int nm = static_cast<int>(t.methods.size()), nc = static_cast<int>(t.columns.size());
-  const bool has_base = nm > 0 && t.methods.front() == "Base", has_average = !t.averages.empty();
+  const int nm = static_cast<int>(t.rows.size()), nc = static_cast<int>(t.columns.size());
+  const bool has_base = t.has_changes(), has_average = !t.averages.empty();
   table_->setRowCount(nm);
   table_->setColumnCount((nc + (has_average ? 1 : 0)) * (has_base ? 2 : 1));
   QStringList header;
@@ -138,19 +138,24 @@ void ForgettingView::fill_table(const report::ResultTable& t) {
   for (int i = 0; i < table_->columnCount(); ++i) {
     const bool change = has_base && i % 2 == 1;
     table_->horizontalHeaderItem(i)->setToolTip(
-        change ? tr("The method's mean minus the base model's, with its 95% interval over the examples and the seeds; * when "
+        change ? tr("The configuration's mean minus its base model's, with its 95% interval over the examples and the seeds; * when "
                     "significant. Negative on a knowledge probe is forgetting, positive on the fine-tuning task is what was learned")
                : tr("Mean ± sample standard deviation over the seeds (the paper's Table 1 layout)"));
   }
   QStringList rows;
-  for (const auto& m : t.methods) rows << QString::fromStdString(m);
+  for (const auto& r : t.rows) rows << QString::fromStdString(r.name);
   table_->setVerticalHeaderLabels(rows);
+  for (int m = 0; m < nm; ++m) {
+    const report::Row& r = t.rows[static_cast<size_t>(m)];
+    table_->verticalHeaderItem(m)->setToolTip(QString::fromStdString(r.is_base() ? "The base model " + r.model + " alone"
+                                                                                 : r.method + " on " + r.model + (r.settings.empty() ? "" : ", " + r.settings)));
+  }
   for (int m = 0; m < nm; ++m)
     for (int c = 0; c < nc; ++c) {
       const report::Cell* cell = t.cell(static_cast<size_t>(m), static_cast<size_t>(c));
       if (!cell) {
         auto* missing = new QTableWidgetItem(tr("—"));
-        missing->setToolTip(tr("No finished evaluation of this method on this benchmark"));
+        missing->setToolTip(tr("No finished evaluation of this configuration on this benchmark"));
         table_->setItem(m, c * (has_base ? 2 : 1), missing);
         continue;
       }
@@ -163,7 +168,8 @@ void ForgettingView::fill_table(const report::ResultTable& t) {
     auto* item = new QTableWidgetItem(QString::fromStdString(report::mean_std(avg)));
     item->setToolTip(tr("Each seed's mean over the %1 benchmarks where higher is better, then mean ± std over the seeds").arg(t.averaged_columns));
     table_->setItem(static_cast<int>(m), col, item);
-    const report::Cell* base = has_base && m > 0 ? t.average(0) : nullptr;
+    const auto base_row = t.base_of(m);
+    const report::Cell* base = base_row ? t.average(*base_row) : nullptr;
     if (base) table_->setItem(static_cast<int>(m), col + 1, new QTableWidgetItem(QString::asprintf("%+.4f", avg.mean - base->mean)));
   }
   table_->resizeColumnsToContents();
@@ -171,13 +177,13 @@ void ForgettingView::fill_table(const report::ResultTable& t) {
 
 void ForgettingView::show_changes(const report::SignificanceTable* sig) {
   const report::ResultTable& t = shown_;
-  if (t.methods.empty() || t.methods.front() != "Base") return;
-  for (size_t m = 1; m < t.methods.size(); ++m)
+  for (size_t m = 0; m < t.rows.size(); ++m)
     for (size_t c = 0; c < t.columns.size(); ++c) {
-      const report::Cell *cell = t.cell(m, c), *base = t.cell(0, c);
+      const auto base_row = t.base_of(m);
+      const report::Cell *cell = t.cell(m, c), *base = base_row ? t.cell(*base_row, c) : nullptr;
       if (!cell || !base) continue;
       const double d = cell->mean - base->mean;
-      const report::Test* test = sig ? sig->find(m, 0, c) : nullptr;
+      const report::Test* test = sig ? sig->find(m, *base_row, c) : nullptr;
       auto* change = new QTableWidgetItem(test ? QString::fromStdString(report::difference_text(d, test->difference)) : QString::asprintf("%+.4f", d));
       const bool better = report::higher_is_better(t.columns[c].metric) ? d > 0 : d < 0;
       const bool unchanged = std::abs(d) < 0.5e-4;  // shows as +0.0000

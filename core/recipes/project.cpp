@@ -247,10 +247,8 @@ void write_reports(const ProjectSummary& s) {
   report::Options o;
   o.run_ids = s.eval_run_ids;
   o.run_ids.insert(o.run_ids.end(), s.train_run_ids.begin(), s.train_run_ids.end());
-  report::write_report(ws, o, env, s.report);
   const fs::path stem = fs::path(s.report).replace_extension("");
-  report::write_report(ws, o, env, stem.string() + ".md");
-  report::write_report(ws, o, env, stem.string() + ".csv");
+  report::write_reports(ws, o, env, {s.report, stem.string() + ".md", stem.string() + ".csv"});
 }
 
 }  // namespace

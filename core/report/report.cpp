@@ -40,12 +40,27 @@ std::string gate_colour(double g) {
   return buf;
 }
 
-// Per benchmark column: the change of each method from Base (nullptr when either is missing).
-double change(const ResultTable& t, size_t method, size_t column) {
-  if (t.methods.empty() || t.methods[0] != "Base") return NAN;
-  const Cell* base = t.cell(0, column);
-  const Cell* c = t.cell(method, column);
-  return base && c ? c->mean - base->mean : NAN;
+// What a report shows: the runs, their results and the tests of the results' differences, computed once for every format.
+struct Findings {
+  std::vector<int64_t> ids;
+  ResultTable table;
+  SignificanceTable sig;
+};
+
+Findings find_results(const store::Workspace& ws, const Options& o) {
+  Findings f;
+  f.ids = selected_runs(ws, o.run_ids);
+  f.table = aggregate_results(ws, f.ids);
+  f.sig = test_significance(ws, f.table);
+  return f;
+}
+
+// Per benchmark column: the change of a row from its model's Base (NaN when either is missing).
+double change(const ResultTable& t, size_t row, size_t column) {
+  const auto base = t.base_of(row);
+  const Cell* b = base ? t.cell(*base, column) : nullptr;
+  const Cell* c = t.cell(row, column);
+  return b && c ? c->mean - b->mean : NAN;
 }
 
 // "+0.0120 ± 0.0030": a change, with the method's std over its seeds when it has several.
@@ -57,7 +72,7 @@ std::string change_with_spread(double change, const Cell& cell) {
 std::string change_text(const ResultTable& t, const SignificanceTable& sig, size_t m, size_t c) {
   const Cell* cell = t.cell(m, c);
   if (!cell || std::isnan(change(t, m, c))) return "";
-  if (const Test* test = sig.find(m, 0, c)) return difference_text(change(t, m, c), test->difference);
+  if (const Test* test = sig.find(m, *t.base_of(m), c)) return difference_text(change(t, m, c), test->difference);
   return change_with_spread(change(t, m, c), *cell);
 }
 
@@ -72,19 +87,21 @@ std::string average_text(const ResultTable& t, size_t m, bool changes) {
   const Cell* avg = t.average(m);
   if (!avg) return "";
   if (!changes) return mean_std(*avg);
-  const Cell* base = t.methods.empty() || t.methods[0] != "Base" ? nullptr : t.average(0);
+  const auto base_row = t.base_of(m);
+  const Cell* base = base_row ? t.average(*base_row) : nullptr;
   return base ? change_with_spread(avg->mean - base->mean, *avg) : "";
 }
 
 std::string average_header(const ResultTable& t) { return "average of " + std::to_string(t.averaged_columns); }
 
 std::string scores_table_html(const ResultTable& t, const SignificanceTable& sig, bool changes) {
-  std::string h = "<table><tr><th>method</th>";
+  std::string h = "<table><tr><th>configuration</th>";
   for (const auto& c : t.columns) h += "<th>" + esc(c.benchmark) + "<br/><small>" + esc(c.metric) + "</small></th>";
   if (!t.averages.empty()) h += "<th>" + esc(average_header(t)) + "<br/><small>benchmarks</small></th>";
   h += "</tr>";
-  for (size_t m = changes ? 1 : 0; m < t.methods.size(); ++m) {
-    h += "<tr><td>" + esc(t.methods[m]) + "</td>";
+  for (size_t m = 0; m < t.rows.size(); ++m) {
+    if (changes && !t.base_of(m)) continue;
+    h += "<tr><td>" + esc(t.rows[m].name) + "</td>";
     for (size_t c = 0; c < t.columns.size(); ++c) {
       const Cell* cell = t.cell(m, c);
       std::string v;
@@ -104,7 +121,7 @@ std::string imsm_table_html(const ResultTable& t, const SignificanceTable& sig) 
   for (const auto& c : t.columns) h += "<th>" + esc(c.benchmark) + "<br/><small>" + esc(c.metric) + "</small></th>";
   h += "</tr>";
   for (const auto& [m, x] : imsm_pairs(t)) {
-    h += "<tr><td>" + esc(t.methods[m] + " − " + t.methods[x]) + "</td>";
+    h += "<tr><td>" + esc(t.rows[m].name + " − " + t.rows[x].name) + "</td>";
     for (size_t c = 0; c < t.columns.size(); ++c) {
       h += "<td>" + esc(imsm_text(t, sig, m, x, c)) + "</td>";
     }
@@ -194,11 +211,13 @@ std::vector<int64_t> runs_with_their_base(const store::Workspace& ws, const std:
   return ids;
 }
 
-std::string html_report(const store::Workspace& ws, const Options& o, const Environment& env) {
-  const auto ids = selected_runs(ws, o.run_ids);
+namespace {
+
+std::string html_of(const store::Workspace& ws, const Findings& f, const Options& o, const Environment& env) {
   std::vector<store::RunRecord> runs;
-  for (int64_t id : ids) runs.push_back(ws.run(id));
-  const ResultTable t = aggregate_results(ws, ids);
+  for (int64_t id : f.ids) runs.push_back(ws.run(id));
+  const ResultTable& t = f.table;
+  const SignificanceTable& sig = f.sig;
   std::string h = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><meta charset=\"utf-8\"/><title>IMSM Workbench report</title><style>" +
                   std::string(kStyle) + "</style></head><body><h1>IMSM Workbench report</h1>";
   h += "<p>Workspace <code>" + esc(ws.path()) + "</code>, generated " + esc(env.generated_at) + ".</p>";
@@ -225,19 +244,20 @@ std::string html_report(const store::Workspace& ws, const Options& o, const Envi
   if (t.columns.empty()) {
     h += "<h2>Scores</h2><p>No finished evaluations.</p>";
   } else {
-    const SignificanceTable sig = test_significance(ws, t);
     h += "<h2>Scores (mean ± std over seeds)</h2>" + scores_table_html(t, sig, false);
     if (!imsm_pairs(t).empty()) h += "<h2>IMSM against the method it is put on</h2>" + imsm_table_html(t, sig);
-    if (!t.methods.empty() && t.methods[0] == "Base" && t.methods.size() > 1) {
+    if (t.has_changes()) {
       h += "<h2>Change from the base model (forgetting where negative)</h2>" + scores_table_html(t, sig, true);
       std::vector<BarGroup> groups;
-      std::vector<std::string> labels(t.methods.begin() + 1, t.methods.end());
+      std::vector<size_t> rows;
+      std::vector<std::string> labels;
+      for (size_t m = 0; m < t.rows.size(); ++m)
+        if (t.base_of(m)) rows.push_back(m), labels.push_back(t.rows[m].name);
       for (size_t c = 0; c < t.columns.size(); ++c) {
         BarGroup g;
         g.label = t.columns[c].benchmark;
-        for (size_t m = 1; m < t.methods.size(); ++m) {
-          const double d = change(t, m, c);
-          g.values.push_back(std::isnan(d) ? 0 : d);
+        for (size_t m : rows) {
+          g.values.push_back(change(t, m, c));  // NaN when missing: no bar
           const Cell* cell = t.cell(m, c);
           g.errors.push_back(cell ? cell->std : 0);
         }
@@ -260,9 +280,9 @@ std::string html_report(const store::Workspace& ws, const Options& o, const Envi
   return h + "</body></html>\n";
 }
 
-std::string markdown_report(const store::Workspace& ws, const Options& o, const Environment& env) {
-  const auto ids = selected_runs(ws, o.run_ids);
-  const ResultTable t = aggregate_results(ws, ids);
+std::string markdown_of(const store::Workspace& ws, const Findings& f, const Environment& env) {
+  const ResultTable& t = f.table;
+  const SignificanceTable& sig = f.sig;
   auto md_escape = [](std::string s) {
     std::string out;
     for (char c : s) out += c == '|' ? std::string("\\|") : c == '\n' ? std::string(" ") : std::string(1, c);
@@ -270,16 +290,16 @@ std::string markdown_report(const store::Workspace& ws, const Options& o, const 
   };
   std::string m = "# IMSM Workbench report\n\nWorkspace `" + ws.path() + "`, generated " + env.generated_at + " by imsm " + env.engine_version +
                   " (LibTorch " + env.torch_version + ") on " + env.host + ".\n\n## Scores (mean ± std over seeds)\n\n";
-  const SignificanceTable sig = test_significance(ws, t);
   auto table = [&](bool changes) {
-    std::string s = "| method |";
+    std::string s = "| configuration |";
     for (const auto& c : t.columns) s += " " + md_escape(c.benchmark) + " (" + md_escape(c.metric) + ") |";
     if (!t.averages.empty()) s += " " + average_header(t) + " |";
     s += "\n|---|";
     for (size_t i = 0; i < t.columns.size() + (t.averages.empty() ? 0 : 1); ++i) s += "---|";
     s += "\n";
-    for (size_t mi = changes ? 1 : 0; mi < t.methods.size(); ++mi) {
-      s += "| " + md_escape(t.methods[mi]) + " |";
+    for (size_t mi = 0; mi < t.rows.size(); ++mi) {
+      if (changes && !t.base_of(mi)) continue;
+      s += "| " + md_escape(t.rows[mi].name) + " |";
       for (size_t c = 0; c < t.columns.size(); ++c) {
         const Cell* cell = t.cell(mi, c);
         std::string v;
@@ -300,7 +320,7 @@ std::string markdown_report(const store::Workspace& ws, const Options& o, const 
     for (size_t i = 0; i < t.columns.size(); ++i) m += "---|";
     m += "\n";
     for (const auto& [mi, x] : imsm_pairs(t)) {
-      m += "| " + md_escape(t.methods[mi] + " − " + t.methods[x]) + " |";
+      m += "| " + md_escape(t.rows[mi].name + " − " + t.rows[x].name) + " |";
       for (size_t c = 0; c < t.columns.size(); ++c) {
         m += ' ';  // appends, not " " + text: GCC 12's -Wrestrict misfires on that
         m += imsm_text(t, sig, mi, x, c);
@@ -309,10 +329,10 @@ std::string markdown_report(const store::Workspace& ws, const Options& o, const 
       m += "\n";
     }
   }
-  if (!t.methods.empty() && t.methods[0] == "Base" && t.methods.size() > 1) m += "\n## Change from the base model\n\n" + table(true);
+  if (t.has_changes()) m += "\n## Change from the base model\n\n" + table(true);
   if (!t.columns.empty()) m += "\n" + significance_method(sig, t.columns.size()) + "\n";
   m += "\n## Runs\n\n| id | kind | name | status | seed | device |\n|---|---|---|---|---|---|\n";
-  for (int64_t id : ids) {
+  for (int64_t id : f.ids) {
     const auto r = ws.run(id);
     m += "| " + std::to_string(r.id) + " | " + r.kind + " | " + md_escape(r.name) + " | " + status_name(r.status) + " | " + std::to_string(r.seed) + " | " +
          md_escape(r.device) + " |\n";
@@ -320,9 +340,9 @@ std::string markdown_report(const store::Workspace& ws, const Options& o, const 
   return m;
 }
 
-std::string results_csv(const store::Workspace& ws, const Options& o) {
-  const ResultTable t = aggregate_results(ws, selected_runs(ws, o.run_ids));
-  const SignificanceTable sig = test_significance(ws, t);
+std::string csv_of(const Findings& f) {
+  const ResultTable& t = f.table;
+  const SignificanceTable& sig = f.sig;
   std::string out =
       "method,benchmark,metric,mean,std,n,change_from_base,change_low,change_high,change_p_holm,test,"
       "vs_method,vs_change,vs_low,vs_high,vs_p_holm\r\n";
@@ -332,39 +352,55 @@ std::string results_csv(const store::Workspace& ws, const Options& o) {
     return format_number(d.low) + "," + format_number(d.high) + "," + format_number(d.p_holm);
   };
   const auto pairs = imsm_pairs(t);
-  for (size_t m = 0; m < t.methods.size(); ++m)
+  for (size_t m = 0; m < t.rows.size(); ++m)
     for (size_t c = 0; c < t.columns.size(); ++c) {
       const Cell* cell = t.cell(m, c);
       if (!cell) continue;
       const double d = change(t, m, c);
-      const Test* vs_base = m == 0 ? nullptr : sig.find(m, 0, c);
-      out += csv_field(t.methods[m]) + "," + csv_field(t.columns[c].benchmark) + "," + csv_field(t.columns[c].metric) + "," + format_number(cell->mean) + "," +
-             format_number(cell->std) + "," + std::to_string(cell->n) + "," + (std::isnan(d) || m == 0 ? "" : format_number(d)) + "," +
+      const auto base = t.base_of(m);
+      const Test* vs_base = base ? sig.find(m, *base, c) : nullptr;
+      out += csv_field(t.rows[m].name) + "," + csv_field(t.columns[c].benchmark) + "," + csv_field(t.columns[c].metric) + "," + format_number(cell->mean) + "," +
+             format_number(cell->std) + "," + std::to_string(cell->n) + "," + (std::isnan(d) ? "" : format_number(d)) + "," +
              test_fields(vs_base) + "," + (vs_base ? csv_field(vs_base->difference.test) : "");
       const auto pair = std::find_if(pairs.begin(), pairs.end(), [&](const auto& p) { return p.first == m; });
       const Test* vs = pair == pairs.end() ? nullptr : sig.find(m, pair->second, c);
       const std::string vs_fields =
-          vs ? csv_field(t.methods[pair->second]) + "," + format_number(cell->mean - t.cell(pair->second, c)->mean) + "," + test_fields(vs) : ",,,,";
+          vs ? csv_field(t.rows[pair->second].name) + "," + format_number(cell->mean - t.cell(pair->second, c)->mean) + "," + test_fields(vs) : ",,,,";
       out += ',';
       out += vs_fields;
       out += "\r\n";
     }
   for (const auto& [m, avg] : t.averages) {  // the average over the benchmarks: no test of its own
-    const Cell* base = t.methods[0] == "Base" && m != 0 ? t.average(0) : nullptr;
-    out += csv_field(t.methods[m]) + ",average,mean of " + std::to_string(t.averaged_columns) + " benchmarks," + format_number(avg.mean) + "," +
+    const auto base_row = t.base_of(m);
+    const Cell* base = base_row ? t.average(*base_row) : nullptr;
+    out += csv_field(t.rows[m].name) + ",average,mean of " + std::to_string(t.averaged_columns) + " benchmarks," + format_number(avg.mean) + "," +
            format_number(avg.std) + "," + std::to_string(avg.n) + "," + (base ? format_number(avg.mean - base->mean) : "") + ",,,,,,,,,\r\n";
   }
   return out;
 }
 
-void write_report(const store::Workspace& ws, const Options& o, const Environment& env, const std::string& out) {
-  const std::string ext = fs::path(out).extension().string();
-  std::string text;
-  if (ext == ".html" || ext == ".htm") text = html_report(ws, o, env);
-  else if (ext == ".md") text = markdown_report(ws, o, env);
-  else if (ext == ".csv") text = results_csv(ws, o);
-  else throw_bad_input(out, "unknown report type \"" + ext + "\": use .html, .md or .csv");
-  json::write_text_atomically(out, text);
+}  // namespace
+
+std::string html_report(const store::Workspace& ws, const Options& o, const Environment& env) { return html_of(ws, find_results(ws, o), o, env); }
+
+std::string markdown_report(const store::Workspace& ws, const Options& o, const Environment& env) { return markdown_of(ws, find_results(ws, o), env); }
+
+std::string results_csv(const store::Workspace& ws, const Options& o) { return csv_of(find_results(ws, o)); }
+
+void write_reports(const store::Workspace& ws, const Options& o, const Environment& env, const std::vector<std::string>& outs) {
+  for (const std::string& out : outs) {
+    const std::string ext = fs::path(out).extension().string();
+    if (ext != ".html" && ext != ".htm" && ext != ".md" && ext != ".csv") throw_bad_input(out, "unknown report type \"" + ext + "\": use .html, .md or .csv");
+  }
+  if (outs.empty()) return;
+  const Findings f = find_results(ws, o);
+  for (const std::string& out : outs) {
+    const std::string ext = fs::path(out).extension().string();
+    const std::string text = ext == ".md" ? markdown_of(ws, f, env) : ext == ".csv" ? csv_of(f) : html_of(ws, f, o, env);
+    json::write_text_atomically(out, text);
+  }
 }
+
+void write_report(const store::Workspace& ws, const Options& o, const Environment& env, const std::string& out) { write_reports(ws, o, env, {out}); }
 
 }  // namespace imsm::report

@@ -27,6 +27,7 @@ std::vector<int64_t> runs_with_their_base(const store::Workspace& ws, const std:
 
 std::string html_report(const store::Workspace& ws, const Options& options, const Environment& env);
 std::string markdown_report(const store::Workspace& ws, const Options& options, const Environment& env);
+// configuration (the row's name; the column keeps its old name "method"),
 // method,benchmark,metric,mean,std,n,change_from_base, then the change's 95%
 // interval, Holm-adjusted p and test (report/significance_table.h), then for
 // IMSM(X) the comparison with X: vs_method,vs_change,vs_low,vs_high,vs_p_holm
@@ -34,5 +35,9 @@ std::string results_csv(const store::Workspace& ws, const Options& options);
 
 // Writes by extension (atomically); BadInput for another extension.
 void write_report(const store::Workspace& ws, const Options& options, const Environment& env, const std::string& out_path);
+// Writes each of `out_paths` (by extension) from one computation of the
+// results and their tests; BadInput, before anything is computed or written,
+// for an unknown extension.
+void write_reports(const store::Workspace& ws, const Options& options, const Environment& env, const std::vector<std::string>& out_paths);
 
 }  // namespace imsm::report

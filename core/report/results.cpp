@@ -2,21 +2,36 @@
 
 #include <algorithm>
 #include <cmath>
-
-#include <nlohmann/json.hpp>
+#include <filesystem>
+#include <set>
 
 #include "util/table.h"
 
+namespace fs = std::filesystem;
+
 namespace imsm::report {
 
-const Cell* ResultTable::cell(size_t method, size_t column) const {
-  const auto it = cells.find({method, column});
+const Cell* ResultTable::cell(size_t row, size_t column) const {
+  const auto it = cells.find({row, column});
   return it == cells.end() ? nullptr : &it->second;
 }
 
-const Cell* ResultTable::average(size_t method) const {
-  const auto it = averages.find(method);
+const Cell* ResultTable::average(size_t row) const {
+  const auto it = averages.find(row);
   return it == averages.end() ? nullptr : &it->second;
+}
+
+std::optional<size_t> ResultTable::base_of(size_t row) const {
+  if (row >= rows.size() || rows[row].is_base()) return std::nullopt;
+  for (size_t b = 0; b < rows.size(); ++b)
+    if (rows[b].is_base() && rows[b].model == rows[row].model) return b;
+  return std::nullopt;
+}
+
+bool ResultTable::has_changes() const {
+  for (size_t r = 0; r < rows.size(); ++r)
+    if (base_of(r)) return true;
+  return false;
 }
 
 bool higher_is_better(const std::string& metric) { return metric != "Perplexity"; }
@@ -47,7 +62,7 @@ void add_averages(ResultTable& t) {
     if (higher_is_better(t.columns[c].metric)) columns.push_back(c);
   t.averaged_columns = columns.size();
   if (columns.size() < 2) return;
-  for (size_t m = 0; m < t.methods.size(); ++m) {
+  for (size_t m = 0; m < t.rows.size(); ++m) {
     const Cell* first = t.cell(m, columns.front());
     if (!first) continue;
     bool complete = true;
@@ -66,6 +81,94 @@ void add_averages(ResultTable& t) {
   }
 }
 
+// A setting's value as shown: numbers as JSON writes them, a path by its file name, a list joined by "+".
+std::string setting_text(const nlohmann::json& v) {
+  if (v.is_null()) return "-";
+  if (v.is_string()) {
+    const std::string s = v.get<std::string>();
+    return s.find('/') == std::string::npos ? s : fs::path(s).filename().string();
+  }
+  if (v.is_array()) {
+    std::string s;
+    for (const auto& x : v) s += (s.empty() ? "" : "+") + setting_text(x);
+    return s;
+  }
+  return v.dump();
+}
+
+// What an evaluation was of: its row's model, method and configuration, the seed, and
+// the subject (the trained run, the adapter, or the base model) whose latest evaluation counts.
+struct Subject {
+  std::string model, method, subject;
+  nlohmann::json config;
+  int64_t seed = 0;
+};
+
+std::string model_folder(const std::string& path) {
+  fs::path p = fs::path(path).lexically_normal();
+  if (!p.empty() && p.filename().empty()) p = p.parent_path();  // "dir/" -> "dir"
+  return p.string();
+}
+
+Subject subject_of(const store::Workspace& ws, const store::RunRecord& r, const nlohmann::json& config) {
+  Subject s;
+  s.model = model_folder(r.model_path);
+  if (r.parent_run_id) {
+    const auto parent = ws.run(r.parent_run_id);
+    s.method = method_label(parent.config_json);
+    s.config = configuration_keys(parent.config_json);
+    s.seed = parent.seed;
+    s.subject = "run " + std::to_string(parent.id);
+  } else if (config.is_object() && !config.value("adapter", std::string()).empty()) {
+    s.method = s.subject = config.value("adapter", std::string());  // an adapter with no training run here
+  } else {
+    s.method = "Base";
+    s.subject = "base " + s.model;
+  }
+  return s;
+}
+
+// One configuration's scores as they are gathered: per column, per subject (in first-seen order) the latest evaluation.
+struct Group {
+  Subject first;  // model, method and config of the row
+  std::map<size_t, std::vector<std::pair<std::string, std::tuple<double, int64_t, int64_t>>>> scores;  // column -> (subject, (value, seed, eval run))
+  void add(size_t column, const std::string& subject, double value, int64_t seed, int64_t eval_run) {
+    auto& list = scores[column];
+    const auto it = std::find_if(list.begin(), list.end(), [&](const auto& s) { return s.first == subject; });
+    if (it == list.end()) list.emplace_back(subject, std::make_tuple(value, seed, eval_run));
+    else if (std::get<2>(it->second) < eval_run) it->second = {value, seed, eval_run};  // the latest evaluation of that subject
+  }
+};
+
+// The rows' settings: per model and method with several configurations, the keys whose values differ.
+void name_rows(std::vector<Row>& rows) {
+  std::set<std::string> models;
+  for (const Row& r : rows) models.insert(r.model);
+  for (Row& row : rows) {
+    std::set<std::string> differing;
+    for (const Row& other : rows) {
+      if (other.model != row.model || other.method != row.method || !row.config.is_object() || !other.config.is_object()) continue;
+      for (const auto& [key, value] : row.config.items())
+        if (!other.config.contains(key) || other.config[key] != value) differing.insert(key);
+      for (const auto& [key, value] : other.config.items())
+        if (!row.config.contains(key)) differing.insert(key);
+    }
+    for (const std::string& key : differing)  // std::set: in key order
+      row.settings += (row.settings.empty() ? "" : ", ") + key + "=" + setting_text(row.config.contains(key) ? row.config[key] : nlohmann::json());
+    row.name = row.method + (row.settings.empty() ? "" : " (" + row.settings + ")");
+    if (models.size() > 1) row.name += " · " + fs::path(row.model).filename().string();
+  }
+}
+
+// The index of x in list, appending it when new.
+template <typename T>
+size_t index_of(std::vector<T>& list, const T& x) {
+  const auto it = std::find(list.begin(), list.end(), x);
+  if (it != list.end()) return static_cast<size_t>(it - list.begin());
+  list.push_back(x);
+  return list.size() - 1;
+}
+
 }  // namespace
 
 std::string method_label(const std::string& config_json) {
@@ -80,6 +183,15 @@ std::string method_label(const std::string& config_json) {
   return "IMSM-" + variant + "(" + name + ")";
 }
 
+nlohmann::json configuration_keys(const std::string& config_json) {
+  auto j = nlohmann::json::parse(config_json, nullptr, false);
+  if (!j.is_object()) return nlohmann::json::object();
+  for (const char* key : {"seed", "output_dir", "resume_from", "label", "device", "data_device", "dataset", "model_path", "save_steps",
+                          "gate_probe_examples", "gate_probe_data", "test_data_path"})
+    j.erase(key);
+  return j;
+}
+
 ResultTable aggregate_results(const store::Workspace& ws, const std::vector<int64_t>& run_ids) {
   std::vector<store::RunRecord> runs;
   if (run_ids.empty()) {
@@ -88,34 +200,18 @@ ResultTable aggregate_results(const store::Workspace& ws, const std::vector<int6
     for (int64_t id : run_ids) runs.push_back(ws.run(id));
   }
   ResultTable t;
-  struct Score {
-    double value;
-    int64_t seed, eval_run_id;
-  };
-  std::map<std::pair<size_t, size_t>, std::vector<Score>> values;
-  auto index_of = [](std::vector<std::string>& list, const std::string& x) {
-    const auto it = std::find(list.begin(), list.end(), x);
-    if (it != list.end()) return static_cast<size_t>(it - list.begin());
-    list.push_back(x);
-    return list.size() - 1;
-  };
+  std::vector<std::string> keys;  // per group: model, method and configuration
+  std::vector<Group> groups;
   for (const auto& r : runs) {
     if (r.kind != "eval" || r.status != RunStatus::Finished) continue;
     const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
-    std::string method = "Base";
-    int64_t seed = 0;
-    if (r.parent_run_id) {
-      const auto parent = ws.run(r.parent_run_id);
-      method = method_label(parent.config_json);
-      seed = parent.seed;
-    } else if (config.is_object() && !config.value("adapter", std::string()).empty()) {
-      method = config.value("adapter", std::string());
-    }
+    const Subject s = subject_of(ws, r, config);
+    const size_t g = index_of(keys, s.model + "\n" + s.method + "\n" + s.config.dump());
+    if (g == groups.size()) groups.push_back({s, {}});
     // The headline metric of each benchmark: the suite's choice, else the first recorded (official order).
     std::map<std::string, std::string> headline;
     if (config.is_object() && config.contains("benchmarks"))
       for (const auto& b : config["benchmarks"]) headline[b.value("name", "")] = b.value("metric", "");
-    const size_t m = index_of(t.methods, method);
     for (const auto& e : ws.evaluations(r.id)) {
       if (!headline.count(e.benchmark)) headline[e.benchmark] = e.metric;
       if (headline[e.benchmark] != e.metric) continue;
@@ -123,36 +219,36 @@ ResultTable aggregate_results(const store::Workspace& ws, const std::vector<int6
       for (size_t i = 0; i < t.columns.size(); ++i)
         if (t.columns[i].benchmark == e.benchmark && t.columns[i].metric == e.metric) c = i;
       if (c == t.columns.size()) t.columns.push_back({e.benchmark, e.metric, e.task});
-      values[{m, c}].push_back({e.value, seed, r.id});
+      groups[g].add(c, s.subject, e.value, s.seed, r.id);
     }
   }
-  // "Base" first.
-  const auto base = std::find(t.methods.begin(), t.methods.end(), "Base");
-  std::vector<size_t> order;
-  if (base != t.methods.end()) order.push_back(static_cast<size_t>(base - t.methods.begin()));
-  for (size_t i = 0; i < t.methods.size(); ++i)
-    if (t.methods[i] != "Base") order.push_back(i);
-  ResultTable out;
-  out.columns = t.columns;
-  for (size_t new_m = 0; new_m < order.size(); ++new_m) {
-    out.methods.push_back(t.methods[order[new_m]]);
-    for (size_t c = 0; c < t.columns.size(); ++c) {
-      const auto it = values.find({order[new_m], c});
-      if (it == values.end()) continue;
+  // Rows per model in first-seen order, each model's Base first.
+  std::vector<std::string> models;
+  for (const Group& g : groups) index_of(models, g.first.model);
+  std::vector<size_t> order(groups.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  auto rank = [&](size_t g) {
+    return std::make_pair(index_of(models, groups[g].first.model), groups[g].first.method == "Base" ? 0 : 1);
+  };
+  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rank(a) < rank(b); });
+  for (size_t g : order) {
+    const Subject& s = groups[g].first;
+    t.rows.push_back({"", s.method, s.model, "", s.config});
+    for (const auto& [c, scores] : groups[g].scores) {
       Cell cell;
-      for (const Score& score : it->second) {
-        cell.values.push_back(score.value);
-        cell.seeds.push_back(score.seed);
-        cell.eval_run_ids.push_back(score.eval_run_id);
+      for (const auto& [subject, score] : scores) {
+        cell.values.push_back(std::get<0>(score));
+        cell.seeds.push_back(std::get<1>(score));
+        cell.eval_run_ids.push_back(std::get<2>(score));
       }
       summarise(cell);
-      out.cells[{new_m, c}] = cell;
+      t.cells[{t.rows.size() - 1, c}] = cell;
     }
   }
-  add_averages(out);
-  return out;
+  name_rows(t.rows);
+  add_averages(t);
+  return t;
 }
-
 
 std::string mean_std(const Cell& c, int decimals) {
   return c.n > 1 ? format_fixed(c.mean, decimals) + " ± " + format_fixed(c.std, decimals) : format_fixed(c.mean, decimals);

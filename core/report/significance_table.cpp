@@ -53,13 +53,20 @@ const Test* SignificanceTable::find(size_t method, size_t against, size_t column
 }
 
 std::vector<std::pair<size_t, size_t>> imsm_pairs(const ResultTable& t) {
+  // A configuration without the keys that only IMSM reads, and without its variant.
+  auto plain = [](nlohmann::json config) {
+    for (const char* key : {"variant", "gate_rank", "dropout_prob", "gate_learning_rate"}) config.erase(key);
+    return config;
+  };
   std::vector<std::pair<size_t, size_t>> out;
-  for (size_t m = 0; m < t.methods.size(); ++m) {
-    const std::string& method = t.methods[m];
-    const size_t open = method.find('('), close = method.rfind(')');
-    if (method.rfind("IMSM", 0) != 0 || open == std::string::npos || close == std::string::npos || close < open) continue;
-    const auto x = std::find(t.methods.begin(), t.methods.end(), method.substr(open + 1, close - open - 1));
-    if (x != t.methods.end()) out.emplace_back(m, static_cast<size_t>(x - t.methods.begin()));
+  for (size_t m = 0; m < t.rows.size(); ++m) {
+    const Row& row = t.rows[m];
+    if (!row.config.is_object() || row.config.value("variant", "query") == "none") continue;
+    for (size_t x = 0; x < t.rows.size(); ++x) {
+      const Row& other = t.rows[x];
+      if (other.model != row.model || !other.config.is_object() || other.config.value("variant", "query") != "none") continue;
+      if (plain(other.config) == plain(row.config)) out.emplace_back(m, x);
+    }
   }
   return out;
 }
@@ -68,10 +75,10 @@ SignificanceTable test_significance(const store::Workspace& ws, const ResultTabl
   SignificanceTable s;
   s.options = options;
   ItemCache cache(ws);
-  // The pairs: every method against Base (row 0), every IMSM(X) against X.
+  // The pairs: every row against its model's Base, every IMSM(X) against X.
   std::vector<std::pair<size_t, size_t>> pairs;
-  if (!t.methods.empty() && t.methods[0] == "Base")
-    for (size_t m = 1; m < t.methods.size(); ++m) pairs.emplace_back(m, 0);
+  for (size_t m = 0; m < t.rows.size(); ++m)
+    if (const auto base = t.base_of(m)) pairs.emplace_back(m, *base);
   for (const auto& pair : imsm_pairs(t)) pairs.push_back(pair);
   for (const auto& [m, against] : pairs) {
     const size_t first = s.tests.size();

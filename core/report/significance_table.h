@@ -27,8 +27,11 @@ struct SignificanceTable {
   const Test* find(size_t method, size_t against, size_t column) const;  // nullptr when not tested
 };
 
-// The rows (IMSM(X), X) of the table whose X is among its methods:
-// "IMSM(LoRA)" and "IMSM-no-query(LoRA)" each with "LoRA".
+// The rows (IMSM(X), X) of the table whose X is among its rows: a row trained
+// with IMSM (any variant) and the row of the same model trained alike without
+// it (the same training keys but for the variant and the gate's own: gate_rank,
+// dropout_prob, gate_learning_rate) — "IMSM(LoRA)" and "IMSM-no-query(LoRA)"
+// each with "LoRA", labelled runs as well.
 std::vector<std::pair<size_t, size_t>> imsm_pairs(const ResultTable& table);
 
 // What is tested: every metric that is a tally of items (eval/metrics.h); not

@@ -155,6 +155,10 @@ std::string bar_chart(const std::vector<BarGroup>& groups, const std::vector<std
     const double bar_w = group_w * 0.8 / static_cast<double>(std::max<size_t>(1, grp.values.size()));
     for (size_t i = 0; i < grp.values.size(); ++i) {
       const double x = f.x0() + group_w * static_cast<double>(g) + group_w * 0.1 + bar_w * static_cast<double>(i);
+      if (std::isnan(grp.values[i])) {  // missing: no bar, not a bar of 0
+        out += text(x + bar_w * 0.45, y_of(0) - 4, "n/a");
+        continue;
+      }
       const double y = std::min(y_of(grp.values[i]), y_of(0)), h = std::fabs(y_of(grp.values[i]) - y_of(0));
       out += "<rect x=\"" + num(x) + "\" y=\"" + num(y) + "\" width=\"" + num(bar_w * 0.9) + "\" height=\"" + num(h) + "\" fill=\"" +
              palette(i) + "\"><title>" + xml_escape(grp.label + " " + (i < series_labels.size() ? series_labels[i] : "") + ": " + tick(grp.values[i])) +

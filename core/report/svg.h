@@ -20,7 +20,7 @@ std::string line_chart(const std::vector<Series>& series, const std::string& tit
 
 struct BarGroup {
   std::string label;              // a category on the x axis (a benchmark)
-  std::vector<double> values;     // one per series
+  std::vector<double> values;     // one per series (NaN: missing, drawn as "n/a")
   std::vector<double> errors;     // ± (same length, or empty)
 };
 

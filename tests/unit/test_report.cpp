@@ -81,7 +81,9 @@ TEST(Report, NumberAndDurationTexts) {
 TEST(Report, MethodsAndMeanStdOverSeedsByHand) {
   Fixture f;
   const auto t = imsm::report::aggregate_results(f.ws, {});
-  EXPECT_EQ(t.methods, (std::vector<std::string>{"Base", "LoRA", "IMSM(LoRA)"}));
+  std::vector<std::string> names;
+  for (const auto& r : t.rows) names.push_back(r.name);
+  EXPECT_EQ(names, (std::vector<std::string>{"Base", "LoRA", "IMSM(LoRA)"}));
   ASSERT_EQ(t.columns.size(), 2u);  // the suite's headline metrics only
   EXPECT_EQ(t.columns[0].metric, "EM");
   EXPECT_EQ(t.columns[1].metric, "Contain");
@@ -222,8 +224,8 @@ TEST(Report, EqualScoresOverSeedsAreExact) {
   Fixture f;
   for (int64_t seed : {1, 2, 3}) f.eval_run(f.train_run("no-gate", seed), 0.05, 0.05);
   const auto t = imsm::report::aggregate_results(f.ws, {});
-  ASSERT_EQ(t.methods.back(), "IMSM-no-gate(LoRA)");
-  const auto* cell = t.cell(t.methods.size() - 1, 1);
+  ASSERT_EQ(t.rows.back().name, "IMSM-no-gate(LoRA)");
+  const auto* cell = t.cell(t.rows.size() - 1, 1);
   ASSERT_TRUE(cell);
   EXPECT_EQ(cell->n, 3);
   EXPECT_EQ(cell->mean, 0.05);
