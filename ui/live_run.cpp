@@ -27,6 +27,19 @@ void LiveRun::add(const StepRecord& p) {
   ++s_.version;
 }
 
+void LiveRun::add(const ValidationRecord& v) {
+  std::lock_guard<std::mutex> lock(mu_);
+  s_.validation.push_back(v);
+  s_.phase = "validating";
+  ++s_.version;
+}
+
+void LiveRun::set_best_step(int64_t step) {
+  std::lock_guard<std::mutex> lock(mu_);
+  s_.best_step = step;
+  ++s_.version;
+}
+
 void LiveRun::set_phase(const std::string& phase) {
   std::lock_guard<std::mutex> lock(mu_);
   s_.phase = phase;

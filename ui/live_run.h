@@ -18,6 +18,8 @@ struct LiveSnapshot {
   int64_t step = 0, total_steps = 0;
   double eta_seconds = 0;
   std::vector<StepRecord> points;  // the training's steps so far, as the trainer reported them
+  std::vector<ValidationRecord> validation;  // its evaluations during training so far
+  int64_t best_step = 0;                     // the best adapter's step (0: none yet)
 };
 
 class LiveRun {
@@ -25,6 +27,8 @@ class LiveRun {
   void begin(const std::string& name);
   void set_run_id(int64_t run_id);
   void add(const StepRecord& p);
+  void add(const ValidationRecord& v);
+  void set_best_step(int64_t step);
   void set_phase(const std::string& phase);
   void set_progress(int64_t done, int64_t total, double eta_seconds);  // work without loss points (a project's stages)
   LiveSnapshot snapshot() const;

@@ -24,6 +24,7 @@
 
 #include "model/cuda_device.h"
 #include "recipes/project.h"
+#include "recipes/validation.h"
 #include "run_worker.h"
 #include "util/error.h"
 
@@ -101,6 +102,20 @@ void RunDialog::make_fields(const QStringList& models, const QStringList& datase
         tr("Where the probe examples come from: a validation file (held-out prompts of the task, or knowledge questions, to watch "
            "which memory IMSM reaches for); empty: the first training examples"));
   qobject_cast<QComboBox*>(f["gate_probe_data"])->lineEdit()->setPlaceholderText(tr("the training data"));
+  f.add("test_data_path", combo(this, QStringList{QString()} + datasets, true),
+        tr("A held-out set evaluated during training, as the official loop does after each epoch: its loss and its task's "
+           "metrics, plotted against the step; the best adapter is kept in OUTPUT/best-adapter"));
+  qobject_cast<QComboBox*>(f["test_data_path"])->lineEdit()->setPlaceholderText(tr("none"));
+  f.add("eval_task", combo(this, {"", "gsm8k", "webq", "freebase", "mrpc", "multirc", "cola", "ropes"}),
+        tr("The held-out set's task, which names its metrics (empty: from the dataset name or the file's path, GSM8K -> gsm8k)"));
+  f.add("eval_steps", ispin(this, 0, 1000000, 0), tr("Also evaluate every N optimizer steps (0: at each epoch's end only)"));
+  f.add("eval_examples", ispin(this, 0, 1000000, 0), tr("Evaluate the first N examples of each set (0: all)"));
+  f.add("eval_suite", line(this, {}, tr("none")),
+        tr("A forgetting suite (JSON) evaluated at the same points: each retention benchmark becomes a curve against the step"));
+  f.add("best_metric", combo(this, {"loss", "EM", "Contain", "Accuracy", "F1_score", "F1_overlap", "MCC"}),
+        tr("What makes an adapter the best and what early stopping watches: the held-out loss, or one of its task's metrics"));
+  f.add("early_stopping_patience", ispin(this, 0, 1000, 0),
+        tr("Stop after this many evaluations without a better best_metric (0: never stop early)"));
   f.add("label", line(this, {}, tr("from the method, e.g. IMSM(LoRA)")),
         tr("The method's name in the forgetting view and reports: runs with one label are averaged over their seeds, "
            "so give each setting of a sweep its own (\"LoRA lr 1e-3\")"));
@@ -125,6 +140,11 @@ void RunDialog::make_fields(const QStringList& models, const QStringList& datase
   // Training.
   f.add("optimizer", combo(this, {"adamw", "adafactor"}));
   f.add("learning_rate", dspin(this, 1e-7, 1, 3e-4, 7, 1e-4));
+  auto* gate_lr = dspin(this, 0, 1, 0, 7, 1e-4);
+  gate_lr->setSpecialValueText(tr("official (1e-3 with AdamW, the learning rate with Adafactor)"));
+  f.add("gate_learning_rate", gate_lr,
+        tr("The IMSM gate's own learning rate; the schedule scales it as the adapter's. The official code gives the gate "
+           "PyTorch's AdamW default, 1e-3, whatever the adapter's rate"));
   f.add("weight_decay", dspin(this, 0, 1, 0, 4, 0.01));
   f.add("lr_schedule", combo(this, {"cosine", "linear", "none"}));
   f.add("num_warmup_ratio", dspin(this, 0, 0.5, 0, 3, 0.01));
@@ -142,7 +162,12 @@ void RunDialog::make_fields(const QStringList& models, const QStringList& datase
   // Advanced.
   f.add("save_steps", ispin(this, 0, 1000000, 0), tr("A resumable checkpoint every N optimizer steps (0: at each epoch's end only)"));
   f.add("max_grad_norm", dspin(this, 0, 1000, 1.0, 2, 0.1), tr("Clip the gradient's global norm to this (0: no clipping)"));
-  f.add("top_rank", ispin(this, 0, 1024, 0), tr("AdaLoRA: the rank the budget is pruned to (0: two thirds of r, as PEFT's 12 -> 8)"));
+  f.add("adalora_target_rank", ispin(this, 0, 1024, 0), tr("AdaLoRA: the rank the budget is pruned to (0: two thirds of r, as PEFT's 12 -> 8)"));
+  auto* allocation = new QCheckBox(tr("AdaLoRA rank allocation"), this);
+  allocation->setChecked(true);
+  f.add("adalora_allocation", allocation,
+        tr("PEFT's budget allocation and orthogonal regulariser; off: as the official IMSM code, which never calls "
+           "update_and_allocate (the initial rank throughout)"));
   f.add("orth_reg_weight", dspin(this, 0, 100, 0.5, 3, 0.1), tr("AdaLoRA: weight of the orthogonality regulariser on P and Q"));
   f.add("tinit", ispin(this, 0, 1000000, 0), tr("AdaLoRA: warm-up steps before pruning starts (PEFT's tinit)"));
   f.add("tfinal", ispin(this, 0, 1000000, 0), tr("AdaLoRA: final steps at the target rank (PEFT's tfinal)"));
@@ -168,6 +193,7 @@ void RunDialog::lay_out() {
   auto* tf = new QFormLayout(training);
   tf->addRow(tr("Optimizer"), f["optimizer"]);
   tf->addRow(tr("Learning rate"), f["learning_rate"]);
+  tf->addRow(tr("Gate learning rate"), f["gate_learning_rate"]);
   tf->addRow(tr("Weight decay"), f["weight_decay"]);
   tf->addRow(tr("Schedule / warm-up ratio"), row(this, {f["lr_schedule"], f["num_warmup_ratio"]}));
   tf->addRow(tr("Batch / accumulation"), row(this, {f["batch_size"], f["accumulation_steps"]}));
@@ -176,6 +202,10 @@ void RunDialog::lay_out() {
   tf->addRow(tr("Seeds"), f["seed"]);
   tf->addRow(tr("Device / dtype"), row(this, {f["device"], f["dtype"]}));
   tf->addRow(tr("Processes"), f["processes"]);
+  tf->addRow(tr("Held-out set / task"), row(this, {f["test_data_path"], f["eval_task"]}));
+  tf->addRow(tr("Evaluate every / examples"), row(this, {f["eval_steps"], f["eval_examples"]}));
+  tf->addRow(tr("Best by / patience"), row(this, {f["best_metric"], f["early_stopping_patience"]}));
+  tf->addRow(tr("Forgetting suite"), f["eval_suite"]);
   auto* top = new QFormLayout;
   top->addRow(tr("Preset"), presets_);
   top->addRow(tr("Model"), f["model_path"]);
@@ -193,7 +223,7 @@ void RunDialog::lay_out() {
   auto* advanced_body = new QWidget(advanced);
   auto* af = new QFormLayout(advanced_body);
   af->addRow(tr("Checkpoint every / clip norm"), row(this, {f["save_steps"], f["max_grad_norm"]}));
-  af->addRow(tr("AdaLoRA target rank / orth. reg."), row(this, {f["top_rank"], f["orth_reg_weight"]}));
+  af->addRow(tr("AdaLoRA target rank / orth. reg."), row(this, {f["adalora_target_rank"], f["orth_reg_weight"], f["adalora_allocation"]}));
   af->addRow(tr("AdaLoRA tinit / tfinal / ΔT"), row(this, {f["tinit"], f["tfinal"], f["deltaT"]}));
   af->addRow(tr("Fields: input / output / instruction"), row(this, {f["input_field"], f["output_field"], f["instruction_field"]}));
   auto* advanced_layout = new QVBoxLayout(advanced);
@@ -319,6 +349,7 @@ void RunDialog::validate() {
     else
       message = QString::fromStdString(
           missing_input(runs.front(), [this](const std::string& path) { return project_makes(QString::fromStdString(path)); }));
+    if (message.isEmpty()) validation_plan(runs.front());  // the held-out set's task, the criterion, the suite
   } catch (const std::exception& e) {
     message = QString::fromUtf8(e.what());
   }

@@ -109,6 +109,8 @@ void RunWorker::execute(const Job& job) {
   Hooks hooks;
   hooks.should_abort = [this] { return abort_.load(); };
   hooks.on_event = [&](const RunEvent& e) {
+    if (e.kind == RunEvent::Kind::Validation) live_->add(e.validation);
+    if (e.kind == RunEvent::Kind::BestAdapter) live_->set_best_step(e.step);
     if (e.kind != RunEvent::Kind::RunCreated) return;
     run_id = e.run_id;
     live_->set_run_id(e.run_id);

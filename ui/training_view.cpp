@@ -5,7 +5,9 @@
 #include <qcustomplot.h>
 
 #include "export.h"
+#include "io/json_file.h"
 #include "plot_style.h"
+#include "recipes/validation.h"
 #include "report/results.h"
 #include "store/workspace.h"
 
@@ -15,14 +17,16 @@ TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
   loss_ = new QCustomPlot(this);
   lr_ = new QCustomPlot(this);
   gate_ = new QCustomPlot(this);
-  for (QCustomPlot* p : {loss_, lr_, gate_}) {
+  validation_ = new QCustomPlot(this);
+  for (QCustomPlot* p : {loss_, lr_, gate_, validation_}) {
     style_plot(p);
     add_plot_menu(p);
   }
   loss_->xAxis->setLabel(tr("step"));
   loss_->yAxis->setLabel(tr("training loss (nats/token)"));
   loss_->legend->setVisible(true);
-  loss_->setToolTip(tr("Cross-entropy of the answer tokens per optimizer step. Drag to pan, wheel to zoom."));
+  loss_->setToolTip(tr("Cross-entropy of the answer tokens per optimizer step; dashed with dots: the held-out set's (test_data_path), "
+                       "where the run evaluated it. Drag to pan, wheel to zoom."));
   lr_->xAxis->setLabel(tr("step"));
   lr_->yAxis->setLabel(tr("learning rate"));
   lr_->setMaximumHeight(160);
@@ -32,6 +36,13 @@ TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
   gate_->setToolTip(tr("IMSM runs: the mean gate over the answer tokens of a fixed probe — the first gate_probe_examples of gate_probe_data "
                        "(a validation file; by default the training data). "
                        "The gate weighs the original memory: 1 = all original, 0 = all fine-tuned."));
+  validation_->xAxis->setLabel(tr("step"));
+  validation_->yAxis->setLabel(tr("score during training"));
+  validation_->legend->setVisible(true);
+  validation_->setMaximumHeight(220);
+  validation_->setToolTip(tr("Evaluations during training: the held-out set's headline metric and each retention benchmark of eval_suite "
+                             "against the step — a falling retention curve is forgetting as it happens. The dotted vertical line marks "
+                             "the best adapter's step (best_metric)."));
   hint_ = new QCPItemText(loss_);
   hint_->position->setType(QCPItemPosition::ptAxisRectRatio);
   hint_->position->setCoords(0.5, 0.45);
@@ -46,6 +57,7 @@ TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
   layout->addWidget(loss_, 3);
   layout->addWidget(lr_, 1);
   layout->addWidget(gate_, 1);
+  layout->addWidget(validation_, 1);
   redraw();
 }
 
@@ -61,6 +73,15 @@ void TrainingView::show_runs(const QString& workspace, const QList<qint64>& ids)
       Curve c;
       c.label = QString("%1 · %2 seed %3").arg(id).arg(QString::fromStdString(report::method_label(run.config_json))).arg(run.seed);
       for (const auto& m : ws.train_metrics(id)) add_point(c, m);
+      add_validation(c, ws.validation(id));
+      for (const auto& a : ws.artifacts(id))
+        if (a.kind == "best-adapter" && QString::fromStdString(a.path).endsWith("/best.json")) {
+          try {
+            c.best_step = json::get_int(json::read_file(a.path), "step", a.path);
+          } catch (const std::exception&) {
+            // moved or removed since: no mark
+          }
+        }
       curves.insert(id, c);
     }
   }
@@ -74,8 +95,9 @@ void TrainingView::update_live(const LiveSnapshot& live) {
   live_id_ = live.run_id;
   if (!live.run_id || !curves_.contains(live.run_id)) return;  // shown only when its run is selected
   Curve& c = curves_[live.run_id];
-  c = Curve{c.label, {}, {}, {}, {}, {}};
+  c = Curve{c.label, {}, {}, {}, {}, {}, {}, {}, live.best_step};
   for (const auto& p : live.points) add_point(c, p);
+  add_validation(c, live.validation);
   redraw();
 }
 
@@ -89,12 +111,29 @@ void TrainingView::add_point(Curve& c, const StepRecord& p) {
   }
 }
 
-int TrainingView::curve_count() const { return loss_->graphCount(); }
+void TrainingView::add_validation(Curve& c, const std::vector<ValidationRecord>& records) {
+  QString held_out_metric;  // the held-out set's headline: its first metric after the loss
+  for (const ValidationRecord& r : records) {
+    const bool held_out = r.benchmark == kHeldOut;
+    if (held_out && r.metric == "Loss") {
+      c.held_out_loss.step << static_cast<double>(r.step);
+      c.held_out_loss.value << r.value;
+      continue;
+    }
+    if (held_out && held_out_metric.isEmpty()) held_out_metric = QString::fromStdString(r.metric);
+    if (held_out && held_out_metric != QString::fromStdString(r.metric)) continue;
+    Series& s = c.scores[QString::fromStdString(r.benchmark + " " + r.metric)];
+    s.step << static_cast<double>(r.step);
+    s.value << r.value;
+  }
+}
+
+int TrainingView::curve_count() const { return static_cast<int>(curves_.size()); }
 
 void TrainingView::redraw() {
-  loss_->clearGraphs();
-  lr_->clearGraphs();
-  gate_->clearGraphs();
+  for (QCustomPlot* p : {loss_, lr_, gate_, validation_}) p->clearGraphs();
+  for (QCPItemStraightLine* line : best_lines_) line->parentPlot()->removeItem(line);
+  best_lines_.clear();
   int i = 0;
   for (auto it = curves_.cbegin(); it != curves_.cend(); ++it, ++i) {
     const QPen pen(series_colour(i), 1.6);
@@ -111,10 +150,35 @@ void TrainingView::redraw() {
       g->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssCircle, 3));
       g->setData(it->gate_step, it->gate, true);
     }
+    if (!it->held_out_loss.step.isEmpty()) {
+      QCPGraph* h = loss_->addGraph();
+      h->setName(it->label + tr(" · held-out"));
+      h->setPen(QPen(series_colour(i), 1.6, Qt::DashLine));
+      h->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 5));
+      h->setData(it->held_out_loss.step, it->held_out_loss.value, true);
+    }
+    int k = 0;
+    for (auto s = it->scores.cbegin(); s != it->scores.cend(); ++s, ++k) {
+      QCPGraph* v = validation_->addGraph();
+      v->setName(curves_.size() > 1 ? it->label + " · " + s.key() : s.key());
+      v->setPen(QPen(series_colour(curves_.size() > 1 ? i : k), 1.6, k == 0 ? Qt::SolidLine : Qt::DashLine));
+      v->setScatterStyle(QCPScatterStyle(QCPScatterStyle::ssDisc, 5));
+      v->setData(s->step, s->value, true);
+    }
+    if (it->best_step > 0)
+      for (QCustomPlot* p : {loss_, validation_}) {
+        auto* line = new QCPItemStraightLine(p);
+        line->point1->setCoords(static_cast<double>(it->best_step), 0);
+        line->point2->setCoords(static_cast<double>(it->best_step), 1);
+        line->setPen(QPen(series_colour(i), 1, Qt::DotLine));
+        best_lines_ << line;
+      }
   }
   loss_->legend->setVisible(!curves_.isEmpty());
+  validation_->legend->setVisible(validation_->graphCount() > 0);
+  validation_->setVisible(validation_->graphCount() > 0);
   hint_->setVisible(curves_.isEmpty());
-  for (QCustomPlot* p : {loss_, lr_, gate_}) {
+  for (QCustomPlot* p : {loss_, lr_, gate_, validation_}) {
     p->rescaleAxes();
     p->replot(QCustomPlot::rpQueuedReplot);
   }

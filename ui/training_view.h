@@ -1,10 +1,15 @@
-// Training curves: loss (per optimizer step), learning rate and, for IMSM
-// runs, the mean gate on the run's probe examples, for the selected runs,
-// read from the workspace, and the running run's curve from the worker's
-// LiveRun, redrawn by the window's timer. With nothing selected, a hint.
+// Training curves: loss (per optimizer step; the held-out loss dashed, where
+// the run evaluated one), learning rate, for IMSM runs the mean gate on the
+// run's probe examples, and the evaluations during training — the held-out
+// set's headline metric and each retention benchmark's score against the
+// step (a live forgetting curve), the best adapter's step marked — for the
+// selected runs, read from the workspace, and the running run's curves from
+// the worker's LiveRun, redrawn by the window's timer. With nothing
+// selected, a hint.
 #pragma once
 #include <QList>
 #include <QMap>
+#include <vector>
 #include <QString>
 #include <QVector>
 #include <QWidget>
@@ -13,6 +18,7 @@
 
 class QCustomPlot;
 class QCPItemText;
+class QCPItemStraightLine;
 
 namespace imsm::ui {
 
@@ -27,23 +33,33 @@ class TrainingView : public QWidget {
   QCustomPlot* loss_plot() const { return loss_; }
   QCustomPlot* lr_plot() const { return lr_; }
   QCustomPlot* gate_plot() const { return gate_; }
-  int curve_count() const;
+  QCustomPlot* validation_plot() const { return validation_; }
+  int curve_count() const;  // runs plotted
   QString hint() const;  // "" while curves are shown
 
  private:
+  struct Series {
+    QVector<double> step, value;
+  };
   struct Curve {
     QString label;
     QVector<double> step, loss, lr;
     QVector<double> gate_step, gate;  // where the probe measured it
+    Series held_out_loss;
+    QMap<QString, Series> scores;     // "benchmark metric": the held-out set's headline, each retention benchmark's
+    qint64 best_step = 0;             // the best adapter's (0: none)
   };
   static void add_point(Curve& c, const StepRecord& p);
+  static void add_validation(Curve& c, const std::vector<ValidationRecord>& records);
   void redraw();
 
   QCustomPlot* loss_;
   QCustomPlot* lr_;
   QCustomPlot* gate_;
+  QCustomPlot* validation_;
   QCPItemText* hint_;
   QMap<qint64, Curve> curves_;  // by run id
+  QList<QCPItemStraightLine*> best_lines_;  // the best adapters' steps, on the loss and validation plots
   qint64 live_id_ = 0;
 };
 

@@ -14,6 +14,24 @@
 
 namespace imsm::cli {
 
+namespace {
+
+// One evaluation during training on one line: "step 40 (epoch 1): held-out Loss 1.2345 EM 0.4500 · qa Contain 0.3100".
+std::string validation_line(const std::vector<ValidationRecord>& records) {
+  std::string line = "validation at step " + std::to_string(records.front().step) + " (epoch " + std::to_string(records.front().epoch + 1) + "):";
+  std::string benchmark;
+  for (const ValidationRecord& r : records) {
+    if (r.benchmark != benchmark) line += (benchmark.empty() ? " " : " · ") + r.benchmark;
+    benchmark = r.benchmark;
+    char value[48];
+    std::snprintf(value, sizeof(value), " %s %.4f", r.metric.c_str(), r.value);
+    line += value;
+  }
+  return line;
+}
+
+}  // namespace
+
 int train_with_progress(const std::function<TrainSummary(const Hooks&, int64_t& run_id)>& train,
                         const std::function<std::string(const std::string& last_checkpoint, int64_t run_id)>& resume_hint) {
   TrainSummary s;
@@ -22,13 +40,24 @@ int train_with_progress(const std::function<TrainSummary(const Hooks&, int64_t& 
   try {
     SigintScope ctrl_c;  // Ctrl-C: stop after the current step, with a checkpoint
     ProgressBar bar("train");
+    std::vector<ValidationRecord> scores;  // of the evaluation under way, printed as one line
+    auto print_scores = [&] {
+      if (!scores.empty()) log::info(validation_line(scores));
+      scores.clear();
+    };
     Hooks hooks;
-    hooks.on_step = [&](const StepRecord& p) { bar.update(p); };
+    hooks.on_step = [&](const StepRecord& p) {
+      print_scores();
+      bar.update(p);
+    };
     hooks.on_event = [&](const RunEvent& e) {
       if (e.kind == RunEvent::Kind::Checkpoint) last_checkpoint = e.path;
+      if (e.kind == RunEvent::Kind::Validation) scores.push_back(e.validation);
+      if (e.kind == RunEvent::Kind::BestAdapter) print_scores();
     };
     hooks.should_abort = [] { return SigintScope::requested(); };
     s = train(with_requested_event_lines(hooks), run_id);
+    print_scores();
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::Cancelled) throw;
     log::info(std::string(e.what()) + "; resume with: " + resume_hint(last_checkpoint, run_id));
@@ -40,6 +69,12 @@ int train_with_progress(const std::function<TrainSummary(const Hooks&, int64_t& 
                 format_duration(s.seconds).c_str(), static_cast<long long>(s.examples),
                 static_cast<long long>(s.trainable_parameters), s.losses.empty() ? 0.0 : s.losses.back());
   log::info(line);
+  if (s.stopped_early) log::info("stopped early: no better held-out score in early_stopping_patience evaluations");
+  if (!s.best_adapter_dir.empty()) {
+    char best[160];
+    std::snprintf(best, sizeof(best), "best adapter (held-out %.4f at step %lld): ", s.best_value, static_cast<long long>(s.best_step));
+    log::info(best + s.best_adapter_dir);
+  }
   if (s.status == RunStatus::Finished) {
     log::info("adapter written to " + s.adapter_dir);
     return 0;

@@ -64,6 +64,8 @@ class MetricTally {
 // unknown task.
 std::map<std::string, double> score_task(const std::string& task, const std::vector<ScoredExample>& examples);
 std::vector<std::string> official_metrics(const std::string& task);  // in the official order
+// What score_task reports for the task: official_metrics, then Accuracy where it is defined (gsm8k, the yes/no tasks).
+std::vector<std::string> reported_metrics(const std::string& task);
 
 // Reads a predictions file in the official format: lines {"input", "output" (gold:
 // a string or a list), "answer" (the model's)}. BadInput naming FILE:LINE.

@@ -21,6 +21,9 @@ struct AdaLoraSettings {
   double beta2 = 0.85;       // smoothing of its uncertainty
   double orth_reg_weight = 0.5;
   int64_t total_step = 0;    // 0: the trainer's step count
+  // false: the official IMSM code's AdaLoRA, which never calls update_and_allocate and computes its loss
+  // outside PEFT's forward: the initial rank throughout, no orthogonal regulariser (docs/OFFICIAL.md #4).
+  bool allocate = true;
   // Kept ranks per module once allocated ("model.layers.0.self_attn.q_proj" -> mask).
   std::map<std::string, std::vector<bool>> rank_pattern;
 };

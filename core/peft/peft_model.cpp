@@ -143,7 +143,7 @@ std::unique_ptr<PeftAdapters> PeftAdapters::load(LlamaModel& model, const std::s
 namespace imsm {
 
 void PeftAdapters::begin_training(int64_t total_steps) {
-  if (config_.method != PeftMethod::AdaLoRA) return;
+  if (config_.method != PeftMethod::AdaLoRA || !config_.adalora.allocate) return;  // no allocator: no pruning, no regulariser
   if (config_.adalora.total_step <= 0) config_.adalora.total_step = total_steps;
   std::map<std::string, AdaLoraAdapter*> modules;
   for (auto& [name, a] : adapters_) modules[name] = static_cast<AdaLoraAdapter*>(a.get());

@@ -100,23 +100,33 @@ EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
   official_metrics(r.task);  // an unknown task fails before any work
   if (r.batch_size <= 0 || r.max_new_tokens <= 0 || r.max_input_length <= 0)
     throw_bad_input("eval", "batch size, max new tokens and max input length must be positive");
-  const auto data = read_eval_set(r.dataset, r.limit);
+  const auto data = read_eval_set(r.dataset, r.limit);  // a bad file fails before the model loads
 
   // Started by torchrun: the batches are dealt round the ranks, every rank gets every answer, rank 0 writes.
   const dist::Launch launch = dist::launch_from_environment();
   const auto loaded = load_model(on_this_process(r.source));
-  const LlamaModel* model = loaded->model.get();
-  const auto group = launch.distributed() ? dist::ProcessGroup::join(launch, model->device(), dist::collective_timeout()) : nullptr;
-  const Tokenizer* tokenizer = loaded->tokenizer.get();
-  const ImsmGate* gate = loaded->gate.get();
+  const auto group = launch.distributed() ? dist::ProcessGroup::join(launch, loaded->model->device(), dist::collective_timeout()) : nullptr;
+  EvalRequest here = r;
+  here.perplexity = r.perplexity && launch.writer();  // only the writer reports it
+  EvalResult result = evaluate_model(*loaded->model, *loaded->tokenizer, loaded->gate.get(), here, group.get(), hooks);
+  if (!r.predictions_out.empty() && launch.writer()) write_predictions(r.predictions_out, data, result);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+EvalResult evaluate_model(const LlamaModel& model, const Tokenizer& tokenizer, const ImsmGate* gate, const EvalRequest& r,
+                          dist::ProcessGroup* group, const Hooks& hooks) {
+  const auto started = std::chrono::steady_clock::now();
+  official_metrics(r.task);
+  const auto data = read_eval_set(r.dataset, r.limit);
   GenerateOptions options;  // greedy, as the paper
   options.max_new_tokens = r.max_new_tokens;
-  options.eos_ids = stop_ids(model->config(), tokenizer->eos_ids());
+  options.eos_ids = stop_ids(model.config(), tokenizer.eos_ids());
 
   // Prompts sorted by length so that batches carry little padding.
   std::vector<std::vector<int32_t>> prompts;
   for (const auto& [input, gold] : data) {
-    auto ids = tokenizer->encode(input, true);
+    auto ids = tokenizer.encode(input, true);
     if (static_cast<int64_t>(ids.size()) > r.max_input_length) ids.resize(static_cast<size_t>(r.max_input_length));
     prompts.push_back(std::move(ids));
   }
@@ -130,13 +140,13 @@ EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
   // Rounds of one batch per rank (batch k on rank k % ranks); the ranks vote on stopping at each round.
   const size_t ranks = group ? static_cast<size_t>(group->size()) : 1, batch_size = static_cast<size_t>(r.batch_size);
   for (size_t round = 0; round * ranks * batch_size < order.size(); ++round) {
-    if (dist::any_rank_aborted(group.get(), hooks)) throw Error(ErrorKind::Cancelled, "evaluation cancelled");
+    if (dist::any_rank_aborted(group, hooks)) throw Error(ErrorKind::Cancelled, "evaluation cancelled");
     const size_t start = (round * ranks + (group ? static_cast<size_t>(group->rank()) : 0)) * batch_size;
     if (start >= order.size()) continue;
     const size_t end = std::min(order.size(), start + batch_size);
     std::vector<std::vector<int32_t>> batch;  // this rank's batch of the round
     for (size_t i = start; i < end; ++i) batch.push_back(prompts[order[i]]);
-    const std::unique_ptr<DecodeStep> step = make_decode_step(*model, gate, true);
+    const std::unique_ptr<DecodeStep> step = make_decode_step(model, gate, true);
     auto* imsm_step = dynamic_cast<ImsmStep*>(step.get());  // null without a gate
     std::vector<std::vector<std::vector<float>>> full(batch.size());  // [row][token][d]
     TokenSink keep_gate;
@@ -159,21 +169,20 @@ EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
   EvalResult result;
   int64_t generated_here = 0;
   for (size_t i = 0; i < data.size(); ++i) {
-    result.examples.push_back(example_of(data[i], *tokenizer, answers[i].ids, answers[i].gate_mean, answers[i].full));
+    result.examples.push_back(example_of(data[i], tokenizer, answers[i].ids, answers[i].gate_mean, answers[i].full));
     if (mine[i]) generated_here += static_cast<int64_t>(answers[i].ids.size());
   }
 
   std::vector<ScoredExample> scored;
   for (const auto& e : result.examples) scored.push_back({e.answer, e.golds});
   result.scores = score_task(r.task, scored);
-  if (r.perplexity && launch.writer()) {
+  if (r.perplexity) {
     int32_t eos = options.eos_ids.empty() ? -1 : static_cast<int32_t>(options.eos_ids.front());
     std::vector<EncodedExample> encoded;
     for (const auto& e : result.examples)
-      encoded.push_back(encode_example(*tokenizer, {e.input, e.golds.front()}, r.max_input_length, r.max_new_tokens + 1, eos));
-    result.scores["Perplexity"] = answer_perplexity(*model, gate, encoded, r.batch_size, hooks).perplexity;
+      encoded.push_back(encode_example(tokenizer, {e.input, e.golds.front()}, r.max_input_length, r.max_new_tokens + 1, eos));
+    result.scores["Perplexity"] = answer_perplexity(model, gate, encoded, r.batch_size, hooks).perplexity;
   }
-  if (!r.predictions_out.empty() && launch.writer()) write_predictions(r.predictions_out, data, result);
   // This rank's generation speed, times the ranks: the run's, when they run alike.
   result.tokens_per_second = generation_seconds > 0 ? generated_here / generation_seconds * (group ? group->size() : 1) : 0;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

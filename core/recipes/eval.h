@@ -43,4 +43,19 @@ struct EvalResult {
 
 EvalResult run_eval(const EvalRequest& request, const Hooks& hooks = {});
 
+namespace dist {
+class ProcessGroup;
+}
+class LlamaModel;
+class Tokenizer;
+class ImsmGate;
+
+// What run_eval does once the model is loaded, on a model already in memory
+// (training's evaluations use it, dropout off): the generation, the metrics
+// and, when request.perplexity, the answers' perplexity (every caller
+// computes it). `source` and `predictions_out` are not read. With a group
+// every rank calls it and gets every answer. gate null: the model alone.
+EvalResult evaluate_model(const LlamaModel& model, const Tokenizer& tokenizer, const ImsmGate* gate, const EvalRequest& request,
+                          dist::ProcessGroup* group, const Hooks& hooks = {});
+
 }  // namespace imsm

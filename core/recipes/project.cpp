@@ -116,10 +116,16 @@ ProjectPlan plan_project(const std::string& path) {
       c.update(runs[i]);
       c["model_path"] = plan.model;
       c["data_path"] = data_files[train_data];
-      if (c.contains("gate_probe_data")) {  // a key of "data", like train.data
-        const std::string probe = c["gate_probe_data"].is_string() ? c["gate_probe_data"].get<std::string>() : "";
-        if (!data_files.count(probe)) throw_bad_input(path, "gate_probe_data \"" + probe + "\" is not a key of \"data\"");
-        c["gate_probe_data"] = data_files[probe];
+      for (const char* key : {"gate_probe_data", "test_data_path"})  // keys of "data", like train.data
+        if (c.contains(key)) {
+          const std::string name = c[key].is_string() ? c[key].get<std::string>() : "";
+          if (!data_files.count(name)) throw_bad_input(path, std::string(key) + " \"" + name + "\" is not a key of \"data\"");
+          c[key] = data_files[name];
+        }
+      if (c.contains("eval_suite")) {  // during training: the project's own suite, or none
+        if (c["eval_suite"] != "suite" && c["eval_suite"] != "")
+          throw_bad_input(path, "eval_suite: in a project, \"suite\" (evaluate the project's suite during training) or \"\"");
+        if (c["eval_suite"] == "suite") c["eval_suite"] = out + "/suite.json";
       }
       c["seed"] = seed;
       c["dataset"] = train_data;

@@ -12,6 +12,7 @@
 #include "model/llama.h"
 #include "peft/peft_model.h"
 #include "recipes/loaded_model.h"
+#include "recipes/validation.h"
 #include "tokenizer/tokenizer.h"
 #include "train/gate_probe.h"
 #include "train/trainer.h"
@@ -64,7 +65,8 @@ PeftConfig peft_config(const TrainConfig& c) {
   p.target_modules = c.target_modules;
   p.feedforward_modules = c.feedforward_modules;
   p.base_model = c.model_path;
-  p.adalora.target_r = c.top_rank > 0 ? c.top_rank : std::max<int64_t>(1, c.lora_r * 2 / 3);  // PEFT's 12 -> 8 ratio
+  p.adalora.target_r = c.adalora_target_rank > 0 ? c.adalora_target_rank : std::max<int64_t>(1, c.lora_r * 2 / 3);  // PEFT's 12 -> 8 ratio
+  p.adalora.allocate = c.adalora_allocation;
   p.adalora.tinit = c.tinit;
   p.adalora.tfinal = c.tfinal;
   p.adalora.delta_t = c.delta_t;
@@ -138,6 +140,7 @@ TrainBatch probe_batch(const TrainConfig& c, const ImsmGate* gate, const Trainin
 
 TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   const auto started = std::chrono::steady_clock::now();
+  const ValidationPlan plan = validation_plan(c);  // a bad key fails before the model loads
   // Started by torchrun: one rank of a data-parallel run.
   const dist::Launch launch = dist::launch_from_environment();
   const auto loaded = load_model(on_this_process({c.model_path, "", c.device, c.dtype}));  // adapters below: new, or the checkpoint's
@@ -150,10 +153,14 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   std::unique_ptr<PeftAdapters> adapters =
       resume.empty() ? PeftAdapters::attach(*model, peft_config(c), c.seed) : PeftAdapters::load(*model, resume);
   std::unique_ptr<ImsmGate> gate = open_gate(c, *model, resume);
-  SiameseTarget target(*model, *adapters, gate.get());
+  SiameseTarget target(*model, *adapters, gate.get(), c.gate_learning_rate / c.learning_rate);
   Trainer trainer(target, data.train, train_options(c), group.get());
+  EarlyStopping stopping(plan);
+  const std::string stopping_file = "early_stopping.json";
   if (!resume.empty()) {
     trainer.load_state(resume);
+    const fs::path state = fs::path(resume) / stopping_file;
+    if (fs::exists(state)) stopping.load_state(json::read_file(state.string()), state.string());
     if (writer) log::info("resuming from " + resume + " at step " + std::to_string(trainer.step()) + " of " + std::to_string(trainer.total_steps()));
   }
 
@@ -170,6 +177,7 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
     write_atomically(dir, [&](const std::string& tmp) {
       save_artifacts(tmp, false);  // whole tensors: training goes on from here
       t.save_state(tmp);
+      if (!plan.empty()) json::write_file((fs::path(tmp) / stopping_file).string(), stopping.state());
     });
     hooks.event({RunEvent::Kind::Checkpoint, 0, dir, t.step()});
   };
@@ -182,9 +190,32 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
       r.gate_mean = probe_gate_mean(*model, *adapters, *gate, probe);
     hooks.step(r);
   };
+  // Evaluation during training: each score an event, the best adapter kept, early stopping.
+  EvalSchedule schedule;
+  schedule.every_steps = plan.every_steps;
+  const std::string best_dir = (fs::path(c.output_dir) / "best-adapter").string();
+  if (!plan.empty())
+    schedule.evaluate = [&](const Trainer& t) {
+      const auto records = validate(plan, *model, *loaded->tokenizer, gate.get(), group.get(), t.step(), t.epoch(), hooks);
+      for (const ValidationRecord& r : records) {
+        RunEvent e;
+        e.kind = RunEvent::Kind::Validation;
+        e.validation = r;
+        if (writer) hooks.event(e);
+      }
+      if (stopping.observe(records) && writer) {
+        write_atomically(best_dir, [&](const std::string& tmp) {
+          save_artifacts(tmp, true);
+          json::write_file((fs::path(tmp) / "best.json").string(),
+                           {{"step", stopping.best_step()}, {"metric", plan.best_metric}, {"value", stopping.best_value()}});
+        });
+        hooks.event({RunEvent::Kind::BestAdapter, 0, best_dir, t.step()});
+      }
+      return stopping.should_stop();
+    };
   TrainOutcome outcome;
   try {
-    outcome = trainer.run(trainer_hooks, checkpoint, c.save_steps);
+    outcome = trainer.run(trainer_hooks, checkpoint, c.save_steps, schedule);
   } catch (const Error& e) {
     if (e.kind() != ErrorKind::Cancelled) throw;
     checkpoint(trainer);  // resumable from where it stopped
@@ -198,6 +229,12 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   summary.losses = outcome.losses;
   summary.trainable_parameters = adapters->num_parameters() + (gate ? gate->num_parameters() : 0);
   summary.examples = static_cast<int64_t>(data.train.size());
+  summary.stopped_early = outcome.stopped_early;
+  if (stopping.best_step() > 0) {
+    summary.best_adapter_dir = best_dir;
+    summary.best_step = stopping.best_step();
+    summary.best_value = stopping.best_value();
+  }
   if (outcome.status == RunStatus::Finished) {
     summary.adapter_dir = (fs::path(c.output_dir) / "adapter").string();
     if (writer) write_atomically(summary.adapter_dir, [&](const std::string& tmp) { save_artifacts(tmp, true); });

@@ -17,6 +17,11 @@ struct TrainSummary {
   std::vector<double> losses;    // per optimizer step, from the run's start (resumed runs included)
   std::string adapter_dir;       // OUTPUT/adapter: the (IMSM) adapter
   std::string last_checkpoint;   // OUTPUT/checkpoint-STEP, "" when none was written
+  // Evaluation during training (recipes/validation.h).
+  std::string best_adapter_dir;  // OUTPUT/best-adapter: the adapter at the criterion's best ("" when nothing was evaluated)
+  int64_t best_step = 0;
+  double best_value = 0;         // the criterion there (best_metric of the held-out set)
+  bool stopped_early = false;    // early stopping ended the run before total_steps
   int64_t trainable_parameters = 0;
   int64_t examples = 0;
   double seconds = 0;
@@ -24,10 +29,14 @@ struct TrainSummary {
 
 // Writes OUTPUT/checkpoint-STEP/ (adapter, gate, optimizer, RNG, position) at
 // epoch ends, every save_steps steps and on cancel; OUTPUT/adapter/ and
-// OUTPUT/train_config.json when finished. Hooks: a StepRecord per optimizer
-// step (with the gate probe's mean where measured), a Checkpoint event after
-// each checkpoint written; cancel (the run protocol): a checkpoint, then
-// Error(Cancelled) "training stopped at step N of M".
+// OUTPUT/train_config.json when finished. With a held-out set or an
+// evaluation suite (recipes/validation.h) it evaluates them at each epoch's
+// end and every eval_steps steps, keeps OUTPUT/best-adapter/ (with best.json:
+// step, metric, value) and stops early when asked. Hooks: a StepRecord per
+// optimizer step (with the gate probe's mean where measured), a Checkpoint
+// event after each checkpoint written, a Validation event per score and a
+// BestAdapter event per new best; cancel (the run protocol): a checkpoint,
+// then Error(Cancelled) "training stopped at step N of M".
 TrainSummary run_train(const TrainConfig& config, const Hooks& hooks = {});
 
 }  // namespace imsm

@@ -42,18 +42,23 @@ const std::vector<Key>& keys() {
       {"device", &C::device}, {"data_device", &C::data_device, {}, Range::Any, false},
       {"peft", &C::peft, {"lora", "dora", "ia3", "adalora"}},
       {"lora_r", &C::lora_r, {}, Range::Positive}, {"lora_alpha", &C::lora_alpha}, {"lora_dropout", &C::lora_dropout, {}, Range::Probability},
-      {"gate_rank", &C::gate_rank, {}, Range::Positive}, {"top_rank", &C::top_rank}, {"dropout_prob", &C::dropout_prob, {}, Range::Probability},
+      {"gate_rank", &C::gate_rank, {}, Range::Positive}, {"top_rank", &C::top_rank, {}, Range::Positive}, {"dropout_prob", &C::dropout_prob, {}, Range::Probability},
       {"num_epochs", &C::num_epochs, {}, Range::Positive}, {"batch_size", &C::batch_size, {}, Range::Positive},
       {"accumulation_steps", &C::accumulation_steps, {}, Range::Positive}, {"optimizer", &C::optimizer, {"adamw", "adafactor"}},
       {"momentum", &C::momentum}, {"weight_decay", &C::weight_decay}, {"learning_rate", &C::learning_rate, {}, Range::Positive},
+      {"gate_learning_rate", &C::gate_learning_rate, {}, Range::NonNegative},
       {"lr_schedule", &C::lr_schedule, {"cosine", "linear", "none"}}, {"num_warmup_ratio", &C::num_warmup_ratio, {}, Range::Ratio},
       {"variant", &C::variant, {"query", "no-query", "no-gate", "none"}},
       {"target_modules", &C::target_modules}, {"feedforward_modules", &C::feedforward_modules}, {"use_rslora", &C::use_rslora},
       {"seed", &C::seed}, {"output_dir", &C::output_dir}, {"dtype", &C::dtype}, {"save_steps", &C::save_steps, {}, Range::NonNegative},
       {"gate_probe_examples", &C::gate_probe_examples, {}, Range::NonNegative}, {"gate_probe_data", &C::gate_probe_data},
       {"label", &C::label}, {"resume_from", &C::resume_from}, {"max_grad_norm", &C::max_grad_norm},
+      {"eval_task", &C::eval_task}, {"eval_steps", &C::eval_steps, {}, Range::NonNegative},
+      {"eval_examples", &C::eval_examples, {}, Range::NonNegative}, {"eval_suite", &C::eval_suite}, {"best_metric", &C::best_metric},
+      {"early_stopping_patience", &C::early_stopping_patience, {}, Range::NonNegative},
       {"tinit", &C::tinit, {}, Range::NonNegative}, {"tfinal", &C::tfinal, {}, Range::NonNegative}, {"deltaT", &C::delta_t, {}, Range::Positive},
-      {"orth_reg_weight", &C::orth_reg_weight},
+      {"orth_reg_weight", &C::orth_reg_weight}, {"adalora_target_rank", &C::adalora_target_rank, {}, Range::NonNegative},
+      {"adalora_allocation", &C::adalora_allocation},
       {"input_field", &C::input_field}, {"output_field", &C::output_field}, {"instruction_field", &C::instruction_field}};
   return table;
 }
@@ -150,7 +155,10 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where
   if (j.contains("mode")) read_mode(j, c, where);
   default_modules(j, c);
   for (const Key& key : keys()) check_key(c, key, where);
-  if (c.peft == "adalora" && c.top_rank > c.lora_r) throw_bad_input(where, "key \"top_rank\" (target rank) must not exceed \"lora_r\" (initial rank)");
+  if (c.peft == "adalora" && c.adalora_target_rank > c.lora_r)
+    throw_bad_input(where, "key \"adalora_target_rank\" must not exceed \"lora_r\" (AdaLoRA's initial rank)");
+  // The official optimizer groups: AdamW gives the gate's parameters its default 1e-3 (train.py:238-254), Adafactor the one rate (:256-275).
+  if (c.gate_learning_rate == 0) c.gate_learning_rate = c.optimizer == "adafactor" ? c.learning_rate : 1e-3;
   return c;
 }
 
@@ -208,6 +216,8 @@ std::string missing_input(const TrainConfig& c, const std::function<bool(const s
     return "model_path: " + c.model_path + " is not a Hugging Face model folder (no config.json)";
   if (!there(c.data_path)) return "data_path: no file " + c.data_path;
   if (!c.gate_probe_data.empty() && !there(c.gate_probe_data)) return "gate_probe_data: no file " + c.gate_probe_data;
+  if (!c.test_data_path.empty() && !there(c.test_data_path)) return "test_data_path: no file " + c.test_data_path;
+  if (!c.eval_suite.empty() && !there(c.eval_suite)) return "eval_suite: no file " + c.eval_suite;
   return "";
 }
 

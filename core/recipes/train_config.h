@@ -15,7 +15,7 @@ struct TrainConfig {
   std::string model_path;
   std::string dataset;            // a name for the run ("gsm8k"); informational
   std::string data_path;          // training data (JSON lines or Alpaca JSON)
-  std::string test_data_path;     // kept in the run record; evaluation is `imsm eval`
+  std::string test_data_path;     // the held-out set, evaluated during training (recipes/validation.h); "": none
   int64_t max_input_length = 512;
   int64_t max_output_length = 512;
   std::string device = "cpu";
@@ -25,7 +25,7 @@ struct TrainConfig {
   double lora_alpha = 16;
   double lora_dropout = 0.05;
   int64_t gate_rank = 8;
-  int64_t top_rank = 0;           // AdaLoRA's target rank (0: 2/3 of lora_r, the init_r 12 -> target_r 8 of PEFT)
+  int64_t top_rank = 8;           // official mode 3's rank of linear_top_A/B over [h_M ⊕ h_M']; no mode 3 here: recorded, no effect
   double dropout_prob = 0.1;
   int64_t num_epochs = 3;
   int64_t batch_size = 4;
@@ -34,6 +34,7 @@ struct TrainConfig {
   double momentum = 0.9;
   double weight_decay = 0.0;
   double learning_rate = 3e-4;
+  double gate_learning_rate = 0;  // the gate's own rate (0: as the official optimizer: 1e-3 with AdamW, learning_rate with Adafactor)
   std::string lr_schedule = "cosine";  // cosine | linear | none
   double num_warmup_ratio = 0.0;
   // This project's keys.
@@ -48,11 +49,20 @@ struct TrainConfig {
   int64_t gate_probe_examples = 8;  // IMSM: the mean gate on the first N probe examples, ~50 times a run (0: off)
   std::string gate_probe_data;      // the probe examples: a validation JSON/JSONL file ("": the training data)
   std::string label;                // the method's name in reports and tables ("": from peft and variant, e.g. IMSM(LoRA))
+  // Evaluation during training (recipes/validation.h).
+  std::string eval_task;            // the held-out set's task (metrics); "": named by `dataset` or test_data_path (GSM8K -> gsm8k)
+  int64_t eval_steps = 0;           // also every N optimizer steps (0: at each epoch's end only, as the official loop)
+  int64_t eval_examples = 0;        // the first N examples of each set (0: all)
+  std::string eval_suite;           // a forgetting suite (JSON) evaluated at the same points ("": none)
+  std::string best_metric = "loss";  // the criterion of the best adapter and early stopping: "loss" or a metric of eval_task
+  int64_t early_stopping_patience = 0;  // stop after N evaluations without a new best (0: never)
   std::string resume_from;
   double max_grad_norm = 1.0;
   std::string input_field = "input", output_field = "output", instruction_field = "instruction";  // dataset fields
   int64_t tinit = 0, tfinal = 0, delta_t = 1;  // AdaLoRA's schedule (PEFT: tinit, tfinal, deltaT)
   double orth_reg_weight = 0.5;                // AdaLoRA
+  int64_t adalora_target_rank = 0;  // AdaLoRA's average rank at the end (0: 2/3 of lora_r, PEFT's init_r 12 -> target_r 8)
+  bool adalora_allocation = true;   // false: as the official code, no rank allocation and no orthogonal regulariser
 
   nlohmann::json to_json() const;  // the fully resolved configuration
 };

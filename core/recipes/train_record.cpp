@@ -56,6 +56,8 @@ RecordedTrain record_training(store::Workspace& ws, int64_t run_id, const TrainC
       ws.set_checkpoint(run_id, e.path);
       checkpoint_step = e.step;
     }
+    if (e.kind == RunEvent::Kind::Validation) ws.add_validation(run_id, {e.validation});
+    if (e.kind == RunEvent::Kind::BestAdapter) ws.add_artifact(run_id, "best-adapter", e.path);
     hooks.event(e);
   };
   RunLife life;
@@ -70,7 +72,14 @@ RecordedTrain record_training(store::Workspace& ws, int64_t run_id, const TrainC
       ws.add_artifact(run_id, "adapter", s.adapter_dir);
       ws.add_artifact(run_id, "config", (fs::path(config.output_dir) / "train_config.json").string());
     }
-    return RunEnd{s.status, s.status == RunStatus::Diverged ? "loss not finite at step " + std::to_string(s.steps) : ""};
+    std::string message = s.status == RunStatus::Diverged ? "loss not finite at step " + std::to_string(s.steps) : "";
+    if (s.stopped_early)
+      message = "stopped early at step " + std::to_string(s.steps) + " of " + std::to_string(s.total_steps) + ": no better held-out " +
+                config.best_metric + " in " + std::to_string(config.early_stopping_patience) + " evaluations";
+    if (!s.best_adapter_dir.empty())
+      message += (message.empty() ? "" : "; ") + std::string("best held-out ") + config.best_metric + " at step " + std::to_string(s.best_step) +
+                 ": " + s.best_adapter_dir;
+    return RunEnd{s.status, message};
   }, life);
   return out;
 }
@@ -85,7 +94,7 @@ std::string run_name(const TrainConfig& c) {
 RecordedTrain run_train_recorded(const std::string& workspace, const TrainConfig& given, const Hooks& hooks) {
   // Paths are recorded absolute, so `imsm runs resume` works from any folder.
   TrainConfig config = given;
-  for (std::string* p : {&config.model_path, &config.data_path, &config.test_data_path, &config.output_dir})
+  for (std::string* p : {&config.model_path, &config.data_path, &config.test_data_path, &config.eval_suite, &config.output_dir})
     if (!p->empty()) *p = fs::absolute(*p).lexically_normal().string();
   store::Workspace ws(workspace);
   store::NewRun r;

@@ -101,6 +101,17 @@ CREATE TABLE artifacts(
     R"sql(
 ALTER TABLE train_metrics ADD COLUMN gate_mean REAL;
 )sql",
+    // 2 -> 3: evaluations during training (the held-out set, retention benchmarks), per step
+    R"sql(
+CREATE TABLE validation_metrics(
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  step INTEGER NOT NULL,
+  epoch INTEGER NOT NULL,
+  benchmark TEXT NOT NULL,
+  metric TEXT NOT NULL,
+  value REAL,
+  UNIQUE(run_id, step, benchmark, metric));
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion, "one migration per schema version");

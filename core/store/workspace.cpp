@@ -143,6 +143,18 @@ void Workspace::add_train_metrics(int64_t run_id, const std::vector<StepRecord>&
   tx.commit();
 }
 
+void Workspace::add_validation(int64_t run_id, const std::vector<ValidationRecord>& rows) {
+  if (rows.empty()) return;
+  sql::Transaction tx(*db_);
+  auto st = db_->prepare("INSERT OR REPLACE INTO validation_metrics(run_id, step, epoch, benchmark, metric, value) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
+  for (const auto& v : rows) {
+    st.bind_all(run_id, v.step, v.epoch, v.benchmark, v.metric);
+    bind_or_null(st, 6, v.value, !std::isfinite(v.value));
+    st.run();
+  }
+  tx.commit();
+}
+
 void Workspace::add_evaluations(int64_t run_id, const std::string& dataset_path, const std::vector<Evaluation>& rows) {
   const int64_t dataset_id = add_dataset(dataset_path);
   sql::Transaction tx(*db_);

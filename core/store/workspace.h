@@ -103,6 +103,7 @@ class Workspace {
   void finish_run(int64_t run_id, RunStatus status, const std::string& message = "");  // a final status
   void set_checkpoint(int64_t run_id, const std::string& path);
   void add_train_metrics(int64_t run_id, const std::vector<StepRecord>& rows);  // replaces rows of the same step
+  void add_validation(int64_t run_id, const std::vector<ValidationRecord>& rows);  // replaces rows of the same step, set and metric
   void add_evaluations(int64_t run_id, const std::string& dataset_path, const std::vector<Evaluation>& rows);
   void add_predictions(int64_t run_id, const std::string& benchmark, const std::vector<Prediction>& rows);
   void add_artifact(int64_t run_id, const std::string& kind, const std::string& path);  // a file, or each file of a folder
@@ -115,6 +116,7 @@ class Workspace {
   std::vector<RunRecord> runs() const;
   RunRecord run(int64_t id) const;  // BadInput when there is no such run
   std::vector<StepRecord> train_metrics(int64_t run_id) const;  // total_steps, eta_seconds not stored (0)
+  std::vector<ValidationRecord> validation(int64_t run_id) const;  // by step, then as recorded
   std::vector<Evaluation> evaluations(int64_t run_id) const;
   std::vector<Prediction> predictions(int64_t run_id, const std::string& benchmark, bool with_gate) const;
   std::vector<Artifact> artifacts(int64_t run_id) const;

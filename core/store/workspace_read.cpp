@@ -94,6 +94,19 @@ std::vector<StepRecord> Workspace::train_metrics(int64_t run_id) const {
   return out;
 }
 
+std::vector<ValidationRecord> Workspace::validation(int64_t run_id) const {
+  std::vector<ValidationRecord> out;
+  {  // a workspace of schema 2 opened read-only has no such table: no validation
+    auto exists = db_->prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'validation_metrics'");
+    if (!exists.step() || exists.int64(0) == 0) return out;
+  }
+  auto st = db_->prepare("SELECT step, epoch, benchmark, metric, value FROM validation_metrics WHERE run_id = ?1 ORDER BY step, rowid");
+  st.bind(1, run_id);
+  while (st.step())
+    out.push_back({st.int64(0), st.int64(1), st.text(2), st.text(3), st.is_null(4) ? std::numeric_limits<double>::quiet_NaN() : st.real(4)});
+  return out;
+}
+
 std::vector<Evaluation> Workspace::evaluations(int64_t run_id) const {
   std::vector<Evaluation> out;
   auto st = db_->prepare(

@@ -45,13 +45,14 @@ class AdamW : public Optimizer {
       slots_[p.name + "/exp_avg_sq"] = torch::zeros_like(p.tensor).detach();
     }
   }
-  void step(double lr) override {
+  void step(double group_lr) override {
     torch::NoGradGuard g;
     ++step_;
     const double bc1 = 1 - std::pow(kBeta1, static_cast<double>(step_)), bc2 = 1 - std::pow(kBeta2, static_cast<double>(step_));
     for (auto& p : params_) {
       const torch::Tensor grad = p.tensor.grad();
       if (!grad.defined()) continue;
+      const double lr = group_lr * p.lr_scale;
       torch::Tensor& m = slots_[p.name + "/exp_avg"];
       torch::Tensor& v = slots_[p.name + "/exp_avg_sq"];
       p.tensor.mul_(1 - lr * wd_);                                   // decoupled weight decay
@@ -86,13 +87,14 @@ class Adafactor : public Optimizer {
       }
     }
   }
-  void step(double lr) override {
+  void step(double group_lr) override {
     torch::NoGradGuard g;
     ++step_;
     const double beta2t = 1.0 - std::pow(static_cast<double>(step_), kDecayRate);
     for (auto& p : params_) {
       const torch::Tensor grad = p.tensor.grad();
       if (!grad.defined()) continue;
+      const double lr = group_lr * p.lr_scale;
       const torch::Tensor sq = grad.pow(2) + kEps1;
       torch::Tensor update;
       if (p.tensor.dim() >= 2) {

@@ -13,13 +13,14 @@ namespace imsm {
 
 struct NamedParameter {
   std::string name;
-  torch::Tensor tensor;  // requires_grad
+  torch::Tensor tensor;   // requires_grad
+  double lr_scale = 1.0;  // its learning rate over the schedule's (the IMSM gate's own rate): a parameter group
 };
 
 class Optimizer {
  public:
   virtual ~Optimizer() = default;
-  virtual void step(double lr) = 0;  // one update with learning rate lr
+  virtual void step(double lr) = 0;  // one update with learning rate lr (times each parameter's lr_scale)
   void zero_grad();
   // Every state tensor by "<parameter name>/<slot>", plus "step".
   virtual std::vector<std::pair<std::string, torch::Tensor>> state() const = 0;

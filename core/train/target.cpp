@@ -11,7 +11,7 @@ std::vector<NamedParameter> SiameseTarget::parameters() const {
   std::vector<NamedParameter> named;
   for (const auto& [name, t] : adapters_.named_parameters()) named.push_back({name, *t});
   if (gate_)
-    for (const auto& [name, t] : gate_->named_parameters()) named.push_back({name, t});
+    for (const auto& [name, t] : gate_->named_parameters()) named.push_back({name, t, gate_lr_scale_});
   return named;
 }
 

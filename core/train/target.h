@@ -37,10 +37,13 @@ class TrainingTarget {
 
 // Loss: causal LM on the labels (answer + EOS) of the siamese forward
 // (imsm/siamese.h), plus the adapter's regularization (AdaLoRA). gate null:
-// the PEFT method alone.
+// the PEFT method alone. The gate's parameters train at gate_lr_scale times
+// the adapter's scheduled rate (the official optimizer's parameter groups:
+// the schedule multiplies both).
 class SiameseTarget : public TrainingTarget {
  public:
-  SiameseTarget(const LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate) : model_(model), adapters_(adapters), gate_(gate) {}
+  SiameseTarget(const LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, double gate_lr_scale = 1.0)
+      : model_(model), adapters_(adapters), gate_(gate), gate_lr_scale_(gate_lr_scale) {}
   std::vector<NamedParameter> parameters() const override;
   torch::Device device() const override { return model_.device(); }
   torch::Tensor loss(const TrainBatch& batch) const override;
@@ -54,6 +57,7 @@ class SiameseTarget : public TrainingTarget {
   const LlamaModel& model_;
   PeftAdapters& adapters_;
   ImsmGate* gate_;
+  double gate_lr_scale_;
 };
 
 // Loss: causal LM on every token of the batch. The weights require gradients

@@ -44,7 +44,8 @@ Trainer::Trainer(TrainingTarget& target, const std::vector<EncodedExample>& data
 
 Trainer::~Trainer() = default;
 
-TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Trainer&)>& on_checkpoint, int64_t save_steps) {
+TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Trainer&)>& on_checkpoint, int64_t save_steps,
+                          const EvalSchedule& eval) {
   using Clock = std::chrono::steady_clock;
   const TrainOptions& o = options_;
   struct TrainingMode {  // dropout on while training, off however run() ends
@@ -59,6 +60,12 @@ TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Tra
   auto checkpoint = [&] {
     gather_rng_states();  // every rank, at the same step
     on_checkpoint(*this);
+  };
+  auto evaluate = [&] {  // true: stop here
+    target_.set_training(false);
+    const bool stop = eval.evaluate(*this);
+    target_.set_training(true);
+    return stop;
   };
   while (epoch_ < o.num_epochs) {
     const auto batches = epoch_batches(data_, o.batch_size, o.seed + static_cast<uint64_t>(epoch_), o.group_by_length);
@@ -131,11 +138,18 @@ TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Tra
         r.eta_seconds = elapsed / done * static_cast<double>(total_ - step_);
         hooks.on_step(r);
       }
-      if (on_checkpoint && save_steps > 0 && step_ % save_steps == 0 && micro_ < micro_per_epoch_) checkpoint();
+      if (micro_ == micro_per_epoch_) break;  // the epoch's end: evaluated and checkpointed below
+      if (eval.evaluate && eval.every_steps > 0 && step_ % eval.every_steps == 0 && evaluate()) {
+        outcome.stopped_early = true;
+        break;
+      }
+      if (on_checkpoint && save_steps > 0 && step_ % save_steps == 0) checkpoint();
     }
-    if (outcome.status != RunStatus::Finished) break;
+    if (outcome.status != RunStatus::Finished || outcome.stopped_early) break;
+    if (eval.evaluate && evaluate()) outcome.stopped_early = true;  // the official loop's test() after each epoch
     ++epoch_;
     micro_ = 0;
+    if (outcome.stopped_early) break;
     if (on_checkpoint) checkpoint();  // at the start of the next epoch
   }
   outcome.losses = losses_;

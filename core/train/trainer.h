@@ -39,6 +39,19 @@ struct TrainOutcome {
   RunStatus status = RunStatus::Finished;  // finished | diverged
   std::vector<double> losses;  // per optimizer step
   int64_t steps = 0;
+  bool stopped_early = false;  // finished before total_steps: the evaluation said stop
+};
+
+class Trainer;
+
+// Evaluation during training: `evaluate` runs with the target in eval mode
+// (dropout off) after the last step of each epoch and every `every_steps`
+// optimizer steps (0: epoch ends only), before that point's checkpoint;
+// returning true stops training there (early stopping). With a process group
+// every rank calls it at the same step.
+struct EvalSchedule {
+  int64_t every_steps = 0;
+  std::function<bool(const Trainer&)> evaluate;
 };
 
 // The learning rate at optimizer step `step` (0-based) of `total`.
@@ -60,7 +73,7 @@ class Trainer {
   // throws Error(Cancelled) between steps, the position still resumable
   // (save_state), as the run protocol says.
   TrainOutcome run(const Hooks& hooks = {}, const std::function<void(const Trainer&)>& on_checkpoint = {},
-                   int64_t save_steps = 0);
+                   int64_t save_steps = 0, const EvalSchedule& eval = {});
 
   // The trainer's part of a checkpoint: optimizer.safetensors (moments, step),
   // rng.safetensors (the dropout generators; with a group every rank's, each

@@ -23,8 +23,18 @@ std::string event_line(const Progress& p) {
 }
 
 std::string event_line(const RunEvent& e) {
-  if (e.kind == RunEvent::Kind::RunCreated) return nlohmann::ordered_json{{"type", "run_created"}, {"run_id", e.run_id}}.dump();
-  return nlohmann::ordered_json{{"type", "checkpoint"}, {"path", e.path}, {"step", e.step}}.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
+  nlohmann::ordered_json j;
+  switch (e.kind) {
+    case RunEvent::Kind::RunCreated: j = {{"type", "run_created"}, {"run_id", e.run_id}}; break;
+    case RunEvent::Kind::Checkpoint: j = {{"type", "checkpoint"}, {"path", e.path}, {"step", e.step}}; break;
+    case RunEvent::Kind::BestAdapter: j = {{"type", "best_adapter"}, {"path", e.path}, {"step", e.step}}; break;
+    case RunEvent::Kind::Validation: {
+      const ValidationRecord& v = e.validation;
+      j = {{"type", "validation"}, {"step", v.step}, {"epoch", v.epoch}, {"benchmark", v.benchmark}, {"metric", v.metric}, {"value", v.value}};
+      break;
+    }
+  }
+  return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 
 Hooks with_event_lines(Hooks hooks, std::ostream& out) {
@@ -77,8 +87,13 @@ bool dispatch_event_line(const std::string& line, const Hooks& hooks) {
       hooks.progress({j.at("stage"), j.at("done"), j.at("total"), j.at("detail"), number(j, "eta_seconds")});
     } else if (type == "run_created") {
       hooks.event({RunEvent::Kind::RunCreated, j.at("run_id"), "", 0});
-    } else if (type == "checkpoint") {
-      hooks.event({RunEvent::Kind::Checkpoint, 0, j.at("path"), j.at("step")});
+    } else if (type == "checkpoint" || type == "best_adapter") {
+      hooks.event({type == "checkpoint" ? RunEvent::Kind::Checkpoint : RunEvent::Kind::BestAdapter, 0, j.at("path"), j.at("step")});
+    } else if (type == "validation") {
+      RunEvent e;
+      e.kind = RunEvent::Kind::Validation;
+      e.validation = {j.at("step"), j.at("epoch"), j.at("benchmark"), j.at("metric"), number(j, "value")};
+      hooks.event(e);
     } else {
       return false;  // a newer engine's event: ignored
     }

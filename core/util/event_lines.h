@@ -6,6 +6,8 @@
 //   {"type":"step","step":3,"total_steps":40,"epoch":1,"loss":2.31,...}
 //   {"type":"progress","stage":"train","done":2,"total":8,"detail":"...","eta_seconds":12.5}
 //   {"type":"run_created","run_id":7}   {"type":"checkpoint","path":"...","step":20}
+//   {"type":"validation","step":20,"epoch":0,"benchmark":"held-out","metric":"Loss","value":1.25}
+//   {"type":"best_adapter","path":"...","step":20}
 #pragma once
 #include <ostream>
 #include <string>

@@ -44,13 +44,23 @@ struct Progress {
   double eta_seconds = -1;   // < 0: the receiver estimates it
 };
 
+// One score of an evaluation during training, at an optimizer step: the
+// held-out set's ("Loss": nats per answer token, and the task's metrics) or a
+// retention benchmark's (a forgetting curve).
+struct ValidationRecord {
+  int64_t step = 0, epoch = 0;
+  std::string benchmark, metric;
+  double value = 0;
+};
+
 // Things that happened which the driver may record.
 struct RunEvent {
-  enum class Kind { RunCreated, Checkpoint };
+  enum class Kind { RunCreated, Checkpoint, Validation, BestAdapter };
   Kind kind = Kind::RunCreated;
   int64_t run_id = 0;  // RunCreated: the workspace's id, before the work starts
-  std::string path;    // Checkpoint: the folder written
-  int64_t step = 0;    // Checkpoint: the optimizer step it holds
+  std::string path;    // Checkpoint, BestAdapter: the folder written
+  int64_t step = 0;    // Checkpoint, BestAdapter: the optimizer step it holds
+  ValidationRecord validation = {};  // Validation: the score
 };
 
 // The one hooks struct of the engine API; every member may be empty.

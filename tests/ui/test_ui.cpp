@@ -531,9 +531,9 @@ class UiTest : public QObject {
     QCOMPARE(configs[0].max_grad_norm, 0.0);
     d.set_field("peft", "adalora");
     d.set_field("lora_r", "8");
-    d.set_field("top_rank", "12");
-    QVERIFY2(d.error_text().contains("top_rank"), qPrintable(d.error_text()));
-    d.set_field("top_rank", "4");
+    d.set_field("adalora_target_rank", "12");
+    QVERIFY2(d.error_text().contains("adalora_target_rank"), qPrintable(d.error_text()));
+    d.set_field("adalora_target_rank", "4");
     QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
     // Processes: how the runs start, not what they train (no key of the configuration); CUDA needs one GPU each.
     QCOMPARE(d.processes(), 1);

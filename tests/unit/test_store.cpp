@@ -106,10 +106,10 @@ TEST(Workspace, CreatesVersionedWalDatabase) {
   const std::string path = dir.file("ws.imsm");
   { store::Workspace ws(path); }
   Raw raw(path);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "3");
   EXPECT_EQ(raw.text("PRAGMA application_id"), std::to_string(0x494d534d));
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");
-  for (const char* t : {"models", "datasets", "runs", "train_metrics", "evaluations", "predictions", "gate_traces", "artifacts"})
+  for (const char* t : {"models", "datasets", "runs", "train_metrics", "evaluations", "predictions", "gate_traces", "artifacts", "validation_metrics"})
     EXPECT_EQ(raw.text(std::string("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='") + t + "'"), "1") << t;
   store::Workspace again(path);  // reopening an up-to-date workspace changes nothing
   EXPECT_TRUE(again.runs().empty());
@@ -222,8 +222,9 @@ TEST(Workspace, RunLifecycleAndInterruptedRuns) {
   expect_bad_input([&] { ws.run(999); }, {"no run 999"});
 }
 
-// A version-1 workspace (before train_metrics.gate_mean) opens, is migrated to
-// version 2 in place, and keeps every row.
+// A version-1 workspace (before train_metrics.gate_mean and validation_metrics)
+// opens, is migrated to version 3 in place, and keeps every row; a reader of
+// the old version sees no validation rather than an error.
 TEST(Workspace, MigratesVersionOneAndKeepsItsRows) {
   TempDir dir;
   const std::string path = dir.file("v1.imsm");
@@ -235,16 +236,25 @@ TEST(Workspace, MigratesVersionOneAndKeepsItsRows) {
   {
     Raw raw(path);  // back to what version 1 wrote
     raw.exec("ALTER TABLE train_metrics DROP COLUMN gate_mean");
+    raw.exec("DROP TABLE validation_metrics");
     raw.exec("PRAGMA user_version = 1");
     EXPECT_EQ(raw.text("SELECT count(*) FROM pragma_table_info('train_metrics') WHERE name = 'gate_mean'"), "0");
   }
   {
     store::Workspace ro(path, store::Workspace::Mode::ReadOnly);  // a reader does not migrate
     EXPECT_EQ(ro.runs().size(), 1u);
+    EXPECT_TRUE(ro.validation(1).empty());
   }
   store::Workspace ws(path);
   Raw raw(path);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "2");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "3");
+  ws.add_validation(1, {{2, 0, "held-out", "Loss", 1.5}, {2, 0, "held-out", "EM", 0.25}, {4, 1, "held-out", "Loss", NAN}});
+  const auto v = ws.validation(1);
+  ASSERT_EQ(v.size(), 3u);
+  EXPECT_EQ(v[1].metric, "EM");  // as recorded within a step
+  EXPECT_DOUBLE_EQ(v[1].value, 0.25);
+  EXPECT_EQ(v[2].epoch, 1);
+  EXPECT_TRUE(std::isnan(v[2].value));  // a diverged loss is NULL, read back as NaN
   const auto m = ws.train_metrics(1);
   ASSERT_EQ(m.size(), 2u);
   EXPECT_DOUBLE_EQ(m[1].loss, 2.0);

@@ -318,8 +318,17 @@ TEST(TrainRecipe, AdaLoraAdapterIsSavedCutToItsRanksAndLoadsBack) {
   auto cfg = w.config(w.dir.file("ada"));
   cfg["peft"] = "adalora";
   cfg["lora_r"] = 6;
-  cfg["top_rank"] = 2;
+  cfg["adalora_target_rank"] = 2;
   cfg["tfinal"] = 3;
+  // The official code's AdaLoRA (no allocation): every module keeps its 6 ranks, no pattern is saved.
+  auto official = cfg;
+  official["output_dir"] = w.dir.file("ada-official");
+  official["adalora_allocation"] = false;
+  ASSERT_EQ(imsm::run_train(imsm::parse_train_config(official, "test")).status, imsm::RunStatus::Finished);
+  const auto official_config = imsm::json::read_file(w.dir.file("ada-official/adapter/adapter_config.json"));
+  EXPECT_TRUE(!official_config.contains("rank_pattern") || official_config["rank_pattern"].empty() || official_config["rank_pattern"].is_null());
+  const auto official_file = imsm::SafetensorsFile::open(w.dir.file("ada-official/adapter/adapter_model.safetensors"));
+  EXPECT_EQ(official_file.find("base_model.model.model.layers.0.self_attn.q_proj.lora_A")->shape[0], 6);
   const auto s = imsm::run_train(imsm::parse_train_config(cfg, "test"));
   ASSERT_EQ(s.status, imsm::RunStatus::Finished);
   const auto config = imsm::json::read_file(w.dir.file("ada/adapter/adapter_config.json"));
@@ -360,6 +369,30 @@ TEST(TrainRecipe, AdaLoraAdapterIsSavedCutToItsRanksAndLoadsBack) {
     EXPECT_GE(t.gate_max, t.gate_mean);
     EXPECT_FALSE(t.gate.empty());
   }
+}
+
+// The gate's rate as the official optimizer groups give it (docs/OFFICIAL.md #2); the official top_rank is
+// mode 3's and leaves AdaLoRA alone; AdaLoRA's target rank has its own key.
+TEST(TrainConfig, GateLearningRateAndRanksResolveAsTheOfficialCode) {
+  Workspace w;
+  auto cfg = w.config(w.dir.file("out"));
+  cfg["learning_rate"] = 5e-3;
+  EXPECT_EQ(imsm::parse_train_config(cfg, "cfg.json").gate_learning_rate, 1e-3);  // AdamW: PyTorch's default
+  cfg["optimizer"] = "adafactor";
+  EXPECT_EQ(imsm::parse_train_config(cfg, "cfg.json").gate_learning_rate, 5e-3);  // Adafactor: one rate for all
+  cfg["gate_learning_rate"] = 2e-4;
+  const auto given = imsm::parse_train_config(cfg, "cfg.json");
+  EXPECT_EQ(given.gate_learning_rate, 2e-4);
+  EXPECT_EQ(imsm::parse_train_config(given.to_json(), "resolved").gate_learning_rate, 2e-4);  // the record reads back
+  cfg["gate_learning_rate"] = -1;
+  expect_bad_input([&] { imsm::parse_train_config(cfg, "cfg.json"); }, {"cfg.json", "\"gate_learning_rate\"", "0 or positive"});
+  cfg = w.config(w.dir.file("out"));
+  cfg["peft"] = "adalora";
+  cfg["lora_r"] = 16;
+  cfg["top_rank"] = 32;  // the official key: mode 3's rank, no bound by lora_r
+  EXPECT_EQ(imsm::parse_train_config(cfg, "cfg.json").adalora_target_rank, 0);
+  cfg["adalora_target_rank"] = 17;
+  expect_bad_input([&] { imsm::parse_train_config(cfg, "cfg.json"); }, {"cfg.json", "adalora_target_rank", "lora_r"});
 }
 
 TEST(TrainRecipe, BadConfigsNameTheKey) {
@@ -408,7 +441,8 @@ TEST(TrainRecipe, BadConfigsNameTheKey) {
 namespace {
 
 TEST(Optimizers, AdamWAndAdafactorFollowTheirUpdateRules) {
-  // Two steps on a 2x3 matrix and a vector, checked against the rules written out in doubles.
+  // Two steps on a 2x3 matrix and a vector, checked against the rules written out in doubles; the vector is
+  // a parameter group of its own at half the rate (as the IMSM gate's lr_scale), its decay scaled alike.
   const torch::Tensor w0 = torch::tensor({{0.5, -1.0, 2.0}, {0.1, 0.3, -0.7}}, torch::kFloat64);
   const torch::Tensor b0 = torch::tensor({0.2, -0.4}, torch::kFloat64);
   const std::vector<torch::Tensor> gw = {torch::tensor({{0.1, -0.2, 0.3}, {0.05, 0.4, -0.1}}, torch::kFloat64),
@@ -416,7 +450,7 @@ TEST(Optimizers, AdamWAndAdafactorFollowTheirUpdateRules) {
   const std::vector<torch::Tensor> gb = {torch::tensor({0.5, -0.25}, torch::kFloat64), torch::tensor({0.1, 0.2}, torch::kFloat64)};
   for (const std::string name : {"adamw", "adafactor"}) {
     torch::Tensor w = w0.clone().requires_grad_(true), b = b0.clone().requires_grad_(true);
-    auto opt = imsm::make_optimizer(name, {{"w", w}, {"b", b}}, 0.01);
+    auto opt = imsm::make_optimizer(name, {{"w", w}, {"b", b, 0.5}}, 0.01);
     torch::Tensor ew = w0.clone(), eb = b0.clone();
     torch::Tensor mw = torch::zeros_like(ew), vw = torch::zeros_like(ew), mb = torch::zeros_like(eb), vb = torch::zeros_like(eb);
     torch::Tensor row = torch::zeros({2}, torch::kFloat64), col = torch::zeros({3}, torch::kFloat64);
@@ -426,25 +460,25 @@ TEST(Optimizers, AdamWAndAdafactorFollowTheirUpdateRules) {
       b.mutable_grad() = gb[t - 1].clone();
       opt->step(lr);
       if (name == "adamw") {
-        for (auto [p, g, m, v] : {std::tuple{&ew, gw[t - 1], &mw, &vw}, std::tuple{&eb, gb[t - 1], &mb, &vb}}) {
-          *p = *p * (1 - lr * 0.01);
+        for (auto [p, g, m, v, rate] : {std::tuple{&ew, gw[t - 1], &mw, &vw, lr}, std::tuple{&eb, gb[t - 1], &mb, &vb, lr / 2}}) {
+          *p = *p * (1 - rate * 0.01);
           *m = 0.9 * *m + 0.1 * g;
           *v = 0.999 * *v + 0.001 * g * g;
-          *p = *p - lr * (*m / (1 - std::pow(0.9, t))) / ((*v / (1 - std::pow(0.999, t))).sqrt() + 1e-8);
+          *p = *p - rate * (*m / (1 - std::pow(0.9, t))) / ((*v / (1 - std::pow(0.999, t))).sqrt() + 1e-8);
         }
       } else {
         const double beta2 = 1 - std::pow(t, -0.8);
-        auto finish = [&](torch::Tensor& p, torch::Tensor u) {
+        auto finish = [&](torch::Tensor& p, torch::Tensor u, double rate) {
           u = u / std::max(1.0, u.pow(2).mean().sqrt().item<double>());  // clip threshold 1
-          p = p - p * 0.01 * lr - lr * u;
+          p = p - p * 0.01 * rate - rate * u;
         };
         const torch::Tensor sq = gw[t - 1] * gw[t - 1] + 1e-30;
         row = beta2 * row + (1 - beta2) * sq.mean(1);
         col = beta2 * col + (1 - beta2) * sq.mean(0);
         const torch::Tensor v_hat = torch::outer(row, col) / row.mean();  // the factored second moment
-        finish(ew, gw[t - 1] / v_hat.sqrt());
+        finish(ew, gw[t - 1] / v_hat.sqrt(), lr);
         vb = beta2 * vb + (1 - beta2) * (gb[t - 1] * gb[t - 1] + 1e-30);
-        finish(eb, gb[t - 1] / vb.sqrt());
+        finish(eb, gb[t - 1] / vb.sqrt(), lr / 2);
       }
     }
     EXPECT_LE((w.detach() - ew).abs().max().item<double>(), 1e-12) << name;
