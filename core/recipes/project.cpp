@@ -205,12 +205,18 @@ void train_matrix(const ProjectPlan& plan, const Processes& processes, ProjectSu
       continue;
     }
     Hooks run_hooks = hooks;
+    int64_t done = static_cast<int64_t>(k) * 1000;  // the run's position, in thousandths of a run
+    double eta = eta_after(configs.size() - k);
     run_hooks.on_step = [&](const StepRecord& p) {
       hooks.step(p);
       char loss[48];
       std::snprintf(loss, sizeof(loss), " step %lld/%lld loss %.3f", static_cast<long long>(p.step), static_cast<long long>(p.total_steps), p.loss);
-      hooks.progress({"train", static_cast<int64_t>(k) * 1000 + p.step * 1000 / std::max<int64_t>(1, p.total_steps), total, label + loss,
-                      p.eta_seconds + eta_after(configs.size() - k - 1)});
+      done = static_cast<int64_t>(k) * 1000 + p.step * 1000 / std::max<int64_t>(1, p.total_steps);
+      eta = p.eta_seconds + eta_after(configs.size() - k - 1);
+      hooks.progress({"train", done, total, label + loss, eta});
+    };
+    run_hooks.on_progress = [&](const Progress& p) {  // evaluation during training: the run's position stays
+      hooks.progress({"train", done, total, label + " " + p.detail + " (" + std::to_string(p.done) + "/" + std::to_string(p.total) + ")", eta});
     };
     const auto rec = run_train_recorded(s.workspace, c, run_hooks);
     if (rec.summary.status != RunStatus::Finished) throw Error(ErrorKind::Internal, label + ": training " + status_name(rec.summary.status));
