@@ -95,6 +95,16 @@ void gather_generated(dist::ProcessGroup& group, const std::vector<bool>& mine, 
 
 }  // namespace
 
+EvalRequest for_benchmark(EvalRequest r, const Benchmark& b) {
+  r.dataset = b.dataset;
+  r.task = b.task;
+  r.max_new_tokens = b.max_new_tokens;
+  r.max_input_length = b.max_input_length;
+  r.limit = b.limit;
+  r.perplexity = b.metric == "Perplexity";
+  return r;
+}
+
 EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
   const auto started = std::chrono::steady_clock::now();
   official_metrics(r.task);  // an unknown task fails before any work

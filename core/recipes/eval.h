@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "eval/suite.h"
 #include "util/run_protocol.h"
 #include "recipes/loaded_model.h"
 #include "recipes/token_trace.h"
@@ -42,6 +43,10 @@ struct EvalResult {
 };
 
 EvalResult run_eval(const EvalRequest& request, const Hooks& hooks = {});
+
+// `request` pointed at a suite's benchmark: its file, task, lengths, limit,
+// and the perplexity when that is the benchmark's metric.
+EvalRequest for_benchmark(EvalRequest request, const Benchmark& benchmark);
 
 namespace dist {
 class ProcessGroup;

@@ -184,12 +184,7 @@ SuiteResult run_suite(const SuiteRequest& q, const Hooks& hooks) {
     }
     auto evaluate_all = [&] {
       for (const auto& b : out.suite.benchmarks) {
-        r.dataset = b.dataset;
-        r.task = b.task;
-        r.max_new_tokens = b.max_new_tokens;
-        r.max_input_length = b.max_input_length;
-        r.limit = b.limit;
-        r.perplexity = b.metric == "Perplexity";
+        r = for_benchmark(r, b);
         Hooks staged = hooks;
         staged.on_progress = [&](const Progress& p) {
           hooks.progress({scores.label + ": " + b.name, p.done, p.total});

@@ -70,13 +70,9 @@ std::vector<ValidationRecord> validate(const ValidationPlan& plan, const LlamaMo
     const Benchmark& b = plan.sets[i];
     const bool held_out = plan.held_out && i == 0;
     EvalRequest r;
-    r.dataset = b.dataset;
-    r.task = b.task;
-    r.max_input_length = b.max_input_length;
-    r.max_new_tokens = b.max_new_tokens;
     r.batch_size = plan.batch_size;
-    r.limit = b.limit;
-    r.perplexity = held_out || b.metric == "Perplexity";
+    r = for_benchmark(r, b);
+    r.perplexity = r.perplexity || held_out;  // the held-out loss
     Hooks progress = hooks;
     progress.on_progress = [&](const Progress& p) {
       hooks.progress({"validating", p.done, p.total, b.name + " at step " + std::to_string(step)});
