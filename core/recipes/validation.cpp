@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cctype>
 #include <cmath>
+#include <filesystem>
 #include <limits>
 
 #include "eval/metrics.h"
@@ -36,6 +37,8 @@ ValidationPlan validation_plan(const TrainConfig& c) {
   plan.best_metric = c.best_metric;
   plan.patience = c.early_stopping_patience;
   if (!c.test_data_path.empty()) {
+    if (!std::filesystem::is_regular_file(c.test_data_path))  // before training, not at the first epoch's end
+      throw_bad_input(c.test_data_path, "test_data_path: no such file (the held-out set evaluated during training)");
     const std::string task = held_out_task(c);
     if (task.empty())
       throw_bad_input("eval_task", "name the task of test_data_path " + c.test_data_path +

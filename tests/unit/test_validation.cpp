@@ -195,6 +195,10 @@ TEST(Validation, BadKeysAreNamed) {
   cfg["eval_steps"] = 5;
   expect_bad_input([&] { imsm::validation_plan(imsm::parse_train_config(cfg, "cfg.json")); }, {"eval_steps", "nothing to evaluate"});
   cfg = w.config(w.dir.file("bad"));
+  cfg["test_data_path"] = w.dir.file("dataset/GSM8K/data_test.json");  // an official config's path, not on this machine
+  expect_bad_input([&] { imsm::run_train(imsm::parse_train_config(cfg, "cfg.json")); }, {"data_test.json", "test_data_path", "no such file"});
+  EXPECT_FALSE(std::filesystem::exists(w.dir.file("bad")));  // refused before anything is written
+  cfg = w.config(w.dir.file("bad"));
   cfg["eval_suite"] = w.dir.file("no-suite.json");
   EXPECT_EQ(imsm::missing_input(imsm::parse_train_config(cfg, "cfg.json")), "eval_suite: no file " + w.dir.file("no-suite.json"));
 }
