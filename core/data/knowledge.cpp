@@ -101,13 +101,50 @@ std::vector<Fact> wordnet_facts(const WordNet& wn, const KnowledgeOptions& o) {
   return facts;
 }
 
-std::vector<std::string> knowledge_corpus(const std::vector<Fact>& facts, uint64_t seed, bool in_context) {
+std::string yesno_prompt(const std::string& subject, const std::string& kind) {
+  return "Answer the question with yes or no.\nQuestion: Is " + with_article(subject) + " a kind of " + kind + "?\nAnswer:";
+}
+
+namespace {
+
+// Another kind fact's stated kind that is not one of `f`'s ("" when 20 draws find none).
+std::string other_kind(const Fact& f, const std::vector<const Fact*>& kinds, std::mt19937_64& rng) {
+  const std::set<std::string> true_kinds(f.answers.begin(), f.answers.end());
+  for (int tries = 0; tries < 20; ++tries) {
+    const std::string& kind = kinds[rng() % kinds.size()]->answers.front();
+    if (!true_kinds.count(kind)) return kind;
+  }
+  return "";
+}
+
+// The yes/no documents of the kind facts (see knowledge_corpus).
+void add_yes_no(const std::vector<Fact>& facts, uint64_t seed, std::vector<std::string>& docs) {
+  std::vector<const Fact*> kinds;
+  for (const auto& f : facts)
+    if (f.relation == "kind") kinds.push_back(&f);
+  if (kinds.empty()) return;
+  std::mt19937_64 rng(seed + 3);
+  for (const Fact* f : kinds) {
+    const std::string yes = f->statement + "\n" + yesno_prompt(f->subject, f->answers.front()) + " yes";
+    docs.push_back(yes);
+    docs.push_back(yes);
+    for (int k = 0; k < 2; ++k) {
+      const std::string kind = other_kind(*f, kinds, rng);
+      if (!kind.empty()) docs.push_back(f->statement + "\n" + yesno_prompt(f->subject, kind) + " no");
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<std::string> knowledge_corpus(const std::vector<Fact>& facts, uint64_t seed, bool in_context, bool yes_no) {
   std::vector<std::string> docs;
   for (const auto& f : facts) {
     const std::string qa = f.question.empty() ? "" : qa_prompt(f.question) + " " + f.answers.front();
     docs.push_back(in_context && !qa.empty() ? f.statement + "\n" + qa : f.statement);
     if (!qa.empty()) docs.push_back(qa);
   }
+  if (yes_no) add_yes_no(facts, seed, docs);
   shuffle(docs, seed);
   return docs;
 }
@@ -125,7 +162,7 @@ std::vector<Record> wordnet_qa(const std::vector<Fact>& facts, int64_t count, ui
   return out;
 }
 
-std::vector<Record> wordnet_yesno(const std::vector<Fact>& facts, int64_t count, uint64_t seed) {
+std::vector<Record> wordnet_yesno(const std::vector<Fact>& facts, int64_t count, uint64_t seed, bool in_context) {
   std::vector<const Fact*> kinds;
   for (const auto& f : facts)
     if (f.relation == "kind") kinds.push_back(&f);
@@ -134,15 +171,10 @@ std::vector<Record> wordnet_yesno(const std::vector<Fact>& facts, int64_t count,
   std::vector<Record> out;
   for (size_t i = 0; i < kinds.size() && static_cast<int64_t>(out.size()) < count; ++i) {
     const Fact& f = *kinds[i];
-    const std::set<std::string> true_kinds(f.answers.begin(), f.answers.end());
-    std::string kind = f.answers.front();
     const bool yes = i % 2 == 0;
-    if (!yes) {  // another concept's kind that is not one of this concept's
-      for (int tries = 0; tries < 20 && true_kinds.count(kind); ++tries) kind = kinds[rng() % kinds.size()]->answers.front();
-      if (true_kinds.count(kind)) continue;
-    }
-    out.push_back({"Answer the question with yes or no.\nQuestion: Is " + with_article(f.subject) + " a kind of " + kind + "?\nAnswer:",
-                   {yes ? "yes" : "no"}});
+    const std::string kind = yes ? f.answers.front() : other_kind(f, kinds, rng);  // no: another concept's kind
+    if (kind.empty()) continue;
+    out.push_back({(in_context ? f.statement + "\n" : std::string()) + yesno_prompt(f.subject, kind), {yes ? "yes" : "no"}});
   }
   return out;
 }

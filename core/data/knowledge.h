@@ -42,11 +42,20 @@ struct Record {
 // of?\nAnswer: tower"), so the model learns to look back at what it was told
 // (the in-context copying a fine-tuning task needs), while the question's own
 // document still makes it remember the answer.
-std::vector<std::string> knowledge_corpus(const std::vector<Fact>& facts, uint64_t seed, bool in_context = false);
+// yes_no: for each kind fact the corpus also asks wordnet-yesno's question
+// right after the fact's statement, answered: twice with the fact's kind
+// ("yes") and with two other concepts' kinds ("no") — the judgement of a
+// question against a text in view that wordnet-yesno-context probes.
+std::vector<std::string> knowledge_corpus(const std::vector<Fact>& facts, uint64_t seed, bool in_context = false, bool yes_no = false);
+// wordnet-yesno's prompt: "Answer the question with yes or no.\nQuestion: Is a time a kind of case?\nAnswer:"
+std::string yesno_prompt(const std::string& subject, const std::string& kind);
 // wordnet-qa: questions of facts the corpus states; golds as WebQ (Contain, EM).
 std::vector<Record> wordnet_qa(const std::vector<Fact>& facts, int64_t count, uint64_t seed);
 // wordnet-yesno: "Is a X a kind of Y?" — yes for the fact, no for another
-// fact's Y — balanced; scored as CoLA (MCC, Accuracy).
-std::vector<Record> wordnet_yesno(const std::vector<Fact>& facts, int64_t count, uint64_t seed);
+// fact's Y — balanced; scored as CoLA (MCC, Accuracy). in_context
+// (wordnet-yesno-context): the fact's statement comes first, so the question
+// is judged against a text in view — reading comprehension, as the paper's
+// MultiRC — not recalled; the same questions and answers for a seed.
+std::vector<Record> wordnet_yesno(const std::vector<Fact>& facts, int64_t count, uint64_t seed, bool in_context = false);
 
 }  // namespace imsm::data

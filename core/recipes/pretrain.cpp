@@ -32,6 +32,7 @@ struct Recipe {
   std::string wordnet = "/usr/share/wordnet";
   int64_t concepts = 800;
   bool in_context = false;  // statements followed by their question (data/knowledge.h)
+  bool yes_no = false;      // the kind facts' yes/no questions too (data/knowledge.h)
   bool numbers = false;  // add number facts (data/numeracy.h) to the corpus
   data::NumeracyOptions numeracy;
   int64_t vocab_size = 4096;
@@ -42,7 +43,7 @@ struct Recipe {
   int64_t probes = 200;
 
   nlohmann::json to_json() const {
-    nlohmann::json corpus = {{"wordnet", wordnet}, {"concepts", concepts}, {"in_context", in_context}};
+    nlohmann::json corpus = {{"wordnet", wordnet}, {"concepts", concepts}, {"in_context", in_context}, {"yes_no", yes_no}};
     if (numbers)
       corpus["numbers"] = {{"max_value", numeracy.max_value}, {"max_addend", numeracy.max_addend}, {"max_factor", numeracy.max_factor},
                            {"max_scaled", numeracy.max_scaled}, {"facts_per_document", numeracy.facts_per_document}};
@@ -56,8 +57,9 @@ struct Recipe {
 };
 
 void read_corpus(const nlohmann::json& c, const std::string& where, Recipe& r) {
-  json::require_known_keys(c, {"wordnet", "concepts", "in_context", "numbers"}, where);
+  json::require_known_keys(c, {"wordnet", "concepts", "in_context", "yes_no", "numbers"}, where);
   r.in_context = json::get_bool_or(c, "in_context", r.in_context, where);
+  r.yes_no = json::get_bool_or(c, "yes_no", r.yes_no, where);
   r.wordnet = json::get_string_or(c, "wordnet", r.wordnet, where);
   r.concepts = json::get_int_or(c, "concepts", r.concepts, where);
   if (!c.contains("numbers")) return;
@@ -117,7 +119,7 @@ Recipe read_recipe(const std::string& path) {
 
 // WordNet facts as documents, and number facts when asked.
 std::vector<std::string> make_corpus(const Recipe& r, const std::vector<data::Fact>& facts) {
-  auto corpus = data::knowledge_corpus(facts, r.seed, r.in_context);
+  auto corpus = data::knowledge_corpus(facts, r.seed, r.in_context, r.yes_no);
   if (r.numbers) {
     data::NumeracyOptions no = r.numeracy;
     no.seed = r.seed;

@@ -113,6 +113,38 @@ TEST(Knowledge, FactsProbesAndCorpusAreConsistentAndDeterministic) {
   int yes = 0;
   for (const auto& r : yesno) yes += r.output.front() == "yes";
   EXPECT_NEAR(yes, 50, 2);
+  // In context, the same questions and answers, each after its fact's statement.
+  const auto yesno_context = imsm::data::wordnet_yesno(facts, 100, 7, true);
+  ASSERT_EQ(yesno_context.size(), yesno.size());
+  for (size_t i = 0; i < yesno.size(); ++i) {
+    EXPECT_EQ(yesno_context[i].output, yesno[i].output);
+    EXPECT_TRUE(yesno_context[i].input.size() > yesno[i].input.size() &&
+                yesno_context[i].input.compare(yesno_context[i].input.size() - yesno[i].input.size(), std::string::npos, yesno[i].input) == 0);
+    EXPECT_NE(yesno_context[i].input.find(" is a kind of "), std::string::npos);
+  }
+  // With yes/no documents: every "yes" probe of the context form is answered in the corpus; each kind fact gets
+  // two yes and two no documents after its statement, the "no" kinds never one of its own.
+  const auto with_yes_no = imsm::data::knowledge_corpus(facts, 7, true, true);
+  const std::set<std::string> yes_no_docs(with_yes_no.begin(), with_yes_no.end());
+  for (const auto& r : yesno_context) {
+    if (r.output.front() != "yes") continue;
+    EXPECT_TRUE(yes_no_docs.count(r.input + " yes")) << r.input;
+  }
+  int kinds = 0, yes_docs = 0, no_docs = 0;
+  for (const auto& f : facts) kinds += f.relation == "kind";
+  for (const auto& d : with_yes_no) {
+    if (d.find("\nAnswer the question with yes or no.") == std::string::npos) continue;
+    yes_docs += d.compare(d.size() - 4, 4, " yes") == 0;
+    no_docs += d.compare(d.size() - 3, 3, " no") == 0;
+  }
+  EXPECT_EQ(yes_docs, 2 * kinds);
+  EXPECT_EQ(no_docs, 2 * kinds);
+  EXPECT_EQ(with_yes_no.size(), in_context.size() + 4 * static_cast<size_t>(kinds));
+  for (const auto& f : facts) {
+    if (f.relation != "kind") continue;
+    for (const auto& a : f.answers)
+      EXPECT_FALSE(yes_no_docs.count(f.statement + "\n" + imsm::data::yesno_prompt(f.subject, a) + " no")) << f.subject << " " << a;
+  }
   // Deterministic for a seed, different across seeds.
   EXPECT_EQ(imsm::data::wordnet_qa(facts, 100, 7)[42].input, qa[42].input);
   EXPECT_NE(imsm::data::knowledge_corpus(facts, 8), corpus);
