@@ -1,4 +1,4 @@
-// imsm make-data --task arith|wordnet-qa|wordnet-yesno|wordnet-yesno-context|wordnet-corpus --out FILE.jsonl [--count N] [--seed S]
+// imsm make-data --task arith|wordnet-qa|wordnet-cloze|wordnet-yesno|wordnet-yesno-context|wordnet-corpus --out FILE.jsonl [--count N] [--seed S]
 #include "commands.h"
 #include "recipes/make_data.h"
 #include "util/log.h"
@@ -8,7 +8,7 @@ namespace imsm::cli {
 void add_make_data(CLI::App& app, Run& run) {
   auto q = std::make_shared<DataRequest>();
   CLI::App* cmd = app.add_subcommand("make-data", "Write a bundled dataset (JSON lines, official format), deterministic for a seed");
-  cmd->add_option("--task", q->task, "arith (word problems, #### N), wordnet-qa, wordnet-yesno (knowledge probes), wordnet-yesno-context (yes/no on a statement in view), wordnet-corpus (pretraining text)")->required();
+  cmd->add_option("--task", q->task, "arith (word problems, #### N), wordnet-qa, wordnet-cloze, wordnet-yesno (knowledge probes), wordnet-yesno-context (yes/no on a statement in view), wordnet-corpus (pretraining text)")->required();
   cmd->add_option("--out", q->out, "Output file (JSON lines)")->required();
   cmd->add_option("--count", q->count, "Records to write")->capture_default_str();
   cmd->add_option("--seed", q->seed)->capture_default_str();

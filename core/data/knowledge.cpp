@@ -162,6 +162,19 @@ std::vector<Record> wordnet_qa(const std::vector<Fact>& facts, int64_t count, ui
   return out;
 }
 
+std::vector<Record> wordnet_cloze(const std::vector<Fact>& facts, int64_t count, uint64_t seed) {
+  std::vector<Record> all;
+  for (const auto& f : facts) {
+    if (f.relation != "kind" && f.relation != "synonym" && f.relation != "whole") continue;
+    const size_t at = f.statement.rfind(" " + f.answers.front() + ".");  // the stated answer ends the sentence
+    if (at == std::string::npos || at + f.answers.front().size() + 2 != f.statement.size()) continue;
+    all.push_back({f.statement.substr(0, at), f.answers});
+  }
+  shuffle(all, seed);
+  if (static_cast<int64_t>(all.size()) > count) all.resize(static_cast<size_t>(count));
+  return all;
+}
+
 std::vector<Record> wordnet_yesno(const std::vector<Fact>& facts, int64_t count, uint64_t seed, bool in_context) {
   std::vector<const Fact*> kinds;
   for (const auto& f : facts)

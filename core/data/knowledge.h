@@ -51,6 +51,11 @@ std::vector<std::string> knowledge_corpus(const std::vector<Fact>& facts, uint64
 std::string yesno_prompt(const std::string& subject, const std::string& kind);
 // wordnet-qa: questions of facts the corpus states; golds as WebQ (Contain, EM).
 std::vector<Record> wordnet_qa(const std::vector<Fact>& facts, int64_t count, uint64_t seed);
+// wordnet-cloze: the corpus's statements of kinds, other words and wholes cut
+// before their answer ("A time is a kind of" -> case; "Another word for time
+// is" -> clip): the model's memory as text it continues, without a question
+// format; golds as the facts' (Contain).
+std::vector<Record> wordnet_cloze(const std::vector<Fact>& facts, int64_t count, uint64_t seed);
 // wordnet-yesno: "Is a X a kind of Y?" — yes for the fact, no for another
 // fact's Y — balanced; scored as CoLA (MCC, Accuracy). in_context
 // (wordnet-yesno-context): the fact's statement comes first, so the question

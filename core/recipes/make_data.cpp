@@ -34,7 +34,8 @@ int64_t make_data(const DataRequest& q) {
     const auto records = data::arith_problems(o);
     text = json_lines(records);
     written = static_cast<int64_t>(records.size());
-  } else if (q.task == "wordnet-qa" || q.task == "wordnet-yesno" || q.task == "wordnet-yesno-context" || q.task == "wordnet-corpus") {
+  } else if (q.task == "wordnet-qa" || q.task == "wordnet-cloze" || q.task == "wordnet-yesno" || q.task == "wordnet-yesno-context" ||
+             q.task == "wordnet-corpus") {
     const auto wn = data::WordNet::load(q.wordnet);
     data::KnowledgeOptions o;
     o.concepts = q.concepts;
@@ -46,13 +47,14 @@ int64_t make_data(const DataRequest& q) {
         ++written;
       }
     } else {
-      const auto records = q.task == "wordnet-qa" ? data::wordnet_qa(facts, q.count, q.seed)
-                                                  : data::wordnet_yesno(facts, q.count, q.seed, q.task == "wordnet-yesno-context");
+      const auto records = q.task == "wordnet-qa"      ? data::wordnet_qa(facts, q.count, q.seed)
+                           : q.task == "wordnet-cloze" ? data::wordnet_cloze(facts, q.count, q.seed)
+                                                       : data::wordnet_yesno(facts, q.count, q.seed, q.task == "wordnet-yesno-context");
       text = json_lines(records);
       written = static_cast<int64_t>(records.size());
     }
   } else {
-    throw_bad_input("--task", "\"" + q.task + "\" is not one of arith, wordnet-qa, wordnet-yesno, wordnet-yesno-context, wordnet-corpus");
+    throw_bad_input("--task", "\"" + q.task + "\" is not one of arith, wordnet-qa, wordnet-cloze, wordnet-yesno, wordnet-yesno-context, wordnet-corpus");
   }
   json::write_text_atomically(q.out, text);
   return written;

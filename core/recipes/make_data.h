@@ -9,7 +9,7 @@
 namespace imsm {
 
 struct DataRequest {
-  std::string task;                            // arith | wordnet-qa | wordnet-yesno | wordnet-yesno-context | wordnet-corpus
+  std::string task;                            // arith | wordnet-qa | wordnet-cloze | wordnet-yesno | wordnet-yesno-context | wordnet-corpus
   std::string out;                             // JSON lines file, written atomically
   int64_t count = 1000;                        // records (the corpus: every document)
   uint64_t seed = 1;

@@ -50,7 +50,7 @@ TEST(PretrainCli, WritesALoadableModelDeterministicallyAndLearns) {
 
 TEST(PretrainCli, MakeDataWritesEachBundledTask) {
   TempDir dir;
-  for (const char* task : {"arith", "wordnet-qa", "wordnet-yesno", "wordnet-yesno-context"}) {
+  for (const char* task : {"arith", "wordnet-qa", "wordnet-cloze", "wordnet-yesno", "wordnet-yesno-context"}) {
     const Result r = imsm_run({"make-data", "--task", task, "--count", "25", "--concepts", "100", "--out", dir.file(std::string(task) + ".jsonl")});
     ASSERT_EQ(r.code, 0) << r.err;
     std::istringstream lines(slurp(dir.file(std::string(task) + ".jsonl")));

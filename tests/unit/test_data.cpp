@@ -113,6 +113,16 @@ TEST(Knowledge, FactsProbesAndCorpusAreConsistentAndDeterministic) {
   int yes = 0;
   for (const auto& r : yesno) yes += r.output.front() == "yes";
   EXPECT_NEAR(yes, 50, 2);
+  // Cloze: each prompt and its first gold make the corpus's statement; golds are the fact's (a kind's other lemmas too).
+  const auto cloze = imsm::data::wordnet_cloze(facts, 100, 7);
+  ASSERT_EQ(cloze.size(), 100u);
+  for (const auto& r : cloze) {
+    EXPECT_TRUE(docs.count(r.input + " " + r.output.front() + ".")) << r.input;
+    EXPECT_EQ(r.input.find("Question"), std::string::npos);
+  }
+  std::set<std::string> starts;
+  for (const auto& r : cloze) starts.insert(r.input.find(" is a kind of") != std::string::npos ? "kind" : r.input.rfind("Another word", 0) == 0 ? "synonym" : "whole");
+  EXPECT_EQ(starts.size(), 3u);  // the three relations are drawn
   // In context, the same questions and answers, each after its fact's statement.
   const auto yesno_context = imsm::data::wordnet_yesno(facts, 100, 7, true);
   ASSERT_EQ(yesno_context.size(), yesno.size());
