@@ -275,6 +275,20 @@ TEST(ProjectPlan, RunsOfOneMethodNeedLabels) {
   EXPECT_EQ(plan.runs[3].output_dir, w.dir.file("out") + "/LoRA-lr-2e-3-seed2");
   EXPECT_EQ(imsm::report::method_label(plan.runs[3].to_json().dump()), "LoRA lr 2e-3");  // the report's row
   EXPECT_EQ(imsm::report::method_label(R"({"peft": "ia3", "variant": "query"})"), "IMSM((IA)³)");  // unlabelled: from the method
+  // Evaluation during training: test_data_path names a data key, eval_suite "suite" the project's own suite file.
+  project["train"]["test_data_path"] = "train";
+  project["train"]["eval_suite"] = "suite";
+  write_file(w.dir.file("sweep.json"), project.dump());
+  const auto evaluated = imsm::plan_project(w.dir.file("sweep.json"));
+  EXPECT_EQ(evaluated.runs[0].test_data_path, w.dir.file("out") + "/data/train.jsonl");
+  EXPECT_EQ(evaluated.runs[0].eval_suite, w.dir.file("out") + "/suite.json");
+  project["train"]["eval_suite"] = "other.json";
+  write_file(w.dir.file("sweep.json"), project.dump());
+  expect_bad_input([&] { imsm::plan_project(w.dir.file("sweep.json")); }, {"sweep.json", "eval_suite", "\"suite\""});
+  project["train"]["eval_suite"] = "suite";
+  project["train"]["test_data_path"] = "validation";
+  write_file(w.dir.file("sweep.json"), project.dump());
+  expect_bad_input([&] { imsm::plan_project(w.dir.file("sweep.json")); }, {"test_data_path \"validation\" is not a key of \"data\""});
 }
 
 TEST(TrainRecipe, ResumeReproducesTheUninterruptedRunExactly) {
