@@ -7,6 +7,18 @@ namespace imsm {
 
 SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, const SiameseBatch& batch,
                               const LlamaModel* original_copy) {
+  SiameseOutput out = siamese_memory(model, gate, batch, original_copy);
+  if (gate == nullptr) {  // the PEFT method alone: the head in the tuned stream's autocast, as the stream it ends
+    const AutocastScope autocast(model.device(), model.dtype());
+    out.logits = model.lm_head(out.h_N);  // [B, T, vocab]
+  } else {
+    out.logits = model.lm_head(out.h_N);  // [B, T, vocab]: the frozen head on the mixed memory
+  }
+  return out;
+}
+
+SiameseOutput siamese_memory(const LlamaModel& model, const ImsmGate* gate, const SiameseBatch& batch,
+                             const LlamaModel* original_copy) {
   ForwardInput tuned;
   tuned.input_ids = batch.input_ids;
   tuned.attention_mask = batch.attention_mask;
@@ -15,7 +27,7 @@ SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, con
     const AutocastScope autocast(model.device(), model.dtype());  // CUDA + bf16/f16: the streams in mixed precision
     out.h_Mp = model.forward_hidden(tuned);  // [B, T, d], with autograd through the adapters
     if (gate == nullptr) {
-      out.logits = model.lm_head(out.h_Mp);  // [B, T, vocab]: the PEFT method alone
+      out.h_N = out.h_Mp;  // the PEFT method alone
       return out;
     }
     torch::NoGradGuard no_grad;  // the original stream keeps no activations
@@ -28,8 +40,7 @@ SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, con
     q_M = query_mean(out.h_M, batch.query_len);
     q_Mp = query_mean(out.h_Mp, batch.query_len);
   }
-  const torch::Tensor h_N = gate->mix(out.h_M, out.h_Mp, q_M, q_Mp, &out.gate);  // [B, T, d]
-  out.logits = model.lm_head(h_N.to(model.dtype()));  // [B, T, vocab]: the frozen head on the mixed memory
+  out.h_N = gate->mix(out.h_M, out.h_Mp, q_M, q_Mp, &out.gate).to(model.dtype());  // [B, T, d]
   return out;
 }
 

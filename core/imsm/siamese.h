@@ -16,7 +16,8 @@ struct SiameseBatch {
 };
 
 struct SiameseOutput {
-  torch::Tensor logits;  // [B, T, vocab]
+  torch::Tensor logits;  // [B, T, vocab] (undefined from siamese_memory)
+  torch::Tensor h_N;     // [B, T, d] the memory the head reads: the mix (h_M' alone for variant none), in the model's dtype
   torch::Tensor gate;    // [B, T, d] g of the original memory (undefined without a gate; ½ for no-gate)
   torch::Tensor h_M;     // [B, T, d] original memory (undefined for variant none)
   torch::Tensor h_Mp;    // [B, T, d] tuned memory
@@ -28,5 +29,9 @@ struct SiameseOutput {
 // shared copy).
 SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, const SiameseBatch& batch,
                               const LlamaModel* original_copy = nullptr);
+// The same without the LM head: h_N and the streams, no logits (a loss that
+// applies the head itself, train/chunked_loss.h).
+SiameseOutput siamese_memory(const LlamaModel& model, const ImsmGate* gate, const SiameseBatch& batch,
+                             const LlamaModel* original_copy = nullptr);
 
 }  // namespace imsm

@@ -80,6 +80,8 @@ torch::Tensor LlamaModel::forward_hidden(const ForwardInput& in) const {
   return rms_norm(hidden, norm_, config_.rms_norm_eps);  // [B, T, d]: the memory IMSM mixes
 }
 
+const torch::Tensor& LlamaModel::lm_head_weight() const { return lm_head_.weight; }
+
 torch::Tensor LlamaModel::lm_head(const torch::Tensor& hidden) const {
   return lm_head_.base_forward(hidden);  // [..., vocab]
 }

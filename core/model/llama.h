@@ -39,6 +39,7 @@ class LlamaModel {
   torch::Tensor forward_hidden(const ForwardInput& input) const;
   // hidden: [..., d] -> logits [..., vocab] (the LM head alone).
   torch::Tensor lm_head(const torch::Tensor& hidden) const;
+  const torch::Tensor& lm_head_weight() const;  // [vocab, d]
   // Both at once: logits [B, T, vocab].
   torch::Tensor forward(const ForwardInput& input) const { return lm_head(forward_hidden(input)); }
 

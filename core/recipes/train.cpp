@@ -153,7 +153,8 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   std::unique_ptr<PeftAdapters> adapters =
       resume.empty() ? PeftAdapters::attach(*model, peft_config(c), c.seed) : PeftAdapters::load(*model, resume);
   std::unique_ptr<ImsmGate> gate = open_gate(c, *model, resume);
-  SiameseTarget target(*model, *adapters, gate.get(), c.gate_learning_rate / c.learning_rate);
+  const int64_t loss_chunk = c.loss_chunk_size >= 0 ? c.loss_chunk_size : model->device().is_cuda() ? 1024 : 0;  // big vocabularies live on GPUs
+  SiameseTarget target(*model, *adapters, gate.get(), c.gate_learning_rate / c.learning_rate, loss_chunk);
   Trainer trainer(target, data.train, train_options(c), group.get());
   EarlyStopping stopping(plan);
   const std::string stopping_file = "early_stopping.json";

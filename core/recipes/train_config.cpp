@@ -52,7 +52,7 @@ const std::vector<Key>& keys() {
       {"target_modules", &C::target_modules}, {"feedforward_modules", &C::feedforward_modules}, {"use_rslora", &C::use_rslora},
       {"seed", &C::seed}, {"output_dir", &C::output_dir}, {"dtype", &C::dtype}, {"save_steps", &C::save_steps, {}, Range::NonNegative},
       {"gate_probe_examples", &C::gate_probe_examples, {}, Range::NonNegative}, {"gate_probe_data", &C::gate_probe_data},
-      {"label", &C::label}, {"resume_from", &C::resume_from}, {"max_grad_norm", &C::max_grad_norm},
+      {"label", &C::label}, {"resume_from", &C::resume_from}, {"max_grad_norm", &C::max_grad_norm}, {"loss_chunk_size", &C::loss_chunk_size},
       {"eval_task", &C::eval_task}, {"eval_steps", &C::eval_steps, {}, Range::NonNegative},
       {"eval_examples", &C::eval_examples, {}, Range::NonNegative}, {"eval_suite", &C::eval_suite}, {"best_metric", &C::best_metric},
       {"early_stopping_patience", &C::early_stopping_patience, {}, Range::NonNegative},
@@ -158,6 +158,7 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where
   if (c.peft == "adalora" && c.adalora_target_rank > c.lora_r)
     throw_bad_input(where, "key \"adalora_target_rank\" must not exceed \"lora_r\" (AdaLoRA's initial rank)");
   // The official optimizer groups: AdamW gives the gate's parameters its default 1e-3 (train.py:238-254), Adafactor the one rate (:256-275).
+  if (c.loss_chunk_size < -1) throw_bad_input(where, "key \"loss_chunk_size\" must be -1 (automatic), 0 (whole batch) or positive");
   if (c.gate_learning_rate == 0) c.gate_learning_rate = c.optimizer == "adafactor" ? c.learning_rate : 1e-3;
   return c;
 }

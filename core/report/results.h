@@ -61,7 +61,7 @@ struct ResultTable {
 std::string method_label(const std::string& config_json);
 
 // The keys of a training configuration that define what was trained: all but
-// the seed, where it was written, the device, logging and the label
+// the seed, where it was written, the device, memory settings, logging and the label
 // (the label names the method).
 nlohmann::json configuration_keys(const std::string& config_json);
 

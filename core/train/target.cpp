@@ -3,6 +3,7 @@
 #include <set>
 
 #include "imsm/siamese.h"
+#include "train/chunked_loss.h"
 #include "train/loss.h"
 
 namespace imsm {
@@ -16,8 +17,9 @@ std::vector<NamedParameter> SiameseTarget::parameters() const {
 }
 
 torch::Tensor SiameseTarget::loss(const TrainBatch& batch) const {
-  const SiameseOutput out = siamese_forward(model_, gate_, {batch.ids, batch.mask, batch.query_len});
-  torch::Tensor loss = causal_lm_loss(out.logits, batch.labels);         // scalar
+  const SiameseBatch b{batch.ids, batch.mask, batch.query_len};
+  torch::Tensor loss = loss_chunk_ > 0 ? chunked_causal_lm_loss(siamese_memory(model_, gate_, b).h_N, model_.lm_head_weight(), batch.labels, loss_chunk_)
+                                       : causal_lm_loss(siamese_forward(model_, gate_, b).logits, batch.labels);  // scalar
   const torch::Tensor regularization = adapters_.regularization_loss();  // AdaLoRA's orthogonality term
   if (regularization.defined()) loss = loss + regularization;
   return loss;

@@ -39,11 +39,13 @@ class TrainingTarget {
 // (imsm/siamese.h), plus the adapter's regularization (AdaLoRA). gate null:
 // the PEFT method alone. The gate's parameters train at gate_lr_scale times
 // the adapter's scheduled rate (the official optimizer's parameter groups:
-// the schedule multiplies both).
+// the schedule multiplies both). loss_chunk > 0: the head and the loss in
+// chunks of that many positions, never the whole batch's logits
+// (train/chunked_loss.h); 0: the plain path.
 class SiameseTarget : public TrainingTarget {
  public:
-  SiameseTarget(const LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, double gate_lr_scale = 1.0)
-      : model_(model), adapters_(adapters), gate_(gate), gate_lr_scale_(gate_lr_scale) {}
+  SiameseTarget(const LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, double gate_lr_scale = 1.0, int64_t loss_chunk = 0)
+      : model_(model), adapters_(adapters), gate_(gate), gate_lr_scale_(gate_lr_scale), loss_chunk_(loss_chunk) {}
   std::vector<NamedParameter> parameters() const override;
   torch::Device device() const override { return model_.device(); }
   torch::Tensor loss(const TrainBatch& batch) const override;
@@ -58,6 +60,7 @@ class SiameseTarget : public TrainingTarget {
   PeftAdapters& adapters_;
   ImsmGate* gate_;
   double gate_lr_scale_;
+  int64_t loss_chunk_;
 };
 
 // Loss: causal LM on every token of the batch. The weights require gradients

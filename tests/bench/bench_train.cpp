@@ -1,9 +1,11 @@
 // Benchmark (not a test): one training step of IMSM(LoRA) against LoRA alone
 // on the same model and batch: step time and peak memory (RSS), and IMSM with
-// one shared base copy against two copies as the official code loads them.
-// Each configuration runs in its own process so that peak RSS is its own.
+// one shared base copy against two copies as the official code loads them,
+// and the chunked LM head + loss (train/chunked_loss.h) against the whole
+// batch's logits. Each configuration runs in its own process so that peak RSS
+// is its own.
 //
-//   build/bin/bench_train [--steps 6] [--batch 4] [--seq 128]
+//   build/bin/bench_train [--steps 6] [--batch 4] [--seq 128] [--vocab 8000]
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -18,6 +20,7 @@
 
 #include "bench_args.h"
 #include "imsm/siamese.h"
+#include "train/chunked_loss.h"
 #include "model/loader.h"
 #include "peft/peft_model.h"
 #include "train/optimizer.h"
@@ -30,17 +33,18 @@ namespace {
 using imsm::bench::arg;
 using imsm::bench::sarg;
 
-// ~28M parameters: 8 layers, hidden 512, GQA 8/4 heads, SwiGLU 1376, 8k vocab.
-imsm::ModelConfig bench_config() {
+// ~28M parameters: 8 layers, hidden 512, GQA 8/4 heads, SwiGLU 1376, 8k vocab (or `vocab`: Llama 3's is 128,256).
+imsm::ModelConfig bench_config(int64_t vocab) {
   const nlohmann::json j = {{"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 512}, {"intermediate_size", 1376},
                             {"num_attention_heads", 8}, {"num_key_value_heads", 4}, {"num_hidden_layers", 8},
-                            {"vocab_size", 8000}, {"max_position_embeddings", 1024}};
+                            {"vocab_size", vocab}, {"max_position_embeddings", 2048}};
   return imsm::parse_model_config(j, "bench");
 }
 
 // Runs one configuration; prints "median_step_seconds".
-int run_one(const std::string& mode, int64_t steps, int64_t batch, int64_t seq) {
-  const auto config = bench_config();
+int run_one(const std::string& mode, int64_t steps, int64_t batch, int64_t seq, int64_t vocab) {
+  const auto config = bench_config(vocab);
+  const bool chunked = mode.size() > 8 && mode.compare(mode.size() - 8, 8, "-chunked") == 0;
   auto model = imsm::init_llama(config, 0);
   std::unique_ptr<imsm::LlamaModel> copy;
   if (mode == "imsm-two-copies") copy = imsm::init_llama(config, 0);  // a second, separate copy of W0
@@ -51,7 +55,7 @@ int run_one(const std::string& mode, int64_t steps, int64_t batch, int64_t seq) 
   adapters->set_training(true);
   imsm::GateConfig gc;
   gc.hidden_size = config.hidden_size;
-  const auto gate = mode == "lora" ? nullptr : std::make_unique<imsm::ImsmGate>(gc, torch::kCPU, torch::kFloat32, 2);
+  const auto gate = mode.rfind("lora", 0) == 0 ? nullptr : std::make_unique<imsm::ImsmGate>(gc, torch::kCPU, torch::kFloat32, 2);
   if (gate) gate->set_training(true);
   const imsm::SiameseTarget target(*model, *adapters, gate.get());
   auto optimizer = imsm::make_optimizer("adamw", target.parameters(), 0.0);
@@ -62,8 +66,12 @@ int run_one(const std::string& mode, int64_t steps, int64_t batch, int64_t seq) 
   for (int64_t s = 0; s <= steps; ++s) {
     const auto t0 = std::chrono::steady_clock::now();
     optimizer->zero_grad();
-    const auto out = imsm::siamese_forward(*model, gate.get(), {ids, torch::Tensor(), query_len}, copy.get());
-    imsm::causal_lm_loss(out.logits, labels).backward();
+    const imsm::SiameseBatch b{ids, torch::Tensor(), query_len};
+    if (chunked) {
+      imsm::chunked_causal_lm_loss(imsm::siamese_memory(*model, gate.get(), b).h_N, model->lm_head_weight(), labels, 1024).backward();
+    } else {
+      imsm::causal_lm_loss(imsm::siamese_forward(*model, gate.get(), b, copy.get()).logits, labels).backward();
+    }
     optimizer->step(1e-4);
     if (s > 0) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());  // step 0: warm-up
   }
@@ -77,15 +85,15 @@ struct Measured {
   double peak_mib = 0;
 };
 
-Measured spawn(const char* self, const std::string& mode, int64_t steps, int64_t batch, int64_t seq) {
+Measured spawn(const char* self, const std::string& mode, int64_t steps, int64_t batch, int64_t seq, int64_t vocab) {
   int fds[2];
   if (::pipe(fds) != 0) return {};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, fds[0]);
-  const std::string s = std::to_string(steps), b = std::to_string(batch), q = std::to_string(seq);
-  std::vector<const char*> argv = {self, "--mode", mode.c_str(), "--steps", s.c_str(), "--batch", b.c_str(), "--seq", q.c_str(), nullptr};
+  const std::string s = std::to_string(steps), b = std::to_string(batch), q = std::to_string(seq), v = std::to_string(vocab);
+  std::vector<const char*> argv = {self, "--mode", mode.c_str(), "--steps", s.c_str(), "--batch", b.c_str(), "--seq", q.c_str(), "--vocab", v.c_str(), nullptr};
   pid_t pid = 0;
   posix_spawn(&pid, self, &actions, nullptr, const_cast<char**>(argv.data()), environ);
   ::close(fds[1]);
@@ -102,18 +110,21 @@ Measured spawn(const char* self, const std::string& mode, int64_t steps, int64_t
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int64_t steps = arg(argc, argv, "--steps", 6), batch = arg(argc, argv, "--batch", 4), seq = arg(argc, argv, "--seq", 128);
+  const int64_t steps = arg(argc, argv, "--steps", 6), batch = arg(argc, argv, "--batch", 4), seq = arg(argc, argv, "--seq", 128),
+                vocab = arg(argc, argv, "--vocab", 8000);
   const std::string mode = sarg(argc, argv, "--mode", "");
-  if (!mode.empty()) return run_one(mode, steps, batch, seq);
+  if (!mode.empty()) return run_one(mode, steps, batch, seq, vocab);
 
   char self[4096];
   const ssize_t len = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
   if (len <= 0) return 1;
   self[len] = '\0';
-  const Measured lora = spawn(self, "lora", steps, batch, seq);
-  const Measured imsm = spawn(self, "imsm", steps, batch, seq);
-  const Measured two = spawn(self, "imsm-two-copies", steps, batch, seq);
-  const auto c = bench_config();
+  const Measured lora = spawn(self, "lora", steps, batch, seq, vocab);
+  const Measured imsm = spawn(self, "imsm", steps, batch, seq, vocab);
+  const Measured two = spawn(self, "imsm-two-copies", steps, batch, seq, vocab);
+  const Measured lora_chunked = spawn(self, "lora-chunked", steps, batch, seq, vocab);
+  const Measured imsm_chunked = spawn(self, "imsm-chunked", steps, batch, seq, vocab);
+  const auto c = bench_config(vocab);
   std::printf("| configuration (%.1fM-parameter Llama, fp32 CPU, batch %lld x %lld tokens, LoRA r=16 on q,v) | step time | peak RSS |\n",
               c.num_parameters() / 1e6, static_cast<long long>(batch), static_cast<long long>(seq));
   std::printf("|---|---|---|\n");
@@ -122,5 +133,10 @@ int main(int argc, char** argv) {
               imsm.step_seconds / lora.step_seconds, imsm.peak_mib, imsm.peak_mib / lora.peak_mib);
   std::printf("| IMSM(LoRA), two base copies (official layout) | %.3f s (%.2fx) | %.0f MiB (%.2fx) |\n", two.step_seconds,
               two.step_seconds / lora.step_seconds, two.peak_mib, two.peak_mib / lora.peak_mib);
+  std::printf("| LoRA alone, chunked head + loss (1,024 positions) | %.3f s (%.2fx) | %.0f MiB (%.2fx) |\n", lora_chunked.step_seconds,
+              lora_chunked.step_seconds / lora.step_seconds, lora_chunked.peak_mib, lora_chunked.peak_mib / lora.peak_mib);
+  std::printf("| IMSM(LoRA), chunked head + loss (1,024 positions) | %.3f s (%.2fx) | %.0f MiB (%.2fx) |\n", imsm_chunked.step_seconds,
+              imsm_chunked.step_seconds / lora.step_seconds, imsm_chunked.peak_mib, imsm_chunked.peak_mib / lora.peak_mib);
+  std::printf("(vocabulary %lld)\n", static_cast<long long>(vocab));
   return 0;
 }
