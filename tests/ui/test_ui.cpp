@@ -469,10 +469,15 @@ class UiTest : public QObject {
   // The run dialog: presets are the runs of the project files; the engine's parser validates as you type.
   void runDialog() {
     ui::RunDialog d({model_}, {data_}, IMSM_SOURCE_DIR "/projects");
+    size_t matrix = 0;  // every project file's runs x seeds
+    for (const QString& f : QDir(IMSM_SOURCE_DIR "/projects").entryList({"*.json"}, QDir::Files)) {
+      std::ifstream in((IMSM_SOURCE_DIR "/projects/" + f).toStdString());
+      const auto project = nlohmann::json::parse(in);
+      matrix += project["runs"].size() * project["seeds"].size();
+    }
+    QCOMPARE(d.presets()->count(), static_cast<int>(1 + matrix));  // "(none)" and the projects' matrices
     std::ifstream in(IMSM_SOURCE_DIR "/projects/quickstart.json");
     const auto project = nlohmann::json::parse(in);
-    const size_t matrix = project["runs"].size() * project["seeds"].size();
-    QCOMPARE(d.presets()->count(), static_cast<int>(1 + matrix));  // "(none)" and the quickstart matrix
     const int imsm_ia3 = d.presets()->findText("quickstart: IMSM((IA)³) seed 2");
     QVERIFY(imsm_ia3 > 0);
     d.presets()->setCurrentIndex(imsm_ia3);
