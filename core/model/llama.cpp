@@ -1,5 +1,6 @@
 #include "model/llama.h"
 
+#include "model/checkpoint.h"
 #include "model/rmsnorm.h"
 #include "util/error.h"
 
@@ -70,14 +71,25 @@ torch::Tensor LlamaModel::forward_hidden(const ForwardInput& in) const {
 
   torch::Tensor hidden = torch::embedding(embed_tokens_, in.input_ids.to(device()));  // [B, T, d]
   for (size_t l = 0; l < layers_.size(); ++l) {
-    const DecoderLayer& layer = layers_[l];
-    torch::Tensor h = rms_norm(hidden, layer.input_layernorm, config_.rms_norm_eps);                       // [B, T, d]
-    hidden = hidden + layer.self_attn.forward(h, cos, sin, mask, in.cache, static_cast<int64_t>(l), in.adapter_rows);  // [B, T, d]
-    h = rms_norm(hidden, layer.post_attention_layernorm, config_.rms_norm_eps);                             // [B, T, d]
-    hidden = hidden + layer.mlp.forward(h, in.adapter_rows);                                                // [B, T, d]
+    if (checkpoint_layers_ && in.cache == nullptr) {
+      const AdapterRows rows = in.adapter_rows;  // the rerun in the backward outlives `in`: copies
+      hidden = checkpointed([this, l, cos, sin, mask, rows](const torch::Tensor& x) { return layer_forward(l, x, cos, sin, mask, nullptr, rows); },
+                            hidden);  // [B, T, d]
+    } else {
+      hidden = layer_forward(l, hidden, cos, sin, mask, in.cache, in.adapter_rows);  // [B, T, d]
+    }
   }
   if (in.cache) in.cache->advance(T);
   return rms_norm(hidden, norm_, config_.rms_norm_eps);  // [B, T, d]: the memory IMSM mixes
+}
+
+torch::Tensor LlamaModel::layer_forward(size_t l, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
+                                        const torch::Tensor& mask, KVCache* cache, const AdapterRows& rows) const {
+  const DecoderLayer& layer = layers_[l];
+  torch::Tensor h = rms_norm(x, layer.input_layernorm, config_.rms_norm_eps);                                   // [B, T, d]
+  const torch::Tensor y = x + layer.self_attn.forward(h, cos, sin, mask, cache, static_cast<int64_t>(l), rows);  // [B, T, d]
+  h = rms_norm(y, layer.post_attention_layernorm, config_.rms_norm_eps);                                         // [B, T, d]
+  return y + layer.mlp.forward(h, rows);                                                                         // [B, T, d]
 }
 
 const torch::Tensor& LlamaModel::lm_head_weight() const { return lm_head_.weight; }

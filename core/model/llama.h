@@ -44,6 +44,10 @@ class LlamaModel {
   torch::Tensor forward(const ForwardInput& input) const { return lm_head(forward_hidden(input)); }
 
   KVCache make_cache() const { return KVCache(config_.num_hidden_layers); }
+  // Training without a cache keeps one decoder layer's activations at a time
+  // and recomputes each in the backward (model/checkpoint.h).
+  void set_gradient_checkpointing(bool on) { checkpoint_layers_ = on; }
+  bool gradient_checkpointing() const { return checkpoint_layers_; }
   const ModelConfig& config() const { return config_; }
   torch::Device device() const { return embed_tokens_.device(); }
   torch::ScalarType dtype() const { return embed_tokens_.scalar_type(); }
@@ -59,6 +63,9 @@ class LlamaModel {
   // key j is not padding), the dtype's lowest value elsewhere. Undefined when
   // nothing needs masking (one new token, no padding).
   torch::Tensor build_mask(const ForwardInput& input, int64_t past, int64_t T) const;
+  // Decoder layer l: x [B, T, d] -> [B, T, d].
+  torch::Tensor layer_forward(size_t l, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, const torch::Tensor& mask,
+                              KVCache* cache, const AdapterRows& rows) const;
 
   ModelConfig config_;
   torch::Tensor embed_tokens_;  // [vocab, d]
@@ -66,6 +73,7 @@ class LlamaModel {
   torch::Tensor norm_;          // [d]
   Linear lm_head_;              // weight [vocab, d] (tied: the embedding)
   RotaryEmbedding rope_;
+  bool checkpoint_layers_ = false;
 };
 
 }  // namespace imsm

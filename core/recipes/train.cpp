@@ -153,6 +153,8 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   std::unique_ptr<PeftAdapters> adapters =
       resume.empty() ? PeftAdapters::attach(*model, peft_config(c), c.seed) : PeftAdapters::load(*model, resume);
   std::unique_ptr<ImsmGate> gate = open_gate(c, *model, resume);
+  // Memory for large models: one decoder layer's activations at a time, the head in chunks (on CUDA by default).
+  model->set_gradient_checkpointing(c.gradient_checkpointing == "on" || (c.gradient_checkpointing == "auto" && model->device().is_cuda()));
   const int64_t loss_chunk = c.loss_chunk_size >= 0 ? c.loss_chunk_size : model->device().is_cuda() ? 1024 : 0;  // big vocabularies live on GPUs
   SiameseTarget target(*model, *adapters, gate.get(), c.gate_learning_rate / c.learning_rate, loss_chunk);
   Trainer trainer(target, data.train, train_options(c), group.get());

@@ -58,6 +58,7 @@ struct TrainConfig {
   int64_t early_stopping_patience = 0;  // stop after N evaluations without a new best (0: never)
   std::string resume_from;
   double max_grad_norm = 1.0;
+  std::string gradient_checkpointing = "auto";  // recompute each decoder layer in the backward: on | off | auto (on on CUDA)
   int64_t loss_chunk_size = -1;  // the LM head and loss in chunks of N positions (0: whole batch; -1: 1024 on CUDA, whole on CPU)
   std::string input_field = "input", output_field = "output", instruction_field = "instruction";  // dataset fields
   int64_t tinit = 0, tfinal = 0, delta_t = 1;  // AdaLoRA's schedule (PEFT: tinit, tfinal, deltaT)
