@@ -1,8 +1,8 @@
 // Benchmark (not a test): one training step of IMSM(LoRA) against LoRA alone
 // on the same model and batch: step time and peak memory (RSS), and IMSM with
 // one shared base copy against two copies as the official code loads them,
-// and the chunked LM head + loss (train/chunked_loss.h) against the whole
-// batch's logits. Each configuration runs in its own process so that peak RSS
+// the chunked LM head + loss (train/chunked_loss.h) against the whole
+// batch's logits, and activation checkpointing (model/checkpoint.h) on top. Each configuration runs in its own process so that peak RSS
 // is its own.
 //
 //   build/bin/bench_train [--steps 6] [--batch 4] [--seq 128] [--vocab 8000]
@@ -44,7 +44,8 @@ imsm::ModelConfig bench_config(int64_t vocab) {
 // Runs one configuration; prints "median_step_seconds".
 int run_one(const std::string& mode, int64_t steps, int64_t batch, int64_t seq, int64_t vocab) {
   const auto config = bench_config(vocab);
-  const bool chunked = mode.size() > 8 && mode.compare(mode.size() - 8, 8, "-chunked") == 0;
+  const bool checkpointing = mode.find("-checkpointed") != std::string::npos;
+  const bool chunked = checkpointing || mode.find("-chunked") != std::string::npos;
   auto model = imsm::init_llama(config, 0);
   std::unique_ptr<imsm::LlamaModel> copy;
   if (mode == "imsm-two-copies") copy = imsm::init_llama(config, 0);  // a second, separate copy of W0
@@ -52,6 +53,7 @@ int run_one(const std::string& mode, int64_t steps, int64_t batch, int64_t seq, 
   pc.r = 16;
   pc.alpha = 16;
   auto adapters = imsm::PeftAdapters::attach(*model, pc, 1);
+  model->set_gradient_checkpointing(checkpointing);
   adapters->set_training(true);
   imsm::GateConfig gc;
   gc.hidden_size = config.hidden_size;
@@ -124,6 +126,8 @@ int main(int argc, char** argv) {
   const Measured two = spawn(self, "imsm-two-copies", steps, batch, seq, vocab);
   const Measured lora_chunked = spawn(self, "lora-chunked", steps, batch, seq, vocab);
   const Measured imsm_chunked = spawn(self, "imsm-chunked", steps, batch, seq, vocab);
+  const Measured lora_checkpointed = spawn(self, "lora-checkpointed", steps, batch, seq, vocab);
+  const Measured imsm_checkpointed = spawn(self, "imsm-checkpointed", steps, batch, seq, vocab);
   const auto c = bench_config(vocab);
   std::printf("| configuration (%.1fM-parameter Llama, fp32 CPU, batch %lld x %lld tokens, LoRA r=16 on q,v) | step time | peak RSS |\n",
               c.num_parameters() / 1e6, static_cast<long long>(batch), static_cast<long long>(seq));
@@ -137,6 +141,10 @@ int main(int argc, char** argv) {
               lora_chunked.step_seconds / lora.step_seconds, lora_chunked.peak_mib, lora_chunked.peak_mib / lora.peak_mib);
   std::printf("| IMSM(LoRA), chunked head + loss (1,024 positions) | %.3f s (%.2fx) | %.0f MiB (%.2fx) |\n", imsm_chunked.step_seconds,
               imsm_chunked.step_seconds / lora.step_seconds, imsm_chunked.peak_mib, imsm_chunked.peak_mib / lora.peak_mib);
+  std::printf("| LoRA alone, chunked + activation checkpointing | %.3f s (%.2fx) | %.0f MiB (%.2fx) |\n", lora_checkpointed.step_seconds,
+              lora_checkpointed.step_seconds / lora.step_seconds, lora_checkpointed.peak_mib, lora_checkpointed.peak_mib / lora.peak_mib);
+  std::printf("| IMSM(LoRA), chunked + activation checkpointing | %.3f s (%.2fx) | %.0f MiB (%.2fx) |\n", imsm_checkpointed.step_seconds,
+              imsm_checkpointed.step_seconds / lora.step_seconds, imsm_checkpointed.peak_mib, imsm_checkpointed.peak_mib / lora.peak_mib);
   std::printf("(vocabulary %lld)\n", static_cast<long long>(vocab));
   return 0;
 }
