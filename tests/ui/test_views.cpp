@@ -3,14 +3,20 @@
 // the training loss, the held-out metric and retention benchmarks as curves,
 // the best adapter's step marked) from the workspace and from the live run;
 // the forgetting view gives each base model its own Base row and measures
-// each configuration against its own.
+// each configuration against its own, and exports the report and its plots.
+#include <QFileInfo>
+#include <QImage>
+#include <QPainter>
+#include <QSignalSpy>
 #include <QTemporaryDir>
 #include <QTableWidget>
+#include <QTextDocument>
 #include <QtTest>
 #include <qcustomplot.h>
 
 #include <fstream>
 
+#include "export.h"
 #include "forgetting_view.h"
 #include "live_run.h"
 #include "run_dialog.h"
@@ -80,6 +86,101 @@ class ViewsTest : public QObject {
     v.show_runs(QString(), {});
     QCOMPARE(v.validation_plot()->graphCount(), 0);
     QVERIFY(!v.validation_plot()->isVisibleTo(&v));
+  }
+
+  // Forgetting dashboard: bars and table from the workspace's evaluations (mean ± sample std over seeds, change from Base).
+  void forgettingViewAndExport() {
+    QTemporaryDir dir;
+    const QString model = "/models/tiny", data = dir.filePath("train.jsonl");
+    std::ofstream(data.toStdString()) << "{\"input\": \"What is 1 plus 1?\", \"output\": \"2\"}\n";
+    QVERIFY(QDir().mkpath(IMSM_SCREENSHOTS));
+    const QString ws_path = dir.filePath("forgetting.imsm");
+    {
+      store::Workspace ws(ws_path.toStdString());
+      auto eval = [&](int64_t parent, double arith, double qa) {
+        const int64_t id = ws.create_run({"eval", "suite", model.toStdString(), "", "{}", "cpu", "", 0, parent});
+        ws.start_run(id);
+        ws.add_evaluations(id, data.toStdString(), {{"arith", "gsm8k", "Accuracy", arith, 10, "", ""}, {"qa", "webq", "Contain", qa, 10, "", ""}});
+        std::vector<store::Prediction> answers;  // qa's items behind its score (arith has none stored: not tested)
+        for (int i = 0; i < 10; ++i) answers.push_back({i, "Where is the Louvre?", {"Paris"}, i < qa * 10 - 0.5 ? "in Paris" : "Rome", {}});
+        ws.add_predictions(id, "qa", answers);
+        ws.finish_run(id, imsm::RunStatus::Finished);
+      };
+      eval(0, 0.1, 0.9);
+      for (int seed : {1, 2}) {
+        const int64_t t = ws.create_run({"train", "lora", model.toStdString(), data.toStdString(), R"({"peft": "lora", "variant": "none"})", "cpu", "", seed, 0});
+        ws.start_run(t);
+        ws.finish_run(t, imsm::RunStatus::Finished);
+        eval(t, seed == 1 ? 0.5 : 0.7, seed == 1 ? 0.6 : 0.4);
+      }
+    }
+    ui::ForgettingView v;
+    v.show_workspace(ws_path);
+    QCOMPARE(v.plot()->plottableCount(), 4);  // bars + error bars for Base and LoRA
+    QCOMPARE(v.table()->rowCount(), 2);
+    QCOMPARE(v.table()->verticalHeaderItem(1)->text(), QString("LoRA"));
+    QCOMPARE(v.table()->item(0, 0)->text(), QString("0.1000"));  // one run: no spread to show
+    QCOMPARE(v.table()->item(1, 0)->text(), QString("0.6000 ± 0.1414"));  // 0.5, 0.7: sample std 0.1414
+    QCOMPARE(v.table()->item(1, 1)->text(), QString("+0.5000"));
+    QCOMPARE(v.table()->item(1, 3)->text(), QString("-0.4000"));  // qa: 0.5 vs 0.9 — forgetting; its interval comes from a pool thread
+    // The average of the two benchmarks: LoRA seeds (0.5 + 0.6) / 2, (0.7 + 0.4) / 2 -> 0.55 ± 0; Base (0.1 + 0.9) / 2 = 0.5.
+    QCOMPARE(v.table()->item(1, 4)->text(), QString("0.5500 ± 0.0000"));
+    QCOMPARE(v.table()->item(1, 5)->text(), QString("+0.0500"));
+    QVERIFY(v.table()->horizontalHeaderItem(1)->toolTip().contains("forgetting"));
+    QSignalSpy ready(&v, &ui::ForgettingView::significance_ready);
+    QVERIFY(ready.wait(30000));
+    // qa: base right on 9 of 10, LoRA on 6 and 4: the items' differences of seed means are -0.5 (items 4, 5) and -1 (6..8);
+    // of the 2^5 sign patterns only all-minus and all-plus reach |sum| 4: p = 2/32 = 0.0625 — not significant with 10
+    // questions, so no mark and no colour.
+    QVERIFY2(v.table()->item(1, 3)->text().startsWith("-0.4000 ["), qPrintable(v.table()->item(1, 3)->text()));
+    QVERIFY(!v.table()->item(1, 3)->text().endsWith("*"));
+    QVERIFY2(v.table()->item(1, 3)->toolTip().contains("McNemar randomization: p = 0.0625"), qPrintable(v.table()->item(1, 3)->toolTip()));
+    QCOMPARE(v.table()->item(1, 1)->text(), QString("+0.5000"));  // arith: no predictions stored, no interval
+    QVERIFY(v.table()->item(1, 1)->toolTip().contains("Not tested"));
+    // A selection (seed 1's training run, id 2): its evaluation and the base's, nothing else.
+    v.show_workspace(ws_path, {2});
+    QVERIFY(v.caption().contains("selected"));
+    QCOMPARE(v.table()->rowCount(), 2);
+    QCOMPARE(v.table()->item(1, 0)->text(), QString("0.5000"));  // seed 1 alone
+    QCOMPARE(v.table()->item(0, 0)->text(), QString("0.1000"));  // the base it is compared with
+    QVERIFY(ready.wait(30000));
+    v.resize(1000, 600);
+    QVERIFY(v.grab().save(IMSM_SCREENSHOTS "/forgetting-unit.png"));
+
+    // Export: the report in four formats, the plot in three; each file is what its format says it is.
+    auto head = [](const QString& f, int n) {
+      QFile file(f);
+      return file.open(QIODevice::ReadOnly) ? file.read(n) : QByteArray();
+    };
+    for (const char* ext : {"html", "md", "csv", "pdf"}) {
+      const QString out = dir.filePath(QString("report.") + ext);
+      QCOMPARE(ui::export_report(ws_path, {}, out), QString());
+      QVERIFY2(QFileInfo(out).size() > 200, ext);
+    }
+    QCOMPARE(head(dir.filePath("report.pdf"), 5), QByteArray("%PDF-"));
+    // The PDF carries the HTML report's plots: one image object per inline SVG of report.html.
+    const int plots = static_cast<int>(head(dir.filePath("report.html"), 1 << 22).count("<svg"));
+    QVERIFY(plots >= 1);
+    QCOMPARE(static_cast<int>(head(dir.filePath("report.pdf"), 1 << 24).count("/Subtype /Image")), plots);
+    {
+      const auto doc = ui::report_document(ws_path, {});
+      doc->setTextWidth(800);
+      QImage page(800, 1100, QImage::Format_RGB32);
+      page.fill(Qt::white);
+      QPainter painter(&page);
+      doc->drawContents(&painter, QRectF(0, 0, 800, 1100));
+      painter.end();
+      QVERIFY(page.save(IMSM_SCREENSHOTS "/report-pdf-page1.png"));
+    }
+    QVERIFY(head(dir.filePath("report.html"), 100000).contains("0.6000 ± 0.1414"));
+    QVERIFY(head(dir.filePath("report.csv"), 100000).contains("LoRA"));
+    QCOMPARE(ui::save_plot(v.plot(), dir.filePath("bars.png")), QString());
+    QCOMPARE(head(dir.filePath("bars.png"), 8), QByteArray("\x89PNG\r\n\x1a\n", 8));
+    QCOMPARE(ui::save_plot(v.plot(), dir.filePath("bars.svg")), QString());
+    QVERIFY(head(dir.filePath("bars.svg"), 100000).contains("<svg"));
+    QCOMPARE(ui::save_plot(v.plot(), dir.filePath("bars.pdf")), QString());
+    QCOMPARE(head(dir.filePath("bars.pdf"), 5), QByteArray("%PDF-"));
+    QVERIFY(ui::save_plot(v.plot(), dir.filePath("bars.gif")).contains(".png"));
   }
 
   void forgettingViewHasABaseRowPerModel() {
