@@ -1,5 +1,7 @@
 #include "imsm/siamese.h"
 
+#include <optional>
+
 #include "model/device.h"
 #include "util/error.h"
 
@@ -8,12 +10,9 @@ namespace imsm {
 SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, const SiameseBatch& batch,
                               const LlamaModel* original_copy) {
   SiameseOutput out = siamese_memory(model, gate, batch, original_copy);
-  if (gate == nullptr) {  // the PEFT method alone: the head in the tuned stream's autocast, as the stream it ends
-    const AutocastScope autocast(model.device(), model.dtype());
-    out.logits = model.lm_head(out.h_N);  // [B, T, vocab]
-  } else {
-    out.logits = model.lm_head(out.h_N);  // [B, T, vocab]: the frozen head on the mixed memory
-  }
+  std::optional<AutocastScope> autocast;  // the PEFT method alone: the head in the tuned stream's autocast, as the stream it ends
+  if (gate == nullptr) autocast.emplace(model.device(), model.dtype());
+  out.logits = model.lm_head(out.h_N);  // [B, T, vocab]: the frozen head on the (mixed) memory
   return out;
 }
 

@@ -22,8 +22,11 @@ namespace fs = std::filesystem;
 namespace imsm {
 
 namespace {
+
+using EvalSet = std::vector<std::pair<std::string, nlohmann::json>>;  // each record's input and gold(s)
+
 // The dataset with its golds as lists (the predictions file keeps "output" as given).
-std::vector<std::pair<std::string, nlohmann::json>> read_eval_set(const std::string& path, int64_t limit) {
+EvalSet read_eval_set(const std::string& path, int64_t limit) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw_bad_input(path, "cannot open dataset file");
   std::vector<std::pair<std::string, nlohmann::json>> out;
@@ -93,42 +96,10 @@ void gather_generated(dist::ProcessGroup& group, const std::vector<bool>& mine, 
     }
 }
 
-}  // namespace
-
-EvalRequest for_benchmark(EvalRequest r, const Benchmark& b) {
-  r.dataset = b.dataset;
-  r.task = b.task;
-  r.max_new_tokens = b.max_new_tokens;
-  r.max_input_length = b.max_input_length;
-  r.limit = b.limit;
-  r.perplexity = b.metric == "Perplexity";
-  return r;
-}
-
-EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
+// evaluate_model on the set `data` as read_eval_set gives it.
+EvalResult evaluate_set(const LlamaModel& model, const Tokenizer& tokenizer, const ImsmGate* gate, const EvalRequest& r, const EvalSet& data,
+                        dist::ProcessGroup* group, const Hooks& hooks) {
   const auto started = std::chrono::steady_clock::now();
-  official_metrics(r.task);  // an unknown task fails before any work
-  if (r.batch_size <= 0 || r.max_new_tokens <= 0 || r.max_input_length <= 0)
-    throw_bad_input("eval", "batch size, max new tokens and max input length must be positive");
-  const auto data = read_eval_set(r.dataset, r.limit);  // a bad file fails before the model loads
-
-  // Started by torchrun: the batches are dealt round the ranks, every rank gets every answer, rank 0 writes.
-  const dist::Launch launch = dist::launch_from_environment();
-  const auto loaded = load_model(on_this_process(r.source));
-  const auto group = launch.distributed() ? dist::ProcessGroup::join(launch, loaded->model->device(), dist::collective_timeout()) : nullptr;
-  EvalRequest here = r;
-  here.perplexity = r.perplexity && launch.writer();  // only the writer reports it
-  EvalResult result = evaluate_model(*loaded->model, *loaded->tokenizer, loaded->gate.get(), here, group.get(), hooks);
-  if (!r.predictions_out.empty() && launch.writer()) write_predictions(r.predictions_out, data, result);
-  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
-  return result;
-}
-
-EvalResult evaluate_model(const LlamaModel& model, const Tokenizer& tokenizer, const ImsmGate* gate, const EvalRequest& r,
-                          dist::ProcessGroup* group, const Hooks& hooks) {
-  const auto started = std::chrono::steady_clock::now();
-  official_metrics(r.task);
-  const auto data = read_eval_set(r.dataset, r.limit);
   GenerateOptions options;  // greedy, as the paper
   options.max_new_tokens = r.max_new_tokens;
   options.eos_ids = stop_ids(model.config(), tokenizer.eos_ids());
@@ -197,6 +168,43 @@ EvalResult evaluate_model(const LlamaModel& model, const Tokenizer& tokenizer, c
   result.tokens_per_second = generation_seconds > 0 ? generated_here / generation_seconds * (group ? group->size() : 1) : 0;
   result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return result;
+}
+
+}  // namespace
+
+EvalRequest for_benchmark(EvalRequest r, const Benchmark& b) {
+  r.dataset = b.dataset;
+  r.task = b.task;
+  r.max_new_tokens = b.max_new_tokens;
+  r.max_input_length = b.max_input_length;
+  r.limit = b.limit;
+  r.perplexity = b.metric == "Perplexity";
+  return r;
+}
+
+EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
+  const auto started = std::chrono::steady_clock::now();
+  official_metrics(r.task);  // an unknown task fails before any work
+  if (r.batch_size <= 0 || r.max_new_tokens <= 0 || r.max_input_length <= 0)
+    throw_bad_input("eval", "batch size, max new tokens and max input length must be positive");
+  const auto data = read_eval_set(r.dataset, r.limit);  // a bad file fails before the model loads
+
+  // Started by torchrun: the batches are dealt round the ranks, every rank gets every answer, rank 0 writes.
+  const dist::Launch launch = dist::launch_from_environment();
+  const auto loaded = load_model(on_this_process(r.source));
+  const auto group = launch.distributed() ? dist::ProcessGroup::join(launch, loaded->model->device(), dist::collective_timeout()) : nullptr;
+  EvalRequest here = r;
+  here.perplexity = r.perplexity && launch.writer();  // only the writer reports it
+  EvalResult result = evaluate_set(*loaded->model, *loaded->tokenizer, loaded->gate.get(), here, data, group.get(), hooks);
+  if (!r.predictions_out.empty() && launch.writer()) write_predictions(r.predictions_out, data, result);
+  result.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
+  return result;
+}
+
+EvalResult evaluate_model(const LlamaModel& model, const Tokenizer& tokenizer, const ImsmGate* gate, const EvalRequest& r,
+                          dist::ProcessGroup* group, const Hooks& hooks) {
+  official_metrics(r.task);  // an unknown task fails before the file is read
+  return evaluate_set(model, tokenizer, gate, r, read_eval_set(r.dataset, r.limit), group, hooks);
 }
 
 }  // namespace imsm

@@ -128,15 +128,23 @@ Subject subject_of(const store::Workspace& ws, const store::RunRecord& r, const 
   return s;
 }
 
-// One configuration's scores as they are gathered: per column, per subject (in first-seen order) the latest evaluation.
+// One score as it is gathered: whose it is and which evaluation gave it.
+struct Score {
+  std::string subject;
+  double value = 0;
+  int64_t seed = 0, eval_run = 0;
+};
+
+// One configuration's scores: per column, each subject's latest evaluation, subjects in first-seen order.
 struct Group {
-  Subject first;  // model, method and config of the row
-  std::map<size_t, std::vector<std::pair<std::string, std::tuple<double, int64_t, int64_t>>>> scores;  // column -> (subject, (value, seed, eval run))
-  void add(size_t column, const std::string& subject, double value, int64_t seed, int64_t eval_run) {
+  std::string key;  // model, method and configuration
+  Subject first;    // the row's model, method and config
+  std::map<size_t, std::vector<Score>> scores;
+  void add(size_t column, const Score& score) {
     auto& list = scores[column];
-    const auto it = std::find_if(list.begin(), list.end(), [&](const auto& s) { return s.first == subject; });
-    if (it == list.end()) list.emplace_back(subject, std::make_tuple(value, seed, eval_run));
-    else if (std::get<2>(it->second) < eval_run) it->second = {value, seed, eval_run};  // the latest evaluation of that subject
+    const auto it = std::find_if(list.begin(), list.end(), [&](const Score& s) { return s.subject == score.subject; });
+    if (it == list.end()) list.push_back(score);
+    else if (it->eval_run < score.eval_run) *it = score;  // the latest evaluation of that subject
   }
 };
 
@@ -200,14 +208,14 @@ ResultTable aggregate_results(const store::Workspace& ws, const std::vector<int6
     for (int64_t id : run_ids) runs.push_back(ws.run(id));
   }
   ResultTable t;
-  std::vector<std::string> keys;  // per group: model, method and configuration
   std::vector<Group> groups;
   for (const auto& r : runs) {
     if (r.kind != "eval" || r.status != RunStatus::Finished) continue;
     const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
     const Subject s = subject_of(ws, r, config);
-    const size_t g = index_of(keys, s.model + "\n" + s.method + "\n" + s.config.dump());
-    if (g == groups.size()) groups.push_back({s, {}});
+    const std::string key = s.model + "\n" + s.method + "\n" + s.config.dump();
+    auto group = std::find_if(groups.begin(), groups.end(), [&](const Group& g) { return g.key == key; });
+    if (group == groups.end()) group = groups.insert(groups.end(), Group{key, s, {}});
     // The headline metric of each benchmark: the suite's choice, else the first recorded (official order).
     std::map<std::string, std::string> headline;
     if (config.is_object() && config.contains("benchmarks"))
@@ -219,27 +227,23 @@ ResultTable aggregate_results(const store::Workspace& ws, const std::vector<int6
       for (size_t i = 0; i < t.columns.size(); ++i)
         if (t.columns[i].benchmark == e.benchmark && t.columns[i].metric == e.metric) c = i;
       if (c == t.columns.size()) t.columns.push_back({e.benchmark, e.metric, e.task});
-      groups[g].add(c, s.subject, e.value, s.seed, r.id);
+      group->add(c, {s.subject, e.value, s.seed, r.id});
     }
   }
   // Rows per model in first-seen order, each model's Base first.
   std::vector<std::string> models;
   for (const Group& g : groups) index_of(models, g.first.model);
-  std::vector<size_t> order(groups.size());
-  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
-  auto rank = [&](size_t g) {
-    return std::make_pair(index_of(models, groups[g].first.model), groups[g].first.method == "Base" ? 0 : 1);
-  };
-  std::stable_sort(order.begin(), order.end(), [&](size_t a, size_t b) { return rank(a) < rank(b); });
-  for (size_t g : order) {
-    const Subject& s = groups[g].first;
+  auto rank = [&](const Group& g) { return std::make_pair(index_of(models, g.first.model), g.first.method == "Base" ? 0 : 1); };
+  std::stable_sort(groups.begin(), groups.end(), [&](const Group& a, const Group& b) { return rank(a) < rank(b); });
+  for (const Group& g : groups) {
+    const Subject& s = g.first;
     t.rows.push_back({"", s.method, s.model, "", s.config});
-    for (const auto& [c, scores] : groups[g].scores) {
+    for (const auto& [c, scores] : g.scores) {
       Cell cell;
-      for (const auto& [subject, score] : scores) {
-        cell.values.push_back(std::get<0>(score));
-        cell.seeds.push_back(std::get<1>(score));
-        cell.eval_run_ids.push_back(std::get<2>(score));
+      for (const Score& score : scores) {
+        cell.values.push_back(score.value);
+        cell.seeds.push_back(score.seed);
+        cell.eval_run_ids.push_back(score.eval_run);
       }
       summarise(cell);
       t.cells[{t.rows.size() - 1, c}] = cell;

@@ -4,13 +4,13 @@
 #include <chrono>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <cmath>
 #include <cstring>
 
 #include "io/json_file.h"
 #include "train/data_parallel.h"
 #include "io/safetensors.h"
+#include "model/rng_snapshot.h"
 #include "model/tensor_io.h"
 #include "util/error.h"
 
@@ -162,30 +162,25 @@ namespace {
 // The generators dropout draws from: the CPU's always, and on CUDA the
 // training device's ("cuda"), so a resumed run draws the same masks.
 std::vector<std::pair<std::string, torch::Tensor>> rng_states(torch::Device device) {
-  std::vector<std::pair<std::string, torch::Tensor>> out;
-  auto state_of = [](at::Generator gen) {
-    std::lock_guard<std::mutex> lock(gen.mutex());
-    return gen.get_state();  // [n] uint8
-  };
-  out.emplace_back("cpu", state_of(at::detail::getDefaultCPUGenerator()));
-  if (device.is_cuda()) out.emplace_back("cuda", state_of(at::globalContext().defaultGenerator(device)));
+  const RngSnapshot now = RngSnapshot::take(device);
+  std::vector<std::pair<std::string, torch::Tensor>> out = {{"cpu", now.cpu}};
+  if (now.cuda.defined()) out.emplace_back("cuda", now.cuda);
   return out;
 }
 
 void restore_rng_states(const std::vector<std::pair<std::string, torch::Tensor>>& states, torch::Device device,
                         const std::string& path) {
-  auto restore = [&](const std::string& name, at::Generator gen) {
+  auto find = [&](const std::string& name) {
     for (const auto& [key, state] : states)
-      if (key == name) {
-        std::lock_guard<std::mutex> lock(gen.mutex());
-        gen.set_state(state);
-        return;
-      }
+      if (key == name) return state;
     throw_bad_input(path, "missing tensor \"" + name + "\"" +
                               (name == "cuda" ? " (the checkpoint was made on CPU; resume it with device cpu)" : ""));
   };
-  restore("cpu", at::detail::getDefaultCPUGenerator());
-  if (device.is_cuda()) restore("cuda", at::globalContext().defaultGenerator(device));
+  RngSnapshot saved;
+  saved.device = device;
+  saved.cpu = find("cpu");
+  if (device.is_cuda()) saved.cuda = find("cuda");
+  saved.restore();
 }
 
 // Rank r's generators are stored as "rank<r>.cpu" ("rank<r>.cuda"); rank 0's
