@@ -248,9 +248,9 @@ void RunDialog::load_presets(const QString& projects_dir) {
       for (size_t i = 0; i < plan.runs.size(); ++i) {
         presets_->addItem(QString::fromStdString(plan.name + ": " + plan.run_labels[i]));
         preset_configs_.push_back(plan.runs[i].to_json());
-        for (const auto& [key, request] : plan.data)  // the files this run reads: training data, probe data
-          if (request.out == plan.runs[i].data_path || request.out == plan.runs[i].gate_probe_data) project_data_[request.out] = request;
       }
+      for (const std::string& file : project_inputs(plan)) project_of_[file] = projects_.size();
+      projects_.push_back(plan);
     } catch (const std::exception&) {
       // Not a project file (pretraining recipes, suites live beside them).
     }
@@ -285,32 +285,31 @@ int RunDialog::processes() const { return qobject_cast<QSpinBox*>(fields_["proce
 QString RunDialog::error_text() const { return error_->text(); }
 QString RunDialog::note_text() const { return note_->text(); }
 
-std::vector<DataRequest> RunDialog::pending_data() const {
-  std::vector<DataRequest> out;
-  for (const QString& path : {fields_.text("data_path"), fields_.text("gate_probe_data")}) {
-    const auto it = project_data_.find(path.toStdString());
-    if (it != project_data_.end() && !QFileInfo(path).isFile() && (out.empty() || out.back().out != it->first)) out.push_back(it->second);
+std::vector<size_t> RunDialog::pending_projects() const {
+  std::vector<size_t> out;
+  for (const char* key : {"data_path", "gate_probe_data", "test_data_path", "eval_suite"}) {
+    const QString path = fields_.text(key);
+    const auto it = project_of_.find(path.toStdString());
+    if (it != project_of_.end() && !QFileInfo(path).isFile() && std::find(out.begin(), out.end(), it->second) == out.end()) out.push_back(it->second);
   }
   return out;
 }
 
-bool RunDialog::project_makes(const QString& path) const { return project_data_.count(path.toStdString()) > 0; }
+bool RunDialog::project_makes(const QString& path) const { return project_of_.count(path.toStdString()) > 0; }
 
 QString RunDialog::make_missing_data() {
-  const std::vector<DataRequest> requests = pending_data();
-  if (!requests.empty()) {
-    // The engine makes the data on a pool thread; the dialog waits without blocking the GUI thread (and takes no input meanwhile).
+  std::vector<ProjectPlan> pending;
+  for (size_t i : pending_projects()) pending.push_back(projects_[i]);
+  if (!pending.empty()) {
+    // The engine makes the files on a pool thread; the dialog waits without blocking the GUI thread (and takes no input meanwhile).
     setEnabled(false);
-    note_->setText(tr("Making the data…"));
+    note_->setText(tr("Making the project's files…"));
     QFutureWatcher<QString> watcher;
     QEventLoop loop;
     connect(&watcher, &QFutureWatcher<QString>::finished, &loop, &QEventLoop::quit);
-    watcher.setFuture(QtConcurrent::run([requests] {
+    watcher.setFuture(QtConcurrent::run([pending] {
       try {
-        for (const auto& request : requests) {
-          QDir().mkpath(QFileInfo(QString::fromStdString(request.out)).absolutePath());
-          make_data(request);
-        }
+        for (const ProjectPlan& plan : pending) make_project_inputs(plan, true);
       } catch (const std::exception& e) {
         return QString::fromUtf8(e.what());
       }
@@ -349,18 +348,24 @@ void RunDialog::validate() {
     else
       message = QString::fromStdString(
           missing_input(runs.front(), [this](const std::string& path) { return project_makes(QString::fromStdString(path)); }));
-    if (message.isEmpty()) validation_plan(runs.front());  // the held-out set's task, the criterion, the suite
+    if (message.isEmpty())  // the held-out set's task, the criterion, the suite (read once it is there)
+      validation_plan(runs.front(), [this](const std::string& path) { return project_makes(QString::fromStdString(path)); });
   } catch (const std::exception& e) {
     message = QString::fromUtf8(e.what());
   }
   QStringList made;
-  for (const auto& request : pending_data())
-    made << tr("%1 records of the bundled task \"%2\" (seed %3) into %4")
-                .arg(request.count)
-                .arg(QString::fromStdString(request.task))
-                .arg(request.seed)
-                .arg(QString::fromStdString(request.out));
-  note_->setText(made.isEmpty() ? QString() : tr("Start first makes the data, as the project would: %1").arg(made.join("; ")));
+  for (size_t i : pending_projects()) {
+    const ProjectPlan& plan = projects_[i];
+    for (const auto& [key, request] : plan.data)
+      if (!QFileInfo::exists(QString::fromStdString(request.out)))
+        made << tr("%1 records of the bundled task \"%2\" (seed %3) into %4")
+                    .arg(request.count)
+                    .arg(QString::fromStdString(request.task))
+                    .arg(request.seed)
+                    .arg(QString::fromStdString(request.out));
+    if (!QFileInfo::exists(QString::fromStdString(plan.suite_file))) made << tr("its suite into %1").arg(QString::fromStdString(plan.suite_file));
+  }
+  note_->setText(made.isEmpty() ? QString() : tr("Start first makes the project's files, as the project would: %1").arg(made.join("; ")));
   note_->setVisible(!made.isEmpty());
   error_->setText(message);
   error_->setVisible(!message.isEmpty());

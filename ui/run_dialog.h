@@ -1,9 +1,9 @@
 // The run configuration dialog: every field of `imsm train`, presets from the
 // runs of projects/*.json, validation as you type by the engine's own parser
 // (the message names the key), and Start, which queues the run (one per seed
-// when several seeds are given). A preset whose training data the project
-// makes (a bundled task) and that is not there yet gets it made on Start, by
-// the same make-data recipe as `imsm make-data` and `imsm project`.
+// when several seeds are given). A preset whose files the project makes (its
+// datasets of bundled tasks, its suite) and that are not there yet gets them
+// made on Start, by the same recipe as `imsm project`.
 #pragma once
 #include <QDialog>
 #include <QList>
@@ -15,7 +15,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "recipes/make_data.h"
+#include "recipes/project.h"
 #include "recipes/train_config.h"
 #include "run_fields.h"
 
@@ -36,8 +36,8 @@ class RunDialog : public QDialog {
   int processes() const;                          // each run on this many processes (torchrun) when > 1
   QString error_text() const;                     // "" when valid
   QString note_text() const;                      // what Start will do besides queueing (e.g. make the data)
-  QString make_missing_data();                    // makes a preset's data when it is missing; "" or the error
-  void accept() override;                         // makes the data first; stays open on an error
+  QString make_missing_data();                    // makes a preset project's missing files; "" or the error
+  void accept() override;                         // makes them first; stays open on an error
   void apply_preset(const nlohmann::json& config);  // fields from a train configuration
   QComboBox* presets() const { return presets_; }
   void set_field(const QString& key, const QString& value);  // by `imsm train` key (tests, presets)
@@ -48,12 +48,13 @@ class RunDialog : public QDialog {
   void validate();
   void load_presets(const QString& projects_dir);
 
-  std::vector<DataRequest> pending_data() const;  // the requests that make the missing data_path / gate_probe_data files
+  std::vector<size_t> pending_projects() const;  // the projects that make missing files the fields name (data, probe, held-out set, suite)
   bool project_makes(const QString& path) const;  // a preset's project makes this file (so Start can, when it is missing)
 
   std::vector<nlohmann::json> preset_configs_;
   nlohmann::json preset_ = nlohmann::json::object();  // what presets set, the keys without a field included
-  std::map<std::string, DataRequest> project_data_;  // by file: how the presets' projects make the files their runs read
+  std::vector<ProjectPlan> projects_;          // the presets' projects
+  std::map<std::string, size_t> project_of_;  // by file: the project (index in projects_) that makes it
   RunFields fields_;  // every `imsm train` key the dialog edits, and "seed" (one run per seed)
   QComboBox* presets_;
   QLabel *error_, *note_;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <map>
 #include <set>
+#include <system_error>
 
 #include <nlohmann/json.hpp>
 
@@ -68,6 +69,7 @@ ProjectPlan plan_project(const std::string& path) {
   const std::string& out = plan.output_dir;
   plan.workspace = resolve(base, json::get_string_or(j, "workspace", out + "/workspace.imsm", path));
   plan.report = resolve(fs::path(out), json::get_string_or(j, "report", "report.html", path));
+  plan.suite_file = out + "/suite.json";
   if (!fs::exists(fs::path(plan.model) / "config.json")) throw_bad_input(path, "key \"model\": no model at " + plan.model);
 
   // Datasets: make-data requests, written under OUTPUT/data/.
@@ -125,7 +127,7 @@ ProjectPlan plan_project(const std::string& path) {
       if (c.contains("eval_suite")) {  // during training: the project's own suite, or none
         if (c["eval_suite"] != "suite" && c["eval_suite"] != "")
           throw_bad_input(path, "eval_suite: in a project, \"suite\" (evaluate the project's suite during training) or \"\"");
-        if (c["eval_suite"] == "suite") c["eval_suite"] = out + "/suite.json";
+        if (c["eval_suite"] == "suite") c["eval_suite"] = plan.suite_file;
       }
       c["seed"] = seed;
       c["dataset"] = train_data;
@@ -227,10 +229,10 @@ void train_matrix(const ProjectPlan& plan, const Processes& processes, ProjectSu
 
 // The suite for the base model and every adapter, where the project trains
 // (its "train" keys device, dtype).
-void evaluate_matrix(const ProjectPlan& plan, const Processes& processes, const std::string& suite_file, ProjectSummary& s, const Hooks& hooks) {
+void evaluate_matrix(const ProjectPlan& plan, const Processes& processes, ProjectSummary& s, const Hooks& hooks) {
   processes.stop_if_asked(hooks);
   SuiteRequest q;
-  q.suite = suite_file;
+  q.suite = plan.suite_file;
   q.model_dir = plan.model;
   for (const TrainConfig& c : plan.runs) q.adapters.push_back((fs::path(c.output_dir) / "adapter").string());
   if (processes.writer) {
@@ -265,6 +267,26 @@ void write_reports(const ProjectSummary& s) {
 
 }  // namespace
 
+std::vector<std::string> project_inputs(const ProjectPlan& plan) {
+  std::vector<std::string> files;
+  for (const auto& [key, request] : plan.data) files.push_back(request.out);
+  files.push_back(plan.suite_file);
+  return files;
+}
+
+void make_project_inputs(const ProjectPlan& plan, bool missing_only, const Hooks& hooks) {
+  auto wanted = [&](const std::string& file) { return !missing_only || !fs::is_regular_file(file); };
+  std::error_code error;
+  if (!fs::create_directories(plan.output_dir + "/data", error) && error)
+    throw_bad_input(plan.output_dir + "/data", "cannot make the project's data folder (" + error.message() + "): check output_dir");
+  int64_t made = 0;
+  for (const auto& [key, request] : plan.data) {
+    hooks.progress({"data", made++, static_cast<int64_t>(plan.data.size()), key, 0});
+    if (wanted(request.out)) make_data(request);
+  }
+  if (wanted(plan.suite_file)) json::write_file(plan.suite_file, plan.suite);
+}
+
 ProjectSummary run_project(const std::string& path, const Hooks& hooks) {
   const auto started = std::chrono::steady_clock::now();
   const ProjectPlan plan = plan_project(path);
@@ -273,21 +295,14 @@ ProjectSummary run_project(const std::string& path, const Hooks& hooks) {
   s.workspace = plan.workspace;
   s.report = plan.report;
 
-  const std::string suite_file = plan.output_dir + "/suite.json";
   if (processes.writer) {
-    fs::create_directories(plan.output_dir + "/data");
-    int64_t made = 0;
-    for (const auto& [key, q] : plan.data) {
-      hooks.progress({"data", made++, static_cast<int64_t>(plan.data.size()), key, 0});
-      make_data(q);
-    }
-    json::write_file(suite_file, plan.suite);
+    make_project_inputs(plan, false, hooks);
     { store::Workspace ws(s.workspace); }  // made, or refused early when the file is not a workspace
   }
   if (processes.group) processes.group->barrier();  // the data is there for every process
 
   train_matrix(plan, processes, s, hooks);
-  evaluate_matrix(plan, processes, suite_file, s, hooks);
+  evaluate_matrix(plan, processes, s, hooks);
   if (processes.writer) {
     hooks.progress({"report", 0, 1, s.report, 0});
     write_reports(s);

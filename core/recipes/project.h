@@ -40,12 +40,19 @@ struct ProjectSummary {
 // (the workbench's run presets come from here).
 struct ProjectPlan {
   std::string name, model, output_dir, workspace, report;      // absolute paths
+  std::string suite_file;                                      // OUTPUT/suite.json: the suite as written for its evaluations
   std::vector<std::pair<std::string, DataRequest>> data;       // key -> request (out: OUTPUT/data/KEY.jsonl)
   nlohmann::json suite;                                        // datasets resolved to those files
   std::vector<TrainConfig> runs;                               // methods x seeds, fully resolved
   std::vector<std::string> run_labels;                         // "IMSM(LoRA) seed 2"
 };
 ProjectPlan plan_project(const std::string& project_path);
+
+// The files a project makes before it trains: every dataset (OUTPUT/data/KEY.jsonl)
+// and the suite file. run_project makes them all (progress stage "data"); the
+// workbench, starting one run of a project on its own, makes those missing.
+std::vector<std::string> project_inputs(const ProjectPlan& plan);
+void make_project_inputs(const ProjectPlan& plan, bool missing_only, const Hooks& hooks = {});
 
 // Progress stages "data", "train" (done/total in thousandths of a run over the
 // matrix; detail "IMSM(LoRA) seed 2 (3/12) step 40/100 loss 1.234"), "eval",

@@ -30,14 +30,15 @@ std::string held_out_task(const TrainConfig& c) {
   return "";
 }
 
-ValidationPlan validation_plan(const TrainConfig& c) {
+ValidationPlan validation_plan(const TrainConfig& c, const std::function<bool(const std::string&)>& made_later) {
+  auto later = [&](const std::string& path) { return made_later && !std::filesystem::is_regular_file(path) && made_later(path); };
   ValidationPlan plan;
   plan.every_steps = c.eval_steps;
   plan.batch_size = c.batch_size;
   plan.best_metric = c.best_metric;
   plan.patience = c.early_stopping_patience;
   if (!c.test_data_path.empty()) {
-    if (!std::filesystem::is_regular_file(c.test_data_path))  // before training, not at the first epoch's end
+    if (!std::filesystem::is_regular_file(c.test_data_path) && !later(c.test_data_path))  // before training, not at the first epoch's end
       throw_bad_input(c.test_data_path, "test_data_path: no such file (the held-out set evaluated during training)");
     const std::string task = held_out_task(c);
     if (task.empty())
@@ -54,7 +55,8 @@ ValidationPlan validation_plan(const TrainConfig& c) {
   } else if (c.early_stopping_patience > 0) {
     throw_bad_input("early_stopping_patience", "needs a held-out set to watch: set test_data_path");
   }
-  if (!c.eval_suite.empty()) {
+  const bool suite_later = !c.eval_suite.empty() && later(c.eval_suite);
+  if (!c.eval_suite.empty() && !suite_later) {
     const Suite suite = read_suite(c.eval_suite);
     for (Benchmark b : suite.benchmarks) {
       if (b.name == kHeldOut) throw_bad_input(c.eval_suite, "a benchmark named \"held-out\" would be confused with test_data_path");
@@ -62,7 +64,7 @@ ValidationPlan validation_plan(const TrainConfig& c) {
       plan.sets.push_back(b);
     }
   }
-  if (plan.empty() && c.eval_steps > 0) throw_bad_input("eval_steps", "there is nothing to evaluate: set test_data_path or eval_suite");
+  if (plan.empty() && !suite_later && c.eval_steps > 0) throw_bad_input("eval_steps", "there is nothing to evaluate: set test_data_path or eval_suite");
   return plan;
 }
 

@@ -7,6 +7,7 @@
 // training draws the same random numbers with or without it.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -41,7 +42,10 @@ struct ValidationPlan {
 // From the configuration's keys (test_data_path, eval_task, eval_steps,
 // eval_examples, eval_suite, best_metric, early_stopping_patience); BadInput
 // naming the key (an unknown task, a criterion without a held-out set, ...).
-ValidationPlan validation_plan(const TrainConfig& c);
+// made_later: files that are not there yet but will be made before training
+// (a project preset's data and suite in the workbench): their keys are checked,
+// the files not read, so the plan leaves out a suite made later.
+ValidationPlan validation_plan(const TrainConfig& c, const std::function<bool(const std::string&)>& made_later = {});
 
 // The task of a held-out set: eval_task, else the one the official dataset
 // name or the file's path names ("llama3_lora_GSM8K" -> gsm8k); "" when none.

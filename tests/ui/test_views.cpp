@@ -19,7 +19,6 @@
 #include "export.h"
 #include "forgetting_view.h"
 #include "live_run.h"
-#include "run_dialog.h"
 #include "store/workspace.h"
 #include "training_view.h"
 
@@ -214,34 +213,6 @@ class ViewsTest : public QObject {
     QCOMPARE(v.table()->item(3, 1)->text(), QString("-0.5000"));  // 0.25 - 0.75
     QVERIFY(!v.table()->item(0, 1));                             // a Base row has no change
     QVERIFY(v.table()->verticalHeaderItem(3)->toolTip().contains("/models/large"));
-  }
-
-  // The run dialog's keys of evaluation during training: checked by the engine's own plan as they are typed.
-  void runDialogChecksEvaluationDuringTraining() {
-    QTemporaryDir dir;
-    const QString data = dir.filePath("train.jsonl"), held_out = dir.filePath("held-out.jsonl");
-    for (const QString& f : {data, held_out}) std::ofstream(f.toStdString()) << R"({"input": "copy ab", "output": "ab"})" << "\n";
-    ui::RunDialog d({IMSM_SOURCE_DIR "/resources/models/wordnet-base"}, {data}, dir.path());
-    d.set_field("data_path", data);
-    d.set_field("output_dir", dir.filePath("out"));
-    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
-    d.set_field("early_stopping_patience", "2");  // nothing to watch
-    QVERIFY2(d.error_text().contains("early_stopping_patience") && d.error_text().contains("test_data_path"), qPrintable(d.error_text()));
-    d.set_field("test_data_path", held_out);  // "held-out.jsonl" names no task
-    QVERIFY2(d.error_text().contains("eval_task"), qPrintable(d.error_text()));
-    d.set_field("eval_task", "webq");
-    d.set_field("best_metric", "MCC");  // not a score of webq
-    QVERIFY2(d.error_text().contains("best_metric"), qPrintable(d.error_text()));
-    d.set_field("best_metric", "EM");
-    d.set_field("eval_steps", "10");
-    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
-    const auto configs = d.configs();
-    QCOMPARE(configs.size(), size_t{1});
-    QCOMPARE(QString::fromStdString(configs[0].test_data_path), held_out);
-    QCOMPARE(configs[0].eval_steps, int64_t{10});
-    QCOMPARE(configs[0].early_stopping_patience, int64_t{2});
-    QCOMPARE(QString::fromStdString(configs[0].best_metric), QString("EM"));
-    QCOMPARE(configs[0].gate_learning_rate, 1e-3);  // the field's "official" setting
   }
 };
 

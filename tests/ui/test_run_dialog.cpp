@@ -1,0 +1,219 @@
+// The run dialog: presets from the runs of project files, every key checked by
+// the engine's own parser and plans as it is typed, and Start making the files
+// a preset's project makes (its data, its suite) when they are not there yet.
+#include <QComboBox>
+#include <QDir>
+#include <QFileInfo>
+#include <QGroupBox>
+#include <QTemporaryDir>
+#include <QtTest>
+
+#include <fstream>
+
+#include <nlohmann/json.hpp>
+
+#include "model/cuda_device.h"
+#include "recipes/make_data.h"
+#include "recipes/validation.h"
+#include "run_dialog.h"
+#include "tiny_model.h"
+
+using namespace imsm;
+
+class RunDialogTest : public QObject {
+  Q_OBJECT
+  QTemporaryDir dir_;
+  QString model_, data_;
+
+ private slots:
+  void initTestCase() {
+    QVERIFY(dir_.isValid());
+    QVERIFY(QDir().mkpath(IMSM_SCREENSHOTS));  // a fresh build has none yet
+    std::tie(model_, data_) = test::make_tiny_model_and_data(QDir(dir_.path()));
+  }
+
+  // The run dialog: presets are the runs of the project files; the engine's parser validates as you type.
+  void runDialog() {
+    ui::RunDialog d({model_}, {data_}, IMSM_SOURCE_DIR "/projects");
+    size_t matrix = 0;  // every project file's runs x seeds
+    for (const QString& f : QDir(IMSM_SOURCE_DIR "/projects").entryList({"*.json"}, QDir::Files)) {
+      std::ifstream in((IMSM_SOURCE_DIR "/projects/" + f).toStdString());
+      const auto project = nlohmann::json::parse(in);
+      matrix += project["runs"].size() * project["seeds"].size();
+    }
+    QCOMPARE(d.presets()->count(), static_cast<int>(1 + matrix));  // "(none)" and the projects' matrices
+    std::ifstream in(IMSM_SOURCE_DIR "/projects/quickstart.json");
+    const auto project = nlohmann::json::parse(in);
+    const int imsm_ia3 = d.presets()->findText("quickstart: IMSM((IA)³) seed 2");
+    QVERIFY(imsm_ia3 > 0);
+    d.presets()->setCurrentIndex(imsm_ia3);
+    d.resize(900, 560);
+    QDir().mkpath(IMSM_SCREENSHOTS);
+    QVERIFY(d.grab().save(IMSM_SCREENSHOTS "/run-dialog-unit.png"));
+    for (QGroupBox* g : d.findChildren<QGroupBox*>())
+      if (g->title() == "Advanced") g->setChecked(true);
+    d.resize(900, 700);
+    QVERIFY(d.grab().save(IMSM_SCREENSHOTS "/run-dialog-advanced-unit.png"));
+    // Valid whether or not the quickstart has run: its data is there, or Start makes it (see runDialogMakesPresetData).
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    auto configs = d.configs();
+    QCOMPARE(configs.size(), size_t{1});
+    QCOMPARE(configs[0].peft, std::string("ia3"));
+    QCOMPARE(configs[0].variant, std::string("query"));
+    QCOMPARE(configs[0].seed, uint64_t{2});
+    QCOMPARE(configs[0].gate_probe_examples, int64_t{8});  // the engine's default, shown and passed on
+    QCOMPARE(configs[0].learning_rate, project["runs"][3]["learning_rate"].get<double>());
+    QCOMPARE(configs[0].num_epochs, project["train"]["num_epochs"].get<int64_t>());
+    QCOMPARE(configs[0].target_modules, project["runs"][3]["target_modules"].get<std::vector<std::string>>());
+    QVERIFY2(QString::fromStdString(configs[0].output_dir).endsWith("/runs/quickstart/IMSM-IA3-seed2"), configs[0].output_dir.c_str());
+    QVERIFY2(QString::fromStdString(configs[0].gate_probe_data).endsWith("/runs/quickstart/data/arith-test.jsonl"), configs[0].gate_probe_data.c_str());
+
+    d.set_field("model_path", model_);
+    d.set_field("data_path", data_);
+    d.set_field("seed", "1, 2");
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    configs = d.configs();
+    QCOMPARE(configs.size(), size_t{2});
+    QVERIFY(configs[1].output_dir.size() > 6 && configs[1].output_dir.substr(configs[1].output_dir.size() - 6) == "-seed2");
+    d.set_field("seed", "1, x");
+    QVERIFY2(d.error_text().contains("\"x\""), qPrintable(d.error_text()));
+    d.set_field("seed", "3");
+    d.set_field("model_path", dir_.filePath("nowhere"));
+    QVERIFY2(d.error_text().contains("model_path"), qPrintable(d.error_text()));
+    d.set_field("model_path", model_);
+    d.set_field("gate_probe_data", dir_.filePath("no-probe.jsonl"));
+    QVERIFY2(d.error_text().contains("gate_probe_data") && d.error_text().contains("no-probe.jsonl"), qPrintable(d.error_text()));
+    d.set_field("gate_probe_data", data_);
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    QCOMPARE(QString::fromStdString(d.configs().at(0).gate_probe_data), data_);
+    // The advanced keys reach the configuration, and the engine's checks apply to them too.
+    d.set_field("label", "LoRA lr 1e-3 ");
+    QCOMPARE(d.configs()[0].label, std::string("LoRA lr 1e-3"));
+    d.set_field("label", "");
+    QCOMPARE(d.configs()[0].label, std::string());  // the report names it from the method
+    d.set_field("save_steps", "25");
+    d.set_field("deltaT", "3");
+    d.set_field("input_field", "question");
+    d.set_field("max_grad_norm", "0");
+    configs = d.configs();
+    QCOMPARE(configs[0].save_steps, int64_t{25});
+    QCOMPARE(configs[0].delta_t, int64_t{3});
+    QCOMPARE(configs[0].input_field, std::string("question"));
+    QCOMPARE(configs[0].max_grad_norm, 0.0);
+    d.set_field("peft", "adalora");
+    d.set_field("lora_r", "8");
+    d.set_field("adalora_target_rank", "12");
+    QVERIFY2(d.error_text().contains("adalora_target_rank"), qPrintable(d.error_text()));
+    d.set_field("adalora_target_rank", "4");
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    // Processes: how the runs start, not what they train (no key of the configuration); CUDA needs one GPU each.
+    QCOMPARE(d.processes(), 1);
+    d.set_field("processes", "2");
+    QCOMPARE(d.processes(), 2);
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    QVERIFY(!d.config_json().contains("processes"));
+    d.set_field("device", "cuda");
+    if (cuda_device_count() < 2) QVERIFY2(d.error_text().contains("processes: 2 processes on CUDA need 2 GPUs"), qPrintable(d.error_text()));
+    d.set_field("device", "cpu");
+    d.set_field("processes", "1");
+    d.apply_preset({{"target_modules", nlohmann::json::array()}});
+    QVERIFY2(d.error_text().contains("target_modules"), qPrintable(d.error_text()));
+  }
+
+  // A preset whose project makes its training data, before the project ever ran: no error, a note, and Start
+  // makes the file — byte for byte what the make-data recipe writes for the project's request.
+  void runDialogMakesPresetData() {
+    const QString projects = dir_.filePath("projects");
+    QDir().mkpath(projects);
+    const QString out = dir_.filePath("tiny-project");
+    const nlohmann::json project = {
+        {"name", "tiny"}, {"model", model_.toStdString()}, {"output_dir", out.toStdString()},
+        {"data", {{"train", {{"task", "arith"}, {"count", 40}, {"seed", 5}, {"max_steps", 1}, {"max_operand", 9}}},
+                  {"probe", {{"task", "arith"}, {"count", 10}, {"seed", 6}}}}},
+        {"suite", {{"benchmarks", {{{"name", "a"}, {"dataset", "train"}, {"task", "gsm8k"}, {"metric", "Accuracy"}}}}}},
+        {"train", {{"data", "train"}, {"gate_probe_data", "probe"}, {"test_data_path", "probe"}, {"eval_task", "gsm8k"}, {"eval_suite", "suite"},
+                   {"num_epochs", 1}, {"batch_size", 4}}},
+        {"runs", {{{"peft", "lora"}, {"variant", "query"}}}},
+        {"seeds", {1}}};
+    std::ofstream(projects.toStdString() + "/tiny.json") << project.dump(1);
+    const QString made = out + "/data/train.jsonl";
+
+    ui::RunDialog d({model_}, {data_}, projects);
+    QCOMPARE(d.presets()->count(), 2);
+    d.presets()->setCurrentIndex(1);
+    QVERIFY(!QFileInfo::exists(made));
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    const QString probe = out + "/data/probe.jsonl";
+    QVERIFY2(d.note_text().contains("40 records") && d.note_text().contains("arith") && d.note_text().contains(made), qPrintable(d.note_text()));
+    QVERIFY2(d.note_text().contains("10 records") && d.note_text().contains(probe), qPrintable(d.note_text()));
+    const QString suite = out + "/suite.json";  // the held-out set and the suite evaluated during training: made too
+    QVERIFY2(d.note_text().contains(suite), qPrintable(d.note_text()));
+    QCOMPARE(QString::fromStdString(d.configs().at(0).gate_probe_data), probe);
+    QCOMPARE(QString::fromStdString(d.configs().at(0).test_data_path), probe);
+    QCOMPARE(QString::fromStdString(d.configs().at(0).eval_suite), suite);
+    d.accept();
+    QCOMPARE(d.result(), int(QDialog::Accepted));
+    QVERIFY(d.note_text().isEmpty());
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    QVERIFY(QFileInfo(probe).isFile());
+    const imsm::ValidationPlan during = imsm::validation_plan(d.configs().at(0));  // the files as training reads them
+    QCOMPARE(during.sets.size(), size_t{2});
+    QCOMPARE(during.sets[1].name, std::string("a"));
+    QCOMPARE(QString::fromStdString(during.sets[1].dataset), made);
+    DataRequest q;
+    q.task = "arith";
+    q.count = 40;
+    q.seed = 5;
+    q.max_steps = 1;
+    q.max_operand = 9;
+    q.out = dir_.filePath("expected.jsonl").toStdString();
+    QCOMPARE(make_data(q), int64_t{40});
+    QFile a(made), b(QString::fromStdString(q.out));
+    QVERIFY(a.open(QIODevice::ReadOnly) && b.open(QIODevice::ReadOnly));
+    QCOMPARE(a.readAll(), b.readAll());
+
+    // Where the data cannot be written (its folder is a file), Start says why, naming the folder, and the dialog stays open.
+    QFile::remove(made);
+    QDir(out).removeRecursively();
+    QFile blocker(out);
+    QVERIFY(blocker.open(QIODevice::WriteOnly));
+    blocker.close();
+    ui::RunDialog e({model_}, {data_}, projects);
+    e.presets()->setCurrentIndex(1);
+    e.setResult(QDialog::Rejected);
+    e.accept();
+    QCOMPARE(e.result(), int(QDialog::Rejected));
+    QVERIFY2(e.error_text().contains(out + "/data") && e.error_text().contains("output_dir"), qPrintable(e.error_text()));
+  }
+
+  // The run dialog's keys of evaluation during training: checked by the engine's own plan as they are typed.
+  void runDialogChecksEvaluationDuringTraining() {
+    QTemporaryDir dir;
+    const QString data = dir.filePath("train.jsonl"), held_out = dir.filePath("held-out.jsonl");
+    for (const QString& f : {data, held_out}) std::ofstream(f.toStdString()) << R"({"input": "copy ab", "output": "ab"})" << "\n";
+    ui::RunDialog d({IMSM_SOURCE_DIR "/resources/models/wordnet-base"}, {data}, dir.path());
+    d.set_field("data_path", data);
+    d.set_field("output_dir", dir.filePath("out"));
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    d.set_field("early_stopping_patience", "2");  // nothing to watch
+    QVERIFY2(d.error_text().contains("early_stopping_patience") && d.error_text().contains("test_data_path"), qPrintable(d.error_text()));
+    d.set_field("test_data_path", held_out);  // "held-out.jsonl" names no task
+    QVERIFY2(d.error_text().contains("eval_task"), qPrintable(d.error_text()));
+    d.set_field("eval_task", "webq");
+    d.set_field("best_metric", "MCC");  // not a score of webq
+    QVERIFY2(d.error_text().contains("best_metric"), qPrintable(d.error_text()));
+    d.set_field("best_metric", "EM");
+    d.set_field("eval_steps", "10");
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    const auto configs = d.configs();
+    QCOMPARE(configs.size(), size_t{1});
+    QCOMPARE(QString::fromStdString(configs[0].test_data_path), held_out);
+    QCOMPARE(configs[0].eval_steps, int64_t{10});
+    QCOMPARE(configs[0].early_stopping_patience, int64_t{2});
+    QCOMPARE(QString::fromStdString(configs[0].best_metric), QString("EM"));
+    QCOMPARE(configs[0].gate_learning_rate, 1e-3);  // the field's "official" setting
+  }
+};
+
+QTEST_MAIN(RunDialogTest)
+#include "test_run_dialog.moc"
