@@ -23,6 +23,7 @@
 #include <exception>
 
 #include "model/cuda_device.h"
+#include "recipes/memory_check.h"
 #include "recipes/project.h"
 #include "recipes/validation.h"
 #include "run_worker.h"
@@ -66,6 +67,25 @@ QWidget* row(QWidget* parent, std::initializer_list<QWidget*> widgets) {
   return w;
 }
 
+// "Memory: about 2.16 GiB at a step's peak (logits 1000 MiB, activations 829 MiB, weights 214 MiB); 22.5 GiB free on cpu".
+// On CUDA the window asks the device's size only: asking its free memory would hold a CUDA context in this process.
+QString memory_line(const MemoryCheck& m) {
+  std::vector<MemoryPart> parts = m.estimate.parts;
+  std::sort(parts.begin(), parts.end(), [](const MemoryPart& a, const MemoryPart& b) { return a.bytes > b.bytes; });
+  QStringList largest;
+  for (size_t i = 0; i < parts.size() && i < 3; ++i)
+    largest << QString::fromStdString(parts[i].name + " " + format_bytes(parts[i].bytes));
+  QString line = QObject::tr("Memory: about %1 at the peak (%2)")
+                     .arg(QString::fromStdString(format_bytes(m.estimate.peak_bytes())), largest.join(", "));
+  const QString device = QString::fromStdString(m.device);
+  if (m.free_bytes >= 0) return line + QObject::tr("; %1 free on %2").arg(QString::fromStdString(format_bytes(m.free_bytes)), device);
+  for (const CudaDevice& d : cuda_devices(false))
+    if (cuda_index(m.device) == d.index)
+      return line + QObject::tr("; %1 has %2 in all (its free memory is checked when the run starts)")
+                        .arg(device, QString::fromStdString(format_bytes(static_cast<double>(d.total_bytes))));
+  return line + QObject::tr("; %1 is not visible here").arg(device);
+}
+
 }  // namespace
 
 RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, const QString& projects_dir, QWidget* parent)
@@ -79,6 +99,9 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   error_->setStyleSheet("color: #c0392b;");
   note_ = new QLabel(this);
   note_->setWordWrap(true);
+  memory_ = new QLabel(this);
+  memory_->setWordWrap(true);
+  memory_->setToolTip(tr("The engine's estimate of the run's memory (imsm train --dry-run prints every part)"));
   buttons_ = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
   buttons_->button(QDialogButtonBox::Ok)->setText(tr("Start"));
   lay_out();
@@ -162,6 +185,18 @@ void RunDialog::make_fields(const QStringList& models, const QStringList& datase
   // Advanced.
   f.add("save_steps", ispin(this, 0, 1000000, 0), tr("A resumable checkpoint every N optimizer steps (0: at each epoch's end only)"));
   f.add("max_grad_norm", dspin(this, 0, 1000, 1.0, 2, 0.1), tr("Clip the gradient's global norm to this (0: no clipping)"));
+  f.add("gradient_checkpointing", combo(this, {"auto", "on", "off"}),
+        tr("Recompute each decoder layer in the backward pass instead of keeping its activations: far less memory, ~10% more "
+           "time (auto: on on CUDA)"));
+  auto* chunk = ispin(this, -1, 1000000, -1);
+  chunk->setSpecialValueText(tr("auto"));
+  f.add("loss_chunk_size", chunk,
+        tr("Compute the LM head and the loss over this many positions at a time, never the whole batch's logits "
+           "(0: the whole batch; auto: 1024 on CUDA, the whole batch on CPU)"));
+  auto* memory_check = new QCheckBox(tr("Refuse a run that will not fit"), this);
+  memory_check->setChecked(true);
+  f.add("memory_check", memory_check,
+        tr("Before training, compare the run's memory estimate with the device's free memory and refuse it when it does not fit"));
   f.add("adalora_target_rank", ispin(this, 0, 1024, 0), tr("AdaLoRA: the rank the budget is pruned to (0: two thirds of r, as PEFT's 12 -> 8)"));
   auto* allocation = new QCheckBox(tr("AdaLoRA rank allocation"), this);
   allocation->setChecked(true);
@@ -223,6 +258,7 @@ void RunDialog::lay_out() {
   auto* advanced_body = new QWidget(advanced);
   auto* af = new QFormLayout(advanced_body);
   af->addRow(tr("Checkpoint every / clip norm"), row(this, {f["save_steps"], f["max_grad_norm"]}));
+  af->addRow(tr("Activation checkpointing / loss chunk"), row(this, {f["gradient_checkpointing"], f["loss_chunk_size"], f["memory_check"]}));
   af->addRow(tr("AdaLoRA target rank / orth. reg."), row(this, {f["adalora_target_rank"], f["orth_reg_weight"], f["adalora_allocation"]}));
   af->addRow(tr("AdaLoRA tinit / tfinal / ΔT"), row(this, {f["tinit"], f["tfinal"], f["deltaT"]}));
   af->addRow(tr("Fields: input / output / instruction"), row(this, {f["input_field"], f["output_field"], f["instruction_field"]}));
@@ -235,6 +271,7 @@ void RunDialog::lay_out() {
   layout->addLayout(columns);
   layout->addWidget(advanced);
   layout->addStretch(1);
+  layout->addWidget(memory_);
   layout->addWidget(note_);
   layout->addWidget(error_);
   layout->addWidget(buttons_);
@@ -284,6 +321,7 @@ int RunDialog::processes() const { return qobject_cast<QSpinBox*>(fields_["proce
 
 QString RunDialog::error_text() const { return error_->text(); }
 QString RunDialog::note_text() const { return note_->text(); }
+QString RunDialog::memory_text() const { return memory_->text(); }
 
 std::vector<size_t> RunDialog::pending_projects() const {
   std::vector<size_t> out;
@@ -335,7 +373,7 @@ void RunDialog::accept() {
 }
 
 void RunDialog::validate() {
-  QString message;
+  QString message, memory;
   try {
     const auto runs = configs();
     const int gpus = cuda_device_count();
@@ -350,9 +388,16 @@ void RunDialog::validate() {
           missing_input(runs.front(), [this](const std::string& path) { return project_makes(QString::fromStdString(path)); }));
     if (message.isEmpty())  // the held-out set's task, the criterion, the suite (read once it is there)
       validation_plan(runs.front(), [this](const std::string& path) { return project_makes(QString::fromStdString(path)); });
+    if (message.isEmpty()) {  // will it fit: as run_train checks before it loads anything
+      const MemoryCheck m = check_memory(runs.front(), !cuda_index(runs.front().device).has_value());
+      memory = memory_line(m);
+      if (!m.fits() && runs.front().memory_check) message = QString::fromStdString("memory_check: " + memory_refusal(m));
+    }
   } catch (const std::exception& e) {
     message = QString::fromUtf8(e.what());
   }
+  memory_->setText(memory);
+  memory_->setVisible(!memory.isEmpty());
   QStringList made;
   for (size_t i : pending_projects()) {
     const ProjectPlan& plan = projects_[i];

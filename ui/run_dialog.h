@@ -36,6 +36,7 @@ class RunDialog : public QDialog {
   int processes() const;                          // each run on this many processes (torchrun) when > 1
   QString error_text() const;                     // "" when valid
   QString note_text() const;                      // what Start will do besides queueing (e.g. make the data)
+  QString memory_text() const;                    // the run's memory estimate beside the device's free memory
   QString make_missing_data();                    // makes a preset project's missing files; "" or the error
   void accept() override;                         // makes them first; stays open on an error
   void apply_preset(const nlohmann::json& config);  // fields from a train configuration
@@ -57,7 +58,7 @@ class RunDialog : public QDialog {
   std::map<std::string, size_t> project_of_;  // by file: the project (index in projects_) that makes it
   RunFields fields_;  // every `imsm train` key the dialog edits, and "seed" (one run per seed)
   QComboBox* presets_;
-  QLabel *error_, *note_;
+  QLabel *error_, *note_, *memory_;
   QDialogButtonBox* buttons_;
 };
 

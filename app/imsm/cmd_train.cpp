@@ -6,7 +6,9 @@
 #include "dist/launch.h"
 #include "interrupt.h"
 #include "progress_bar.h"
+#include "recipes/memory_check.h"
 #include "recipes/train.h"
+#include "recipes/validation.h"
 #include "recipes/train_record.h"
 #include "store/workspace.h"
 #include "util/error.h"
@@ -69,6 +71,9 @@ int train_with_progress(const std::function<TrainSummary(const Hooks&, int64_t& 
                 format_duration(s.seconds).c_str(), static_cast<long long>(s.examples),
                 static_cast<long long>(s.trainable_parameters), s.losses.empty() ? 0.0 : s.losses.back());
   log::info(line);
+  if (s.memory_peak_bytes > 0)
+    log::info("memory: peak " + format_bytes(s.memory_peak_bytes) + " measured (what the run added to this process), " +
+              format_bytes(s.memory_estimate_bytes) + " estimated (imsm train --dry-run)");
   if (s.stopped_early) log::info("stopped early: no better held-out score in early_stopping_patience evaluations");
   if (!s.best_adapter_dir.empty()) {
     char best[160];
@@ -83,20 +88,43 @@ int train_with_progress(const std::function<TrainSummary(const Hooks&, int64_t& 
   return 1;
 }
 
+// Every check run_train makes before it loads the model (inputs, evaluation keys, memory), so that a
+// refusal is one line; --dry-run prints the memory estimate instead of training (exit 1: it does not fit).
+int preflight(const TrainConfig& c, bool dry_run) {
+  if (const std::string missing = missing_input(c); !missing.empty()) {
+    const size_t colon = missing.find(':');
+    throw_bad_input(missing.substr(0, colon), missing.substr(colon + 2));
+  }
+  validation_plan(c);
+  const MemoryCheck m = check_memory(c, dry_run || c.memory_check);
+  if (dry_run) {
+    std::cout << memory_report(m);
+    return m.fits() ? 0 : 1;
+  }
+  if (!m.fits()) throw_bad_input("memory_check", memory_refusal(m));
+  return 0;
+}
+
 void add_train(CLI::App& app, Run& run) {
   auto config = std::make_shared<std::string>();
   auto sets = std::make_shared<std::vector<std::string>>();
   auto workspace = std::make_shared<std::string>();
+  auto dry_run = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("train", "Fine-tune with a PEFT method and IMSM (official config.json keys)");
   cmd->add_option("--config", *config, "Training configuration (JSON): the official IMSM keys plus variant, target_modules, seed, output_dir, ...")->required();
   cmd->add_option("--set", *sets, "Override a key: --set learning_rate=1e-3 --set variant=none");
   cmd->add_option("--workspace", *workspace, "Record the run (config, per-step metrics, checkpoints, adapter) in this SQLite workspace");
-  cmd->callback([&run, config, sets, workspace] {
-    run = [config, sets, workspace] {
+  cmd->add_flag("--dry-run", *dry_run,
+                "Check the configuration and print the run's memory estimate against the device's free memory; train nothing "
+                "(exit 0: it fits, 1: it does not)");
+  cmd->callback([&run, config, sets, workspace, dry_run] {
+    run = [config, sets, workspace, dry_run] {
       const TrainConfig c = read_train_config(*config, *sets);
+      if (*dry_run) return preflight(c, true);
       if (!dist::launch_from_environment().writer())  // a torchrun rank other than 0: rank 0 writes the adapter, checkpoints, workspace
         return run_as_follower([&](const Hooks& hooks) { run_train(c, hooks); });  // a divergence: rank 0 says so
       if (!workspace->empty()) store::Workspace check(*workspace);  // refused before any work starts
+      preflight(c, false);
       log::info("training " + c.peft + " + IMSM variant " + c.variant + " on " + c.data_path + " -> " + c.output_dir);
       return train_with_progress(
           [&](const Hooks& hooks, int64_t& run_id) {

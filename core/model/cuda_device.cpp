@@ -4,6 +4,7 @@
 
 #ifdef IMSM_WITH_CUDA
 #include <ATen/cuda/CUDAContext.h>
+#include <c10/cuda/CUDACachingAllocator.h>
 #include <c10/cuda/CUDAFunctions.h>
 #include <c10/cuda/CUDAGuard.h>
 #include <cuda_runtime_api.h>
@@ -58,6 +59,12 @@ std::vector<CudaDevice> cuda_devices(bool with_free_memory) {
   return out;
 }
 
+int64_t cuda_peak_allocated_bytes(int index) {
+  if (index < 0 || index >= cuda_device_count()) return -1;
+  const auto stats = c10::cuda::CUDACachingAllocator::getDeviceStats(static_cast<c10::DeviceIndex>(index));
+  return stats.allocated_bytes[static_cast<size_t>(c10::CachingAllocator::StatType::AGGREGATE)].peak;
+}
+
 #else  // LibTorch without CUDA (a CPU-only build chosen with IMSM_TORCH_FROM_VENV=OFF)
 
 bool cuda_compiled() { return false; }
@@ -65,6 +72,7 @@ std::string cuda_runtime_version() { return ""; }
 std::string cudnn_version() { return ""; }
 int cuda_device_count() { return 0; }
 std::vector<CudaDevice> cuda_devices(bool) { return {}; }
+int64_t cuda_peak_allocated_bytes(int) { return -1; }
 
 #endif
 

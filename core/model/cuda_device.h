@@ -28,5 +28,8 @@ std::optional<int> cuda_index(const std::string& device);
 // The visible devices; free memory filled in when `with_free_memory` (this
 // creates a CUDA context on each device, ~300 MB each).
 std::vector<CudaDevice> cuda_devices(bool with_free_memory);
+// The most LibTorch's caching allocator has held allocated on device `index`
+// since this process started, bytes; -1 without CUDA.
+int64_t cuda_peak_allocated_bytes(int index);
 
 }  // namespace imsm

@@ -11,12 +11,15 @@
 #include "io/json_file.h"
 #include "model/llama.h"
 #include "peft/peft_model.h"
+#include "model/cuda_device.h"
 #include "recipes/loaded_model.h"
+#include "recipes/memory_check.h"
 #include "recipes/validation.h"
 #include "tokenizer/tokenizer.h"
 #include "train/gate_probe.h"
 #include "train/trainer.h"
 #include "util/error.h"
+#include "util/process.h"
 #include "util/log.h"
 
 namespace fs = std::filesystem;
@@ -53,25 +56,6 @@ void write_atomically(const std::string& dir, const std::function<void(const std
   write(tmp);
   fs::remove_all(dir);
   fs::rename(tmp, dir);
-}
-
-PeftConfig peft_config(const TrainConfig& c) {
-  PeftConfig p;
-  p.method = parse_method(c.peft, "peft");
-  p.r = c.lora_r;
-  p.alpha = c.lora_alpha;
-  p.dropout = c.lora_dropout;
-  p.use_rslora = c.use_rslora;
-  p.target_modules = c.target_modules;
-  p.feedforward_modules = c.feedforward_modules;
-  p.base_model = c.model_path;
-  p.adalora.target_r = c.adalora_target_rank > 0 ? c.adalora_target_rank : std::max<int64_t>(1, c.lora_r * 2 / 3);  // PEFT's 12 -> 8 ratio
-  p.adalora.allocate = c.adalora_allocation;
-  p.adalora.tinit = c.tinit;
-  p.adalora.tfinal = c.tfinal;
-  p.adalora.delta_t = c.delta_t;
-  p.adalora.orth_reg_weight = c.orth_reg_weight;
-  return p;
 }
 
 // The training examples and the gate probe's (read before anything is
@@ -141,6 +125,10 @@ TrainBatch probe_batch(const TrainConfig& c, const ImsmGate* gate, const Trainin
 TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   const auto started = std::chrono::steady_clock::now();
   const ValidationPlan plan = validation_plan(c);  // a bad key fails before the model loads
+  // A run that cannot fit is refused before it allocates anything (memory_check false: the estimate alone).
+  const MemoryCheck memory = check_memory(c, c.memory_check);
+  if (!memory.fits()) throw_bad_input("memory_check", memory_refusal(memory));
+  const int64_t resident_before_model = resident_bytes();
   // Started by torchrun: one rank of a data-parallel run.
   const dist::Launch launch = dist::launch_from_environment();
   const auto loaded = load_model(on_this_process({c.model_path, "", c.device, c.dtype}));  // adapters below: new, or the checkpoint's
@@ -243,6 +231,10 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
     if (writer) write_atomically(summary.adapter_dir, [&](const std::string& tmp) { save_artifacts(tmp, true); });
     if (writer) json::write_file((fs::path(c.output_dir) / "train_config.json").string(), c.to_json());
   }
+  summary.memory_estimate_bytes = memory.estimate.peak_bytes();
+  const auto cuda = cuda_index(c.device);
+  const int64_t peak = cuda ? cuda_peak_allocated_bytes(*cuda) : peak_resident_bytes() - resident_before_model;
+  if (peak > 0 && (cuda || resident_before_model > 0)) summary.memory_peak_bytes = static_cast<double>(peak);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return summary;
 }

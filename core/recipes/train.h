@@ -24,6 +24,10 @@ struct TrainSummary {
   bool stopped_early = false;    // early stopping ended the run before total_steps
   int64_t trainable_parameters = 0;
   int64_t examples = 0;
+  // Memory (recipes/memory_check.h): the estimate of the step's peak, and what the run measured of it:
+  // on CPU the process's peak resident set minus what it held before the model; on CUDA the allocator's peak.
+  double memory_estimate_bytes = 0;
+  double memory_peak_bytes = -1;  // -1: not measured
   double seconds = 0;
 };
 

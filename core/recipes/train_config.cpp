@@ -53,7 +53,7 @@ const std::vector<Key>& keys() {
       {"seed", &C::seed}, {"output_dir", &C::output_dir}, {"dtype", &C::dtype}, {"save_steps", &C::save_steps, {}, Range::NonNegative},
       {"gate_probe_examples", &C::gate_probe_examples, {}, Range::NonNegative}, {"gate_probe_data", &C::gate_probe_data},
       {"label", &C::label}, {"resume_from", &C::resume_from}, {"max_grad_norm", &C::max_grad_norm}, {"loss_chunk_size", &C::loss_chunk_size},
-      {"gradient_checkpointing", &C::gradient_checkpointing, {"auto", "on", "off"}},
+      {"gradient_checkpointing", &C::gradient_checkpointing, {"auto", "on", "off"}}, {"memory_check", &C::memory_check},
       {"eval_task", &C::eval_task}, {"eval_steps", &C::eval_steps, {}, Range::NonNegative},
       {"eval_examples", &C::eval_examples, {}, Range::NonNegative}, {"eval_suite", &C::eval_suite}, {"best_metric", &C::best_metric},
       {"early_stopping_patience", &C::early_stopping_patience, {}, Range::NonNegative},
@@ -209,6 +209,25 @@ std::vector<TrainConfig> expand_seeds(const nlohmann::json& config, const std::s
     out.push_back(parse_train_config(j, where));
   }
   return out;
+}
+
+PeftConfig peft_config(const TrainConfig& c) {
+  PeftConfig p;
+  p.method = parse_method(c.peft, "peft");
+  p.r = c.lora_r;
+  p.alpha = c.lora_alpha;
+  p.dropout = c.lora_dropout;
+  p.use_rslora = c.use_rslora;
+  p.target_modules = c.target_modules;
+  p.feedforward_modules = c.feedforward_modules;
+  p.base_model = c.model_path;
+  p.adalora.target_r = c.adalora_target_rank > 0 ? c.adalora_target_rank : std::max<int64_t>(1, c.lora_r * 2 / 3);  // PEFT's 12 -> 8 ratio
+  p.adalora.allocate = c.adalora_allocation;
+  p.adalora.tinit = c.tinit;
+  p.adalora.tfinal = c.tfinal;
+  p.adalora.delta_t = c.delta_t;
+  p.adalora.orth_reg_weight = c.orth_reg_weight;
+  return p;
 }
 
 std::string missing_input(const TrainConfig& c, const std::function<bool(const std::string&)>& made_later) {

@@ -8,6 +8,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "peft/peft_config.h"
+
 namespace imsm {
 
 struct TrainConfig {
@@ -59,6 +61,7 @@ struct TrainConfig {
   std::string resume_from;
   double max_grad_norm = 1.0;
   std::string gradient_checkpointing = "auto";  // recompute each decoder layer in the backward: on | off | auto (on on CUDA)
+  bool memory_check = true;       // refuse a run whose memory estimate exceeds the device's free memory (recipes/memory_check.h)
   int64_t loss_chunk_size = -1;  // the LM head and loss in chunks of N positions (0: whole batch; -1: 1024 on CUDA, whole on CPU)
   std::string input_field = "input", output_field = "output", instruction_field = "instruction";  // dataset fields
   int64_t tinit = 0, tfinal = 0, delta_t = 1;  // AdaLoRA's schedule (PEFT: tinit, tfinal, deltaT)
@@ -72,6 +75,9 @@ struct TrainConfig {
 // Every key is checked: an unknown key, a wrong type or a bad value is a
 // BadInput error naming `where` and the key.
 TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where);
+
+// The PEFT method's settings of a run (PEFT's adapter_config.json keys).
+PeftConfig peft_config(const TrainConfig& c);
 // Reads FILE.json and applies "key=value" overrides (value: JSON, else a string).
 TrainConfig read_train_config(const std::string& path, const std::vector<std::string>& overrides);
 

@@ -48,6 +48,32 @@ bool process_alive(const ProcessIdentity& p) {
   return start_time_of(p.pid) == p.start;
 }
 
+namespace {
+int64_t status_kib(const std::string& key) {  // "VmRSS:" -> its value in /proc/self/status
+  std::ifstream in("/proc/self/status");
+  std::string name;
+  while (in >> name) {
+    if (name == key) {
+      int64_t kib = -1;
+      in >> kib;
+      return kib;
+    }
+    in.ignore(1 << 12, '\n');
+  }
+  return -1;
+}
+}  // namespace
+
+int64_t resident_bytes() {
+  const int64_t kib = status_kib("VmRSS:");
+  return kib < 0 ? -1 : kib * 1024;
+}
+
+int64_t peak_resident_bytes() {
+  const int64_t kib = status_kib("VmHWM:");
+  return kib < 0 ? -1 : kib * 1024;
+}
+
 std::string utc_now_iso8601() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};

@@ -16,6 +16,10 @@ struct ProcessIdentity {
 ProcessIdentity current_process();
 // False when no process with this pid and start time runs on this host.
 bool process_alive(const ProcessIdentity& p);
+// This process's resident memory now (VmRSS) and at its peak so far (VmHWM),
+// in bytes; -1 where /proc does not say.
+int64_t resident_bytes();
+int64_t peak_resident_bytes();
 // "2026-11-27T17:05:00Z"
 std::string utc_now_iso8601();
 

@@ -127,6 +127,44 @@ TEST(Cli, TrainThenGenerateWithTheImsmAdapter) {
   expect_bad({"generate", "--model", model_dir(), "--adapter", dir.path().string(), "--prompt", "x"}, {"adapter_config.json"});
 }
 
+// --dry-run: the run's memory, part by part, against the free memory, and nothing trained; a run that
+// cannot fit is refused before it loads anything, with what to change (memory_check false starts it anyway).
+TEST(Cli, TrainDryRunEstimatesMemoryAndRefusesWhatCannotFit) {
+  TempDir dir;
+  std::string lines;
+  for (int i = 0; i < 8; ++i) lines += "{\"input\": \"Repeat: dog " + std::to_string(i) + "\", \"output\": \"dog\"}\n";
+  write_file(dir.file("train.jsonl"), lines);
+  const nlohmann::json config = {{"model_path", model_dir()}, {"data_path", dir.file("train.jsonl")}, {"max_input_length", 32},
+                                 {"max_output_length", 16}, {"lora_r", 4}, {"num_epochs", 1}, {"batch_size", 8},
+                                 {"output_dir", dir.file("run")}};
+  write_file(dir.file("train.json"), config.dump());
+  const Result dry = imsm_run({"train", "--config", dir.file("train.json"), "--dry-run"});
+  ASSERT_EQ(dry.code, 0) << dry.err;
+  for (const char* part : {"weights", "adapters + gate", "optimizer state", "activations", "logits", "on cpu now", "fits"})
+    EXPECT_NE(dry.out.find(part), std::string::npos) << part << " not in: " << dry.out;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("run")));  // nothing trained, nothing written
+
+  // Llama 3 8B's config.json alone (no weights needed to plan): 4,096 examples of 1,024 tokens fit nowhere.
+  std::filesystem::create_directories(dir.file("llama3-8b"));
+  write_file(dir.file("llama3-8b/config.json"),
+             nlohmann::json{{"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 4096}, {"intermediate_size", 14336},
+                            {"num_attention_heads", 32}, {"num_key_value_heads", 8}, {"num_hidden_layers", 32}, {"vocab_size", 128256},
+                            {"torch_dtype", "bfloat16"}}.dump());
+  const Result big = imsm_run({"train", "--config", dir.file("train.json"), "--dry-run", "--set", "model_path=" + dir.file("llama3-8b"),
+                               "--set", "batch_size=4096", "--set", "max_input_length=768", "--set", "max_output_length=256"});
+  EXPECT_EQ(big.code, 1) << big.err;
+  EXPECT_NE(big.out.find("29.92 GiB  8.03B parameters × 4 bytes"), std::string::npos) << big.out;  // 8,030,261,248 fp32 weights on CPU
+  EXPECT_NE(big.out.find("does not fit"), std::string::npos) << big.out;
+
+  // Training itself refuses it in one line, before loading anything; memory_check false lets it start.
+  expect_bad({"train", "--config", dir.file("train.json"), "--set", "batch_size=100000000"},
+             {"memory_check", "the run needs about", "free", "--dry-run", "to fit, with gradient_checkpointing on", "memory_check false"});
+  EXPECT_FALSE(std::filesystem::exists(dir.file("run")));
+  const Result forced = imsm_run({"train", "--config", dir.file("train.json"), "--set", "batch_size=100000000", "--set", "memory_check=false"});
+  EXPECT_EQ(forced.code, 0) << forced.err;  // 8 examples: one batch of 8, whatever batch_size says
+  EXPECT_NE(forced.err.find("memory: peak"), std::string::npos) << forced.err;  // the run reports what it measured beside the estimate
+}
+
 TEST(Cli, MetricsScoresAPredictionsFile) {
   TempDir dir;
   // Two yes/no predictions by hand: one right, one wrong -> EM 0.5, F1_score 2/3 (tp 1, fp 1, fn 0).

@@ -14,6 +14,7 @@
 
 #include "model/cuda_device.h"
 #include "recipes/make_data.h"
+#include "recipes/memory_check.h"
 #include "recipes/validation.h"
 #include "run_dialog.h"
 #include "tiny_model.h"
@@ -184,6 +185,32 @@ class RunDialogTest : public QObject {
     e.accept();
     QCOMPARE(e.result(), int(QDialog::Rejected));
     QVERIFY2(e.error_text().contains(out + "/data") && e.error_text().contains("output_dir"), qPrintable(e.error_text()));
+  }
+
+  // The run's memory estimate beside the device's free memory, as the engine computes it; a run that cannot fit
+  // cannot be started (memory_check), and the Advanced keys that change the estimate change what is shown.
+  void runDialogShowsTheMemoryEstimate() {
+    ui::RunDialog d({model_}, {data_}, dir_.filePath("no-projects"));
+    d.set_field("model_path", model_);
+    d.set_field("data_path", data_);
+    d.set_field("output_dir", dir_.filePath("memory-run"));
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    QVERIFY2(d.memory_text().startsWith("Memory: about") && d.memory_text().contains("free on cpu"), qPrintable(d.memory_text()));
+    const MemoryCheck engine = check_memory(d.configs().at(0));
+    QVERIFY2(d.memory_text().contains(QString::fromStdString(format_bytes(engine.estimate.peak_bytes()))), qPrintable(d.memory_text()));
+    d.set_field("batch_size", "4096");
+    d.set_field("max_input_length", "32768");
+    d.set_field("max_output_length", "32768");
+    QVERIFY2(d.error_text().startsWith("memory_check:") && d.error_text().contains("to fit"), qPrintable(d.error_text()));
+    d.set_field("memory_check", "false");  // the user's call: the estimate still shows
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    QVERIFY(d.memory_text().contains("free on cpu"));
+    const double all_layers = check_memory(d.configs().at(0)).estimate.peak_bytes();  // on CPU auto keeps every layer
+    d.set_field("gradient_checkpointing", "on");
+    QCOMPARE(d.configs().at(0).gradient_checkpointing, std::string("on"));
+    const double checkpointed = check_memory(d.configs().at(0)).estimate.peak_bytes();
+    QVERIFY(checkpointed < all_layers);
+    QVERIFY2(d.memory_text().contains(QString::fromStdString(format_bytes(checkpointed))), qPrintable(d.memory_text()));
   }
 
   // The run dialog's keys of evaluation during training: checked by the engine's own plan as they are typed.

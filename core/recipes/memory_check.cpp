@@ -1,0 +1,140 @@
+#include "recipes/memory_check.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "io/hf_config.h"
+#include "model/cuda_device.h"
+#include "model/device.h"
+#include "util/error.h"
+
+namespace imsm {
+namespace {
+
+// MemAvailable of /proc/meminfo in bytes; -1 where there is none.
+double cpu_available_bytes() {
+  std::ifstream in("/proc/meminfo");
+  std::string key;
+  double kib = 0;
+  std::string unit;
+  while (in >> key >> kib >> unit)
+    if (key == "MemAvailable:") return kib * 1024.0;
+  return -1;
+}
+
+double free_bytes_on(const std::string& device) {
+  const auto index = cuda_index(device);
+  if (!index) return cpu_available_bytes();
+  for (const CudaDevice& d : cuda_devices(true))
+    if (d.index == *index) return static_cast<double>(d.free_bytes);
+  return -1;
+}
+
+std::string with(const std::string& change, const MemoryPlan& plan) {
+  return change + ": " + format_bytes(estimate_memory(plan).peak_bytes());
+}
+
+// The changes that bring the estimate under `free`: checkpointing and a chunked
+// head, each alone, else together; then on those settings (what large models
+// train with) the largest halved batch and the longest halved length that fit.
+std::vector<std::string> fixes(const MemoryPlan& plan, const TrainConfig& c, double free) {
+  std::vector<std::string> out;
+  auto fits = [&](const MemoryPlan& p) { return estimate_memory(p).peak_bytes() <= free; };
+  MemoryPlan checkpointed = plan, chunked = plan, lean = plan;
+  checkpointed.checkpointing = lean.checkpointing = true;
+  chunked.loss_chunk = lean.loss_chunk = plan.loss_chunk > 0 ? std::min<int64_t>(plan.loss_chunk, 1024) : 1024;
+  std::string lean_words;
+  if (!plan.checkpointing) lean_words = "gradient_checkpointing on";
+  if (chunked.loss_chunk != plan.loss_chunk) lean_words += (lean_words.empty() ? "" : " and ") + std::string("loss_chunk_size 1024");
+  if (!plan.checkpointing && fits(checkpointed)) out.push_back(with("gradient_checkpointing on", checkpointed));
+  if (chunked.loss_chunk != plan.loss_chunk && fits(chunked)) out.push_back(with("loss_chunk_size 1024", chunked));
+  if (out.empty() && !lean_words.empty() && fits(lean)) out.push_back(with(lean_words, lean));
+  const std::string on_lean = lean_words.empty() ? "" : "with " + lean_words + ", ";
+  for (int64_t b = plan.batch_size / 2; b >= 1; b /= 2) {  // halve the batch, keep the examples per optimizer step
+    MemoryPlan p = lean;
+    p.batch_size = b;
+    if (!fits(p)) continue;
+    out.push_back(with(on_lean + "batch_size " + std::to_string(b) + " with accumulation_steps " +
+                           std::to_string(c.accumulation_steps * (plan.batch_size / b)) + " (the same examples per optimizer step)", p));
+    break;
+  }
+  for (int64_t length = plan.sequence_length / 2; length >= 16; length /= 2) {
+    MemoryPlan p = lean;
+    p.sequence_length = length;
+    p.eval_length = std::min(p.eval_length, length);
+    if (!fits(p)) continue;
+    out.push_back(with(on_lean + "max_input_length + max_output_length at most " + std::to_string(length), p));
+    break;
+  }
+  return out;
+}
+
+}  // namespace
+
+MemoryPlan memory_plan(const TrainConfig& c) {
+  const std::string config_path = (std::filesystem::path(c.model_path) / "config.json").string();
+  if (!std::filesystem::is_regular_file(config_path))
+    throw_bad_input("model_path", c.model_path + " is not a Hugging Face model folder (no config.json)");
+  MemoryPlan p;
+  p.model = read_model_config(config_path);
+  p.peft = peft_config(c);
+  p.imsm = c.variant != "none";
+  p.gate_parameters = gate_parameters(c.variant, c.gate_rank, p.model.hidden_size);
+  p.batch_size = c.batch_size;
+  p.sequence_length = c.max_input_length + c.max_output_length;  // the longest a padded batch can be
+  const bool cuda = cuda_index(c.device).has_value();
+  // auto: f32 on CPU, the checkpoint's torch_dtype on CUDA (model/loader.h); CUDA matmuls then autocast to it.
+  const torch::ScalarType dtype = parse_dtype(c.dtype, cuda ? parse_dtype(p.model.torch_dtype == "float32" ? "f32" : p.model.torch_dtype) : torch::kFloat32);
+  p.weight_bytes = p.activation_bytes = static_cast<int64_t>(c10::elementSize(dtype));
+  p.optimizer = c.optimizer;
+  p.checkpointing = c.gradient_checkpointing == "on" || (c.gradient_checkpointing == "auto" && cuda);
+  p.loss_chunk = c.loss_chunk_size >= 0 ? c.loss_chunk_size : cuda ? 1024 : 0;  // as run_train resolves them
+  if (!c.test_data_path.empty() || !c.eval_suite.empty()) {
+    p.eval_batch_size = c.batch_size;
+    p.eval_length = p.sequence_length;
+  }
+  return p;
+}
+
+MemoryCheck check_memory(const TrainConfig& c, bool ask_free) {
+  MemoryCheck m;
+  m.plan = memory_plan(c);
+  m.estimate = estimate_memory(m.plan);
+  m.device = cuda_index(c.device) ? "cuda:" + std::to_string(*cuda_index(c.device)) : c.device;
+  if (ask_free) m.free_bytes = free_bytes_on(c.device);
+  if (!m.fits()) m.fixes = fixes(m.plan, c, m.free_bytes);
+  return m;
+}
+
+std::string memory_report(const MemoryCheck& m) {
+  std::ostringstream out;
+  out << "memory estimate of the run on " << m.device << " (batch " << m.plan.batch_size << " x " << m.plan.sequence_length << " tokens, "
+      << (m.plan.weight_bytes == 2 ? "16-bit" : "fp32") << " weights" << (m.plan.checkpointing ? ", activation checkpointing" : "")
+      << (m.plan.loss_chunk > 0 ? ", loss in chunks of " + std::to_string(m.plan.loss_chunk) : "") << "):\n"
+      << format_estimate(m.estimate);
+  if (m.free_bytes < 0) return out.str() + "  free memory on " + m.device + ": unknown\n";
+  char line[96];
+  std::snprintf(line, sizeof(line), "  %-16s %12s  on %s now\n", "free", format_bytes(m.free_bytes).c_str(), m.device.c_str());
+  out << line;
+  if (m.fits()) {
+    out << "fits: the peak, " << format_bytes(m.estimate.peak_bytes()) << ", is under the free memory\n";
+  } else {
+    out << "does not fit: " << format_bytes(m.estimate.peak_bytes()) << " needed, " << format_bytes(m.free_bytes) << " free\n";
+    for (const std::string& f : m.fixes) out << "  to fit, " << f << "\n";
+    if (m.fixes.empty()) out << "  no change of batch, length, checkpointing or loss chunks fits: a smaller model or a larger device\n";
+  }
+  return out.str();
+}
+
+std::string memory_refusal(const MemoryCheck& m) {
+  std::string line = "the run needs about " + format_bytes(m.estimate.peak_bytes()) + " on " + m.device + " and " + format_bytes(m.free_bytes) +
+                     " are free (imsm train --dry-run shows the parts)";
+  line += m.fixes.empty() ? "; no change of batch, length, checkpointing or loss chunks fits" : "; to fit, " + m.fixes.front();
+  for (size_t i = 1; i < m.fixes.size(); ++i) line += ", or " + m.fixes[i];
+  return line + "; memory_check false starts it anyway";
+}
+
+}  // namespace imsm

@@ -1,0 +1,105 @@
+// The memory estimate (train/memory_estimate.h): its parameter counts against
+// the adapters and gates the engine really builds, the published size of
+// Llama 3 8B, and the issue's goals on it (IMSM(LoRA) at batch 4 × 1,024 fits
+// in 40 GB with the CUDA defaults; IMSM's peak within 5% of LoRA's). How close
+// it comes to measured peaks is a benchmark's question (tests/bench/bench_memory.sh,
+// docs/PERFORMANCE.md), not a test's.
+#include <gtest/gtest.h>
+
+#include "imsm/gate.h"
+#include "model_fixtures.h"
+#include "peft/peft_model.h"
+#include "train/memory_estimate.h"
+
+namespace {
+
+// Llama 3 8B's config.json (meta-llama/Meta-Llama-3-8B), as published.
+imsm::ModelConfig llama3_8b() {
+  const nlohmann::json j = {{"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 4096}, {"intermediate_size", 14336},
+                            {"num_attention_heads", 32}, {"num_key_value_heads", 8}, {"num_hidden_layers", 32},
+                            {"vocab_size", 128256}, {"max_position_embeddings", 8192}, {"rope_theta", 500000.0},
+                            {"rms_norm_eps", 1e-5}, {"torch_dtype", "bfloat16"}, {"tie_word_embeddings", false}};
+  return imsm::parse_model_config(j, "llama3-8b");
+}
+
+// IMSM(LoRA) r 16 on q, v with the query gate r 8, batch 4 × 1,024, bf16 with the CUDA defaults
+// (checkpointing on, the loss in chunks of 1,024), as `imsm train --device cuda` plans it.
+imsm::MemoryPlan cuda_plan(bool imsm_gate) {
+  imsm::MemoryPlan p;
+  p.model = llama3_8b();
+  p.peft.r = 16;
+  p.imsm = imsm_gate;
+  p.gate_parameters = imsm_gate ? imsm::gate_parameters("query", 8, 4096) : 0;
+  p.batch_size = 4;
+  p.sequence_length = 1024;
+  p.weight_bytes = p.activation_bytes = 2;
+  p.checkpointing = true;
+  p.loss_chunk = 1024;
+  return p;
+}
+
+}  // namespace
+
+TEST(MemoryEstimate, CountsTheAdaptersTheEngineBuilds) {
+  const imsm::ModelConfig config = imsm::testing::tiny_config("qwen2");  // tied head, head_dim 12 != hidden / heads, GQA
+  for (const imsm::PeftMethod method : {imsm::PeftMethod::LoRA, imsm::PeftMethod::DoRA, imsm::PeftMethod::AdaLoRA, imsm::PeftMethod::IA3}) {
+    auto model = imsm::testing::random_model(config, 1);
+    imsm::PeftConfig pc;
+    pc.method = method;
+    pc.r = 4;
+    pc.target_modules = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+    pc.feedforward_modules = {"down_proj"};
+    const auto adapters = imsm::PeftAdapters::attach(*model, pc, 1);
+    EXPECT_EQ(imsm::adapter_parameters(config, pc), adapters->num_parameters()) << imsm::method_name(method);
+  }
+  EXPECT_EQ(imsm::gate_parameters("none", 3, config.hidden_size), 0);  // the PEFT method alone: no gate is built
+  for (const char* variant : {"query", "no-query", "no-gate"}) {
+    imsm::GateConfig gc;
+    gc.variant = imsm::parse_variant(variant, "test");
+    gc.rank = 3;
+    gc.hidden_size = config.hidden_size;
+    const imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat32, 1);
+    EXPECT_EQ(imsm::gate_parameters(variant, 3, config.hidden_size), gate.num_parameters()) << variant;
+  }
+}
+
+TEST(MemoryEstimate, Llama3EightBillionFitsIn40GBWithTheCudaDefaults) {
+  const imsm::MemoryEstimate e = imsm::estimate_memory(cuda_plan(true));
+  ASSERT_EQ(e.parts.front().name, "weights");
+  EXPECT_EQ(e.parts.front().bytes, 8030261248.0 * 2);  // the published 8,030,261,248 parameters, bf16
+  EXPECT_LT(e.peak_bytes(), 40e9);
+  // Without activation checkpointing the 32 layers' activations alone do not fit: why it is on by default on CUDA.
+  imsm::MemoryPlan all_layers = cuda_plan(true);
+  all_layers.checkpointing = false;
+  EXPECT_GT(imsm::estimate_memory(all_layers).peak_bytes(), 40e9);
+  // The second stream has no gradients: IMSM(LoRA)'s peak within 5% of LoRA's (issue 15's goal).
+  const double lora = imsm::estimate_memory(cuda_plan(false)).peak_bytes();
+  EXPECT_LE(e.peak_bytes(), 1.05 * lora);
+  EXPECT_GT(e.peak_bytes(), lora);
+}
+
+TEST(MemoryEstimate, EachFeatureLowersItsOwnPart) {
+  imsm::MemoryPlan plain = cuda_plan(true);
+  plain.checkpointing = false;
+  plain.loss_chunk = 0;
+  auto part = [](const imsm::MemoryPlan& p, const std::string& name) {
+    for (const auto& part : imsm::estimate_memory(p).parts)
+      if (part.name == name) return part.bytes;
+    return -1.0;
+  };
+  imsm::MemoryPlan chunked = plain;
+  chunked.loss_chunk = 1024;
+  // The whole batch's logits: 4,096 positions × 128,256 × 16 bytes; a chunk: 1,024 × 128,256 × 8 + the head's input gradient.
+  EXPECT_EQ(part(plain, "logits"), 4096.0 * 128256 * 16);
+  EXPECT_EQ(part(chunked, "logits"), 1024.0 * 128256 * 8 + 4096.0 * 4096 * 4);
+  imsm::MemoryPlan checkpointed = plain;
+  checkpointed.checkpointing = true;
+  EXPECT_LT(part(checkpointed, "activations"), part(plain, "activations") / 20);  // each layer's input instead of all it keeps
+  EXPECT_EQ(part(plain, "weights"), part(checkpointed, "weights"));
+  // No evaluation during training: no evaluation part; with it, the KV caches of both streams.
+  EXPECT_EQ(part(plain, "evaluation"), -1.0);
+  imsm::MemoryPlan evaluating = plain;
+  evaluating.eval_batch_size = 4;
+  evaluating.eval_length = 1024;
+  EXPECT_GT(part(evaluating, "evaluation"), 2.0 * 32 * 8 * 1024 * 1024 * 2);  // K and V × layers × 8 rows (4 × 2 streams) × tokens × kv size × bf16
+}
