@@ -2,8 +2,10 @@
 # The GPU checks in one command, on a machine with an NVIDIA GPU: builds the
 # engine, the CLI and the tests (no GUI) against that machine's own PyTorch
 # 2.x (python3's torch, or $IMSM_PYTHON's), runs the GPU tests (test_cuda),
-# the Hugging Face reference tests and the model tests, and the decode
-# benchmark on CUDA, and prints one table.
+# the Hugging Face reference tests and the model tests, the decode benchmark
+# on CUDA, and the training-memory benchmark (issue 15: a 1B Llama with the
+# 128k vocabulary, batch 4 x 1,024, bf16, LoRA and IMSM(LoRA), each memory
+# feature off and on), and prints the tables.
 #
 # It needs python3 with torch (CUDA build), transformers and peft, nvcc,
 # CMake and ninja. Where Debian's -dev packages are missing and no registry is
@@ -41,7 +43,7 @@ start=$(date +%s)
 step "configure"
 cmake "${cmake_args[@]}" >>"$log" 2>&1 || { tail -30 "$log"; echo "gpu-check: configure failed (log: $log)" >&2; exit 1; }
 step "build (engine, CLI, tests)"
-cmake --build "$build" -j"$(nproc)" --target imsm test_model test_peft_imsm test_reference test_base test_tokenizer_parity write_trained_tokenizer bench_decode >>"$log" 2>&1 \
+cmake --build "$build" -j"$(nproc)" --target imsm test_model test_peft_imsm test_reference test_base test_tokenizer_parity write_trained_tokenizer bench_decode bench_train >>"$log" 2>&1 \
   || { tail -30 "$log"; echo "gpu-check: build failed (log: $log)" >&2; exit 1; }
 built=$(( $(date +%s) - start ))
 
@@ -55,6 +57,7 @@ skipped=$(grep -cE "Not Run|Skipped" "$build/ctest.log")
 step "benchmarks on CUDA"
 bench_f32=$("$build/bin/bench_decode" --device cuda --dtype f32 --prompt 512 --new 128 --new-nocache 16 2>>"$log")
 bench_bf16=$("$build/bin/bench_decode" --device cuda --dtype bf16 --prompt 512 --new 128 --new-nocache 16 2>>"$log")
+bench_memory=$("$build/bin/bench_train" --shape 1b --device cuda --dtype bf16 --batch 4 --seq 1024 --steps 3 2>>"$log")
 pick() { echo "$1" | grep -F "$2" | head -1 | awk -F'|' '{print $3}' | xargs; }
 
 env_json=$("$build/bin/imsm" env --json 2>>"$log")
@@ -72,5 +75,8 @@ for label in f32 bf16; do
   echo "| ~100M Llama $label: decode, KV cache | $(pick "$b" "decode with KV cache") |"
   echo "| ~100M Llama $label: decode, no cache | $(pick "$b" "decode without cache") |"
 done
+echo
+echo "Training memory and step time on CUDA (bench_train --shape 1b --device cuda --dtype bf16 --batch 4 --seq 1024):"
+echo "$bench_memory"
 echo
 [ $tests_rc -eq 0 ] || { echo "gpu-check: some tests failed: $build/ctest.log" >&2; exit 1; }

@@ -3,9 +3,15 @@
 // one shared base copy against two copies as the official code loads them,
 // the chunked LM head + loss (train/chunked_loss.h) against the whole
 // batch's logits, and activation checkpointing (model/checkpoint.h) on top. Each configuration runs in its own process so that peak RSS
-// is its own.
+// is its own. Beside each measured peak, the engine's estimate (train/memory_estimate.h)
+// of what the run adds to the process it starts in (peak RSS − RSS before the model).
+// On CUDA the peak is the caching allocator's peak of allocated bytes.
 //
 //   build/bin/bench_train [--steps 6] [--batch 4] [--seq 128] [--vocab 8000]
+//                         [--shape small|1b] [--device cpu|cuda] [--dtype f32|bf16] [--modes lora,imsm,...]
+//
+// --shape 1b is Llama 3.2 1B's shape (16 layers, hidden 2048, GQA 32/8, SwiGLU
+// 8192, vocabulary 128,256, tied embeddings: 1.24B parameters), random weights.
 #include <spawn.h>
 #include <sys/resource.h>
 #include <sys/wait.h>
@@ -21,6 +27,8 @@
 #include "bench_args.h"
 #include "imsm/siamese.h"
 #include "train/chunked_loss.h"
+#include "train/memory_estimate.h"
+#include "model/cuda_device.h"
 #include "model/loader.h"
 #include "peft/peft_model.h"
 #include "train/optimizer.h"
@@ -33,22 +41,76 @@ namespace {
 using imsm::bench::arg;
 using imsm::bench::sarg;
 
-// ~28M parameters: 8 layers, hidden 512, GQA 8/4 heads, SwiGLU 1376, 8k vocab (or `vocab`: Llama 3's is 128,256).
-imsm::ModelConfig bench_config(int64_t vocab) {
-  const nlohmann::json j = {{"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 512}, {"intermediate_size", 1376},
-                            {"num_attention_heads", 8}, {"num_key_value_heads", 4}, {"num_hidden_layers", 8},
-                            {"vocab_size", vocab}, {"max_position_embeddings", 2048}};
+// small: ~28M parameters: 8 layers, hidden 512, GQA 8/4 heads, SwiGLU 1376, 8k vocab (or `vocab`: Llama 3's is 128,256).
+// 1b: Llama 3.2 1B's shape.
+imsm::ModelConfig bench_config(const std::string& shape, int64_t vocab) {
+  nlohmann::json j = {{"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 512}, {"intermediate_size", 1376},
+                      {"num_attention_heads", 8}, {"num_key_value_heads", 4}, {"num_hidden_layers", 8},
+                      {"vocab_size", vocab}, {"max_position_embeddings", 2048}};
+  if (shape == "1b")
+    j = {{"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 2048}, {"intermediate_size", 8192}, {"num_attention_heads", 32},
+         {"num_key_value_heads", 8}, {"num_hidden_layers", 16}, {"vocab_size", 128256}, {"tie_word_embeddings", true},
+         {"rope_theta", 500000.0}, {"max_position_embeddings", 131072}};
   return imsm::parse_model_config(j, "bench");
 }
 
-// Runs one configuration; prints "median_step_seconds".
-int run_one(const std::string& mode, int64_t steps, int64_t batch, int64_t seq, int64_t vocab) {
-  const auto config = bench_config(vocab);
+// What one configuration runs on.
+struct Setup {
+  std::string shape = "small";
+  int64_t steps = 6, batch = 4, seq = 128, vocab = 8000;
+  torch::Device device = torch::kCPU;
+  torch::ScalarType dtype = torch::kFloat32;
+  bool cuda() const { return device.is_cuda(); }
+};
+
+// The resident set now (VmRSS), MiB.
+double rss_mib() {
+  FILE* f = std::fopen("/proc/self/status", "r");
+  if (!f) return 0;
+  char line[256];
+  double kib = 0;
+  while (std::fgets(line, sizeof(line), f))
+    if (std::sscanf(line, "VmRSS: %lf kB", &kib) == 1) break;
+  std::fclose(f);
+  return kib / 1024.0;
+}
+
+// The estimate of a mode's run (0 for the official two-copy layout, which the engine does not run).
+double estimate_mib(const std::string& mode, const imsm::ModelConfig& config, const Setup& setup) {
+  if (mode == "imsm-two-copies") return 0;
+  imsm::MemoryPlan plan;
+  plan.model = config;
+  plan.peft.r = 16;
+  plan.imsm = mode.rfind("lora", 0) != 0;
+  plan.gate_parameters = plan.imsm ? imsm::gate_parameters("query", 8, config.hidden_size) : 0;
+  plan.batch_size = setup.batch;
+  plan.sequence_length = setup.seq;
+  plan.weight_bytes = plan.activation_bytes = setup.dtype == torch::kFloat32 ? 4 : 2;
+  plan.checkpointing = mode.find("-checkpointed") != std::string::npos;
+  plan.loss_chunk = plan.checkpointing || mode.find("-chunked") != std::string::npos ? 1024 : 0;
+  const imsm::MemoryEstimate e = imsm::estimate_memory(plan);
+  // On CUDA the allocator's peak has no process runtime (RSS's kernels and thread pools) in it.
+  const double runtime = setup.cuda() ? e.parts.back().bytes : 0;
+  return (e.training_bytes - runtime) / (1024.0 * 1024.0);
+}
+
+double now_seconds(const Setup& setup) {
+  if (setup.cuda()) torch::cuda::synchronize();
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+// Runs one configuration; prints "median_step_seconds rss_before_model_mib cuda_peak_mib".
+int run_one(const std::string& mode, const Setup& setup) {
+  const double start_mib = rss_mib();
+  const auto config = bench_config(setup.shape, setup.vocab);
   const bool checkpointing = mode.find("-checkpointed") != std::string::npos;
   const bool chunked = checkpointing || mode.find("-chunked") != std::string::npos;
-  auto model = imsm::init_llama(config, 0);
+  imsm::LoadOptions where;
+  where.device = setup.device;
+  where.dtype = setup.dtype;
+  auto model = imsm::init_llama(config, 0, where);
   std::unique_ptr<imsm::LlamaModel> copy;
-  if (mode == "imsm-two-copies") copy = imsm::init_llama(config, 0);  // a second, separate copy of W0
+  if (mode == "imsm-two-copies") copy = imsm::init_llama(config, 0, where);  // a second, separate copy of W0
   imsm::PeftConfig pc;  // LoRA r = alpha = 16 on q_proj, v_proj (the paper's Llama set-up)
   pc.r = 16;
   pc.alpha = 16;
@@ -57,16 +119,17 @@ int run_one(const std::string& mode, int64_t steps, int64_t batch, int64_t seq, 
   adapters->set_training(true);
   imsm::GateConfig gc;
   gc.hidden_size = config.hidden_size;
-  const auto gate = mode.rfind("lora", 0) == 0 ? nullptr : std::make_unique<imsm::ImsmGate>(gc, torch::kCPU, torch::kFloat32, 2);
+  const auto gate = mode.rfind("lora", 0) == 0 ? nullptr
+                                                : std::make_unique<imsm::ImsmGate>(gc, setup.device, imsm::gate_dtype(setup.dtype), 2);
   if (gate) gate->set_training(true);
   const imsm::SiameseTarget target(*model, *adapters, gate.get());
   auto optimizer = imsm::make_optimizer("adamw", target.parameters(), 0.0);
-  const torch::Tensor ids = torch::randint(3, config.vocab_size, {batch, seq}, torch::kInt64);
-  const torch::Tensor labels = ids.clone();
-  const torch::Tensor query_len = torch::full({batch}, seq / 2, torch::kInt64);
+  const torch::Tensor ids = torch::randint(3, config.vocab_size, {setup.batch, setup.seq}, torch::kInt64).to(setup.device);  // [B, T]
+  const torch::Tensor labels = ids.clone();                                                                                   // [B, T]
+  const torch::Tensor query_len = torch::full({setup.batch}, setup.seq / 2, torch::kInt64).to(setup.device);                  // [B]
   std::vector<double> times;
-  for (int64_t s = 0; s <= steps; ++s) {
-    const auto t0 = std::chrono::steady_clock::now();
+  for (int64_t s = 0; s <= setup.steps; ++s) {
+    const double t0 = now_seconds(setup);
     optimizer->zero_grad();
     const imsm::SiameseBatch b{ids, torch::Tensor(), query_len};
     if (chunked) {
@@ -75,29 +138,32 @@ int run_one(const std::string& mode, int64_t steps, int64_t batch, int64_t seq, 
       imsm::causal_lm_loss(imsm::siamese_forward(*model, gate.get(), b, copy.get()).logits, labels).backward();
     }
     optimizer->step(1e-4);
-    if (s > 0) times.push_back(std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count());  // step 0: warm-up
+    if (s > 0 || setup.steps == 0) times.push_back(now_seconds(setup) - t0);  // step 0: warm-up (measured when it is the only one)
   }
   std::sort(times.begin(), times.end());
-  std::printf("%.6f\n", times[times.size() / 2]);
+  const double cuda_peak_mib = setup.cuda() ? static_cast<double>(imsm::cuda_peak_allocated_bytes(setup.device.index() < 0 ? 0 : setup.device.index())) / (1024.0 * 1024.0) : 0;
+  std::printf("%.6f %.1f %.1f\n", times[times.size() / 2], start_mib, cuda_peak_mib);
   return 0;
 }
 
 struct Measured {
   double step_seconds = 0;
-  double peak_mib = 0;
+  double peak_mib = 0;   // CPU: peak RSS; CUDA: the allocator's peak
+  double start_mib = 0;  // before the model (CUDA: 0)
 };
 
-Measured spawn(const char* self, const std::string& mode, int64_t steps, int64_t batch, int64_t seq, int64_t vocab) {
+Measured spawn(const char* self, const std::string& mode, int argc, char** argv, const Setup& setup) {
   int fds[2];
   if (::pipe(fds) != 0) return {};
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
   posix_spawn_file_actions_adddup2(&actions, fds[1], STDOUT_FILENO);
   posix_spawn_file_actions_addclose(&actions, fds[0]);
-  const std::string s = std::to_string(steps), b = std::to_string(batch), q = std::to_string(seq), v = std::to_string(vocab);
-  std::vector<const char*> argv = {self, "--mode", mode.c_str(), "--steps", s.c_str(), "--batch", b.c_str(), "--seq", q.c_str(), "--vocab", v.c_str(), nullptr};
+  std::vector<const char*> child = {self, "--mode", mode.c_str()};  // the parent's flags, then the mode
+  for (int i = 1; i < argc; ++i) child.push_back(argv[i]);
+  child.push_back(nullptr);
   pid_t pid = 0;
-  posix_spawn(&pid, self, &actions, nullptr, const_cast<char**>(argv.data()), environ);
+  posix_spawn(&pid, self, &actions, nullptr, const_cast<char**>(child.data()), environ);
   ::close(fds[1]);
   char buf[128] = {0};
   const ssize_t n = ::read(fds[0], buf, sizeof(buf) - 1);
@@ -106,41 +172,81 @@ Measured spawn(const char* self, const std::string& mode, int64_t steps, int64_t
   struct rusage usage {};
   ::wait4(pid, &status, 0, &usage);
   posix_spawn_file_actions_destroy(&actions);
-  return {n > 0 ? std::atof(buf) : 0.0, usage.ru_maxrss / 1024.0};
+  Measured m;
+  double cuda_peak = 0;
+  if (n > 0) std::sscanf(buf, "%lf %lf %lf", &m.step_seconds, &m.start_mib, &cuda_peak);
+  m.peak_mib = setup.cuda() ? cuda_peak : usage.ru_maxrss / 1024.0;
+  if (setup.cuda()) m.start_mib = 0;
+  if (n <= 0 || !WIFEXITED(status) || WEXITSTATUS(status) != 0) m = {};  // failed (out of memory): an empty row
+  return m;
+}
+
+// Each configuration's mode and row; the first, LoRA alone, is what the ratios are against.
+const std::vector<std::pair<std::string, std::string>> kConfigurations = {
+    {"lora", "LoRA alone"},
+    {"imsm", "IMSM(LoRA), one shared base copy"},
+    {"imsm-two-copies", "IMSM(LoRA), two base copies (official layout)"},
+    {"lora-chunked", "LoRA alone, chunked head + loss (1,024 positions)"},
+    {"imsm-chunked", "IMSM(LoRA), chunked head + loss (1,024 positions)"},
+    {"lora-checkpointed", "LoRA alone, chunked + activation checkpointing"},
+    {"imsm-checkpointed", "IMSM(LoRA), chunked + activation checkpointing"}};
+
+Setup parse_setup(int argc, char** argv) {
+  Setup s;
+  s.shape = sarg(argc, argv, "--shape", "small");
+  s.steps = arg(argc, argv, "--steps", 6);
+  s.batch = arg(argc, argv, "--batch", 4);
+  s.seq = arg(argc, argv, "--seq", 128);
+  s.vocab = arg(argc, argv, "--vocab", 8000);
+  s.device = torch::Device(sarg(argc, argv, "--device", "cpu"));
+  s.dtype = sarg(argc, argv, "--dtype", "f32") == "bf16" ? torch::kBFloat16 : torch::kFloat32;
+  return s;
 }
 
 }  // namespace
 
 int main(int argc, char** argv) {
-  const int64_t steps = arg(argc, argv, "--steps", 6), batch = arg(argc, argv, "--batch", 4), seq = arg(argc, argv, "--seq", 128),
-                vocab = arg(argc, argv, "--vocab", 8000);
+  const Setup setup = parse_setup(argc, argv);
   const std::string mode = sarg(argc, argv, "--mode", "");
-  if (!mode.empty()) return run_one(mode, steps, batch, seq, vocab);
+  if (!mode.empty()) return run_one(mode, setup);
 
   char self[4096];
   const ssize_t len = ::readlink("/proc/self/exe", self, sizeof(self) - 1);
   if (len <= 0) return 1;
   self[len] = '\0';
-  // Each configuration's mode and row; the first, LoRA alone, is what the ratios are against.
-  const std::vector<std::pair<const char*, const char*>> configurations = {
-      {"lora", "LoRA alone"},
-      {"imsm", "IMSM(LoRA), one shared base copy"},
-      {"imsm-two-copies", "IMSM(LoRA), two base copies (official layout)"},
-      {"lora-chunked", "LoRA alone, chunked head + loss (1,024 positions)"},
-      {"imsm-chunked", "IMSM(LoRA), chunked head + loss (1,024 positions)"},
-      {"lora-checkpointed", "LoRA alone, chunked + activation checkpointing"},
-      {"imsm-checkpointed", "IMSM(LoRA), chunked + activation checkpointing"}};
+  std::string wanted = ",";  // appended, not "," + ... + ",": GCC 12's -Wstringop-overflow misfires on that one
+  wanted += sarg(argc, argv, "--modes", "lora,imsm,imsm-two-copies,lora-chunked,imsm-chunked,lora-checkpointed,imsm-checkpointed");
+  wanted += ",";
+  std::vector<std::pair<std::string, std::string>> configurations;
+  for (const auto& c : kConfigurations)
+    if (wanted.find("," + c.first + ",") != std::string::npos) configurations.push_back(c);
+  if (configurations.empty()) {
+    std::fprintf(stderr, "bench_train: --modes names none of: lora, imsm, imsm-two-copies, lora-chunked, imsm-chunked, lora-checkpointed, imsm-checkpointed\n");
+    return 2;
+  }
   std::vector<Measured> measured;
-  for (const auto& [mode_name, label] : configurations) measured.push_back(spawn(self, mode_name, steps, batch, seq, vocab));
-  const auto c = bench_config(vocab);
-  std::printf("| configuration (%.1fM-parameter Llama, fp32 CPU, batch %lld x %lld tokens, LoRA r=16 on q,v) | step time | peak RSS |\n",
-              c.num_parameters() / 1e6, static_cast<long long>(batch), static_cast<long long>(seq));
-  std::printf("|---|---|---|\n");
+  for (const auto& c : configurations) measured.push_back(spawn(self, c.first, argc, argv, setup));
+  const auto c = bench_config(setup.shape, setup.vocab);
+  const char* peak = setup.cuda() ? "peak allocated" : "peak RSS";
+  std::printf("| configuration (%.1fM-parameter Llama, %s %s, batch %lld x %lld tokens, LoRA r=16 on q,v) | step time | %s | "
+              "added by the run | estimate | estimate / added |\n",
+              c.num_parameters() / 1e6, setup.dtype == torch::kFloat32 ? "fp32" : "bf16", setup.cuda() ? "CUDA" : "CPU",
+              static_cast<long long>(setup.batch), static_cast<long long>(setup.seq), peak);
+  std::printf("|---|---|---|---|---|---|\n");
   const Measured& lora = measured.front();
-  std::printf("| %s | %.3f s | %.0f MiB |\n", configurations.front().second, lora.step_seconds, lora.peak_mib);
-  for (size_t k = 1; k < measured.size(); ++k)
-    std::printf("| %s | %.3f s (%.2fx) | %.0f MiB (%.2fx) |\n", configurations[k].second, measured[k].step_seconds,
-                measured[k].step_seconds / lora.step_seconds, measured[k].peak_mib, measured[k].peak_mib / lora.peak_mib);
-  std::printf("(vocabulary %lld)\n", static_cast<long long>(vocab));
+  for (size_t k = 0; k < measured.size(); ++k) {
+    const Measured& m = measured[k];
+    const double estimate = estimate_mib(configurations[k].first, c, setup);
+    if (m.step_seconds <= 0) {
+      std::printf("| %s | failed (out of memory?) | — | — | %.0f MiB | — |\n", configurations[k].second.c_str(), estimate);
+      continue;
+    }
+    const double added = m.peak_mib - m.start_mib;
+    std::printf("| %s | %.3f s (%.2fx) | %.0f MiB (%.2fx) | %.0f MiB | ", configurations[k].second.c_str(), m.step_seconds,
+                m.step_seconds / lora.step_seconds, m.peak_mib, m.peak_mib / lora.peak_mib, added);
+    if (estimate > 0) std::printf("%.0f MiB | %.2f |\n", estimate, estimate / added);
+    else std::printf("— | — |\n");
+  }
+  std::printf("(vocabulary %lld)\n", static_cast<long long>(c.vocab_size));
   return 0;
 }
