@@ -1,8 +1,11 @@
 #include "export.h"
 
 #include <QFileDialog>
+#include <QDir>
 #include <QFileInfo>
+#include <QInputDialog>
 #include <QMenu>
+#include <QMessageBox>
 #include <QPageSize>
 #include <QPainter>
 #include <QPdfWriter>
@@ -18,6 +21,7 @@
 #include <qcustomplot.h>
 
 #include "recipes/environment.h"
+#include "recipes/run_table.h"
 #include "report/report.h"
 #include "store/workspace.h"
 
@@ -118,6 +122,42 @@ void add_plot_menu(QCustomPlot* plot) {
       if (!f.isEmpty()) save_plot(plot, f);
     }
   });
+}
+
+std::optional<ExportRequest> ask_model_export(QWidget* parent, const QString& workspace, qint64 run_id) {
+  std::optional<ExportRequest> request;
+  try {
+    const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
+    request = export_request_of(ws.run(run_id));
+  } catch (const std::exception& e) {
+    QMessageBox::warning(parent, QObject::tr("Export"), QString::fromUtf8(e.what()));
+    return std::nullopt;
+  }
+  if (!request) {
+    QMessageBox::information(parent, QObject::tr("Nothing to export"),
+                             QObject::tr("Run %1 has no adapter folder: it did not finish, or its output folder moved.").arg(run_id));
+    return std::nullopt;
+  }
+  const QString run_dir = QFileInfo(QString::fromStdString(request->adapter_dir)).dir().absolutePath();
+  const QString out = QFileDialog::getSaveFileName(parent, QObject::tr("Export the model of run %1 to a new folder").arg(run_id),
+                                                   run_dir + "-merged", {}, nullptr, QFileDialog::DontConfirmOverwrite);
+  if (out.isEmpty()) return std::nullopt;
+  const QStringList dtypes = {"auto", "bf16", "f16", "f32"};
+  bool ok = false;
+  const QString dtype = QInputDialog::getItem(parent, QObject::tr("Export"),
+                                              QObject::tr("Merged weights in (auto: the base model's; an IMSM adapter is copied, not merged):"),
+                                              dtypes, 0, false, &ok);
+  if (!ok) return std::nullopt;
+  const QDir target(out);
+  if (target.exists() && !target.isEmpty()) {
+    const auto answer = QMessageBox::question(parent, QObject::tr("Replace the folder?"),
+                                              QObject::tr("%1 is not empty. Replace it once the export is written?").arg(out));
+    if (answer != QMessageBox::Yes) return std::nullopt;
+    request->force = true;
+  }
+  request->out_dir = out.toStdString();
+  request->dtype = dtype.toStdString();
+  return request;
 }
 
 }  // namespace imsm::ui

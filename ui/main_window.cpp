@@ -109,6 +109,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     job.run_id = id;
     enqueue(job);
   });
+  connect(runs_pane_, &RunsPane::export_requested, this, [this](qint64 id) {
+    const auto request = ask_model_export(this, workspace_, id);
+    if (!request) return;
+    Job job;
+    job.kind = Job::Kind::Export;
+    job.name = tr("export of run %1").arg(id);
+    job.export_request = *request;
+    enqueue(job);
+  });
   connect(models_, &ModelsPane::model_selected, datasets_, &DatasetsPane::set_tokenizer);
 
   timer_ = new QTimer(this);
@@ -294,7 +303,7 @@ void MainWindow::on_job_finished(const QString& name, qint64 run_id, const QStri
   progress_->hide();
   cancel_->setEnabled(worker_->pending() > 0);
   const RunStatus s = parse_run_status(status.toStdString()).value_or(RunStatus::Failed);
-  status_->setText(s == RunStatus::Finished ? tr("%1 finished").arg(name) : tr("%1: %2").arg(name, status));
+  status_->setText(s != RunStatus::Finished ? tr("%1: %2").arg(name, status) : message.isEmpty() ? tr("%1 finished").arg(name) : message);
   refresh();
   models_->reload();  // runs add their model and data to the library
   datasets_->reload();

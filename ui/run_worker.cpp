@@ -117,8 +117,8 @@ void RunWorker::execute(const Job& job) {
     emit run_created(e.run_id);
   };
   hooks.on_step = [this](const StepRecord& p) { live_->add(p); };
-  if (job.kind == Job::Kind::Project) {
-    hooks.on_event = {};  // the project's runs come and go; the live view follows its stages
+  if (job.kind == Job::Kind::Project || job.kind == Job::Kind::Export) {
+    hooks.on_event = {};  // a project's runs come and go, an export has none; the live view follows their stages
     hooks.on_step = {};
     hooks.on_progress = [this](const Progress& p) {
       live_->set_phase(p.stage + ": " + p.detail);
@@ -128,7 +128,7 @@ void RunWorker::execute(const Job& job) {
   QString status, message;
   try {
     const int processes = job.kind == Job::Kind::Resume ? processes_to_resume(job.workspace.toStdString(), job.run_id) : job.processes;
-    status = processes > 1 ? run_on_processes(job, processes, hooks, run_id, message) : run_here(job, hooks);
+    status = processes > 1 ? run_on_processes(job, processes, hooks, run_id, message) : run_here(job, hooks, message);
   } catch (const std::exception& e) {
     const auto* error = dynamic_cast<const Error*>(&e);
     status = status_name(error && error->kind() == ErrorKind::Cancelled ? RunStatus::Cancelled : RunStatus::Failed);
@@ -139,7 +139,7 @@ void RunWorker::execute(const Job& job) {
   emit job_finished(job.name, run_id, status, message);
 }
 
-QString RunWorker::run_here(const Job& job, const Hooks& hooks) {
+QString RunWorker::run_here(const Job& job, const Hooks& hooks, QString& message) {
   switch (job.kind) {
     case Job::Kind::Train:
       return status_name(run_train_recorded(job.workspace.toStdString(), job.config, hooks).summary.status);
@@ -147,6 +147,9 @@ QString RunWorker::run_here(const Job& job, const Hooks& hooks) {
       return status_name(resume_train_run(job.workspace.toStdString(), job.run_id, hooks).summary.status);
     case Job::Kind::Project:
       run_project(job.project.toStdString(), hooks);
+      return status_name(RunStatus::Finished);
+    case Job::Kind::Export:
+      message = QString::fromStdString(run_export(job.export_request, hooks).note);
       return status_name(RunStatus::Finished);
   }
   return status_name(RunStatus::Failed);
@@ -171,6 +174,8 @@ QString RunWorker::run_on_processes(const Job& job, int processes, const Hooks& 
     case Job::Kind::Project:
       t.args = {"project", job.project.toStdString()};
       break;
+    case Job::Kind::Export:
+      throw_bad_input("processes", "an export runs in one process");
   }
   const dist::TorchrunOutcome outcome = dist::run_torchrun(t, hooks);
   message = QString::fromStdString(outcome.error).remove(QRegularExpression("^imsm: (error: )?"));

@@ -3,7 +3,7 @@
 // `imsm runs resume` and `imsm project` call). Progress goes into a LiveRun
 // (under its mutex); signals tell the window that a job started or ended.
 // Cancel sets a flag the engine polls every step, so it takes effect within
-// one step. The GUI thread never runs the engine.
+// one step. Exports of a run's model run here too, one stage at a time. The GUI thread never runs the engine.
 //
 // A job on several processes (a run trained under torchrun, or resumed from
 // such a run's checkpoint) runs as `imsm` under the venv's torchrun
@@ -21,12 +21,13 @@
 #include <thread>
 
 #include "live_run.h"
+#include "recipes/export.h"
 #include "recipes/train_config.h"
 
 namespace imsm::ui {
 
 struct Job {
-  enum class Kind { Train, Resume, Project };
+  enum class Kind { Train, Resume, Project, Export };
   Kind kind = Kind::Train;
   QString name;        // for people: "LoRA seed 1"
   QString workspace;   // Train, Resume: the workspace file
@@ -34,6 +35,7 @@ struct Job {
   qint64 run_id = 0;   // Resume
   QString project;     // Project: the project file
   int processes = 1;   // Train, Project: > 1 runs under torchrun (Resume: as many as its checkpoint was made by)
+  ExportRequest export_request;  // Export: a finished run's adapter merged (or copied) into a model folder
 };
 
 // Why a job cannot run on `processes` processes here ("" when it can): the
@@ -55,14 +57,15 @@ class RunWorker : public QObject {
  signals:
   void job_started(const QString& name);
   void run_created(qint64 run_id);
-  // status: a RunStatus name (finished | cancelled | diverged | failed); message: the engine's, for failed and cancelled.
+  // status: a RunStatus name (finished | cancelled | diverged | failed); message: the engine's, for failed and
+  // cancelled, and for a finished export what it wrote.
   void job_finished(const QString& name, qint64 run_id, const QString& status, const QString& message);
   void queue_changed(int pending);
 
  private:
   void loop();
   void execute(const Job& job);
-  QString run_here(const Job& job, const Hooks& hooks);  // the final status
+  QString run_here(const Job& job, const Hooks& hooks, QString& message);  // the final status
   QString run_on_processes(const Job& job, int processes, const Hooks& hooks, const qint64& run_id, QString& message);
 
   LiveRun* live_;

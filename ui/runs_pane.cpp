@@ -66,7 +66,12 @@ RunsPane::RunsPane(RunsModel* model, QWidget* parent) : QWidget(parent), model_(
     QMenu menu(this);
     QAction* resume = menu.addAction(tr("Resume run %1").arg(id));
     resume->setEnabled(r && r->kind == "train" && can_resume(r->status));
-    if (menu.exec(view_->viewport()->mapToGlobal(pos)) == resume) emit resume_requested(id);
+    QAction* export_model = menu.addAction(tr("Export the model of run %1…").arg(id));
+    export_model->setEnabled(r && r->kind == "train" && r->status == RunStatus::Finished);
+    export_model->setToolTip(tr("Merge its adapter into the base model and write a Hugging Face model folder"));
+    QAction* chosen = menu.exec(view_->viewport()->mapToGlobal(pos));
+    if (chosen == resume) emit resume_requested(id);
+    if (chosen == export_model) emit export_requested(id);
   });
 }
 

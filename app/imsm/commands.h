@@ -24,6 +24,7 @@ void add_pretrain(CLI::App& app, Run& run);
 void add_report(CLI::App& app, Run& run);
 void add_project(CLI::App& app, Run& run);
 void add_env(CLI::App& app, Run& run);
+void add_export(CLI::App& app, Run& run);
 
 }  // namespace imsm::cli
 

@@ -62,13 +62,15 @@ std::unique_ptr<LlamaModel> init_llama(const ModelConfig& config, uint64_t seed,
   return std::make_unique<LlamaModel>(config, std::move(tensors));
 }
 
-void save_llama(const LlamaModel& model, const std::string& dir) {
+void save_llama(const LlamaModel& model, const std::string& dir, torch::ScalarType dtype) {
   fs::create_directories(dir);
-  const torch::ScalarType dtype = parse_dtype(model.config().torch_dtype);
+  ModelConfig config = model.config();
+  if (dtype == torch::ScalarType::Undefined) dtype = parse_dtype(config.torch_dtype);
+  config.torch_dtype = dtype == torch::kBFloat16 ? "bfloat16" : dtype == torch::kFloat16 ? "float16" : "float32";
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
   for (const auto& [name, t] : model.named_weights()) tensors.emplace_back(name, t.to(dtype));
   save_tensors((fs::path(dir) / "model.safetensors").string(), tensors, {{"format", "pt"}});
-  json::write_file((fs::path(dir) / "config.json").string(), model.config().to_json());
+  json::write_file((fs::path(dir) / "config.json").string(), config.to_json());
 }
 
 }  // namespace imsm

@@ -24,7 +24,7 @@ std::unique_ptr<LlamaModel> load_llama(const std::string& dir, const LoadOptions
 std::unique_ptr<LlamaModel> init_llama(const ModelConfig& config, uint64_t seed, const LoadOptions& options = {});
 
 // Writes DIR/config.json and DIR/model.safetensors (weights in `torch_dtype`
-// of the config). Creates DIR.
-void save_llama(const LlamaModel& model, const std::string& dir);
+// of the config, or in `dtype` when given, which config.json then names). Creates DIR.
+void save_llama(const LlamaModel& model, const std::string& dir, torch::ScalarType dtype = torch::ScalarType::Undefined);
 
 }  // namespace imsm

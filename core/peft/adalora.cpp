@@ -29,6 +29,13 @@ std::vector<std::pair<std::string, torch::Tensor*>> AdaLoraAdapter::named_tensor
   return {{"lora_A", &lora_A}, {"lora_B", &lora_B}, {"lora_E", &lora_E}};  // PEFT's names (ParameterDicts)
 }
 
+void AdaLoraAdapter::merge_into(Linear& base) const {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor w32 = base.weight.to(lora_A.scalar_type());                                          // [out, in]
+  const torch::Tensor update = torch::matmul(lora_B, lora_A * lora_E) * (alpha_ / (ranknum_ + 1e-5));      // [out, in]
+  base.weight = (w32 + update).to(base.weight.scalar_type());
+}
+
 RankAllocator::RankAllocator(std::map<std::string, AdaLoraAdapter*> adapters, const AdaLoraSettings& settings, int64_t init_r)
     : adapters_(std::move(adapters)), settings_(settings) {
   const auto n = static_cast<int64_t>(adapters_.size());

@@ -22,6 +22,7 @@ class AdaLoraAdapter : public PeftAdapter {
   bool additive() const override { return true; }
   torch::Tensor delta(const torch::Tensor& x) const override;
   std::vector<std::pair<std::string, torch::Tensor*>> named_tensors() override;
+  void merge_into(Linear& base) const override;  // W + alpha / (ranknum + 1e-5) · B (A ⊙ E)
 
   torch::Tensor lora_A;  // [r, in]   Q
   torch::Tensor lora_E;  // [r, 1]    Λ

@@ -66,6 +66,14 @@ std::vector<std::pair<std::string, torch::Tensor*>> LoraAdapter::named_tensors()
   return out;
 }
 
+void LoraAdapter::merge_into(Linear& base) const {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor w32 = base.weight.to(lora_A.scalar_type());                     // [out, in]
+  torch::Tensor merged = w32 + scaling_ * torch::matmul(lora_B, lora_A);                // [out, in]
+  if (dora_) merged = merged * (magnitude / merged.norm(2, {1})).unsqueeze(1);         // [out, in]: row o scaled to m_o
+  base.weight = merged.to(base.weight.scalar_type());
+}
+
 Ia3Adapter::Ia3Adapter(const Linear& base, bool feedforward) : feedforward_(feedforward) {
   const int64_t in = base.weight.size(1), out = base.weight.size(0);
   const auto opts = torch::TensorOptions().dtype(master_dtype(base.weight)).device(base.weight.device());
@@ -79,5 +87,13 @@ torch::Tensor Ia3Adapter::adapted(const torch::Tensor& x, const Linear& base) co
 }
 
 std::vector<std::pair<std::string, torch::Tensor*>> Ia3Adapter::named_tensors() { return {{"ia3_l", &ia3_l}}; }
+
+void Ia3Adapter::merge_into(Linear& base) const {
+  torch::NoGradGuard no_grad;
+  const torch::Tensor w32 = base.weight.to(ia3_l.scalar_type());                  // [out, in]
+  base.weight = (w32 * ia3_l).to(base.weight.scalar_type());                       // l [1, in]: columns; l [out, 1]: rows
+  if (!feedforward_ && base.bias.defined())
+    base.bias = (base.bias.to(ia3_l.scalar_type()) * ia3_l.flatten()).to(base.bias.scalar_type());  // [out]
+}
 
 }  // namespace imsm

@@ -24,6 +24,11 @@ class PeftAdapter : public LinearAdapter {
   virtual torch::Tensor delta(const torch::Tensor& x) const { return torch::Tensor(); }  // [B, T, out]
   // Trainable tensors by PEFT name relative to the module ("lora_A.weight").
   virtual std::vector<std::pair<std::string, torch::Tensor*>> named_tensors() = 0;
+  // Folds the adapter into `base` (weight, and bias where the adapter scales
+  // it), computed in fp32 and stored in the base's dtype: afterwards
+  // base.base_forward(x) is adapted(x, base) with dropout off. The base's
+  // tensors are replaced, not written in place (they may alias a read-only file).
+  virtual void merge_into(Linear& base) const = 0;
   void set_training(bool training) { training_ = training; }
 
  protected:
@@ -41,6 +46,7 @@ class LoraAdapter : public PeftAdapter {
   bool additive() const override { return !dora_; }
   torch::Tensor delta(const torch::Tensor& x) const override;  // s · B A dropout(x), fp32
   std::vector<std::pair<std::string, torch::Tensor*>> named_tensors() override;
+  void merge_into(Linear& base) const override;  // W + s·B A; DoRA: each row rescaled to m
 
   torch::Tensor lora_A;     // [r, in]
   torch::Tensor lora_B;     // [out, r]
@@ -58,6 +64,7 @@ class Ia3Adapter : public PeftAdapter {
   Ia3Adapter(const Linear& base, bool feedforward);
   torch::Tensor adapted(const torch::Tensor& x, const Linear& base) const override;
   std::vector<std::pair<std::string, torch::Tensor*>> named_tensors() override;
+  void merge_into(Linear& base) const override;  // W's rows (and b) scaled by l, or its columns for feed-forward modules
 
   torch::Tensor ia3_l;  // [out, 1], or [1, in] for feed-forward modules (PEFT's shapes)
 

@@ -66,6 +66,17 @@ int64_t PeftAdapters::num_parameters() const {
   return n;
 }
 
+void PeftAdapters::merge_and_unload() {
+  for (auto& [name, linear] : model_.linears()) {
+    const auto it = adapters_.find(name);
+    if (it == adapters_.end() || linear->adapter != it->second) continue;
+    it->second->merge_into(*linear);
+    linear->adapter.reset();
+  }
+  adapters_.clear();
+  allocator_.reset();
+}
+
 void PeftAdapters::set_training(bool training) {
   for (auto& [name, adapter] : adapters_) adapter->set_training(training);
 }

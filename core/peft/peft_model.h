@@ -45,6 +45,10 @@ class PeftAdapters {
   int64_t num_parameters() const;
   void set_training(bool training);
   const PeftConfig& config() const { return config_; }
+  // Folds every adapter into the weights of the layer it wraps and detaches
+  // it (PEFT's merge_and_unload): the model alone then computes what model +
+  // adapters did, dropout off. Afterwards this set is empty.
+  void merge_and_unload();
 
  private:
   PeftAdapters(LlamaModel& model, PeftConfig config) : model_(model), config_(std::move(config)) {}

@@ -74,15 +74,32 @@ Table runs_table(const std::vector<RunSummary>& runs) {
   return t;
 }
 
+namespace {
+// A finished training run's adapter folder ("" for any other run).
+std::string finished_adapter_of(const store::RunRecord& r) {
+  if (r.kind != "train" || r.status != RunStatus::Finished) return {};
+  return (std::filesystem::path(r.output_dir) / "adapter").string();
+}
+}  // namespace
+
 std::optional<ModelSource> imsm_source_of(const store::RunRecord& r) {
-  if (r.kind != "train" || r.status != RunStatus::Finished) return std::nullopt;
-  const std::string adapter = (std::filesystem::path(r.output_dir) / "adapter").string();
+  const std::string adapter = finished_adapter_of(r);
+  if (adapter.empty()) return std::nullopt;
   const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
   if (!std::filesystem::exists(std::filesystem::path(adapter) / "imsm_config.json") ||
       (config.is_object() && config.value("variant", "") == "none"))
     return std::nullopt;
   const std::string dtype = config.is_object() && config.contains("dtype") && config["dtype"].is_string() ? config["dtype"].get<std::string>() : "auto";
   return ModelSource{r.model_path, adapter, r.device.empty() ? "cpu" : r.device, dtype};
+}
+
+std::optional<ExportRequest> export_request_of(const store::RunRecord& r) {
+  const std::string adapter = finished_adapter_of(r);
+  if (adapter.empty() || !std::filesystem::exists(std::filesystem::path(adapter) / "adapter_config.json")) return std::nullopt;
+  ExportRequest request;
+  request.adapter_dir = adapter;
+  request.model_dir = r.model_path;
+  return request;
 }
 
 std::vector<TokenTrace> traces_of(const store::Prediction& p) {

@@ -11,6 +11,7 @@
 #include <utility>
 #include <vector>
 
+#include "recipes/export.h"
 #include "recipes/model_source.h"
 #include "recipes/token_trace.h"
 #include "store/workspace.h"
@@ -36,6 +37,11 @@ Table runs_table(const std::vector<RunSummary>& runs);
 // with an IMSM gate (imsm_config.json, variant not none): its base model and
 // adapter on the device and dtype it trained with; nullopt for any other run.
 std::optional<ModelSource> imsm_source_of(const store::RunRecord& run);
+
+// What exports a finished training run's adapter (its folder and base model;
+// the output folder left to the caller); nullopt for any other run, or when
+// the adapter folder is gone.
+std::optional<ExportRequest> export_request_of(const store::RunRecord& run);
 
 // A stored prediction's tokens as traces (gate min/max over the stored full gate, else the mean).
 std::vector<TokenTrace> traces_of(const store::Prediction& prediction);

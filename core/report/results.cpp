@@ -183,9 +183,11 @@ std::string method_label(const std::string& config_json) {
   const auto j = nlohmann::json::parse(config_json, nullptr, false);
   if (!j.is_object()) return "?";
   if (j.contains("label") && j["label"].is_string() && !j["label"].get<std::string>().empty()) return j["label"].get<std::string>();
-  const std::string peft = j.value("peft", "lora");
+  return method_label(j.value("peft", "lora"), j.value("variant", "query"));
+}
+
+std::string method_label(const std::string& peft, const std::string& variant) {
   const std::string name = peft == "lora" ? "LoRA" : peft == "dora" ? "DoRA" : peft == "ia3" ? "(IA)³" : peft == "adalora" ? "AdaLoRA" : peft;
-  const std::string variant = j.value("variant", "query");
   if (variant == "none") return name;
   if (variant == "query") return "IMSM(" + name + ")";
   return "IMSM-" + variant + "(" + name + ")";

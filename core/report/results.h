@@ -59,6 +59,8 @@ struct ResultTable {
 
 // "LoRA", "IMSM(LoRA)", "IMSM-no-query((IA)³)", ... from a training run's configuration.
 std::string method_label(const std::string& config_json);
+// "LoRA", "IMSM(LoRA)", "IMSM-no-gate((IA)³)": a PEFT method's name (lora, dora, ia3, adalora) with an IMSM variant.
+std::string method_label(const std::string& peft, const std::string& variant);
 
 // The keys of a training configuration that define what was trained: all but
 // the seed, where it was written, the device, memory settings, logging and the label

@@ -123,6 +123,23 @@ TEST(Cli, TrainThenGenerateWithTheImsmAdapter) {
   ASSERT_TRUE(j.contains("gate_mean"));
   EXPECT_EQ(j["gate_mean"].size(), j["ids"].size());
   for (const auto& g : j["gate_mean"]) EXPECT_TRUE(g.get<double>() > 0 && g.get<double>() < 1);
+  // An IMSM adapter cannot be merged (its gate mixes two streams per token): export copies it, gate
+  // included, says so, and generate with the copy gives the same tokens; a folder that is not empty is refused.
+  const Result ex = imsm_run({"export", "--adapter", dir.file("run/adapter"), "--out", dir.file("exported"), "--json"});
+  ASSERT_EQ(ex.code, 0) << ex.err;
+  EXPECT_FALSE(nlohmann::json::parse(ex.out)["merged"].get<bool>());
+  EXPECT_EQ(nlohmann::json::parse(ex.out)["method"], "IMSM(LoRA)");
+  EXPECT_NE(ex.err.find("cannot be merged"), std::string::npos) << ex.err;
+  EXPECT_EQ(slurp(dir.file("exported/imsm_gate.safetensors")), slurp(dir.file("run/adapter/imsm_gate.safetensors")));
+  const Result gen2 = imsm_run({"generate", "--model", model_dir(), "--adapter", dir.file("exported"), "--prompt", "Repeat: cat 3",
+                                "--max-new-tokens", "5", "--json"});
+  ASSERT_EQ(gen2.code, 0) << gen2.err;
+  EXPECT_EQ(nlohmann::json::parse(gen2.out)["ids"], j["ids"]);
+  expect_bad({"export", "--adapter", dir.file("run/adapter"), "--out", dir.file("exported")}, {"exported", "not empty", "--force"});
+  expect_bad({"export", "--adapter", dir.file("run/adapter"), "--out", dir.file("run"), "--force"}, {"run/adapter", "export reads"});
+  const Result forced = imsm_run({"export", "--adapter", dir.file("run/adapter"), "--out", dir.file("exported"), "--force"});
+  EXPECT_EQ(forced.code, 0) << forced.err;
+  EXPECT_TRUE(std::filesystem::exists(dir.file("exported/imsm_gate.safetensors")));
   expect_bad({"train", "--config", dir.file("train.json"), "--set", "warmup=0.1"}, {"train.json", "unknown key \"warmup\""});
   expect_bad({"generate", "--model", model_dir(), "--adapter", dir.path().string(), "--prompt", "x"}, {"adapter_config.json"});
 }

@@ -22,6 +22,7 @@
 #include "inspector_view.h"
 #include "main_window.h"
 #include "recipes/environment.h"
+#include "recipes/run_table.h"
 #include "recipes/train_record.h"
 #include "run_worker.h"
 #include "runs_model.h"
@@ -307,6 +308,46 @@ class UiTest : public QObject {
     QCOMPARE(finished.at(0).at(2).toString(), QString("failed"));
     QVERIFY2(finished.at(0).at(3).toString().contains("missing.jsonl"), qPrintable(finished.at(0).at(3).toString()));
     QVERIFY(!worker.busy());
+  }
+
+  // The runs pane's "Export the model": the worker merges a finished LoRA run's adapter into its base and
+  // writes a Hugging Face folder (its numerics against transformers: tests/reference/check_export.py); a
+  // folder that is not empty is refused, and the job says why.
+  void workerExportsARunsModel() {
+    const QString ws_path = dir_.filePath("export.imsm");
+    ui::LiveRun live;
+    ui::RunWorker worker(&live);
+    QSignalSpy finished(&worker, &ui::RunWorker::job_finished);
+    ui::Job train;
+    train.name = "lora";
+    train.workspace = ws_path;
+    train.config = config(1, dir_.filePath("out-export"));
+    train.config.variant = "none";
+    worker.enqueue(train);
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(finished.at(0).at(2).toString(), QString("finished"));
+    const store::Workspace ws(ws_path.toStdString(), store::Workspace::Mode::ReadOnly);
+    auto request = imsm::export_request_of(ws.run(finished.at(0).at(1).toLongLong()));
+    QVERIFY(request.has_value());
+    const QDir out(dir_.filePath("merged"));
+    request->out_dir = out.path().toStdString();
+    ui::Job job;
+    job.kind = ui::Job::Kind::Export;
+    job.name = "export";
+    job.export_request = *request;
+    worker.enqueue(job);
+    QVERIFY(finished.wait(60000));
+    QVERIFY2(finished.at(1).at(2).toString() == "finished", qPrintable(finished.at(1).at(3).toString()));
+    QVERIFY2(finished.at(1).at(3).toString().contains("LoRA merged into"), qPrintable(finished.at(1).at(3).toString()));
+    for (const char* f : {"config.json", "model.safetensors", "tokenizer.json", "imsm_export.json"}) QVERIFY2(out.exists(f), f);
+    QFile merged(out.filePath("model.safetensors")), base(QDir(model_).filePath("model.safetensors"));
+    QVERIFY(merged.open(QIODevice::ReadOnly) && base.open(QIODevice::ReadOnly));
+    QCOMPARE(merged.size(), base.size());  // the same tensors in the same dtype...
+    QVERIFY(merged.readAll() != base.readAll());  // ...with the adapter folded in
+    worker.enqueue(job);
+    QVERIFY(finished.wait(60000));
+    QCOMPARE(finished.at(2).at(2).toString(), QString("failed"));
+    QVERIFY2(finished.at(2).at(3).toString().contains("not empty"), qPrintable(finished.at(2).at(3).toString()));
   }
 
   // A run on 2 processes: the worker starts imsm under the venv's torchrun; rank 0's steps reach the live view

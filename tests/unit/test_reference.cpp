@@ -191,6 +191,20 @@ TEST_P(PeftReference, LogitsEqualPeftModel) {
   EXPECT_LE(max_abs_where(logits, ref.logits, ref.attention_mask), 1e-4) << GetParam();
 }
 
+
+// PEFT's merge_and_unload: the adapter folded into the base weights, the model
+// alone computes PeftModel's logits (the same bound: fp32, one rounding of W + ΔW).
+TEST_P(PeftReference, MergedModelEqualsPeftModel) {
+  const auto model = imsm::load_llama(adapters_dir() + "/base");
+  const std::string dir = adapters_dir() + "/" + GetParam();
+  const Reference ref = read_batch(dir + "/reference.safetensors");
+  auto adapters = imsm::PeftAdapters::load(*model, dir);
+  adapters->merge_and_unload();
+  for (const auto& [name, linear] : model->linears()) EXPECT_FALSE(linear->adapter) << name;
+  const torch::Tensor logits = engine_logits(*model, ref);  // [B, T, V]
+  EXPECT_LE(max_abs_where(logits, ref.logits, ref.attention_mask), 1e-4) << GetParam();
+}
+
 INSTANTIATE_TEST_SUITE_P(Peft, PeftReference, ::testing::Values("lora", "rslora", "dora", "ia3", "adalora"), test_name);
 
 // --- The reverse: adapters trained here (a few AdamW steps on a copy task)
