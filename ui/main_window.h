@@ -48,6 +48,7 @@ class MainWindow : public QMainWindow {
   ForgettingView* forgetting_view() const { return forgetting_; }
   InspectorView* inspector() const { return inspector_; }
   QTabWidget* views() const { return views_; }
+  QTabWidget* library() const { return library_; }  // the models, datasets and runs panes
   QProgressBar* progress_bar() const { return progress_; }
   void refresh();  // re-reads the workspace (runs, library)
 

@@ -52,6 +52,15 @@ class UiTest : public QObject {
     return parse_train_config(j, "test");
   }
 
+  // A training job of `epochs` on the tiny model, recorded in WORKSPACE (a file of the test's folder), into DIR/out.
+  ui::Job train_job(const QString& name, const QString& workspace, int epochs, const QString& out) const {
+    ui::Job job;
+    job.name = name;
+    job.workspace = dir_.filePath(workspace);
+    job.config = config(epochs, dir_.filePath(out));
+    return job;
+  }
+
  private slots:
   void initTestCase() {
     QVERIFY(dir_.isValid());
@@ -169,10 +178,7 @@ class UiTest : public QObject {
     ui::LiveRun live;
     ui::RunWorker worker(&live);
     QSignalSpy finished(&worker, &ui::RunWorker::job_finished);
-    ui::Job job;
-    job.name = "tiny";
-    job.workspace = ws_path;
-    job.config = config(1, dir_.filePath("out-train"));
+    const ui::Job job = train_job("tiny", "worker.imsm", 1, "out-train");
     worker.enqueue(job);
     QVERIFY(finished.wait(60000));
     QCOMPARE(finished.at(0).at(3).toString(), QString());
@@ -265,10 +271,7 @@ class UiTest : public QObject {
     ui::LiveRun live;
     ui::RunWorker worker(&live);
     QSignalSpy finished(&worker, &ui::RunWorker::job_finished);
-    ui::Job long_job;
-    long_job.name = "long";
-    long_job.workspace = ws_path;
-    long_job.config = config(500, dir_.filePath("out-long"));
+    const ui::Job long_job = train_job("long", "cancel.imsm", 500, "out-long");
     ui::Job short_job = long_job;
     short_job.name = "short";
     short_job.config = config(1, dir_.filePath("out-short"));
@@ -298,10 +301,7 @@ class UiTest : public QObject {
     ui::LiveRun live;
     ui::RunWorker worker(&live);
     QSignalSpy finished(&worker, &ui::RunWorker::job_finished);
-    ui::Job job;
-    job.name = "broken";
-    job.workspace = dir_.filePath("errors.imsm");
-    job.config = config(1, dir_.filePath("out-broken"));
+    ui::Job job = train_job("broken", "errors.imsm", 1, "out-broken");
     job.config.data_path = dir_.filePath("missing.jsonl").toStdString();
     worker.enqueue(job);
     QVERIFY(finished.wait(60000));
@@ -318,10 +318,7 @@ class UiTest : public QObject {
     ui::LiveRun live;
     ui::RunWorker worker(&live);
     QSignalSpy finished(&worker, &ui::RunWorker::job_finished);
-    ui::Job train;
-    train.name = "lora";
-    train.workspace = ws_path;
-    train.config = config(1, dir_.filePath("out-export"));
+    ui::Job train = train_job("lora", "export.imsm", 1, "out-export");
     train.config.variant = "none";
     worker.enqueue(train);
     QVERIFY(finished.wait(60000));
@@ -358,10 +355,7 @@ class UiTest : public QObject {
     ui::LiveRun live;
     ui::RunWorker worker(&live);
     QSignalSpy finished(&worker, &ui::RunWorker::job_finished);
-    ui::Job job;
-    job.name = "two";
-    job.workspace = ws_path;
-    job.config = config(50, dir_.filePath("out-two"));  // 8 examples, global batch 2: 200 steps
+    ui::Job job = train_job("two", "processes.imsm", 50, "out-two");  // 8 examples, global batch 2: 200 steps
     job.processes = 2;
     worker.enqueue(job);
     QTRY_VERIFY_WITH_TIMEOUT(live.snapshot().step >= 3, 60000);

@@ -148,9 +148,9 @@ class WorkbenchE2E : public QObject {
 
     // 6. The library panes.
     w.views()->setCurrentIndex(0);
-    auto* library = w.findChild<QTabWidget*>();
-    QVERIFY(library);
+    QTabWidget* library = w.library();  // not findChild<QTabWidget*>(): that found the views' tabs, so the three shots were one
     library->setCurrentWidget(w.models_pane());
+    QCOMPARE(library->currentWidget(), static_cast<QWidget*>(w.models_pane()));
     QTRY_VERIFY(w.models_pane()->list()->count() >= 1);
     shoot(&w, "models");
     library->setCurrentWidget(w.datasets_pane());
