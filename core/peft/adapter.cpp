@@ -53,7 +53,7 @@ torch::Tensor LoraAdapter::adapted(const torch::Tensor& x, const Linear& base) c
   if (!dora_) return base.base_forward(x) + lora.to(x.scalar_type());                                   // [B, T, out]
   const torch::Tensor x32 = x.to(lora_A.scalar_type());                                                  // [B, T, in]
   const torch::Tensor w32 = base.weight.to(lora_A.scalar_type());                                         // [out, in]
-  const torch::Tensor weight_norm = (w32 + scaling_ * torch::matmul(lora_B, lora_A)).norm(2, {1}).detach();  // [out]
+  const torch::Tensor weight_norm = adapted_weight(base).norm(2, {1}).detach();                           // [out]
   const torch::Tensor scale = magnitude / weight_norm;                                                   // [out]
   torch::Tensor y = (torch::matmul(x32, w32.t()) + lora) * scale;                                        // [B, T, out]
   if (base.bias.defined()) y = y + base.bias.to(lora_A.scalar_type());
@@ -66,10 +66,13 @@ std::vector<std::pair<std::string, torch::Tensor*>> LoraAdapter::named_tensors()
   return out;
 }
 
+torch::Tensor LoraAdapter::adapted_weight(const Linear& base) const {
+  return base.weight.to(lora_A.scalar_type()) + scaling_ * torch::matmul(lora_B, lora_A);  // [out, in]
+}
+
 void LoraAdapter::merge_into(Linear& base) const {
   torch::NoGradGuard no_grad;
-  const torch::Tensor w32 = base.weight.to(lora_A.scalar_type());                     // [out, in]
-  torch::Tensor merged = w32 + scaling_ * torch::matmul(lora_B, lora_A);                // [out, in]
+  torch::Tensor merged = adapted_weight(base);                                          // [out, in]
   if (dora_) merged = merged * (magnitude / merged.norm(2, {1})).unsqueeze(1);         // [out, in]: row o scaled to m_o
   base.weight = merged.to(base.weight.scalar_type());
 }

@@ -47,6 +47,7 @@ class LoraAdapter : public PeftAdapter {
   torch::Tensor delta(const torch::Tensor& x) const override;  // s · B A dropout(x), fp32
   std::vector<std::pair<std::string, torch::Tensor*>> named_tensors() override;
   void merge_into(Linear& base) const override;  // W + s·B A; DoRA: each row rescaled to m
+  torch::Tensor adapted_weight(const Linear& base) const;  // W + s·B A in fp32 [out, in] (DoRA normalises its rows)
 
   torch::Tensor lora_A;     // [r, in]
   torch::Tensor lora_B;     // [out, r]

@@ -5,6 +5,8 @@
 #include <set>
 #include <system_error>
 
+#include "imsm/gate.h"
+#include "io/atomic_dir.h"
 #include "io/hf_config.h"
 #include "io/json_file.h"
 #include "model/device.h"
@@ -29,7 +31,7 @@ const std::set<std::string> kTokenizerFiles = {"tokenizer.json",     "tokenizer_
 std::string variant_of(const std::string& adapter_dir) {
   const fs::path config = fs::path(adapter_dir) / "imsm_config.json";
   if (!fs::exists(config)) return "none";
-  return json::get_string_or(json::read_file(config.string()), "variant", "query", config.string());
+  return variant_name(parse_variant(json::get_string(json::read_file(config.string()), "variant", config.string()), config.string()));
 }
 
 // `inner` is `outer` or inside it.
@@ -65,21 +67,6 @@ void copy_files(const fs::path& from, const fs::path& to, const std::function<bo
       fs::copy_file(entry.path(), to / entry.path().filename(), fs::copy_options::overwrite_existing);
 }
 
-// Writes into OUT.partial, then renames it OUT: the output is whole or absent.
-void write_whole(const std::string& out_dir, const std::function<void(const fs::path&)>& write) {
-  const fs::path out(out_dir), partial(out_dir + ".partial");
-  fs::remove_all(partial);
-  fs::create_directories(partial);
-  try {
-    write(partial);
-  } catch (...) {
-    fs::remove_all(partial);
-    throw;
-  }
-  fs::remove_all(out);  // an empty folder, or the one --force replaces: only now that the new one is whole
-  fs::rename(partial, out);
-}
-
 }  // namespace
 
 ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
@@ -92,7 +79,7 @@ ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
   result.method = report::method_label(method_name(adapter.method), variant);
 
   if (variant != "none") {  // two streams mixed per token: no single set of weights computes that
-    write_whole(r.out_dir, [&](const fs::path& out) { copy_files(r.adapter_dir, out, [](const std::string&) { return true; }); });
+    write_dir_atomically(r.out_dir, [&](const fs::path& out) { copy_files(r.adapter_dir, out, [](const std::string&) { return true; }); });
     result.note = result.method + " cannot be merged into the base weights (its gate mixes the original and the tuned model per token): " +
                   r.out_dir + " holds the PEFT adapter and the gate files; load them with the base model: imsm generate --model " +
                   result.model_dir + " --adapter " + r.out_dir;
@@ -111,7 +98,7 @@ ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
   hooks.progress({"merge", 1, 3, result.method});
   loaded->adapters->merge_and_unload();
   hooks.progress({"write", 2, 3, r.out_dir});
-  write_whole(r.out_dir, [&](const fs::path& out) {
+  write_dir_atomically(r.out_dir, [&](const fs::path& out) {
     save_llama(*loaded->model, out.string(), dtype);
     copy_files(result.model_dir, out, [](const std::string& name) { return kTokenizerFiles.count(name) > 0; });
     json::write_file((out / "imsm_export.json").string(),

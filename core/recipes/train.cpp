@@ -8,6 +8,7 @@
 #include "dist/launch.h"
 #include "dist/process_group.h"
 #include "imsm/gate.h"
+#include "io/atomic_dir.h"
 #include "io/json_file.h"
 #include "model/llama.h"
 #include "peft/peft_model.h"
@@ -47,15 +48,6 @@ std::string find_checkpoint(const std::string& path) {
   }
   if (best.empty()) throw_bad_input(path, "resume_from: no checkpoint here (expected trainer_state.json or checkpoint-STEP folders)");
   return best;
-}
-
-// Writes `dir` whole or not at all: into DIR.tmp, then renamed.
-void write_atomically(const std::string& dir, const std::function<void(const std::string&)>& write) {
-  const std::string tmp = dir + ".tmp";
-  fs::remove_all(tmp);
-  write(tmp);
-  fs::remove_all(dir);
-  fs::rename(tmp, dir);
 }
 
 // The training examples and the gate probe's (read before anything is
@@ -165,7 +157,7 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
     const std::string dir = (fs::path(c.output_dir) / ("checkpoint-" + std::to_string(t.step()))).string();
     summary.last_checkpoint = dir;
     if (!writer) return;
-    write_atomically(dir, [&](const std::string& tmp) {
+    write_dir_atomically(dir, [&](const std::string& tmp) {
       save_artifacts(tmp, false);  // whole tensors: training goes on from here
       t.save_state(tmp);
       if (!plan.empty()) json::write_file((fs::path(tmp) / stopping_file).string(), stopping.state());
@@ -195,7 +187,7 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
         if (writer) hooks.event(e);
       }
       if (stopping.observe(records) && writer) {
-        write_atomically(best_dir, [&](const std::string& tmp) {
+        write_dir_atomically(best_dir, [&](const std::string& tmp) {
           save_artifacts(tmp, true);
           json::write_file((fs::path(tmp) / "best.json").string(),
                            {{"step", stopping.best_step()}, {"metric", plan.best_metric}, {"value", stopping.best_value()}});
@@ -228,7 +220,7 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   }
   if (outcome.status == RunStatus::Finished) {
     summary.adapter_dir = (fs::path(c.output_dir) / "adapter").string();
-    if (writer) write_atomically(summary.adapter_dir, [&](const std::string& tmp) { save_artifacts(tmp, true); });
+    if (writer) write_dir_atomically(summary.adapter_dir, [&](const std::string& tmp) { save_artifacts(tmp, true); });
     if (writer) json::write_file((fs::path(c.output_dir) / "train_config.json").string(), c.to_json());
   }
   summary.memory_estimate_bytes = memory.estimate.peak_bytes();
