@@ -321,7 +321,7 @@ class UiTest : public QObject {
     ui::Job train = train_job("lora", "export.imsm", 1, "out-export");
     train.config.variant = "none";
     worker.enqueue(train);
-    QVERIFY(finished.wait(60000));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 60000);
     QCOMPARE(finished.at(0).at(2).toString(), QString("finished"));
     const store::Workspace ws(ws_path.toStdString(), store::Workspace::Mode::ReadOnly);
     auto request = imsm::export_request_of(ws.run(finished.at(0).at(1).toLongLong()));
@@ -333,7 +333,7 @@ class UiTest : public QObject {
     job.name = "export";
     job.export_request = *request;
     worker.enqueue(job);
-    QVERIFY(finished.wait(60000));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 60000);  // not finished.wait(): a quick job may end before the wait starts
     QVERIFY2(finished.at(1).at(2).toString() == "finished", qPrintable(finished.at(1).at(3).toString()));
     QVERIFY2(finished.at(1).at(3).toString().contains("LoRA merged into"), qPrintable(finished.at(1).at(3).toString()));
     for (const char* f : {"config.json", "model.safetensors", "tokenizer.json", "imsm_export.json"}) QVERIFY2(out.exists(f), f);
@@ -342,7 +342,7 @@ class UiTest : public QObject {
     QCOMPARE(merged.size(), base.size());  // the same tensors in the same dtype...
     QVERIFY(merged.readAll() != base.readAll());  // ...with the adapter folded in
     worker.enqueue(job);
-    QVERIFY(finished.wait(60000));
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 3, 60000);  // the refusal comes before anything loads
     QCOMPARE(finished.at(2).at(2).toString(), QString("failed"));
     QVERIFY2(finished.at(2).at(3).toString().contains("not empty"), qPrintable(finished.at(2).at(3).toString()));
   }
