@@ -48,7 +48,7 @@ cmake --build "$build" -j"$(nproc)" --target imsm test_model test_peft_imsm test
 built=$(( $(date +%s) - start ))
 
 step "tests: CUDA, Hugging Face references, model"
-ctest --test-dir "$build" -R 'Cuda\.|Reference|reference|HfReference|Forward|Generate' -j4 --output-on-failure >"$build/ctest.log" 2>&1
+ctest --test-dir "$build" -R 'Cuda\.|Reference|reference|HfReference|Forward|Generate|NvmlSampler' -j4 --output-on-failure >"$build/ctest.log" 2>&1
 tests_rc=$?
 summary=$(grep -E "tests passed|tests failed" "$build/ctest.log" | tail -1)
 cuda_tests=$(grep -cE "Test +#[0-9]+: Cuda\..*Passed" "$build/ctest.log")
@@ -66,6 +66,7 @@ echo "| what | value |"
 echo "|---|---|"
 echo "| GPU | $gpu |"
 echo "| engine | $(echo "$env_json" | "$python" -c 'import json,sys; e=json.load(sys.stdin); print("LibTorch %s, CUDA %s, cuDNN %s, %d device(s)" % (e["libtorch"], e["cuda_version"], e["cudnn_version"], e["cuda_devices"]))') |"
+echo "| NVML (the resource monitor's reading) | $(echo "$env_json" | "$python" -c 'import json,sys; e=json.load(sys.stdin); print(e.get("nvml_problem") or "; ".join("GPU %d %s: %.0f%% busy, %.1f of %.1f GiB, %.0f C, %.0f W" % (g["index"], g["name"], g["utilization_percent"], g["memory_used_bytes"]/2**30, g["memory_total_bytes"]/2**30, g["temperature_c"], g["power_w"]) for g in e["nvml"]))') |"
 echo "| build (configure + engine, CLI, tests) | ${built} s |"
 echo "| tests | ${summary:-none ran} (CUDA tests passed: $cuda_tests; skipped: $skipped) |"
 for label in f32 bf16; do

@@ -51,6 +51,8 @@ ForgettingView::ForgettingView(QWidget* parent) : QWidget(parent) {
 
 QString ForgettingView::caption() const { return caption_->text(); }
 
+bool ForgettingView::has_results() const { return !shown_.cells.empty(); }
+
 void ForgettingView::show_workspace(const QString& workspace, const QList<qint64>& runs) {
   plot_->clearPlottables();
   table_->clear();

@@ -27,6 +27,7 @@ class ForgettingView : public QWidget {
   // The finished evaluations of `runs` (training runs bring theirs) and of
   // their base models; every one of the workspace when `runs` is empty.
   void show_workspace(const QString& workspace, const QList<qint64>& runs = {});
+  bool has_results() const;  // some finished evaluation is shown
   QCustomPlot* plot() const { return plot_; }
   QTableWidget* table() const { return table_; }
   QString caption() const;  // what is shown: the whole workspace or a selection

@@ -144,7 +144,7 @@ void InspectorView::use_example(int index) {
 
 void InspectorView::open_selected_trace() {
   const QVariantList v = traces_->currentData().toList();
-  if (v.size() == 2) open_trace(v[0].toLongLong(), v[1].toString(), trace_index_->value());
+  if (v.size() >= 2) open_trace(v[0].toLongLong(), v[1].toString(), trace_index_->value());
 }
 
 void InspectorView::hover_token(const QUrl& url) {
@@ -169,6 +169,7 @@ void InspectorView::show_generation() {
   emit generated(true, {});
 }
 
+// The saved traces: evaluations of IMSM adapters first (newest first: they have a gate to show), then the rest, marked.
 void InspectorView::set_workspace(const QString& workspace) {
   workspace_ = workspace;
   loaded_.reset();  // the next generation loads what the new workspace's run names
@@ -178,22 +179,48 @@ void InspectorView::set_workspace(const QString& workspace) {
   if (workspace.isEmpty()) return;
   try {
     const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
-    for (const auto& r : ws.runs()) {
-      if (const std::optional<ModelSource> source = imsm_source_of(r)) {
-        sources_[r.id] = *source;
-        runs_->addItem(QString("%1 · %2 seed %3").arg(r.id).arg(QString::fromStdString(report::method_label(r.config_json))).arg(r.seed),
-                       QVariantList{QVariant::fromValue<qlonglong>(r.id), QString::fromStdString(r.dataset_path)});
-      } else if (r.kind == "eval" && r.status == RunStatus::Finished) {
-        for (const auto& e : ws.evaluations(r.id))
-          if (traces_->findText(QString("%1 · %2").arg(r.id).arg(QString::fromStdString(e.benchmark))) < 0)
-            traces_->addItem(QString("%1 · %2").arg(r.id).arg(QString::fromStdString(e.benchmark)),
-                             QVariantList{QVariant::fromValue<qlonglong>(r.id), QString::fromStdString(e.benchmark)});
+    const auto runs = ws.runs();
+    for (auto r = runs.rbegin(); r != runs.rend(); ++r)
+      if (const std::optional<ModelSource> source = imsm_source_of(*r)) {
+        sources_[r->id] = *source;
+        runs_->addItem(QString("%1 · %2 seed %3").arg(r->id).arg(QString::fromStdString(report::method_label(r->config_json))).arg(r->seed),
+                       QVariantList{QVariant::fromValue<qlonglong>(r->id), QString::fromStdString(r->dataset_path)});
+      }
+    int gated = 0;  // where the traces without a gate begin
+    for (auto r = runs.rbegin(); r != runs.rend(); ++r) {
+      if (r->kind != "eval" || r->status != RunStatus::Finished) continue;
+      const bool has_gate = sources_.count(r->parent_run_id) > 0;
+      const QString subject = r->parent_run_id ? tr("run %1").arg(r->parent_run_id) : tr("base model");
+      for (const auto& e : ws.evaluations(r->id)) {
+        const QString label = QString("%1 · %2 · %3%4").arg(r->id).arg(QString::fromStdString(e.benchmark), subject, has_gate ? QString() : tr(" (no gate)"));
+        if (traces_->findText(label) >= 0) continue;
+        const QVariantList data{QVariant::fromValue<qlonglong>(r->id), QString::fromStdString(e.benchmark), QVariant::fromValue<qlonglong>(r->parent_run_id)};
+        if (has_gate) traces_->insertItem(gated++, label, data);
+        else traces_->addItem(label, data);
       }
     }
   } catch (const std::exception& e) {
     status_->setText(QString::fromUtf8(e.what()));
   }
   fill_examples();
+  if (traces_->count() > 0 && sources_.count(traces_->itemData(0).toList().value(2).toLongLong())) {
+    select_run(traces_->itemData(0).toList().value(2).toLongLong());
+    traces_->setCurrentIndex(0);  // inserting before the current item moved it, not the current index's meaning
+    open_selected_trace();        // the newest IMSM evaluation: something to look at
+  }
+}
+
+bool InspectorView::show_run(qint64 run_id) {
+  for (int i = 0; i < traces_->count(); ++i) {
+    const QVariantList v = traces_->itemData(i).toList();
+    if (v.value(0).toLongLong() != run_id && v.value(2).toLongLong() != run_id) continue;
+    if (!sources_.count(v.value(2).toLongLong())) return false;  // no gate to show
+    select_run(v.value(2).toLongLong());
+    traces_->setCurrentIndex(i);
+    open_selected_trace();
+    return true;
+  }
+  return select_run(run_id);
 }
 
 bool InspectorView::select_run(qint64 run_id) {

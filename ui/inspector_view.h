@@ -5,7 +5,7 @@
 // heatmap of the full gate (tokens × hidden dimensions). Hovering a token
 // shows its id, piece, gate statistics and the top-5 next tokens of the
 // original stream, the tuned stream and the mix. Gate traces saved by
-// evaluations open in the same view. Generation runs off the GUI thread, on the
+// evaluations open in the same view, the newest of an IMSM adapter on opening. Generation runs off the GUI thread, on the
 // device the run trained on (the CPU when that GPU is not visible here), with
 // the model kept loaded between clicks (until a generation with another run).
 #pragma once
@@ -48,6 +48,9 @@ class InspectorView : public QWidget {
   explicit InspectorView(QWidget* parent = nullptr);
   void set_workspace(const QString& workspace);  // refills the run and trace lists
   bool select_run(qint64 run_id);
+  // A run chosen in the runs pane: an IMSM training run opens its newest saved trace (else is only selected for
+  // generating); an evaluation of an IMSM adapter opens its trace. False when there is nothing with a gate to show.
+  bool show_run(qint64 run_id);
   void set_prompt(const QString& prompt);
   void generate();                        // asynchronous; generated() follows
   bool open_trace(qint64 eval_run_id, const QString& benchmark, int example_index);  // a saved evaluation trace

@@ -19,10 +19,12 @@
 
 #include <exception>
 
+#include "evaluate_dialog.h"
 #include "export.h"
 #include "forgetting_view.h"
 #include "inspector_view.h"
 #include "library_panes.h"
+#include "resource_view.h"
 #include "run_worker.h"
 #include "runs_model.h"
 #include "run_dialog.h"
@@ -51,6 +53,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   training_ = new TrainingView(this);
   forgetting_ = new ForgettingView(this);
   inspector_ = new InspectorView(this);
+  resources_ = new ResourceView(system_sampler(), std::chrono::milliseconds(1000), this);
 
   library_ = new QTabWidget(this);
   library_->addTab(runs_pane_, tr("&Runs"));
@@ -69,6 +72,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   views_->setTabToolTip(1, tr("Scores of the base model and every method on each benchmark: what fine-tuning cost"));
   views_->addTab(inspector_, tr("Memory mixing"));
   views_->setTabToolTip(2, tr("Generate with an IMSM run and see, token by token, how much each draws on the original and the fine-tuned model"));
+  views_->addTab(resources_, tr("Resources"));
+  views_->setTabToolTip(3, tr("The machine's load, live: this process's CPU and memory, each GPU's utilisation, memory, temperature and power; "
+                              "each run keeps its own samples (peak memory in the Runs table and the report)"));
   setCentralWidget(views_);
 
   status_ = new QLabel(tr("Idle"), this);
@@ -97,6 +103,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     try {
       training_->show_runs(workspace_, ids);
       forgetting_->show_workspace(workspace_, ids);
+      if (ids.size() == 1) inspector_->show_run(ids.front());
     } catch (const std::exception& e) {
       status_->setText(QString::fromUtf8(e.what()));
     }
@@ -118,6 +125,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     job.export_request = *request;
     enqueue(job);
   });
+  connect(runs_pane_, &RunsPane::evaluate_requested, this, &MainWindow::evaluate_runs);
   connect(models_, &ModelsPane::model_selected, datasets_, &DatasetsPane::set_tokenizer);
 
   timer_ = new QTimer(this);
@@ -153,6 +161,8 @@ void MainWindow::build_menus() {
   file->addAction(tr("&Quit"), QKeySequence::Quit, this, &QWidget::close);
   QMenu* run = menuBar()->addMenu(tr("&Run"));
   run->addAction(tr("&New run…"), QKeySequence::New, this, &MainWindow::new_run);
+  run->addAction(tr("&Evaluate runs…"), QKeySequence(Qt::CTRL | Qt::SHIFT | Qt::Key_E), this,
+                 [this] { evaluate_runs(runs_pane_->selected_ids()); });
   run->addAction(tr("Run &project…"), QKeySequence(Qt::CTRL | Qt::Key_P), this, &MainWindow::choose_and_run_project);
   run->addAction(tr("&Cancel running job"), worker_.get(), &RunWorker::cancel);
   run->addAction(tr("Cancel &all jobs"), worker_.get(), &RunWorker::cancel_all);
@@ -215,6 +225,8 @@ bool MainWindow::open_workspace(const QString& path) {
   datasets_->set_workspace(workspace_);
   inspector_->set_workspace(workspace_);
   refresh();
+  training_->show_runs(workspace_, {});  // the latest runs until some are selected
+  if (forgetting_->has_results()) views_->setCurrentWidget(forgetting_);  // what fine-tuning cost, first
   return true;
 }
 
@@ -232,6 +244,7 @@ void MainWindow::refresh() {
     const QList<qint64> selected = runs_pane_->selected_ids();
     runs_model_->set_rows(run_summaries(ws));
     runs_pane_->select_ids(selected);
+    if (selected.isEmpty()) training_->show_runs(workspace_, {});  // the latest, a new run among them
     if (!worker_->busy()) forgetting_->show_workspace(workspace_, runs_pane_->selected_ids());
   } catch (const std::exception& e) {
     status_->setText(QString::fromUtf8(e.what()));
@@ -280,6 +293,20 @@ void MainWindow::new_run() {
     if (job.processes > 1) job.name += tr(" on %1 processes").arg(job.processes);
     enqueue(job);
   }
+}
+
+void MainWindow::evaluate_runs(const QList<qint64>& ids) {
+  if (workspace_.isEmpty()) return;
+  EvaluateDialog dialog(workspace_, ids, projects_dir(), this);
+  if (dialog.exec() != QDialog::Accepted) return;
+  Job job;
+  job.kind = Job::Kind::Evaluate;
+  job.evaluate = dialog.request();
+  QStringList names;
+  for (const int64_t id : job.evaluate.run_ids) names << QString::number(id);
+  job.name = tr("evaluation of run(s) %1").arg(names.join(", "));
+  job.workspace = workspace_;
+  enqueue(job);
 }
 
 void MainWindow::on_timer() {

@@ -24,6 +24,7 @@ class InspectorView;
 class ModelsPane;
 class RunWorker;
 class RunsModel;
+class ResourceView;
 class RunsPane;
 class TrainingView;
 struct Job;
@@ -47,6 +48,7 @@ class MainWindow : public QMainWindow {
   TrainingView* training_view() const { return training_; }
   ForgettingView* forgetting_view() const { return forgetting_; }
   InspectorView* inspector() const { return inspector_; }
+  ResourceView* resources() const { return resources_; }
   QTabWidget* views() const { return views_; }
   QTabWidget* library() const { return library_; }  // the models, datasets and runs panes
   QProgressBar* progress_bar() const { return progress_; }
@@ -62,6 +64,7 @@ class MainWindow : public QMainWindow {
   void update_recent_menu();
   void choose_and_run_project();
   void new_run();
+  void evaluate_runs(const QList<qint64>& ids);  // asks what to evaluate on, queues it
   QString projects_dir() const;
 
   QString workspace_;
@@ -74,6 +77,7 @@ class MainWindow : public QMainWindow {
   TrainingView* training_;
   ForgettingView* forgetting_;
   InspectorView* inspector_;
+  ResourceView* resources_;
   QTabWidget* library_;
   QTabWidget* views_;
   QProgressBar* progress_;

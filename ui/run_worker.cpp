@@ -117,8 +117,8 @@ void RunWorker::execute(const Job& job) {
     emit run_created(e.run_id);
   };
   hooks.on_step = [this](const StepRecord& p) { live_->add(p); };
-  if (job.kind == Job::Kind::Project || job.kind == Job::Kind::Export) {
-    hooks.on_event = {};  // a project's runs come and go, an export has none; the live view follows their stages
+  if (job.kind == Job::Kind::Project || job.kind == Job::Kind::Export || job.kind == Job::Kind::Evaluate) {
+    hooks.on_event = {};  // a project's runs come and go, an export has none, evaluations no steps; the live view follows their stages
     hooks.on_step = {};
     hooks.on_progress = [this](const Progress& p) {
       live_->set_phase(p.stage + ": " + p.detail);
@@ -151,6 +151,9 @@ QString RunWorker::run_here(const Job& job, const Hooks& hooks, QString& message
     case Job::Kind::Export:
       message = QString::fromStdString(run_export(job.export_request, hooks).note);
       return status_name(RunStatus::Finished);
+    case Job::Kind::Evaluate:
+      message = QString::fromStdString(run_runs_eval(job.evaluate, hooks).summary);
+      return status_name(RunStatus::Finished);
   }
   return status_name(RunStatus::Failed);
 }
@@ -175,7 +178,8 @@ QString RunWorker::run_on_processes(const Job& job, int processes, const Hooks& 
       t.args = {"project", job.project.toStdString()};
       break;
     case Job::Kind::Export:
-      throw_bad_input("processes", "an export runs in one process");
+    case Job::Kind::Evaluate:
+      throw_bad_input("processes", "exports and evaluations of runs run in one process");
   }
   const dist::TorchrunOutcome outcome = dist::run_torchrun(t, hooks);
   message = QString::fromStdString(outcome.error).remove(QRegularExpression("^imsm: (error: )?"));

@@ -3,7 +3,7 @@
 // `imsm runs resume` and `imsm project` call). Progress goes into a LiveRun
 // (under its mutex); signals tell the window that a job started or ended.
 // Cancel sets a flag the engine polls every step, so it takes effect within
-// one step. Exports of a run's model run here too, one stage at a time. The GUI thread never runs the engine.
+// one step. Exports of a run's model and evaluations of runs run here too, one stage at a time. The GUI thread never runs the engine.
 //
 // A job on several processes (a run trained under torchrun, or resumed from
 // such a run's checkpoint) runs as `imsm` under the venv's torchrun
@@ -21,13 +21,14 @@
 #include <thread>
 
 #include "live_run.h"
+#include "recipes/evaluate_runs.h"
 #include "recipes/export.h"
 #include "recipes/train_config.h"
 
 namespace imsm::ui {
 
 struct Job {
-  enum class Kind { Train, Resume, Project, Export };
+  enum class Kind { Train, Resume, Project, Export, Evaluate };
   Kind kind = Kind::Train;
   QString name;        // for people: "LoRA seed 1"
   QString workspace;   // Train, Resume: the workspace file
@@ -36,6 +37,7 @@ struct Job {
   QString project;     // Project: the project file
   int processes = 1;   // Train, Project: > 1 runs under torchrun (Resume: as many as its checkpoint was made by)
   ExportRequest export_request;  // Export: a finished run's adapter merged (or copied) into a model folder
+  RunsEvalRequest evaluate;      // Evaluate: training runs and their base models on a suite or a dataset
 };
 
 // Why a job cannot run on `processes` processes here ("" when it can): the

@@ -3,6 +3,9 @@
 #include <QBrush>
 #include <QColor>
 
+#include <algorithm>
+
+#include "store/run_report.h"
 #include "util/table.h"
 
 namespace imsm::ui {
@@ -71,13 +74,16 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     case Scores: return scores_text(r);
     case Started: return QString::fromStdString(r.started_at);
     case Duration: return sort ? QVariant(r.seconds) : QVariant(QString::fromStdString(format_duration(r.seconds)));
+    case PeakMemory:
+      return sort ? QVariant::fromValue<qlonglong>(std::max(r.peak.gpu_memory_bytes, r.peak.rss_bytes))
+                  : QVariant(QString::fromStdString(store::peak_memory_text(r.peak)));
     default: return {};
   }
 }
 
 QVariant RunsModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal) return {};
-  static const char* const names[] = {"ID", "Kind", "Status", "Method", "Variant", "Seed", "Steps", "Final loss", "Scores", "Started", "Duration"};
+  static const char* const names[] = {"ID", "Kind", "Status", "Method", "Variant", "Seed", "Steps", "Final loss", "Scores", "Started", "Duration", "Peak memory"};
   if (role == Qt::DisplayRole && section >= 0 && section < ColumnCount) return tr(names[section]);
   if (role == Qt::ToolTipRole && section >= 0 && section < ColumnCount) {
     static const char* const tips[] = {
@@ -93,7 +99,9 @@ QVariant RunsModel::headerData(int section, Qt::Orientation orientation, int rol
         "Cross-entropy of the answer tokens at the last step (nats/token)",
         "Headline metric per benchmark of the run's evaluations",
         "When the run started (UTC)",
-        "Wall-clock time of the run"};
+        "Wall-clock time of the run",
+        "The most memory the run held, from the resource monitor's samples: on a GPU the most used on it (NVML, every "
+        "process's), else the process's resident memory"};
     return tr(tips[section]);
   }
   return {};

@@ -1,6 +1,7 @@
 // The workspace's runs as a Qt table model: status, method (LoRA,
 // IMSM(LoRA), ...), variant, seed, steps, final loss and the evaluation
-// scores (of the run, or of the evaluations of its adapter). Rows are plain
+// scores (of the run, or of the evaluations of its adapter) and the most
+// memory it held (GPU, else RAM). Rows are plain
 // data joined by the engine (recipes/run_table.h: run_summaries, which
 // `imsm runs list` reads too); the model only presents them.
 #pragma once
@@ -17,7 +18,7 @@ namespace imsm::ui {
 class RunsModel : public QAbstractTableModel {
   Q_OBJECT
  public:
-  enum Column { Id, Kind, Status, Method, Variant, Seed, Steps, Loss, Scores, Started, Duration, ColumnCount };
+  enum Column { Id, Kind, Status, Method, Variant, Seed, Steps, Loss, Scores, Started, Duration, PeakMemory, ColumnCount };
   using QAbstractTableModel::QAbstractTableModel;
 
   void set_rows(std::vector<RunSummary> rows);  // keeps the view's selection where ids stay

@@ -66,12 +66,18 @@ RunsPane::RunsPane(RunsModel* model, QWidget* parent) : QWidget(parent), model_(
     QMenu menu(this);
     QAction* resume = menu.addAction(tr("Resume run %1").arg(id));
     resume->setEnabled(r && r->kind == "train" && can_resume(r->status));
+    QList<qint64> ids = selected_ids();
+    if (!ids.contains(id)) ids = {id};
+    QAction* evaluate = menu.addAction(ids.size() > 1 ? tr("Evaluate the %1 selected runs…").arg(ids.size()) : tr("Evaluate run %1…").arg(id));
+    evaluate->setEnabled(r && r->kind == "train" && r->status == RunStatus::Finished);
+    evaluate->setToolTip(tr("Score their adapters and base models on a suite or a dataset; the results go to the Forgetting view"));
     QAction* export_model = menu.addAction(tr("Export the model of run %1…").arg(id));
     export_model->setEnabled(r && r->kind == "train" && r->status == RunStatus::Finished);
     export_model->setToolTip(tr("Merge its adapter into the base model and write a Hugging Face model folder"));
     QAction* chosen = menu.exec(view_->viewport()->mapToGlobal(pos));
     if (chosen == resume) emit resume_requested(id);
     if (chosen == export_model) emit export_requested(id);
+    if (chosen == evaluate) emit evaluate_requested(ids);
   });
 }
 

@@ -1,6 +1,7 @@
 // The runs of the workspace: a sortable table (status, method, variant, seed,
 // key metrics) with a text filter and a status filter; several can be
-// selected to compare. Right click: resume an unfinished run, export a finished one's model.
+// selected to compare. Right click: resume an unfinished run, evaluate finished ones, export a
+// finished one's model.
 #pragma once
 #include <QList>
 #include <QWidget>
@@ -26,7 +27,8 @@ class RunsPane : public QWidget {
  signals:
   void selection_changed(const QList<qint64>& ids);
   void resume_requested(qint64 id);
-  void export_requested(qint64 id);  // a finished training run's model, merged into a Hugging Face folder
+  void export_requested(qint64 id);
+  void evaluate_requested(const QList<qint64>& ids);  // the selected runs (the one clicked when none is)  // a finished training run's model, merged into a Hugging Face folder
 
  private:
   void apply_status_filter();

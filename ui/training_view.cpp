@@ -1,5 +1,6 @@
 #include "training_view.h"
 
+#include <QLabel>
 #include <QVBoxLayout>
 
 #include <qcustomplot.h>
@@ -52,8 +53,12 @@ TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
   QFont font = hint_->font();
   font.setPointSizeF(font.pointSizeF() * 1.2);
   hint_->setFont(font);
+  caption_ = new QLabel(this);
+  caption_->setContentsMargins(6, 2, 6, 0);
+  caption_->hide();
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
+  layout->addWidget(caption_);
   layout->addWidget(loss_, 3);
   layout->addWidget(lr_, 1);
   layout->addWidget(gate_, 1);
@@ -63,10 +68,31 @@ TrainingView::TrainingView(QWidget* parent) : QWidget(parent) {
 
 QString TrainingView::hint() const { return hint_->visible() ? hint_->text() : QString(); }
 
-void TrainingView::show_runs(const QString& workspace, const QList<qint64>& ids) {
+QString TrainingView::caption() const { return caption_->isHidden() ? QString() : caption_->text(); }
+
+namespace {
+// The newest training runs that have begun (the running one included), oldest first.
+QList<qint64> latest_training_runs(const store::Workspace& ws, int most) {
+  QList<qint64> ids;
+  const auto runs = ws.runs();
+  for (auto r = runs.rbegin(); r != runs.rend() && ids.size() < most; ++r)
+    if (r->kind == "train" && r->status != RunStatus::Queued) ids.prepend(r->id);
+  return ids;
+}
+}  // namespace
+
+void TrainingView::show_runs(const QString& workspace, const QList<qint64>& selected) {
   QMap<qint64, Curve> curves;
-  if (!workspace.isEmpty() && !ids.isEmpty()) {
+  bool latest = false;
+  bool any_run = false;
+  if (!workspace.isEmpty()) {
     store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
+    QList<qint64> ids = selected;
+    if (ids.isEmpty()) {
+      ids = latest_training_runs(ws, kLatestRuns);
+      latest = !ids.isEmpty();
+    }
+    any_run = latest || !latest_training_runs(ws, 1).isEmpty();
     for (qint64 id : ids) {
       const auto run = ws.run(id);
       if (run.kind != "train") continue;
@@ -88,6 +114,13 @@ void TrainingView::show_runs(const QString& workspace, const QList<qint64>& ids)
   if (live_id_ && curves_.contains(live_id_) && curves.contains(live_id_) && curves_[live_id_].step.size() > curves[live_id_].step.size())
     curves[live_id_] = curves_[live_id_];  // the live curve is ahead of what was flushed
   curves_ = curves;
+  caption_->setText(latest ? tr("The %n latest training run(s) of the workspace; select runs in the Runs table to plot others", nullptr,
+                                static_cast<int>(curves_.size()))
+                           : QString());
+  caption_->setVisible(latest);
+  hint_->setText(any_run ? tr("Select training runs in the Runs table (Ctrl+click for several)\n"
+                              "to plot their loss, learning rate and mean gate")
+                         : tr("No training run in this workspace yet:\nRun → New run… (Ctrl+N) or Run → Run project… (Ctrl+P)"));
   redraw();
 }
 

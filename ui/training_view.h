@@ -5,7 +5,8 @@
 // step (a live forgetting curve), the best adapter's step marked — for the
 // selected runs, read from the workspace, and the running run's curves from
 // the worker's LiveRun, redrawn by the window's timer. With nothing
-// selected, a hint.
+// selected, the latest training runs (so a new run is plotted as it trains);
+// in a workspace without any, a hint saying how to start one.
 #pragma once
 #include <QList>
 #include <QMap>
@@ -17,6 +18,7 @@
 #include "live_run.h"
 
 class QCustomPlot;
+class QLabel;
 class QCPItemText;
 class QCPItemStraightLine;
 
@@ -26,8 +28,9 @@ class TrainingView : public QWidget {
   Q_OBJECT
  public:
   explicit TrainingView(QWidget* parent = nullptr);
-  // Curves of these runs (training runs; others are skipped) from the workspace.
-  void show_runs(const QString& workspace, const QList<qint64>& ids);
+  static constexpr int kLatestRuns = 4;  // plotted when none is selected
+  // Curves of these runs (training runs; others are skipped) from the workspace; none: the latest.
+  void show_runs(const QString& workspace, const QList<qint64>& selected);
   // The live run: its points replace what the workspace had for its id.
   void update_live(const LiveSnapshot& live);
   QCustomPlot* loss_plot() const { return loss_; }
@@ -36,6 +39,7 @@ class TrainingView : public QWidget {
   QCustomPlot* validation_plot() const { return validation_; }
   int curve_count() const;  // runs plotted
   QString hint() const;  // "" while curves are shown
+  QString caption() const;  // what is plotted when it was not chosen ("" otherwise)
 
  private:
   struct Series {
@@ -58,6 +62,7 @@ class TrainingView : public QWidget {
   QCustomPlot* gate_;
   QCustomPlot* validation_;
   QCPItemText* hint_;
+  QLabel* caption_;
   QMap<qint64, Curve> curves_;  // by run id
   QList<QCPItemStraightLine*> best_lines_;  // the best adapters' steps, on the loss and validation plots
   qint64 live_id_ = 0;

@@ -1,9 +1,11 @@
-// imsm env [--json]: what the engine runs on (LibTorch, CUDA, devices, BLAS, threads).
+// imsm env [--json]: what the engine runs on (LibTorch, CUDA, devices, BLAS, threads) and each GPU's load through NVML.
 #include <cstdio>
 #include <iostream>
 
 #include "commands.h"
+#include "monitor/nvml.h"
 #include "recipes/environment.h"
+#include "util/table.h"
 
 namespace imsm::cli {
 
@@ -14,8 +16,18 @@ void add_env(CLI::App& app, Run& run) {
   cmd->callback([&run, json_out] {
     run = [json_out] {
       const EngineEnvironment env = engine_environment();
+      NvmlSampler nvml;  // what the resource monitor reads
+      ResourceSample load;
+      nvml.sample(load);
       if (*json_out) {
-        std::cout << to_json(env).dump() << "\n";
+        auto j = to_json(env);
+        j["nvml"] = nlohmann::json::array();
+        for (const auto& g : load.gpus)
+          j["nvml"].push_back({{"index", g.index}, {"name", g.name}, {"utilization_percent", g.utilization_percent},
+                               {"memory_used_bytes", g.memory_used_bytes}, {"memory_total_bytes", g.memory_total_bytes},
+                               {"temperature_c", g.temperature_c}, {"power_w", g.power_w}});
+        if (!load.gpu_problem.empty()) j["nvml_problem"] = load.gpu_problem;
+        std::cout << j.dump() << "\n";
         return 0;
       }
       std::printf("imsm        %s\n", env.engine.c_str());
@@ -28,6 +40,11 @@ void add_env(CLI::App& app, Run& run) {
       for (const auto& d : env.devices) std::printf("            %s\n", d.c_str());
       std::printf("CPU         %s, %d threads\n", env.cpu.c_str(), env.threads);
       std::printf("BLAS        %s\n", env.blas.c_str());
+      if (!load.gpu_problem.empty()) std::printf("NVML        %s\n", load.gpu_problem.c_str());
+      for (const auto& g : load.gpus)
+        std::printf("NVML        GPU %d %s: %.0f%% busy, %s of %s used, %.0f C, %.0f W\n", g.index, g.name.c_str(), g.utilization_percent,
+                    format_bytes(static_cast<double>(g.memory_used_bytes)).c_str(), format_bytes(static_cast<double>(g.memory_total_bytes)).c_str(),
+                    g.temperature_c, g.power_w);
       return 0;
     };
   });

@@ -1,5 +1,6 @@
 // imsm eval --model DIR [--adapter DIR] --dataset FILE --task TASK [--predictions OUT.jsonl] [--workspace FILE] [...]
 // imsm eval --model DIR --suite FILE [--adapter DIR ...] [--workspace FILE]
+// imsm eval --workspace FILE --run ID [--run ID ...] (--suite FILE | --dataset FILE --task TASK): training runs and their base models
 #include <chrono>
 #include <cstdio>
 #include <iostream>
@@ -12,6 +13,7 @@
 #include "eval/metrics.h"
 #include "progress_bar.h"
 #include "recipes/eval_record.h"
+#include "recipes/evaluate_runs.h"
 #include "store/workspace.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -23,6 +25,7 @@ namespace {
 struct EvalArgs {
   EvalRequest request;
   std::vector<std::string> adapters;
+  std::vector<int64_t> runs;
   std::string suite, workspace;
   bool json = false;
 };
@@ -80,6 +83,66 @@ int eval_one(const EvalArgs& a) {
   return 0;
 }
 
+void print_suite(const SuiteResult& s, bool json, const std::string& workspace) {
+  if (json) {
+    nlohmann::ordered_json j = {{"suite", s.suite.name}, {"benchmarks", nlohmann::ordered_json::array()}};
+    for (size_t i = 0; i < s.suite.benchmarks.size(); ++i) {
+      const auto& b = s.suite.benchmarks[i];
+      nlohmann::ordered_json row = {{"name", b.name}, {"metric", b.metric}, {"base", s.base.scores[i]}};
+      for (const auto& sub : s.subjects) row[sub.label] = {{"score", sub.scores[i]}, {"change", sub.scores[i] - s.base.scores[i]}};
+      j["benchmarks"].push_back(row);
+    }
+    j["average"] = {{"base", suite_average(s.suite, s.base.scores)}};
+    for (const auto& sub : s.subjects) j["average"][sub.label] = suite_average(s.suite, sub.scores);
+    if (!s.run_ids.empty()) j["run_ids"] = s.run_ids;
+    std::cout << j.dump() << "\n";
+    return;
+  }
+  std::cout << "suite " << s.suite.name << ": score (change from the base model)\n" << format_table(s.table);
+  if (!s.run_ids.empty()) {
+    std::string ids;
+    for (int64_t id : s.run_ids) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
+    log::info("recorded as runs " + ids + " in " + workspace);
+  }
+}
+
+// --run: the workspace's training runs (their adapters and base models).
+int eval_runs(const EvalArgs& a) {
+  if (a.workspace.empty()) throw_bad_input("--run", "names a run of a workspace: give --workspace too");
+  if (!a.request.source.model_dir.empty() || !a.adapters.empty())
+    throw_bad_input("--run", "a run brings its own base model and adapter: give --run or --model/--adapter, not both");
+  if (!dist::launch_from_environment().writer()) throw_bad_input("--run", "evaluates in one process (use --model and --adapter under torchrun)");
+  RunsEvalRequest q;
+  q.workspace = a.workspace;
+  q.run_ids = a.runs;
+  q.suite = a.suite;
+  q.dataset = a.request.dataset;
+  q.task = a.request.task;
+  q.limit = a.request.limit;
+  q.device = a.request.source.device;
+  q.dtype = a.request.source.dtype;
+  q.full_gate = a.request.full_gate;
+  RunsEvalResult result;
+  {
+    ProgressBar bar("eval");
+    result = run_runs_eval(q, progress_to(bar));
+  }
+  for (const SuiteResult& s : result.suites) print_suite(s, a.json, a.workspace);
+  for (size_t k = 0; k < result.scores.size(); ++k) {
+    if (a.json) {
+      nlohmann::ordered_json j = {{"subject", result.labels[k]}, {"run_id", result.eval_run_ids[k]}};
+      for (const auto& [metric, value] : result.scores[k]) j[metric] = value;
+      std::cout << j.dump() << "\n";
+      continue;
+    }
+    std::printf("%s:", result.labels[k].c_str());
+    for (const auto& [metric, value] : result.scores[k]) std::printf("  %s %.4f", metric.c_str(), value);
+    std::printf("  (run %lld)\n", static_cast<long long>(result.eval_run_ids[k]));
+  }
+  log::info(result.summary + ", recorded in " + a.workspace);
+  return 0;
+}
+
 int eval_suite(const EvalArgs& a) {
   if (!a.request.dataset.empty()) throw_bad_input("--dataset", "give either --dataset or --suite, not both");
   SuiteRequest q;
@@ -99,26 +162,7 @@ int eval_suite(const EvalArgs& a) {
     ProgressBar bar("suite");
     s = run_suite(q, progress_to(bar));
   }
-  if (a.json) {
-    nlohmann::ordered_json j = {{"suite", s.suite.name}, {"benchmarks", nlohmann::ordered_json::array()}};
-    for (size_t i = 0; i < s.suite.benchmarks.size(); ++i) {
-      const auto& b = s.suite.benchmarks[i];
-      nlohmann::ordered_json row = {{"name", b.name}, {"metric", b.metric}, {"base", s.base.scores[i]}};
-      for (const auto& sub : s.subjects) row[sub.label] = {{"score", sub.scores[i]}, {"change", sub.scores[i] - s.base.scores[i]}};
-      j["benchmarks"].push_back(row);
-    }
-    j["average"] = {{"base", suite_average(s.suite, s.base.scores)}};
-    for (const auto& sub : s.subjects) j["average"][sub.label] = suite_average(s.suite, sub.scores);
-    if (!s.run_ids.empty()) j["run_ids"] = s.run_ids;
-    std::cout << j.dump() << "\n";
-  } else {
-    std::cout << "suite " << s.suite.name << ": score (change from the base model)\n" << format_table(s.table);
-    if (!s.run_ids.empty()) {
-      std::string ids;
-      for (int64_t id : s.run_ids) ids += (ids.empty() ? "" : ", ") + std::to_string(id);
-      log::info("recorded as runs " + ids + " in " + a.workspace);
-    }
-  }
+  print_suite(s, a.json, a.workspace);
   return 0;
 }
 
@@ -128,10 +172,11 @@ void add_eval(CLI::App& app, Run& run) {
   auto a = std::make_shared<EvalArgs>();
   EvalRequest& req = a->request;
   CLI::App* cmd = app.add_subcommand("eval", "Generate answers (greedy, batched) and score them: one dataset, or a suite for the forgetting table");
-  cmd->add_option("--model", req.source.model_dir, "Hugging Face model folder")->required();
+  cmd->add_option("--model", req.source.model_dir, "Hugging Face model folder (not with --run)");
   cmd->add_option("--adapter", a->adapters, "A PEFT adapter, or an IMSM adapter (both streams, gated); with --suite, several");
   cmd->add_option("--dataset", req.dataset, "JSON lines {\"input\", \"output\"}");
   cmd->add_option("--task", req.task, "gsm8k, mrpc, multirc, cola, ropes, webq or freebase");
+  cmd->add_option("--run", a->runs, "A finished training run of --workspace: its adapter and its base model (several: --run 3 --run 4)");
   cmd->add_option("--suite", a->suite, "Benchmark suite (JSON): scores of the base model and of each adapter, with the change");
   cmd->add_option("--predictions", req.predictions_out, "Write predictions {\"input\", \"output\", \"answer\"} here");
   cmd->add_option("--workspace", a->workspace, "Record scores, predictions and per-token gate traces in this SQLite workspace");
@@ -147,6 +192,8 @@ void add_eval(CLI::App& app, Run& run) {
   cmd->callback([&run, a] {
     run = [a] {
       if (!a->workspace.empty()) store::Workspace check(a->workspace);  // refused before any work starts
+      if (!a->runs.empty()) return eval_runs(*a);
+      if (a->request.source.model_dir.empty()) throw_bad_input("--model", "give the model folder to evaluate (or --run with --workspace)");
       return a->suite.empty() ? eval_one(*a) : eval_suite(*a);
     };
   });

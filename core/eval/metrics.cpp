@@ -224,6 +224,11 @@ double MetricTally::value(const std::string& metric) const {
   throw_bad_input("metric", "\"" + metric + "\" is not a metric of items (EM, Contain, F1_overlap, Accuracy, F1_score, MCC)");
 }
 
+const std::vector<std::string>& official_tasks() {
+  static const std::vector<std::string> tasks = {"gsm8k", "mrpc", "multirc", "cola", "ropes", "webq", "freebase"};
+  return tasks;
+}
+
 std::vector<std::string> official_metrics(const std::string& task) {
   if (task == "gsm8k") return {"EM", "Contain"};
   if (task == "mrpc" || task == "multirc") return {"Contain", "EM", "F1_score"};

@@ -64,6 +64,8 @@ class MetricTally {
 // unknown task.
 std::map<std::string, double> score_task(const std::string& task, const std::vector<ScoredExample>& examples);
 std::vector<std::string> official_metrics(const std::string& task);  // in the official order
+// The tasks the official code scores: gsm8k, mrpc, multirc, cola, ropes, webq, freebase.
+const std::vector<std::string>& official_tasks();
 // What score_task reports for the task: official_metrics, then Accuracy where it is defined (gsm8k, the yes/no tasks).
 std::vector<std::string> reported_metrics(const std::string& task);
 

@@ -2,12 +2,15 @@
 // training and evaluation: running, then the end the work reports; when the
 // work throws, cancelled (an Error of kind Cancelled) or failed, with the
 // message, recorded before the exception goes on (util/run_protocol.h: one
-// cancel rule). Nothing already committed to the workspace is lost.
+// cancel rule). Nothing already committed to the workspace is lost. While
+// the work runs, the machine's load is sampled about once a second and kept
+// with the run (the process's CPU and memory, each GPU's through NVML).
 #pragma once
 #include <cstdint>
 #include <functional>
 #include <string>
 
+#include "monitor/resource_monitor.h"
 #include "util/run_protocol.h"
 
 namespace imsm {
@@ -25,6 +28,7 @@ struct RunLife {
   std::function<void()> before_end;  // runs before any end is recorded (e.g. write buffered step records)
   // The note of a cancelled run from the error's message (default: the message).
   std::function<std::string(const std::string& what)> cancelled_note;
+  ResourceSampler resource_sampler;  // empty: the system's (monitor/resource_monitor.h); tests inject their own
 };
 
 // Marks run `run_id` running, runs `work`, and records how it ended. When

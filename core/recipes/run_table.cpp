@@ -37,6 +37,7 @@ RunSummary summary_of(const store::Workspace& ws, const store::RunRecord& r) {
     row.method = r.parent_run_id ? "adapter of run " + std::to_string(r.parent_run_id) : "base model";
   }
   for (const auto& e : ws.evaluations(r.id)) row.scores.emplace_back(e.benchmark + " " + e.metric, e.value);
+  row.peak = ws.resource_peak(r.id);
   return row;
 }
 
@@ -59,7 +60,7 @@ std::vector<RunSummary> run_summaries(const store::Workspace& ws) {
 }
 
 Table runs_table(const std::vector<RunSummary>& runs) {
-  Table t{{"id", "kind", "status", "name", "model", "started", "duration", "result"}, {}};
+  Table t{{"id", "kind", "status", "name", "model", "started", "duration", "peak memory", "result"}, {}};
   for (const auto& r : runs) {
     std::string result;
     if (r.kind == "train") {
@@ -69,18 +70,15 @@ Table runs_table(const std::vector<RunSummary>& runs) {
                (r.scores.size() > 1 ? " (+" + std::to_string(r.scores.size() - 1) + ")" : "");
     }
     t.rows.push_back({std::to_string(r.id), r.kind, status_name(r.status), r.name, store::short_path(r.model_path), r.started_at,
-                      format_duration(r.seconds), result});
+                      format_duration(r.seconds), store::peak_memory_text(r.peak), result});
   }
   return t;
 }
 
-namespace {
-// A finished training run's adapter folder ("" for any other run).
 std::string finished_adapter_of(const store::RunRecord& r) {
   if (r.kind != "train" || r.status != RunStatus::Finished) return {};
   return (std::filesystem::path(r.output_dir) / "adapter").string();
 }
-}  // namespace
 
 std::optional<ModelSource> imsm_source_of(const store::RunRecord& r) {
   const std::string adapter = finished_adapter_of(r);

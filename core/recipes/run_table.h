@@ -26,12 +26,17 @@ struct RunSummary {
   double final_loss = -1;  // < 0: none
   double seconds = -1;     // < 0: not ended
   std::vector<std::pair<std::string, double>> scores;  // "arith Accuracy" -> value: its own, then (training) its adapter's
+  store::ResourcePeak peak;  // the most memory it held while it ran (its resource samples)
 };
+
 
 std::vector<RunSummary> run_summaries(const store::Workspace& ws);
 
 // `imsm runs list`: id, kind, status, name, model, started, duration, result.
 Table runs_table(const std::vector<RunSummary>& runs);
+
+// A finished training run's adapter folder ("" for any other run; the folder may be gone).
+std::string finished_adapter_of(const store::RunRecord& run);
 
 // What the inspector opens for a finished training run whose adapter mixes
 // with an IMSM gate (imsm_config.json, variant not none): its base model and

@@ -25,7 +25,7 @@ std::string lower(std::string s) {
 std::string held_out_task(const TrainConfig& c) {
   if (!c.eval_task.empty()) return c.eval_task;
   for (const std::string& name : {lower(c.dataset), lower(c.test_data_path)})
-    for (const char* task : {"gsm8k", "multirc", "mrpc", "cola", "ropes", "webq", "freebase"})
+    for (const std::string& task : official_tasks())
       if (name.find(task) != std::string::npos) return task;
   return "";
 }

@@ -12,6 +12,7 @@
 #include "report/results.h"
 #include "report/significance_table.h"
 #include "report/svg.h"
+#include "store/run_report.h"
 #include "util/error.h"
 #include "util/table.h"
 
@@ -22,6 +23,12 @@ namespace imsm::report {
 namespace {
 
 std::string esc(const std::string& s) { return xml_escape(s); }
+
+// " · peak 12.40 GiB GPU" when the run's resource samples were recorded.
+std::string peak_html(const store::Workspace& ws, int64_t run_id) {
+  const std::string peak = store::peak_memory_text(ws.resource_peak(run_id));
+  return peak.empty() ? "" : " · peak " + esc(peak);
+}
 
 const char* kStyle =
     "body{font-family:sans-serif;max-width:1100px;margin:2em auto;color:#222}"
@@ -273,7 +280,7 @@ std::string html_of(const store::Workspace& ws, const Findings& f, const Options
   for (const auto& r : runs) {
     const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
     h += "<details><summary>run " + std::to_string(r.id) + " · " + esc(r.kind) + " · " + esc(r.name) + " · " + esc(status_name(r.status)) + " · seed " +
-         std::to_string(r.seed) + " · " + esc(r.device) + "</summary><p>model <code>" + esc(r.model_path) + "</code>, started " +
+         std::to_string(r.seed) + " · " + esc(r.device) + peak_html(ws, r.id) + "</summary><p>model <code>" + esc(r.model_path) + "</code>, started " +
          esc(r.started_at) + ", ended " + esc(r.ended_at) + ", engine " + esc(r.engine_version) + (r.message.empty() ? "" : ", " + esc(r.message)) +
          "</p><pre>" + esc(config.is_discarded() ? r.config_json : config.dump(2)) + "</pre></details>";
   }
@@ -331,11 +338,11 @@ std::string markdown_of(const store::Workspace& ws, const Findings& f, const Env
   }
   if (t.has_changes()) m += "\n## Change from the base model\n\n" + table(true);
   if (!t.columns.empty()) m += "\n" + significance_method(sig, t.columns.size()) + "\n";
-  m += "\n## Runs\n\n| id | kind | name | status | seed | device |\n|---|---|---|---|---|---|\n";
+  m += "\n## Runs\n\n| id | kind | name | status | seed | device | peak memory |\n|---|---|---|---|---|---|---|\n";
   for (int64_t id : f.ids) {
     const auto r = ws.run(id);
     m += "| " + std::to_string(r.id) + " | " + r.kind + " | " + md_escape(r.name) + " | " + status_name(r.status) + " | " + std::to_string(r.seed) + " | " +
-         md_escape(r.device) + " |\n";
+         md_escape(r.device) + " | " + store::peak_memory_text(ws.resource_peak(r.id)) + " |\n";
   }
   return m;
 }

@@ -57,6 +57,7 @@ Table compare_runs(const Workspace& ws, const std::vector<int64_t>& ids) {
   row("dataset", [](const RunRecord& r) { return short_path(r.dataset_path); });
   row("seed", [](const RunRecord& r) { return std::to_string(r.seed); });
   row("duration", [](const RunRecord& r) { return format_duration(seconds_between(r.started_at, r.ended_at)); });
+  row("peak memory", [&](const RunRecord& r) { return peak_memory_text(ws.resource_peak(r.id)); });
   std::map<int64_t, std::vector<StepRecord>> metrics;
   for (const auto& r : runs) metrics[r.id] = ws.train_metrics(r.id);
   row("steps", [&](const RunRecord& r) { return metrics[r.id].empty() ? "" : std::to_string(metrics[r.id].back().step); });
@@ -100,6 +101,12 @@ Table compare_runs(const Workspace& ws, const std::vector<int64_t>& ids) {
     });
   }
   return t;
+}
+
+std::string peak_memory_text(const ResourcePeak& peak) {
+  if (peak.gpu_memory_bytes >= 0) return format_bytes(static_cast<double>(peak.gpu_memory_bytes)) + " GPU";
+  if (peak.rss_bytes >= 0) return format_bytes(static_cast<double>(peak.rss_bytes)) + " RAM";
+  return "";
 }
 
 nlohmann::ordered_json run_json(const Workspace& ws, int64_t id, bool with_predictions) {

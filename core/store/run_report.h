@@ -27,6 +27,9 @@ nlohmann::ordered_json run_json(const Workspace& ws, int64_t id, bool with_predi
 // (record: train for per-step metrics, eval for evaluation scores).
 std::string runs_csv(const Workspace& ws, const std::vector<int64_t>& ids);
 
+// "12.40 GiB GPU" (the most any GPU used), else "1.10 GiB RAM" (the process's resident memory); "" when not recorded.
+std::string peak_memory_text(const ResourcePeak& peak);
+
 // The last component of a path ("runs/a/adapter" -> "adapter").
 std::string short_path(const std::string& path);
 

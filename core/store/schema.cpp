@@ -112,6 +112,29 @@ CREATE TABLE validation_metrics(
   value REAL,
   UNIQUE(run_id, step, benchmark, metric));
 )sql",
+    // 3 -> 4: the machine's load while a run ran (the resource monitor, about once a second), and each GPU's
+    R"sql(
+CREATE TABLE resource_samples(
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  seconds REAL NOT NULL,
+  cpu_percent REAL NOT NULL,
+  rss_bytes INTEGER NOT NULL,
+  host_used_bytes INTEGER NOT NULL,
+  host_total_bytes INTEGER NOT NULL,
+  gpu_problem TEXT);
+CREATE INDEX resource_samples_run ON resource_samples(run_id, seconds);
+CREATE TABLE gpu_samples(
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  seconds REAL NOT NULL,
+  gpu_index INTEGER NOT NULL,
+  name TEXT NOT NULL,
+  utilization_percent REAL NOT NULL,
+  memory_used_bytes INTEGER NOT NULL,
+  memory_total_bytes INTEGER NOT NULL,
+  temperature_c REAL,
+  power_w REAL);
+CREATE INDEX gpu_samples_run ON gpu_samples(run_id, seconds);
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion, "one migration per schema version");

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "monitor/resource_sample.h"
 #include "util/run_protocol.h"
 
 namespace imsm::sql {
@@ -75,6 +76,12 @@ struct DatasetRecord {
   int64_t examples = 0;
 };
 
+// The most a run held while it ran, from its resource samples (-1: none recorded).
+struct ResourcePeak {
+  int64_t rss_bytes = -1;         // the process's resident memory
+  int64_t gpu_memory_bytes = -1;  // the most used on any GPU (NVML: every process's on it)
+};
+
 struct NewRun {
   std::string kind, name, model_path, dataset_path, config_json, device, output_dir;
   int64_t seed = 0;
@@ -107,6 +114,7 @@ class Workspace {
   void add_evaluations(int64_t run_id, const std::string& dataset_path, const std::vector<Evaluation>& rows);
   void add_predictions(int64_t run_id, const std::string& benchmark, const std::vector<Prediction>& rows);
   void add_artifact(int64_t run_id, const std::string& kind, const std::string& path);  // a file, or each file of a folder
+  void add_resource_samples(int64_t run_id, const std::vector<ResourceSample>& rows);  // the monitor's, while the run ran
   // Runs of dead processes left "running" -> "interrupted"; returns their ids.
   std::vector<int64_t> mark_interrupted();
 
@@ -120,6 +128,8 @@ class Workspace {
   std::vector<Evaluation> evaluations(int64_t run_id) const;
   std::vector<Prediction> predictions(int64_t run_id, const std::string& benchmark, bool with_gate) const;
   std::vector<Artifact> artifacts(int64_t run_id) const;
+  std::vector<ResourceSample> resource_samples(int64_t run_id) const;  // by time; none in a workspace older than schema 4
+  ResourcePeak resource_peak(int64_t run_id) const;
   // The training run whose artifact of kind "adapter" is (a file in) `dir`.
   std::optional<int64_t> run_of_adapter(const std::string& dir) const;
 

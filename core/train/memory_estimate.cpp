@@ -131,13 +131,6 @@ MemoryEstimate estimate_memory(const MemoryPlan& p) {
   return e;
 }
 
-std::string format_bytes(double bytes) {
-  char buf[32];
-  if (bytes >= 1024.0 * 1024 * 1024) std::snprintf(buf, sizeof(buf), "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
-  else std::snprintf(buf, sizeof(buf), "%.0f MiB", bytes / (1024.0 * 1024));
-  return buf;
-}
-
 std::string format_estimate(const MemoryEstimate& e) {
   std::string out;
   for (const MemoryPart& part : e.parts) {

@@ -15,6 +15,7 @@
 
 #include "io/hf_config.h"
 #include "peft/peft_config.h"
+#include "util/table.h"  // format_bytes
 
 namespace imsm {
 
@@ -61,6 +62,5 @@ int64_t gate_parameters(const std::string& variant, int64_t rank, int64_t hidden
 
 // The estimate as a table for people: one row per part, then the peaks.
 std::string format_estimate(const MemoryEstimate& e);
-std::string format_bytes(double bytes);  // "1.25 GiB", "840 MiB"
 
 }  // namespace imsm

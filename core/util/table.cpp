@@ -75,6 +75,13 @@ std::string format_change(double v, int decimals) {
   return buf;
 }
 
+std::string format_bytes(double bytes) {
+  char buf[32];
+  if (bytes >= 1024.0 * 1024 * 1024) std::snprintf(buf, sizeof(buf), "%.2f GiB", bytes / (1024.0 * 1024 * 1024));
+  else std::snprintf(buf, sizeof(buf), "%.0f MiB", bytes / (1024.0 * 1024));
+  return buf;
+}
+
 std::string format_duration(double seconds) {
   if (!std::isfinite(seconds) || seconds < 0) return "";
   const auto s = static_cast<long long>(seconds + 0.5);

@@ -343,3 +343,46 @@ TEST(WorkspaceCli, EvalRecordsPredictionsGateTracesAndSuites) {
   EXPECT_NE(cola_line.find("McNemar exact"), std::string::npos) << tests;
   EXPECT_EQ(tests.find("Perplexity"), std::string::npos) << tests;
 }
+
+// `imsm eval --run`: a training run of the workspace brings its adapter, base model and lengths; a suite already
+// evaluated with the same files and settings is read back; an evaluation run or a missing workspace is refused.
+TEST(WorkspaceCli, EvalOfRunsUsesTheirAdaptersAndReusesSuites) {
+  TempDir dir;
+  const std::string ws = dir.file("ws.imsm");
+  ASSERT_EQ(imsm_run({"train", "--config", write_training(dir, "r", 12, 0), "--workspace", ws}).code, 0);
+  std::string lines;
+  for (int i = 0; i < 4; ++i) lines += "{\"input\": \"Add " + std::to_string(i) + " and 2\", \"output\": \"" + std::to_string(i + 2) + "\"}\n";
+  write_file(dir.file("set.jsonl"), lines);
+  const Result runs = imsm_run({"eval", "--workspace", ws, "--run", "1", "--dataset", dir.file("set.jsonl"), "--task", "webq", "--json"});
+  ASSERT_EQ(runs.code, 0) << runs.err;
+  std::istringstream out(runs.out);
+  std::string base_line, run_line;
+  ASSERT_TRUE(std::getline(out, base_line) && std::getline(out, run_line)) << runs.out;
+  const auto base = nlohmann::json::parse(base_line), tuned = nlohmann::json::parse(run_line);
+  EXPECT_EQ(tuned["subject"], "run 1");
+  EXPECT_EQ(sql_text(ws, "SELECT parent_run_id FROM runs WHERE id = " + std::to_string(tuned["run_id"].get<int>())), "1");
+  // The same evaluations by hand: the run's adapter and lengths (max_input_length 32, max_output_length 8).
+  for (const bool with_adapter : {false, true}) {
+    std::vector<std::string> args = {"eval", "--model", model_dir(), "--dataset", dir.file("set.jsonl"), "--task", "webq",
+                                     "--max-input-length", "32", "--max-new-tokens", "8", "--json"};
+    if (with_adapter) args.insert(args.end(), {"--adapter", dir.file("r-out/adapter")});
+    const Result one = imsm_run(args);
+    ASSERT_EQ(one.code, 0) << one.err;
+    const auto expected = nlohmann::json::parse(one.out);
+    for (const char* metric : {"EM", "Contain"}) EXPECT_EQ((with_adapter ? tuned : base)[metric], expected[metric]) << metric;
+  }
+  write_file(dir.file("suite.json"), nlohmann::json{{"name", "one"}, {"batch_size", 2}, {"benchmarks", {
+      {{"name", "Sums"}, {"dataset", "set.jsonl"}, {"task", "webq"}, {"metric", "EM"}, {"max_new_tokens", 4}}}}}.dump());
+  const Result first = imsm_run({"eval", "--workspace", ws, "--run", "1", "--suite", dir.file("suite.json"), "--json"});
+  ASSERT_EQ(first.code, 0) << first.err;
+  const Result again = imsm_run({"eval", "--workspace", ws, "--run", "1", "--suite", dir.file("suite.json"), "--json"});
+  ASSERT_EQ(again.code, 0) << again.err;
+  EXPECT_EQ(nlohmann::json::parse(again.out)["run_ids"], nlohmann::json::parse(first.out)["run_ids"]);  // read back, not repeated
+  EXPECT_NE(again.err.find("(2 reused)"), std::string::npos) << again.err;
+  const Result eval_run = imsm_run({"eval", "--workspace", ws, "--run", "2", "--suite", dir.file("suite.json")});
+  EXPECT_EQ(eval_run.code, 2) << eval_run.err;
+  EXPECT_NE(eval_run.err.find("run 2: is an evaluation, not a training run"), std::string::npos) << eval_run.err;
+  const Result no_ws = imsm_run({"eval", "--run", "1", "--suite", dir.file("suite.json")});
+  EXPECT_NE(no_ws.code, 0);
+  EXPECT_NE(no_ws.err.find("give --workspace too"), std::string::npos) << no_ws.err;
+}

@@ -388,14 +388,14 @@ class UiTest : public QObject {
     QVERIFY2(finished.at(2).at(3).toString().contains("missing.jsonl"), qPrintable(finished.at(2).at(3).toString()));
   }
 
-  // The window: opening a workspace fills the runs table; selecting training runs draws their curves.
+  // The window: opening a workspace fills the runs table and plots the latest runs; selecting runs plots those.
   void mainWindowShowsRuns() {
     ui::MainWindow w;
     QVERIFY(w.open_workspace(dir_.filePath("cancel.imsm")));
     QTableView* view = w.runs_pane()->view();
     QCOMPARE(view->model()->rowCount(), 2);
-    QVERIFY(w.training_view()->hint().contains("Select training runs"));  // nothing selected yet: says what to do
-    QVERIFY(!w.training_view()->loss_plot()->legend->visible());
+    QCOMPARE(w.training_view()->curve_count(), 2);  // nothing selected yet: the latest runs, and it says so
+    QVERIFY2(w.training_view()->caption().contains("latest"), qPrintable(w.training_view()->caption()));
     w.runs_pane()->select_ids({1, 2});
     QCOMPARE(w.training_view()->curve_count(), 2);
     QCOMPARE(w.training_view()->hint(), QString());

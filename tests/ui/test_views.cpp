@@ -3,8 +3,11 @@
 // the training loss, the held-out metric and retention benchmarks as curves,
 // the best adapter's step marked) from the workspace and from the live run;
 // the forgetting view gives each base model its own Base row and measures
-// each configuration against its own, and exports the report and its plots.
+// each configuration against its own, and exports the report and its plots;
+// the resource monitor draws an injected sampler's readings, greys the GPU's
+// when NVML fails, and hides the GPU part (saying why) when there is none.
 #include <QFileInfo>
+#include <QLabel>
 #include <QImage>
 #include <QPainter>
 #include <QSignalSpy>
@@ -14,11 +17,13 @@
 #include <QtTest>
 #include <qcustomplot.h>
 
+#include <atomic>
 #include <fstream>
 
 #include "export.h"
 #include "forgetting_view.h"
 #include "live_run.h"
+#include "resource_view.h"
 #include "store/workspace.h"
 #include "training_view.h"
 
@@ -213,6 +218,51 @@ class ViewsTest : public QObject {
     QCOMPARE(v.table()->item(3, 1)->text(), QString("-0.5000"));  // 0.25 - 0.75
     QVERIFY(!v.table()->item(0, 1));                             // a Base row has no change
     QVERIFY(v.table()->verticalHeaderItem(3)->toolTip().contains("/models/large"));
+  }
+
+  // A sampler as NVML on a GPU machine would give: two readings, then the GPU falls off the bus.
+  void resourceMonitorShowsAndGreysTheGpu() {
+    std::atomic<int> n{0};
+    ui::ResourceView view(
+        [&] {
+          const int k = ++n;
+          ResourceSample s;
+          s.cpu_percent = 150;
+          s.rss_bytes = int64_t{3} << 30;
+          s.host_used_bytes = int64_t{6} << 30;
+          s.host_total_bytes = int64_t{24} << 30;
+          if (k <= 2) s.gpus.push_back({0, "NVIDIA H200", 87, int64_t{40} << 30, int64_t{140} << 30, 64, 512});
+          else s.gpu_problem = "NVML, GPU 0: GPU is lost";
+          return s;
+        },
+        std::chrono::milliseconds(30));
+    QTRY_VERIFY_WITH_TIMEOUT(view.host_plot()->graph(0)->dataCount() >= 2 && !view.gpu_label()->isHidden(), 5000);
+    QVERIFY2(view.host_label()->text().contains("CPU 150%") && view.host_label()->text().contains("24.00 GiB"), qPrintable(view.host_label()->text()));
+    QCOMPARE(view.gpu_label()->text(), QString("GPU 0 NVIDIA H200: 87% · 40.00 GiB of 140.00 GiB · 64 °C · 512 W"));
+    QCOMPARE(view.gpu_plot()->graphCount(), 2);  // utilisation and memory
+    QCOMPARE(view.gpu_plot()->graph(1)->data()->at(0)->value, 40.0);  // GiB
+    QTRY_VERIFY_WITH_TIMEOUT(view.gpu_stale(), 5000);  // NVML failed: the last values stay, greyed, with its message
+    QCOMPARE(view.gpu_label()->text(), QString("GPU 0 NVIDIA H200: 87% · 40.00 GiB of 140.00 GiB · 64 °C · 512 W"));
+    QVERIFY(view.gpu_label()->styleSheet().contains("gray"));
+    QVERIFY2(view.gpu_label()->toolTip().contains("GPU is lost"), qPrintable(view.gpu_label()->toolTip()));
+    view.resize(900, 600);
+    QVERIFY(view.grab().save(IMSM_SCREENSHOTS "/resources-unit.png"));
+  }
+
+  // No NVML (this machine): no GPU part, and the tooltip says why.
+  void resourceMonitorWithoutGpu() {
+    ui::ResourceView view(
+        [] {
+          ResourceSample s;
+          s.host_total_bytes = int64_t{24} << 30;
+          s.gpu_problem = "libnvidia-ml.so.1 not found: no NVIDIA driver on this machine";
+          return s;
+        },
+        std::chrono::milliseconds(30));
+    QTRY_VERIFY_WITH_TIMEOUT(view.host_plot()->graph(0)->dataCount() >= 2, 5000);
+    QVERIFY(view.gpu_label()->isHidden());
+    QVERIFY(view.gpu_plot()->isHidden());
+    QVERIFY2(view.host_label()->toolTip().contains("No GPU part: libnvidia-ml.so.1 not found"), qPrintable(view.host_label()->toolTip()));
   }
 };
 

@@ -1,7 +1,8 @@
 // End to end, in a real window under Xvfb (xcb platform): the workbench runs a
 // small experiment project on the bundled model through its worker, queues
 // one more run, shows the curves, the forgetting dashboard and the
-// memory-mixing inspector, and saves a screenshot of each main view to
+// memory-mixing inspector, evaluates a run from the window, shows the
+// resource monitor, and saves a screenshot of each main view to
 // build/screenshots/ (look at them: they are the documentation's pictures).
 #include <QApplication>
 #include <QComboBox>
@@ -18,7 +19,9 @@
 #include <fstream>
 
 #include <nlohmann/json.hpp>
+#include <qcustomplot.h>
 
+#include "evaluate_dialog.h"
 #include "forgetting_view.h"
 #include "inspector_view.h"
 #include "library_panes.h"
@@ -26,6 +29,7 @@
 #include "run_dialog.h"
 #include "recipes/project.h"
 #include "run_worker.h"
+#include "resource_view.h"
 #include "runs_pane.h"
 #include "training_view.h"
 
@@ -146,7 +150,31 @@ class WorkbenchE2E : public QObject {
     QVERIFY(!w.inspector()->tokens().empty());
     shoot(&w, "inspector");
 
-    // 6. The library panes.
+    // 6. Evaluate the extra run from the window (the Evaluate dialog, the project's suite): the worker records it,
+    //    and the memory-mixing view opens on its saved trace with the whole gate.
+    {
+      ui::EvaluateDialog d(w.workspace(), {extra}, IMSM_SOURCE_DIR "/projects");
+      d.use_suite(QString::fromStdString(plan.output_dir + "/suite.json"));
+      QVERIFY2(d.valid(), qPrintable(d.plan_text()));
+      ui::Job evaluate;
+      evaluate.kind = ui::Job::Kind::Evaluate;
+      evaluate.name = "evaluation of the extra run";
+      evaluate.evaluate = d.request();
+      w.enqueue(evaluate);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 3, 300000);
+    QVERIFY2(finished.at(2).at(2).toString() == "finished", qPrintable(finished.at(2).at(3).toString()));
+    w.inspector()->set_workspace(w.workspace());
+    QVERIFY(w.inspector()->show_run(extra));
+    QVERIFY(!w.inspector()->tokens().empty() && !w.inspector()->tokens().front().gate.empty());
+    shoot(&w, "evaluated-trace");
+
+    // 7. The resource monitor, live.
+    w.views()->setCurrentWidget(w.resources());
+    QTRY_VERIFY_WITH_TIMEOUT(w.resources()->host_plot()->graph(0)->dataCount() >= 3, 10000);
+    shoot(&w, "resources");
+
+    // 8. The library panes.
     w.views()->setCurrentIndex(0);
     QTabWidget* library = w.library();  // not findChild<QTabWidget*>(): that found the views' tabs, so the three shots were one
     library->setCurrentWidget(w.models_pane());

@@ -141,6 +141,12 @@ TEST(RunTable, JoinsRunsWithTheirMetricsAndTheEvaluationsOfTheirAdapter) {
   const int64_t train = ws.create_run({"train", "t", dir.file("model"), "", config, "cpu", dir.file("out"), 2});
   ws.start_run(train);
   ws.add_train_metrics(train, {imsm::StepRecord{.step = 1, .loss = 2.5}, imsm::StepRecord{.step = 2, .loss = 1.25}});
+  imsm::ResourceSample cpu_only, on_gpu;  // the monitor's samples: the peak is the larger memory of any
+  cpu_only.rss_bytes = int64_t{3} << 29;   // 1.5 GiB
+  on_gpu.rss_bytes = int64_t{1} << 30;
+  on_gpu.seconds = 1;
+  on_gpu.gpus.push_back({0, "GPU", 50, int64_t{5} << 30, int64_t{80} << 30, -1, -1});
+  ws.add_resource_samples(train, {cpu_only});
   ws.finish_run(train, RunStatus::Finished);
   const int64_t eval = ws.create_run({"eval", "e", dir.file("model"), "", "{}", "cpu", "", 0, train});
   ws.start_run(eval);
@@ -166,15 +172,23 @@ TEST(RunTable, JoinsRunsWithTheirMetricsAndTheEvaluationsOfTheirAdapter) {
   EXPECT_EQ(rows[2].method, "base model");
   EXPECT_EQ(rows[2].status, RunStatus::Queued);
   EXPECT_EQ(rows[3].message, "out of memory");
+  EXPECT_EQ(rows[0].peak.rss_bytes, int64_t{3} << 29);
+  EXPECT_EQ(rows[0].peak.gpu_memory_bytes, -1);
+  EXPECT_EQ(rows[1].peak.rss_bytes, -1);  // nothing recorded
 
   const imsm::Table t = imsm::runs_table(rows);
   ASSERT_EQ(t.rows.size(), 4u);
   EXPECT_EQ(t.rows[0][2], "finished");
   EXPECT_EQ(t.rows[0][4], "model");  // the model folder's name
-  EXPECT_EQ(t.rows[0][7], "step 2 loss 1.25");
-  EXPECT_EQ(t.rows[1][7], "qa Contain 0.5 (+1)");
-  EXPECT_EQ(t.rows[2][7], "");
+  EXPECT_EQ(t.header[7], "peak memory");
+  EXPECT_EQ(t.rows[0][7], "1.50 GiB RAM");
+  EXPECT_EQ(t.rows[1][7], "");
+  EXPECT_EQ(t.rows[0][8], "step 2 loss 1.25");
+  EXPECT_EQ(t.rows[1][8], "qa Contain 0.5 (+1)");
+  EXPECT_EQ(t.rows[2][8], "");
   EXPECT_EQ(t.rows[2][6], "");  // never ran: no duration
+  ws.add_resource_samples(eval, {on_gpu});  // a GPU's memory is what a GPU run's peak says
+  EXPECT_EQ(imsm::runs_table(imsm::run_summaries(ws)).rows[1][7], "5.00 GiB GPU");
 }
 
 TEST(RunTable, ImsmSourceOfAFinishedTrainingRunWithAGate) {

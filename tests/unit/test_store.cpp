@@ -106,10 +106,10 @@ TEST(Workspace, CreatesVersionedWalDatabase) {
   const std::string path = dir.file("ws.imsm");
   { store::Workspace ws(path); }
   Raw raw(path);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "3");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "4");
   EXPECT_EQ(raw.text("PRAGMA application_id"), std::to_string(0x494d534d));
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");
-  for (const char* t : {"models", "datasets", "runs", "train_metrics", "evaluations", "predictions", "gate_traces", "artifacts", "validation_metrics"})
+  for (const char* t : {"models", "datasets", "runs", "train_metrics", "evaluations", "predictions", "gate_traces", "artifacts", "validation_metrics", "resource_samples", "gpu_samples"})
     EXPECT_EQ(raw.text(std::string("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='") + t + "'"), "1") << t;
   store::Workspace again(path);  // reopening an up-to-date workspace changes nothing
   EXPECT_TRUE(again.runs().empty());
@@ -237,6 +237,8 @@ TEST(Workspace, MigratesVersionOneAndKeepsItsRows) {
     Raw raw(path);  // back to what version 1 wrote
     raw.exec("ALTER TABLE train_metrics DROP COLUMN gate_mean");
     raw.exec("DROP TABLE validation_metrics");
+    raw.exec("DROP TABLE resource_samples");
+    raw.exec("DROP TABLE gpu_samples");
     raw.exec("PRAGMA user_version = 1");
     EXPECT_EQ(raw.text("SELECT count(*) FROM pragma_table_info('train_metrics') WHERE name = 'gate_mean'"), "0");
   }
@@ -244,10 +246,12 @@ TEST(Workspace, MigratesVersionOneAndKeepsItsRows) {
     store::Workspace ro(path, store::Workspace::Mode::ReadOnly);  // a reader does not migrate
     EXPECT_EQ(ro.runs().size(), 1u);
     EXPECT_TRUE(ro.validation(1).empty());
+    EXPECT_TRUE(ro.resource_samples(1).empty());
+    EXPECT_EQ(ro.resource_peak(1).rss_bytes, -1);
   }
   store::Workspace ws(path);
   Raw raw(path);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "3");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "4");
   ws.add_validation(1, {{2, 0, "held-out", "Loss", 1.5}, {2, 0, "held-out", "EM", 0.25}, {4, 1, "held-out", "Loss", NAN}});
   const auto v = ws.validation(1);
   ASSERT_EQ(v.size(), 3u);
