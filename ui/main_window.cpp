@@ -29,6 +29,7 @@
 #include "runs_model.h"
 #include "run_dialog.h"
 #include "runs_pane.h"
+#include "sweep_chart.h"
 #include "recipes/environment.h"
 #include "store/workspace.h"
 #include "training_view.h"
@@ -126,6 +127,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     enqueue(job);
   });
   connect(runs_pane_, &RunsPane::evaluate_requested, this, &MainWindow::evaluate_runs);
+  connect(runs_pane_, &RunsPane::sweep_chart_requested, this, [this](const QString& sweep) {
+    auto* chart = new SweepChart(workspace_, sweep, this);
+    chart->setAttribute(Qt::WA_DeleteOnClose);
+    chart->show();
+  });
   connect(models_, &ModelsPane::model_selected, datasets_, &DatasetsPane::set_tokenizer);
 
   timer_ = new QTimer(this);
@@ -286,7 +292,8 @@ void MainWindow::new_run() {
   for (const TrainConfig& c : dialog.configs()) {
     Job job;
     job.kind = Job::Kind::Train;
-    job.name = tr("%1 %2 seed %3").arg(QString::fromStdString(c.peft), QString::fromStdString(c.variant)).arg(c.seed);
+    job.name = c.sweep.empty() ? tr("%1 %2 seed %3").arg(QString::fromStdString(c.peft), QString::fromStdString(c.variant)).arg(c.seed)
+                               : tr("%1 seed %2 (sweep %3)").arg(QString::fromStdString(c.label)).arg(c.seed).arg(QString::fromStdString(c.sweep));
     job.workspace = workspace_;
     job.config = c;
     job.processes = dialog.processes();

@@ -15,6 +15,8 @@
 #include <QHBoxLayout>
 #include <QLabel>
 #include <QLineEdit>
+#include <QMessageBox>
+#include <QPlainTextEdit>
 #include <QPushButton>
 #include <QSpinBox>
 #include <QVBoxLayout>
@@ -25,6 +27,7 @@
 #include "model/cuda_device.h"
 #include "recipes/memory_check.h"
 #include "recipes/project.h"
+#include "recipes/sweep.h"
 #include "recipes/validation.h"
 #include "run_worker.h"
 #include "util/error.h"
@@ -104,6 +107,7 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   memory_->setToolTip(tr("The engine's estimate of the run's memory (imsm train --dry-run prints every part)"));
   buttons_ = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
   buttons_->button(QDialogButtonBox::Ok)->setText(tr("Start"));
+  make_sweep_box();
   lay_out();
 
   load_presets(projects_dir);
@@ -269,6 +273,7 @@ void RunDialog::lay_out() {
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(top);
   layout->addLayout(columns);
+  layout->addWidget(sweep_);
   layout->addWidget(advanced);
   layout->addStretch(1);
   layout->addWidget(memory_);
@@ -314,7 +319,42 @@ nlohmann::json RunDialog::config_json() const {
 }
 
 std::vector<TrainConfig> RunDialog::configs() const {
-  return expand_seeds(config_json(), fields_.text("seed").toStdString(), "run settings");
+  if (!sweep_->isChecked()) return expand_seeds(config_json(), fields_.text("seed").toStdString(), "run settings");
+  return expand_sweep(config_json(), parse_sweep_axes(sweep_axes_->toPlainText().toStdString()), fields_.text("seed").toStdString(),
+                      sweep_name_->text().trimmed().toStdString());
+}
+
+void RunDialog::make_sweep_box() {
+  sweep_ = new QGroupBox(tr("Sweep a grid"), this);
+  sweep_->setCheckable(true);
+  sweep_->setChecked(false);
+  sweep_->setToolTip(tr("One run per combination of the values below and per seed, each labelled with its settings and grouped as one "
+                        "sweep in the Runs table (right-click: chart a metric against a swept key)"));
+  sweep_name_ = new QLineEdit(sweep_);
+  sweep_name_->setPlaceholderText(tr("a name, e.g. lr-rank"));
+  sweep_axes_ = new QPlainTextEdit(sweep_);
+  sweep_axes_->setPlaceholderText(tr("learning_rate = 1e-4, 3e-4, 1e-3\nlora_r = 8, 16\nvariant = query, none"));
+  sweep_axes_->setMaximumHeight(80);
+  sweep_axes_->setToolTip(tr("One key of imsm train per line, then its values: learning_rate, lora_r, gate_rank, variant, ..."));
+  auto* form = new QFormLayout(sweep_);
+  form->addRow(tr("Name"), sweep_name_);
+  form->addRow(tr("Keys and values"), sweep_axes_);
+  connect(sweep_, &QGroupBox::toggled, this, &RunDialog::validate);
+  connect(sweep_name_, &QLineEdit::textChanged, this, &RunDialog::validate);
+  connect(sweep_axes_, &QPlainTextEdit::textChanged, this, &RunDialog::validate);
+}
+
+void RunDialog::set_sweep(const QString& name, const QString& axes) {
+  sweep_->setChecked(!axes.isEmpty() || !name.isEmpty());
+  sweep_name_->setText(name);
+  sweep_axes_->setPlainText(axes);
+}
+
+bool RunDialog::confirm_large_sweep() {
+  const size_t n = configs().size();
+  if (!sweep_->isChecked() || n <= kSweepCellsToConfirm) return true;
+  return QMessageBox::question(this, tr("A large sweep"),
+                               tr("This grid queues %1 runs, one after another. Queue them all?").arg(n)) == QMessageBox::Yes;
 }
 
 int RunDialog::processes() const { return qobject_cast<QSpinBox*>(fields_["processes"])->value(); }
@@ -363,6 +403,7 @@ QString RunDialog::make_missing_data() {
 }
 
 void RunDialog::accept() {
+  if (!confirm_large_sweep()) return;
   const QString error = make_missing_data();
   if (!error.isEmpty()) {
     error_->setText(error);
@@ -373,9 +414,12 @@ void RunDialog::accept() {
 }
 
 void RunDialog::validate() {
-  QString message, memory;
+  QString message, memory, queued;
   try {
     const auto runs = configs();
+    if (sweep_->isChecked())
+      queued = (runs.size() == 1 ? tr("The sweep queues 1 run") : tr("The sweep queues %1 runs").arg(runs.size())) +
+               (runs.size() > kSweepCellsToConfirm ? tr(" (Start asks first).") : QString("."));
     const int gpus = cuda_device_count();
     if (fields_.values()["target_modules"].empty())
       message = tr("target_modules: check at least one module");
@@ -410,8 +454,10 @@ void RunDialog::validate() {
                     .arg(QString::fromStdString(request.out));
     if (!QFileInfo::exists(QString::fromStdString(plan.suite_file))) made << tr("its suite into %1").arg(QString::fromStdString(plan.suite_file));
   }
-  note_->setText(made.isEmpty() ? QString() : tr("Start first makes the project's files, as the project would: %1").arg(made.join("; ")));
-  note_->setVisible(!made.isEmpty());
+  QString note = made.isEmpty() ? QString() : tr("Start first makes the project's files, as the project would: %1").arg(made.join("; "));
+  if (message.isEmpty() && !queued.isEmpty()) note = note.isEmpty() ? queued : queued + " " + note;
+  note_->setText(note);
+  note_->setVisible(!note.isEmpty());
   error_->setText(message);
   error_->setVisible(!message.isEmpty());
   buttons_->button(QDialogButtonBox::Ok)->setEnabled(message.isEmpty());

@@ -3,7 +3,8 @@
 // (the message names the key), and Start, which queues the run (one per seed
 // when several seeds are given). A preset whose files the project makes (its
 // datasets of bundled tasks, its suite) and that are not there yet gets them
-// made on Start, by the same recipe as `imsm project`.
+// made on Start, by the same recipe as `imsm project`. A sweep grid queues
+// one labelled run per cell and seed (asking first above 100 runs).
 #pragma once
 #include <QDialog>
 #include <QList>
@@ -20,6 +21,9 @@
 #include "run_fields.h"
 
 class QComboBox;
+class QGroupBox;
+class QLineEdit;
+class QPlainTextEdit;
 class QDialogButtonBox;
 class QLabel;
 
@@ -42,12 +46,17 @@ class RunDialog : public QDialog {
   void apply_preset(const nlohmann::json& config);  // fields from a train configuration
   QComboBox* presets() const { return presets_; }
   void set_field(const QString& key, const QString& value);  // by `imsm train` key (tests, presets)
+  // A sweep grid (recipes/sweep.h): its name and one "key = v1, v2" per line; both empty: no sweep.
+  void set_sweep(const QString& name, const QString& axes);
+  // More than kSweepCellsToConfirm runs: asks whether to queue them all (accept() calls it).
+  bool confirm_large_sweep();
 
  private:
   void make_fields(const QStringList& models, const QStringList& datasets);
   void lay_out();
   void validate();
   void load_presets(const QString& projects_dir);
+  void make_sweep_box();
 
   std::vector<size_t> pending_projects() const;  // the projects that make missing files the fields name (data, probe, held-out set, suite)
   bool project_makes(const QString& path) const;  // a preset's project makes this file (so Start can, when it is missing)
@@ -58,6 +67,9 @@ class RunDialog : public QDialog {
   std::map<std::string, size_t> project_of_;  // by file: the project (index in projects_) that makes it
   RunFields fields_;  // every `imsm train` key the dialog edits, and "seed" (one run per seed)
   QComboBox* presets_;
+  QGroupBox* sweep_;
+  QLineEdit* sweep_name_;
+  QPlainTextEdit* sweep_axes_;
   QLabel *error_, *note_, *memory_;
   QDialogButtonBox* buttons_;
 };

@@ -69,6 +69,7 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
     case Method: return QString::fromStdString(r.method);
     case Variant: return QString::fromStdString(r.variant);
     case Seed: return r.kind == "train" || r.parent_run_id ? QVariant::fromValue<qlonglong>(r.seed) : QVariant();  // an eval: its adapter's seed
+    case Sweep: return QString::fromStdString(r.sweep);
     case Steps: return r.steps ? QVariant::fromValue<qlonglong>(r.steps) : QVariant();
     case Loss: return r.final_loss < 0 ? QVariant() : sort ? QVariant(r.final_loss) : QVariant(QString::number(r.final_loss, 'f', 4));
     case Scores: return scores_text(r);
@@ -83,7 +84,7 @@ QVariant RunsModel::data(const QModelIndex& index, int role) const {
 
 QVariant RunsModel::headerData(int section, Qt::Orientation orientation, int role) const {
   if (orientation != Qt::Horizontal) return {};
-  static const char* const names[] = {"ID", "Kind", "Status", "Method", "Variant", "Seed", "Steps", "Final loss", "Scores", "Started", "Duration", "Peak memory"};
+  static const char* const names[] = {"ID", "Kind", "Status", "Method", "Variant", "Seed", "Sweep", "Steps", "Final loss", "Scores", "Started", "Duration", "Peak memory"};
   if (role == Qt::DisplayRole && section >= 0 && section < ColumnCount) return tr(names[section]);
   if (role == Qt::ToolTipRole && section >= 0 && section < ColumnCount) {
     static const char* const tips[] = {
@@ -95,6 +96,8 @@ QVariant RunsModel::headerData(int section, Qt::Orientation orientation, int rol
         "IMSM's gate: query = the paper's query-aware gate; no-query = without the query terms; no-gate = a fixed ½ + ½ mix; "
         "none = the PEFT method alone",
         "The seed of adapter initialisation, dropout and data order",
+        "The sweep grid the run is a cell of (Run > New run > Sweep a grid); sort by it to see each sweep as one group, "
+        "right-click to select its runs or chart a metric against a swept key",
         "Optimizer steps done so far",
         "Cross-entropy of the answer tokens at the last step (nats/token)",
         "Headline metric per benchmark of the run's evaluations",

@@ -18,7 +18,7 @@ namespace imsm::ui {
 class RunsModel : public QAbstractTableModel {
   Q_OBJECT
  public:
-  enum Column { Id, Kind, Status, Method, Variant, Seed, Steps, Loss, Scores, Started, Duration, PeakMemory, ColumnCount };
+  enum Column { Id, Kind, Status, Method, Variant, Seed, Sweep, Steps, Loss, Scores, Started, Duration, PeakMemory, ColumnCount };
   using QAbstractTableModel::QAbstractTableModel;
 
   void set_rows(std::vector<RunSummary> rows);  // keeps the view's selection where ids stay

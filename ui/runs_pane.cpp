@@ -74,7 +74,17 @@ RunsPane::RunsPane(RunsModel* model, QWidget* parent) : QWidget(parent), model_(
     QAction* export_model = menu.addAction(tr("Export the model of run %1…").arg(id));
     export_model->setEnabled(r && r->kind == "train" && r->status == RunStatus::Finished);
     export_model->setToolTip(tr("Merge its adapter into the base model and write a Hugging Face model folder"));
+    QAction *select_sweep_runs = nullptr, *chart = nullptr;
+    if (r && !r->sweep.empty()) {
+      menu.addSeparator();
+      const QString sweep = QString::fromStdString(r->sweep);
+      select_sweep_runs = menu.addAction(tr("Select the runs of sweep %1").arg(sweep));
+      chart = menu.addAction(tr("Chart sweep %1…").arg(sweep));
+      chart->setToolTip(tr("A metric of the runs' evaluations against a swept key, one point per seed"));
+    }
     QAction* chosen = menu.exec(view_->viewport()->mapToGlobal(pos));
+    if (chosen && chosen == select_sweep_runs) select_sweep(QString::fromStdString(r->sweep));
+    if (chosen && chosen == chart) emit sweep_chart_requested(QString::fromStdString(r->sweep));
     if (chosen == resume) emit resume_requested(id);
     if (chosen == export_model) emit export_requested(id);
     if (chosen == evaluate) emit evaluate_requested(ids);
@@ -91,6 +101,13 @@ QList<qint64> RunsPane::selected_ids() const {
   for (const QModelIndex& i : view_->selectionModel()->selectedRows()) ids << i.data(Qt::UserRole).toLongLong();
   std::sort(ids.begin(), ids.end());
   return ids;
+}
+
+void RunsPane::select_sweep(const QString& sweep) {
+  QList<qint64> ids;
+  for (const RunSummary& r : model_->rows())
+    if (QString::fromStdString(r.sweep) == sweep) ids << r.id;
+  select_ids(ids);
 }
 
 void RunsPane::select_ids(const QList<qint64>& ids) {

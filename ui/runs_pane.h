@@ -21,6 +21,7 @@ class RunsPane : public QWidget {
   explicit RunsPane(RunsModel* model, QWidget* parent = nullptr);
   QList<qint64> selected_ids() const;
   void select_ids(const QList<qint64>& ids);
+  void select_sweep(const QString& sweep);  // every run of the sweep grid
   QTableView* view() const { return view_; }
   QLineEdit* filter() const { return filter_; }
 
@@ -28,7 +29,8 @@ class RunsPane : public QWidget {
   void selection_changed(const QList<qint64>& ids);
   void resume_requested(qint64 id);
   void export_requested(qint64 id);
-  void evaluate_requested(const QList<qint64>& ids);  // the selected runs (the one clicked when none is)  // a finished training run's model, merged into a Hugging Face folder
+  void evaluate_requested(const QList<qint64>& ids);  // the selected runs (the one clicked when none is)
+  void sweep_chart_requested(const QString& sweep);   // a metric against a swept key  // a finished training run's model, merged into a Hugging Face folder
 
  private:
   void apply_status_filter();

@@ -28,6 +28,7 @@ RunSummary summary_of(const store::Workspace& ws, const store::RunRecord& r) {
     row.method = report::method_label(r.config_json);
     const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
     if (config.is_object() && config.contains("variant") && config["variant"].is_string()) row.variant = config["variant"].get<std::string>();
+    if (config.is_object() && config.contains("sweep") && config["sweep"].is_string()) row.sweep = config["sweep"].get<std::string>();
     const auto m = ws.train_metrics(r.id);
     if (!m.empty()) {
       row.steps = m.back().step;

@@ -22,6 +22,7 @@ namespace imsm {
 struct RunSummary {
   int64_t id = 0, parent_run_id = 0, seed = 0, steps = 0;  // steps: the last recorded optimizer step (0: none)
   std::string kind, name, method, variant, model_path, started_at, message;
+  std::string sweep;  // the sweep grid a training run is a cell of ("": none)
   RunStatus status = RunStatus::Queued;
   double final_loss = -1;  // < 0: none
   double seconds = -1;     // < 0: not ended

@@ -52,7 +52,7 @@ const std::vector<Key>& keys() {
       {"target_modules", &C::target_modules}, {"feedforward_modules", &C::feedforward_modules}, {"use_rslora", &C::use_rslora},
       {"seed", &C::seed}, {"output_dir", &C::output_dir}, {"dtype", &C::dtype}, {"save_steps", &C::save_steps, {}, Range::NonNegative},
       {"gate_probe_examples", &C::gate_probe_examples, {}, Range::NonNegative}, {"gate_probe_data", &C::gate_probe_data},
-      {"label", &C::label}, {"resume_from", &C::resume_from}, {"max_grad_norm", &C::max_grad_norm}, {"loss_chunk_size", &C::loss_chunk_size},
+      {"label", &C::label}, {"sweep", &C::sweep}, {"resume_from", &C::resume_from}, {"max_grad_norm", &C::max_grad_norm}, {"loss_chunk_size", &C::loss_chunk_size},
       {"gradient_checkpointing", &C::gradient_checkpointing, {"auto", "on", "off"}}, {"memory_check", &C::memory_check},
       {"eval_task", &C::eval_task}, {"eval_steps", &C::eval_steps, {}, Range::NonNegative},
       {"eval_examples", &C::eval_examples, {}, Range::NonNegative}, {"eval_suite", &C::eval_suite}, {"best_metric", &C::best_metric},

@@ -51,6 +51,7 @@ struct TrainConfig {
   int64_t gate_probe_examples = 8;  // IMSM: the mean gate on the first N probe examples, ~50 times a run (0: off)
   std::string gate_probe_data;      // the probe examples: a validation JSON/JSONL file ("": the training data)
   std::string label;                // the method's name in reports and tables ("": from peft and variant, e.g. IMSM(LoRA))
+  std::string sweep;                // the sweep grid this run is a cell of ("": none; recipes/sweep.h)
   // Evaluation during training (recipes/validation.h).
   std::string eval_task;            // the held-out set's task (metrics); "": named by `dataset` or test_data_path (GSM8K -> gsm8k)
   int64_t eval_steps = 0;           // also every N optimizer steps (0: at each epoch's end only, as the official loop)

@@ -196,7 +196,7 @@ std::string method_label(const std::string& peft, const std::string& variant) {
 nlohmann::json configuration_keys(const std::string& config_json) {
   auto j = nlohmann::json::parse(config_json, nullptr, false);
   if (!j.is_object()) return nlohmann::json::object();
-  for (const char* key : {"seed", "output_dir", "resume_from", "label", "device", "data_device", "dataset", "model_path", "save_steps", "loss_chunk_size", "gradient_checkpointing",
+  for (const char* key : {"seed", "output_dir", "resume_from", "label", "sweep", "device", "data_device", "dataset", "model_path", "save_steps", "loss_chunk_size", "gradient_checkpointing",
                           "gate_probe_examples", "gate_probe_data", "test_data_path", "memory_check"})
     j.erase(key);
   return j;

@@ -3,7 +3,8 @@
 // Evaluate dialog's plan, the worker's evaluation job on a suite and on a
 // dataset (recorded, linked to the runs, reused when run again), and a window
 // that opens on what the workspace holds: the forgetting view, the latest
-// training curves, the newest IMSM trace in the memory-mixing view.
+// training curves, the newest IMSM trace in the memory-mixing view; a sweep
+// trained, evaluated and charted.
 #include <QComboBox>
 #include <QListWidget>
 #include <QSignalSpy>
@@ -12,6 +13,7 @@
 #include <QtTest>
 
 #include <nlohmann/json.hpp>
+#include <qcustomplot.h>
 
 #include "evaluate_dialog.h"
 #include "forgetting_view.h"
@@ -20,7 +22,10 @@
 #include "recipes/evaluate_runs.h"
 #include "runs_pane.h"
 #include "recipes/train_record.h"
+#include "recipes/sweep.h"
 #include "run_worker.h"
+#include "runs_model.h"
+#include "sweep_chart.h"
 #include "store/workspace.h"
 #include "tiny_model.h"
 #include "training_view.h"
@@ -62,6 +67,7 @@ class EvaluateTest : public QObject {
  private slots:
   void initTestCase() {
     QVERIFY(dir_.isValid());
+    QVERIFY(QDir().mkpath(IMSM_SCREENSHOTS));
     std::tie(model_, data_) = test::make_tiny_model_and_data(QDir(dir_.path()));
     ws_ = dir_.filePath("eval.imsm");
     imsm_run_ = train("query", dir_.filePath("out-imsm"));
@@ -201,6 +207,56 @@ class EvaluateTest : public QObject {
     store::Workspace{empty.toStdString()};
     QVERIFY(w.open_workspace(empty));
     QVERIFY2(w.training_view()->hint().contains("No training run"), qPrintable(w.training_view()->hint()));
+  }
+
+  // A sweep queued from its grid in the worker, evaluated, charted: the score against the swept key, a point per run.
+  void sweepTrainsEvaluatesAndCharts() {
+    nlohmann::json base = {{"model_path", model_.toStdString()}, {"data_path", data_.toStdString()}, {"peft", "lora"}, {"variant", "query"},
+                           {"lora_r", 4}, {"batch_size", 4}, {"num_epochs", 1}, {"max_input_length", 32}, {"max_output_length", 6},
+                           {"output_dir", dir_.filePath("sweeps").toStdString()}};
+    const auto cells = expand_sweep(base, parse_sweep_axes("learning_rate = 1e-4, 1e-2"), "5", "lr");
+    QCOMPARE(cells.size(), size_t{2});
+    ui::LiveRun live;
+    ui::RunWorker worker(&live);
+    QSignalSpy finished(&worker, &ui::RunWorker::job_finished);
+    QList<qint64> ids;
+    for (const TrainConfig& c : cells) {
+      ui::Job job;
+      job.name = QString::fromStdString(c.label);
+      job.workspace = ws_;
+      job.config = c;
+      worker.enqueue(job);
+    }
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 120000);
+    for (int i = 0; i < 2; ++i) {
+      QCOMPARE(finished.at(i).at(2).toString(), QString("finished"));
+      ids << finished.at(i).at(1).toLongLong();
+    }
+    ui::Job evaluate;
+    evaluate.kind = ui::Job::Kind::Evaluate;
+    evaluate.name = "sweep";
+    evaluate.evaluate.workspace = ws_.toStdString();
+    evaluate.evaluate.run_ids = {ids[0], ids[1]};
+    evaluate.evaluate.suite = suite_.toStdString();
+    worker.enqueue(evaluate);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 3, 120000);
+    QVERIFY2(finished.at(2).at(2).toString() == "finished", qPrintable(finished.at(2).at(3).toString()));
+    ui::SweepChart chart(ws_, "lr");
+    QCOMPARE(chart.data().keys, std::vector<std::string>{"learning_rate"});
+    chart.show_key("learning_rate", "plus Contain");
+    QCOMPARE(chart.plot()->graphCount(), 2);  // the seeds' points and the mean line
+    QCOMPARE(chart.plot()->graph(0)->dataCount(), 2);
+    QCOMPARE(chart.plot()->graph(0)->data()->at(1)->key, 1e-2);
+    QCOMPARE(chart.plot()->xAxis->scaleType(), QCPAxis::stLogarithmic);  // two decades
+    QVERIFY2(chart.caption().startsWith("2 of the sweep's 2 runs"), qPrintable(chart.caption()));
+    const store::Workspace ws(ws_.toStdString(), store::Workspace::Mode::ReadOnly);
+    ui::RunsModel model;
+    model.set_rows(run_summaries(ws));
+    ui::RunsPane pane(&model);
+    pane.select_sweep("lr");
+    QCOMPARE(pane.selected_ids(), ids);
+    chart.resize(720, 480);
+    QVERIFY(chart.grab().save(IMSM_SCREENSHOTS "/sweep-chart-unit.png"));
   }
 };
 

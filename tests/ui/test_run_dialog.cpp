@@ -1,10 +1,13 @@
 // The run dialog: presets from the runs of project files, every key checked by
 // the engine's own parser and plans as it is typed, and Start making the files
-// a preset's project makes (its data, its suite) when they are not there yet.
+// a preset's project makes (its data, its suite) when they are not there yet;
+// sweep grids.
 #include <QComboBox>
 #include <QDir>
 #include <QFileInfo>
 #include <QGroupBox>
+#include <QMessageBox>
+#include <QPushButton>
 #include <QTemporaryDir>
 #include <QtTest>
 
@@ -239,6 +242,42 @@ class RunDialogTest : public QObject {
     QCOMPARE(configs[0].early_stopping_patience, int64_t{2});
     QCOMPARE(QString::fromStdString(configs[0].best_metric), QString("EM"));
     QCOMPARE(configs[0].gate_learning_rate, 1e-3);  // the field's "official" setting
+  }
+
+  // A sweep grid: one labelled run per cell and seed, the count said under the fields, a bad value named by its key,
+  // and more than 100 runs asked about before queueing.
+  void runDialogSweeps() {
+    ui::RunDialog d({model_}, {data_}, IMSM_SOURCE_DIR "/projects");
+    d.set_field("model_path", model_);
+    d.set_field("data_path", data_);
+    d.set_field("output_dir", dir_.filePath("sweeps"));
+    d.set_field("seed", "1, 2");
+    d.set_sweep("lr-variant", "learning_rate = 1e-3, 2e-3\nvariant = query, none");
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    const auto runs = d.configs();
+    QCOMPARE(runs.size(), size_t{8});
+    QCOMPARE(runs[2].label, std::string("LoRA · learning_rate=0.001, variant=none"));
+    QCOMPARE(runs[2].sweep, std::string("lr-variant"));
+    QCOMPARE(QString::fromStdString(runs[7].output_dir), dir_.filePath("sweeps/lr-variant/learning_rate=0.002,variant=none-seed2"));
+    QVERIFY2(d.note_text().contains("The sweep queues 8 runs"), qPrintable(d.note_text()));
+    d.set_sweep("bad", "lora_r = 4, -1");
+    QVERIFY2(d.error_text().contains("lora_r"), qPrintable(d.error_text()));
+    d.set_sweep("", "lora_r = 4");
+    QVERIFY2(d.error_text().contains("name"), qPrintable(d.error_text()));
+    d.set_sweep("big", "lora_r = 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11\nlora_alpha = 1, 2, 3, 4, 5");  // 55 cells x 2 seeds
+    QVERIFY2(d.note_text().contains("110 runs") && d.note_text().contains("asks first"), qPrintable(d.note_text()));
+    bool asked = false;
+    QTimer::singleShot(200, [&] {
+      for (QWidget* top : QApplication::topLevelWidgets())
+        if (auto* box = qobject_cast<QMessageBox*>(top)) {
+          asked = box->text().contains("110 runs");
+          box->button(QMessageBox::No)->click();
+        }
+    });
+    QVERIFY(!d.confirm_large_sweep());
+    QVERIFY(asked);
+    d.set_sweep("", "");
+    QCOMPARE(d.configs().size(), size_t{2});  // no sweep: one run per seed
   }
 };
 
