@@ -16,6 +16,7 @@ packages=(
   libgloo-dev                                # gloo's headers: c10d's Gloo backend (several processes on the CPU)
   wordnet-base libxml2-utils                 # WordNet: the bundled model's knowledge; xmllint checks reports
   qt6-base-dev qt6-svg-dev libqcustomplot-dev  # the workbench (Qt 6 Widgets, SVG export, QCustomPlot)
+  libqt6opengl6-dev libimgui-dev libstb-dev  # its gate scope: Dear ImGui 1.86 (OpenGL3 backend) in a QOpenGLWidget
   xvfb xauth imagemagick fonts-dejavu-core   # its end-to-end test and screenshots under a virtual X server
 )
 

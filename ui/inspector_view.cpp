@@ -165,6 +165,7 @@ void InspectorView::show_generation() {
   }
   const QString where = device_note_.isEmpty() ? QString::fromStdString(loaded_->source.device) : device_note_;
   status_->setText(tr("%1 tokens · %2 tokens/s · %3").arg(out.result.ids.size()).arg(out.result.tokens_per_second, 0, 'f', 1).arg(where));
+  shown_title_ = tr("generation with run %1").arg(runs_->currentData().toList().value(0).toLongLong());
   show_tokens(prompt_->toPlainText(), out.result.trace);
   emit generated(true, {});
 }
@@ -295,6 +296,7 @@ bool InspectorView::open_trace(qint64 eval_run_id, const QString& benchmark, int
     const std::vector<TokenTrace> tokens = traces_of(p);
     prompt_->setPlainText(QString::fromStdString(p.input));
     status_->setText(tr("Saved trace: evaluation run %1, %2, example %3").arg(eval_run_id).arg(benchmark).arg(example_index));
+    shown_title_ = tr("evaluation run %1, %2, example %3").arg(eval_run_id).arg(benchmark).arg(example_index);
     show_tokens(QString::fromStdString(p.input), tokens);
     return true;
   } catch (const std::exception& e) {
@@ -317,6 +319,7 @@ void InspectorView::show_tokens(const QString& prompt, const std::vector<TokenTr
   }
   answer_->setHtml(html + "</div>");
   render();
+  emit tokens_shown(shown_title_);
 }
 
 QString InspectorView::token_details(int index) const {

@@ -65,6 +65,7 @@ class InspectorView : public QWidget {
 
  signals:
   void generated(bool ok, const QString& message);
+  void tokens_shown(const QString& title);  // tokens() changed: a generation's, a saved trace's
 
  private:
   void make_widgets();
@@ -79,7 +80,8 @@ class InspectorView : public QWidget {
   QString workspace_;
   std::map<qint64, ModelSource> sources_;  // the IMSM runs offered: run id -> what to open (recipes/run_table.h)
   std::shared_ptr<LoadedModel> loaded_;  // owned here between generations; by the task during one
-  QString device_note_;                  // why the run's device was not used, or ""
+  QString device_note_;
+  QString shown_title_;  // what tokens_ are, for people                  // why the run's device was not used, or ""
   std::vector<TokenTrace> tokens_;
   QComboBox *runs_, *examples_, *traces_;
   QSpinBox* trace_index_;

@@ -23,6 +23,7 @@
 #include "export.h"
 #include "forgetting_view.h"
 #include "inspector_view.h"
+#include "gate_scope_pane.h"
 #include "library_panes.h"
 #include "resource_view.h"
 #include "run_worker.h"
@@ -55,6 +56,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   forgetting_ = new ForgettingView(this);
   inspector_ = new InspectorView(this);
   resources_ = new ResourceView(system_sampler(), std::chrono::milliseconds(1000), this);
+  gate_scope_ = new GateScopePane(this);
 
   library_ = new QTabWidget(this);
   library_->addTab(runs_pane_, tr("&Runs"));
@@ -73,8 +75,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   views_->setTabToolTip(1, tr("Scores of the base model and every method on each benchmark: what fine-tuning cost"));
   views_->addTab(inspector_, tr("Memory mixing"));
   views_->setTabToolTip(2, tr("Generate with an IMSM run and see, token by token, how much each draws on the original and the fine-tuned model"));
+  views_->addTab(gate_scope_, tr("Gate scope"));
+  views_->setTabToolTip(3, tr("The whole gate of the answer shown in Memory mixing, tokens × hidden dimensions, drawn on the GPU: "
+                              "wheel to zoom, drag to pan, hover to read g; dimensions ordered by index, mean gate or variance"));
   views_->addTab(resources_, tr("Resources"));
-  views_->setTabToolTip(3, tr("The machine's load, live: this process's CPU and memory, each GPU's utilisation, memory, temperature and power; "
+  views_->setTabToolTip(4, tr("The machine's load, live: this process's CPU and memory, each GPU's utilisation, memory, temperature and power; "
                               "each run keeps its own samples (peak memory in the Runs table and the report)"));
   setCentralWidget(views_);
 
@@ -131,6 +136,9 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     auto* chart = new SweepChart(workspace_, sweep, this);
     chart->setAttribute(Qt::WA_DeleteOnClose);
     chart->show();
+  });
+  connect(inspector_, &InspectorView::tokens_shown, this, [this](const QString& title) {
+    gate_scope_->set_gate(GateMatrix::of(inspector_->tokens()), title);
   });
   connect(models_, &ModelsPane::model_selected, datasets_, &DatasetsPane::set_tokenizer);
 

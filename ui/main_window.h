@@ -20,6 +20,7 @@ namespace imsm::ui {
 
 class DatasetsPane;
 class ForgettingView;
+class GateScopePane;
 class InspectorView;
 class ModelsPane;
 class RunWorker;
@@ -49,6 +50,7 @@ class MainWindow : public QMainWindow {
   ForgettingView* forgetting_view() const { return forgetting_; }
   InspectorView* inspector() const { return inspector_; }
   ResourceView* resources() const { return resources_; }
+  GateScopePane* gate_scope() const { return gate_scope_; }
   QTabWidget* views() const { return views_; }
   QTabWidget* library() const { return library_; }  // the models, datasets and runs panes
   QProgressBar* progress_bar() const { return progress_; }
@@ -78,6 +80,7 @@ class MainWindow : public QMainWindow {
   ForgettingView* forgetting_;
   InspectorView* inspector_;
   ResourceView* resources_;
+  GateScopePane* gate_scope_;
   QTabWidget* library_;
   QTabWidget* views_;
   QProgressBar* progress_;

@@ -6,6 +6,7 @@
 // training curves, the newest IMSM trace in the memory-mixing view; a sweep
 // trained, evaluated and charted.
 #include <QComboBox>
+#include <QLabel>
 #include <QListWidget>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -17,6 +18,7 @@
 
 #include "evaluate_dialog.h"
 #include "forgetting_view.h"
+#include "gate_scope_pane.h"
 #include "inspector_view.h"
 #include "main_window.h"
 #include "recipes/evaluate_runs.h"
@@ -197,6 +199,11 @@ class EvaluateTest : public QObject {
     QVERIFY(w.inspector()->tokens().size() > 0);
     QVERIFY(w.inspector()->tokens().front().gate_mean >= 0);  // a trace with a gate, not the base model's
     QCOMPARE(w.inspector()->tokens().front().gate.size(), size_t{32});
+    QCOMPARE(w.gate_scope()->gate().tokens, static_cast<int64_t>(w.inspector()->tokens().size()));  // the scope has the trace
+    w.show();
+    w.views()->setCurrentWidget(w.gate_scope());
+    QVERIFY(!w.gate_scope()->scope());  // the offscreen platform composes no OpenGL: the tab says so instead of crashing
+    QVERIFY(w.gate_scope()->findChild<QLabel*>()->text().contains("needs OpenGL"));
     QVERIFY(w.inspector()->show_run(imsm_run_));
     QVERIFY(!w.inspector()->show_run(lora_run_));  // plain LoRA: no gate to show
     w.runs_pane()->select_ids({lora_run_});

@@ -1,7 +1,8 @@
 // End to end, in a real window under Xvfb (xcb platform): the workbench runs a
 // small experiment project on the bundled model through its worker, queues
 // one more run, shows the curves, the forgetting dashboard and the
-// memory-mixing inspector, evaluates a run from the window, shows the
+// memory-mixing inspector and its answer's whole gate in the gate scope
+// (zoomed and dragged), evaluates a run from the window, shows the
 // resource monitor, and saves a screenshot of each main view to
 // build/screenshots/ (look at them: they are the documentation's pictures).
 #include <QApplication>
@@ -14,6 +15,7 @@
 #include <QTableView>
 #include <QTableWidget>
 #include <QTemporaryDir>
+#include <QWheelEvent>
 #include <QtTest>
 
 #include <fstream>
@@ -23,6 +25,7 @@
 
 #include "evaluate_dialog.h"
 #include "forgetting_view.h"
+#include "gate_scope_pane.h"
 #include "inspector_view.h"
 #include "library_panes.h"
 #include "main_window.h"
@@ -149,6 +152,32 @@ class WorkbenchE2E : public QObject {
     QVERIFY2(generated.at(0).at(0).toBool(), qPrintable(generated.at(0).at(1).toString()));
     QVERIFY(!w.inspector()->tokens().empty());
     shoot(&w, "inspector");
+
+    // 5b. The same answer's whole gate in the gate scope (Dear ImGui): real mouse input zooms and pans it.
+    w.views()->setCurrentWidget(w.gate_scope());
+    QCOMPARE(ui::opengl_problem(), QString());  // Xvfb's Mesa
+    ui::GateScope* scope = w.gate_scope()->scope();
+    QVERIFY(scope);
+    QCOMPARE(scope->gate().tokens, static_cast<int64_t>(w.inspector()->tokens().size()));
+    QTRY_VERIFY(scope->frames() > 0);
+    const QPoint centre(scope->width() / 3, scope->height() / 2);
+    for (int notch = 0; notch < 3; ++notch) {
+      QWheelEvent wheel(QPointF(centre), scope->mapToGlobal(QPointF(centre)), QPoint(), QPoint(0, 120), Qt::NoButton, Qt::NoModifier,
+                        Qt::NoScrollPhase, false);
+      QApplication::sendEvent(scope, &wheel);
+      QTest::qWait(50);
+    }
+    QTRY_VERIFY(scope->view().v1 - scope->view().v0 < 0.6);
+    const double v0 = scope->view().v0;
+    QTest::mousePress(scope, Qt::LeftButton, {}, centre);
+    QTest::qWait(30);
+    QTest::mouseMove(scope, centre + QPoint(0, 60));
+    QTest::qWait(30);
+    QTest::mouseRelease(scope, Qt::LeftButton, {}, centre + QPoint(0, 60));
+    QTRY_VERIFY(scope->view().v0 < v0);  // dragged down: earlier dimensions come into view
+    QTest::mouseMove(scope, centre);
+    QTRY_VERIFY(scope->hover().on);
+    shoot(&w, "gate-scope");
 
     // 6. Evaluate the extra run from the window (the Evaluate dialog, the project's suite): the worker records it,
     //    and the memory-mixing view opens on its saved trace with the whole gate.
