@@ -43,6 +43,19 @@ GateMatrix GateMatrix::of(const std::vector<TokenTrace>& tokens) {
   return m;
 }
 
+GateMatrix GateMatrix::of(const std::vector<GateProbeRecord>& probes) {
+  GateMatrix m;
+  m.unit = "probe step";
+  for (const GateProbeRecord& p : probes) {
+    if (p.gate.empty() || (m.dims && static_cast<int64_t>(p.gate.size()) != m.dims)) continue;
+    m.dims = static_cast<int64_t>(p.gate.size());
+    m.g.insert(m.g.end(), p.gate.begin(), p.gate.end());
+    m.pieces.push_back("step " + std::to_string(p.step));
+    ++m.tokens;
+  }
+  return m;
+}
+
 GateScope::GateScope(QWidget* parent) : ImGuiWidget(parent) {
   setMinimumSize(320, 200);
   setToolTip(tr("Wheel: zoom about the pointer · drag: pan · Home or double click: all of it"));
@@ -171,7 +184,7 @@ void GateScope::draw_frame() {
 void GateScope::draw_toolbar() {
   ImGui::TextUnformatted(title_.isEmpty() ? "gate" : title_.toUtf8().constData());
   ImGui::SameLine();
-  ImGui::Text("· %lld tokens × %lld dimensions · order:", static_cast<long long>(m_.tokens), static_cast<long long>(m_.dims));
+  ImGui::Text("· %lld %ss × %lld dimensions · order:", static_cast<long long>(m_.tokens), m_.unit.c_str(), static_cast<long long>(m_.dims));
   int order = static_cast<int>(order_);
   const char* names[] = {"index", "mean gate", "variance"};
   for (int i = 0; i < 3; ++i) {
@@ -183,10 +196,10 @@ void GateScope::draw_toolbar() {
   ImGui::SameLine();
   ImGui::Text("zoom %.0f× · frame %.1f ms", 1.0 / std::max(1e-9, std::min(view_.u1 - view_.u0, view_.v1 - view_.v0)), last_frame_ms());
   if (hover_.on)
-    ImGui::Text("token %lld '%s' · dimension %lld · g = %.3f (%s)", static_cast<long long>(hover_.token), hover_.piece.c_str(),
+    ImGui::Text("%s %lld '%s' · dimension %lld · g = %.3f (%s)", m_.unit.c_str(), static_cast<long long>(hover_.token), hover_.piece.c_str(),
                 static_cast<long long>(hover_.dim), hover_.g, hover_.g >= 0.5f ? "original memory" : "fine-tuned memory");
   else
-    ImGui::TextDisabled("hover a cell: its token, dimension and g");
+    ImGui::TextDisabled("hover a cell: its %s, dimension and g", m_.unit.c_str());
 }
 
 // The texture on an invisible button (ImGui::Image takes no input): wheel zooms about the pointer, a drag pans.

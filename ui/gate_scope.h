@@ -6,7 +6,8 @@
 // click: all of it. Hovering reads out the token (index, piece), the
 // dimension and g. Dimensions can be ordered by index, mean gate or variance
 // over the answer's tokens; beside the texture, each dimension's mean gate,
-// aligned to its row. The texture is coloured on the CPU and uploaded once
+// aligned to its row. The same view draws a training run's waterfall: the
+// probe's mean gate per dimension at each probe step. The texture is coloured on the CPU and uploaded once
 // per answer or ordering; a frame only draws.
 #pragma once
 #include <QString>
@@ -16,6 +17,7 @@
 #include <vector>
 
 #include "imgui_widget.h"
+#include "recipes/run_table.h"
 #include "recipes/token_trace.h"
 
 namespace imsm::ui {
@@ -23,9 +25,12 @@ namespace imsm::ui {
 struct GateMatrix {
   int64_t tokens = 0, dims = 0;
   std::vector<float> g;             // [tokens][dims], row-major
-  std::vector<std::string> pieces;  // per token
+  std::vector<std::string> pieces;  // per token (per probe: "step N")
+  std::string unit = "token";       // what a column is: a token of an answer, or a probe step of a training run
   // The tokens' full gates (tokens without one are left out); empty when none has a gate.
   static GateMatrix of(const std::vector<TokenTrace>& tokens);
+  // The waterfall of a training run: each probe's mean gate per dimension, a column per probe step.
+  static GateMatrix of(const std::vector<GateProbeRecord>& probes);
 };
 
 class GateScope : public ImGuiWidget {

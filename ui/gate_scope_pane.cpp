@@ -1,5 +1,6 @@
 #include "gate_scope_pane.h"
 
+#include <QComboBox>
 #include <QGuiApplication>
 #include <QLabel>
 #include <QOffscreenSurface>
@@ -22,18 +23,39 @@ QString opengl_problem() {
 }
 
 GateScopePane::GateScopePane(QWidget* parent) : QWidget(parent) {
+  source_box_ = new QComboBox(this);
+  source_box_->addItems({tr("The answer shown in Memory mixing"), tr("The selected IMSM run's training probes (waterfall)")});
+  source_box_->setToolTip(tr("An answer: tokens across; the waterfall: the probe's mean gate per dimension at each probe step across"));
   note_ = new QLabel(this);
   note_->setWordWrap(true);
   note_->setAlignment(Qt::AlignCenter);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
-  layout->addWidget(note_);
+  layout->addWidget(source_box_);
+  layout->addWidget(note_, 1);
+  connect(source_box_, &QComboBox::currentIndexChanged, this, [this](int i) { show_source(static_cast<Source>(i)); });
 }
 
 void GateScopePane::set_gate(GateMatrix m, const QString& title) {
-  if (scope_) return scope_->set_gate(std::move(m), title);
-  pending_ = std::move(m);
-  title_ = title;
+  matrix_[Answer] = std::move(m);
+  title_[Answer] = title;
+  if (source_ == Answer) load();
+}
+
+void GateScopePane::set_probes(GateMatrix m, const QString& title) {
+  matrix_[Probes] = std::move(m);
+  title_[Probes] = title;
+  if (source_ == Probes) load();
+}
+
+void GateScopePane::show_source(Source s) {
+  source_ = s;
+  if (source_box_->currentIndex() != s) source_box_->setCurrentIndex(s);
+  load();
+}
+
+void GateScopePane::load() {
+  if (scope_) scope_->set_gate(matrix_[source_], title_[source_]);
 }
 
 void GateScopePane::showEvent(QShowEvent* e) {
@@ -45,9 +67,8 @@ void GateScopePane::showEvent(QShowEvent* e) {
   }
   note_->hide();
   scope_ = new GateScope(this);
-  layout()->addWidget(scope_);
-  scope_->set_gate(std::move(pending_), title_);
-  pending_ = {};
+  static_cast<QVBoxLayout*>(layout())->addWidget(scope_, 1);
+  load();
 }
 
 }  // namespace imsm::ui

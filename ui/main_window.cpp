@@ -110,6 +110,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
       training_->show_runs(workspace_, ids);
       forgetting_->show_workspace(workspace_, ids);
       if (ids.size() == 1) inspector_->show_run(ids.front());
+      if (ids.size() == 1) show_probes(ids.front());
     } catch (const std::exception& e) {
       status_->setText(QString::fromUtf8(e.what()));
     }
@@ -308,6 +309,15 @@ void MainWindow::new_run() {
     if (job.processes > 1) job.name += tr(" on %1 processes").arg(job.processes);
     enqueue(job);
   }
+}
+
+// The selected IMSM training run's gate probes per dimension into the gate scope's waterfall.
+void MainWindow::show_probes(qint64 run_id) {
+  const store::Workspace ws(workspace_.toStdString(), store::Workspace::Mode::ReadOnly);
+  const store::RunRecord run = ws.run(run_id);
+  if (run.kind != "train") return;
+  GateMatrix m = GateMatrix::of(gate_probes_of(run));
+  if (m.tokens) gate_scope_->set_probes(std::move(m), tr("training probes of run %1").arg(run_id));
 }
 
 void MainWindow::evaluate_runs(const QList<qint64>& ids) {

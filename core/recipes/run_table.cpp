@@ -3,11 +3,14 @@
 #include <algorithm>
 #include <cmath>
 #include <filesystem>
+#include <map>
+#include <fstream>
 
 #include <nlohmann/json.hpp>
 
 #include "report/results.h"
 #include "store/run_report.h"
+#include "util/error.h"
 
 namespace imsm {
 
@@ -99,6 +102,29 @@ std::optional<ExportRequest> export_request_of(const store::RunRecord& r) {
   request.adapter_dir = adapter;
   request.model_dir = r.model_path;
   return request;
+}
+
+std::vector<GateProbeRecord> gate_probes_of(const store::RunRecord& run) {
+  const std::string path = (std::filesystem::path(run.output_dir) / kGateProbesFile).string();
+  std::ifstream in(path);
+  std::map<int64_t, std::vector<float>> by_step;
+  std::string line;
+  for (int64_t n = 1; std::getline(in, line); ++n) {
+    if (line.empty()) continue;
+    const auto j = nlohmann::json::parse(line, nullptr, false);
+    if (!j.is_object() || !j.contains("step") || !j["step"].is_number_integer() || !j.contains("gate") || !j["gate"].is_array())
+      throw_bad_input(path + ":" + std::to_string(n), "not a gate probe line ({\"step\": N, \"gate\": [...]})");
+    std::vector<float> gate;
+    for (const auto& v : j["gate"]) {
+      if (!v.is_number()) throw_bad_input(path + ":" + std::to_string(n), "a gate value that is not a number");
+      gate.push_back(v.get<float>());
+    }
+    by_step[j["step"].get<int64_t>()] = std::move(gate);
+  }
+  std::vector<GateProbeRecord> out;
+  for (auto& [step, gate] : by_step)
+    if (out.empty() || gate.size() == out.front().gate.size()) out.push_back({step, std::move(gate)});
+  return out;
 }
 
 std::vector<TokenTrace> traces_of(const store::Prediction& p) {

@@ -49,6 +49,16 @@ std::optional<ModelSource> imsm_source_of(const store::RunRecord& run);
 // the adapter folder is gone.
 std::optional<ExportRequest> export_request_of(const store::RunRecord& run);
 
+// A training run's gate probe per hidden dimension (~50 a run), a line each in OUTPUT/gate_probes.jsonl:
+// {"step": N, "gate": [g per dimension]}. The gate scope's waterfall reads them.
+constexpr const char* kGateProbesFile = "gate_probes.jsonl";
+struct GateProbeRecord {
+  int64_t step = 0;
+  std::vector<float> gate;  // [D]
+};
+// By step (a resumed run appended: a step's last line counts); none without the file. BadInput naming FILE:LINE.
+std::vector<GateProbeRecord> gate_probes_of(const store::RunRecord& run);
+
 // A stored prediction's tokens as traces (gate min/max over the stored full gate, else the mean).
 std::vector<TokenTrace> traces_of(const store::Prediction& prediction);
 

@@ -15,6 +15,7 @@
 #include "model/cuda_device.h"
 #include "recipes/loaded_model.h"
 #include "recipes/memory_check.h"
+#include "recipes/run_table.h"
 #include "recipes/validation.h"
 #include "tokenizer/tokenizer.h"
 #include "train/gate_probe.h"
@@ -164,13 +165,19 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
     });
     hooks.event({RunEvent::Kind::Checkpoint, 0, dir, t.step()});
   };
-  // The gate probe's mean joins the step record ~50 times a run (query and no-query gates).
+  // The gate probe's mean joins the step record ~50 times a run (query and no-query gates); its mean per hidden
+  // dimension goes to OUTPUT/gate_probes.jsonl, a line per probe (a resumed run appends: the last line of a step counts).
   const TrainBatch probe = writer ? probe_batch(c, gate.get(), data, model->device()) : TrainBatch{};
   const int64_t probe_every = std::max<int64_t>(1, trainer.total_steps() / 50);
+  std::ofstream probe_lines;
+  if (probe.ids.defined()) probe_lines.open(fs::path(c.output_dir) / kGateProbesFile, std::ios::app);
   Hooks trainer_hooks = hooks;
   trainer_hooks.on_step = [&](StepRecord r) {
-    if (probe.ids.defined() && (r.step % probe_every == 0 || r.step == r.total_steps))
-      r.gate_mean = probe_gate_mean(*model, *adapters, *gate, probe);
+    if (probe.ids.defined() && (r.step % probe_every == 0 || r.step == r.total_steps)) {
+      const GateProbe g = probe_gate(*model, *adapters, *gate, probe);
+      r.gate_mean = g.mean;
+      if (!g.per_dim.empty()) probe_lines << nlohmann::json{{"step", r.step}, {"gate", g.per_dim}}.dump() << "\n" << std::flush;
+    }
     hooks.step(r);
   };
   // Evaluation during training: each score an event, the best adapter kept, early stopping.

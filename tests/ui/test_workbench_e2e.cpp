@@ -178,6 +178,14 @@ class WorkbenchE2E : public QObject {
     QTest::mouseMove(scope, centre);
     QTRY_VERIFY(scope->hover().on);
     shoot(&w, "gate-scope");
+    // The extra run's training probes as a waterfall: the probe's mean gate per dimension at each probe step.
+    w.runs_pane()->select_ids({extra});
+    w.gate_scope()->show_source(ui::GateScopePane::Probes);
+    QCOMPARE(scope->gate().unit, std::string("probe step"));
+    QVERIFY(scope->gate().tokens >= 2);
+    QCOMPARE(scope->gate().dims, static_cast<int64_t>(w.inspector()->tokens().front().gate.size()));
+    shoot(&w, "gate-scope-waterfall");
+    w.gate_scope()->show_source(ui::GateScopePane::Answer);
 
     // 6. Evaluate the extra run from the window (the Evaluate dialog, the project's suite): the worker records it,
     //    and the memory-mixing view opens on its saved trace with the whole gate.

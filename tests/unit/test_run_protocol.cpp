@@ -191,6 +191,22 @@ TEST(RunTable, JoinsRunsWithTheirMetricsAndTheEvaluationsOfTheirAdapter) {
   EXPECT_EQ(imsm::runs_table(imsm::run_summaries(ws)).rows[1][7], "5.00 GiB GPU");
 }
 
+// The waterfall's file: by step, a resumed run's later line of a step counting; a bad line named with its number.
+TEST(RunTable, GateProbesByStepLastLineCounts) {
+  TempDir dir;
+  imsm::store::RunRecord run;
+  run.output_dir = dir.path().string();
+  EXPECT_TRUE(imsm::gate_probes_of(run).empty());  // no file: none
+  imsm::testing::write_file(dir.file(imsm::kGateProbesFile), "{\"step\": 4, \"gate\": [0.5, 0.25]}\n{\"step\": 2, \"gate\": [0.75, 1]}\n"
+                                               "{\"step\": 4, \"gate\": [0.125, 0.5]}\n");
+  const auto probes = imsm::gate_probes_of(run);
+  ASSERT_EQ(probes.size(), 2u);
+  EXPECT_EQ(probes[0].step, 2);
+  EXPECT_EQ(probes[1].gate, (std::vector<float>{0.125f, 0.5f}));
+  imsm::testing::write_file(dir.file(imsm::kGateProbesFile), "{\"step\": 1, \"gate\": [0.5]}\n{\"step\": 2, \"gate\": \"x\"}\n");
+  imsm::testing::expect_bad_input([&] { imsm::gate_probes_of(run); }, {std::string(imsm::kGateProbesFile) + ":2", "not a gate probe line"});
+}
+
 TEST(RunTable, ImsmSourceOfAFinishedTrainingRunWithAGate) {
   TempDir dir;
   imsm::store::RunRecord r;

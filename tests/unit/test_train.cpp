@@ -164,6 +164,7 @@ TEST(Train, CancelAndDiverge) {
 #include "io/safetensors.h"
 #include "recipes/generate.h"
 #include "recipes/project.h"
+#include "recipes/run_table.h"
 #include "report/results.h"
 #include "recipes/train.h"
 #include "recipes/train_config.h"
@@ -217,6 +218,7 @@ TEST(TrainRecipe, GateProbeLeavesTrainingAloneAndEqualsTheSavedGate) {
     const auto examples = imsm::read_examples(probe_data.empty() ? w.data : probe_data);
     double sum = 0;
     int64_t n = 0;
+    torch::Tensor per_dim;  // [D]: the sum over the answer positions
     torch::NoGradGuard g;
     for (size_t i = 0; i < 4; ++i) {
       const auto e = imsm::encode_example(*tokenizer, examples[i], 512, 512, tokenizer->eos_ids().at(0));
@@ -229,11 +231,25 @@ TEST(TrainRecipe, GateProbeLeavesTrainingAloneAndEqualsTheSavedGate) {
       for (int64_t t = 0; t + 1 < T; ++t)
         if (e.labels[static_cast<size_t>(t + 1)] != -100) {
           sum += result.gate[0][t].mean().item<double>();
+          per_dim = per_dim.defined() ? per_dim + result.gate[0][t].to(torch::kFloat64) : result.gate[0][t].to(torch::kFloat64);
           ++n;
         }
     }
     ASSERT_GT(n, 0);
     EXPECT_NEAR(last, sum / static_cast<double>(n), 1e-5);  // fp32 gate, means of 32 dims: well inside 1e-5
+    // The waterfall's file: a line per probe, the last one each dimension's mean over the same positions.
+    imsm::store::RunRecord run;
+    run.output_dir = out;
+    const auto probes = imsm::gate_probes_of(run);
+    ASSERT_EQ(probes.size(), 15u);
+    EXPECT_EQ(probes.back().step, 15);
+    ASSERT_EQ(probes.back().gate.size(), static_cast<size_t>(per_dim.numel()));
+    double mean_of_dims = 0;
+    for (int64_t d = 0; d < per_dim.numel(); ++d) {
+      EXPECT_NEAR(probes.back().gate[static_cast<size_t>(d)], per_dim[d].item<double>() / static_cast<double>(n), 1e-5) << "dimension " << d;
+      mean_of_dims += probes.back().gate[static_cast<size_t>(d)] / static_cast<double>(per_dim.numel());
+    }
+    EXPECT_NEAR(mean_of_dims, last, 1e-6);  // the step record's mean is the dimensions' mean (float32 in the file)
   }
   // A probe file that is not there is named before training starts.
   cfg["gate_probe_data"] = w.dir.file("missing.jsonl");
