@@ -31,29 +31,29 @@ uint32_t colour_of(float g) {
 
 }  // namespace
 
-GateMatrix GateMatrix::of(const std::vector<TokenTrace>& tokens) {
+namespace {
+// Rows that carry a gate vector (.gate) as the columns of a matrix, those without one (or of another size) left out.
+template <typename Row, typename Label>
+GateMatrix matrix_of(const std::vector<Row>& rows, const std::string& unit, Label label) {
   GateMatrix m;
-  for (const TokenTrace& t : tokens) {
-    if (t.gate.empty() || (m.dims && static_cast<int64_t>(t.gate.size()) != m.dims)) continue;
-    m.dims = static_cast<int64_t>(t.gate.size());
-    m.g.insert(m.g.end(), t.gate.begin(), t.gate.end());
-    m.pieces.push_back(t.piece);
+  m.unit = unit;
+  for (const Row& r : rows) {
+    if (r.gate.empty() || (m.dims && static_cast<int64_t>(r.gate.size()) != m.dims)) continue;
+    m.dims = static_cast<int64_t>(r.gate.size());
+    m.g.insert(m.g.end(), r.gate.begin(), r.gate.end());
+    m.pieces.push_back(label(r));
     ++m.tokens;
   }
   return m;
 }
+}  // namespace
+
+GateMatrix GateMatrix::of(const std::vector<TokenTrace>& tokens) {
+  return matrix_of(tokens, "token", [](const TokenTrace& t) { return t.piece; });
+}
 
 GateMatrix GateMatrix::of(const std::vector<GateProbeRecord>& probes) {
-  GateMatrix m;
-  m.unit = "probe step";
-  for (const GateProbeRecord& p : probes) {
-    if (p.gate.empty() || (m.dims && static_cast<int64_t>(p.gate.size()) != m.dims)) continue;
-    m.dims = static_cast<int64_t>(p.gate.size());
-    m.g.insert(m.g.end(), p.gate.begin(), p.gate.end());
-    m.pieces.push_back("step " + std::to_string(p.step));
-    ++m.tokens;
-  }
-  return m;
+  return matrix_of(probes, "probe step", [](const GateProbeRecord& p) { return "step " + std::to_string(p.step); });
 }
 
 GateScope::GateScope(QWidget* parent) : ImGuiWidget(parent) {

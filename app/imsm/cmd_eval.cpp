@@ -26,6 +26,7 @@ struct EvalArgs {
   EvalRequest request;
   std::vector<std::string> adapters;
   std::vector<int64_t> runs;
+  bool input_length_given = false, new_tokens_given = false;  // --run: else the run's training lengths
   std::string suite, workspace;
   bool json = false;
 };
@@ -119,6 +120,8 @@ int eval_runs(const EvalArgs& a) {
   q.dataset = a.request.dataset;
   q.task = a.request.task;
   q.limit = a.request.limit;
+  if (a.input_length_given) q.max_input_length = a.request.max_input_length;
+  if (a.new_tokens_given) q.max_new_tokens = a.request.max_new_tokens;
   q.device = a.request.source.device;
   q.dtype = a.request.source.dtype;
   q.full_gate = a.request.full_gate;
@@ -176,7 +179,9 @@ void add_eval(CLI::App& app, Run& run) {
   cmd->add_option("--adapter", a->adapters, "A PEFT adapter, or an IMSM adapter (both streams, gated); with --suite, several");
   cmd->add_option("--dataset", req.dataset, "JSON lines {\"input\", \"output\"}");
   cmd->add_option("--task", req.task, "gsm8k, mrpc, multirc, cola, ropes, webq or freebase");
-  cmd->add_option("--run", a->runs, "A finished training run of --workspace: its adapter and its base model (several: --run 3 --run 4)");
+  cmd->add_option("--run", a->runs,
+                  "A finished training run of --workspace: its adapter, its base model and (with --dataset) its training lengths "
+                  "unless given (several: --run 3 --run 4)");
   cmd->add_option("--suite", a->suite, "Benchmark suite (JSON): scores of the base model and of each adapter, with the change");
   cmd->add_option("--predictions", req.predictions_out, "Write predictions {\"input\", \"output\", \"answer\"} here");
   cmd->add_option("--workspace", a->workspace, "Record scores, predictions and per-token gate traces in this SQLite workspace");
@@ -189,7 +194,9 @@ void add_eval(CLI::App& app, Run& run) {
   cmd->add_flag("--perplexity", req.perplexity, "Also the perplexity of the gold answers");
   cmd->add_flag("--full-gate", req.full_gate, "Record each generated token's whole gate vector (float16), not only its mean");
   cmd->add_flag("--json", a->json, "Print the scores as one JSON object");
-  cmd->callback([&run, a] {
+  cmd->callback([&run, a, cmd] {
+    a->input_length_given = cmd->count("--max-input-length") > 0;
+    a->new_tokens_given = cmd->count("--max-new-tokens") > 0;
     run = [a] {
       if (!a->workspace.empty()) store::Workspace check(a->workspace);  // refused before any work starts
       if (!a->runs.empty()) return eval_runs(*a);

@@ -371,6 +371,13 @@ TEST(WorkspaceCli, EvalOfRunsUsesTheirAdaptersAndReusesSuites) {
     const auto expected = nlohmann::json::parse(one.out);
     for (const char* metric : {"EM", "Contain"}) EXPECT_EQ((with_adapter ? tuned : base)[metric], expected[metric]) << metric;
   }
+  // Lengths given on the command line win over the run's.
+  const Result short_answers = imsm_run({"eval", "--workspace", ws, "--run", "1", "--dataset", dir.file("set.jsonl"), "--task", "webq",
+                                         "--max-new-tokens", "1", "--json"});
+  ASSERT_EQ(short_answers.code, 0) << short_answers.err;
+  const std::string last_line = short_answers.out.substr(short_answers.out.rfind('{'));
+  const int64_t short_run = nlohmann::json::parse(last_line)["run_id"].get<int64_t>();
+  EXPECT_EQ(sql_text(ws, "SELECT json_extract(config_json, '$.max_new_tokens') FROM runs WHERE id = " + std::to_string(short_run)), "1");
   write_file(dir.file("suite.json"), nlohmann::json{{"name", "one"}, {"batch_size", 2}, {"benchmarks", {
       {{"name", "Sums"}, {"dataset", "set.jsonl"}, {"task", "webq"}, {"metric", "EM"}, {"max_new_tokens", 4}}}}}.dump());
   const Result first = imsm_run({"eval", "--workspace", ws, "--run", "1", "--suite", dir.file("suite.json"), "--json"});
