@@ -7,14 +7,6 @@
 
 namespace imsm::store {
 
-namespace {
-bool has_table(sql::Database& db, const char* name) {  // a workspace of schema 3 opened read-only has none
-  auto st = db.prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
-  st.bind(1, name);
-  return st.step() && st.int64(0) > 0;
-}
-}  // namespace
-
 void Workspace::add_resource_samples(int64_t run_id, const std::vector<ResourceSample>& rows) {
   if (rows.empty()) return;
   sql::Transaction tx(*db_);
@@ -26,16 +18,12 @@ void Workspace::add_resource_samples(int64_t run_id, const std::vector<ResourceS
       "temperature_c, power_w) VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)");
   for (const ResourceSample& s : rows) {
     host.bind_all(run_id, s.seconds, s.cpu_percent, s.rss_bytes, s.host_used_bytes, s.host_total_bytes);
-    if (s.gpu_problem.empty()) host.bind(7, sql::Null{});
-    else host.bind(7, s.gpu_problem);
+    host.bind_or_null(7, s.gpu_problem, s.gpu_problem.empty());
     host.run();
     host.reset();
     for (const GpuSample& g : s.gpus) {
       gpu.bind_all(run_id, s.seconds, g.index, g.name, g.utilization_percent, g.memory_used_bytes, g.memory_total_bytes);
-      if (g.temperature_c < 0) gpu.bind(8, sql::Null{});
-      else gpu.bind(8, g.temperature_c);
-      if (g.power_w < 0) gpu.bind(9, sql::Null{});
-      else gpu.bind(9, g.power_w);
+      gpu.bind_or_null(8, g.temperature_c, g.temperature_c < 0).bind_or_null(9, g.power_w, g.power_w < 0);
       gpu.run();
       gpu.reset();
     }
@@ -45,7 +33,7 @@ void Workspace::add_resource_samples(int64_t run_id, const std::vector<ResourceS
 
 std::vector<ResourceSample> Workspace::resource_samples(int64_t run_id) const {
   std::vector<ResourceSample> out;
-  if (!has_table(*db_, "resource_samples")) return out;
+  if (!db_->has_table("resource_samples")) return out;  // a workspace of schema 3 opened read-only
   auto host = db_->prepare(
       "SELECT seconds, cpu_percent, rss_bytes, host_used_bytes, host_total_bytes, gpu_problem FROM resource_samples WHERE run_id = ?1 "
       "ORDER BY seconds");
@@ -77,7 +65,7 @@ std::vector<ResourceSample> Workspace::resource_samples(int64_t run_id) const {
 
 ResourcePeak Workspace::resource_peak(int64_t run_id) const {
   ResourcePeak peak;
-  if (!has_table(*db_, "resource_samples")) return peak;
+  if (!db_->has_table("resource_samples")) return peak;
   auto host = db_->prepare("SELECT max(rss_bytes) FROM resource_samples WHERE run_id = ?1");
   host.bind(1, run_id);
   if (host.step() && !host.is_null(0)) peak.rss_bytes = host.int64(0);

@@ -42,6 +42,12 @@ void Database::exec(const std::string& sql) {
 
 Statement Database::prepare(const std::string& sql) { return Statement(*this, sql); }
 int64_t Database::last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+bool Database::has_table(const std::string& name) {
+  Statement st = prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = ?1");
+  st.bind(1, name);
+  return st.step() && st.int64(0) > 0;
+}
+
 int64_t Database::changes() const { return sqlite3_changes(db_); }
 
 Statement::Statement(Database& db, const std::string& sql) : db_(&db) {

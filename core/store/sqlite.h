@@ -28,6 +28,7 @@ class Database {
   Statement prepare(const std::string& sql);
   int64_t last_insert_rowid() const;
   int64_t changes() const;
+  bool has_table(const std::string& name);  // an older workspace opened read-only lacks the newer tables
   const std::string& path() const { return path_; }
   bool read_only() const { return read_only_; }
   [[noreturn]] void fail(const std::string& what) const;  // throws with SQLite's message
@@ -55,6 +56,11 @@ class Statement {
   Statement& bind(int index, const std::string& value);
   Statement& bind(int index, const char* value) { return bind(index, std::string(value)); }
   Statement& bind(int index, Null);
+  // NULL when `null`, else the value (a value the workspace stores as "none": a diverged loss, no parent run).
+  template <typename T>
+  Statement& bind_or_null(int index, const T& value, bool null) {
+    return null ? bind(index, Null{}) : bind(index, value);
+  }
   Statement& bind_blob(int index, const void* data, size_t bytes);
 
   template <typename... Args>

@@ -23,11 +23,6 @@ std::string absolute_path(const std::string& path) {
   return ec ? fs::absolute(path).lexically_normal().string() : p.string();
 }
 
-template <typename T>
-void bind_or_null(sql::Statement& st, int index, const T& value, bool null) {
-  if (null) st.bind(index, sql::Null{});
-  else st.bind(index, value);
-}
 }  // namespace
 
 Workspace::Workspace(const std::string& path, Mode mode) : path_(path) {
@@ -87,11 +82,11 @@ int64_t Workspace::create_run(const NewRun& r) {
       "INSERT INTO runs(kind, name, status, model_id, dataset_id, parent_run_id, config_json, seed, device, engine_version, "
       "output_dir, created_at) VALUES(?1, ?2, 'queued', ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)");
   st.bind(1, r.kind).bind(2, r.name);
-  bind_or_null(st, 3, model_id, model_id == 0);
-  bind_or_null(st, 4, dataset_id, dataset_id == 0);
-  bind_or_null(st, 5, r.parent_run_id, r.parent_run_id == 0);
+  st.bind_or_null(3, model_id, model_id == 0);
+  st.bind_or_null(4, dataset_id, dataset_id == 0);
+  st.bind_or_null(5, r.parent_run_id, r.parent_run_id == 0);
   st.bind(6, r.config_json).bind(7, static_cast<int64_t>(r.seed)).bind(8, r.device).bind(9, std::string(IMSM_VERSION));
-  bind_or_null(st, 10, r.output_dir.empty() ? std::string() : absolute_path(r.output_dir), r.output_dir.empty());
+  st.bind_or_null(10, r.output_dir.empty() ? std::string() : absolute_path(r.output_dir), r.output_dir.empty());
   st.bind(11, utc_now_iso8601());
   st.run();
   const int64_t id = db_->last_insert_rowid();
@@ -133,11 +128,11 @@ void Workspace::add_train_metrics(int64_t run_id, const std::vector<StepRecord>&
       "VALUES(?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8)");
   for (const auto& m : rows) {
     st.bind_all(run_id, m.step, m.epoch);
-    bind_or_null(st, 4, m.loss, !std::isfinite(m.loss));  // a diverged step is NULL, not a bogus number
+    st.bind_or_null(4, m.loss, !std::isfinite(m.loss));  // a diverged step is NULL, not a bogus number
     st.bind(5, m.learning_rate);
-    bind_or_null(st, 6, m.grad_norm, !std::isfinite(m.grad_norm));
+    st.bind_or_null(6, m.grad_norm, !std::isfinite(m.grad_norm));
     st.bind(7, m.tokens_per_second);
-    bind_or_null(st, 8, m.gate_mean, !(m.gate_mean >= 0));
+    st.bind_or_null(8, m.gate_mean, !(m.gate_mean >= 0));
     st.run();
   }
   tx.commit();
@@ -149,7 +144,7 @@ void Workspace::add_validation(int64_t run_id, const std::vector<ValidationRecor
   auto st = db_->prepare("INSERT OR REPLACE INTO validation_metrics(run_id, step, epoch, benchmark, metric, value) VALUES(?1, ?2, ?3, ?4, ?5, ?6)");
   for (const auto& v : rows) {
     st.bind_all(run_id, v.step, v.epoch, v.benchmark, v.metric);
-    bind_or_null(st, 6, v.value, !std::isfinite(v.value));
+    st.bind_or_null(6, v.value, !std::isfinite(v.value));
     st.run();
   }
   tx.commit();
@@ -182,7 +177,7 @@ void Workspace::add_predictions(int64_t run_id, const std::string& benchmark, co
     for (size_t i = 0; i < p.tokens.size(); ++i) {
       const auto& t = p.tokens[i];
       tok.bind_all(pid, static_cast<int64_t>(i), static_cast<int64_t>(t.id), t.piece);
-      bind_or_null(tok, 5, static_cast<double>(t.gate_mean), t.gate_mean < 0);
+      tok.bind_or_null(5, static_cast<double>(t.gate_mean), t.gate_mean < 0);
       if (t.gate.empty()) {
         tok.bind(6, sql::Null{});
       } else {

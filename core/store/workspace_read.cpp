@@ -96,10 +96,7 @@ std::vector<StepRecord> Workspace::train_metrics(int64_t run_id) const {
 
 std::vector<ValidationRecord> Workspace::validation(int64_t run_id) const {
   std::vector<ValidationRecord> out;
-  {  // a workspace of schema 2 opened read-only has no such table: no validation
-    auto exists = db_->prepare("SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name = 'validation_metrics'");
-    if (!exists.step() || exists.int64(0) == 0) return out;
-  }
+  if (!db_->has_table("validation_metrics")) return out;  // a workspace of schema 2 opened read-only: no validation
   auto st = db_->prepare("SELECT step, epoch, benchmark, metric, value FROM validation_metrics WHERE run_id = ?1 ORDER BY step, rowid");
   st.bind(1, run_id);
   while (st.step())
