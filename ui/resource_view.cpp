@@ -64,7 +64,7 @@ ResourceView::~ResourceView() = default;
 void ResourceView::redraw() {
   if (monitor_->version() == seen_) return;
   seen_ = monitor_->version();
-  const std::vector<ResourceSample> samples = monitor_->history();
+  const std::vector<ResourceSample> samples = monitor_->recent(kWindowSeconds);  // not a day's history every second
   if (samples.empty()) return;
   const ResourceSample& last = samples.back();
   const double now = last.seconds;
@@ -72,7 +72,6 @@ void ResourceView::redraw() {
   for (int i = 0; i < gpu_plot_->graphCount(); ++i) gpu_plot_->graph(i)->data()->clear();
   for (const ResourceSample& s : samples) {
     const double x = s.seconds - now;  // ≤ 0: seconds before the newest sample
-    if (x < -kWindowSeconds) continue;
     host_plot_->graph(0)->addData(x, s.cpu_percent);
     host_plot_->graph(1)->addData(x, s.rss_bytes / kGiB);
     host_plot_->graph(2)->addData(x, s.host_used_bytes / kGiB);

@@ -6,6 +6,8 @@
 #include <sstream>
 #include <string>
 
+#include "util/process.h"
+
 namespace imsm {
 
 namespace {
@@ -25,27 +27,6 @@ double process_cpu_seconds() {
   return static_cast<double>(utime + stime) / static_cast<double>(sysconf(_SC_CLK_TCK));
 }
 
-int64_t resident_bytes() {
-  std::ifstream in("/proc/self/statm");
-  long long pages = 0, resident = 0;
-  in >> pages >> resident;
-  return static_cast<int64_t>(resident) * sysconf(_SC_PAGESIZE);
-}
-
-// MemTotal and MemAvailable (kB in the file), bytes.
-void host_memory(int64_t& used, int64_t& total) {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  long long kb = 0, available = 0;
-  total = 0;
-  while (in >> key >> kb) {
-    if (key == "MemTotal:") total = kb * 1024;
-    if (key == "MemAvailable:") available = kb * 1024;
-    in.ignore(64, '\n');
-  }
-  used = total - available;
-}
-
 }  // namespace
 
 HostSampler::HostSampler() : last_cpu_seconds_(process_cpu_seconds()), last_(std::chrono::steady_clock::now()) {}
@@ -58,7 +39,9 @@ void HostSampler::sample(ResourceSample& out) {
   last_cpu_seconds_ = cpu;
   last_ = now;
   out.rss_bytes = resident_bytes();
-  host_memory(out.host_used_bytes, out.host_total_bytes);
+  const HostMemory memory = host_memory();
+  out.host_total_bytes = memory.total_bytes;
+  out.host_used_bytes = memory.total_bytes >= 0 && memory.available_bytes >= 0 ? memory.total_bytes - memory.available_bytes : -1;
 }
 
 }  // namespace imsm

@@ -1,7 +1,7 @@
 // The process's CPU use and memory and the host's memory, from Linux's /proc:
 // CPU as the change of utime + stime (/proc/self/stat) over the wall time
-// between two readings, resident memory from /proc/self/statm, the host's from
-// /proc/meminfo (MemTotal − MemAvailable). Torch-free.
+// between two readings; resident memory (VmRSS) and the host's (MemTotal −
+// MemAvailable) as util/process.h reads them. Torch-free.
 #pragma once
 #include <chrono>
 #include <cstdint>

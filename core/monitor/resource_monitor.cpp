@@ -63,9 +63,12 @@ void ResourceMonitor::loop() {
   }
 }
 
-std::vector<ResourceSample> ResourceMonitor::history() const {
+std::vector<ResourceSample> ResourceMonitor::recent(double seconds) const {
   std::lock_guard<std::mutex> lock(mu_);
-  return history_;
+  if (history_.empty()) return {};
+  const double from = history_.back().seconds - seconds;
+  const auto first = std::lower_bound(history_.begin(), history_.end(), from, [](const ResourceSample& s, double t) { return s.seconds < t; });
+  return {first, history_.end()};
 }
 
 std::vector<ResourceSample> ResourceMonitor::take_unrecorded() {

@@ -34,7 +34,7 @@ class ResourceMonitor {
   ResourceMonitor(const ResourceMonitor&) = delete;
   ResourceMonitor& operator=(const ResourceMonitor&) = delete;
 
-  std::vector<ResourceSample> history() const;       // every sample kept, oldest first
+  std::vector<ResourceSample> recent(double seconds) const;  // those of the last `seconds` before the newest, oldest first
   std::vector<ResourceSample> take_unrecorded();     // the samples since the previous call
   uint64_t version() const;                          // changes with each sample
 

@@ -3,31 +3,20 @@
 #include <algorithm>
 #include <cstdio>
 #include <filesystem>
-#include <fstream>
 #include <sstream>
 
 #include "io/hf_config.h"
 #include "model/cuda_device.h"
 #include "model/device.h"
 #include "util/error.h"
+#include "util/process.h"
 
 namespace imsm {
 namespace {
 
-// MemAvailable of /proc/meminfo in bytes; -1 where there is none.
-double cpu_available_bytes() {
-  std::ifstream in("/proc/meminfo");
-  std::string key;
-  double kib = 0;
-  std::string unit;
-  while (in >> key >> kib >> unit)
-    if (key == "MemAvailable:") return kib * 1024.0;
-  return -1;
-}
-
 double free_bytes_on(const std::string& device) {
   const auto index = cuda_index(device);
-  if (!index) return cpu_available_bytes();
+  if (!index) return static_cast<double>(host_memory().available_bytes);  // MemAvailable; -1 where there is none
   for (const CudaDevice& d : cuda_devices(true))
     if (d.index == *index) return static_cast<double>(d.free_bytes);
   return -1;

@@ -74,6 +74,19 @@ int64_t peak_resident_bytes() {
   return kib < 0 ? -1 : kib * 1024;
 }
 
+HostMemory host_memory() {
+  std::ifstream in("/proc/meminfo");
+  HostMemory m;
+  std::string key;
+  int64_t kib = 0;
+  while (in >> key >> kib) {
+    if (key == "MemTotal:") m.total_bytes = kib * 1024;
+    if (key == "MemAvailable:") m.available_bytes = kib * 1024;
+    in.ignore(1 << 12, '\n');  // the unit, "kB"
+  }
+  return m;
+}
+
 std::string utc_now_iso8601() {
   const std::time_t t = std::time(nullptr);
   std::tm tm{};

@@ -20,6 +20,11 @@ bool process_alive(const ProcessIdentity& p);
 // in bytes; -1 where /proc does not say.
 int64_t resident_bytes();
 int64_t peak_resident_bytes();
+// The machine's memory: MemTotal and MemAvailable of /proc/meminfo, in bytes; -1 where /proc does not say.
+struct HostMemory {
+  int64_t total_bytes = -1, available_bytes = -1;
+};
+HostMemory host_memory();
 // "2026-11-27T17:05:00Z"
 std::string utc_now_iso8601();
 

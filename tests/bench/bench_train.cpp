@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "bench_args.h"
+#include "util/process.h"
 #include "imsm/siamese.h"
 #include "train/chunked_loss.h"
 #include "train/memory_estimate.h"
@@ -63,17 +64,8 @@ struct Setup {
   bool cuda() const { return device.is_cuda(); }
 };
 
-// The resident set now (VmRSS), MiB.
-double rss_mib() {
-  FILE* f = std::fopen("/proc/self/status", "r");
-  if (!f) return 0;
-  char line[256];
-  double kib = 0;
-  while (std::fgets(line, sizeof(line), f))
-    if (std::sscanf(line, "VmRSS: %lf kB", &kib) == 1) break;
-  std::fclose(f);
-  return kib / 1024.0;
-}
+// The resident set now (VmRSS), MiB; 0 where /proc does not say.
+double rss_mib() { return static_cast<double>(std::max<int64_t>(0, imsm::resident_bytes())) / (1024.0 * 1024.0); }
 
 // The estimate of a mode's run (0 for the official two-copy layout, which the engine does not run).
 double estimate_mib(const std::string& mode, const imsm::ModelConfig& config, const Setup& setup) {

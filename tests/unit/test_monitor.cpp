@@ -81,6 +81,10 @@ TEST(ResourceMonitor, SamplesOnItsThreadAndStopsAtOnce) {
     for (size_t i = 0; i < taken.size(); ++i) EXPECT_EQ(taken[i].rss_bytes, static_cast<int64_t>(i + 1));  // in order, none lost
     for (size_t i = 1; i < taken.size(); ++i) EXPECT_GT(taken[i].seconds, taken[i - 1].seconds);
     EXPECT_LE(monitor.take_unrecorded().size(), 1u);  // taken once
+    const auto newest = monitor.recent(0);  // the last 0 s before the newest: the newest alone
+    ASSERT_EQ(newest.size(), 1u);
+    EXPECT_GE(newest[0].rss_bytes, taken.back().rss_bytes);
+    EXPECT_GE(monitor.recent(1e9).size(), taken.size());  // every sample kept
     imsm::ResourceMonitor slow(sampler, 1h);  // stopping does not wait for the interval
   }
   EXPECT_LT(std::chrono::steady_clock::now() - start, 10s);
