@@ -23,7 +23,7 @@
 
 #include "eval/metrics.h"
 #include "model/cuda_device.h"
-#include "report/results.h"
+#include "runs_model.h"
 #include "store/workspace.h"
 
 namespace imsm::ui {
@@ -137,12 +137,7 @@ void EvaluateDialog::fill_runs(const QList<qint64>& selected) {
     const auto runs = ws.runs();
     for (auto r = runs.rbegin(); r != runs.rend(); ++r) {
       if (r->kind != "train" || r->status != RunStatus::Finished) continue;
-      auto* item = new QListWidgetItem(QString("%1 · %2 seed %3 · %4")
-                                           .arg(r->id)
-                                           .arg(QString::fromStdString(report::method_label(r->config_json)))
-                                           .arg(r->seed)
-                                           .arg(QFileInfo(QString::fromStdString(r->model_path)).fileName()),
-                                       runs_);
+      auto* item = new QListWidgetItem(run_title(*r) + " · " + QFileInfo(QString::fromStdString(r->model_path)).fileName(), runs_);
       item->setData(Qt::UserRole, QVariant::fromValue<qlonglong>(r->id));
       item->setFlags(item->flags() | Qt::ItemIsUserCheckable);
       item->setCheckState(selected.contains(r->id) ? Qt::Checked : Qt::Unchecked);

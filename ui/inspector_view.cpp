@@ -24,7 +24,7 @@
 #include "export.h"
 #include "plot_style.h"
 #include "recipes/run_table.h"
-#include "report/results.h"
+#include "runs_model.h"
 #include "store/workspace.h"
 #include "train/dataset.h"
 
@@ -184,7 +184,7 @@ void InspectorView::set_workspace(const QString& workspace) {
     for (auto r = runs.rbegin(); r != runs.rend(); ++r)
       if (const std::optional<ModelSource> source = imsm_source_of(*r)) {
         sources_[r->id] = *source;
-        runs_->addItem(QString("%1 · %2 seed %3").arg(r->id).arg(QString::fromStdString(report::method_label(r->config_json))).arg(r->seed),
+        runs_->addItem(run_title(*r),
                        QVariantList{QVariant::fromValue<qlonglong>(r->id), QString::fromStdString(r->dataset_path)});
       }
     int gated = 0;  // where the traces without a gate begin

@@ -5,10 +5,15 @@
 
 #include <algorithm>
 
+#include "report/results.h"
 #include "store/run_report.h"
 #include "util/table.h"
 
 namespace imsm::ui {
+
+QString run_title(const store::RunRecord& run) {
+  return QString("%1 · %2 seed %3").arg(run.id).arg(QString::fromStdString(report::method_label(run.config_json))).arg(run.seed);
+}
 
 void RunsModel::set_rows(std::vector<RunSummary> rows) {
   beginResetModel();

@@ -15,6 +15,9 @@
 
 namespace imsm::ui {
 
+// A run as the views name it: "12 · IMSM(LoRA) seed 3" (id, method or label, seed).
+QString run_title(const store::RunRecord& run);
+
 class RunsModel : public QAbstractTableModel {
   Q_OBJECT
  public:

@@ -9,7 +9,7 @@
 #include "io/json_file.h"
 #include "plot_style.h"
 #include "recipes/validation.h"
-#include "report/results.h"
+#include "runs_model.h"
 #include "store/workspace.h"
 
 namespace imsm::ui {
@@ -87,17 +87,15 @@ void TrainingView::show_runs(const QString& workspace, const QList<qint64>& sele
   bool any_run = false;
   if (!workspace.isEmpty()) {
     store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
-    QList<qint64> ids = selected;
-    if (ids.isEmpty()) {
-      ids = latest_training_runs(ws, kLatestRuns);
-      latest = !ids.isEmpty();
-    }
-    any_run = latest || !latest_training_runs(ws, 1).isEmpty();
+    const QList<qint64> newest = latest_training_runs(ws, kLatestRuns);
+    const QList<qint64> ids = selected.isEmpty() ? newest : selected;
+    latest = selected.isEmpty() && !newest.isEmpty();
+    any_run = !newest.isEmpty();
     for (qint64 id : ids) {
       const auto run = ws.run(id);
       if (run.kind != "train") continue;
       Curve c;
-      c.label = QString("%1 · %2 seed %3").arg(id).arg(QString::fromStdString(report::method_label(run.config_json))).arg(run.seed);
+      c.label = run_title(run);
       for (const auto& m : ws.train_metrics(id)) add_point(c, m);
       add_validation(c, ws.validation(id));
       for (const auto& a : ws.artifacts(id))

@@ -235,7 +235,9 @@ std::vector<std::string> official_metrics(const std::string& task) {
   if (task == "cola") return {"MCC"};
   if (task == "ropes") return {"Contain", "EM", "F1_overlap"};
   if (task == "webq" || task == "freebase") return {"EM", "Contain"};
-  throw_bad_input("--task", "unknown task \"" + task + "\" (gsm8k, mrpc, multirc, cola, ropes, webq, freebase)");
+  std::string known;
+  for (const std::string& t : official_tasks()) known += (known.empty() ? "" : ", ") + t;
+  throw_bad_input("--task", "unknown task \"" + task + "\" (" + known + ")");
 }
 
 std::vector<std::string> reported_metrics(const std::string& task) {

@@ -71,9 +71,7 @@ void check_request(const RunsEvalRequest& q) {
     return;
   }
   if (!fs::is_regular_file(q.dataset)) throw_bad_input(q.dataset, "no such dataset file");
-  const auto& tasks = official_tasks();
-  if (std::find(tasks.begin(), tasks.end(), q.task) == tasks.end())
-    throw_bad_input("task", "unknown task \"" + q.task + "\" (gsm8k, mrpc, multirc, cola, ropes, webq, freebase): it names the metrics");
+  official_metrics(q.task);  // BadInput for an unknown task, listing the known ones
   if (q.limit < 0) throw_bad_input("limit", "must be 0 (every example) or more");
 }
 

@@ -1,8 +1,7 @@
 #include "recipes/sweep.h"
 
 #include <algorithm>
-#include <cctype>
-#include <set>
+#include <map>
 
 #include "report/results.h"
 #include "util/error.h"
@@ -70,7 +69,7 @@ std::vector<SweepAxis> parse_sweep_axes(const std::string& text) {
 std::vector<TrainConfig> expand_sweep(const nlohmann::json& base, const std::vector<SweepAxis>& axes, const std::string& seeds,
                                       const std::string& name) {
   if (trim(name).empty()) throw_bad_input("sweep", "give the sweep a name: it groups its runs and names their folder");
-  const std::string base_label = base.value("label", std::string()).empty() ? "" : base.value("label", std::string()) + " · ";
+  const std::string base_label = base.value("label", std::string());  // "": each cell's method names it
   const std::string base_out = base.value("output_dir", std::string("runs/imsm"));
   std::vector<TrainConfig> out;
   std::vector<size_t> at(axes.size(), 0);  // the cell: an index into each axis, the last fastest
@@ -81,12 +80,11 @@ std::vector<TrainConfig> expand_sweep(const nlohmann::json& base, const std::vec
       cell.emplace_back(axes[a].key, axes[a].values[at[a]]);
       j[axes[a].key] = axes[a].values[at[a]];
     }
-    const std::string settings = cell_text(cell, ", ");
+    const std::string settings = cell.empty() ? name : cell_text(cell, ", ");
     j["sweep"] = name;
-    j["label"] = (base_label.empty() ? std::string() : base_label) + (settings.empty() ? name : settings);
     j["output_dir"] = base_out + "/" + name + (cell.empty() ? "" : "/" + cell_text(cell, ","));
-    for (TrainConfig& c : expand_seeds(j, seeds, "sweep cell " + (settings.empty() ? name : settings))) {
-      if (base_label.empty()) c.label = report::method_label(c.peft, c.variant) + " · " + (settings.empty() ? name : settings);
+    for (TrainConfig& c : expand_seeds(j, seeds, "sweep cell " + settings)) {
+      c.label = (base_label.empty() ? report::method_label(c.peft, c.variant) : base_label) + " · " + settings;
       out.push_back(std::move(c));
     }
     more = false;
@@ -116,14 +114,13 @@ SweepData sweep_data(const store::Workspace& ws, const std::string& name) {
   SweepData d;
   d.name = name;
   std::vector<nlohmann::json> configs;
-  const std::vector<RunSummary> summaries = run_summaries(ws);
+  std::map<int64_t, std::vector<std::pair<std::string, double>>> scores_of;  // run id -> its adapter's scores
+  for (RunSummary& s : run_summaries(ws)) scores_of[s.id] = std::move(s.scores);
   for (const auto& r : ws.runs()) {
     const auto j = nlohmann::json::parse(r.config_json, nullptr, false);
     if (r.kind != "train" || !j.is_object() || j.value("sweep", std::string()) != name) continue;
     configs.push_back(j);
-    SweepRun run{r.id, r.seed, nlohmann::json::object(), {}};
-    for (const auto& s : summaries)
-      if (s.id == r.id) run.scores = s.scores;
+    SweepRun run{r.id, r.seed, nlohmann::json::object(), scores_of[r.id]};
     for (const auto& [score, value] : run.scores)
       if (std::find(d.scores.begin(), d.scores.end(), score) == d.scores.end()) d.scores.push_back(score);
     d.runs.push_back(std::move(run));
