@@ -151,7 +151,8 @@ void RunDialog::make_fields(const QStringList& models, const QStringList& datase
   f.add("peft", combo(this, {"lora", "dora", "ia3", "adalora"}), tr("The PEFT method IMSM is put on (the paper: LoRA, (IA)³, AdaLoRA, DoRA)"));
   f.add("variant", combo(this, {"query", "no-query", "no-gate", "none"}),
         tr("IMSM's gate: query = the paper's query-aware gate, mixing the original and fine-tuned memories per token and "
-           "dimension; no-query = the gate without the query terms; no-gate = ½ + ½; none = the PEFT method alone (baseline)"));
+           "dimension; no-query = the gate without the query terms; no-gate = a fixed mix (α below, ½ officially); none = the PEFT "
+           "method alone (baseline)"));
   auto* modules = new NameChecks({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}, 4, this);
   modules->set_checked({"q_proj", "v_proj"});
   for (QCheckBox* c : modules->boxes()) c->setToolTip(tr("Put the adapter on every %1 (Hugging Face module name)").arg(c->text()));
@@ -164,6 +165,22 @@ void RunDialog::make_fields(const QStringList& models, const QStringList& datase
   f.add("dropout_prob", dspin(this, 0, 0.9, 0.1, 3, 0.05), tr("Dropout on both gate maps, as the official code"));
   f.add("gate_probe_examples", ispin(this, 0, 4096, 8),
         tr("Measure the mean gate on this many probe examples about 50 times a run (0: off); it does not change training"));
+  // Forgetting baselines: each off at 0, with any method and variant.
+  f.add("replay_data", combo(this, QStringList{QString()} + datasets, true),
+        tr("Replay: general data whose examples fill a fraction of every training batch (the oldest remedy for forgetting)"));
+  qobject_cast<QComboBox*>(f["replay_data"])->lineEdit()->setPlaceholderText(tr("no replay"));
+  f.add("replay_ratio", dspin(this, 0, 0.95, 0, 3, 0.05), tr("Replay: the fraction of each batch drawn from the replay data (0: off)"));
+  f.add("ewc_lambda", dspin(this, 0, 1e9, 0, 4, 1),
+        tr("EWC: λ of the penalty λ·Σ F(θ − θ₀)², F the diagonal Fisher of the starting model on the EWC data (0: off)"));
+  f.add("ewc_data", combo(this, QStringList{QString()} + datasets, true),
+        tr("EWC: the general data of the Fisher (computed once at the start, kept as OUTPUT/ewc_fisher.safetensors)"));
+  qobject_cast<QComboBox*>(f["ewc_data"])->lineEdit()->setPlaceholderText(tr("no EWC"));
+  f.add("ewc_examples", ispin(this, 16, 1000000, 64), tr("EWC: the Fisher's sample, the first N examples of its data (at least 16)"));
+  f.add("kl_lambda", dspin(this, 0, 1000, 0, 4, 0.1),
+        tr("KL: λ of λ·KL(p_original ‖ p_tuned) on the answer tokens, pulling the tuned model toward the original (0: off)"));
+  f.add("mix_alpha", dspin(this, 0, 1, 0.5, 3, 0.05),
+        tr("Variant no-gate: the fixed mix α·h_M + (1 − α)·h_M' (½: the official mode 0). To evaluate a trained adapter "
+           "along α without training again: imsm eval --mix-alpha 0,0.25,0.5,0.75,1"));
   // Training.
   f.add("optimizer", combo(this, {"adamw", "adafactor"}));
   f.add("learning_rate", dspin(this, 1e-7, 1, 3e-4, 7, 1e-4));
@@ -228,6 +245,15 @@ void RunDialog::lay_out() {
   mf->addRow(tr("Adapter dropout"), f["lora_dropout"]);
   mf->addRow(tr("Gate rank / dropout"), row(this, {f["gate_rank"], f["dropout_prob"]}));
   mf->addRow(tr("Gate probe examples"), f["gate_probe_examples"]);
+  auto* baselines = new QGroupBox(tr("Forgetting baselines"), this);
+  baselines->setToolTip(tr("The remedies IMSM is compared with; each is off at 0 and combines with any method"));
+  auto* bf = new QFormLayout(baselines);
+  bf->addRow(tr("Replay data / ratio"), row(this, {f["replay_data"], f["replay_ratio"]}));
+  bf->addRow(tr("EWC λ / data / examples"), row(this, {f["ewc_lambda"], f["ewc_data"], f["ewc_examples"]}));
+  bf->addRow(tr("KL λ / fixed mix α"), row(this, {f["kl_lambda"], f["mix_alpha"]}));
+  auto* method_column = new QVBoxLayout;
+  method_column->addWidget(method);
+  method_column->addWidget(baselines);
   auto* training = new QGroupBox(tr("Training"), this);
   auto* tf = new QFormLayout(training);
   tf->addRow(tr("Optimizer"), f["optimizer"]);
@@ -253,7 +279,7 @@ void RunDialog::lay_out() {
   top->addRow(tr("Label"), f["label"]);
   top->addRow(tr("Output folder"), f["output_dir"]);
   auto* columns = new QHBoxLayout;
-  columns->addWidget(method);
+  columns->addLayout(method_column);
   columns->addWidget(training);
   auto* advanced = new QGroupBox(tr("Advanced"), this);
   advanced->setCheckable(true);
@@ -365,7 +391,7 @@ QString RunDialog::memory_text() const { return memory_->text(); }
 
 std::vector<size_t> RunDialog::pending_projects() const {
   std::vector<size_t> out;
-  for (const char* key : {"data_path", "gate_probe_data", "test_data_path", "eval_suite"}) {
+  for (const char* key : {"data_path", "gate_probe_data", "test_data_path", "eval_suite", "replay_data", "ewc_data"}) {
     const QString path = fields_.text(key);
     const auto it = project_of_.find(path.toStdString());
     if (it != project_of_.end() && !QFileInfo(path).isFile() && std::find(out.begin(), out.end(), it->second) == out.end()) out.push_back(it->second);

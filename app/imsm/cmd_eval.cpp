@@ -1,4 +1,4 @@
-// imsm eval --model DIR [--adapter DIR] --dataset FILE --task TASK [--predictions OUT.jsonl] [--workspace FILE] [...]
+// imsm eval --model DIR [--adapter DIR] --dataset FILE --task TASK [--predictions OUT.jsonl] [--workspace FILE] [--mix-alpha A,B,..] [...]
 // imsm eval --model DIR --suite FILE [--adapter DIR ...] [--workspace FILE]
 // imsm eval --workspace FILE --run ID [--run ID ...] (--suite FILE | --dataset FILE --task TASK): training runs and their base models
 #include <chrono>
@@ -52,34 +52,50 @@ int eval_one(const EvalArgs& a) {
   if (a.adapters.size() > 1) throw_bad_input("--adapter", "one adapter per dataset evaluation; compare several with --suite");
   if (!a.adapters.empty()) r.source.adapter_dir = a.adapters.front();
   if (r.dataset.empty() || r.task.empty()) throw_bad_input("eval", "give --dataset and --task, or --suite");
+  if (!r.mix_alphas.empty() && r.source.adapter_dir.empty()) throw_bad_input("--mix-alpha", "mixes an adapter's two streams: give --adapter");
+  check_mix_alphas(r.mix_alphas);  // before a workspace records anything
   if (!dist::launch_from_environment().writer())  // a torchrun rank other than 0: generates its share, says nothing
-    return run_as_follower([&](const Hooks& hooks) { run_eval(r, hooks); });
-  EvalResult result;
-  int64_t run_id = 0;
+    return run_as_follower([&](const Hooks& hooks) { run_eval_mixes(r, hooks); });
+  std::vector<RecordedEval> results;  // one per α along --mix-alpha; run ids 0 without a workspace
   {
     ProgressBar bar("eval");
     const Hooks cb = progress_to(bar);
     if (a.workspace.empty()) {
-      result = run_eval(r, cb);
+      for (EvalResult& e : run_eval_mixes(r, cb)) results.push_back({0, std::move(e)});
     } else {
-      auto rec = run_eval_recorded(a.workspace, r, cb);
-      result = std::move(rec.result);
-      run_id = rec.run_id;
+      results = run_eval_recorded_mixes(a.workspace, r, cb);
     }
   }
   std::vector<std::string> names = official_metrics(r.task);
   for (const char* extra : {"Accuracy", "Perplexity"})
-    if (result.scores.count(extra)) names.push_back(extra);
-  if (a.json) {
-    nlohmann::ordered_json j = {{"task", r.task}, {"examples", result.examples.size()}};
-    for (const auto& m : names) j[m] = result.scores.at(m);
-    j["tokens_per_second"] = result.tokens_per_second;
-    if (run_id) j["run_id"] = run_id;
-    std::cout << j.dump() << "\n";
-  } else {
-    std::printf("%s: %zu examples, %.1f generated tokens/s\n", r.task.c_str(), result.examples.size(), result.tokens_per_second);
-    for (const auto& m : names) std::printf("%-10s %.4f\n", m.c_str(), result.scores.at(m));
-    if (run_id) log::info("recorded as run " + std::to_string(run_id) + " in " + a.workspace);
+    if (results.front().result.scores.count(extra)) names.push_back(extra);
+  for (size_t k = 0; k < results.size(); ++k) {
+    const EvalResult& result = results[k].result;
+    const int64_t run_id = results[k].run_id;
+    if (a.json) {
+      nlohmann::ordered_json j = {{"task", r.task}, {"examples", result.examples.size()}};
+      if (!r.mix_alphas.empty()) j["mix_alpha"] = r.mix_alphas[k];
+      for (const auto& m : names) j[m] = result.scores.at(m);
+      j["tokens_per_second"] = result.tokens_per_second;
+      if (run_id) j["run_id"] = run_id;
+      std::cout << j.dump() << "\n";
+      continue;
+    }
+    if (r.mix_alphas.empty()) {
+      std::printf("%s: %zu examples, %.1f generated tokens/s\n", r.task.c_str(), result.examples.size(), result.tokens_per_second);
+      for (const auto& m : names) std::printf("%-10s %.4f\n", m.c_str(), result.scores.at(m));
+    } else {  // a row per α
+      if (k == 0) {
+        std::printf("%s: %zu examples at %zu mixes, %.1f generated tokens/s\n%-6s", r.task.c_str(), result.examples.size(), results.size(),
+                    result.tokens_per_second, "alpha");
+        for (const auto& m : names) std::printf("  %10s", m.c_str());
+        std::printf("\n");
+      }
+      std::printf("%-6g", r.mix_alphas[k]);
+      for (const auto& m : names) std::printf("  %10.4f", result.scores.at(m));
+      std::printf(run_id ? "  (run %lld)\n" : "\n", static_cast<long long>(run_id));
+    }
+    if (run_id && r.mix_alphas.empty()) log::info("recorded as run " + std::to_string(run_id) + " in " + a.workspace);
   }
   return 0;
 }
@@ -193,12 +209,18 @@ void add_eval(CLI::App& app, Run& run) {
   cmd->add_option("--dtype", req.source.dtype)->capture_default_str();
   cmd->add_flag("--perplexity", req.perplexity, "Also the perplexity of the gold answers");
   cmd->add_flag("--full-gate", req.full_gate, "Record each generated token's whole gate vector (float16), not only its mean");
-  cmd->add_flag("--json", a->json, "Print the scores as one JSON object");
+  cmd->add_option("--mix-alpha", req.mix_alphas,
+                  "Evaluate the adapter along fixed mixes h = a*h_M + (1-a)*h_M' (0: the tuned model, 1: the original; WiSE-FT), "
+                  "every a in one pass over the data, e.g. 0,0.25,0.5,0.75,1 (one dataset)")
+      ->delimiter(',');
+  cmd->add_flag("--json", a->json, "Print the scores as one JSON object (one per line along --mix-alpha)");
   cmd->callback([&run, a, cmd] {
     a->input_length_given = cmd->count("--max-input-length") > 0;
     a->new_tokens_given = cmd->count("--max-new-tokens") > 0;
     run = [a] {
       if (!a->workspace.empty()) store::Workspace check(a->workspace);  // refused before any work starts
+      if (!a->request.mix_alphas.empty() && (!a->runs.empty() || !a->suite.empty()))
+        throw_bad_input("--mix-alpha", "evaluates one adapter on one dataset: give --adapter, --dataset and --task (not --run or --suite)");
       if (!a->runs.empty()) return eval_runs(*a);
       if (a->request.source.model_dir.empty()) throw_bad_input("--model", "give the model folder to evaluate (or --run with --workspace)");
       return a->suite.empty() ? eval_one(*a) : eval_suite(*a);

@@ -38,7 +38,8 @@ torch::ScalarType gate_dtype(torch::ScalarType model_dtype) {
 ImsmGate::ImsmGate(const GateConfig& config, torch::Device device, torch::ScalarType dtype, uint64_t seed)
     : config_(config), dtype_(dtype) {
   if (config.variant == GateVariant::None) throw_internal("ImsmGate: the variant none has no gate (pass a null gate)");
-  if (!has_weights(config.variant)) return;  // no-gate: the fixed average
+  if (!(config.alpha >= 0 && config.alpha <= 1)) throw_bad_input("mix_alpha", "must be in [0, 1], not " + std::to_string(config.alpha));
+  if (!has_weights(config.variant)) return;  // no-gate: the fixed mix
   torch::NoGradGuard no_grad;
   auto gen = at::detail::createCPUGenerator(seed);
   const int64_t d = config.hidden_size, r = config.rank, kd = config.blocks() * d;
@@ -68,16 +69,24 @@ torch::Tensor ImsmGate::mix(const torch::Tensor& h_M, const torch::Tensor& h_Mp,
                             const torch::Tensor& q_Mp, torch::Tensor* g_out) const {
   const auto dt = dtype_;
   if (config_.variant == GateVariant::NoGate) {
-    if (g_out) *g_out = torch::full(h_M.sizes(), 0.5, h_M.options().dtype(dt));
-    return average(h_M, h_Mp, dt);  // [B, T, d]
+    if (g_out) *g_out = torch::full(h_M.sizes(), config_.alpha, h_M.options().dtype(dt));
+    return fixed_mix(config_.alpha, h_M, h_Mp, dt);  // [B, T, d]
   }
   const torch::Tensor g = gate(h_M, h_Mp, q_M, q_Mp);  // [B, T, d]
   if (g_out) *g_out = g;
   return interweave(g, h_M.to(dt), h_Mp.to(dt));       // [B, T, d]
 }
 
-torch::Tensor ImsmGate::average(const torch::Tensor& h_M, const torch::Tensor& h_Mp, torch::ScalarType dtype) {
-  return 0.5 * h_M.to(dtype) + 0.5 * h_Mp.to(dtype);  // [B, T, d]
+torch::Tensor ImsmGate::fixed_mix(double alpha, const torch::Tensor& h_M, const torch::Tensor& h_Mp, torch::ScalarType dtype) {
+  return alpha * h_M.to(dtype) + (1 - alpha) * h_Mp.to(dtype);  // [B, T, d]
+}
+
+std::unique_ptr<ImsmGate> ImsmGate::fixed(double alpha, int64_t hidden_size, torch::Device device, torch::ScalarType dtype) {
+  GateConfig c;
+  c.variant = GateVariant::NoGate;
+  c.hidden_size = hidden_size;
+  c.alpha = alpha;
+  return std::make_unique<ImsmGate>(c, device, dtype, 0);
 }
 
 torch::Tensor ImsmGate::interweave(const torch::Tensor& g, const torch::Tensor& h_M, const torch::Tensor& h_Mp) {
@@ -102,9 +111,10 @@ void ImsmGate::save(const std::string& dir) const {
                  {{"format", "pt"}});
   else
     fs::remove(weights);  // no-gate and none have no weights: a stale file from another variant would mislead
-  json::write_file((fs::path(dir) / "imsm_config.json").string(),
-                   {{"variant", variant_name(config_.variant)}, {"gate_rank", config_.rank},
-                    {"hidden_size", config_.hidden_size}, {"dropout_prob", config_.dropout}});
+  nlohmann::json config = {{"variant", variant_name(config_.variant)}, {"gate_rank", config_.rank},
+                            {"hidden_size", config_.hidden_size}, {"dropout_prob", config_.dropout}};
+  if (config_.variant == GateVariant::NoGate) config["mix_alpha"] = config_.alpha;
+  json::write_file((fs::path(dir) / "imsm_config.json").string(), config);
 }
 
 std::unique_ptr<ImsmGate> ImsmGate::load(const std::string& dir, torch::Device device, torch::ScalarType dtype) {
@@ -115,6 +125,8 @@ std::unique_ptr<ImsmGate> ImsmGate::load(const std::string& dir, torch::Device d
   c.rank = json::get_int(j, "gate_rank", config_path);
   c.hidden_size = json::get_int(j, "hidden_size", config_path);
   c.dropout = json::get_number_or(j, "dropout_prob", 0.1, config_path);
+  c.alpha = json::get_number_or(j, "mix_alpha", 0.5, config_path);  // older folders: the official ½
+  if (!(c.alpha >= 0 && c.alpha <= 1)) throw_bad_input(config_path, "mix_alpha must be in [0, 1]");
   if (c.rank <= 0 || c.hidden_size <= 0) throw_bad_input(config_path, "gate_rank and hidden_size must be positive");
   if (c.variant == GateVariant::None) return nullptr;
   auto gate = std::make_unique<ImsmGate>(c, device, dtype, 0);

@@ -29,27 +29,30 @@ struct GateConfig {
   int64_t rank = 8;
   int64_t hidden_size = 0;
   double dropout = 0.1;
+  double alpha = 0.5;  // no-gate: the fixed mix's weight of the original memory (½: the official mode 0; WiSE-FT's α)
   int64_t blocks() const { return variant == GateVariant::Query ? 4 : 2; }  // k
 };
 
 class ImsmGate {
  public:
   // gate_A, gate_B initialised as torch.nn.Linear (Kaiming uniform: U(±1/√fan_in));
-  // the no-gate variant (the fixed average) has neither. `dtype`: the gate's math.
+  // the no-gate variant (the fixed mix) has neither. `dtype`: the gate's math.
   ImsmGate(const GateConfig& config, torch::Device device, torch::ScalarType dtype, uint64_t seed);
 
   // h_M, h_Mp: [B, T, d]; q_M, q_Mp: [B, d] (ignored by no-query) -> g: [B, T, d].
   torch::Tensor gate(const torch::Tensor& h_M, const torch::Tensor& h_Mp, const torch::Tensor& q_M,
                      const torch::Tensor& q_Mp) const;
-  // h_N = g ∘ h_M + (1 − g) ∘ h_M' ([B, T, d]); for no-gate ½ h_M + ½ h_M'. `g_out` receives g
-  // (no-gate: ½ everywhere). q_M, q_Mp are read by the query variant only (uses_query()).
+  // h_N = g ∘ h_M + (1 − g) ∘ h_M' ([B, T, d]); for no-gate α h_M + (1 − α) h_M'. `g_out` receives g
+  // (no-gate: α everywhere). q_M, q_Mp are read by the query variant only (uses_query()).
   torch::Tensor mix(const torch::Tensor& h_M, const torch::Tensor& h_Mp, const torch::Tensor& q_M,
                     const torch::Tensor& q_Mp, torch::Tensor* g_out = nullptr) const;
 
   // h_N = g ∘ h_M + (1 − g) ∘ h_M' for a given g (all [B, T, d]).
   static torch::Tensor interweave(const torch::Tensor& g, const torch::Tensor& h_M, const torch::Tensor& h_Mp);
-  // The no-gate variant's mix, ½ h_M + ½ h_M' ([B, T, d]), computed in `dtype`.
-  static torch::Tensor average(const torch::Tensor& h_M, const torch::Tensor& h_Mp, torch::ScalarType dtype);
+  // The no-gate variant's mix, α h_M + (1 − α) h_M' ([B, T, d]), computed in `dtype`.
+  static torch::Tensor fixed_mix(double alpha, const torch::Tensor& h_M, const torch::Tensor& h_Mp, torch::ScalarType dtype);
+  // A no-gate gate mixing with the constant α ∈ [0, 1] (evaluation along α of any adapter: WiSE-FT).
+  static std::unique_ptr<ImsmGate> fixed(double alpha, int64_t hidden_size, torch::Device device, torch::ScalarType dtype);
 
   // imsm_config.json, and imsm_gate.safetensors when the variant has weights.
   void save(const std::string& dir) const;

@@ -16,6 +16,16 @@ SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, con
   return out;
 }
 
+torch::Tensor original_memory(const LlamaModel& model, const SiameseBatch& batch) {
+  const AutocastScope autocast(model.device(), model.dtype());
+  torch::NoGradGuard no_grad;
+  ForwardInput original;
+  original.input_ids = batch.input_ids;
+  original.attention_mask = batch.attention_mask;
+  original.adapter_rows.enabled = false;
+  return model.forward_hidden(original);  // [B, T, d]
+}
+
 SiameseOutput siamese_memory(const LlamaModel& model, const ImsmGate* gate, const SiameseBatch& batch,
                              const LlamaModel* original_copy) {
   ForwardInput tuned;

@@ -33,5 +33,8 @@ SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, con
 // applies the head itself, train/chunked_loss.h).
 SiameseOutput siamese_memory(const LlamaModel& model, const ImsmGate* gate, const SiameseBatch& batch,
                              const LlamaModel* original_copy = nullptr);
+// The original stream alone: h_M [B, T, d], no adapters, no autograd (in
+// the model's autocast on CUDA with bf16/f16).
+torch::Tensor original_memory(const LlamaModel& model, const SiameseBatch& batch);
 
 }  // namespace imsm

@@ -21,6 +21,12 @@ std::pair<torch::Tensor, torch::Tensor> KVCache::append(int64_t layer, const tor
   return {kc.narrow(2, 0, need), vc.narrow(2, 0, need)};  // [B, KV, length + T, hd]
 }
 
+void KVCache::select_rows(const torch::Tensor& rows) {
+  for (auto* list : {&k_, &v_})
+    for (auto& t : *list)
+      if (t.defined()) t = t.index_select(0, rows.to(t.device()));  // [R, KV, capacity, hd]
+}
+
 void KVCache::clear() {
   for (auto& t : k_) t = torch::Tensor();
   for (auto& t : v_) t = torch::Tensor();

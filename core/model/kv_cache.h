@@ -18,6 +18,9 @@ class KVCache {
   int64_t length() const { return length_; }  // positions already committed
   void advance(int64_t steps) { length_ += steps; }  // called once per forward, after every layer
   void clear();
+  // Keeps rows `rows` [R] int64 of every layer, in that order (a row may
+  // repeat): a prompt's cache shared by several continuations.
+  void select_rows(const torch::Tensor& rows);
 
  private:
   std::vector<torch::Tensor> k_, v_;  // [B, KV, capacity, hd]

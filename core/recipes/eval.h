@@ -26,6 +26,9 @@ struct EvalRequest {
   int64_t limit = 0;               // 0 = every example
   bool full_gate = false;          // keep each token's whole gate vector (IMSM)
   bool perplexity = false;         // also the perplexity of the golds (first gold) given the input: scores["Perplexity"]
+  // Non-empty: evaluate the adapter along these fixed mixes h = α·h_M + (1 − α)·h_M' (its own gate unused; 0: the
+  // tuned model, 1: the original), all in one pass over the data (run_eval_mixes).
+  std::vector<double> mix_alphas;
 };
 
 struct EvalExample {
@@ -43,6 +46,13 @@ struct EvalResult {
 };
 
 EvalResult run_eval(const EvalRequest& request, const Hooks& hooks = {});
+// One result per α of request.mix_alphas (one, as run_eval, when it is empty);
+// predictions to predictions_path(request, k).
+std::vector<EvalResult> run_eval_mixes(const EvalRequest& request, const Hooks& hooks = {});
+// BadInput on "--mix-alpha" naming an α outside [0, 1].
+void check_mix_alphas(const std::vector<double>& alphas);
+// Where mix k's predictions go: predictions_out, with ".alphaA" before its extension along α.
+std::string predictions_path(const EvalRequest& request, size_t mix);
 
 // `request` pointed at a suite's benchmark: its file, task, lengths, limit,
 // and the perplexity when that is the benchmark's metric.

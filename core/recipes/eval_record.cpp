@@ -4,6 +4,7 @@
 #include <filesystem>
 #include <memory>
 #include <set>
+#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -70,9 +71,38 @@ int64_t create_eval_run(store::Workspace& ws, const EvalRequest& r, const std::s
   return ws.create_run(run);
 }
 
-// One subject's suite run as recorded: the request, the suite file and its benchmarks (no single dataset).
-std::string suite_config(const SuiteRequest& q, const Suite& suite, const EvalRequest& r) {
-  nlohmann::json config = request_json(r);
+// A subject of a suite: the base model (adapter ""), an adapter as it is,
+// or an adapter at a fixed mix α (SuiteRequest::mix_alphas).
+struct SuiteSubject {
+  std::string adapter;
+  bool mixed = false;
+  double alpha = 0;
+};
+
+// The subjects in order: the base model, then each adapter followed by its fixed mixes.
+std::vector<SuiteSubject> subjects_of(const SuiteRequest& q) {
+  std::vector<SuiteSubject> subjects = {{""}};
+  for (const std::string& a : q.adapters) {
+    subjects.push_back({a});
+    const bool along = !q.mix_alphas.empty() &&
+                       (q.mix_adapters.empty() || std::find(q.mix_adapters.begin(), q.mix_adapters.end(), a) != q.mix_adapters.end());
+    if (along)
+      for (double alpha : q.mix_alphas) subjects.push_back({a, true, alpha});
+  }
+  return subjects;
+}
+
+EvalRequest subject_request(const SuiteRequest& q, const Suite& suite, const SuiteSubject& subject) {
+  EvalRequest r;
+  r.source = {q.model_dir, subject.adapter, q.device, q.dtype};
+  r.full_gate = q.full_gate && !subject.mixed;
+  r.batch_size = suite.batch_size;
+  return r;
+}
+
+// One subject's suite run as recorded: the request, the suite file and its benchmarks (no single dataset), the mix.
+std::string suite_config(const SuiteRequest& q, const Suite& suite, const SuiteSubject& subject) {
+  nlohmann::json config = request_json(subject_request(q, suite, subject));
   config.erase("dataset");
   config.erase("task");
   config["suite"] = fs::absolute(q.suite).lexically_normal().string();
@@ -80,22 +110,14 @@ std::string suite_config(const SuiteRequest& q, const Suite& suite, const EvalRe
   for (const auto& b : suite.benchmarks)
     config["benchmarks"].push_back({{"name", b.name}, {"dataset", b.dataset}, {"task", b.task}, {"metric", b.metric},
                                     {"max_new_tokens", b.max_new_tokens}, {"max_input_length", b.max_input_length}, {"limit", b.limit}});
+  if (subject.mixed) config["mix_alpha"] = subject.alpha;
   return config.dump();
 }
 
-// The subjects of a suite: the base model (""), then each adapter.
-std::vector<std::string> subjects_of(const SuiteRequest& q) {
-  std::vector<std::string> subjects = {""};
-  subjects.insert(subjects.end(), q.adapters.begin(), q.adapters.end());
-  return subjects;
-}
-
-EvalRequest subject_request(const SuiteRequest& q, const Suite& suite, const std::string& adapter) {
-  EvalRequest r;
-  r.source = {q.model_dir, adapter, q.device, q.dtype};
-  r.full_gate = q.full_gate;
-  r.batch_size = suite.batch_size;
-  return r;
+std::string alpha_text(double alpha) {
+  std::ostringstream text;
+  text << alpha;
+  return text.str();
 }
 
 // Each benchmark's headline score as run `run_id` recorded it.
@@ -119,9 +141,9 @@ std::vector<int64_t> finished_suite_runs(const SuiteRequest& q) {
   for (const auto& b : suite.benchmarks) files_now.insert(sha256_file(b.dataset));
   const std::vector<store::RunRecord> runs = ws.runs();
   std::vector<int64_t> out;
-  for (const std::string& adapter : subjects_of(q)) {
-    const std::string config = suite_config(q, suite, subject_request(q, suite, adapter));
-    const int64_t parent = adapter.empty() ? 0 : ws.run_of_adapter(adapter).value_or(-1);
+  for (const SuiteSubject& subject : subjects_of(q)) {
+    const std::string config = suite_config(q, suite, subject);
+    const int64_t parent = subject.adapter.empty() ? 0 : ws.run_of_adapter(subject.adapter).value_or(-1);
     int64_t found = 0;
     for (const auto& r : runs) {
       if (r.kind != "eval" || r.status != RunStatus::Finished || r.config_json != config || r.parent_run_id != parent) continue;
@@ -136,18 +158,39 @@ std::vector<int64_t> finished_suite_runs(const SuiteRequest& q) {
   return out;
 }
 
-RecordedEval run_eval_recorded(const std::string& workspace, const EvalRequest& request, const Hooks& hooks) {
+std::vector<RecordedEval> run_eval_recorded_mixes(const std::string& workspace, const EvalRequest& request, const Hooks& hooks) {
   store::Workspace ws(workspace);
   const std::string benchmark = fs::path(request.dataset).stem().string();
-  RecordedEval out;
-  out.run_id = create_eval_run(ws, request, benchmark + " " + (request.source.adapter_dir.empty() ? "base" : adapter_label(request.source.adapter_dir)),
-                               request_json(request));
-  record_run(ws, out.run_id, [&] {
-    out.result = run_eval(request, hooks);
-    record_results(ws, out.run_id, benchmark, request, out.result);
+  const std::string name = benchmark + " " + (request.source.adapter_dir.empty() ? "base" : adapter_label(request.source.adapter_dir));
+  // Along α: a run per α (config "mix_alpha"), all served by the one pass.
+  auto config_of = [&](size_t mix) {
+    nlohmann::json config = request_json(request);
+    if (!request.mix_alphas.empty()) config["mix_alpha"] = request.mix_alphas[mix];
+    return config;
+  };
+  auto name_of = [&](size_t mix) {
+    if (request.mix_alphas.empty()) return name;
+    std::ostringstream alpha;
+    alpha << request.mix_alphas[mix];
+    return name + " α=" + alpha.str();
+  };
+  std::vector<RecordedEval> out(std::max<size_t>(1, request.mix_alphas.size()));
+  std::vector<int64_t> ids;
+  for (size_t m = 0; m < out.size(); ++m) ids.push_back(out[m].run_id = create_eval_run(ws, request, name_of(m), config_of(m)));
+  record_runs(ws, ids, [&] {
+    std::vector<EvalResult> results = run_eval_mixes(request, hooks);
+    for (size_t m = 0; m < out.size(); ++m) {
+      record_results(ws, ids[m], benchmark, request, results[m]);
+      out[m].result = std::move(results[m]);
+    }
     return RunEnd{};
   });
   return out;
+}
+
+RecordedEval run_eval_recorded(const std::string& workspace, const EvalRequest& request, const Hooks& hooks) {
+  if (!request.mix_alphas.empty()) throw_internal("run_eval_recorded: a request along α goes to run_eval_recorded_mixes");
+  return std::move(run_eval_recorded_mixes(workspace, request, hooks).front());
 }
 
 SuiteResult run_suite(const SuiteRequest& q, const Hooks& hooks) {
@@ -158,53 +201,67 @@ SuiteResult run_suite(const SuiteRequest& q, const Hooks& hooks) {
   std::unique_ptr<store::Workspace> ws;
   if (!q.workspace.empty()) ws = std::make_unique<store::Workspace>(q.workspace);
 
-  const std::vector<std::string> subjects = subjects_of(q);
+  const std::vector<SuiteSubject> subjects = subjects_of(q);
   if (!q.reuse.empty() && q.reuse.size() != subjects.size()) throw_internal("run_suite: one reuse entry per subject");
+  std::vector<SubjectScores> scores(subjects.size());
+  std::vector<int64_t> run_ids(subjects.size(), 0);
   for (size_t k = 0; k < subjects.size(); ++k) {
-    const std::string& adapter = subjects[k];
-    SubjectScores scores;
-    scores.label = adapter.empty() ? "base" : adapter_label(adapter);
-    if (ws && !adapter.empty())
-      if (const auto parent = ws->run_of_adapter(adapter)) scores.label = "run " + std::to_string(*parent);
-    EvalRequest r = subject_request(q, out.suite, adapter);
-    const int64_t reused = q.reuse.empty() ? 0 : q.reuse[k];
-    if (reused) {  // evaluated before, files unchanged: read back (a process without the workspace skips it)
-      if (ws) {
-        scores.scores = recorded_scores(*ws, reused, out.suite);
-        out.run_ids.push_back(reused);
-      }
-      if (adapter.empty()) out.base = std::move(scores);
-      else out.subjects.push_back(std::move(scores));
-      continue;
-    }
-    int64_t run_id = 0;
-    if (ws) {
-      run_id = create_eval_run(*ws, r, out.suite.name + " " + scores.label, nlohmann::json::parse(suite_config(q, out.suite, r)));
-      out.run_ids.push_back(run_id);
-    }
+    const SuiteSubject& subject = subjects[k];
+    scores[k].label = subject.adapter.empty() ? "base" : adapter_label(subject.adapter);
+    if (ws && !subject.adapter.empty())
+      if (const auto parent = ws->run_of_adapter(subject.adapter)) scores[k].label = "run " + std::to_string(*parent);
+    if (subject.mixed) scores[k].label += " α=" + alpha_text(subject.alpha);
+    run_ids[k] = q.reuse.empty() ? 0 : q.reuse[k];
+    if (run_ids[k] && ws) scores[k].scores = recorded_scores(*ws, run_ids[k], out.suite);  // evaluated before, files unchanged: read back
+  }
+  // Groups evaluated together: one subject, or an adapter's fixed mixes not read back (one pass for all of them).
+  for (size_t k = 0; k < subjects.size();) {
+    std::vector<size_t> group;
+    size_t end = k + 1;
+    if (subjects[k].mixed)
+      while (end < subjects.size() && subjects[end].mixed && subjects[end].adapter == subjects[k].adapter) ++end;
+    for (size_t i = k; i < end; ++i)
+      if (!run_ids[i]) group.push_back(i);
+    k = end;
+    if (group.empty()) continue;
+    const SuiteSubject& first = subjects[group.front()];
+    EvalRequest r = subject_request(q, out.suite, first);
+    for (size_t i : group)
+      if (subjects[i].mixed) r.mix_alphas.push_back(subjects[i].alpha);
+    std::vector<int64_t> ids;
+    if (ws)
+      for (size_t i : group)
+        ids.push_back(run_ids[i] = create_eval_run(*ws, r, out.suite.name + " " + scores[i].label,
+                                                   nlohmann::json::parse(suite_config(q, out.suite, subjects[i]))));
+    const std::string stage = first.mixed ? scores[group.front()].label.substr(0, scores[group.front()].label.find(" α=")) + " along α"
+                                          : scores[group.front()].label;
     auto evaluate_all = [&] {
       for (const auto& b : out.suite.benchmarks) {
-        r = for_benchmark(r, b);
+        const EvalRequest here = for_benchmark(r, b);
         Hooks staged = hooks;
-        staged.on_progress = [&](const Progress& p) {
-          hooks.progress({scores.label + ": " + b.name, p.done, p.total});
-        };
-        const EvalResult result = run_eval(r, staged);
-        scores.scores.push_back(result.scores.at(b.metric));
-        if (ws) record_results(*ws, run_id, b.name, r, result);
-        log::debug(scores.label + " " + b.name + " " + b.metric + " = " + format_number(scores.scores.back()));
+        staged.on_progress = [&](const Progress& p) { hooks.progress({stage + ": " + b.name, p.done, p.total}); };
+        const std::vector<EvalResult> results = run_eval_mixes(here, staged);
+        for (size_t m = 0; m < group.size(); ++m) {
+          const size_t i = group[m];
+          scores[i].scores.push_back(results[m].scores.at(b.metric));
+          if (ws) record_results(*ws, run_ids[i], b.name, here, results[m]);
+          log::debug(scores[i].label + " " + b.name + " " + b.metric + " = " + format_number(scores[i].scores.back()));
+        }
       }
     };
     if (ws) {
-      record_run(*ws, run_id, [&] {
+      record_runs(*ws, ids, [&] {
         evaluate_all();
         return RunEnd{};
       });
     } else {
       evaluate_all();
     }
-    if (adapter.empty()) out.base = std::move(scores);
-    else out.subjects.push_back(std::move(scores));
+  }
+  for (size_t k = 0; k < subjects.size(); ++k) {
+    if (ws) out.run_ids.push_back(run_ids[k]);
+    if (k == 0) out.base = std::move(scores[0]);
+    else out.subjects.push_back(std::move(scores[k]));
   }
   const auto scored = [&](const SubjectScores& x) { return x.scores.size() == out.suite.benchmarks.size(); };
   if (scored(out.base) && std::all_of(out.subjects.begin(), out.subjects.end(), scored))  // not on a torchrun follower that skipped reused ones

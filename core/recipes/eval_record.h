@@ -19,6 +19,9 @@ struct RecordedEval {
 // One dataset: a run of kind eval (its parent: the training run that wrote the
 // adapter, when the workspace knows it), queued -> running -> finished | failed.
 RecordedEval run_eval_recorded(const std::string& workspace, const EvalRequest& request, const Hooks& hooks = {});
+// Along α (request.mix_alphas): a run per α, its configuration's "mix_alpha"
+// saying which, named "BENCHMARK ADAPTER α=A"; one pass over the data.
+std::vector<RecordedEval> run_eval_recorded_mixes(const std::string& workspace, const EvalRequest& request, const Hooks& hooks = {});
 
 struct SuiteRequest {
   std::string suite;                  // suite file
@@ -27,16 +30,21 @@ struct SuiteRequest {
   std::string workspace;              // "" = do not record
   std::string device = "cpu", dtype = "auto";
   bool full_gate = false;
-  // Per subject (the base model first, then each adapter): a finished
+  // Per subject (the base model first, then each adapter and its mixes): a finished
   // evaluation run to read back instead of evaluating again (0: evaluate);
   // empty: evaluate all. finished_suite_runs() finds them.
   std::vector<int64_t> reuse;
+  // Each adapter of mix_adapters (empty: every adapter) also at these fixed mixes
+  // h = α·h_M + (1 − α)·h_M' (WiSE-FT), a subject per α after the adapter's own,
+  // all of an adapter's mixes in one pass per benchmark.
+  std::vector<double> mix_alphas;
+  std::vector<std::string> mix_adapters;
 };
 
 struct SuiteResult {
   Suite suite;
   SubjectScores base;
-  std::vector<SubjectScores> subjects;  // one per adapter
+  std::vector<SubjectScores> subjects;  // one per adapter, and per adapter and α along mix_alphas
   std::vector<int64_t> run_ids;         // base first; empty without a workspace
   Table table;                          // forgetting_table(...)
 };

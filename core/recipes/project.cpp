@@ -1,5 +1,6 @@
 #include "recipes/project.h"
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
@@ -60,7 +61,7 @@ std::string folder_name(const std::string& label) {
 
 ProjectPlan plan_project(const std::string& path) {
   const auto j = json::read_file(path);
-  json::require_known_keys(j, {"name", "model", "workspace", "output_dir", "data", "suite", "train", "runs", "seeds", "report"}, path);
+  json::require_known_keys(j, {"name", "model", "workspace", "output_dir", "data", "suite", "train", "runs", "seeds", "report", "mix_alphas"}, path);
   const fs::path base = fs::absolute(path).parent_path();
   ProjectPlan plan;
   plan.name = json::get_string_or(j, "name", fs::path(path).stem().string(), path);
@@ -71,6 +72,15 @@ ProjectPlan plan_project(const std::string& path) {
   plan.report = resolve(fs::path(out), json::get_string_or(j, "report", "report.html", path));
   plan.suite_file = out + "/suite.json";
   if (!fs::exists(fs::path(plan.model) / "config.json")) throw_bad_input(path, "key \"model\": no model at " + plan.model);
+
+  if (j.contains("mix_alphas")) {  // the α-sweep of every adapter trained without a gate
+    const auto& alphas = j["mix_alphas"];
+    if (!alphas.is_array() || alphas.empty() || !std::all_of(alphas.begin(), alphas.end(), [](const auto& a) { return a.is_number(); }))
+      throw_bad_input(path, "key \"mix_alphas\" must be a list of numbers in [0, 1], e.g. [0.25, 0.5, 0.75]");
+    plan.mix_alphas = alphas.get<std::vector<double>>();
+    for (double a : plan.mix_alphas)
+      if (!(a >= 0 && a <= 1)) throw_bad_input(path, "key \"mix_alphas\": " + nlohmann::json(a).dump() + " is outside [0, 1]");
+  }
 
   // Datasets: make-data requests, written under OUTPUT/data/.
   std::map<std::string, std::string> data_files;
@@ -118,7 +128,7 @@ ProjectPlan plan_project(const std::string& path) {
       c.update(runs[i]);
       c["model_path"] = plan.model;
       c["data_path"] = data_files[train_data];
-      for (const char* key : {"gate_probe_data", "test_data_path"})  // keys of "data", like train.data
+      for (const char* key : {"gate_probe_data", "test_data_path", "replay_data", "ewc_data"})  // keys of "data", like train.data
         if (c.contains(key)) {
           const std::string name = c[key].is_string() ? c[key].get<std::string>() : "";
           if (!data_files.count(name)) throw_bad_input(path, std::string(key) + " \"" + name + "\" is not a key of \"data\"");
@@ -234,7 +244,12 @@ void evaluate_matrix(const ProjectPlan& plan, const Processes& processes, Projec
   SuiteRequest q;
   q.suite = plan.suite_file;
   q.model_dir = plan.model;
-  for (const TrainConfig& c : plan.runs) q.adapters.push_back((fs::path(c.output_dir) / "adapter").string());
+  for (const TrainConfig& c : plan.runs) {
+    q.adapters.push_back((fs::path(c.output_dir) / "adapter").string());
+    if (c.variant == "none") q.mix_adapters.push_back(q.adapters.back());  // WiSE-FT: the PEFT method's adapter along α
+  }
+  q.mix_alphas = plan.mix_alphas;
+  if (q.mix_adapters.empty()) q.mix_alphas.clear();
   if (processes.writer) {
     q.workspace = s.workspace;
     q.reuse = finished_suite_runs(q);  // a project run again adds no copies of its evaluations

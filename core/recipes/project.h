@@ -45,6 +45,7 @@ struct ProjectPlan {
   nlohmann::json suite;                                        // datasets resolved to those files
   std::vector<TrainConfig> runs;                               // methods x seeds, fully resolved
   std::vector<std::string> run_labels;                         // "IMSM(LoRA) seed 2"
+  std::vector<double> mix_alphas;                              // the PEFT-alone adapters also evaluated at these fixed mixes (WiSE-FT)
 };
 ProjectPlan plan_project(const std::string& project_path);
 

@@ -74,4 +74,16 @@ void record_run(store::Workspace& ws, int64_t run_id, const std::function<RunEnd
   ws.finish_run(run_id, end.status, end.message);
 }
 
+void record_runs(store::Workspace& ws, const std::vector<int64_t>& run_ids, const std::function<RunEnd()>& work, const RunLife& life) {
+  if (run_ids.empty()) throw_internal("record_runs: no run");
+  if (run_ids.size() == 1) return record_run(ws, run_ids.front(), work, life);
+  // Each run's life wraps the next's: every one starts, and each records the end the work reports, or its error.
+  RunEnd end;
+  const std::vector<int64_t> rest(run_ids.begin() + 1, run_ids.end());
+  record_run(ws, run_ids.front(), [&] {
+    record_runs(ws, rest, [&] { return end = work(); }, life);
+    return end;
+  }, life);
+}
+
 }  // namespace imsm

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <functional>
 #include <string>
+#include <vector>
 
 #include "monitor/resource_monitor.h"
 #include "util/run_protocol.h"
@@ -35,5 +36,9 @@ struct RunLife {
 // recording a failure itself fails, that is logged and `work`'s exception
 // goes on.
 void record_run(store::Workspace& ws, int64_t run_id, const std::function<RunEnd()>& work, const RunLife& life = {});
+// The same for runs that one piece of work serves together (an adapter
+// evaluated along several mixes in one pass): all running, then all ending
+// as the work ends.
+void record_runs(store::Workspace& ws, const std::vector<int64_t>& run_ids, const std::function<RunEnd()>& work, const RunLife& life = {});
 
 }  // namespace imsm

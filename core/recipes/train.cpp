@@ -18,10 +18,13 @@
 #include "recipes/run_table.h"
 #include "recipes/validation.h"
 #include "tokenizer/tokenizer.h"
+#include "train/ewc.h"
 #include "train/gate_probe.h"
+#include "train/replay.h"
 #include "train/trainer.h"
 #include "util/error.h"
 #include "util/process.h"
+#include "util/sha256.h"
 #include "util/log.h"
 
 namespace fs = std::filesystem;
@@ -56,7 +59,20 @@ std::string find_checkpoint(const std::string& path) {
 // gate_probe_examples, empty when the probe uses the training examples.
 struct TrainingData {
   std::vector<EncodedExample> train, probe;
+  size_t task_examples = 0;          // train[0, task_examples): the task; after them the replayed general data
+  std::vector<EncodedExample> ewc;   // EWC's Fisher sample
 };
+
+// The first `limit` examples of `path` (0: all), encoded as training examples.
+std::vector<EncodedExample> encode_file(const std::string& path, const DatasetFields& fields, const Tokenizer& tokenizer,
+                                        const TrainConfig& c, int32_t eos, int64_t limit = 0) {
+  std::vector<EncodedExample> out;
+  for (const auto& e : read_examples(path, fields)) {
+    if (limit > 0 && static_cast<int64_t>(out.size()) == limit) break;
+    out.push_back(encode_example(tokenizer, e, c.max_input_length, c.max_output_length, eos));
+  }
+  return out;
+}
 TrainingData read_training_data(const TrainConfig& c, const Tokenizer& tokenizer, const LlamaModel& model) {
   int32_t eos = tokenizer.eos_ids().empty() ? -1 : tokenizer.eos_ids()[0];
   if (eos < 0 && !model.config().eos_token_ids.empty()) eos = static_cast<int32_t>(model.config().eos_token_ids[0]);
@@ -65,13 +81,22 @@ TrainingData read_training_data(const TrainConfig& c, const Tokenizer& tokenizer
   fields.output = c.output_field;
   fields.instruction = c.instruction_field;
   TrainingData d;
-  for (const auto& e : read_examples(c.data_path, fields))
-    d.train.push_back(encode_example(tokenizer, e, c.max_input_length, c.max_output_length, eos));
+  d.train = encode_file(c.data_path, fields, tokenizer, c, eos);
+  d.task_examples = d.train.size();
   if (!c.gate_probe_data.empty() && c.gate_probe_examples > 0)
-    for (const auto& e : read_examples(c.gate_probe_data, fields)) {
-      if (static_cast<int64_t>(d.probe.size()) == c.gate_probe_examples) break;
-      d.probe.push_back(encode_example(tokenizer, e, c.max_input_length, c.max_output_length, eos));
-    }
+    d.probe = encode_file(c.gate_probe_data, fields, tokenizer, c, eos, c.gate_probe_examples);
+  if (c.replay_ratio > 0) {
+    auto replay = encode_file(c.replay_data, fields, tokenizer, c, eos);
+    if (replay.empty()) throw_bad_input(c.replay_data, "replay_data holds no examples");
+    d.train.insert(d.train.end(), std::make_move_iterator(replay.begin()), std::make_move_iterator(replay.end()));
+  }
+  if (c.ewc_lambda > 0) {
+    d.ewc = encode_file(c.ewc_data, fields, tokenizer, c, eos, c.ewc_examples);
+    if (static_cast<int64_t>(d.ewc.size()) < c.ewc_examples)
+      throw_bad_input(c.ewc_data, "holds " + std::to_string(d.ewc.size()) + " examples; EWC's Fisher was asked for ewc_examples = " +
+                                      std::to_string(c.ewc_examples) + " (at least " + std::to_string(kMinEwcExamples) +
+                                      "): lower ewc_examples or give more general data");
+  }
   return d;
 }
 
@@ -85,6 +110,7 @@ std::unique_ptr<ImsmGate> open_gate(const TrainConfig& c, const LlamaModel& mode
   gc.rank = c.gate_rank;
   gc.hidden_size = model.config().hidden_size;
   gc.dropout = c.dropout_prob;
+  gc.alpha = c.mix_alpha;
   return std::make_unique<ImsmGate>(gc, model.device(), gate_dtype(model.dtype()), c.seed + 1);
 }
 
@@ -101,6 +127,42 @@ TrainOptions train_options(const TrainConfig& c) {
   o.optimizer = c.optimizer;
   o.seed = c.seed;
   return o;
+}
+
+// What EWC's anchor is computed from: a cached anchor with another key is computed again.
+std::string ewc_key(const TrainConfig& c) {
+  const nlohmann::json all = c.to_json();
+  nlohmann::json key = {{"ewc_data_sha256", sha256_file(c.ewc_data)}};
+  for (const char* k : {"model_path", "ewc_data", "ewc_examples", "peft", "lora_r", "lora_alpha", "use_rslora", "target_modules",
+                        "feedforward_modules", "variant", "gate_rank", "mix_alpha", "seed", "max_input_length", "max_output_length", "dtype",
+                        "input_field", "output_field", "instruction_field", "adalora_target_rank"})
+    key[k] = all.at(k);
+  return key.dump();
+}
+
+// EWC's F and θ₀: read from OUTPUT/ewc_fisher.safetensors when it was
+// computed from the same inputs, else computed at the start (written by the
+// writer); a resumed run must find it, its start being long gone.
+std::unique_ptr<EwcAnchor> ewc_anchor(const TrainConfig& c, SiameseTarget& target, const TrainingData& d, bool resuming,
+                                      bool writer, const Hooks& hooks) {
+  if (c.ewc_lambda <= 0) return nullptr;
+  const std::string path = (fs::path(c.output_dir) / "ewc_fisher.safetensors").string();
+  const std::string key = ewc_key(c);
+  auto anchor = std::make_unique<EwcAnchor>();
+  if (load_anchor(path, key, target.parameters(), *anchor)) {
+    if (writer) log::info("EWC: the Fisher of " + std::to_string(anchor->examples) + " examples read from " + path);
+  } else {
+    if (resuming) throw_bad_input(path, "missing or computed from other inputs: EWC cannot resume without the Fisher and start of its run");
+    target.set_training(false);  // dropout off
+    *anchor = estimate_fisher(target.parameters(), [&](const TrainBatch& b) { return target.answer_nll(b); }, d.ewc, target.device(), hooks);
+    if (writer) {
+      fs::create_directories(c.output_dir);
+      save_anchor(*anchor, path, key);
+    }
+  }
+  for (auto* list : {&anchor->fisher, &anchor->start})
+    for (auto& [name, t] : *list) t = t.to(target.device());
+  return anchor;
 }
 
 // The gate probe: the first probe examples as one batch; undefined ids when
@@ -138,7 +200,11 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   model->set_gradient_checkpointing(c.gradient_checkpointing == "on" || (c.gradient_checkpointing == "auto" && model->device().is_cuda()));
   const int64_t loss_chunk = c.loss_chunk_size >= 0 ? c.loss_chunk_size : model->device().is_cuda() ? 1024 : 0;  // big vocabularies live on GPUs
   SiameseTarget target(*model, *adapters, gate.get(), c.gate_learning_rate / c.learning_rate, loss_chunk);
-  Trainer trainer(target, data.train, train_options(c), group.get());
+  const std::unique_ptr<EwcAnchor> ewc = ewc_anchor(c, target, data, !resume.empty(), writer, hooks);  // at the start, dropout off
+  target.set_penalties({c.kl_lambda, c.ewc_lambda, ewc.get()});
+  TrainOptions options = train_options(c);
+  if (c.replay_ratio > 0) options.replay = {data.task_examples, replay_rows(c.replay_ratio, c.batch_size)};
+  Trainer trainer(target, data.train, options, group.get());
   EarlyStopping stopping(plan);
   const std::string stopping_file = "early_stopping.json";
   if (!resume.empty()) {
@@ -218,7 +284,7 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   summary.total_steps = trainer.total_steps();
   summary.losses = outcome.losses;
   summary.trainable_parameters = adapters->num_parameters() + (gate ? gate->num_parameters() : 0);
-  summary.examples = static_cast<int64_t>(data.train.size());
+  summary.examples = static_cast<int64_t>(data.task_examples);
   summary.stopped_early = outcome.stopped_early;
   if (stopping.best_step() > 0) {
     summary.best_adapter_dir = best_dir;

@@ -3,12 +3,15 @@
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
+#include <cmath>
 #include <map>
+#include <sstream>
 #include <set>
 #include <type_traits>
 #include <variant>
 
 #include "io/json_file.h"
+#include "train/replay.h"
 #include "util/error.h"
 
 namespace imsm {
@@ -60,6 +63,9 @@ const std::vector<Key>& keys() {
       {"tinit", &C::tinit, {}, Range::NonNegative}, {"tfinal", &C::tfinal, {}, Range::NonNegative}, {"deltaT", &C::delta_t, {}, Range::Positive},
       {"orth_reg_weight", &C::orth_reg_weight}, {"adalora_target_rank", &C::adalora_target_rank, {}, Range::NonNegative},
       {"adalora_allocation", &C::adalora_allocation},
+      {"replay_data", &C::replay_data}, {"replay_ratio", &C::replay_ratio, {}, Range::Probability},
+      {"ewc_lambda", &C::ewc_lambda, {}, Range::NonNegative}, {"ewc_data", &C::ewc_data}, {"ewc_examples", &C::ewc_examples, {}, Range::Positive},
+      {"kl_lambda", &C::kl_lambda, {}, Range::NonNegative}, {"mix_alpha", &C::mix_alpha, {}, Range::Ratio},
       {"input_field", &C::input_field}, {"output_field", &C::output_field}, {"instruction_field", &C::instruction_field}};
   return table;
 }
@@ -85,11 +91,28 @@ void check_choice(const std::string& value, const std::set<std::string>& allowed
 }
 
 void check_range(double v, Range range, const std::string& key, const std::string& where) {
-  const std::string k = "key \"" + key + "\" must be ";
+  std::ostringstream value;
+  value << v;
+  const std::string k = "key \"" + key + "\" is " + value.str() + ": it must be ";
+  if (!std::isfinite(v) && range != Range::Any) throw_bad_input(where, k + "a finite number");
   if (range == Range::Positive && !(v > 0)) throw_bad_input(where, k + "positive");
   if (range == Range::NonNegative && v < 0) throw_bad_input(where, k + "0 or positive");
   if (range == Range::Probability && !(v >= 0 && v < 1)) throw_bad_input(where, k + "in [0, 1)");
   if (range == Range::Ratio && !(v >= 0 && v <= 1)) throw_bad_input(where, k + "in [0, 1]");
+}
+
+// The baselines' keys together: each needs its data, replay at least one row of each batch.
+void check_baselines(const TrainConfig& c, const std::string& where) {
+  if (c.replay_ratio > 0 && c.replay_data.empty()) throw_bad_input(where, "key \"replay_ratio\" needs \"replay_data\": the general data to replay");
+  if (c.replay_ratio == 0 && !c.replay_data.empty()) throw_bad_input(where, "key \"replay_data\" needs \"replay_ratio\" above 0: the fraction of each batch to replay");
+  if (c.replay_ratio > 0) replay_rows(c.replay_ratio, c.batch_size);  // at least one replayed and one task row
+  if (c.ewc_lambda > 0 && c.ewc_data.empty()) throw_bad_input(where, "key \"ewc_lambda\" needs \"ewc_data\": the general data of EWC's Fisher");
+  if (c.ewc_lambda > 0 && c.ewc_examples < kMinEwcExamples)
+    throw_bad_input(where, "key \"ewc_examples\" is " + std::to_string(c.ewc_examples) + ": EWC's Fisher needs at least " +
+                               std::to_string(kMinEwcExamples) + " examples");
+  if (c.mix_alpha != 0.5 && c.variant != "no-gate")
+    throw_bad_input(where, "key \"mix_alpha\" sets the fixed mix of the variant \"no-gate\" (this run's variant is \"" + c.variant +
+                               "\"); to evaluate an adapter along α use imsm eval --mix-alpha");
 }
 
 // Sets the key's member from j when j has the key (a null: the default).
@@ -160,6 +183,7 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where
     throw_bad_input(where, "key \"adalora_target_rank\" must not exceed \"lora_r\" (AdaLoRA's initial rank)");
   // The official optimizer groups: AdamW gives the gate's parameters its default 1e-3 (train.py:238-254), Adafactor the one rate (:256-275).
   if (c.loss_chunk_size < -1) throw_bad_input(where, "key \"loss_chunk_size\" must be -1 (automatic), 0 (whole batch) or positive");
+  check_baselines(c, where);
   if (c.gate_learning_rate == 0) c.gate_learning_rate = c.optimizer == "adafactor" ? c.learning_rate : 1e-3;
   return c;
 }
@@ -239,6 +263,8 @@ std::string missing_input(const TrainConfig& c, const std::function<bool(const s
   if (!c.gate_probe_data.empty() && !there(c.gate_probe_data)) return "gate_probe_data: no file " + c.gate_probe_data;
   if (!c.test_data_path.empty() && !there(c.test_data_path)) return "test_data_path: no file " + c.test_data_path;
   if (!c.eval_suite.empty() && !there(c.eval_suite)) return "eval_suite: no file " + c.eval_suite;
+  if (!c.replay_data.empty() && !there(c.replay_data)) return "replay_data: no file " + c.replay_data;
+  if (!c.ewc_data.empty() && !there(c.ewc_data)) return "ewc_data: no file " + c.ewc_data;
   return "";
 }
 

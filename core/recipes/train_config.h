@@ -12,6 +12,9 @@
 
 namespace imsm {
 
+// The smallest general-data sample EWC estimates its Fisher from.
+constexpr int64_t kMinEwcExamples = 16;
+
 struct TrainConfig {
   // Official keys.
   std::string model_path;
@@ -69,6 +72,14 @@ struct TrainConfig {
   double orth_reg_weight = 0.5;                // AdaLoRA
   int64_t adalora_target_rank = 0;  // AdaLoRA's average rank at the end (0: 2/3 of lora_r, PEFT's init_r 12 -> target_r 8)
   bool adalora_allocation = true;   // false: as the official code, no rank allocation and no orthogonal regulariser
+  // Forgetting baselines (each off at 0; with any PEFT method and variant).
+  std::string replay_data;          // general data replayed in every batch (the formats of data_path)
+  double replay_ratio = 0;          // the fraction of each batch drawn from replay_data, in [0, 1) (train/replay.h)
+  double ewc_lambda = 0;            // EWC: + λ·Σ F(θ − θ₀)², F the diagonal Fisher at the start on ewc_data (train/ewc.h)
+  std::string ewc_data;             // the Fisher's general data
+  int64_t ewc_examples = 64;        // the Fisher's sample: the first N examples of ewc_data (at least kMinEwcExamples)
+  double kl_lambda = 0;             // + λ·KL(p_original ‖ p_tuned) on the answer tokens (train/kl_penalty.h)
+  double mix_alpha = 0.5;           // variant no-gate: h = α·h_M + (1 − α)·h_M' (½: the official mode 0)
 
   nlohmann::json to_json() const;  // the fully resolved configuration
 };

@@ -119,6 +119,12 @@ Subject subject_of(const store::Workspace& ws, const store::RunRecord& r, const 
     s.config = configuration_keys(parent.config_json);
     s.seed = parent.seed;
     s.subject = "run " + std::to_string(parent.id);
+    if (config.is_object() && config.contains("mix_alpha") && config["mix_alpha"].is_number()) {  // evaluated at a fixed mix α
+      const std::string alpha = setting_text(config["mix_alpha"]);
+      s.method += " α=" + alpha;
+      s.config["eval_mix_alpha"] = config["mix_alpha"];
+      s.subject += " α=" + alpha;
+    }
   } else if (config.is_object() && !config.value("adapter", std::string()).empty()) {
     s.method = s.subject = config.value("adapter", std::string());  // an adapter with no training run here
   } else {
@@ -183,7 +189,14 @@ std::string method_label(const std::string& config_json) {
   const auto j = nlohmann::json::parse(config_json, nullptr, false);
   if (!j.is_object()) return "?";
   if (j.contains("label") && j["label"].is_string() && !j["label"].get<std::string>().empty()) return j["label"].get<std::string>();
-  return method_label(j.value("peft", "lora"), j.value("variant", "query"));
+  std::string variant = j.value("variant", "query");
+  const double alpha = j.value("mix_alpha", 0.5);
+  if (variant == "no-gate" && alpha != 0.5) variant = "fixed α=" + setting_text(alpha);
+  std::string label = method_label(j.value("peft", "lora"), variant);
+  if (j.value("replay_ratio", 0.0) > 0) label += "+replay";
+  if (j.value("ewc_lambda", 0.0) > 0) label += "+EWC";
+  if (j.value("kl_lambda", 0.0) > 0) label += "+KL";
+  return label;
 }
 
 std::string method_label(const std::string& peft, const std::string& variant) {
@@ -199,6 +212,16 @@ nlohmann::json configuration_keys(const std::string& config_json) {
   for (const char* key : {"seed", "output_dir", "resume_from", "label", "sweep", "device", "data_device", "dataset", "model_path", "save_steps", "loss_chunk_size", "gradient_checkpointing",
                           "gate_probe_examples", "gate_probe_data", "test_data_path", "memory_check"})
     j.erase(key);
+  // The baselines' keys where they are off: runs made before they existed group with those made after.
+  auto off = [&](const char* key, const nlohmann::json& value) {
+    if (j.contains(key) && j[key] == value) j.erase(key);
+  };
+  off("replay_ratio", 0), off("replay_data", ""), off("kl_lambda", 0), off("mix_alpha", 0.5);  // numbers compare by value
+  if (!j.contains("ewc_lambda") || j["ewc_lambda"] == 0) {
+    j.erase("ewc_lambda");
+    j.erase("ewc_data");
+    j.erase("ewc_examples");
+  }
   return j;
 }
 

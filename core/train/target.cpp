@@ -4,6 +4,8 @@
 
 #include "imsm/siamese.h"
 #include "train/chunked_loss.h"
+#include "train/ewc.h"
+#include "train/kl_penalty.h"
 #include "train/loss.h"
 
 namespace imsm {
@@ -16,12 +18,31 @@ std::vector<NamedParameter> SiameseTarget::parameters() const {
   return named;
 }
 
-torch::Tensor SiameseTarget::loss(const TrainBatch& batch) const {
+torch::Tensor SiameseTarget::nll_of(const TrainBatch& batch, SiameseOutput& out) const {
   const SiameseBatch b{batch.ids, batch.mask, batch.query_len};
-  torch::Tensor loss = loss_chunk_ > 0 ? chunked_causal_lm_loss(siamese_memory(model_, gate_, b).h_N, model_.lm_head_weight(), batch.labels, loss_chunk_)
-                                       : causal_lm_loss(siamese_forward(model_, gate_, b).logits, batch.labels);  // scalar
+  if (loss_chunk_ > 0) {
+    out = siamese_memory(model_, gate_, b);
+    return chunked_causal_lm_loss(out.h_N, model_.lm_head_weight(), batch.labels, loss_chunk_);  // scalar
+  }
+  out = siamese_forward(model_, gate_, b);
+  return causal_lm_loss(out.logits, batch.labels);  // scalar
+}
+
+torch::Tensor SiameseTarget::answer_nll(const TrainBatch& batch) const {
+  SiameseOutput out;
+  return nll_of(batch, out);
+}
+
+torch::Tensor SiameseTarget::loss(const TrainBatch& batch) const {
+  SiameseOutput out;
+  torch::Tensor loss = nll_of(batch, out);                            // scalar
   const torch::Tensor regularization = adapters_.regularization_loss();  // AdaLoRA's orthogonality term
   if (regularization.defined()) loss = loss + regularization;
+  if (penalties_.kl_lambda > 0) {  // the original stream: IMSM's own, else run here
+    const torch::Tensor h_M = out.h_M.defined() ? out.h_M : original_memory(model_, {batch.ids, batch.mask, batch.query_len});  // [B, T, d]
+    loss = loss + penalties_.kl_lambda * kl_to_original(h_M, out.h_N, model_.lm_head_weight(), batch.labels);
+  }
+  if (penalties_.ewc_lambda > 0 && penalties_.ewc) loss = loss + penalties_.ewc_lambda * ewc_penalty(*penalties_.ewc, parameters());
   return loss;
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "imsm/gate.h"
+#include "imsm/siamese.h"
 #include "model/llama.h"
 #include "peft/peft_model.h"
 #include "train/batch.h"
@@ -35,13 +36,23 @@ class TrainingTarget {
   virtual void load_training_state(const NamedTensors&) {}
 };
 
+struct EwcAnchor;
+
+// The forgetting baselines' terms added to the loss (each off at 0).
+struct Penalties {
+  double kl_lambda = 0;            // + λ·KL(p_original ‖ p_tuned) on the answer tokens (train/kl_penalty.h)
+  double ewc_lambda = 0;           // + λ·Σ F(θ − θ₀)² (train/ewc.h)
+  const EwcAnchor* ewc = nullptr;  // F and θ₀; outlives the target
+};
+
 // Loss: causal LM on the labels (answer + EOS) of the siamese forward
 // (imsm/siamese.h), plus the adapter's regularization (AdaLoRA). gate null:
 // the PEFT method alone. The gate's parameters train at gate_lr_scale times
 // the adapter's scheduled rate (the official optimizer's parameter groups:
 // the schedule multiplies both). loss_chunk > 0: the head and the loss in
 // chunks of that many positions, never the whole batch's logits
-// (train/chunked_loss.h); 0: the plain path.
+// (train/chunked_loss.h); 0: the plain path. Penalties: the KL and EWC
+// baselines' terms.
 class SiameseTarget : public TrainingTarget {
  public:
   SiameseTarget(const LlamaModel& model, PeftAdapters& adapters, ImsmGate* gate, double gate_lr_scale = 1.0, int64_t loss_chunk = 0)
@@ -49,6 +60,9 @@ class SiameseTarget : public TrainingTarget {
   std::vector<NamedParameter> parameters() const override;
   torch::Device device() const override { return model_.device(); }
   torch::Tensor loss(const TrainBatch& batch) const override;
+  // The answer tokens' mean NLL alone: no regulariser, no penalty (EWC's Fisher).
+  torch::Tensor answer_nll(const TrainBatch& batch) const;
+  void set_penalties(const Penalties& p) { penalties_ = p; }
   void set_training(bool training) override;
   void begin(int64_t total_steps) override { adapters_.begin_training(total_steps); }
   void after_optimizer_step(int64_t step) override { adapters_.after_optimizer_step(step); }
@@ -61,6 +75,9 @@ class SiameseTarget : public TrainingTarget {
   ImsmGate* gate_;
   double gate_lr_scale_;
   int64_t loss_chunk_;
+  Penalties penalties_;
+  // The NLL of the batch and the forward it came from (its h_N, and h_M with a gate).
+  torch::Tensor nll_of(const TrainBatch& batch, SiameseOutput& out) const;
 };
 
 // Loss: causal LM on every token of the batch. The weights require gradients

@@ -37,7 +37,9 @@ Trainer::Trainer(TrainingTarget& target, const std::vector<EncodedExample>& data
   for (const auto& p : named) params_.push_back(p.tensor);
   optimizer_ = make_optimizer(o.optimizer, std::move(named), o.weight_decay);
   const int64_t n = static_cast<int64_t>(data.size());
-  micro_per_epoch_ = (n + o.batch_size - 1) / o.batch_size;
+  if (o.replay.active() && (o.replay.task_examples == 0 || o.replay.task_examples >= data.size()))
+    throw_internal("Trainer: a replay plan needs task examples and general data");
+  micro_per_epoch_ = o.replay.active() ? replay_batches_per_epoch(o.replay, o.batch_size) : (n + o.batch_size - 1) / o.batch_size;
   total_ = (micro_per_epoch_ + o.accumulation_steps - 1) / o.accumulation_steps * o.num_epochs;
   target.begin(total_);
 }
@@ -68,7 +70,9 @@ TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Tra
     return stop;
   };
   while (epoch_ < o.num_epochs) {
-    const auto batches = epoch_batches(data_, o.batch_size, o.seed + static_cast<uint64_t>(epoch_), o.group_by_length);
+    const auto batches = o.replay.active()
+                             ? replay_batches(o.replay, data_.size() - o.replay.task_examples, o.batch_size, o.seed, epoch_)
+                             : epoch_batches(data_, o.batch_size, o.seed + static_cast<uint64_t>(epoch_), o.group_by_length);
     while (micro_ < micro_per_epoch_) {
       if (group_ ? stop_voted_ : hooks.aborted()) {
         gather_rng_states();  // the recipe checkpoints a cancelled run

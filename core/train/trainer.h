@@ -16,6 +16,7 @@
 #include "train/dataset.h"
 #include "train/loss.h"
 #include "train/optimizer.h"
+#include "train/replay.h"
 #include "train/target.h"
 #include "util/run_protocol.h"
 
@@ -33,6 +34,7 @@ struct TrainOptions {
   std::string optimizer = "adamw";     // adamw | adafactor
   uint64_t seed = 42;                  // dropout; epoch e shuffles with seed + e
   bool group_by_length = false;        // batches of similar length (train/batch.h)
+  ReplayPlan replay;                   // active: the data's tail is general data, k rows of every batch (train/replay.h)
 };
 
 struct TrainOutcome {

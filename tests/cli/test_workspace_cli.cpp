@@ -344,6 +344,65 @@ TEST(WorkspaceCli, EvalRecordsPredictionsGateTracesAndSuites) {
   EXPECT_EQ(tests.find("Perplexity"), std::string::npos) << tests;
 }
 
+// `imsm eval --mix-alpha`: one adapter along fixed mixes in one pass, each α its own recorded run; the ends and the
+// middle equal the adapter rewritten as its PEFT method alone (α = 0), the base model (α = 1) and the no-gate
+// variant (α = ½) evaluated the ordinary way.
+TEST(WorkspaceCli, EvalAlongMixAlphaEqualsEachMixEvaluatedAlone) {
+  TempDir dir;
+  const std::string ws = dir.file("ws.imsm");
+  ASSERT_EQ(imsm_run({"train", "--config", write_training(dir, "m", 16, 0), "--set", "learning_rate=0.05", "--workspace", ws}).code, 0);
+  const std::string adapter = dir.file("m-out/adapter");
+  std::string lines;
+  for (int i = 0; i < 6; ++i) lines += "{\"input\": \"Add " + std::to_string(i) + " and 2\", \"output\": \"" + std::to_string(i + 2) + "\"}\n";
+  write_file(dir.file("set.jsonl"), lines);
+  const std::vector<std::string> common = {"--model", model_dir(), "--dataset", dir.file("set.jsonl"), "--task", "webq", "--max-new-tokens", "5",
+                                           "--batch-size", "4", "--perplexity", "--json"};
+  auto args = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = {"eval"};
+    a.insert(a.end(), common.begin(), common.end());
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  const Result along = imsm_run(args({"--adapter", adapter, "--mix-alpha", "0,0.5,1", "--workspace", ws, "--predictions", dir.file("pred.jsonl")}));
+  ASSERT_EQ(along.code, 0) << along.err;
+  std::vector<nlohmann::json> rows;
+  std::istringstream out(along.out);
+  for (std::string line; std::getline(out, line);) rows.push_back(nlohmann::json::parse(line));
+  ASSERT_EQ(rows.size(), 3u) << along.out;
+  // The same adapter rewritten: variant none (the tuned stream alone) and no-gate (½ + ½).
+  for (const auto& [variant, folder] : {std::pair<std::string, std::string>{"none", "alone"}, {"no-gate", "half"}}) {
+    std::filesystem::copy(adapter, dir.file(folder), std::filesystem::copy_options::recursive);
+    std::filesystem::remove(dir.file(folder + "/imsm_gate.safetensors"));
+    auto config = nlohmann::json::parse(slurp(dir.file(folder + "/imsm_config.json")));
+    config["variant"] = variant;
+    write_file(dir.file(folder + "/imsm_config.json"), config.dump());
+  }
+  const std::vector<std::pair<size_t, std::vector<std::string>>> alone = {{0, {"--adapter", dir.file("alone")}}, {1, {"--adapter", dir.file("half")}}, {2, {}}};
+  for (const auto& [k, extra] : alone) {
+    const Result one = imsm_run(args(extra));
+    ASSERT_EQ(one.code, 0) << one.err;
+    const auto j = nlohmann::json::parse(one.out);
+    EXPECT_EQ(rows[k]["mix_alpha"], std::vector<double>({0, 0.5, 1})[k]);
+    EXPECT_EQ(rows[k]["EM"], j["EM"]) << "alpha " << rows[k]["mix_alpha"];
+    // Perplexity: the same mix in another batch layout, fp32 sums in another order (1e-5 relative).
+    EXPECT_NEAR(rows[k]["Perplexity"].get<double>(), j["Perplexity"].get<double>(), 1e-5 * j["Perplexity"].get<double>()) << k;
+  }
+  EXPECT_NE(rows[0]["Perplexity"], rows[2]["Perplexity"]) << "the trained adapter moved the model";
+  // Recorded: a run per α with its mix in the configuration, the training run as parent; predictions per α.
+  for (size_t k = 0; k < 3; ++k) {
+    const std::string id = std::to_string(rows[k]["run_id"].get<int64_t>());
+    EXPECT_EQ(sql_text(ws, "SELECT status || ' ' || parent_run_id FROM runs WHERE id = " + id), "finished 1");
+    EXPECT_EQ(sql_double(ws, "SELECT json_extract(config_json, '$.mix_alpha') FROM runs WHERE id = " + id), rows[k]["mix_alpha"].get<double>());
+    EXPECT_EQ(sql_double(ws, "SELECT value FROM evaluations WHERE run_id = " + id + " AND metric = 'EM'"), rows[k]["EM"].get<double>());
+  }
+  EXPECT_TRUE(std::filesystem::exists(dir.file("pred.alpha0.5.jsonl")));
+  EXPECT_TRUE(std::filesystem::exists(dir.file("pred.alpha1.jsonl")));
+  // Refused before any work: an α outside [0, 1], no adapter, a suite.
+  expect_bad(args({"--adapter", adapter, "--mix-alpha", "0,1.5"}), {"--mix-alpha", "1.5", "[0, 1]"});
+  expect_bad(args({"--mix-alpha", "0.5"}), {"--mix-alpha", "--adapter"});
+  expect_bad({"eval", "--model", model_dir(), "--suite", dir.file("suite.json"), "--adapter", adapter, "--mix-alpha", "0.5"}, {"--mix-alpha", "--suite"});
+}
+
 // `imsm eval --run`: a training run of the workspace brings its adapter, base model and lengths; a suite already
 // evaluated with the same files and settings is read back; an evaluation run or a missing workspace is refused.
 TEST(WorkspaceCli, EvalOfRunsUsesTheirAdaptersAndReusesSuites) {
