@@ -4,6 +4,7 @@
 #include <QLabel>
 #include <QtConcurrent/QtConcurrent>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTableWidget>
 #include <QVBoxLayout>
 
@@ -13,6 +14,7 @@
 
 #include "export.h"
 #include "plot_style.h"
+#include "tradeoff_plot.h"
 #include "report/report.h"
 #include "report/results.h"
 #include "store/workspace.h"
@@ -33,8 +35,14 @@ ForgettingView::ForgettingView(QWidget* parent) : QWidget(parent) {
   table_ = new QTableWidget(this);
   table_->setEditTriggers(QAbstractItemView::NoEditTriggers);
   table_->verticalHeader()->setSectionResizeMode(QHeaderView::ResizeToContents);
+  tradeoff_ = new TradeoffPlot(this);
+  tabs_ = new QTabWidget(this);
+  tabs_->addTab(plot_, tr("Scores"));
+  tabs_->addTab(tradeoff_, tr("Learning vs forgetting"));
+  tabs_->setTabToolTip(1, tr("Each configuration's gain on the fine-tuning task against its change on the other benchmarks, with "
+                             "95% intervals; adapters at fixed mixes α as lines; the Pareto front"));
   auto* split = new QSplitter(Qt::Vertical, this);
-  split->addWidget(plot_);
+  split->addWidget(tabs_);
   split->addWidget(table_);
   split->setStretchFactor(0, 3);
   split->setStretchFactor(1, 2);
@@ -42,9 +50,10 @@ ForgettingView::ForgettingView(QWidget* parent) : QWidget(parent) {
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(caption_);
   layout->addWidget(split);
-  connect(&significance_, &QFutureWatcher<report::SignificanceTable>::finished, this, [this] {
-    const report::SignificanceTable sig = significance_.result();
-    show_changes(&sig);
+  connect(&significance_, &QFutureWatcher<Tests>::finished, this, [this] {
+    const Tests tests = significance_.result();
+    show_changes(&tests.sig);
+    tradeoff_->show_tradeoff(tests.trade);
     emit significance_ready();
   });
 }
@@ -55,6 +64,7 @@ bool ForgettingView::has_results() const { return !shown_.cells.empty(); }
 
 void ForgettingView::show_workspace(const QString& workspace, const QList<qint64>& runs) {
   plot_->clearPlottables();
+  tradeoff_->clear({});
   table_->clear();
   table_->setRowCount(0);
   table_->setColumnCount(0);
@@ -68,15 +78,19 @@ void ForgettingView::show_workspace(const QString& workspace, const QList<qint64
   draw_bars(shown_);
   fill_table(shown_);
   show_changes(nullptr);
+  tradeoff_->clear(tr("Computing the intervals…"));
   const std::string path = workspace.toStdString();
   const report::ResultTable t = shown_;
   significance_.setFuture(QtConcurrent::run([path, t] {
+    Tests tests;
     try {
       const store::Workspace pool_ws(path, store::Workspace::Mode::ReadOnly);
-      return report::test_significance(pool_ws, t);
-    } catch (const std::exception&) {
-      return report::SignificanceTable{};  // the table keeps its changes without intervals
+      tests.sig = report::test_significance(pool_ws, t);
+      tests.trade = report::tradeoff(pool_ws, t);
+    } catch (const std::exception& e) {
+      tests.trade.why_empty = e.what();  // the table keeps its changes without intervals
     }
+    return tests;
   }));
 }
 

@@ -22,6 +22,7 @@
 #include "evaluate_dialog.h"
 #include "export.h"
 #include "forgetting_view.h"
+#include "flips_dialog.h"
 #include "inspector_view.h"
 #include "gate_scope_pane.h"
 #include "library_panes.h"
@@ -138,6 +139,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     chart->setAttribute(Qt::WA_DeleteOnClose);
     chart->show();
   });
+  connect(runs_pane_, &RunsPane::flips_requested, this, &MainWindow::show_flips);
   connect(inspector_, &InspectorView::tokens_shown, this, [this](const QString& title) {
     gate_scope_->set_gate(GateMatrix::of(inspector_->tokens()), title);
   });
@@ -318,6 +320,15 @@ void MainWindow::show_probes(qint64 run_id) {
   if (run.kind != "train") return;
   GateMatrix m = GateMatrix::of(gate_probes_of(run));
   if (m.tokens) gate_scope_->set_probes(std::move(m), tr("training probes of run %1").arg(run_id));
+}
+
+void MainWindow::show_flips(qint64 run_a, qint64 run_b) {
+  auto* dialog = new FlipsDialog(workspace_, run_a, run_b, this);
+  dialog->setAttribute(Qt::WA_DeleteOnClose);
+  connect(dialog, &FlipsDialog::open_requested, this, [this](qint64 run, const QString& benchmark, int example) {
+    if (inspector_->open_trace(run, benchmark, example)) views_->setCurrentWidget(inspector_);
+  });
+  dialog->show();
 }
 
 void MainWindow::evaluate_runs(const QList<qint64>& ids) {

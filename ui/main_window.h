@@ -67,6 +67,7 @@ class MainWindow : public QMainWindow {
   void choose_and_run_project();
   void new_run();
   void evaluate_runs(const QList<qint64>& ids);  // asks what to evaluate on, queues it
+  void show_flips(qint64 run_a, qint64 run_b);   // the items that flipped; a double click opens one in the inspector
   void show_probes(qint64 run_id);
   QString projects_dir() const;
 

@@ -74,6 +74,13 @@ RunsPane::RunsPane(RunsModel* model, QWidget* parent) : QWidget(parent), model_(
     QAction* export_model = menu.addAction(tr("Export the model of run %1…").arg(id));
     export_model->setEnabled(r && r->kind == "train" && r->status == RunStatus::Finished);
     export_model->setToolTip(tr("Merge its adapter into the base model and write a Hugging Face model folder"));
+    QAction* flips = nullptr;
+    if (ids.size() == 2) {
+      const RunSummary *a = model_->row_of(ids[0]), *b = model_->row_of(ids[1]);
+      flips = menu.addAction(tr("Items that flipped from run %1 to run %2…").arg(ids[0]).arg(ids[1]));
+      flips->setEnabled(a && b && a->kind == "eval" && b->kind == "eval" && a->status == RunStatus::Finished && b->status == RunStatus::Finished);
+      flips->setToolTip(tr("The examples one evaluation got right and the other wrong: what was learned and what was forgotten"));
+    }
     QAction *select_sweep_runs = nullptr, *chart = nullptr;
     if (r && !r->sweep.empty()) {
       menu.addSeparator();
@@ -88,6 +95,7 @@ RunsPane::RunsPane(RunsModel* model, QWidget* parent) : QWidget(parent), model_(
     if (chosen == resume) emit resume_requested(id);
     if (chosen == export_model) emit export_requested(id);
     if (chosen == evaluate) emit evaluate_requested(ids);
+    if (chosen && chosen == flips) emit flips_requested(ids[0], ids[1]);
   });
 }
 

@@ -30,6 +30,7 @@ class RunsPane : public QWidget {
   void resume_requested(qint64 id);
   void export_requested(qint64 id);
   void evaluate_requested(const QList<qint64>& ids);  // the selected runs (the one clicked when none is)
+  void flips_requested(qint64 run_a, qint64 run_b);  // two evaluation runs: the examples whose correctness changed
   void sweep_chart_requested(const QString& sweep);   // a metric against a swept key  // a finished training run's model, merged into a Hugging Face folder
 
  private:

@@ -17,6 +17,8 @@ void add_report(CLI::App& app, Run& run) {
   cmd->add_option("--workspace", *workspace, "The SQLite workspace")->capture_default_str();
   cmd->add_option("--runs", options->run_ids, "Only these runs (with their evaluations and training runs)");
   cmd->add_option("--examples", options->examples, "Example answers per IMSM evaluation")->capture_default_str();
+  cmd->add_option("--target", options->target,
+                  "The benchmark learned, the x of the learning-vs-forgetting picture (default: the first); the others are retention");
   cmd->add_option("--out", *out, "report.html, report.md or results.csv")->required();
   cmd->callback([&run, workspace, out, options] {
     run = [workspace, out, options] {

@@ -1,4 +1,4 @@
-// imsm runs list | show ID | compare ID... | export ID... --format csv|json | resume ID   [--workspace FILE]
+// imsm runs list | show ID | compare ID... | flips A B | export ID... --format csv|json | resume ID   [--workspace FILE]
 #include <iostream>
 
 #include "commands.h"
@@ -6,6 +6,7 @@
 #include "interrupt.h"
 #include "io/json_file.h"
 #include "recipes/run_table.h"
+#include "report/flips.h"
 #include "report/significance_table.h"
 #include "recipes/train_record.h"
 #include "store/run_report.h"
@@ -28,7 +29,7 @@ void add_runs(CLI::App& app, Run& run) {
   auto format = std::make_shared<std::string>("json");
   auto output = std::make_shared<std::string>();
   auto predictions = std::make_shared<bool>(false);
-  CLI::App* cmd = app.add_subcommand("runs", "Runs recorded in a workspace: list, show, compare, export, resume");
+  CLI::App* cmd = app.add_subcommand("runs", "Runs recorded in a workspace: list, show, compare, flips, export, resume");
   cmd->add_option("--workspace", *workspace, "The SQLite workspace")->capture_default_str();
   cmd->require_subcommand(1);
   cmd->fallthrough();  // --workspace may also follow the subcommand
@@ -68,6 +69,47 @@ void add_runs(CLI::App& app, Run& run) {
         std::cout << "\nThe first evaluation against each other one: 95% paired-bootstrap interval over the examples; McNemar's exact test "
                      "(right/wrong metrics) or the bootstrap's p; Holm over each pair's rows; * significant\n"
                   << format_table(tests);
+      return 0;
+    };
+  });
+
+  CLI::App* flips = cmd->add_subcommand("flips", "The examples whose correctness changed from evaluation A to evaluation B");
+  auto flip_filter = std::make_shared<std::string>();
+  auto flip_benchmark = std::make_shared<std::string>();
+  auto flip_json = std::make_shared<bool>(false);
+  flips->add_option("ids", *ids, "Evaluation runs A and B")->required()->expected(2);
+  flips->add_option("--benchmark", *flip_benchmark, "Only this benchmark");
+  flips->add_option("--only", *flip_filter, "gained (B right, A wrong) or lost (A right, B wrong)")->check(CLI::IsMember({"gained", "lost"}));
+  flips->add_flag("--json", *flip_json, "One JSON object per example");
+  flips->callback([&run, open, ids, flip_filter, flip_benchmark, flip_json] {
+    run = [open, ids, flip_filter, flip_benchmark, flip_json] {
+      const report::FlipList list = report::flipped_items(*open(), (*ids)[0], (*ids)[1]);
+      Table t;
+      t.header = {"benchmark", "example", "change", "input", "gold", "A answered", "B answered"};
+      for (const report::Flip& f : list.flips) {
+        if (!flip_benchmark->empty() && f.benchmark != *flip_benchmark) continue;
+        if (!flip_filter->empty() && (*flip_filter == "gained") != f.gained) continue;
+        if (*flip_json) {
+          std::cout << nlohmann::json{{"benchmark", f.benchmark}, {"example", f.example_index}, {"change", f.gained ? "gained" : "lost"},
+                                      {"input", f.input}, {"golds", f.golds}, {"answer_a", f.answer_a}, {"answer_b", f.answer_b}}
+                           .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+                    << "\n";
+          continue;
+        }
+        auto cell = [](std::string text) {  // one line of at most 48 bytes, cut at a character boundary
+          for (char& c : text) c = c == '\n' || c == '\r' || c == '\t' ? ' ' : c;
+          if (text.size() <= 48) return text;
+          size_t cut = 45;
+          while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+          return text.substr(0, cut) + "...";
+        };
+        t.rows.push_back({f.benchmark, std::to_string(f.example_index), f.gained ? "gained" : "lost", cell(f.input),
+                          cell(f.golds.empty() ? "" : f.golds.front()), cell(f.answer_a), cell(f.answer_b)});
+      }
+      if (*flip_json) return 0;
+      std::cout << format_table(t) << "run " << list.run_b << " against run " << list.run_a << ": " << list.gained << " gained, " << list.lost
+                << " lost of " << list.compared << " examples compared\n";
+      for (const std::string& why : list.skipped) log::warn("left out " + why);
       return 0;
     };
   });

@@ -99,6 +99,30 @@ double sign_flip_p(const std::vector<double>& differences, int64_t draws, uint64
   return static_cast<double>(at_least + 1) / static_cast<double>(draws + 1);
 }
 
+// The items every seed of both models was scored on; BadInput when they differ or there are none.
+size_t common_items(const std::string& metric, const SeedScores& a, const SeedScores& b) {
+  if (a.items.empty() || b.items.empty()) throw_bad_input(metric, "a comparison needs scores of both models");
+  const size_t n = a.items.front().size();
+  for (const auto* s : {&a, &b})
+    for (const auto& row : s->items)
+      if (row.size() != n) throw_bad_input(metric, "the models were scored on different numbers of items (" + std::to_string(row.size()) +
+                                                       " and " + std::to_string(n) + "): compare runs of one benchmark file");
+  if (n == 0) throw_bad_input(metric, "no items to compare");
+  return n;
+}
+
+// The interval and the two-sided bootstrap p of `value` from its resampled values.
+void bootstrap_interval(std::vector<double>& deltas, const BootstrapOptions& o, Difference& d) {
+  std::sort(deltas.begin(), deltas.end());
+  d.low = quantile(deltas, (1 - o.level) / 2);
+  d.high = quantile(deltas, 1 - (1 - o.level) / 2);
+  // Two-sided: twice the share of resampled differences on the far side of 0 (at least one resample's worth).
+  const double below = static_cast<double>(std::upper_bound(deltas.begin(), deltas.end(), 0.0) - deltas.begin());
+  const double above = static_cast<double>(deltas.end() - std::lower_bound(deltas.begin(), deltas.end(), 0.0));
+  d.test = "paired bootstrap";
+  d.p = d.value == 0 ? 1.0 : std::min(1.0, 2 * std::max(1.0, d.value > 0 ? below : above) / static_cast<double>(deltas.size()));
+}
+
 }  // namespace
 
 bool significant(const Difference& d, double alpha) { return d.p_holm < alpha && (d.low > 0 || d.high < 0); }
@@ -148,13 +172,7 @@ void adjust_holm(const std::vector<Difference*>& family) {
 }
 
 Difference compare_scores(const std::string& metric, const SeedScores& a, const SeedScores& b, const BootstrapOptions& o) {
-  if (a.items.empty() || b.items.empty()) throw_bad_input(metric, "a comparison needs scores of both models");
-  const size_t n = a.items.front().size();
-  for (const auto* s : {&a, &b})
-    for (const auto& row : s->items)
-      if (row.size() != n) throw_bad_input(metric, "the models were scored on different numbers of items (" + std::to_string(row.size()) +
-                                                       " and " + std::to_string(n) + "): compare runs of one benchmark file");
-  if (n == 0) throw_bad_input(metric, "no items to compare");
+  const size_t n = common_items(metric, a, b);
 
   const std::vector<double> all_items(n, 1.0), all_a(a.items.size(), 1.0), all_b(b.items.size(), 1.0);
   Difference d;
@@ -170,9 +188,7 @@ Difference compare_scores(const std::string& metric, const SeedScores& a, const 
     draw_counts(engine, seeds_b);
     deltas.push_back(mean_over_seeds(metric, a, items, seeds_a) - mean_over_seeds(metric, b, items, seeds_b));
   }
-  std::sort(deltas.begin(), deltas.end());
-  d.low = quantile(deltas, (1 - o.level) / 2);
-  d.high = quantile(deltas, 1 - (1 - o.level) / 2);
+  bootstrap_interval(deltas, o, d);
 
   if (is_binary_metric(metric)) {
     const std::vector<double> differences = item_differences(metric, a, b);
@@ -184,13 +200,46 @@ Difference compare_scores(const std::string& metric, const SeedScores& a, const 
     }
     d.test = whole ? "McNemar exact" : "McNemar randomization";
     d.p = whole ? mcnemar_exact(d.discordant_a, d.discordant_b) : sign_flip_p(differences, o.resamples, o.seed);
-  } else {
-    // Two-sided: twice the share of resampled differences on the far side of 0 (at least one resample's worth).
-    const double below = static_cast<double>(std::upper_bound(deltas.begin(), deltas.end(), 0.0) - deltas.begin());
-    const double above = static_cast<double>(deltas.end() - std::lower_bound(deltas.begin(), deltas.end(), 0.0));
-    d.test = "paired bootstrap";
-    d.p = d.value == 0 ? 1.0 : std::min(1.0, 2 * std::max(1.0, d.value > 0 ? below : above) / static_cast<double>(deltas.size()));
   }
+  d.p_holm = d.p;
+  return d;
+}
+
+Difference compare_mean(const std::vector<std::string>& metrics, const std::vector<SeedScores>& a, const std::vector<SeedScores>& b,
+                        const BootstrapOptions& o) {
+  if (metrics.empty() || metrics.size() != a.size() || metrics.size() != b.size()) throw_internal("compare_mean: one metric and two scores per benchmark");
+  const size_t K = metrics.size();
+  std::vector<std::vector<double>> items(K);
+  for (size_t k = 0; k < K; ++k) items[k].assign(common_items(metrics[k], a[k], b[k]), 1.0);
+  auto same_seeds = [&](const std::vector<SeedScores>& s) {
+    return std::all_of(s.begin(), s.end(), [&](const SeedScores& x) { return x.seeds == s.front().seeds; });
+  };
+  const bool shared_a = same_seeds(a), shared_b = same_seeds(b);
+  auto mean_change = [&](const std::vector<std::vector<double>>& item_counts, const std::vector<std::vector<double>>& seeds_a,
+                         const std::vector<std::vector<double>>& seeds_b) {
+    double sum = 0;
+    for (size_t k = 0; k < K; ++k)
+      sum += mean_over_seeds(metrics[k], a[k], item_counts[k], seeds_a[shared_a ? 0 : k]) -
+             mean_over_seeds(metrics[k], b[k], item_counts[k], seeds_b[shared_b ? 0 : k]);
+    return sum / static_cast<double>(K);
+  };
+  std::vector<std::vector<double>> seeds_a(K), seeds_b(K);
+  for (size_t k = 0; k < K; ++k) {
+    seeds_a[k].assign(a[k].items.size(), 1.0);
+    seeds_b[k].assign(b[k].items.size(), 1.0);
+  }
+  Difference d;
+  d.value = mean_change(items, seeds_a, seeds_b);
+  std::mt19937_64 engine(o.seed);
+  std::vector<double> deltas;
+  deltas.reserve(static_cast<size_t>(o.resamples));
+  for (int64_t r = 0; r < o.resamples; ++r) {
+    for (auto& counts : items) draw_counts(engine, counts);
+    for (size_t k = 0; k < (shared_a ? 1 : K); ++k) draw_counts(engine, seeds_a[k]);
+    for (size_t k = 0; k < (shared_b ? 1 : K); ++k) draw_counts(engine, seeds_b[k]);
+    deltas.push_back(mean_change(items, seeds_a, seeds_b));
+  }
+  bootstrap_interval(deltas, o, d);
   d.p_holm = d.p;
   return d;
 }

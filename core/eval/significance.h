@@ -54,6 +54,15 @@ bool is_binary_metric(const std::string& metric);
 // numbers of items.
 Difference compare_scores(const std::string& metric, const SeedScores& a, const SeedScores& b, const BootstrapOptions& options = {});
 
+// The mean over several benchmarks of `a` − `b` (metrics[k] on a[k] and
+// b[k]): a suite's change in one number (the retention of a trade-off). The
+// paired bootstrap draws each benchmark's items on their own and each
+// model's seeds once for every benchmark (a seed is one trained model; when
+// a model's benchmarks hold different seeds, each benchmark draws its own);
+// p: the paired bootstrap's. BadInput as compare_scores.
+Difference compare_mean(const std::vector<std::string>& metrics, const std::vector<SeedScores>& a, const std::vector<SeedScores>& b,
+                        const BootstrapOptions& options = {});
+
 // McNemar's exact two-sided p-value for `b` items one way and `c` the other:
 // min(1, 2 P(X <= min(b, c))), X ~ Binomial(b + c, 1/2).
 double mcnemar_exact(int64_t b, int64_t c);

@@ -12,6 +12,7 @@
 #include "report/results.h"
 #include "report/significance_table.h"
 #include "report/svg.h"
+#include "report/tradeoff.h"
 #include "store/run_report.h"
 #include "util/error.h"
 #include "util/table.h"
@@ -52,6 +53,7 @@ struct Findings {
   std::vector<int64_t> ids;
   ResultTable table;
   SignificanceTable sig;
+  Tradeoff trade;
 };
 
 Findings find_results(const store::Workspace& ws, const Options& o) {
@@ -59,6 +61,7 @@ Findings find_results(const store::Workspace& ws, const Options& o) {
   f.ids = selected_runs(ws, o.run_ids);
   f.table = aggregate_results(ws, f.ids);
   f.sig = test_significance(ws, f.table);
+  f.trade = tradeoff(ws, f.table, o.target);
   return f;
 }
 
@@ -220,6 +223,22 @@ std::vector<int64_t> runs_with_their_base(const store::Workspace& ws, const std:
 
 namespace {
 
+// The trade-off picture, its points as a table, and how to read it.
+std::string tradeoff_html(const Tradeoff& trade) {
+  if (trade.points.empty()) return "<p>No trade-off picture: " + esc(trade.why_empty) + ".</p>";
+  std::string h = tradeoff_svg(trade);
+  h += "<table><tr><th>configuration</th><th>seeds</th><th>gain on " + esc(trade.target) + " [95% interval]</th><th>retention change [95% interval]</th><th>Pareto</th></tr>";
+  for (const auto& p : trade.points)
+    h += "<tr><td>" + esc(p.name) + "</td><td>" + std::to_string(p.seeds) + "</td><td>" + esc(difference_text(p.gain)) + "</td><td>" +
+         esc(difference_text(p.retention)) + "</td><td>" + (p.pareto ? "yes" : "") + "</td></tr>";
+  std::string kept;
+  for (const auto& b : trade.retention) kept += (kept.empty() ? "" : ", ") + b;
+  return h + "</table><p><small>x: the change of " + esc(trade.target + " " + trade.target_metric) + " from the base model; y: the mean change of " +
+         esc(kept) + ". Bars: the paired bootstrap's 95% intervals, resampling the examples and the training seeds. Lines: an adapter "
+         "evaluated at fixed mixes α·h_M + (1 − α)·h_M' (α = 0 is the adapter itself). Dashed: the Pareto front, the configurations no "
+         "other one (nor the base model) beats on both axes. The points are also in the report's .tradeoff.csv.</small></p>";
+}
+
 std::string html_of(const store::Workspace& ws, const Findings& f, const Options& o, const Environment& env) {
   std::vector<store::RunRecord> runs;
   for (int64_t id : f.ids) runs.push_back(ws.run(id));
@@ -273,6 +292,7 @@ std::string html_of(const store::Workspace& ws, const Findings& f, const Options
       h += bar_chart(groups, labels, "Change from the base model per benchmark", "score change", 900, 340);
     }
     h += "<p><small>" + esc(significance_method(sig, t.columns.size())) + "</small></p>";
+    if (t.has_changes()) h += "<h2>Learning and forgetting</h2>" + tradeoff_html(f.trade);
   }
   h += "<h2>Training loss</h2>" + loss_chart(ws, runs);
   h += "<h2>Example answers</h2>" + examples_html(ws, runs, o.examples);
@@ -338,6 +358,13 @@ std::string markdown_of(const store::Workspace& ws, const Findings& f, const Env
   }
   if (t.has_changes()) m += "\n## Change from the base model\n\n" + table(true);
   if (!t.columns.empty()) m += "\n" + significance_method(sig, t.columns.size()) + "\n";
+  if (!f.trade.points.empty()) {
+    m += "\n## Learning and forgetting\n\n| configuration | seeds | gain on " + md_escape(f.trade.target) +
+         " [95% interval] | retention change [95% interval] | Pareto |\n|---|---|---|---|---|\n";
+    for (const auto& p : f.trade.points)
+      m += "| " + md_escape(p.name) + " | " + std::to_string(p.seeds) + " | " + difference_text(p.gain) + " | " + difference_text(p.retention) + " | " +
+           (p.pareto ? "yes" : "") + " |\n";
+  }
   m += "\n## Runs\n\n| id | kind | name | status | seed | device | peak memory |\n|---|---|---|---|---|---|---|\n";
   for (int64_t id : f.ids) {
     const auto r = ws.run(id);
@@ -405,6 +432,8 @@ void write_reports(const store::Workspace& ws, const Options& o, const Environme
     const std::string ext = fs::path(out).extension().string();
     const std::string text = ext == ".md" ? markdown_of(ws, f, env) : ext == ".csv" ? csv_of(f) : html_of(ws, f, o, env);
     json::write_text_atomically(out, text);
+    if (ext == ".csv" && !f.trade.points.empty())  // the trade-off's points beside the results
+      json::write_text_atomically((fs::path(out).parent_path() / (fs::path(out).stem().string() + ".tradeoff.csv")).string(), tradeoff_csv(f.trade));
   }
 }
 

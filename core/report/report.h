@@ -17,6 +17,7 @@ struct Environment {
 struct Options {
   std::vector<int64_t> run_ids;  // empty: every run; otherwise these, their evaluations and their training runs
   int64_t examples = 6;          // example answers shown per IMSM evaluation
+  std::string target;            // the trade-off's learned benchmark ("": the first; report/tradeoff.h)
 };
 
 // The run ids a report covers (see Options::run_ids).

@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "report/item_scores.h"
 #include "util/error.h"
 #include "util/table.h"
 
@@ -16,33 +17,6 @@ std::string p_text(double p) {
   std::snprintf(text, sizeof(text), "%.3g", p);
   return text;
 }
-
-// A cell's per-item scores, one row per seed, items in the benchmark's order (predictions are stored by index).
-class ItemCache {
- public:
-  explicit ItemCache(const store::Workspace& ws) : ws_(ws) {}
-  SeedScores of(const Cell& cell, const Column& column) {
-    SeedScores s;
-    for (size_t k = 0; k < cell.eval_run_ids.size(); ++k) {
-      s.seeds.push_back(cell.seeds[k]);
-      s.items.push_back(items(cell.eval_run_ids[k], column));
-    }
-    return s;
-  }
-  SeedScores of_run(int64_t run_id, const Column& column) { return {{0}, {items(run_id, column)}}; }
-
- private:
-  const std::vector<ItemScore>& items(int64_t run_id, const Column& column) {
-    const auto key = std::make_pair(run_id, column.benchmark);
-    auto it = cache_.find(key);
-    if (it != cache_.end()) return it->second;
-    std::vector<ItemScore> out;
-    for (const auto& p : ws_.predictions(run_id, column.benchmark, false)) out.push_back(score_item(column.task, {p.answer, p.golds}));
-    return cache_.emplace(key, std::move(out)).first->second;
-  }
-  const store::Workspace& ws_;
-  std::map<std::pair<int64_t, std::string>, std::vector<ItemScore>> cache_;
-};
 
 }  // namespace
 
@@ -74,7 +48,7 @@ std::vector<std::pair<size_t, size_t>> imsm_pairs(const ResultTable& t) {
 SignificanceTable test_significance(const store::Workspace& ws, const ResultTable& t, const BootstrapOptions& options) {
   SignificanceTable s;
   s.options = options;
-  ItemCache cache(ws);
+  ItemScores cache(ws);
   // The pairs: every row against its model's Base, every IMSM(X) against X.
   std::vector<std::pair<size_t, size_t>> pairs;
   for (size_t m = 0; m < t.rows.size(); ++m)
@@ -105,7 +79,7 @@ Table compare_evaluations(const store::Workspace& ws, const std::vector<int64_t>
   for (int64_t id : ids)
     if (ws.run(id).kind == "eval") evals.push_back(id);
   if (evals.size() < 2) return out;
-  ItemCache cache(ws);
+  ItemScores cache(ws);
   const std::vector<store::Evaluation> reference = ws.evaluations(evals.front());
   for (size_t k = 1; k < evals.size(); ++k) {
     const std::vector<store::Evaluation> scores = ws.evaluations(evals[k]);

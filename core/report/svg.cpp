@@ -174,4 +174,66 @@ std::string bar_chart(const std::vector<BarGroup>& groups, const std::vector<std
   return out + legend(f, series_labels) + "</svg>";
 }
 
+std::string scatter_chart(const ScatterChart& c, int width, int height) {
+  Frame f;
+  f.width = width;
+  f.height = height;
+  double xlo = 0, xhi = 0, ylo = 0, yhi = 0;  // 0 always in view: the reference lines
+  for (const auto& p : c.points) {
+    xlo = std::min({xlo, p.x, p.x_low}), xhi = std::max({xhi, p.x, p.x_high});
+    ylo = std::min({ylo, p.y, p.y_low}), yhi = std::max({yhi, p.y, p.y_high});
+  }
+  std::string out = open_svg(f, c.title);
+  if (c.points.empty()) return out + text(width / 2.0, height / 2.0, "no data") + "</svg>";
+  if (xhi == xlo) xhi = xlo + 1;
+  if (yhi == ylo) yhi = ylo + 1;
+  const double xpad = (xhi - xlo) * 0.04, ypad = (yhi - ylo) * 0.04;  // points on the data's edge clear of the frame
+  xlo -= xpad, xhi += xpad, ylo -= ypad, yhi += ypad;
+  out += y_axis(f, ylo, yhi, c.y_label);
+  const double xstep = nice_range(xlo, xhi);
+  auto X = [&](double v) { return f.x0() + (v - xlo) / (xhi - xlo) * (f.x1() - f.x0()); };
+  auto Y = [&](double v) { return f.y0() - (v - ylo) / (yhi - ylo) * (f.y0() - f.y1()); };
+  auto line = [&](double x1, double y1, double x2, double y2, const std::string& stroke, const std::string& extra = "") {
+    return "<line x1=\"" + num(x1) + "\" y1=\"" + num(y1) + "\" x2=\"" + num(x2) + "\" y2=\"" + num(y2) + "\" stroke=\"" + stroke + "\"" + extra + "/>";
+  };
+  out += line(f.x0(), f.y0(), f.x1(), f.y0(), "#444");
+  const int xticks = static_cast<int>(std::lround((xhi - xlo) / xstep));
+  for (int i = 0; i <= xticks; ++i) {
+    const double v = xlo + xstep * i;
+    out += line(X(v), f.y0(), X(v), f.y0() + 4, "#444") + text(X(v), f.y0() + 16, step_tick(v, xstep), "middle", 10);
+  }
+  out += text((f.x0() + f.x1()) / 2, f.y0() + 34, c.x_label);
+  out += line(X(0), f.y0(), X(0), f.y1(), "#888", " stroke-dasharray=\"4 3\"") + line(f.x0(), Y(0), f.x1(), Y(0), "#888", " stroke-dasharray=\"4 3\"");
+  auto polyline = [&](const std::vector<size_t>& ids, const std::string& stroke, const std::string& extra) {
+    std::string pts;
+    for (size_t i : ids) pts += num(X(c.points[i].x)) + "," + num(Y(c.points[i].y)) + " ";
+    return "<polyline fill=\"none\" stroke=\"" + stroke + "\" points=\"" + pts + "\"" + extra + "/>";
+  };
+  if (c.front.size() > 1) out += polyline(c.front, "#333", " stroke-width=\"1.2\" stroke-dasharray=\"6 4\"");
+  for (const auto& curve : c.curves)
+    if (curve.size() > 1) out += polyline(curve, palette(c.points[curve.front()].series), " stroke-width=\"1.5\"");
+  std::vector<std::pair<double, double>> labelled;  // where labels went: one that would overlap another is left out (the tooltip has it)
+  for (const auto& p : c.points) {
+    const std::string color = palette(p.series);
+    out += line(X(p.x_low), Y(p.y), X(p.x_high), Y(p.y), color, " stroke-width=\"1\"");
+    out += line(X(p.x), Y(p.y_low), X(p.x), Y(p.y_high), color, " stroke-width=\"1\"");
+    out += "<circle cx=\"" + num(X(p.x)) + "\" cy=\"" + num(Y(p.y)) + "\" r=\"" + (p.small ? "3" : "5") + "\" fill=\"" + color +
+           "\" stroke=\"#fff\"><title>" + xml_escape(p.tooltip.empty() ? p.label : p.tooltip) + "</title></circle>";
+    const bool crowded = std::any_of(labelled.begin(), labelled.end(), [&](const auto& at) {
+      return std::fabs(at.first - X(p.x)) < 40 && std::fabs(at.second - Y(p.y)) < 11;
+    });
+    if (!p.label.empty() && !crowded) {
+      out += text(X(p.x) + 7, Y(p.y) - 6, p.label, "start", p.small ? 9 : 10);
+      labelled.emplace_back(X(p.x), Y(p.y));
+    }
+  }
+  std::vector<std::string> labels = c.series;
+  out += legend(f, labels);
+  if (c.front.size() > 1) {
+    const double y = f.top + 14.0 * static_cast<double>(labels.size());
+    out += line(f.x1() + 12, y + 5, f.x1() + 22, y + 5, "#333", " stroke-dasharray=\"3 2\"") + text(f.x1() + 26, y + 9, c.front_label, "start", 11);
+  }
+  return out + "</svg>";
+}
+
 }  // namespace imsm::report

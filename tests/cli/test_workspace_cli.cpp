@@ -395,6 +395,23 @@ TEST(WorkspaceCli, EvalAlongMixAlphaEqualsEachMixEvaluatedAlone) {
     EXPECT_EQ(sql_double(ws, "SELECT json_extract(config_json, '$.mix_alpha') FROM runs WHERE id = " + id), rows[k]["mix_alpha"].get<double>());
     EXPECT_EQ(sql_double(ws, "SELECT value FROM evaluations WHERE run_id = " + id + " AND metric = 'EM'"), rows[k]["EM"].get<double>());
   }
+  // Items that flipped from α = 1 (the base model) to α = 0 (the adapter): each line's answers are the two runs' stored ones.
+  const std::string a = std::to_string(rows[2]["run_id"].get<int64_t>()), b = std::to_string(rows[0]["run_id"].get<int64_t>());
+  const Result flips = imsm_run({"runs", "flips", a, b, "--workspace", ws, "--json"});
+  ASSERT_EQ(flips.code, 0) << flips.err;
+  std::istringstream flip_lines(flips.out);
+  int flipped = 0;
+  for (std::string line; std::getline(flip_lines, line); ++flipped) {
+    const auto j = nlohmann::json::parse(line);
+    const std::string index = std::to_string(j["example"].get<int64_t>());
+    EXPECT_EQ(sql_text(ws, "SELECT answer FROM predictions WHERE run_id = " + a + " AND example_index = " + index), j["answer_a"]);
+    EXPECT_EQ(sql_text(ws, "SELECT answer FROM predictions WHERE run_id = " + b + " AND example_index = " + index), j["answer_b"]);
+    EXPECT_NE(j["answer_a"], j["answer_b"]);
+  }
+  const Result summary = imsm_run({"runs", "flips", a, b, "--workspace", ws});
+  ASSERT_EQ(summary.code, 0) << summary.err;
+  EXPECT_NE(summary.out.find("lost of 6 examples compared"), std::string::npos) << summary.out;
+  expect_bad({"runs", "flips", "1", b, "--workspace", ws}, {"run 1", "train run"});
   EXPECT_TRUE(std::filesystem::exists(dir.file("pred.alpha0.5.jsonl")));
   EXPECT_TRUE(std::filesystem::exists(dir.file("pred.alpha1.jsonl")));
   // Refused before any work: an α outside [0, 1], no adapter, a suite.

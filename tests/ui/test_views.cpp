@@ -11,6 +11,7 @@
 #include <QImage>
 #include <QPainter>
 #include <QSignalSpy>
+#include <QTabWidget>
 #include <QTemporaryDir>
 #include <QTableWidget>
 #include <QTextDocument>
@@ -21,7 +22,9 @@
 #include <fstream>
 
 #include "export.h"
+#include "flips_dialog.h"
 #include "forgetting_view.h"
+#include "tradeoff_plot.h"
 #include "live_run.h"
 #include "resource_view.h"
 #include "store/workspace.h"
@@ -141,6 +144,7 @@ class ViewsTest : public QObject {
     QVERIFY2(v.table()->item(1, 3)->toolTip().contains("McNemar randomization: p = 0.0625"), qPrintable(v.table()->item(1, 3)->toolTip()));
     QCOMPARE(v.table()->item(1, 1)->text(), QString("+0.5000"));  // arith: no predictions stored, no interval
     QVERIFY(v.table()->item(1, 1)->toolTip().contains("Not tested"));
+    QVERIFY2(v.tradeoff()->note().startsWith("No trade-off picture"), qPrintable(v.tradeoff()->note()));  // arith's items are not stored
     // A selection (seed 1's training run, id 2): its evaluation and the base's, nothing else.
     v.show_workspace(ws_path, {2});
     QVERIFY(v.caption().contains("selected"));
@@ -185,6 +189,83 @@ class ViewsTest : public QObject {
     QCOMPARE(ui::save_plot(v.plot(), dir.filePath("bars.pdf")), QString());
     QCOMPARE(head(dir.filePath("bars.pdf"), 5), QByteArray("%PDF-"));
     QVERIFY(ui::save_plot(v.plot(), dir.filePath("bars.gif")).contains(".png"));
+  }
+
+  // The learning-forgetting tab: a point per configuration (gain on the first benchmark, change on the other), error
+  // bars both ways, LoRA's fixed mix as a line from LoRA, the Pareto front; numbers as report/tradeoff.h gives them.
+  void forgettingViewTradeoffTab() {
+    QTemporaryDir dir;
+    const std::string path = dir.filePath("ws.imsm").toStdString(), data = dir.filePath("set.jsonl").toStdString();
+    std::ofstream(data) << "{}\n";
+    {
+      store::Workspace ws(path);
+      auto eval = [&](int64_t parent, int task, int keep, const std::string& config) {
+        const int64_t e = ws.create_run({"eval", "suite", "/models/tiny", "", config, "cpu", "", 0, parent});
+        ws.start_run(e);
+        for (const auto& [name, right] : {std::pair<std::string, int>{"task", task}, {"keep", keep}}) {
+          std::vector<store::Prediction> answers;
+          for (int i = 0; i < 20; ++i) answers.push_back({i, "Capital of France?", {"Paris"}, i < right ? "Paris" : "Lyon", {}});
+          ws.add_evaluations(e, data, {{name, "webq", "EM", right / 20.0, 20, "", ""}});
+          ws.add_predictions(e, name, answers);
+        }
+        ws.finish_run(e, RunStatus::Finished);
+      };
+      eval(0, 4, 18, "{}");
+      const int64_t lora = ws.create_run({"train", "lora", "/models/tiny", "", R"({"peft": "lora", "variant": "none"})", "cpu", "", 1, 0});
+      ws.start_run(lora);
+      ws.finish_run(lora, RunStatus::Finished);
+      eval(lora, 16, 8, "{}");
+      eval(lora, 12, 14, R"({"mix_alpha": 0.5})");
+    }
+    ui::ForgettingView v;
+    QSignalSpy ready(&v, &ui::ForgettingView::significance_ready);
+    v.show_workspace(QString::fromStdString(path));
+    QVERIFY(ready.wait(30000));
+    QCustomPlot* plot = v.tradeoff()->plot();
+    QCOMPARE(plot->graphCount(), 1);  // one method: LoRA, as trained and at α = ½
+    QCOMPARE(plot->graph(0)->dataCount(), 2);
+    std::vector<std::pair<double, double>> points;
+    for (int i = 0; i < 2; ++i) points.emplace_back(plot->graph(0)->data()->at(i)->key, plot->graph(0)->data()->at(i)->value);
+    std::sort(points.begin(), points.end());
+    const std::vector<std::pair<double, double>> expected = {{0.4, -0.2}, {0.6, -0.5}};  // α = ½: (12 - 4) / 20, (14 - 18) / 20; LoRA: (16 - 4) / 20, (8 - 18) / 20
+    for (size_t i = 0; i < 2; ++i) {  // differences of fractions of 20: exact to a few ulps
+      QVERIFY(std::abs(points[i].first - expected[i].first) < 1e-12);
+      QVERIFY(std::abs(points[i].second - expected[i].second) < 1e-12);
+    }
+    int error_bars = 0, curves = 0;
+    for (int i = 0; i < plot->plottableCount(); ++i) {
+      error_bars += qobject_cast<QCPErrorBars*>(plot->plottable(i)) != nullptr;
+      curves += qobject_cast<QCPCurve*>(plot->plottable(i)) != nullptr;
+    }
+    QCOMPARE(error_bars, 2);  // gain and retention intervals
+    QCOMPARE(curves, 2);      // the α line and the front (both points are on it: neither beats the other on both axes)
+    QVERIFY2(v.tradeoff()->note().contains("2 configuration"), qPrintable(v.tradeoff()->note()));
+    v.tabs()->setCurrentIndex(1);
+    v.resize(1000, 700);
+    QVERIFY(v.grab().save(IMSM_SCREENSHOTS "/tradeoff-unit.png"));
+
+    // Items that flipped from the base (run 1) to LoRA (run 3): task 4..15 gained, keep 8..17 lost.
+    ui::FlipsDialog flips(QString::fromStdString(path), 1, 3);
+    QVERIFY2(flips.caption().contains("12 gained, 10 lost of 40 examples"), qPrintable(flips.caption()));
+    QCOMPARE(flips.table()->rowCount(), 22);
+    flips.set_filter("keep", "", "");
+    QCOMPARE(flips.table()->rowCount(), 10);
+    QCOMPARE(flips.table()->item(0, 2)->text(), QString("lost"));
+    QCOMPARE(flips.table()->item(0, 5)->text(), QString("Paris"));  // the base answered right
+    flips.set_filter("", "gained", "");
+    QCOMPARE(flips.table()->rowCount(), 12);
+    flips.set_filter("", "", "no such text");
+    QCOMPARE(flips.table()->rowCount(), 0);
+    flips.set_filter("task", "gained", "");
+    QSignalSpy open(&flips, &ui::FlipsDialog::open_requested);
+    emit flips.table()->cellDoubleClicked(0, 3);
+    QCOMPARE(open.count(), 1);
+    QCOMPARE(open.at(0).at(0).toLongLong(), 3);
+    QCOMPARE(open.at(0).at(1).toString(), QString("task"));
+    QCOMPARE(open.at(0).at(2).toInt(), 4);
+    ui::FlipsDialog wrong(QString::fromStdString(path), 1, 2);  // run 2 trains
+    QVERIFY2(wrong.caption().contains("train run"), qPrintable(wrong.caption()));
+    QCOMPARE(wrong.table()->rowCount(), 0);
   }
 
   void forgettingViewHasABaseRowPerModel() {

@@ -25,6 +25,7 @@
 
 #include "evaluate_dialog.h"
 #include "forgetting_view.h"
+#include "tradeoff_plot.h"
 #include "gate_scope_pane.h"
 #include "inspector_view.h"
 #include "library_panes.h"
@@ -138,6 +139,12 @@ class WorkbenchE2E : public QObject {
     w.views()->setCurrentIndex(1);
     QCOMPARE(w.forgetting_view()->table()->rowCount(), 3);
     shoot(&w, "forgetting");
+    // ... and its learning-vs-forgetting tab, once the pool thread has its intervals: a point per trained method.
+    QTRY_VERIFY_WITH_TIMEOUT(w.forgetting_view()->tradeoff()->note().contains("configuration"), 60000);
+    QVERIFY2(w.forgetting_view()->tradeoff()->note().startsWith("2 configuration"), qPrintable(w.forgetting_view()->tradeoff()->note()));
+    w.forgetting_view()->tabs()->setCurrentIndex(1);
+    shoot(&w, "tradeoff");
+    w.forgetting_view()->tabs()->setCurrentIndex(0);
 
     // 5. The inspector on the extra run, with a test problem as the prompt.
     w.views()->setCurrentIndex(2);
