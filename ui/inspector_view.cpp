@@ -10,6 +10,7 @@
 #include <QPushButton>
 #include <QSpinBox>
 #include <QSplitter>
+#include <QTabWidget>
 #include <QTextBrowser>
 #include <QToolTip>
 #include <QVBoxLayout>
@@ -25,6 +26,7 @@
 #include "plot_style.h"
 #include "recipes/run_table.h"
 #include "runs_model.h"
+#include "steer_panel.h"
 #include "store/workspace.h"
 #include "train/dataset.h"
 
@@ -49,6 +51,7 @@ InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
   make_widgets();
   lay_out();
   connect(generate_, &QPushButton::clicked, this, &InspectorView::generate);
+  connect(steer_, &SteerPanel::steer_requested, this, &InspectorView::generate_steered);
   connect(runs_, &QComboBox::currentIndexChanged, this, &InspectorView::fill_examples);
   connect(examples_, &QComboBox::activated, this, &InspectorView::use_example);
   connect(traces_, &QComboBox::activated, this, &InspectorView::open_selected_trace);
@@ -100,6 +103,7 @@ void InspectorView::make_widgets() {
   gate_plot_->xAxis->setLabel(tr("generated token"));
   gate_plot_->yAxis->setLabel(tr("gate"));
   gate_plot_->setToolTip(tr("Mean gate per generated token (dots) and its min–max over the hidden dimensions (band): 1 = original memory, 0 = fine-tuned"));
+  steer_ = new SteerPanel(this);
   heatmap_ = new QCustomPlot(this);
   style_plot(heatmap_);
   add_plot_menu(heatmap_);
@@ -128,10 +132,14 @@ void InspectorView::lay_out() {
   text_row->addWidget(details_);
   text_row->setStretchFactor(0, 3);
   text_row->setStretchFactor(1, 2);
+  auto* below = new QTabWidget(this);
+  below->addTab(gate_plot_, tr("Gate per token"));
+  below->addTab(heatmap_, tr("Gate heatmap"));
+  below->addTab(steer_, tr("Steer and compare"));
+  below->setTabToolTip(2, tr("Clamp the gate and regenerate; per token the two memories' probabilities, entropies and KL"));
   auto* split = new QSplitter(Qt::Vertical, this);
   split->addWidget(text_row);
-  split->addWidget(gate_plot_);
-  split->addWidget(heatmap_);
+  split->addWidget(below);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addLayout(form);
@@ -157,6 +165,7 @@ void InspectorView::hover_token(const QUrl& url) {
 void InspectorView::show_generation() {
   GenerateOutcome out = watcher_.result();
   generate_->setEnabled(true);
+  steer_->steer_button()->setEnabled(true);
   loaded_ = std::move(out.loaded);
   if (!out.error.isEmpty()) {
     status_->setText(out.error);
@@ -165,6 +174,12 @@ void InspectorView::show_generation() {
   }
   const QString where = device_note_.isEmpty() ? QString::fromStdString(loaded_->source.device) : device_note_;
   status_->setText(tr("%1 tokens · %2 tokens/s · %3").arg(out.result.ids.size()).arg(out.result.tokens_per_second, 0, 'f', 1).arg(where));
+  if (steering_) {  // beside the answer as generated, which stays in the views above
+    steer_->show_steered(out.result.trace);
+    emit generated(true, {});
+    return;
+  }
+  steer_->show_original(out.result.trace);
   shown_title_ = tr("generation with run %1").arg(runs_->currentData().toList().value(0).toLongLong());
   show_tokens(prompt_->toPlainText(), out.result.trace);
   emit generated(true, {});
@@ -252,21 +267,42 @@ void InspectorView::fill_examples() {
 }
 
 void InspectorView::generate() {
+  steering_ = false;
+  start_generation({});
+}
+
+void InspectorView::generate_steered() {
+  QString error;
+  const auto tokens = steer_->clamp_tokens(&error);
+  if (!tokens) {
+    status_->setText(error);
+    emit generated(false, error);
+    return;
+  }
+  GenerateRequest r;
+  r.clamp = true;
+  r.clamp_value = steer_->clamp_value();
+  r.clamp_tokens = *tokens;
+  steering_ = true;
+  start_generation(r);
+}
+
+void InspectorView::start_generation(GenerateRequest r) {
   const auto source = sources_.find(runs_->currentData().toList().value(0).toLongLong());
   if (source == sources_.end()) {
     status_->setText(tr("No IMSM run to generate with: train one (Run → New run…) with variant query"));
     emit generated(false, status_->text());
     return;
   }
-  if (watcher_.isRunning()) return;  // one generation at a time (the button is disabled meanwhile)
+  if (watcher_.isRunning()) return;  // one generation at a time (the buttons are disabled meanwhile)
   std::string note;
-  GenerateRequest r;
   r.source = runnable_here(source->second, &note);
   device_note_ = QString::fromStdString(note);
   r.prompt = prompt_->toPlainText().toStdString();
   r.max_new_tokens = max_new_->value();
   r.trace_top_k = 5;
   generate_->setEnabled(false);
+  steer_->steer_button()->setEnabled(false);
   // The loaded model travels with the task and comes back with its outcome (kept when the source is the same).
   std::shared_ptr<LoadedModel> loaded = loaded_ && loaded_->source == r.source ? loaded_ : nullptr;
   loaded_.reset();  // another run's model is freed before this one loads

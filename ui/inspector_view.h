@@ -31,6 +31,8 @@ class QUrl;
 
 namespace imsm::ui {
 
+class SteerPanel;
+
 // The gate g weighs the original memory (h = g·h_M + (1−g)·h_M', as the engine
 // and the report): g = 1 blue (original), g = 0 orange (fine-tuned), lightened
 // so that text on top stays legible.
@@ -53,6 +55,8 @@ class InspectorView : public QWidget {
   bool show_run(qint64 run_id);
   void set_prompt(const QString& prompt);
   void generate();                        // asynchronous; generated() follows
+  void generate_steered();                // the same with the steer panel's clamp; generated() follows
+  SteerPanel* steer() const { return steer_; }
   bool open_trace(qint64 eval_run_id, const QString& benchmark, int example_index);  // a saved evaluation trace
   void show_tokens(const QString& prompt, const std::vector<TokenTrace>& tokens);
   const std::vector<TokenTrace>& tokens() const { return tokens_; }
@@ -93,6 +97,9 @@ class InspectorView : public QWidget {
   QLabel* details_;
   QCustomPlot* gate_plot_;
   QCustomPlot* heatmap_;
+  SteerPanel* steer_;
+  bool steering_ = false;  // the running generation is steered: its answer goes to the steer panel
+  void start_generation(GenerateRequest r);
   QFutureWatcher<GenerateOutcome> watcher_;
 };
 

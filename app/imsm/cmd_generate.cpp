@@ -45,8 +45,18 @@ void add_generate(CLI::App& app, Run& run) {
   cmd->add_option("--seed", req->seed, "Seed of the sampler")->capture_default_str();
   cmd->add_option("--device", req->source.device, "cpu, cuda or cuda:N")->capture_default_str();
   cmd->add_option("--dtype", req->source.dtype, "auto, f32, bf16 or f16 (auto: f32 on CPU, the checkpoint's on CUDA)")->capture_default_str();
-  cmd->add_flag("--json", *json_out, "Print one JSON object {ids, text, tokens_per_second[, gate_mean]} and nothing else on stdout");
-  cmd->callback([&run, req, ids_text, json_out, prompt, ids] {
+  auto* clamp = cmd->add_option("--clamp-gate", req->clamp_value,
+                                 "Steer an IMSM adapter: its gate clamped to this value in [0, 1] (0: the fine-tuned memory, 1: the original)");
+  cmd->add_option("--clamp-tokens", req->clamp_tokens, "Clamp only these answer tokens (0-based, e.g. 0,3,4; default: all)")
+      ->delimiter(',')
+      ->needs(clamp);
+  cmd->add_option("--trace-top-k", req->trace_top_k,
+                  "IMSM adapters: per token the k likeliest next tokens of each stream, this token's probability under each, "
+                  "their entropies and KL(original || tuned), in --json's \"trace\"")
+      ->capture_default_str();
+  cmd->add_flag("--json", *json_out, "Print one JSON object {ids, text, tokens_per_second[, gate_mean, trace]} and nothing else on stdout");
+  cmd->callback([&run, req, ids_text, json_out, prompt, ids, clamp] {
+    req->clamp = clamp->count() > 0;
     run = [req, ids_text, json_out, prompt, ids] {
       if (prompt->count() == 0 && ids->count() == 0) throw_bad_input("generate", "give --prompt or --prompt-ids");
       if (ids->count() > 0) {
@@ -61,6 +71,14 @@ void add_generate(CLI::App& app, Run& run) {
       if (*json_out) {
         nlohmann::json out = {{"ids", r.ids}, {"text", r.text}, {"tokens_per_second", r.tokens_per_second}};
         if (!r.variant.empty()) out["gate_mean"] = r.gate_mean;
+        if (!r.trace.empty()) {
+          out["trace"] = nlohmann::json::array();
+          for (const TokenTrace& t : r.trace)
+            out["trace"].push_back({{"id", t.id}, {"piece", t.piece}, {"gate_mean", t.gate_mean}, {"steered", t.steered},
+                                    {"p_original", t.p_original}, {"p_tuned", t.p_tuned}, {"p_mix", t.p_mix},
+                                    {"entropy_original", t.entropy_original}, {"entropy_tuned", t.entropy_tuned}, {"entropy_mix", t.entropy_mix},
+                                    {"kl_original_tuned", t.kl_original_tuned}});
+        }
         std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
       } else {
         std::cout << std::endl;  // flushed before the stats on stderr

@@ -1,5 +1,7 @@
 #include "imsm/imsm_generate.h"
 
+#include <algorithm>
+
 namespace imsm {
 
 ImsmStep::ImsmStep(const LlamaModel& model, const ImsmGate& gate, bool use_cache)
@@ -26,20 +28,37 @@ torch::Tensor ImsmStep::next_logits(const torch::Tensor& ids, const torch::Tenso
   }
   const torch::Tensor last_M = h_M.select(1, T - 1).unsqueeze(1);    // [B, 1, d]
   const torch::Tensor last_Mp = h_Mp.select(1, T - 1).unsqueeze(1);  // [B, 1, d]
+  const int64_t token = calls_++;  // the answer's token this call makes
+  const bool clamp = clamped_ && (clamp_tokens_.empty() || std::find(clamp_tokens_.begin(), clamp_tokens_.end(), token) != clamp_tokens_.end());
   torch::Tensor g;
-  const torch::Tensor h_N = gate_.mix(last_M, last_Mp, q_M_, q_Mp_, &g);  // [B, 1, d]
+  torch::Tensor h_N;  // [B, 1, d]
+  if (clamp) {        // steered: the constant gate instead of the gate's own
+    g = torch::full(last_M.sizes(), clamp_value_, last_M.options().dtype(gate_.dtype()));
+    h_N = ImsmGate::fixed_mix(clamp_value_, last_M, last_Mp, gate_.dtype());
+  } else {
+    h_N = gate_.mix(last_M, last_Mp, q_M_, q_Mp_, &g);
+  }
   gate_last_ = g.squeeze(1).to(torch::kCPU, torch::kFloat32);             // [B, d]
   gate_mean_ = gate_last_.mean(-1);                                        // [B]
   const torch::Tensor logits = model_.lm_head(h_N.squeeze(1).to(model_.dtype())).to(torch::kCPU, torch::kFloat32).contiguous();  // [B, vocab]
   if (trace_k_ > 0) {
     const torch::Tensor logits_M = model_.lm_head(last_M.squeeze(1)).to(torch::kCPU, torch::kFloat32);    // [B, vocab] original
     const torch::Tensor logits_Mp = model_.lm_head(last_Mp.squeeze(1)).to(torch::kCPU, torch::kFloat32);  // [B, vocab] tuned
-    const torch::Tensor probs = torch::stack({logits_M, logits_Mp, logits}).softmax(-1);                // [3, B, vocab]
+    log_probs_ = torch::stack({logits_M, logits_Mp, logits}).log_softmax(-1);                           // [3, B, vocab]
+    const torch::Tensor probs = log_probs_.exp();                                                        // [3, B, vocab]
+    entropies_ = -(probs * log_probs_).sum(-1);                                                          // [3, B]
+    kl_ = (probs[0] * (log_probs_[0] - log_probs_[1])).sum(-1);                                          // [B]: KL(original ‖ tuned)
     const auto top = probs.topk(std::min<int64_t>(trace_k_, probs.size(-1)), -1);                         // [3, B, k] each
     top_probs_ = std::get<0>(top).contiguous();
     top_ids_ = std::get<1>(top).contiguous();
   }
   return logits;
+}
+
+void ImsmStep::set_clamp(double value, std::vector<int64_t> tokens) {
+  clamped_ = true;
+  clamp_value_ = value;
+  clamp_tokens_ = std::move(tokens);
 }
 
 std::unique_ptr<DecodeStep> make_decode_step(const LlamaModel& model, const ImsmGate* gate, bool use_cache) {

@@ -4,6 +4,8 @@
 #pragma once
 #include <torch/torch.h>
 
+#include <vector>
+
 #include "imsm/gate.h"
 #include "model/generate.h"
 
@@ -23,9 +25,18 @@ class ImsmStep : public DecodeStep {
   // original stream (LM head on h_M), the tuned stream (on h_M') and the mix
   // (on h_N): ids [3, B, k] and probabilities [3, B, k], rows in that order.
   // Costs two more LM-head products per step; off by default.
+  // Also the three streams' log-probabilities [3, B, vocab] (original, tuned,
+  // mix), their entropies [3, B] and KL(original ‖ tuned) [B].
   void set_trace_top_k(int64_t k) { trace_k_ = k; }
   const torch::Tensor& last_top_ids() const { return top_ids_; }
   const torch::Tensor& last_top_probs() const { return top_probs_; }
+  const torch::Tensor& last_log_probs() const { return log_probs_; }
+  const torch::Tensor& last_entropies() const { return entropies_; }
+  const torch::Tensor& last_kl() const { return kl_; }
+  // Steering: the gate clamped to `value` (every dimension) when generating
+  // the answer's tokens `tokens` (0-based; empty: every token) instead of
+  // the gate's own; the other tokens keep theirs.
+  void set_clamp(double value, std::vector<int64_t> tokens);
 
  private:
   const LlamaModel& model_;
@@ -37,6 +48,13 @@ class ImsmStep : public DecodeStep {
   torch::Tensor gate_last_;   // [B, d]
   int64_t trace_k_ = 0;
   torch::Tensor top_ids_, top_probs_;  // [3, B, k]: original, tuned, mixed
+  torch::Tensor log_probs_;            // [3, B, vocab]
+  torch::Tensor entropies_;            // [3, B]
+  torch::Tensor kl_;                   // [B]
+  bool clamped_ = false;
+  double clamp_value_ = 0;
+  std::vector<int64_t> clamp_tokens_;  // empty: all
+  int64_t calls_ = 0;                  // next_logits calls so far: the answer token being made
 };
 
 // The decode step for a model with an IMSM gate (both streams, mixed) or

@@ -1,5 +1,8 @@
 #include "recipes/generate.h"
 
+#include <algorithm>
+#include <cmath>
+
 #include "imsm/gate.h"
 #include "imsm/imsm_generate.h"
 #include "model/generate.h"
@@ -25,6 +28,10 @@ void check_request(const GenerateRequest& r) {
   if (r.top_p <= 0 || r.top_p > 1) throw_bad_input("--top-p", "must be in (0, 1]");
   if (r.top_k < 0) throw_bad_input("--top-k", "must be 0 (off) or positive");
   if (!r.use_prompt_ids && r.prompt.empty()) throw_bad_input("--prompt", "empty prompt: give some text or --prompt-ids");
+  if (r.clamp && !(r.clamp_value >= 0 && r.clamp_value <= 1))
+    throw_bad_input("--clamp-gate", std::to_string(r.clamp_value) + " is outside [0, 1] (0: the fine-tuned memory, 1: the original)");
+  for (const int64_t t : r.clamp_tokens)
+    if (t < 0) throw_bad_input("--clamp-tokens", "token positions count from 0");
   if (r.use_prompt_ids && r.prompt_ids.empty()) throw_bad_input("--prompt-ids", "empty prompt: give at least one id");
 }
 }  // namespace
@@ -76,6 +83,10 @@ GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& r,
   };
   const std::unique_ptr<DecodeStep> step = make_decode_step(*model, gate, options.use_cache);
   auto* imsm_step = dynamic_cast<ImsmStep*>(step.get());  // null without a gate
+  if (r.clamp && !imsm_step)
+    throw_bad_input("--clamp-gate", "steers the gate of an IMSM adapter; " +
+                                        (loaded.source.adapter_dir.empty() ? std::string("give one with --adapter") : loaded.source.adapter_dir + " has none"));
+  if (r.clamp) imsm_step->set_clamp(r.clamp_value, r.clamp_tokens);
   if (imsm_step && r.trace_top_k > 0) {
     imsm_step->set_trace_top_k(r.trace_top_k);
     // The step's last gate and top-k are those of the distribution this token was drawn from.
@@ -96,6 +107,17 @@ GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& r,
           const auto id = static_cast<int32_t>(ids[s][j].item<int64_t>());
           lists[s]->push_back({id, tokenizer ? tokenizer->piece(id) : std::string(), probs[s][j].item<float>()});
         }
+      const torch::Tensor log_p = imsm_step->last_log_probs().select(1, 0).select(1, token);  // [3]: this token under each stream
+      t.p_original = std::exp(log_p[0].item<float>());
+      t.p_tuned = std::exp(log_p[1].item<float>());
+      t.p_mix = std::exp(log_p[2].item<float>());
+      const torch::Tensor entropy = imsm_step->last_entropies().select(1, 0);  // [3]
+      t.entropy_original = entropy[0].item<float>();
+      t.entropy_tuned = entropy[1].item<float>();
+      t.entropy_mix = entropy[2].item<float>();
+      t.kl_original_tuned = imsm_step->last_kl()[0].item<float>();
+      const auto index = static_cast<int64_t>(result.trace.size());
+      t.steered = r.clamp && (r.clamp_tokens.empty() || std::find(r.clamp_tokens.begin(), r.clamp_tokens.end(), index) != r.clamp_tokens.end());
       result.trace.push_back(std::move(t));
       show(row, token);
     };

@@ -25,6 +25,12 @@ struct GenerateRequest {
   // IMSM adapters: record each generated token's full gate and the top-k next
   // tokens of the original stream, the tuned stream and the mix (0: none).
   int64_t trace_top_k = 0;
+  // Steering an IMSM adapter: the gate clamped to clamp_value (0: the
+  // fine-tuned memory, 1: the original) for the answer's tokens clamp_tokens
+  // (0-based; empty: all) instead of its own.
+  bool clamp = false;
+  double clamp_value = 0;
+  std::vector<int64_t> clamp_tokens;
 };
 
 struct GenerateResult {

@@ -22,6 +22,12 @@ struct TokenTrace {
   float gate_min = 0, gate_max = 0;  // over the hidden dimensions, when `gate` was kept
   std::vector<float> gate;           // [d] when the full gate was kept
   std::vector<Candidate> top_original, top_tuned, top_mixed;  // the distributions it was drawn from (generate's trace_top_k)
+  // With trace_top_k: this token's probability under each stream, each stream's entropy (nats) and
+  // KL(original ‖ tuned) of the two memories' next-token distributions — where they disagree (-1: not measured).
+  float p_original = -1, p_tuned = -1, p_mix = -1;
+  float entropy_original = -1, entropy_tuned = -1, entropy_mix = -1;
+  float kl_original_tuned = -1;
+  bool steered = false;  // made with the gate clamped (GenerateRequest::clamp)
 };
 
 }  // namespace imsm

@@ -123,6 +123,33 @@ TEST(Cli, TrainThenGenerateWithTheImsmAdapter) {
   ASSERT_TRUE(j.contains("gate_mean"));
   EXPECT_EQ(j["gate_mean"].size(), j["ids"].size());
   for (const auto& g : j["gate_mean"]) EXPECT_TRUE(g.get<double>() > 0 && g.get<double>() < 1);
+  // Steering: the gate clamped to 1 decodes as the base model alone; the trace says which tokens were steered and gives
+  // each stream's probability of the token, their entropies and KL; bad values are one line.
+  const std::vector<std::string> ask = {"generate", "--model", model_dir(), "--prompt", "Repeat: cat 3", "--max-new-tokens", "5", "--json"};
+  auto with = [&](std::vector<std::string> extra) {
+    std::vector<std::string> a = ask;
+    a.insert(a.end(), extra.begin(), extra.end());
+    return a;
+  };
+  const Result plain = imsm_run(ask);  // no adapter: the original model
+  const Result to_original = imsm_run(with({"--adapter", dir.file("run/adapter"), "--clamp-gate", "1"}));
+  ASSERT_EQ(to_original.code, 0) << to_original.err;
+  EXPECT_EQ(nlohmann::json::parse(to_original.out)["ids"], nlohmann::json::parse(plain.out)["ids"]);
+  const Result traced = imsm_run(with({"--adapter", dir.file("run/adapter"), "--clamp-gate", "0.25", "--clamp-tokens", "1,3", "--trace-top-k", "3"}));
+  ASSERT_EQ(traced.code, 0) << traced.err;
+  const auto trace = nlohmann::json::parse(traced.out)["trace"];
+  ASSERT_EQ(trace.size(), nlohmann::json::parse(traced.out)["ids"].size());
+  for (size_t t = 0; t < trace.size(); ++t) {
+    EXPECT_EQ(trace[t]["steered"], t == 1 || t == 3) << t;
+    if (t == 1 || t == 3) {
+      EXPECT_NEAR(trace[t]["gate_mean"].get<double>(), 0.25, 1e-6);
+    }
+    for (const char* key : {"p_original", "p_tuned", "p_mix"}) EXPECT_TRUE(trace[t][key] >= 0 && trace[t][key] <= 1) << key;
+    EXPECT_GE(trace[t]["kl_original_tuned"].get<double>(), -1e-6);
+    EXPECT_GE(trace[t]["entropy_mix"].get<double>(), 0);
+  }
+  expect_bad(with({"--adapter", dir.file("run/adapter"), "--clamp-gate", "2"}), {"--clamp-gate", "[0, 1]"});
+  expect_bad(with({"--clamp-gate", "0.5"}), {"--clamp-gate", "--adapter"});
   // An IMSM adapter cannot be merged (its gate mixes two streams per token): export copies it, gate
   // included, says so, and generate with the copy gives the same tokens; a folder that is not empty is refused.
   const Result ex = imsm_run({"export", "--adapter", dir.file("run/adapter"), "--out", dir.file("exported"), "--json"});

@@ -90,6 +90,22 @@ class RunDialogTest : public QObject {
     d.set_field("gate_probe_data", data_);
     QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
     QCOMPARE(QString::fromStdString(d.configs().at(0).gate_probe_data), data_);
+    // The forgetting baselines reach the configuration; the engine's refusals show as the dialog's one line.
+    d.set_field("replay_data", data_);
+    QVERIFY2(d.error_text().contains("replay_ratio"), qPrintable(d.error_text()));  // data without a ratio
+    d.set_field("replay_ratio", "0.5");
+    d.set_field("kl_lambda", "0.25");
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
+    QCOMPARE(d.configs().at(0).replay_ratio, 0.5);
+    QCOMPARE(QString::fromStdString(d.configs().at(0).replay_data), data_);
+    QCOMPARE(d.configs().at(0).kl_lambda, 0.25);
+    d.set_field("ewc_lambda", "10");
+    QVERIFY2(d.error_text().contains("ewc_data"), qPrintable(d.error_text()));
+    d.set_field("ewc_data", dir_.filePath("no-general.jsonl"));
+    QVERIFY2(d.error_text().contains("ewc_data: no file"), qPrintable(d.error_text()));
+    for (const char* key : {"replay_data", "ewc_data"}) d.set_field(key, "");
+    for (const char* key : {"replay_ratio", "kl_lambda", "ewc_lambda"}) d.set_field(key, "0");
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
     // The advanced keys reach the configuration, and the engine's checks apply to them too.
     d.set_field("label", "LoRA lr 1e-3 ");
     QCOMPARE(d.configs()[0].label, std::string("LoRA lr 1e-3"));

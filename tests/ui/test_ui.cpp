@@ -20,8 +20,10 @@
 #include "export.h"
 #include "forgetting_view.h"
 #include "inspector_view.h"
+#include "steer_panel.h"
 #include "main_window.h"
 #include "recipes/environment.h"
+#include "recipes/generate.h"
 #include "recipes/run_table.h"
 #include "recipes/train_record.h"
 #include "run_worker.h"
@@ -29,6 +31,7 @@
 #include "runs_pane.h"
 #include "store/workspace.h"
 #include "tiny_model.h"
+#include "tokenizer/tokenizer.h"
 #include "training_view.h"
 
 using namespace imsm;
@@ -242,6 +245,35 @@ class UiTest : public QObject {
     std::vector<int32_t> second;
     for (const auto& tok : v.tokens()) second.push_back(tok.id);
     QVERIFY(first == second);
+
+    // Steering: the gate clamped to 1 for every token answers as the base model alone, shown beside the answer as
+    // generated (which the views above keep); each row has the streams' probabilities, and the steered tokens say so.
+    QCOMPARE(v.steer()->original_table()->rowCount(), static_cast<int>(first.size()));
+    QVERIFY(v.steer()->original_table()->item(0, 2)->text() != "—");  // p original measured
+    v.steer()->set_clamp(1.0, "");
+    v.generate_steered();
+    QVERIFY(done.wait(60000));
+    QVERIFY2(done.at(2).at(0).toBool(), qPrintable(done.at(2).at(1).toString()));
+    {
+      imsm::GenerateRequest alone;  // the base model alone, through the engine's generate recipe
+      alone.source = {model_.toStdString(), "", "cpu", "auto"};
+      alone.prompt = "What is 3 plus 1?";
+      alone.max_new_tokens = 48;  // the inspector's default
+      const imsm::GenerateResult base = imsm::run_generate(alone, {});
+      QCOMPARE(v.steer()->steered_table()->rowCount(), static_cast<int>(base.ids.size()));
+      for (int r = 0; r < v.steer()->steered_table()->rowCount(); ++r)
+        QVERIFY(v.steer()->steered_table()->item(r, 1)->text().endsWith("(clamped)"));
+      const auto tokenizer = imsm::load_tokenizer(model_.toStdString());
+      for (int r = 0; r < v.steer()->steered_table()->rowCount(); ++r)  // the same tokens, one by one
+        QCOMPARE(v.steer()->steered_table()->item(r, 0)->text(), QString::fromStdString(tokenizer->piece(base.ids[static_cast<size_t>(r)])));
+    }
+    std::vector<int32_t> after;
+    for (const auto& tok : v.tokens()) after.push_back(tok.id);
+    QVERIFY(after == first);  // the main view still shows the answer as generated
+    v.steer()->set_clamp(0.5, "2-x");
+    v.generate_steered();
+    QVERIFY(done.count() == 4 && !done.at(3).at(0).toBool());
+    QVERIFY2(done.at(3).at(1).toString().contains("\"2-x\""), qPrintable(done.at(3).at(1).toString()));
 
     // A saved trace (as `imsm eval --workspace --full-gate` stores it).
     {
