@@ -10,6 +10,7 @@
 #include "report/significance_table.h"
 #include "recipes/train_record.h"
 #include "store/run_report.h"
+#include "util/utf8.h"
 #include "util/log.h"
 
 namespace imsm::cli {
@@ -84,6 +85,15 @@ void add_runs(CLI::App& app, Run& run) {
   flips->callback([&run, open, ids, flip_filter, flip_benchmark, flip_json] {
     run = [open, ids, flip_filter, flip_benchmark, flip_json] {
       const report::FlipList list = report::flipped_items(*open(), (*ids)[0], (*ids)[1]);
+      auto cell = [](const std::string& text) {  // one line of at most 48 bytes, cut between characters
+        const bool cut = text.size() > 48;
+        std::string out;
+        for (const std::string_view ch : utf8::characters(text)) {
+          if (cut && out.size() + ch.size() > 45) return out + "...";
+          out += ch == "\n" || ch == "\r" || ch == "\t" ? std::string_view(" ") : ch;
+        }
+        return out;
+      };
       Table t;
       t.header = {"benchmark", "example", "change", "input", "gold", "A answered", "B answered"};
       for (const report::Flip& f : list.flips) {
@@ -96,13 +106,6 @@ void add_runs(CLI::App& app, Run& run) {
                     << "\n";
           continue;
         }
-        auto cell = [](std::string text) {  // one line of at most 48 bytes, cut at a character boundary
-          for (char& c : text) c = c == '\n' || c == '\r' || c == '\t' ? ' ' : c;
-          if (text.size() <= 48) return text;
-          size_t cut = 45;
-          while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
-          return text.substr(0, cut) + "...";
-        };
         t.rows.push_back({f.benchmark, std::to_string(f.example_index), f.gained ? "gained" : "lost", cell(f.input),
                           cell(f.golds.empty() ? "" : f.golds.front()), cell(f.answer_a), cell(f.answer_b)});
       }

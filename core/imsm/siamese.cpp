@@ -35,15 +35,13 @@ SiameseOutput siamese_memory(const LlamaModel& model, const ImsmGate* gate, cons
   {
     const AutocastScope autocast(model.device(), model.dtype());  // CUDA + bf16/f16: the streams in mixed precision
     out.h_Mp = model.forward_hidden(tuned);  // [B, T, d], with autograd through the adapters
-    if (gate == nullptr) {
-      out.h_N = out.h_Mp;  // the PEFT method alone
-      return out;
-    }
-    torch::NoGradGuard no_grad;  // the original stream keeps no activations
-    ForwardInput original = tuned;
-    original.adapter_rows.enabled = false;
-    out.h_M = (original_copy ? *original_copy : model).forward_hidden(original);  // [B, T, d]
-  }  // the gate below: fp32, outside autocast
+  }
+  if (gate == nullptr) {
+    out.h_N = out.h_Mp;  // the PEFT method alone
+    return out;
+  }
+  out.h_M = original_memory(original_copy ? *original_copy : model, batch);  // [B, T, d], no activations kept
+  // The gate below: fp32, outside autocast.
   torch::Tensor q_M, q_Mp;  // [B, d], once per sequence: the query variant's
   if (gate->uses_query()) {
     q_M = query_mean(out.h_M, batch.query_len);

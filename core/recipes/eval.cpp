@@ -236,12 +236,15 @@ std::vector<EvalResult> run_eval_mixes(const EvalRequest& r, const Hooks& hooks)
   return results;
 }
 
-void check_mix_alphas(const std::vector<double>& alphas) {
-  for (double a : alphas) {
-    std::ostringstream text;
-    text << a;
-    if (!(a >= 0 && a <= 1)) throw_bad_input("--mix-alpha", "α = " + text.str() + " is outside [0, 1] (0: the tuned model, 1: the original)");
-  }
+std::string mix_alpha_text(double alpha) {
+  std::ostringstream text;
+  text << alpha;
+  return text.str();
+}
+
+void check_mix_alphas(const std::vector<double>& alphas, const std::string& where) {
+  for (double a : alphas)
+    if (!(a >= 0 && a <= 1)) throw_bad_input(where, "α = " + mix_alpha_text(a) + " is outside [0, 1] (0: the tuned model, 1: the original)");
 }
 
 EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
@@ -252,9 +255,7 @@ EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
 std::string predictions_path(const EvalRequest& r, size_t mix) {
   if (r.mix_alphas.empty() || r.predictions_out.empty()) return r.predictions_out;
   const fs::path p(r.predictions_out);
-  std::ostringstream alpha;
-  alpha << r.mix_alphas.at(mix);
-  return (p.parent_path() / (p.stem().string() + ".alpha" + alpha.str() + p.extension().string())).string();
+  return (p.parent_path() / (p.stem().string() + ".alpha" + mix_alpha_text(r.mix_alphas.at(mix)) + p.extension().string())).string();
 }
 
 EvalResult evaluate_model(const LlamaModel& model, const Tokenizer& tokenizer, const ImsmGate* gate, const EvalRequest& r,

@@ -4,7 +4,6 @@
 #include <filesystem>
 #include <memory>
 #include <set>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -114,12 +113,6 @@ std::string suite_config(const SuiteRequest& q, const Suite& suite, const SuiteS
   return config.dump();
 }
 
-std::string alpha_text(double alpha) {
-  std::ostringstream text;
-  text << alpha;
-  return text.str();
-}
-
 // Each benchmark's headline score as run `run_id` recorded it.
 std::vector<double> recorded_scores(const store::Workspace& ws, int64_t run_id, const Suite& suite) {
   const auto evals = ws.evaluations(run_id);
@@ -170,9 +163,7 @@ std::vector<RecordedEval> run_eval_recorded_mixes(const std::string& workspace, 
   };
   auto name_of = [&](size_t mix) {
     if (request.mix_alphas.empty()) return name;
-    std::ostringstream alpha;
-    alpha << request.mix_alphas[mix];
-    return name + " α=" + alpha.str();
+    return name + " α=" + mix_alpha_text(request.mix_alphas[mix]);
   };
   std::vector<RecordedEval> out(std::max<size_t>(1, request.mix_alphas.size()));
   std::vector<int64_t> ids;
@@ -210,7 +201,7 @@ SuiteResult run_suite(const SuiteRequest& q, const Hooks& hooks) {
     scores[k].label = subject.adapter.empty() ? "base" : adapter_label(subject.adapter);
     if (ws && !subject.adapter.empty())
       if (const auto parent = ws->run_of_adapter(subject.adapter)) scores[k].label = "run " + std::to_string(*parent);
-    if (subject.mixed) scores[k].label += " α=" + alpha_text(subject.alpha);
+    if (subject.mixed) scores[k].label += " α=" + mix_alpha_text(subject.alpha);
     run_ids[k] = q.reuse.empty() ? 0 : q.reuse[k];
     if (run_ids[k] && ws) scores[k].scores = recorded_scores(*ws, run_ids[k], out.suite);  // evaluated before, files unchanged: read back
   }

@@ -78,8 +78,7 @@ ProjectPlan plan_project(const std::string& path) {
     if (!alphas.is_array() || alphas.empty() || !std::all_of(alphas.begin(), alphas.end(), [](const auto& a) { return a.is_number(); }))
       throw_bad_input(path, "key \"mix_alphas\" must be a list of numbers in [0, 1], e.g. [0.25, 0.5, 0.75]");
     plan.mix_alphas = alphas.get<std::vector<double>>();
-    for (double a : plan.mix_alphas)
-      if (!(a >= 0 && a <= 1)) throw_bad_input(path, "key \"mix_alphas\": " + nlohmann::json(a).dump() + " is outside [0, 1]");
+    check_mix_alphas(plan.mix_alphas, path + ": key \"mix_alphas\"");
   }
 
   // Datasets: make-data requests, written under OUTPUT/data/.

@@ -7,6 +7,7 @@
 #include "report/item_scores.h"
 #include "report/svg.h"
 #include "util/error.h"
+#include "util/table.h"
 
 namespace imsm::report {
 
@@ -35,13 +36,6 @@ std::string number(double v) {
   char b[32];
   std::snprintf(b, sizeof(b), "%.6g", v);
   return b;
-}
-
-std::string csv_field(const std::string& s) {
-  if (s.find_first_of(",\"\n") == std::string::npos) return s;
-  std::string q = "\"";
-  for (char c : s) q += c == '"' ? std::string("\"\"") : std::string(1, c);
-  return q + "\"";
 }
 
 }  // namespace
