@@ -1,14 +1,27 @@
 #include "tokenizer/bpe.h"
 
 #include <cstdio>
+#include <mutex>
 #include <queue>
+#include <shared_mutex>
 
 #include "util/error.h"
 #include "util/utf8.h"
 
 namespace imsm {
 
-BpeModel::BpeModel(const nlohmann::json& model, const std::string& where) {
+// Word -> ids of words seen before. A thread that finds the lock taken
+// computes the word itself instead of waiting (the reference's try-lock rule).
+struct BpeModel::WordCache {
+  static constexpr size_t kCapacity = 10000, kMaxWordBytes = 256;
+  mutable std::shared_mutex lock;
+  std::unordered_map<std::string, std::vector<int32_t>, StringHash, std::equal_to<>> words;
+};
+
+BpeModel::~BpeModel() = default;
+BpeModel::BpeModel(BpeModel&&) noexcept = default;
+
+BpeModel::BpeModel(const nlohmann::json& model, const std::string& where) : cache_(std::make_unique<WordCache>()) {
   const auto vocab = model.value("vocab", nlohmann::json());
   if (!vocab.is_object()) throw_bad_input(where, "model.vocab must be an object of token -> id");
   for (const auto& [token, id] : vocab.items()) {
@@ -62,13 +75,47 @@ BpeModel::BpeModel(const nlohmann::json& model, const std::string& where) {
     const int32_t inew = token_to_id(joined);
     if (ia < 0 || ib < 0 || inew < 0)
       throw_bad_input(where, "merge \"" + a + " " + b + "\" uses a token that is not in the vocabulary");
-    merges_.emplace(pair_key(ia, ib), Merge{rank, inew});  // first (best) rank wins on duplicates
+    merges_.insert(pair_key(ia, ib), Merge{rank, inew});  // first (best) rank wins on duplicates
     ++rank;
   }
 }
 
+void BpeModel::MergeTable::insert(uint64_t key, Merge merge) {
+  if (2 * (used_ + 1) > keys_.size()) grow();
+  size_t i = slot(key);
+  const size_t mask = keys_.size() - 1;
+  while (keys_[i] != kEmpty) {
+    if (keys_[i] == key) return;
+    i = (i + 1) & mask;
+  }
+  keys_[i] = key;
+  values_[i] = merge;
+  ++used_;
+}
+
+const BpeModel::Merge* BpeModel::MergeTable::find(uint64_t key) const {
+  if (keys_.empty()) return nullptr;
+  const size_t mask = keys_.size() - 1;
+  for (size_t i = slot(key);; i = (i + 1) & mask) {
+    if (keys_[i] == key) return &values_[i];
+    if (keys_[i] == kEmpty) return nullptr;
+  }
+}
+
+void BpeModel::MergeTable::grow() {
+  std::vector<uint64_t> keys = std::move(keys_);
+  std::vector<Merge> values = std::move(values_);
+  const size_t size = keys.empty() ? 1024 : 2 * keys.size();
+  keys_.assign(size, kEmpty);
+  values_.assign(size, Merge{});
+  shift_ = 64 - __builtin_ctzll(size);
+  used_ = 0;
+  for (size_t i = 0; i < keys.size(); ++i)
+    if (keys[i] != kEmpty) insert(keys[i], values[i]);
+}
+
 int32_t BpeModel::token_to_id(std::string_view token) const {
-  const auto it = token_to_id_.find(std::string(token));
+  const auto it = token_to_id_.find(token);
   return it == token_to_id_.end() ? -1 : it->second;
 }
 
@@ -79,8 +126,28 @@ const std::string& BpeModel::id_to_token(int32_t id) const {
 
 void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out) const {
   if (word.empty()) return;
+  const bool cacheable = word.size() <= WordCache::kMaxWordBytes;
+  if (cacheable) {
+    std::shared_lock<std::shared_mutex> read(cache_->lock, std::try_to_lock);
+    if (read.owns_lock()) {
+      const auto it = cache_->words.find(word);
+      if (it != cache_->words.end()) {
+        out.insert(out.end(), it->second.begin(), it->second.end());
+        return;
+      }
+    }
+  }
+  const size_t begin = out.size();
+  merge_word(word, out);
+  if (!cacheable) return;
+  std::unique_lock<std::shared_mutex> write(cache_->lock, std::try_to_lock);
+  if (write.owns_lock() && cache_->words.size() < WordCache::kCapacity)
+    cache_->words.emplace(std::string(word), std::vector<int32_t>(out.begin() + static_cast<std::ptrdiff_t>(begin), out.end()));
+}
+
+void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) const {
   if (ignore_merges_) {
-    const int32_t whole = token_to_id(std::string(word) + end_of_word_suffix_);
+    const int32_t whole = end_of_word_suffix_.empty() ? token_to_id(word) : token_to_id(std::string(word) + end_of_word_suffix_);
     if (whole >= 0) {
       out.push_back(whole);
       return;
@@ -96,10 +163,16 @@ void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out) con
   std::vector<Symbol> symbols;
   const auto chars = utf8::characters(word);
   for (size_t i = 0; i < chars.size(); ++i) {
-    std::string text(chars[i]);
-    if (i > 0) text = continuing_subword_prefix_ + text;
-    if (i + 1 == chars.size()) text += end_of_word_suffix_;
-    int32_t id = token_to_id(text);
+    const bool affixed = (i > 0 && !continuing_subword_prefix_.empty()) || (i + 1 == chars.size() && !end_of_word_suffix_.empty());
+    int32_t id = -1;
+    if (affixed) {
+      std::string text(chars[i]);
+      if (i > 0) text = continuing_subword_prefix_ + text;
+      if (i + 1 == chars.size()) text += end_of_word_suffix_;
+      id = token_to_id(text);
+    } else {
+      id = token_to_id(chars[i]);
+    }
     if (id >= 0) {
       symbols.push_back({id, 0, 0, true});
       continue;
@@ -131,8 +204,8 @@ void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out) con
   std::priority_queue<Candidate, std::vector<Candidate>, std::greater<Candidate>> queue;
   auto push_pair = [&](int left) {
     if (left < 0 || symbols[left].next < 0) return;
-    const auto it = merges_.find(pair_key(symbols[left].id, symbols[symbols[left].next].id));
-    if (it != merges_.end()) queue.push({it->second.rank, left, it->second.new_id});
+    const Merge* merge = merges_.find(pair_key(symbols[left].id, symbols[symbols[left].next].id));
+    if (merge) queue.push({merge->rank, left, merge->new_id});
   };
   for (int i = 0; i + 1 < n; ++i) push_pair(i);
   while (!queue.empty()) {
@@ -141,8 +214,8 @@ void BpeModel::encode_word(std::string_view word, std::vector<int32_t>& out) con
     Symbol& left = symbols[top.pos];
     if (!left.alive || left.next < 0) continue;
     Symbol& right = symbols[left.next];
-    const auto it = merges_.find(pair_key(left.id, right.id));
-    if (it == merges_.end() || it->second.new_id != top.new_id) continue;  // stale entry
+    const Merge* merge = merges_.find(pair_key(left.id, right.id));
+    if (!merge || merge->new_id != top.new_id) continue;  // stale entry
     left.id = top.new_id;
     right.alive = false;
     left.next = right.next;

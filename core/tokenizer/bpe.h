@@ -1,7 +1,10 @@
 // The BPE model of tokenizer.json: vocab, ranked merges, byte_fallback,
 // unk/fuse_unk, ignore_merges, continuing_subword_prefix, end_of_word_suffix.
+// Words seen before come from a cache (as the reference's: up to 10,000
+// words of at most 256 bytes; threads share it and never wait for it).
 #pragma once
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -14,6 +17,8 @@ namespace imsm {
 class BpeModel {
  public:
   BpeModel(const nlohmann::json& model, const std::string& where);
+  ~BpeModel();
+  BpeModel(BpeModel&&) noexcept;
 
   // Appends the ids of one pre-tokenized word.
   void encode_word(std::string_view word, std::vector<int32_t>& out) const;
@@ -32,9 +37,34 @@ class BpeModel {
     return (static_cast<uint64_t>(static_cast<uint32_t>(a)) << 32) | static_cast<uint32_t>(b);
   }
 
-  std::unordered_map<std::string, int32_t> token_to_id_;
+  // Lookups by string_view without a copy.
+  struct StringHash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>()(s); }
+  };
+  struct WordCache;
+  void merge_word(std::string_view word, std::vector<int32_t>& out) const;  // encode_word without the cache
+
+  std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> token_to_id_;
+  std::unique_ptr<WordCache> cache_;
   std::vector<std::string> id_to_token_;
-  std::unordered_map<uint64_t, Merge> merges_;
+  // The merges by pair of ids, the hot lookup of encoding: open addressing
+  // (a power-of-two table, linear probing, at most half full).
+  class MergeTable {
+   public:
+    void insert(uint64_t key, Merge merge);  // the first insert of a key wins (the best rank)
+    const Merge* find(uint64_t key) const;
+
+   private:
+    static constexpr uint64_t kEmpty = ~uint64_t(0);  // no pair of ids (both >= 0) has this key
+    size_t slot(uint64_t key) const { return static_cast<size_t>((key * 0x9E3779B97F4A7C15ULL) >> shift_); }
+    void grow();
+    std::vector<uint64_t> keys_;
+    std::vector<Merge> values_;
+    size_t used_ = 0;
+    int shift_ = 64;
+  };
+  MergeTable merges_;
   int32_t unk_id_ = -1;
   bool byte_fallback_ = false;
   bool fuse_unk_ = false;

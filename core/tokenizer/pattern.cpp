@@ -48,12 +48,13 @@ std::vector<std::pair<size_t, size_t>> Pattern::find_all(std::string_view text) 
       out.emplace_back(at, at + literal_.size());
     return out;
   }
-  // Invalid UTF-8 would make PCRE2 stop; callers pass valid text (see HfTokenizer).
+  if (!utf8::is_valid(text)) return out;  // callers pass valid text (HfTokenizer makes it so); PCRE2 would stop at the first bad byte
   pcre2_match_data* md = pcre2_match_data_create_from_pattern(regex_->code, nullptr);
   const auto* subject = reinterpret_cast<PCRE2_SPTR>(text.data());
   size_t start = 0;
   while (start <= text.size()) {
-    const int rc = pcre2_match(regex_->code, subject, text.size(), start, 0, md, nullptr);
+    // Checked once above, not at every match (PCRE2 checks the whole rest of the subject each call).
+    const int rc = pcre2_match(regex_->code, subject, text.size(), start, PCRE2_NO_UTF_CHECK, md, nullptr);
     if (rc < 0) break;
     const PCRE2_SIZE* ov = pcre2_get_ovector_pointer(md);
     const size_t b = ov[0], e = ov[1];
