@@ -16,6 +16,17 @@ torch::Tensor ImsmStep::next_logits(const torch::Tensor& ids, const torch::Tenso
   input.adapter_rows = {0, B, true};                         // adapters on rows 0..B-1 only
   if (use_cache_) input.cache = &cache_;
   else cache_.clear();
+  const int64_t k = model_.first_adapted_layer();
+  if (k > 0) {  // below the first adapter the streams are one computation on B rows (those cache layers hold B rows)
+    ForwardInput lower;
+    lower.input_ids = ids;
+    lower.positions = positions;
+    lower.attention_mask = mask;
+    lower.cache = input.cache;
+    const torch::Tensor shared = model_.lower_layers(lower, k);  // [B, T, d]
+    input.lower_hidden = torch::cat({shared, shared}, 0);         // [2B, T, d]
+    input.from_layer = k;
+  }
   const torch::Tensor h = model_.forward_hidden(input);      // [2B, T, d]
   const torch::Tensor h_Mp = h.narrow(0, 0, B);              // [B, T, d] tuned memory
   const torch::Tensor h_M = h.narrow(0, B, B);               // [B, T, d] original memory

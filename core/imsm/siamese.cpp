@@ -7,6 +7,16 @@
 
 namespace imsm {
 
+namespace {
+// The original stream of `input` (from its lower_hidden when set): h_M [B, T, d], adapters off, no autograd.
+torch::Tensor original_from(const LlamaModel& model, ForwardInput input) {
+  const AutocastScope autocast(model.device(), model.dtype());
+  torch::NoGradGuard no_grad;
+  input.adapter_rows.enabled = false;
+  return model.forward_hidden(input);  // [B, T, d]
+}
+}  // namespace
+
 SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, const SiameseBatch& batch,
                               const LlamaModel* original_copy) {
   SiameseOutput out = siamese_memory(model, gate, batch, original_copy);
@@ -17,13 +27,10 @@ SiameseOutput siamese_forward(const LlamaModel& model, const ImsmGate* gate, con
 }
 
 torch::Tensor original_memory(const LlamaModel& model, const SiameseBatch& batch) {
-  const AutocastScope autocast(model.device(), model.dtype());
-  torch::NoGradGuard no_grad;
   ForwardInput original;
   original.input_ids = batch.input_ids;
   original.attention_mask = batch.attention_mask;
-  original.adapter_rows.enabled = false;
-  return model.forward_hidden(original);  // [B, T, d]
+  return original_from(model, original);  // [B, T, d]
 }
 
 SiameseOutput siamese_memory(const LlamaModel& model, const ImsmGate* gate, const SiameseBatch& batch,
@@ -31,7 +38,17 @@ SiameseOutput siamese_memory(const LlamaModel& model, const ImsmGate* gate, cons
   ForwardInput tuned;
   tuned.input_ids = batch.input_ids;
   tuned.attention_mask = batch.attention_mask;
+  const bool original_here = gate != nullptr && !batch.h_M.defined();  // the original stream runs in this call
+  const int64_t k = model.first_adapted_layer();
+  if (original_here && original_copy == nullptr && k > 0) {  // below layer k both streams are this one computation
+    const AutocastScope autocast(model.device(), model.dtype());
+    torch::NoGradGuard no_grad;  // frozen below the first adapter
+    tuned.lower_hidden = model.lower_layers(tuned, k);  // [B, T, d]
+    tuned.from_layer = k;
+  }
   SiameseOutput out;
+  if (gate != nullptr)  // the original stream first: its activations are gone before the tuned stream keeps its own
+    out.h_M = batch.h_M.defined() ? batch.h_M : original_from(original_copy ? *original_copy : model, tuned);  // [B, T, d]
   {
     const AutocastScope autocast(model.device(), model.dtype());  // CUDA + bf16/f16: the streams in mixed precision
     out.h_Mp = model.forward_hidden(tuned);  // [B, T, d], with autograd through the adapters
@@ -40,7 +57,6 @@ SiameseOutput siamese_memory(const LlamaModel& model, const ImsmGate* gate, cons
     out.h_N = out.h_Mp;  // the PEFT method alone
     return out;
   }
-  out.h_M = original_memory(original_copy ? *original_copy : model, batch);  // [B, T, d], no activations kept
   // The gate below: fp32, outside autocast.
   torch::Tensor q_M, q_Mp;  // [B, d], once per sequence: the query variant's
   if (gate->uses_query()) {

@@ -13,6 +13,7 @@ struct SiameseBatch {
   torch::Tensor input_ids;       // [B, T] int64, right-padded
   torch::Tensor attention_mask;  // [B, T] 1 = token; undefined: no padding
   torch::Tensor query_len;       // [B] int64: prompt tokens of each row (the gate's query)
+  torch::Tensor h_M = {};        // [B, T, d] the original memory when already known (train/memory_cache.h); undefined: computed
 };
 
 struct SiameseOutput {
@@ -23,6 +24,8 @@ struct SiameseOutput {
   torch::Tensor h_Mp;    // [B, T, d] tuned memory
 };
 
+// Below the model's first adapted layer (LlamaModel::first_adapted_layer) the
+// two streams are one computation, without autograd.
 // `gate` null: the PEFT method alone (variant none; the tuned stream only).
 // `original_copy`, when given, runs the original stream on a separate copy of
 // the base weights (the official code's layout; benchmarks compare it with the

@@ -61,7 +61,34 @@ torch::Tensor LlamaModel::build_mask(const ForwardInput& in, int64_t past, int64
 }
 
 torch::Tensor LlamaModel::forward_hidden(const ForwardInput& in) const {
+  const torch::Tensor hidden = run_layers(in, config_.num_hidden_layers);  // [B, T, d]
+  if (in.cache) in.cache->advance(in.input_ids.size(1));
+  return rms_norm(hidden, norm_, config_.rms_norm_eps);  // [B, T, d]: the memory IMSM mixes
+}
+
+torch::Tensor LlamaModel::lower_layers(const ForwardInput& in, int64_t k) const {
+  ForwardInput lower = in;  // from the embedding
+  lower.lower_hidden = torch::Tensor();
+  lower.from_layer = 0;
+  return run_layers(lower, k);  // [B, T, d]
+}
+
+int64_t LlamaModel::first_adapted_layer() const {
+  for (size_t l = 0; l < layers_.size(); ++l) {
+    const DecoderLayer& layer = layers_[l];
+    for (const Linear* lin : {&layer.self_attn.q_proj, &layer.self_attn.k_proj, &layer.self_attn.v_proj, &layer.self_attn.o_proj,
+                              &layer.mlp.gate_proj, &layer.mlp.up_proj, &layer.mlp.down_proj})
+      if (lin->adapter) return static_cast<int64_t>(l);
+  }
+  return config_.num_hidden_layers;
+}
+
+torch::Tensor LlamaModel::run_layers(const ForwardInput& in, int64_t end) const {
   const int64_t B = in.input_ids.size(0), T = in.input_ids.size(1);
+  const int64_t begin = in.lower_hidden.defined() ? in.from_layer : 0;
+  if (begin < 0 || begin > end || end > config_.num_hidden_layers || (in.from_layer != 0 && !in.lower_hidden.defined()))
+    throw_internal("LlamaModel: layers " + std::to_string(in.from_layer) + " .. " + std::to_string(end) + " asked of a model of " +
+                   std::to_string(config_.num_hidden_layers) + (in.lower_hidden.defined() ? "" : " without the stream entering them"));
   const int64_t past = in.cache ? in.cache->length() : 0;
   const torch::Tensor positions = in.positions.defined()
       ? in.positions.to(device())
@@ -69,8 +96,10 @@ torch::Tensor LlamaModel::forward_hidden(const ForwardInput& in) const {
   const auto [cos, sin] = rope_.cos_sin(positions, dtype());   // [B, T, hd] each
   const torch::Tensor mask = build_mask(in, past, T);          // [B|1, 1, T, past + T] or undefined
 
-  torch::Tensor hidden = torch::embedding(embed_tokens_, in.input_ids.to(device()));  // [B, T, d]
-  for (size_t l = 0; l < layers_.size(); ++l) {
+  torch::Tensor hidden = in.lower_hidden.defined() ? in.lower_hidden
+                                                   : torch::embedding(embed_tokens_, in.input_ids.to(device()));  // [B, T, d]
+  for (int64_t i = begin; i < end; ++i) {
+    const auto l = static_cast<size_t>(i);
     if (checkpoint_layers_ && in.cache == nullptr) {
       const AdapterRows rows = in.adapter_rows;  // the rerun in the backward outlives `in`: copies
       hidden = checkpointed([this, l, cos, sin, mask, rows](const torch::Tensor& x) { return layer_forward(l, x, cos, sin, mask, nullptr, rows); },
@@ -79,8 +108,7 @@ torch::Tensor LlamaModel::forward_hidden(const ForwardInput& in) const {
       hidden = layer_forward(l, hidden, cos, sin, mask, in.cache, in.adapter_rows);  // [B, T, d]
     }
   }
-  if (in.cache) in.cache->advance(T);
-  return rms_norm(hidden, norm_, config_.rms_norm_eps);  // [B, T, d]: the memory IMSM mixes
+  return hidden;  // [B, T, d], before the final norm
 }
 
 torch::Tensor LlamaModel::layer_forward(size_t l, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,

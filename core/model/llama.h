@@ -29,6 +29,10 @@ struct ForwardInput {
   torch::Tensor attention_mask;  // [B, past + T], 1 = token, 0 = padding; undefined: no padding
   KVCache* cache = nullptr;      // null: no cache (the whole sequence each call)
   AdapterRows adapter_rows;      // which rows run through PEFT adapters
+  // Set: the residual stream entering layer `from_layer` [B, T, d] (lower_layers), computed once for
+  // two streams that differ only above it; the forward starts there. Undefined: from the embedding.
+  torch::Tensor lower_hidden = {};
+  int64_t from_layer = 0;
 };
 
 class LlamaModel {
@@ -37,6 +41,13 @@ class LlamaModel {
 
   // The last hidden state after the final norm: [B, T, d]. Advances the cache.
   torch::Tensor forward_hidden(const ForwardInput& input) const;
+  // The residual stream entering decoder layer k (layers 0 .. k-1, no final
+  // norm): [B, T, d]. Writes those layers' keys and values to the cache
+  // without advancing it (the forward from layer k does).
+  torch::Tensor lower_layers(const ForwardInput& input, int64_t k) const;
+  // The lowest decoder layer with an adapter attached (num_hidden_layers when
+  // none): below it every stream computes the same.
+  int64_t first_adapted_layer() const;
   // hidden: [..., d] -> logits [..., vocab] (the LM head alone).
   torch::Tensor lm_head(const torch::Tensor& hidden) const;
   const torch::Tensor& lm_head_weight() const;  // [vocab, d]
@@ -63,6 +74,8 @@ class LlamaModel {
   // key j is not padding), the dtype's lowest value elsewhere. Undefined when
   // nothing needs masking (one new token, no padding).
   torch::Tensor build_mask(const ForwardInput& input, int64_t past, int64_t T) const;
+  // The residual stream after layers input.from_layer (0 without lower_hidden) .. end - 1: [B, T, d].
+  torch::Tensor run_layers(const ForwardInput& input, int64_t end) const;
   // Decoder layer l: x [B, T, d] -> [B, T, d].
   torch::Tensor layer_forward(size_t l, const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin, const torch::Tensor& mask,
                               KVCache* cache, const AdapterRows& rows) const;

@@ -1,6 +1,7 @@
 #include "peft/peft_config.h"
 
 #include <algorithm>
+#include <cctype>
 #include <cmath>
 
 #include "io/json_file.h"
@@ -18,10 +19,40 @@ bool listed(const std::vector<std::string>& list, const std::string& module_name
   return std::find(list.begin(), list.end(), name) != list.end();
 }
 const char* kModules[] = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+
+// PEFT's layers_to_transform: null, one layer index or a list of them.
+std::vector<int64_t> read_layers(const nlohmann::json& j, const std::string& path) {
+  std::vector<int64_t> out;
+  if (!j.contains("layers_to_transform") || j["layers_to_transform"].is_null()) return out;
+  const auto& v = j["layers_to_transform"];
+  const nlohmann::json list = v.is_array() ? v : nlohmann::json::array({v});
+  for (const auto& layer : list) {
+    if (!layer.is_number_integer() || layer.get<int64_t>() < 0)
+      throw_bad_input(path, "\"layers_to_transform\" must be a layer index or a list of them (whole numbers from 0)");
+    out.push_back(layer.get<int64_t>());
+  }
+  return out;
+}
 }  // namespace
 
 double PeftConfig::scaling() const { return use_rslora ? alpha / std::sqrt(static_cast<double>(r)) : alpha / r; }
-bool PeftConfig::targets(const std::string& module_name) const { return listed(target_modules, module_name); }
+// "model.layers.12.self_attn.q_proj" -> 12; -1 for a module outside the decoder layers.
+int64_t layer_of(const std::string& module_name) {
+  const std::string marker = "layers.";
+  const auto at = module_name.find(marker);
+  if (at == std::string::npos) return -1;
+  const size_t begin = at + marker.size();
+  size_t end = begin;
+  while (end < module_name.size() && std::isdigit(static_cast<unsigned char>(module_name[end]))) ++end;
+  return end == begin ? -1 : std::stoll(module_name.substr(begin, end - begin));
+}
+
+bool PeftConfig::targets(const std::string& module_name) const {
+  if (!listed(target_modules, module_name)) return false;
+  if (layers_to_transform.empty()) return true;
+  const int64_t layer = layer_of(module_name);
+  return std::find(layers_to_transform.begin(), layers_to_transform.end(), layer) != layers_to_transform.end();
+}
 bool PeftConfig::is_feedforward(const std::string& module_name) const { return listed(feedforward_modules, module_name); }
 
 std::string method_name(PeftMethod m) {
@@ -47,7 +78,7 @@ nlohmann::json PeftConfig::to_adapter_config() const {
     return {{"peft_type", "IA3"}, {"task_type", "CAUSAL_LM"}, {"base_model_name_or_path", base_model},
             {"target_modules", target_modules}, {"feedforward_modules", feedforward_modules},
             {"fan_in_fan_out", false}, {"init_ia3_weights", true}, {"inference_mode", true},
-            {"modules_to_save", nullptr}};
+            {"modules_to_save", nullptr}, {"layers_to_transform", layers_json()}};
   }
   if (method == PeftMethod::AdaLoRA) {
     nlohmann::json pattern = nullptr;
@@ -60,13 +91,18 @@ nlohmann::json PeftConfig::to_adapter_config() const {
             {"deltaT", adalora.delta_t}, {"beta1", adalora.beta1}, {"beta2", adalora.beta2},
             {"orth_reg_weight", adalora.orth_reg_weight}, {"total_step", adalora.total_step}, {"rank_pattern", pattern},
             {"lora_alpha", alpha}, {"lora_dropout", dropout}, {"target_modules", target_modules}, {"bias", "none"},
-            {"fan_in_fan_out", false}, {"init_lora_weights", true}, {"inference_mode", true}, {"modules_to_save", nullptr}};
+            {"fan_in_fan_out", false}, {"init_lora_weights", true}, {"inference_mode", true}, {"modules_to_save", nullptr},
+            {"layers_to_transform", layers_json()}};
   }
   return {{"peft_type", "LORA"}, {"task_type", "CAUSAL_LM"}, {"base_model_name_or_path", base_model},
           {"r", r}, {"lora_alpha", alpha}, {"lora_dropout", dropout}, {"target_modules", target_modules},
           {"use_dora", method == PeftMethod::DoRA}, {"use_rslora", use_rslora}, {"bias", "none"},
           {"fan_in_fan_out", false}, {"init_lora_weights", true}, {"inference_mode", true},
-          {"modules_to_save", nullptr}};
+          {"modules_to_save", nullptr}, {"layers_to_transform", layers_json()}};
+}
+
+nlohmann::json PeftConfig::layers_json() const {
+  return layers_to_transform.empty() ? nlohmann::json(nullptr) : nlohmann::json(layers_to_transform);
 }
 
 PeftConfig read_adapter_config(const std::string& path) {
@@ -96,6 +132,7 @@ PeftConfig read_adapter_config(const std::string& path) {
   c.target_modules = module_list("target_modules");
   if (c.target_modules.empty()) throw_bad_input(path, "\"target_modules\" names no module");
   c.base_model = json::get_string_or(j, "base_model_name_or_path", "", path);
+  c.layers_to_transform = read_layers(j, path);
   if (type == "IA3") {
     c.method = PeftMethod::IA3;
     c.feedforward_modules = module_list("feedforward_modules");

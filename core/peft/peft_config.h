@@ -37,12 +37,15 @@ struct PeftConfig {
   std::vector<std::string> target_modules = {"q_proj", "v_proj"};
   std::vector<std::string> feedforward_modules;  // (IA)³: modules scaled on their input
   std::string base_model;                   // base_model_name_or_path
+  std::vector<int64_t> layers_to_transform;  // adapters on these decoder layers only (PEFT's key); empty: every layer
   AdaLoraSettings adalora;
 
   double scaling() const;                   // LoRA/DoRA: alpha / r or alpha / sqrt(r)
-  bool targets(const std::string& module_name) const;  // "model.layers.0.self_attn.q_proj" -> is q_proj targeted?
+  // "model.layers.0.self_attn.q_proj" -> is q_proj targeted, on a layer of layers_to_transform?
+  bool targets(const std::string& module_name) const;
   bool is_feedforward(const std::string& module_name) const;
   nlohmann::json to_adapter_config() const;
+  nlohmann::json layers_json() const;  // layers_to_transform as PEFT writes it: null for every layer
 };
 
 std::string method_name(PeftMethod method);  // "lora", "dora", "ia3"

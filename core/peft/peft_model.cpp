@@ -19,6 +19,10 @@ std::string peft_key(const std::string& module, const std::string& tensor) {
 }
 
 std::unique_ptr<PeftAdapters> PeftAdapters::attach(LlamaModel& model, const PeftConfig& config, uint64_t seed) {
+  for (const int64_t layer : config.layers_to_transform)
+    if (layer >= model.config().num_hidden_layers)
+      throw_bad_input("layers_to_transform", "layer " + std::to_string(layer) + " is not in this model (layers 0 .. " +
+                                                 std::to_string(model.config().num_hidden_layers - 1) + ")");
   std::unique_ptr<PeftAdapters> out(new PeftAdapters(model, config));
   auto gen = at::detail::createCPUGenerator(seed);
   for (auto& [name, linear] : model.linears()) {

@@ -13,6 +13,7 @@
 #include "model/llama.h"
 #include "peft/peft_model.h"
 #include "model/cuda_device.h"
+#include "model/device.h"
 #include "recipes/loaded_model.h"
 #include "recipes/memory_check.h"
 #include "recipes/run_table.h"
@@ -20,9 +21,11 @@
 #include "tokenizer/tokenizer.h"
 #include "train/ewc.h"
 #include "train/gate_probe.h"
+#include "train/memory_cache.h"
 #include "train/replay.h"
 #include "train/trainer.h"
 #include "util/error.h"
+#include "util/hash64.h"
 #include "util/process.h"
 #include "util/sha256.h"
 #include "util/log.h"
@@ -165,6 +168,24 @@ std::unique_ptr<EwcAnchor> ewc_anchor(const TrainConfig& c, SiameseTarget& targe
   return anchor;
 }
 
+// The frozen-memory cache of a run whose loss reads the original stream (IMSM's
+// gate, the KL penalty): in memory up to memory_cache_mb, every row also in a
+// file beside the run's folder, shared with the runs beside it over the same
+// base model (a seed matrix, a sweep). Null when off or nothing reads it.
+std::unique_ptr<FrozenMemoryCache> memory_cache(const TrainConfig& c, const LlamaModel& model, bool reads_original,
+                                                const dist::Launch& launch) {
+  if (!c.memory_cache || !reads_original) return nullptr;
+  MemoryCacheOptions options;
+  options.dtype = c.memory_cache_dtype == "auto" ? model.dtype() : parse_dtype(c.memory_cache_dtype);
+  options.memory_bytes = c.memory_cache_mb << 20;
+  const std::string fingerprint = model_fingerprint(model);
+  Hash64 key;
+  key.add(fingerprint);
+  const std::string name = "original-memory-" + key.hex() + "-" + c.memory_cache_dtype + (launch.distributed() ? "-rank" + std::to_string(launch.rank) : "") + ".bin";
+  options.file = (fs::absolute(c.output_dir).parent_path() / ".imsm-cache" / name).string();
+  return std::make_unique<FrozenMemoryCache>(fingerprint, model.config().hidden_size, options);
+}
+
 // The gate probe: the first probe examples as one batch; undefined ids when
 // there is nothing to probe (no trainable gate, no examples).
 TrainBatch probe_batch(const TrainConfig& c, const ImsmGate* gate, const TrainingData& d, torch::Device device) {
@@ -202,6 +223,8 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   SiameseTarget target(*model, *adapters, gate.get(), c.gate_learning_rate / c.learning_rate, loss_chunk);
   const std::unique_ptr<EwcAnchor> ewc = ewc_anchor(c, target, data, !resume.empty(), writer, hooks);  // at the start, dropout off
   target.set_penalties({c.kl_lambda, c.ewc_lambda, ewc.get()});
+  const auto frozen = memory_cache(c, *model, gate != nullptr || c.kl_lambda > 0, launch);  // after EWC's Fisher: its data is not the run's
+  target.set_memory_cache(frozen.get());
   TrainOptions options = train_options(c);
   if (c.replay_ratio > 0) options.replay = {data.task_examples, replay_rows(c.replay_ratio, c.batch_size)};
   Trainer trainer(target, data.train, options, group.get());
@@ -279,6 +302,7 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
                                           std::to_string(trainer.total_steps()) + "; checkpoint " + summary.last_checkpoint);
   }
 
+  if (frozen && writer) log::info(describe(frozen->stats()));
   summary.status = outcome.status;
   summary.steps = outcome.steps;
   summary.total_steps = trainer.total_steps();

@@ -24,7 +24,7 @@ const std::set<std::string> kModules = {"q_proj", "k_proj", "v_proj", "o_proj", 
 enum class Range { Any, Positive, NonNegative, Probability /* [0, 1) */, Ratio /* [0, 1] */ };
 
 using Member = std::variant<std::string TrainConfig::*, int64_t TrainConfig::*, uint64_t TrainConfig::*, double TrainConfig::*,
-                            bool TrainConfig::*, std::vector<std::string> TrainConfig::*>;
+                            bool TrainConfig::*, std::vector<std::string> TrainConfig::*, std::vector<int64_t> TrainConfig::*>;
 
 // One key of a training configuration: the member it sets, the values or range
 // it allows, and whether the resolved configuration (to_json) writes it.
@@ -66,6 +66,8 @@ const std::vector<Key>& keys() {
       {"replay_data", &C::replay_data}, {"replay_ratio", &C::replay_ratio, {}, Range::Probability},
       {"ewc_lambda", &C::ewc_lambda, {}, Range::NonNegative}, {"ewc_data", &C::ewc_data}, {"ewc_examples", &C::ewc_examples, {}, Range::Positive},
       {"kl_lambda", &C::kl_lambda, {}, Range::NonNegative}, {"mix_alpha", &C::mix_alpha, {}, Range::Ratio},
+      {"memory_cache", &C::memory_cache}, {"memory_cache_dtype", &C::memory_cache_dtype, {"auto", "f32", "bf16", "f16"}},
+      {"memory_cache_mb", &C::memory_cache_mb, {}, Range::NonNegative}, {"layers_to_transform", &C::layers_to_transform},
       {"input_field", &C::input_field}, {"output_field", &C::output_field}, {"instruction_field", &C::instruction_field}};
   return table;
 }
@@ -80,6 +82,21 @@ std::vector<std::string> modules(const nlohmann::json& j, const std::string& key
                                  "\" is not one of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj");
     out.push_back(m.get<std::string>());
   }
+  return out;
+}
+
+// A list of decoder layer indices (PEFT also takes one index).
+std::vector<int64_t> layer_indices(const nlohmann::json& j, const std::string& key, const std::string& where) {
+  const auto& v = j.at(key);
+  const nlohmann::json list = v.is_array() ? v : nlohmann::json::array({v});
+  std::vector<int64_t> out;
+  for (const auto& layer : list) {
+    if (!layer.is_number_integer() || layer.get<int64_t>() < 0)
+      throw_bad_input(where, "key \"" + key + "\": " + layer.dump() + " is not a layer index (a whole number from 0)");
+    out.push_back(layer.get<int64_t>());
+  }
+  std::sort(out.begin(), out.end());
+  out.erase(std::unique(out.begin(), out.end()), out.end());
   return out;
 }
 
@@ -127,6 +144,7 @@ void read_key(const nlohmann::json& j, const Key& key, TrainConfig& c, const std
         else if constexpr (std::is_same_v<T, uint64_t>) out = static_cast<uint64_t>(json::get_int(j, key.name, where));
         else if constexpr (std::is_same_v<T, double>) out = json::get_number_or(j, key.name, out, where);
         else if constexpr (std::is_same_v<T, bool>) out = json::get_bool_or(j, key.name, out, where);
+        else if constexpr (std::is_same_v<T, std::vector<int64_t>>) out = layer_indices(j, key.name, where);
         else out = modules(j, key.name, where);
       },
       key.member);
@@ -245,6 +263,7 @@ PeftConfig peft_config(const TrainConfig& c) {
   p.target_modules = c.target_modules;
   p.feedforward_modules = c.feedforward_modules;
   p.base_model = c.model_path;
+  p.layers_to_transform = c.layers_to_transform;
   p.adalora.target_r = c.adalora_target_rank > 0 ? c.adalora_target_rank : std::max<int64_t>(1, c.lora_r * 2 / 3);  // PEFT's 12 -> 8 ratio
   p.adalora.allocate = c.adalora_allocation;
   p.adalora.tinit = c.tinit;

@@ -80,6 +80,11 @@ struct TrainConfig {
   int64_t ewc_examples = 64;        // the Fisher's sample: the first N examples of ewc_data (at least kMinEwcExamples)
   double kl_lambda = 0;             // + λ·KL(p_original ‖ p_tuned) on the answer tokens (train/kl_penalty.h)
   double mix_alpha = 0.5;           // variant no-gate: h = α·h_M + (1 − α)·h_M' (½: the official mode 0)
+  // Speed (train/memory_cache.h, imsm/siamese.h).
+  bool memory_cache = true;               // the frozen original stream's h_M kept per training example after its first pass
+  std::string memory_cache_dtype = "auto";  // f32 | bf16 | f16 | auto (the model's dtype: fp32 on CPU)
+  int64_t memory_cache_mb = 2048;         // kept in memory up to N MiB, the rest in a file beside the run (0: all in the file)
+  std::vector<int64_t> layers_to_transform;  // PEFT: adapters on these decoder layers only (empty: all); below the lowest, both streams are one computation
 
   nlohmann::json to_json() const;  // the fully resolved configuration
 };

@@ -6,6 +6,7 @@
 #include "train/chunked_loss.h"
 #include "train/ewc.h"
 #include "train/kl_penalty.h"
+#include "train/memory_cache.h"
 #include "train/loss.h"
 
 namespace imsm {
@@ -18,8 +19,13 @@ std::vector<NamedParameter> SiameseTarget::parameters() const {
   return named;
 }
 
+torch::Tensor SiameseTarget::frozen_memory(const SiameseBatch& batch) const {
+  return cache_ ? cache_->original_memory(model_, batch) : original_memory(model_, batch);  // [B, T, d]
+}
+
 torch::Tensor SiameseTarget::nll_of(const TrainBatch& batch, SiameseOutput& out) const {
-  const SiameseBatch b{batch.ids, batch.mask, batch.query_len};
+  SiameseBatch b{batch.ids, batch.mask, batch.query_len};
+  if (gate_ && cache_) b.h_M = cache_->original_memory(model_, b);  // [B, T, d]: read, or computed and kept
   if (loss_chunk_ > 0) {
     out = siamese_memory(model_, gate_, b);
     return chunked_causal_lm_loss(out.h_N, model_.lm_head_weight(), batch.labels, loss_chunk_);  // scalar
@@ -39,7 +45,7 @@ torch::Tensor SiameseTarget::loss(const TrainBatch& batch) const {
   const torch::Tensor regularization = adapters_.regularization_loss();  // AdaLoRA's orthogonality term
   if (regularization.defined()) loss = loss + regularization;
   if (penalties_.kl_lambda > 0) {  // the original stream: IMSM's own, else run here
-    const torch::Tensor h_M = out.h_M.defined() ? out.h_M : original_memory(model_, {batch.ids, batch.mask, batch.query_len});  // [B, T, d]
+    const torch::Tensor h_M = out.h_M.defined() ? out.h_M : frozen_memory({batch.ids, batch.mask, batch.query_len});  // [B, T, d]
     loss = loss + penalties_.kl_lambda * kl_to_original(h_M, out.h_N, model_.lm_head_weight(), batch.labels);
   }
   if (penalties_.ewc_lambda > 0 && penalties_.ewc) loss = loss + penalties_.ewc_lambda * ewc_penalty(*penalties_.ewc, parameters());

@@ -37,6 +37,7 @@ class TrainingTarget {
 };
 
 struct EwcAnchor;
+class FrozenMemoryCache;
 
 // The forgetting baselines' terms added to the loss (each off at 0).
 struct Penalties {
@@ -63,6 +64,8 @@ class SiameseTarget : public TrainingTarget {
   // The answer tokens' mean NLL alone: no regulariser, no penalty (EWC's Fisher).
   torch::Tensor answer_nll(const TrainBatch& batch) const;
   void set_penalties(const Penalties& p) { penalties_ = p; }
+  // The original stream's memory read from `cache` when it has it (train/memory_cache.h); null: always computed.
+  void set_memory_cache(FrozenMemoryCache* cache) { cache_ = cache; }
   void set_training(bool training) override;
   void begin(int64_t total_steps) override { adapters_.begin_training(total_steps); }
   void after_optimizer_step(int64_t step) override { adapters_.after_optimizer_step(step); }
@@ -76,6 +79,8 @@ class SiameseTarget : public TrainingTarget {
   double gate_lr_scale_;
   int64_t loss_chunk_;
   Penalties penalties_;
+  FrozenMemoryCache* cache_ = nullptr;
+  torch::Tensor frozen_memory(const SiameseBatch& batch) const;  // h_M [B, T, d]: from the cache, else computed
   // The NLL of the batch and the forward it came from (its h_N, and h_M with a gate).
   torch::Tensor nll_of(const TrainBatch& batch, SiameseOutput& out) const;
 };

@@ -25,6 +25,7 @@
 #include <vector>
 
 #include "bench_args.h"
+#include "bench_model.h"
 #include "util/process.h"
 #include "imsm/siamese.h"
 #include "train/chunked_loss.h"
@@ -41,19 +42,7 @@ namespace {
 
 using imsm::bench::arg;
 using imsm::bench::sarg;
-
-// small: ~28M parameters: 8 layers, hidden 512, GQA 8/4 heads, SwiGLU 1376, 8k vocab (or `vocab`: Llama 3's is 128,256).
-// 1b: Llama 3.2 1B's shape.
-imsm::ModelConfig bench_config(const std::string& shape, int64_t vocab) {
-  nlohmann::json j = {{"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 512}, {"intermediate_size", 1376},
-                      {"num_attention_heads", 8}, {"num_key_value_heads", 4}, {"num_hidden_layers", 8},
-                      {"vocab_size", vocab}, {"max_position_embeddings", 2048}};
-  if (shape == "1b")
-    j = {{"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 2048}, {"intermediate_size", 8192}, {"num_attention_heads", 32},
-         {"num_key_value_heads", 8}, {"num_hidden_layers", 16}, {"vocab_size", 128256}, {"tie_word_embeddings", true},
-         {"rope_theta", 500000.0}, {"max_position_embeddings", 131072}};
-  return imsm::parse_model_config(j, "bench");
-}
+using imsm::bench::bench_config;
 
 // What one configuration runs on.
 struct Setup {
@@ -103,9 +92,11 @@ int run_one(const std::string& mode, const Setup& setup) {
   auto model = imsm::init_llama(config, 0, where);
   std::unique_ptr<imsm::LlamaModel> copy;
   if (mode == "imsm-two-copies") copy = imsm::init_llama(config, 0, where);  // a second, separate copy of W0
+  const bool top_half = mode.find("-top") != std::string::npos;
   imsm::PeftConfig pc;  // LoRA r = alpha = 16 on q_proj, v_proj (the paper's Llama set-up)
   pc.r = 16;
   pc.alpha = 16;
+  for (int64_t l = config.num_hidden_layers / 2; top_half && l < config.num_hidden_layers; ++l) pc.layers_to_transform.push_back(l);
   auto adapters = imsm::PeftAdapters::attach(*model, pc, 1);
   model->set_gradient_checkpointing(checkpointing);
   adapters->set_training(true);
@@ -127,7 +118,9 @@ int run_one(const std::string& mode, const Setup& setup) {
     if (chunked) {
       imsm::chunked_causal_lm_loss(imsm::siamese_memory(*model, gate.get(), b).h_N, model->lm_head_weight(), labels, 1024).backward();
     } else {
-      imsm::causal_lm_loss(imsm::siamese_forward(*model, gate.get(), b, copy.get()).logits, labels).backward();
+      // imsm-top-unshared: the model as its own "copy" (that path never shares the layers below the adapters).
+      const imsm::LlamaModel* original = mode == "imsm-top-unshared" ? model.get() : copy.get();
+      imsm::causal_lm_loss(imsm::siamese_forward(*model, gate.get(), b, original).logits, labels).backward();
     }
     optimizer->step(1e-4);
     if (s > 0 || setup.steps == 0) times.push_back(now_seconds(setup) - t0);  // step 0: warm-up (measured when it is the only one)
@@ -181,7 +174,10 @@ const std::vector<std::pair<std::string, std::string>> kConfigurations = {
     {"lora-chunked", "LoRA alone, chunked head + loss (1,024 positions)"},
     {"imsm-chunked", "IMSM(LoRA), chunked head + loss (1,024 positions)"},
     {"lora-checkpointed", "LoRA alone, chunked + activation checkpointing"},
-    {"imsm-checkpointed", "IMSM(LoRA), chunked + activation checkpointing"}};
+    {"imsm-checkpointed", "IMSM(LoRA), chunked + activation checkpointing"},
+    {"lora-top", "LoRA alone on the top half of the layers"},
+    {"imsm-top", "IMSM(LoRA) on the top half, lower layers shared"},
+    {"imsm-top-unshared", "IMSM(LoRA) on the top half, each stream all layers"}};
 
 Setup parse_setup(int argc, char** argv) {
   Setup s;
@@ -207,13 +203,14 @@ int main(int argc, char** argv) {
   if (len <= 0) return 1;
   self[len] = '\0';
   std::string wanted = ",";  // appended, not "," + ... + ",": GCC 12's -Wstringop-overflow misfires on that one
-  wanted += sarg(argc, argv, "--modes", "lora,imsm,imsm-two-copies,lora-chunked,imsm-chunked,lora-checkpointed,imsm-checkpointed");
+  wanted += sarg(argc, argv, "--modes", "lora,imsm,imsm-two-copies,lora-chunked,imsm-chunked,lora-checkpointed,imsm-checkpointed,lora-top,imsm-top,imsm-top-unshared");
   wanted += ",";
   std::vector<std::pair<std::string, std::string>> configurations;
   for (const auto& c : kConfigurations)
     if (wanted.find("," + c.first + ",") != std::string::npos) configurations.push_back(c);
   if (configurations.empty()) {
-    std::fprintf(stderr, "bench_train: --modes names none of: lora, imsm, imsm-two-copies, lora-chunked, imsm-chunked, lora-checkpointed, imsm-checkpointed\n");
+    std::fprintf(stderr, "bench_train: --modes names none of: lora, imsm, imsm-two-copies, lora-chunked, imsm-chunked, lora-checkpointed, "
+                         "imsm-checkpointed, lora-top, imsm-top, imsm-top-unshared\n");
     return 2;
   }
   std::vector<Measured> measured;
@@ -225,9 +222,16 @@ int main(int argc, char** argv) {
               c.num_parameters() / 1e6, setup.dtype == torch::kFloat32 ? "fp32" : "bf16", setup.cuda() ? "CUDA" : "CPU",
               static_cast<long long>(setup.batch), static_cast<long long>(setup.seq), peak);
   std::printf("|---|---|---|---|---|---|\n");
-  const Measured& lora = measured.front();
+  // Ratios against LoRA alone on the same layers: the first row, or lora-top for the top-half rows.
+  auto base_of = [&](size_t k) -> const Measured& {
+    const bool top = configurations[k].first.find("-top") != std::string::npos;
+    for (size_t i = 0; i < configurations.size(); ++i)
+      if (top && configurations[i].first == "lora-top" && measured[i].step_seconds > 0) return measured[i];
+    return measured.front();
+  };
   for (size_t k = 0; k < measured.size(); ++k) {
     const Measured& m = measured[k];
+    const Measured& lora = base_of(k);
     const double estimate = estimate_mib(configurations[k].first, c, setup);
     if (m.step_seconds <= 0) {
       std::printf("| %s | failed (out of memory?) | — | — | %.0f MiB | — |\n", configurations[k].second.c_str(), estimate);

@@ -20,8 +20,8 @@ TOLERANCE = 1e-4
 def main():
     root = sys.argv[1]
     folders = sorted(glob.glob(os.path.join(root, "engine-*")))
-    if len(folders) < 5:
-        sys.exit(f"{root}: {len(folders)} engine adapters, expected 5 (lora, rslora, dora, ia3, adalora): did test_reference run?")
+    if len(folders) < 6:
+        sys.exit(f"{root}: {len(folders)} engine adapters, expected 6 (lora, lora-top, rslora, dora, ia3, adalora): did test_reference run?")
     failed = []
     for folder in folders:
         base = LlamaForCausalLM.from_pretrained(os.path.join(root, "base"), dtype=torch.float32).eval()

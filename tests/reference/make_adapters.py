@@ -25,6 +25,7 @@ ALL = ["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_pro
 
 def methods():
     yield "lora", LoraConfig(r=8, lora_alpha=16, target_modules=["q_proj", "v_proj"], lora_dropout=0.0)
+    yield "lora-top", LoraConfig(r=8, lora_alpha=16, target_modules=ALL, layers_to_transform=[1], lora_dropout=0.0)
     yield "rslora", LoraConfig(r=8, lora_alpha=16, use_rslora=True, target_modules=ALL, lora_dropout=0.0)
     yield "dora", LoraConfig(r=4, lora_alpha=8, use_dora=True, target_modules=["q_proj", "v_proj", "up_proj", "down_proj"],
                              lora_dropout=0.0)

@@ -205,7 +205,7 @@ TEST_P(PeftReference, MergedModelEqualsPeftModel) {
   EXPECT_LE(max_abs_where(logits, ref.logits, ref.attention_mask), 1e-4) << GetParam();
 }
 
-INSTANTIATE_TEST_SUITE_P(Peft, PeftReference, ::testing::Values("lora", "rslora", "dora", "ia3", "adalora"), test_name);
+INSTANTIATE_TEST_SUITE_P(Peft, PeftReference, ::testing::Values("lora", "lora-top", "rslora", "dora", "ia3", "adalora"), test_name);
 
 // --- The reverse: adapters trained here (a few AdamW steps on a copy task)
 //     and saved; tests/reference/check_engine_adapters.py loads them with
@@ -234,6 +234,7 @@ TEST_P(EngineAdapters, TrainedAndSavedForPeft) {
   pc.alpha = 8;
   pc.dropout = 0.0;
   pc.target_modules = {"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"};
+  if (name == "lora-top") pc.layers_to_transform = {1};  // the top layer of two: PEFT's layers_to_transform
   if (pc.method == imsm::PeftMethod::IA3) pc.feedforward_modules = {"down_proj", "up_proj"};
   pc.adalora.target_r = 2;
   pc.adalora.tinit = 2;
@@ -256,6 +257,6 @@ TEST_P(EngineAdapters, TrainedAndSavedForPeft) {
                                                           {"logits", engine_logits(*model, batch)}});
 }
 
-INSTANTIATE_TEST_SUITE_P(Peft, EngineAdapters, ::testing::Values("lora", "rslora", "dora", "ia3", "adalora"), test_name);
+INSTANTIATE_TEST_SUITE_P(Peft, EngineAdapters, ::testing::Values("lora", "lora-top", "rslora", "dora", "ia3", "adalora"), test_name);
 
 }  // namespace
