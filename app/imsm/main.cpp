@@ -10,6 +10,7 @@
 #include "recipes/environment.h"
 #include "util/error.h"
 #include "util/log.h"
+#include "util/utf8.h"
 
 namespace {
 std::string first_line(const std::string& s) { return s.substr(0, s.find('\n')); }
@@ -46,7 +47,7 @@ int main(int argc, char** argv) {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
     if (e.get_exit_code() == 0) return app.exit(e);  // --help, --version
-    std::cerr << "imsm: " << first_line(e.what()) << " (see imsm --help)\n";
+    std::cerr << "imsm: " << imsm::utf8::printable(first_line(e.what())) << " (see imsm --help)\n";
     return 2;
   }
   imsm::cli::set_event_lines(events);
@@ -59,7 +60,7 @@ int main(int argc, char** argv) {
     if (e.kind() == imsm::ErrorKind::Cancelled) return 130;
     return 1;
   } catch (const std::exception& e) {
-    std::cerr << "imsm: internal error: " << first_line(e.what()) << "\n";
+    std::cerr << "imsm: internal error: " << imsm::utf8::printable(first_line(e.what())) << "\n";
     return 1;
   }
 }

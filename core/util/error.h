@@ -22,6 +22,8 @@ class Error : public std::runtime_error {
 };
 
 // One clear line: "<where>: <problem>". `where` is a file, file:line or a key.
+// Bytes that are not printable (invalid UTF-8, control characters) are
+// escaped (utf8::printable): a message may quote a file's raw bytes.
 [[noreturn]] void throw_bad_input(const std::string& where, const std::string& problem);
 [[noreturn]] void throw_internal(const std::string& message);
 

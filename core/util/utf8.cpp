@@ -1,5 +1,7 @@
 #include "util/utf8.h"
 
+#include <cstdio>
+
 namespace imsm::utf8 {
 
 int sequence_length(unsigned char lead) {
@@ -89,6 +91,32 @@ std::string make_valid(std::string_view bytes) {
       out.append(bytes.substr(i, n));
       i += n;
     }
+  }
+  return out;
+}
+
+std::string printable(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  char hex[8];
+  for (size_t i = 0; i < text.size();) {
+    const auto c = static_cast<unsigned char>(text[i]);
+    const size_t n = valid_length(text, i);
+    if (n == 0 || c < 0x20 || c == 0x7F) {  // a byte that is not valid UTF-8, or an ASCII control
+      if (c == '\n') out += "\\n";
+      else if (c == '\r') out += "\\r";
+      else if (c == '\t') out += "\\t";
+      else std::snprintf(hex, sizeof hex, "\\x%02X", c), out += hex;
+      ++i;
+      continue;
+    }
+    if (n == 2 && c == 0xC2 && static_cast<unsigned char>(text[i + 1]) < 0xA0) {  // a C1 control, U+0080..U+009F
+      std::snprintf(hex, sizeof hex, "\\u%04X", static_cast<unsigned char>(text[i + 1]));
+      out += hex;
+    } else {
+      out.append(text.substr(i, n));
+    }
+    i += n;
   }
   return out;
 }

@@ -23,4 +23,10 @@ bool is_valid(std::string_view text);
 // Replaces invalid sequences with U+FFFD, as Rust's String::from_utf8_lossy.
 std::string make_valid(std::string_view bytes);
 
+// The text as one printable line: bytes that are not valid UTF-8 and control
+// characters (ASCII and C1) escaped as \xNN, \n, \r, \t, \u0080..\u009F;
+// valid characters, whatever the script, as they are. For error messages that
+// quote a file's bytes.
+std::string printable(std::string_view text);
+
 }  // namespace imsm::utf8

@@ -12,6 +12,7 @@
 #include "io/json_file.h"
 #include "io/safetensors_writer.h"
 #include "cli_util.h"
+#include "util/utf8.h"
 
 using imsm::testing::TempDir;
 using imsm::testing::write_file;
@@ -263,6 +264,27 @@ TEST(Cli, BadPromptsAndDevices) {
   expect_bad({"generate", "--model", model_dir(), "--prompt-ids", "1,x"}, {"--prompt-ids", "\"x\""});
   expect_bad({"generate", "--model", model_dir(), "--prompt", "a", "--dtype", "f8"}, {"--dtype", "f8"});
   expect_bad({"generate", "--model", model_dir(), "--prompt", "a", "--device", "tpu"}, {"--device", "tpu"});
+}
+
+// A message that quotes a file's bytes prints them escaped (utf8::printable):
+// no control character or invalid UTF-8 reaches the terminal, one line.
+TEST(Cli, ErrorLinesEscapeRawBytes) {
+  TempDir dir;
+  auto printable_line = [](const std::string& err) {
+    EXPECT_TRUE(imsm::utf8::is_valid(err)) << err;
+    EXPECT_EQ(std::count(err.begin(), err.end(), '\n'), 1) << err;
+    for (const char c : err.substr(0, err.size() - 1)) EXPECT_GE(static_cast<unsigned char>(c), 0x20) << err;
+  };
+  write_file(dir.file("cfg.json"), R"({"model_path": "m", "data_path": "d", "bad\u0007key\n\u0085": 1})");
+  Result r = imsm_run({"train", "--config", dir.file("cfg.json")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("unknown key \"bad\\x07key\\n\\u0085\""), std::string::npos) << r.err;
+  printable_line(r.err);
+  write_file(dir.file("bad.jsonl"), "{\"text\": \"ok\"}\n{\"text\": \"\xFF\xFE\x1B[31m\"}\n");
+  r = imsm_run({"tokenize", "--tokenizer", kLlama2Tokenizer, "--input", dir.file("bad.jsonl")});
+  EXPECT_EQ(r.code, 2);
+  EXPECT_NE(r.err.find("bad.jsonl:2"), std::string::npos) << r.err;
+  printable_line(r.err);
 }
 
 // Writes a safetensors file from a header and `data_bytes` zero bytes.

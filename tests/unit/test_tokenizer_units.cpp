@@ -6,6 +6,7 @@
 #include "tokenizer/byte_level.h"
 #include "tokenizer/tokenizer.h"
 #include "test_util.h"
+#include "util/error.h"
 #include "util/utf8.h"
 
 using imsm::testing::expect_bad_input;
@@ -33,6 +34,19 @@ TEST(Utf8, LossyRepair) {
   EXPECT_FALSE(imsm::utf8::is_valid("\xC3"));
   EXPECT_EQ(imsm::utf8::make_valid("a\xFF" "b"), "a\xEF\xBF\xBD" "b");
   EXPECT_EQ(imsm::utf8::characters("aé🤗").size(), 3u);
+}
+
+// Escaped: bytes that are not UTF-8 and control characters (ASCII, C1); kept: every valid character.
+TEST(Utf8, PrintableEscapesWhatATerminalWouldObey) {
+  EXPECT_EQ(imsm::utf8::printable("héllo 🤗 α"), "héllo 🤗 α");
+  EXPECT_EQ(imsm::utf8::printable("a\xFF" "b\xC3"), "a\\xFFb\\xC3");
+  EXPECT_EQ(imsm::utf8::printable("x\n\r\t\x1B[31m\x7F"), "x\\n\\r\\t\\x1B[31m\\x7F");
+  EXPECT_EQ(imsm::utf8::printable("\xC2\x85\xC2\xA0"), "\\u0085\xC2\xA0");  // NEL escaped, no-break space kept
+  try {
+    imsm::throw_bad_input("data.jsonl:3", "unknown field \"\xFF\x07\"");
+  } catch (const imsm::Error& e) {
+    EXPECT_STREQ(e.what(), "data.jsonl:3: unknown field \"\\xFF\\x07\"");
+  }
 }
 
 // A hand-made BPE: merges "a b" (rank 0), "b c" (rank 1), "ab c" (rank 2).
