@@ -1,6 +1,8 @@
 #include "io/json_file.h"
 
+#include <cmath>
 #include <cstdio>
+#include <limits>
 #include <fstream>
 #include <sstream>
 
@@ -27,6 +29,11 @@ Json parse(std::string_view text, const std::string& where, size_t first_line) {
     const auto cut = what.find("syntax error");
     if (cut != std::string::npos) what = what.substr(cut);
     throw_bad_input(where + ":" + std::to_string(line) + ":" + std::to_string(col), "malformed JSON (" + what + ")");
+  } catch (const Json::exception& e) {  // well-formed but unrepresentable: a number beyond a double (1e309)
+    std::string what = e.what();
+    const auto cut = what.find("] ");
+    if (cut != std::string::npos) what = what.substr(cut + 2);
+    throw_bad_input(where, "invalid JSON (" + what + ")");
   }
 }
 
@@ -74,9 +81,12 @@ namespace {
 
 int64_t get_int(const Json& object, const std::string& key, const std::string& where) {
   const Json& v = require(object, key, where);
+  if (v.is_number_unsigned() && v.get<uint64_t>() > static_cast<uint64_t>(std::numeric_limits<int64_t>::max()))
+    throw_bad_input(where, "key \"" + key + "\" is " + v.dump() + ": beyond the largest integer, 2^63 - 1");
   if (v.is_number_integer()) return v.get<int64_t>();
-  if (v.is_number_float() && v.get<double>() == static_cast<double>(static_cast<int64_t>(v.get<double>())))
-    return static_cast<int64_t>(v.get<double>());
+  // A whole float (8.0) in range; checked before the cast, which is undefined beyond int64's range (found by fuzz_model_config).
+  const double d = v.is_number_float() ? v.get<double>() : 0.5;
+  if (d >= -9223372036854775808.0 && d < 9223372036854775808.0 && d == std::trunc(d)) return static_cast<int64_t>(d);
   wrong_type(where, key, "an integer", v);
 }
 

@@ -126,9 +126,10 @@ SweepData sweep_data(const store::Workspace& ws, const std::string& name) {
     d.runs.push_back(std::move(run));
   }
   const nlohmann::json first = configs.empty() ? nlohmann::json::object() : configs.front();
-  for (const auto& [key, value] : first.items()) {  // the keys that differ
+  for (const auto& item : first.items()) {  // the keys that differ
+    const std::string& key = item.key();
     if (key == "seed" || key == "output_dir" || key == "label" || key == "sweep") continue;
-    if (std::any_of(configs.begin(), configs.end(), [&](const nlohmann::json& c) { return c.value(key, nlohmann::json()) != value; }))
+    if (std::any_of(configs.begin(), configs.end(), [&](const nlohmann::json& c) { return c.value(key, nlohmann::json()) != item.value(); }))
       d.keys.push_back(key);
   }
   for (size_t i = 0; i < d.runs.size(); ++i)

@@ -13,6 +13,7 @@
 #include "io/json_file.h"
 #include "train/replay.h"
 #include "util/error.h"
+#include "util/utf8.h"
 
 namespace imsm {
 
@@ -78,7 +79,7 @@ std::vector<std::string> modules(const nlohmann::json& j, const std::string& key
   if (!v.is_array()) throw_bad_input(where, "key \"" + key + "\" must be a list of module names");
   for (const auto& m : v) {
     if (!m.is_string() || !kModules.count(m.get<std::string>()))
-      throw_bad_input(where, "key \"" + key + "\": \"" + (m.is_string() ? m.get<std::string>() : m.dump()) +
+      throw_bad_input(where, "key \"" + key + "\": \"" + (m.is_string() ? m.get<std::string>() : m.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)) +
                                  "\" is not one of q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj");
     out.push_back(m.get<std::string>());
   }
@@ -92,7 +93,7 @@ std::vector<int64_t> layer_indices(const nlohmann::json& j, const std::string& k
   std::vector<int64_t> out;
   for (const auto& layer : list) {
     if (!layer.is_number_integer() || layer.get<int64_t>() < 0)
-      throw_bad_input(where, "key \"" + key + "\": " + layer.dump() + " is not a layer index (a whole number from 0)");
+      throw_bad_input(where, "key \"" + key + "\": " + layer.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + " is not a layer index (a whole number from 0)");
     out.push_back(layer.get<int64_t>());
   }
   std::sort(out.begin(), out.end());
@@ -139,7 +140,10 @@ void read_key(const nlohmann::json& j, const Key& key, TrainConfig& c, const std
       [&](auto member) {
         auto& out = c.*member;
         using T = std::decay_t<decltype(out)>;
-        if constexpr (std::is_same_v<T, std::string>) out = json::get_string(j, key.name, where);
+        if constexpr (std::is_same_v<T, std::string>) {
+          out = json::get_string(j, key.name, where);
+          if (!utf8::is_valid(out)) throw_bad_input(where, std::string("key \"") + key.name + "\": \"" + out + "\" is not valid UTF-8");
+        }
         else if constexpr (std::is_same_v<T, int64_t>) out = json::get_int(j, key.name, where);
         else if constexpr (std::is_same_v<T, uint64_t>) out = static_cast<uint64_t>(json::get_int(j, key.name, where));
         else if constexpr (std::is_same_v<T, double>) out = json::get_number_or(j, key.name, out, where);
@@ -185,9 +189,11 @@ void default_modules(const nlohmann::json& j, TrainConfig& c) {
 
 TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where) {
   if (!j.is_object()) throw_bad_input(where, "the training configuration must be a JSON object");
-  for (const auto& [name, value] : j.items())
+  for (const auto& item : j.items()) {
+    const std::string& name = item.key();
     if (name != "mode" && std::none_of(keys().begin(), keys().end(), [&](const Key& k) { return name == k.name; }))
       throw_bad_input(where, "unknown key \"" + name + "\"");
+  }
   TrainConfig c;
   c.model_path = json::get_string(j, "model_path", where);
   c.data_path = json::get_string(j, "data_path", where);
@@ -215,7 +221,7 @@ TrainConfig read_train_config(const std::string& path, const std::vector<std::st
     const std::string key = o.substr(0, eq), value = o.substr(eq + 1);
     try {
       j[key] = nlohmann::json::parse(value);
-    } catch (const nlohmann::json::parse_error&) {
+    } catch (const nlohmann::json::exception&) {  // not JSON, or a number beyond a double (1e309)
       j[key] = value;  // a bare string
     }
   }

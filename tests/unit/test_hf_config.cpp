@@ -22,6 +22,21 @@ const char* kLlama31 = R"({
                    "original_max_position_embeddings": 8192, "rope_type": "llama3"},
   "rope_theta": 500000.0, "tie_word_embeddings": false, "torch_dtype": "bfloat16", "vocab_size": 128256})";
 
+// Found by fuzz_model_config (and every JSON reader's target): a number beyond
+// a double is well-formed JSON that nlohmann refuses with an out_of_range, not
+// a parse_error; it is bad input naming the file, never an internal error.
+TEST(HfConfig, ANumberBeyondADoubleIsBadInputNamingTheFile) {
+  imsm::testing::TempDir dir;
+  const std::string path = dir.file("config.json");
+  imsm::testing::write_file(path, R"({"hidden_size": 1e309})");
+  expect_bad_input([&] { imsm::read_model_config(path); }, {path, "invalid JSON", "number overflow"});
+  // Also found there: a whole float beyond int64 (1e92) was cast, undefined behaviour; 2^64 - 1 read as -1.
+  imsm::testing::write_file(path, R"({"architectures": ["LlamaForCausalLM"], "hidden_size": 1e92})");
+  expect_bad_input([&] { imsm::read_model_config(path); }, {path, "hidden_size", "must be an integer"});
+  imsm::testing::write_file(path, R"({"architectures": ["LlamaForCausalLM"], "hidden_size": 18446744073709551615})");
+  expect_bad_input([&] { imsm::read_model_config(path); }, {path, "hidden_size", "beyond the largest integer"});
+}
+
 TEST(HfConfig, ParsesLlama31) {
   const auto c = imsm::parse_model_config(nlohmann::json::parse(kLlama31), "config.json");
   EXPECT_EQ(c.model_type, "llama");

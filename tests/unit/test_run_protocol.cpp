@@ -112,6 +112,20 @@ TEST(RunSettings, SeedsExpandToOneRunEachWithTheirOwnFolders) {
   imsm::testing::expect_bad_input([&] { imsm::expand_seeds(bad, "1", "run settings"); }, {"run settings", "lora_r"});
 }
 
+// Found by fuzz_train_config: a --set override holding bytes that are not
+// UTF-8, or a number beyond a double, is bad input with one printable line
+// (before: nlohmann's type_error from an error message's own dump, an
+// internal error; and a path that no JSON file can hold once training ended).
+TEST(RunSettings, OverridesThatAreNotUtf8OrBeyondADoubleAreBadInput) {
+  TempDir dir;
+  imsm::testing::write_file(dir.file("c.json"), R"({"model_path": "m", "data_path": "d"})");
+  imsm::testing::expect_bad_input([&] { imsm::read_train_config(dir.file("c.json"), {"output_dir=runs/\xFF"}); },
+                                  {"output_dir", "runs/\\xFF", "not valid UTF-8"});
+  imsm::testing::expect_bad_input([&] { imsm::read_train_config(dir.file("c.json"), {"layers_to_transform=[\xD9" "1]"}); },
+                                  {"layers_to_transform", "is not a layer index"});
+  imsm::testing::expect_bad_input([&] { imsm::read_train_config(dir.file("c.json"), {"lora_r=1e309"}); }, {"lora_r"});
+}
+
 TEST(RunSettings, MissingInputNamesTheFirstKeyWhoseFileIsNotThere) {
   TempDir dir;
   std::filesystem::create_directories(dir.file("model"));
