@@ -80,7 +80,6 @@ class FrozenMemoryCache {
   int64_t hidden_size_;
   MemoryCacheOptions options_;
   std::unordered_map<uint64_t, std::vector<Row>> rows_;  // hash of the ids -> rows with that hash
-  torch::ScalarType memory_dtype_ = torch::kFloat32;      // what original_memory returned (h_M's dtype)
   int fd_ = -1;
   MemoryCacheStats stats_;
 };

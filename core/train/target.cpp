@@ -25,7 +25,7 @@ torch::Tensor SiameseTarget::frozen_memory(const SiameseBatch& batch) const {
 
 torch::Tensor SiameseTarget::nll_of(const TrainBatch& batch, SiameseOutput& out) const {
   SiameseBatch b{batch.ids, batch.mask, batch.query_len};
-  if (gate_ && cache_) b.h_M = cache_->original_memory(model_, b);  // [B, T, d]: read, or computed and kept
+  if (gate_ && cache_) b.h_M = frozen_memory(b);  // [B, T, d]: read, or computed and kept
   if (loss_chunk_ > 0) {
     out = siamese_memory(model_, gate_, b);
     return chunked_causal_lm_loss(out.h_N, model_.lm_head_weight(), batch.labels, loss_chunk_);  // scalar
