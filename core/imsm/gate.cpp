@@ -13,24 +13,6 @@ namespace fs = std::filesystem;
 
 namespace imsm {
 
-std::string variant_name(GateVariant v) {
-  switch (v) {
-    case GateVariant::Query: return "query";
-    case GateVariant::NoQuery: return "no-query";
-    case GateVariant::NoGate: return "no-gate";
-    case GateVariant::None: return "none";
-  }
-  return "?";
-}
-
-GateVariant parse_variant(const std::string& name, const std::string& where) {
-  if (name == "query") return GateVariant::Query;
-  if (name == "no-query") return GateVariant::NoQuery;
-  if (name == "no-gate") return GateVariant::NoGate;
-  if (name == "none") return GateVariant::None;
-  throw_bad_input(where, "unknown IMSM variant \"" + name + "\" (query, no-query, no-gate, none)");
-}
-
 torch::ScalarType gate_dtype(torch::ScalarType model_dtype) {
   return model_dtype == torch::kFloat64 ? torch::kFloat64 : torch::kFloat32;
 }
@@ -93,8 +75,6 @@ torch::Tensor ImsmGate::interweave(const torch::Tensor& g, const torch::Tensor& 
   return g * h_M + (1 - g) * h_Mp;  // [B, T, d]
 }
 
-bool has_weights(GateVariant v) { return v == GateVariant::Query || v == GateVariant::NoQuery; }
-
 std::vector<std::pair<std::string, torch::Tensor>> ImsmGate::named_parameters() const {
   if (!trainable()) return {};
   return {{"imsm.gate_A.weight", gate_A}, {"imsm.gate_B.weight", gate_B}};
@@ -111,39 +91,30 @@ void ImsmGate::save(const std::string& dir) const {
                  {{"format", "pt"}});
   else
     fs::remove(weights);  // no-gate and none have no weights: a stale file from another variant would mislead
-  nlohmann::json config = {{"variant", variant_name(config_.variant)}, {"gate_rank", config_.rank},
-                            {"hidden_size", config_.hidden_size}, {"dropout_prob", config_.dropout}};
-  if (config_.variant == GateVariant::NoGate) config["mix_alpha"] = config_.alpha;
-  json::write_file((fs::path(dir) / "imsm_config.json").string(), config);
+  json::write_file((fs::path(dir) / "imsm_config.json").string(), gate_config_json(config_));
 }
 
 std::unique_ptr<ImsmGate> ImsmGate::load(const std::string& dir, torch::Device device, torch::ScalarType dtype) {
-  const std::string config_path = (fs::path(dir) / "imsm_config.json").string();
-  const auto j = json::read_file(config_path);
-  GateConfig c;
-  c.variant = parse_variant(json::get_string(j, "variant", config_path), config_path);
-  c.rank = json::get_int(j, "gate_rank", config_path);
-  c.hidden_size = json::get_int(j, "hidden_size", config_path);
-  c.dropout = json::get_number_or(j, "dropout_prob", 0.1, config_path);
-  c.alpha = json::get_number_or(j, "mix_alpha", 0.5, config_path);  // older folders: the official ½
-  if (!(c.alpha >= 0 && c.alpha <= 1)) throw_bad_input(config_path, "mix_alpha must be in [0, 1]");
-  if (c.rank <= 0 || c.hidden_size <= 0) throw_bad_input(config_path, "gate_rank and hidden_size must be positive");
+  const GateConfig c = read_gate_config((fs::path(dir) / "imsm_config.json").string());
   if (c.variant == GateVariant::None) return nullptr;
-  auto gate = std::make_unique<ImsmGate>(c, device, dtype, 0);
-  if (!gate->trainable()) return gate;  // no-gate (the average): nothing to load
+  if (!has_weights(c.variant)) return std::make_unique<ImsmGate>(c, device, dtype, 0);  // no-gate (the average): nothing to load
   const std::string weights = (fs::path(dir) / "imsm_gate.safetensors").string();
   if (!fs::exists(weights)) throw_bad_input(dir, "no imsm_gate.safetensors, which the variant \"" + variant_name(c.variant) + "\" needs");
   const SafetensorsFile file = SafetensorsFile::open(weights);
-  torch::NoGradGuard no_grad;
-  for (auto [name, target] : {std::pair<const char*, torch::Tensor*>{"imsm.gate_A.weight", &gate->gate_A},
-                              std::pair<const char*, torch::Tensor*>{"imsm.gate_B.weight", &gate->gate_B}}) {
+  // Shapes checked against imsm_config.json before the gate is allocated (a config's sizes are not trusted).
+  const std::pair<const char*, std::vector<int64_t>> expected[] = {{"imsm.gate_A.weight", {c.rank, c.blocks() * c.hidden_size}},
+                                                                    {"imsm.gate_B.weight", {c.hidden_size, c.rank}}};
+  for (const auto& [name, shape] : expected) {
     const TensorView* v = file.find(name);
     if (!v) throw_bad_input(weights, std::string("missing tensor \"") + name + "\"");
-    if (v->shape != target->sizes().vec())
+    if (v->shape != shape)
       throw_bad_input(weights + ": tensor \"" + name + "\"", "shape " + c10::str(c10::IntArrayRef(v->shape)) +
-                                                                 " does not match imsm_config.json, which implies " + c10::str(target->sizes()));
-    target->copy_(to_tensor(*v, file.mapping(), device, dtype));
+                                                                 " does not match imsm_config.json, which implies " + c10::str(c10::IntArrayRef(shape)));
   }
+  auto gate = std::make_unique<ImsmGate>(c, device, dtype, 0);
+  torch::NoGradGuard no_grad;
+  gate->gate_A.copy_(to_tensor(*file.find("imsm.gate_A.weight"), file.mapping(), device, dtype));  // [r, k·d]
+  gate->gate_B.copy_(to_tensor(*file.find("imsm.gate_B.weight"), file.mapping(), device, dtype));  // [d, r]
   return gate;
 }
 

@@ -13,25 +13,12 @@
 #include <utility>
 #include <vector>
 
+#include "imsm/gate_config.h"
+
 namespace imsm {
 
-// None is the PEFT method alone: no gate object at all (a null ImsmGate*).
-enum class GateVariant { Query, NoQuery, NoGate, None };
-
-std::string variant_name(GateVariant v);  // "query", "no-query", "no-gate", "none"
-bool has_weights(GateVariant v);           // query and no-query have W_A, W_B; no-gate and none none
-GateVariant parse_variant(const std::string& name, const std::string& where);
 // The gate's math: fp32, or fp64 for an fp64 model (never half precision).
 torch::ScalarType gate_dtype(torch::ScalarType model_dtype);
-
-struct GateConfig {
-  GateVariant variant = GateVariant::Query;
-  int64_t rank = 8;
-  int64_t hidden_size = 0;
-  double dropout = 0.1;
-  double alpha = 0.5;  // no-gate: the fixed mix's weight of the original memory (½: the official mode 0; WiSE-FT's α)
-  int64_t blocks() const { return variant == GateVariant::Query ? 4 : 2; }  // k
-};
 
 class ImsmGate {
  public:

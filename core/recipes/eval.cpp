@@ -236,17 +236,6 @@ std::vector<EvalResult> run_eval_mixes(const EvalRequest& r, const Hooks& hooks)
   return results;
 }
 
-std::string mix_alpha_text(double alpha) {
-  std::ostringstream text;
-  text << alpha;
-  return text.str();
-}
-
-void check_mix_alphas(const std::vector<double>& alphas, const std::string& where) {
-  for (double a : alphas)
-    if (!(a >= 0 && a <= 1)) throw_bad_input(where, "α = " + mix_alpha_text(a) + " is outside [0, 1] (0: the tuned model, 1: the original)");
-}
-
 EvalResult run_eval(const EvalRequest& r, const Hooks& hooks) {
   if (!r.mix_alphas.empty()) throw_internal("run_eval: a request along α goes to run_eval_mixes");
   return run_eval_mixes(r, hooks).front();

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "eval/suite.h"
+#include "imsm/gate_config.h"  // check_mix_alphas, mix_alpha_text
 #include "util/run_protocol.h"
 #include "recipes/loaded_model.h"
 #include "recipes/token_trace.h"
@@ -49,10 +50,6 @@ EvalResult run_eval(const EvalRequest& request, const Hooks& hooks = {});
 // One result per α of request.mix_alphas (one, as run_eval, when it is empty);
 // predictions to predictions_path(request, k).
 std::vector<EvalResult> run_eval_mixes(const EvalRequest& request, const Hooks& hooks = {});
-// BadInput on `where` naming an α outside [0, 1].
-void check_mix_alphas(const std::vector<double>& alphas, const std::string& where = "--mix-alpha");
-// An α as runs, labels and files name it ("0.25").
-std::string mix_alpha_text(double alpha);
 // Where mix k's predictions go: predictions_out, with ".alphaA" before its extension along α.
 std::string predictions_path(const EvalRequest& request, size_t mix);
 

@@ -31,7 +31,7 @@ const std::set<std::string> kTokenizerFiles = {"tokenizer.json",     "tokenizer_
 std::string variant_of(const std::string& adapter_dir) {
   const fs::path config = fs::path(adapter_dir) / "imsm_config.json";
   if (!fs::exists(config)) return "none";
-  return variant_name(parse_variant(json::get_string(json::read_file(config.string()), "variant", config.string()), config.string()));
+  return variant_name(read_gate_config(config.string()).variant);
 }
 
 // `inner` is `outer` or inside it.
