@@ -163,9 +163,7 @@ TEST(Train, CancelAndDiverge) {
 #include "recipes/create_model.h"
 #include "io/safetensors.h"
 #include "recipes/generate.h"
-#include "recipes/project.h"
 #include "recipes/run_table.h"
-#include "report/results.h"
 #include "recipes/train.h"
 #include "recipes/train_config.h"
 #include "imsm/siamese.h"
@@ -261,50 +259,6 @@ TEST(TrainRecipe, GateProbeLeavesTrainingAloneAndEqualsTheSavedGate) {
     EXPECT_NE(std::string(e.what()).find("missing.jsonl"), std::string::npos) << e.what();
   }
   EXPECT_FALSE(std::filesystem::exists(w.dir.file("probe-missing/adapter")));
-}
-
-// A project sweeping one method: each run needs its own label (it names the folder and the report's row);
-// without labels the plan is refused, since both runs would write one folder and share one row.
-TEST(ProjectPlan, RunsOfOneMethodNeedLabels) {
-  Workspace w;
-  nlohmann::json project = {{"name", "sweep"}, {"model", w.model}, {"output_dir", w.dir.file("out")},
-                            {"data", {{"train", {{"task", "arith"}, {"count", 8}}}}},
-                            {"suite", {{"benchmarks", {{{"name", "a"}, {"dataset", "train"}, {"task", "gsm8k"}, {"metric", "Accuracy"}}}}}},
-                            {"train", {{"data", "train"}}},
-                            {"runs", {{{"peft", "lora"}, {"variant", "none"}, {"learning_rate", 1e-3}},
-                                      {{"peft", "lora"}, {"variant", "none"}, {"learning_rate", 2e-3}}}},
-                            {"seeds", {1, 2}}};
-  write_file(w.dir.file("sweep.json"), project.dump());
-  try {
-    imsm::plan_project(w.dir.file("sweep.json"));
-    ADD_FAILURE() << "expected an error";
-  } catch (const std::exception& e) {
-    EXPECT_NE(std::string(e.what()).find("runs[1] and runs[0] are both \"LoRA\""), std::string::npos) << e.what();
-  }
-  project["runs"][0]["label"] = "LoRA lr 1e-3";
-  project["runs"][1]["label"] = "LoRA lr 2e-3";
-  write_file(w.dir.file("sweep.json"), project.dump());
-  const auto plan = imsm::plan_project(w.dir.file("sweep.json"));
-  ASSERT_EQ(plan.runs.size(), 4u);
-  EXPECT_EQ(plan.run_labels[3], "LoRA lr 2e-3 seed 2");
-  EXPECT_EQ(plan.runs[0].output_dir, w.dir.file("out") + "/LoRA-lr-1e-3-seed1");
-  EXPECT_EQ(plan.runs[3].output_dir, w.dir.file("out") + "/LoRA-lr-2e-3-seed2");
-  EXPECT_EQ(imsm::report::method_label(plan.runs[3].to_json().dump()), "LoRA lr 2e-3");  // the report's row
-  EXPECT_EQ(imsm::report::method_label(R"({"peft": "ia3", "variant": "query"})"), "IMSM((IA)³)");  // unlabelled: from the method
-  // Evaluation during training: test_data_path names a data key, eval_suite "suite" the project's own suite file.
-  project["train"]["test_data_path"] = "train";
-  project["train"]["eval_suite"] = "suite";
-  write_file(w.dir.file("sweep.json"), project.dump());
-  const auto evaluated = imsm::plan_project(w.dir.file("sweep.json"));
-  EXPECT_EQ(evaluated.runs[0].test_data_path, w.dir.file("out") + "/data/train.jsonl");
-  EXPECT_EQ(evaluated.runs[0].eval_suite, w.dir.file("out") + "/suite.json");
-  project["train"]["eval_suite"] = "other.json";
-  write_file(w.dir.file("sweep.json"), project.dump());
-  expect_bad_input([&] { imsm::plan_project(w.dir.file("sweep.json")); }, {"sweep.json", "eval_suite", "\"suite\""});
-  project["train"]["eval_suite"] = "suite";
-  project["train"]["test_data_path"] = "validation";
-  write_file(w.dir.file("sweep.json"), project.dump());
-  expect_bad_input([&] { imsm::plan_project(w.dir.file("sweep.json")); }, {"test_data_path \"validation\" is not a key of \"data\""});
 }
 
 TEST(TrainRecipe, ResumeReproducesTheUninterruptedRunExactly) {
