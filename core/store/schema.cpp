@@ -1,6 +1,9 @@
 #include "store/schema.h"
 
+#include <array>
+#include <mutex>
 #include <string>
+#include <vector>
 
 #include "util/error.h"
 
@@ -149,6 +152,42 @@ bool has_tables(sql::Database& db) {
   return st.step() && st.int64(0) > 0;
 }
 
+// sqlite_master, one line per table, index and trigger: what a workspace's schema is.
+std::vector<std::string> schema_rows(sql::Database& db) {
+  std::vector<std::string> rows;
+  auto st = db.prepare("SELECT type || ' ' || name || ' ON ' || tbl_name || ': ' || coalesce(sql, '') FROM sqlite_master "
+                       "WHERE name NOT LIKE 'sqlite_stat%' ORDER BY type, name");  // ANALYZE's statistics are no change
+  while (st.step()) rows.push_back(st.text(0));
+  return rows;
+}
+
+// The schema of version v, as the first v migrations make it in a fresh database (once per process).
+const std::vector<std::string>& expected_schema(int version) {
+  static std::array<std::vector<std::string>, kSchemaVersion + 1> schemas;
+  static std::once_flag once;
+  std::call_once(once, [] {
+    sql::Database fresh(":memory:", false, 0);
+    for (int v = 0; v <= kSchemaVersion; ++v) {
+      if (v > 0) fresh.exec(kMigrations[v - 1]);
+      schemas[static_cast<size_t>(v)] = schema_rows(fresh);
+    }
+  });
+  return schemas.at(static_cast<size_t>(version));
+}
+
+// A workspace whose tables are not those of its version (damaged, or changed
+// by another program) is refused before anything reads or writes it: later
+// statements could fail on it in ways that look like the engine's bugs.
+void check_schema(sql::Database& db, int version) {
+  const std::vector<std::string> have = schema_rows(db), want = expected_schema(version);
+  if (have == want) return;
+  size_t i = 0;
+  while (i < have.size() && i < want.size() && have[i] == want[i]) ++i;
+  const std::string& differing = i < want.size() ? want[i] : have[i];
+  throw_bad_input(db.path(), "its tables are not those of workspace schema version " + std::to_string(version) + " (\"" +
+                                 differing.substr(0, differing.find(':')) + "\" differs): it was damaged or changed by another program");
+}
+
 }  // namespace
 
 int check_version(sql::Database& db) {
@@ -159,6 +198,15 @@ int check_version(sql::Database& db) {
   if (version > kSchemaVersion)
     throw_bad_input(db.path(), "workspace schema version " + std::to_string(version) + " is newer than this imsm understands (" +
                                    std::to_string(kSchemaVersion) + "): update IMSM Workbench to open it");
+  if (version < 0) throw_bad_input(db.path(), "workspace schema version " + std::to_string(version) + " is not one: the file is damaged");
+  try {
+    check_schema(db, version);
+  } catch (const Error&) {  // another process may have migrated it between the two reads
+    const int now = pragma_int(db, "user_version");
+    if (now == version || now < 0 || now > kSchemaVersion) throw;
+    check_schema(db, now);
+    return now;
+  }
   return version;
 }
 

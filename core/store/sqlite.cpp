@@ -6,6 +6,16 @@
 
 namespace imsm::sql {
 
+namespace {
+// SQLITE_ERROR is also our own SQL's; these messages are the file's (a damaged
+// or foreign database whose header passed): found by fuzz_workspace.
+bool file_caused(const std::string& msg) {
+  for (const char* start : {"no such table", "no such column", "unsupported file format", "malformed database schema"})
+    if (msg.rfind(start, 0) == 0) return true;
+  return false;
+}
+}  // namespace
+
 Database::Database(const std::string& path, bool read_only, int busy_timeout_ms) : path_(path), read_only_(read_only) {
   const int flags = read_only ? SQLITE_OPEN_READONLY : (SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE);
   const int rc = sqlite3_open_v2(path.c_str(), &db_, flags | SQLITE_OPEN_NOMUTEX, nullptr);
@@ -26,6 +36,10 @@ void Database::fail(const std::string& what) const {
   const std::string msg = std::string(sqlite3_errmsg(db_));
   if ((code & 0xff) == SQLITE_NOTADB || (code & 0xff) == SQLITE_CORRUPT)
     throw_bad_input(path_, "not a workspace (" + msg + "): open an IMSM workspace file or give a new path");
+  if ((code & 0xff) == SQLITE_NOMEM)  // damaged records claim sizes SQLite cannot allocate (fuzz_workspace)
+    throw_bad_input(path_, what + ": SQLite ran out of memory reading it: the file is damaged (or the machine is out of memory)");
+  if ((code & 0xff) == SQLITE_ERROR && file_caused(msg))
+    throw_bad_input(path_, "not a complete workspace (" + msg + "): it was damaged, or made by another program");
   if ((code & 0xff) == SQLITE_READONLY || (code & 0xff) == SQLITE_CANTOPEN || (code & 0xff) == SQLITE_FULL ||
       (code & 0xff) == SQLITE_IOERR)
     throw_bad_input(path_, what + ": " + msg);

@@ -1,5 +1,6 @@
 // The reading half of the workspace: models, datasets, runs, metrics, evaluations, predictions
 // with their gate traces, artifacts.
+#include <algorithm>
 #include <filesystem>
 #include <limits>
 
@@ -125,7 +126,10 @@ std::vector<Prediction> Workspace::predictions(int64_t run_id, const std::string
     ids.push_back(st.int64(0));
     p.example_index = st.int64(1);
     p.input = st.text(2);
-    p.golds = nlohmann::json::parse(st.text(3)).get<std::vector<std::string>>();
+    const auto golds = nlohmann::json::parse(st.text(3), nullptr, false);  // a list of strings, as add_predictions writes
+    if (!golds.is_array() || !std::all_of(golds.begin(), golds.end(), [](const auto& g) { return g.is_string(); }))
+      throw_bad_input(path_ + ": prediction " + std::to_string(ids.back()), "golds_json is not a list of strings: the workspace is damaged");
+    p.golds = golds.get<std::vector<std::string>>();
     p.answer = st.text(4);
     out.push_back(std::move(p));
   }

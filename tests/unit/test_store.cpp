@@ -186,6 +186,48 @@ TEST(Workspace, ValuesWithQuotesSemicolonsAndNonAsciiAreBoundNotSpliced) {
   EXPECT_EQ(raw.text("SELECT count(*) FROM datasets"), "2");
 }
 
+// A row another program damaged is bad input naming the workspace and what is wrong, not an
+// exception from the JSON library (found by fuzz_workspace's design: golds_json is parsed on reading).
+TEST(Workspace, DamagedRowsAreBadInputNamingTheWorkspace) {
+  TempDir dir;
+  const std::string path = dir.file("ws.imsm");
+  store::Workspace ws(path);
+  store::NewRun r;
+  r.kind = "eval";
+  r.name = "e";
+  const int64_t id = ws.create_run(r);
+  ws.add_predictions(id, "arith", {{0, "2+2", {"4"}, "4", {}}});
+  ASSERT_EQ(ws.predictions(id, "arith", false).at(0).golds, std::vector<std::string>{"4"});
+  Raw raw(path);
+  for (const std::string golds : {"{", "[1, 2]", "\"4\""}) {
+    raw.exec("UPDATE predictions SET golds_json = '" + golds + "'");
+    expect_bad_input([&] { ws.predictions(id, "arith", false); }, {path, "prediction", "golds_json is not a list of strings"});
+  }
+  raw.exec("PRAGMA ignore_check_constraints = ON");  // as a tool that writes past the schema's CHECK would
+  raw.exec("UPDATE runs SET status = 'paused'");
+  expect_bad_input([&] { ws.runs(); }, {"run " + std::to_string(id), "unknown status \"paused\""});
+}
+
+// A workspace whose tables another program changed (or damage rewrote) is refused when opened, for
+// reading or writing, and left as it was: statements could otherwise fail on it as if the engine had a bug.
+TEST(Workspace, TablesChangedByAnotherProgramAreRefusedAndLeftAlone) {
+  TempDir dir;
+  const std::string path = dir.file("ws.imsm");
+  { store::Workspace ws(path); }
+  for (const std::string change : {"DROP INDEX gpu_samples_run", "CREATE TRIGGER t AFTER INSERT ON runs BEGIN SELECT 1; END",
+                                   "ALTER TABLE runs ADD COLUMN note TEXT"}) {
+    std::filesystem::copy_file(path, dir.file("changed.imsm"), std::filesystem::copy_options::overwrite_existing);
+    { Raw raw(dir.file("changed.imsm")); raw.exec(change); }
+    const std::string before = read_all(dir.file("changed.imsm"));
+    for (const auto mode : {store::Workspace::Mode::ReadOnly, store::Workspace::Mode::ReadWrite})
+      expect_bad_input([&] { store::Workspace ws(dir.file("changed.imsm"), mode); },
+                       {"changed.imsm", "its tables are not those of workspace schema version", "another program"});
+    EXPECT_EQ(read_all(dir.file("changed.imsm")), before) << change;
+  }
+  { Raw raw(path); raw.exec("ANALYZE"); }  // SQLite's own statistics are no change
+  EXPECT_NO_THROW(store::Workspace(path, store::Workspace::Mode::ReadOnly));
+}
+
 TEST(Workspace, RunLifecycleAndInterruptedRuns) {
   TempDir dir;
   const std::string path = dir.file("ws.imsm");
