@@ -12,7 +12,13 @@ namespace imsm {
 
 namespace {
 
-#if defined(__SANITIZE_ADDRESS__)
+// GCC says it is under AddressSanitizer with __SANITIZE_ADDRESS__, clang with __has_feature.
+#if defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define IMSM_UNDER_ASAN 1
+#endif
+#endif
+#if defined(__SANITIZE_ADDRESS__) || defined(IMSM_UNDER_ASAN)
 // AddressSanitizer refuses RTLD_DEEPBIND; sanitizer builds have no LibTorch,
 // hence no second protobuf to keep apart.
 constexpr int kFlags = RTLD_NOW | RTLD_LOCAL;
