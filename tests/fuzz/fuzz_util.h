@@ -26,12 +26,25 @@ inline std::string write_input(const uint8_t* data, size_t size, const std::stri
   return path;
 }
 
-// Runs `read`: an imsm::Error must be one printable line; any other exception is a finding.
+// A property the target checks does not hold: reported, and the input kept.
+[[noreturn]] inline void finding(const std::string& what) {
+  std::fprintf(stderr, "finding: %s\n", what.c_str());
+  std::abort();
+}
+
+inline std::string write_text(const std::string& text, const std::string& suffix) {
+  return write_input(reinterpret_cast<const uint8_t*>(text.data()), text.size(), suffix);
+}
+
+// Runs `read`: what it throws must be bad input (ErrorKind::BadInput: a
+// malformed file is the user's to fix, never an "internal error") in one
+// printable line; any other exception is a finding.
 inline void expect_clean(const std::function<void()>& read) {
   try {
     read();
   } catch (const Error& e) {
     const std::string message = e.what();
+    if (e.kind() != ErrorKind::BadInput) finding("an internal error, not bad input: " + utf8::printable(message));
     if (message.empty() || !utf8::is_valid(message) || utf8::printable(message) != message) {
       std::fprintf(stderr, "not one printable line: %s\n", utf8::printable(message).c_str());
       std::abort();
