@@ -38,6 +38,9 @@ void Database::fail(const std::string& what) const {
     throw_bad_input(path_, "not a workspace (" + msg + "): open an IMSM workspace file or give a new path");
   if ((code & 0xff) == SQLITE_NOMEM)  // damaged records claim sizes SQLite cannot allocate (fuzz_workspace)
     throw_bad_input(path_, what + ": SQLite ran out of memory reading it: the file is damaged (or the machine is out of memory)");
+  if (code == SQLITE_CONSTRAINT_FOREIGNKEY)  // our writes refer to rows they made; the file's own rows did not (fuzz_workspace)
+    throw_bad_input(path_, what + ": " + msg + ": rows of the workspace refer to rows that are not there (damaged; "
+                                                 "`sqlite3 FILE 'PRAGMA foreign_key_check'` lists them)");
   if ((code & 0xff) == SQLITE_ERROR && file_caused(msg))
     throw_bad_input(path_, "not a complete workspace (" + msg + "): it was damaged, or made by another program");
   if ((code & 0xff) == SQLITE_READONLY || (code & 0xff) == SQLITE_CANTOPEN || (code & 0xff) == SQLITE_FULL ||

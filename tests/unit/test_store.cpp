@@ -228,6 +228,30 @@ TEST(Workspace, TablesChangedByAnotherProgramAreRefusedAndLeftAlone) {
   EXPECT_NO_THROW(store::Workspace(path, store::Workspace::Mode::ReadOnly));
 }
 
+// fuzz_workspace's input (kept in its corpus): evaluations and predictions of runs that are not
+// there. Reading it works; a write SQLite refuses for those rows is bad input naming the file.
+TEST(Workspace, RowsReferringToMissingRunsAreBadInputWhenWritten) {
+  TempDir dir;
+  const std::string path = dir.file("orphans.imsm");
+  std::filesystem::copy_file(std::string(IMSM_SOURCE_DIR) + "/tests/fuzz/corpus/workspace/orphan-rows.imsm", path);
+  EXPECT_EQ(store::Workspace(path, store::Workspace::Mode::ReadOnly).runs().size(), 2u);
+  try {
+    store::Workspace ws(path);
+    store::NewRun r;
+    r.kind = "train";
+    r.name = "fuzz";
+    r.config_json = "{}";
+    const int64_t id = ws.create_run(r);
+    ws.add_train_metrics(id, {imsm::StepRecord{}});
+    ws.finish_run(id, imsm::RunStatus::Failed, "fuzz");
+    ADD_FAILURE() << "expected the write to be refused";
+  } catch (const imsm::Error& e) {
+    EXPECT_EQ(e.kind(), imsm::ErrorKind::BadInput) << e.what();
+    EXPECT_NE(std::string(e.what()).find("orphans.imsm"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("refer to rows that are not there"), std::string::npos) << e.what();
+  }
+}
+
 TEST(Workspace, RunLifecycleAndInterruptedRuns) {
   TempDir dir;
   const std::string path = dir.file("ws.imsm");
