@@ -127,4 +127,16 @@ void require_known_keys(const Json& object, const std::set<std::string>& known, 
     if (!known.count(key)) throw_bad_input(where, "unknown key \"" + key + "\"");
 }
 
+std::string text_or(const Json& object, const std::string& key, const std::string& fallback) {
+  if (!object.is_object()) return fallback;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+double number_or(const Json& object, const std::string& key, double fallback) {
+  if (!object.is_object()) return fallback;
+  const auto it = object.find(key);
+  return it != object.end() && it->is_number() ? it->get<double>() : fallback;
+}
+
 }  // namespace imsm::json

@@ -38,4 +38,10 @@ std::string get_string(const Json& object, const std::string& key, const std::st
 std::string get_string_or(const Json& object, const std::string& key, const std::string& fallback,
                           const std::string& where);
 
+// Lenient access for what is shown, not obeyed (labels, report rows read back
+// from a workspace's stored configurations): `fallback` when `object` is not
+// an object, lacks the key or holds another type. Never throws.
+std::string text_or(const Json& object, const std::string& key, const std::string& fallback);
+double number_or(const Json& object, const std::string& key, double fallback);
+
 }  // namespace imsm::json

@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/json_file.h"
 #include "report/results.h"
 #include "store/run_report.h"
 #include "util/error.h"
@@ -89,7 +90,7 @@ std::optional<ModelSource> imsm_source_of(const store::RunRecord& r) {
   if (adapter.empty()) return std::nullopt;
   const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
   if (!std::filesystem::exists(std::filesystem::path(adapter) / "imsm_config.json") ||
-      (config.is_object() && config.value("variant", "") == "none"))
+      json::text_or(config, "variant", "") == "none")
     return std::nullopt;
   const std::string dtype = config.is_object() && config.contains("dtype") && config["dtype"].is_string() ? config["dtype"].get<std::string>() : "auto";
   return ModelSource{r.model_path, adapter, r.device.empty() ? "cpu" : r.device, dtype};

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <map>
 
+#include "io/json_file.h"
 #include "report/results.h"
 #include "util/error.h"
 
@@ -104,7 +105,7 @@ std::vector<std::string> sweep_names(const store::Workspace& ws) {
   for (const auto& r : ws.runs()) {
     if (r.kind != "train") continue;
     const auto j = nlohmann::json::parse(r.config_json, nullptr, false);
-    const std::string name = j.is_object() ? j.value("sweep", std::string()) : "";
+    const std::string name = json::text_or(j, "sweep", "");
     if (!name.empty() && std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
   }
   return names;
@@ -118,7 +119,7 @@ SweepData sweep_data(const store::Workspace& ws, const std::string& name) {
   for (RunSummary& s : run_summaries(ws)) scores_of[s.id] = std::move(s.scores);
   for (const auto& r : ws.runs()) {
     const auto j = nlohmann::json::parse(r.config_json, nullptr, false);
-    if (r.kind != "train" || !j.is_object() || j.value("sweep", std::string()) != name) continue;
+    if (r.kind != "train" || !j.is_object() || json::text_or(j, "sweep", "") != name) continue;
     configs.push_back(j);
     SweepRun run{r.id, r.seed, nlohmann::json::object(), scores_of[r.id]};
     for (const auto& [score, value] : run.scores)

@@ -215,7 +215,7 @@ std::vector<int64_t> runs_with_their_base(const store::Workspace& ws, const std:
   for (const auto& r : ws.runs())
     if (r.kind == "eval" && r.parent_run_id == 0 && models.count(r.model_path) && std::find(ids.begin(), ids.end(), r.id) == ids.end()) {
       const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
-      if (config.is_object() && !config.value("adapter", std::string()).empty()) continue;  // an adapter evaluated alone, not the base
+      if (!json::text_or(config, "adapter", "").empty()) continue;  // an adapter evaluated alone, not the base
       ids.push_back(r.id);
     }
   return ids;

@@ -5,6 +5,7 @@
 #include <filesystem>
 #include <set>
 
+#include "io/json_file.h"
 #include "util/table.h"
 
 namespace fs = std::filesystem;
@@ -125,8 +126,8 @@ Subject subject_of(const store::Workspace& ws, const store::RunRecord& r, const 
       s.config["eval_mix_alpha"] = config["mix_alpha"];
       s.subject += " α=" + alpha;
     }
-  } else if (config.is_object() && !config.value("adapter", std::string()).empty()) {
-    s.method = s.subject = config.value("adapter", std::string());  // an adapter with no training run here
+  } else if (!json::text_or(config, "adapter", "").empty()) {
+    s.method = s.subject = json::text_or(config, "adapter", "");  // an adapter with no training run here
   } else {
     s.method = "Base";
     s.subject = "base " + s.model;
@@ -189,13 +190,13 @@ std::string method_label(const std::string& config_json) {
   const auto j = nlohmann::json::parse(config_json, nullptr, false);
   if (!j.is_object()) return "?";
   if (j.contains("label") && j["label"].is_string() && !j["label"].get<std::string>().empty()) return j["label"].get<std::string>();
-  std::string variant = j.value("variant", "query");
-  const double alpha = j.value("mix_alpha", 0.5);
+  std::string variant = json::text_or(j, "variant", "query");
+  const double alpha = json::number_or(j, "mix_alpha", 0.5);
   if (variant == "no-gate" && alpha != 0.5) variant = "fixed α=" + setting_text(alpha);
-  std::string label = method_label(j.value("peft", "lora"), variant);
-  if (j.value("replay_ratio", 0.0) > 0) label += "+replay";
-  if (j.value("ewc_lambda", 0.0) > 0) label += "+EWC";
-  if (j.value("kl_lambda", 0.0) > 0) label += "+KL";
+  std::string label = method_label(json::text_or(j, "peft", "lora"), variant);
+  if (json::number_or(j, "replay_ratio", 0) > 0) label += "+replay";
+  if (json::number_or(j, "ewc_lambda", 0) > 0) label += "+EWC";
+  if (json::number_or(j, "kl_lambda", 0) > 0) label += "+KL";
   return label;
 }
 
@@ -243,8 +244,8 @@ ResultTable aggregate_results(const store::Workspace& ws, const std::vector<int6
     if (group == groups.end()) group = groups.insert(groups.end(), Group{key, s, {}});
     // The headline metric of each benchmark: the suite's choice, else the first recorded (official order).
     std::map<std::string, std::string> headline;
-    if (config.is_object() && config.contains("benchmarks"))
-      for (const auto& b : config["benchmarks"]) headline[b.value("name", "")] = b.value("metric", "");
+    if (config.is_object() && config.contains("benchmarks") && config["benchmarks"].is_array())
+      for (const auto& b : config["benchmarks"]) headline[json::text_or(b, "name", "")] = json::text_or(b, "metric", "");
     for (const auto& e : ws.evaluations(r.id)) {
       if (!headline.count(e.benchmark)) headline[e.benchmark] = e.metric;
       if (headline[e.benchmark] != e.metric) continue;

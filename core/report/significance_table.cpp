@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <map>
 
+#include "io/json_file.h"
 #include "report/item_scores.h"
 #include "util/error.h"
 #include "util/table.h"
@@ -35,10 +36,10 @@ std::vector<std::pair<size_t, size_t>> imsm_pairs(const ResultTable& t) {
   std::vector<std::pair<size_t, size_t>> out;
   for (size_t m = 0; m < t.rows.size(); ++m) {
     const Row& row = t.rows[m];
-    if (!row.config.is_object() || row.config.value("variant", "query") == "none") continue;
+    if (!row.config.is_object() || json::text_or(row.config, "variant", "query") == "none") continue;
     for (size_t x = 0; x < t.rows.size(); ++x) {
       const Row& other = t.rows[x];
-      if (other.model != row.model || !other.config.is_object() || other.config.value("variant", "query") != "none") continue;
+      if (other.model != row.model || !other.config.is_object() || json::text_or(other.config, "variant", "query") != "none") continue;
       if (plain(other.config) == plain(row.config)) out.emplace_back(m, x);
     }
   }
