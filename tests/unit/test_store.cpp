@@ -139,6 +139,12 @@ TEST(Workspace, RefusesFilesThatAreNotWorkspacesAndLeavesThemAlone) {
   expect_bad_input([&] { store::Workspace ws(newer, store::Workspace::Mode::ReadOnly); }, {newer, "newer"});
   expect_bad_input([&] { store::Workspace ws(dir.file("missing.imsm"), store::Workspace::Mode::ReadOnly); }, {"missing.imsm", "no such workspace"});
   expect_bad_input([&] { store::Workspace ws(dir.path().string()); }, {"is a folder"});
+
+  // fuzz_workspace's first finding: an empty file read (no tables yet) was "no such table", an internal error.
+  const std::string empty = dir.file("empty.imsm");
+  write_file(empty, "");
+  expect_bad_input([&] { store::Workspace(empty, store::Workspace::Mode::ReadOnly).runs(); }, {empty, "not a complete workspace"});
+  EXPECT_EQ(read_all(empty), "");
 }
 
 TEST(Workspace, ValuesWithQuotesSemicolonsAndNonAsciiAreBoundNotSpliced) {
