@@ -102,19 +102,20 @@ std::unique_ptr<ImsmGate> ImsmGate::load(const std::string& dir, torch::Device d
   if (!fs::exists(weights)) throw_bad_input(dir, "no imsm_gate.safetensors, which the variant \"" + variant_name(c.variant) + "\" needs");
   const SafetensorsFile file = SafetensorsFile::open(weights);
   // Shapes checked against imsm_config.json before the gate is allocated (a config's sizes are not trusted).
-  const std::pair<const char*, std::vector<int64_t>> expected[] = {{"imsm.gate_A.weight", {c.rank, c.blocks() * c.hidden_size}},
-                                                                    {"imsm.gate_B.weight", {c.hidden_size, c.rank}}};
-  for (const auto& [name, shape] : expected) {
+  auto checked = [&](const char* name, const std::vector<int64_t>& shape) -> const TensorView& {
     const TensorView* v = file.find(name);
     if (!v) throw_bad_input(weights, std::string("missing tensor \"") + name + "\"");
     if (v->shape != shape)
       throw_bad_input(weights + ": tensor \"" + name + "\"", "shape " + c10::str(c10::IntArrayRef(v->shape)) +
                                                                  " does not match imsm_config.json, which implies " + c10::str(c10::IntArrayRef(shape)));
-  }
+    return *v;
+  };
+  const TensorView& A = checked("imsm.gate_A.weight", {c.rank, c.blocks() * c.hidden_size});  // [r, k·d]
+  const TensorView& B = checked("imsm.gate_B.weight", {c.hidden_size, c.rank});              // [d, r]
   auto gate = std::make_unique<ImsmGate>(c, device, dtype, 0);
   torch::NoGradGuard no_grad;
-  gate->gate_A.copy_(to_tensor(*file.find("imsm.gate_A.weight"), file.mapping(), device, dtype));  // [r, k·d]
-  gate->gate_B.copy_(to_tensor(*file.find("imsm.gate_B.weight"), file.mapping(), device, dtype));  // [d, r]
+  gate->gate_A.copy_(to_tensor(A, file.mapping(), device, dtype));
+  gate->gate_B.copy_(to_tensor(B, file.mapping(), device, dtype));
   return gate;
 }
 

@@ -95,7 +95,7 @@ ProjectPlan plan_project(const std::string& path) {
   if (!suite.is_object() || !suite.contains("benchmarks") || !suite["benchmarks"].is_array()) throw_bad_input(path, "key \"suite\" needs \"benchmarks\"");
   suite["name"] = suite.value("name", plan.name);
   for (auto& b : suite["benchmarks"]) {
-    const std::string d = b.is_object() && b.contains("dataset") && b["dataset"].is_string() ? b["dataset"].get<std::string>() : "";
+    const std::string d = json::text_or(b, "dataset", "");
     if (!data_files.count(d)) throw_bad_input(path, "suite benchmark dataset \"" + d + "\" is not a key of \"data\"");
     b["dataset"] = data_files[d];
   }
@@ -103,7 +103,7 @@ ProjectPlan plan_project(const std::string& path) {
   // The run matrix: methods x seeds.
   nlohmann::json train = json::require(j, "train", path);
   if (!train.is_object()) throw_bad_input(path, "key \"train\" must be an object");
-  const std::string train_data = train.contains("data") && train["data"].is_string() ? train["data"].get<std::string>() : "";
+  const std::string train_data = json::text_or(train, "data", "");
   if (!data_files.count(train_data)) throw_bad_input(path, "train.data \"" + train_data + "\" is not a key of \"data\"");
   train.erase("data");
   const auto& runs = json::require(j, "runs", path);
@@ -122,7 +122,7 @@ ProjectPlan plan_project(const std::string& path) {
       c["data_path"] = data_files[train_data];
       for (const char* key : {"gate_probe_data", "test_data_path", "replay_data", "ewc_data"})  // keys of "data", like train.data
         if (c.contains(key)) {
-          const std::string name = c[key].is_string() ? c[key].get<std::string>() : "";
+          const std::string name = json::text_or(c, key, "");
           if (!data_files.count(name)) throw_bad_input(path, std::string(key) + " \"" + name + "\" is not a key of \"data\"");
           c[key] = data_files[name];
         }

@@ -43,5 +43,4 @@ ProjectPlan plan_project(const std::string& project_path);
 std::vector<std::string> project_inputs(const ProjectPlan& plan);
 void make_project_inputs(const ProjectPlan& plan, bool missing_only, const Hooks& hooks = {});
 
-
 }  // namespace imsm

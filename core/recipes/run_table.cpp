@@ -92,7 +92,7 @@ std::optional<ModelSource> imsm_source_of(const store::RunRecord& r) {
   if (!std::filesystem::exists(std::filesystem::path(adapter) / "imsm_config.json") ||
       json::text_or(config, "variant", "") == "none")
     return std::nullopt;
-  const std::string dtype = config.is_object() && config.contains("dtype") && config["dtype"].is_string() ? config["dtype"].get<std::string>() : "auto";
+  const std::string dtype = json::text_or(config, "dtype", "auto");
   return ModelSource{r.model_path, adapter, r.device.empty() ? "cpu" : r.device, dtype};
 }
 

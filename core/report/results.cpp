@@ -189,7 +189,7 @@ size_t index_of(std::vector<T>& list, const T& x) {
 std::string method_label(const std::string& config_json) {
   const auto j = nlohmann::json::parse(config_json, nullptr, false);
   if (!j.is_object()) return "?";
-  if (j.contains("label") && j["label"].is_string() && !j["label"].get<std::string>().empty()) return j["label"].get<std::string>();
+  if (const std::string label = json::text_or(j, "label", ""); !label.empty()) return label;
   std::string variant = json::text_or(j, "variant", "query");
   const double alpha = json::number_or(j, "mix_alpha", 0.5);
   if (variant == "no-gate" && alpha != 0.5) variant = "fixed α=" + setting_text(alpha);

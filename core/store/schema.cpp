@@ -179,7 +179,8 @@ const std::vector<std::string>& expected_schema(int version) {
 // by another program) is refused before anything reads or writes it: later
 // statements could fail on it in ways that look like the engine's bugs.
 void check_schema(sql::Database& db, int version) {
-  const std::vector<std::string> have = schema_rows(db), want = expected_schema(version);
+  const std::vector<std::string> have = schema_rows(db);
+  const std::vector<std::string>& want = expected_schema(version);
   if (have == want) return;
   size_t i = 0;
   while (i < have.size() && i < want.size() && have[i] == want[i]) ++i;

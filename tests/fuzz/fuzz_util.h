@@ -45,13 +45,10 @@ inline void expect_clean(const std::function<void()>& read) {
   } catch (const Error& e) {
     const std::string message = e.what();
     if (e.kind() != ErrorKind::BadInput) finding("an internal error, not bad input: " + utf8::printable(message));
-    if (message.empty() || !utf8::is_valid(message) || utf8::printable(message) != message) {
-      std::fprintf(stderr, "not one printable line: %s\n", utf8::printable(message).c_str());
-      std::abort();
-    }
+    if (message.empty() || !utf8::is_valid(message) || utf8::printable(message) != message)
+      finding("not one printable line: " + utf8::printable(message));
   } catch (const std::exception& e) {
-    std::fprintf(stderr, "an exception that is not imsm::Error: %s\n", utf8::printable(e.what()).c_str());
-    std::abort();
+    finding(std::string("an exception that is not imsm::Error: ") + utf8::printable(e.what()));
   }
 }
 

@@ -12,6 +12,7 @@
 
 #include "fuzz_util.h"
 #include "store/workspace.h"
+#include "workspace_writes.h"
 
 namespace {
 
@@ -43,13 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   });
   imsm::fuzz::expect_clean([&] {
     imsm::store::Workspace ws(path, imsm::store::Workspace::Mode::ReadWrite);
-    imsm::store::NewRun run;
-    run.kind = "train";
-    run.name = "fuzz";
-    run.config_json = "{}";
-    const int64_t id = ws.create_run(run);
-    ws.add_train_metrics(id, {imsm::StepRecord{}});
-    ws.finish_run(id, imsm::RunStatus::Failed, "fuzz");
+    imsm::fuzz::write_a_failed_run(ws);
     read_through(ws);
   });
   return 0;

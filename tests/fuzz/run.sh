@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # Builds the libFuzzer targets (clang, ASan + UBSan, optimised, build-fuzz/)
 # and runs one or all of them for SECONDS each, or until RUNS executions
-# (tests/fuzz/run_one.sh), two at a time on a machine with two or more cores. Any crash, leak, sanitizer
-# report or timeout fails it; the input that did it is left in
-# build-fuzz/findings/NAME/. One line of figures per target.
+# (tests/fuzz/run_one.sh), two at a time on a machine with two or more
+# cores. Any crash, leak, sanitizer report or timeout fails it; the input
+# that did it is left in build-fuzz/findings/NAME/. One line of figures per
+# target.
 #
 #   tests/fuzz/run.sh TARGET|all SECONDS [RUNS]
 set -euo pipefail

@@ -13,6 +13,7 @@
 
 #include "store/workspace.h"
 #include "test_util.h"
+#include "../fuzz/workspace_writes.h"
 #include "util/half.h"
 #include "util/sha256.h"
 
@@ -243,13 +244,7 @@ TEST(Workspace, RowsReferringToMissingRunsAreBadInputWhenWritten) {
   EXPECT_EQ(store::Workspace(path, store::Workspace::Mode::ReadOnly).runs().size(), 2u);
   try {
     store::Workspace ws(path);
-    store::NewRun r;
-    r.kind = "train";
-    r.name = "fuzz";
-    r.config_json = "{}";
-    const int64_t id = ws.create_run(r);
-    ws.add_train_metrics(id, {imsm::StepRecord{}});
-    ws.finish_run(id, imsm::RunStatus::Failed, "fuzz");
+    imsm::fuzz::write_a_failed_run(ws);  // the target's own writes
     ADD_FAILURE() << "expected the write to be refused";
   } catch (const imsm::Error& e) {
     EXPECT_EQ(e.kind(), imsm::ErrorKind::BadInput) << e.what();
