@@ -93,7 +93,7 @@ ProjectPlan plan_project(const std::string& path) {
   plan.suite = json::require(j, "suite", path);
   auto& suite = plan.suite;
   if (!suite.is_object() || !suite.contains("benchmarks") || !suite["benchmarks"].is_array()) throw_bad_input(path, "key \"suite\" needs \"benchmarks\"");
-  suite["name"] = suite.value("name", plan.name);
+  suite["name"] = json::get_string_or(suite, "name", plan.name, path + ": suite");
   for (auto& b : suite["benchmarks"]) {
     const std::string d = json::text_or(b, "dataset", "");
     if (!data_files.count(d)) throw_bad_input(path, "suite benchmark dataset \"" + d + "\" is not a key of \"data\"");

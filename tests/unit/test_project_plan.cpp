@@ -106,6 +106,7 @@ TEST(ProjectPlan, WrongShapesAndPathsInKeysAreBadInputNamingTheFile) {
   refused([](auto& p) { p["seeds"] = {1.5}; }, {"\"seeds\" must be whole numbers"});
   refused([](auto& p) { p["train"]["data"] = 3; }, {"train.data \"\" is not a key of \"data\""});
   refused([](auto& p) { p["runs"][0]["variant"] = 64; }, {"runs[0]", "\"variant\""});  // fuzz_project: the label read it as a string first
+  refused([](auto& p) { p["suite"]["name"] = 7; }, {"suite", "\"name\""});  // found in review: nlohmann's value() threw
   refused([](auto& p) { p["suite"]["benchmarks"] = {7}; }, {"suite benchmark dataset \"\" is not a key of \"data\""});
   refused([](auto& p) { p["suite"]["benchmarks"][0]["dataset"] = {1}; }, {"suite benchmark dataset"});
   for (const std::string key : {"../escape", "a/b", ".hidden", ""})
