@@ -3,8 +3,10 @@
 LlamaForCausalLM.from_pretrained as any other checkpoint (no missing or
 unexpected weights), its logits equal to PeftModel's (reference.safetensors).
 
-fp32: max |difference| <= 1e-4, the bound of every fp32 comparison with peft
-here (the merge adds one rounding of W + dW). bf16 (LoRA): the folder says
+fp32: max |difference| within tolerance.WHOLE_MODEL ulps of fp32 at the largest
+|logit| (the bound of every whole-model fp32 comparison with peft; the merge
+adds one rounding of W + dW, and the CPU's kernels round their own way: 1e-4
+absolute failed for rsLoRA on an AMX Xeon at logits ~12). bf16 (LoRA): the folder says
 bfloat16 and holds bf16 tensors; its logits within 3% of the largest |logit|
 (bf16 keeps 8 significant bits, 0.4% per weight, over two layers).
 
@@ -22,7 +24,8 @@ from safetensors import safe_open
 from safetensors.torch import load_file
 from transformers import LlamaForCausalLM
 
-TOLERANCE = 1e-4
+from tolerance import WHOLE_MODEL, fp32_ulps
+
 BF16_RELATIVE = 0.03
 METHODS = ["lora", "rslora", "dora", "ia3", "adalora"]
 
@@ -58,8 +61,10 @@ def main():
         out = os.path.join(scratch, method)
         result = export(imsm, os.path.join(root, method), base, out, "f32")
         diff = masked_max(logits_of(out, ref), ref["logits"], ref["attention_mask"])
-        print(f"{method}: merged {result['merged']} as {result['method']}, max |transformers(merged) - PeftModel| = {diff:.2e}")
-        if not result["merged"] or diff > TOLERANCE:
+        bound = fp32_ulps(WHOLE_MODEL, ref["logits"].abs().max().item())
+        print(f"{method}: merged {result['merged']} as {result['method']}, max |transformers(merged) - PeftModel| = {diff:.2e}"
+              f" (bound {bound:.2e})")
+        if not result["merged"] or diff > bound:
             failed.append(method)
 
     ref = load_file(os.path.join(root, "lora", "reference.safetensors"))
