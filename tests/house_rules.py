@@ -23,7 +23,7 @@ MAX_LINES = 600
 SOURCE_DIRS = ("core", "app", "ui")
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 TORCH = re.compile(r"^(torch|ATen|c10|caffe2)/")
-COMPONENTS = ("data", "dist", "eval", "imsm", "io", "model", "monitor", "peft", "report", "store", "tokenizer", "train", "util")
+COMPONENTS = ("data", "dist", "eval", "gguf", "imsm", "io", "model", "monitor", "peft", "report", "store", "tokenizer", "train", "util")
 
 # (which files, the include that may not appear, why) for direct includes.
 RULES = [

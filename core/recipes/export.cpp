@@ -34,20 +34,8 @@ std::string variant_of(const std::string& adapter_dir) {
   return variant_name(read_gate_config(config.string()).variant);
 }
 
-// `inner` is `outer` or inside it.
-bool within(const fs::path& inner, const fs::path& outer) {
-  const std::string a = fs::weakly_canonical(inner).string() + "/", b = fs::weakly_canonical(outer).string() + "/";
-  return a.compare(0, b.size(), b) == 0;
-}
-
 void check_target(const ExportRequest& r, const std::string& model_dir) {
-  if (r.out_dir.empty()) throw_bad_input("--out", "is empty: name the folder to write");
-  for (const std::string& source : {r.adapter_dir, model_dir})
-    if (within(source, r.out_dir))
-      throw_bad_input(r.out_dir, "holds " + source + ", which export reads: choose another --out");
-  std::error_code ec;
-  if (!r.force && fs::exists(r.out_dir, ec) && !(fs::is_directory(r.out_dir, ec) && fs::is_empty(r.out_dir, ec)))
-    throw_bad_input(r.out_dir, "exists and is not empty: choose another --out, or replace it with --force");
+  check_output_dir(r.out_dir, r.force, {r.adapter_dir, model_dir}, "--out", "export");
 }
 
 // The base model: the request's, or the adapter's base_model_name_or_path.

@@ -418,3 +418,39 @@ TEST(Cli, CudaWithoutAGpuIsOneLine) {
   expect_bad({"generate", "--model", model_dir(), "--prompt", "x", "--device", "cuda:1"}, {"--device", "cuda:1"});
   expect_bad({"generate", "--model", model_dir(), "--prompt", "x", "--device", "gpu"}, {"--device", "\"gpu\""});
 }
+
+#ifdef IMSM_WITH_GGUF
+// imsm import-gguf's refusals: exit 2, one line naming the file and what is
+// supported, no folder written (a file that is not GGUF, one without the
+// model's settings); and a good file (a seed of fuzz_gguf, written by the
+// gguf package) imports and generates.
+TEST(Cli, ImportGgufRefusesBadFilesAndImportsAGoodOne) {
+  TempDir dir;
+  const std::string seeds = std::string(IMSM_SOURCE_DIR) + "/tests/fuzz/corpus/gguf/";
+  write_file(dir.file("notgguf.gguf"), "GGUX\x03\0\0\0 not a model");
+  Result r = imsm_run({"import-gguf", dir.file("notgguf.gguf"), "--out", dir.file("a")});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("notgguf.gguf"), std::string::npos) << r.err;
+  EXPECT_NE(r.err.find("magic"), std::string::npos) << r.err;
+  const std::string error = r.err.substr(r.err.find("imsm: error:"));  // after the progress line
+  EXPECT_EQ(std::count(error.begin(), error.end(), '\n'), 1) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("a")));
+  r = imsm_run({"import-gguf", seeds + "spm-vocabulary.gguf", "--out", dir.file("b")});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("llama.embedding_length"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.file("b")));
+  r = imsm_run({"import-gguf", seeds + "llama-q8_0.gguf", "--out", dir.file("c"), "--dtype", "f8"});
+  EXPECT_EQ(r.code, 2) << r.err;
+  EXPECT_NE(r.err.find("--dtype"), std::string::npos) << r.err;
+
+  r = imsm_run({"import-gguf", seeds + "llama-q8_0.gguf", "--out", dir.file("c"), "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  const auto j = nlohmann::json::parse(r.out);
+  EXPECT_EQ(j["architecture"], "llama");
+  EXPECT_EQ(j["source_types"]["q8_0"], 8);
+  EXPECT_EQ(j["tokenizer"], "gpt2");
+  r = imsm_run({"generate", "--model", dir.file("c"), "--prompt", "ab a", "--max-new-tokens", "3", "--json"});
+  ASSERT_EQ(r.code, 0) << r.err;
+  EXPECT_EQ(nlohmann::json::parse(r.out)["ids"].size(), 3u) << r.out;  // the new ids
+}
+#endif  // IMSM_WITH_GGUF

