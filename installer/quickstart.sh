@@ -12,6 +12,9 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
 bash installer/setup-debian.sh
 bash installer/build.sh
+# The real pretrained model every user has: SmolLM2-135M-Instruct's GGUF
+# (downloaded by the set-up) imported once into a Hugging Face folder.
+bash installer/setup-models.sh --import
 
 echo "== imsm project projects/quickstart.json"
 build/bin/imsm project projects/quickstart.json

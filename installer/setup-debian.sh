@@ -2,7 +2,9 @@
 # Installs what IMSM Workbench needs on Debian 12 and is not there yet:
 # the Debian packages of the build and the tests, then the Python virtual
 # environment with LibTorch 2.x (the torch wheel) and the reference libraries
-# (installer/setup-venv.sh; cached per user, shared by clones).
+# (installer/setup-venv.sh; cached per user, shared by clones), llama.cpp's
+# ggml and tools (installer/setup-llama-cpp.sh) and the SmolLM2 GGUF
+# (installer/setup-models.sh), cached the same way.
 # Idempotent: a second run installs nothing and takes a second.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -40,3 +42,5 @@ if ! command -v nvcc >/dev/null 2>&1 && [ ! -x /usr/local/cuda/bin/nvcc ]; then
 fi
 
 bash "$here/installer/setup-venv.sh"
+IMSM_PYTHON="$here/.venv/bin/python" bash "$here/installer/setup-llama-cpp.sh"
+IMSM_PYTHON="$here/.venv/bin/python" bash "$here/installer/setup-models.sh"

@@ -5,13 +5,14 @@
 #include "commands.h"
 #include "monitor/nvml.h"
 #include "recipes/environment.h"
+#include "recipes/model_catalog.h"
 #include "util/table.h"
 
 namespace imsm::cli {
 
 void add_env(CLI::App& app, Run& run) {
   auto json_out = std::make_shared<bool>(false);
-  CLI::App* cmd = app.add_subcommand("env", "What the engine runs on: LibTorch, its CUDA build, visible GPUs, BLAS, threads");
+  CLI::App* cmd = app.add_subcommand("env", "What the engine runs on: LibTorch, its CUDA build, visible GPUs, BLAS, threads; the models every user has");
   cmd->add_flag("--json", *json_out, "Print one JSON object");
   cmd->callback([&run, json_out] {
     run = [json_out] {
@@ -27,6 +28,9 @@ void add_env(CLI::App& app, Run& run) {
                                {"memory_used_bytes", g.memory_used_bytes}, {"memory_total_bytes", g.memory_total_bytes},
                                {"temperature_c", g.temperature_c}, {"power_w", g.power_w}});
         if (!load.gpu_problem.empty()) j["nvml_problem"] = load.gpu_problem;
+        j["models"] = nlohmann::json::array();
+        for (const auto& m : model_catalog())
+          j["models"].push_back({{"name", m.name}, {"path", m.path}, {"present", m.present}, {"about", m.about}});
         std::cout << j.dump() << "\n";
         return 0;
       }
@@ -45,6 +49,9 @@ void add_env(CLI::App& app, Run& run) {
         std::printf("NVML        GPU %d %s: %.0f%% busy, %s of %s used, %.0f C, %.0f W\n", g.index, g.name.c_str(), g.utilization_percent,
                     format_bytes(static_cast<double>(g.memory_used_bytes)).c_str(), format_bytes(static_cast<double>(g.memory_total_bytes)).c_str(),
                     g.temperature_c, g.power_w);
+      for (const auto& m : model_catalog())
+        std::printf("Model       %s: %s (%s)\n", m.name.c_str(), m.present ? m.path.c_str() : "not installed",
+                    m.present ? m.about.c_str() : ("install: " + m.install).c_str());
       return 0;
     };
   });
