@@ -1,6 +1,8 @@
 #include "library_panes.h"
 
+#include <QDir>
 #include <QFileDialog>
+#include <QFileInfo>
 #include <QHBoxLayout>
 #include <QHeaderView>
 #include <QLabel>
@@ -10,11 +12,14 @@
 #include <QTableWidget>
 #include <QVBoxLayout>
 
+#include <algorithm>
 #include <exception>
 #include <functional>
 #include <memory>
 
 #include "recipes/inspect.h"
+#include "recipes/model_catalog.h"
+#include "run_worker.h"
 #include "store/workspace.h"
 #include "tokenizer/tokenizer.h"
 #include "train/dataset.h"
@@ -61,17 +66,34 @@ ModelsPane::ModelsPane(QWidget* parent) : QWidget(parent) {
   error_ = error_label(this);
   add_ = new QPushButton(tr("Add model folder…"), this);
   add_->setToolTip(tr("A Hugging Face model folder with safetensors weights (pickled *.bin/*.pt checkpoints are refused: loading them can run code)"));
+  installed_ = new QListWidget(this);
+  installed_->setToolTip(tr("Installed models this workspace does not hold yet: double-click to add"));
+  installed_->setMaximumHeight(installed_->fontMetrics().height() * 4);
+  add_gguf_ = new QPushButton(tr("Add GGUF…"), this);
+  add_gguf_->setToolTip(tr("A GGUF file (llama.cpp, Ollama): dequantized by llama.cpp's ggml and written as a Hugging Face folder "
+                           "beside the workspace (models/NAME), then added"));
+  add_gguf_->setVisible(gguf_import_available());
+  auto* buttons = new QHBoxLayout;
+  buttons->addWidget(add_);
+  buttons->addWidget(add_gguf_);
   auto* layout = new QVBoxLayout(this);
   layout->setContentsMargins(0, 0, 0, 0);
   layout->addWidget(list_, 1);
-  layout->addWidget(add_);
+  layout->addLayout(buttons);
+  layout->addWidget(new QLabel(tr("Installed, not in this workspace (double-click to add):"), this));
+  layout->addWidget(installed_);
   layout->addWidget(error_);
   layout->addWidget(details_, 1);
   connect(add_, &QPushButton::clicked, this, [this] {
     const QString dir = QFileDialog::getExistingDirectory(this, tr("Add a Hugging Face model folder"));
     if (!dir.isEmpty()) add_model(dir);
   });
+  connect(add_gguf_, &QPushButton::clicked, this, [this] {
+    const QString gguf = QFileDialog::getOpenFileName(this, tr("Add a GGUF model"), QString(), tr("GGUF models (*.gguf)"));
+    if (!gguf.isEmpty()) emit import_gguf_requested(gguf, import_folder_for(gguf));
+  });
   connect(list_, &QListWidget::currentRowChanged, this, &ModelsPane::show_details);
+  connect(installed_, &QListWidget::itemDoubleClicked, this, [this](QListWidgetItem* item) { add_model(item->data(Qt::UserRole).toString()); });
 }
 
 void ModelsPane::set_workspace(const QString& path) {
@@ -82,10 +104,19 @@ void ModelsPane::set_workspace(const QString& path) {
 void ModelsPane::reload() {
   const QString keep = current_model();
   list_->clear();
+  installed_->clear();
   if (workspace_.isEmpty()) return;
   try {
     store::Workspace ws(workspace_.toStdString(), store::Workspace::Mode::ReadOnly);
-    for (const auto& m : ws.models()) {
+    const auto held = ws.models();
+    for (const auto& c : model_catalog()) {
+      const bool in_workspace = std::any_of(held.begin(), held.end(), [&](const auto& m) { return QFileInfo(QString::fromStdString(m.path)) == QFileInfo(QString::fromStdString(c.path)); });
+      if (!c.present || in_workspace) continue;
+      auto* item = new QListWidgetItem(QString::fromStdString(c.name), installed_);
+      item->setData(Qt::UserRole, QString::fromStdString(c.path));
+      item->setToolTip(QString::fromStdString(c.about + "\n" + c.path));
+    }
+    for (const auto& m : held) {
       auto* item = new QListWidgetItem(QString::fromStdString(m.name) + (m.parameters ? "  ·  " + human_count(m.parameters) : QString()), list_);
       item->setData(Qt::UserRole, QString::fromStdString(m.path));
       item->setToolTip(QString::fromStdString(m.path));
@@ -111,6 +142,14 @@ bool ModelsPane::add_model(const QString& dir) {
   for (int i = 0; i < list_->count(); ++i)
     if (QFileInfo(list_->item(i)->data(Qt::UserRole).toString()) == QFileInfo(dir)) list_->setCurrentRow(i);
   return true;
+}
+
+QString ModelsPane::import_folder_for(const QString& gguf) const {
+  const QDir beside = workspace_.isEmpty() ? QDir::current() : QFileInfo(workspace_).absoluteDir();
+  const QString stem = QFileInfo(gguf).completeBaseName();
+  QString out = beside.filePath("models/" + stem);
+  for (int n = 2; QFileInfo::exists(out); ++n) out = beside.filePath(QString("models/%1-%2").arg(stem).arg(n));
+  return out;
 }
 
 QString ModelsPane::current_model() const { return list_->currentItem() ? list_->currentItem()->data(Qt::UserRole).toString() : QString(); }

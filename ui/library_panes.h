@@ -23,13 +23,21 @@ class ModelsPane : public QWidget {
   void reload();
   // Inspects `dir` and adds it; false (and error() emitted, the message shown) when refused.
   bool add_model(const QString& dir);
+  // Where "Add GGUF…" writes the Hugging Face folder of `gguf`: models/<its name> beside the
+  // workspace (a free name: -2, -3, ... when taken).
+  QString import_folder_for(const QString& gguf) const;
   QString current_model() const;  // the selected folder, "" when none
   QListWidget* list() const { return list_; }
+  // The models every user has (the bundled toy, the installed SmolLM2) that this workspace does not
+  // hold yet; a double click adds one.
+  QListWidget* installed() const { return installed_; }
   QString details_text() const;
   QString error_text() const;
 
  signals:
   void model_selected(const QString& dir);
+  // "Add GGUF…": the window runs the import in the worker, then add_model(out_dir).
+  void import_gguf_requested(const QString& gguf, const QString& out_dir);
   void error(const QString& message);
 
  private:
@@ -37,9 +45,11 @@ class ModelsPane : public QWidget {
 
   QString workspace_;
   QListWidget* list_;
+  QListWidget* installed_;
   QPlainTextEdit* details_;
   QLabel* error_;
   QPushButton* add_;
+  QPushButton* add_gguf_;
 };
 
 class DatasetsPane : public QWidget {

@@ -134,6 +134,15 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     enqueue(job);
   });
   connect(runs_pane_, &RunsPane::evaluate_requested, this, &MainWindow::evaluate_runs);
+  connect(models_, &ModelsPane::import_gguf_requested, this, [this](const QString& gguf, const QString& out) {
+    Job job;
+    job.kind = Job::Kind::ImportGguf;
+    job.name = tr("import of %1").arg(QFileInfo(gguf).fileName());
+    job.import_gguf.gguf_path = gguf.toStdString();
+    job.import_gguf.out_dir = out.toStdString();
+    enqueue(job);
+  });
+  connect(worker_.get(), &RunWorker::model_imported, models_, &ModelsPane::add_model);
   connect(runs_pane_, &RunsPane::sweep_chart_requested, this, [this](const QString& sweep) {
     auto* chart = new SweepChart(workspace_, sweep, this);
     chart->setAttribute(Qt::WA_DeleteOnClose);

@@ -90,6 +90,14 @@ dist::TorchrunJob torchrun_job(int processes) {
 
 }  // namespace
 
+bool gguf_import_available() {
+#ifdef IMSM_WITH_GGUF
+  return true;
+#else
+  return false;
+#endif
+}
+
 QString multi_process_problem(int processes) {
   if (processes <= 1) return {};
   const dist::TorchrunJob t = torchrun_job(processes);
@@ -117,8 +125,9 @@ void RunWorker::execute(const Job& job) {
     emit run_created(e.run_id);
   };
   hooks.on_step = [this](const StepRecord& p) { live_->add(p); };
-  if (job.kind == Job::Kind::Project || job.kind == Job::Kind::Export || job.kind == Job::Kind::Evaluate) {
-    hooks.on_event = {};  // a project's runs come and go, an export has none, evaluations no steps; the live view follows their stages
+  if (job.kind == Job::Kind::Project || job.kind == Job::Kind::Export || job.kind == Job::Kind::Evaluate ||
+      job.kind == Job::Kind::ImportGguf) {
+    hooks.on_event = {};  // a project's runs come and go, exports and imports have none, evaluations no steps; the live view follows their stages
     hooks.on_step = {};
     hooks.on_progress = [this](const Progress& p) {
       live_->set_phase(p.stage + ": " + p.detail);
@@ -154,6 +163,16 @@ QString RunWorker::run_here(const Job& job, const Hooks& hooks, QString& message
     case Job::Kind::Evaluate:
       message = QString::fromStdString(run_runs_eval(job.evaluate, hooks).summary);
       return status_name(RunStatus::Finished);
+    case Job::Kind::ImportGguf: {
+#ifdef IMSM_WITH_GGUF
+      const ImportGgufResult r = run_import_gguf(job.import_gguf, hooks);
+      message = QString::fromStdString(r.note);
+      emit model_imported(QString::fromStdString(r.out_dir));
+      return status_name(RunStatus::Finished);
+#else
+      throw_bad_input(job.import_gguf.gguf_path, "this build has no GGUF support: run installer/setup-llama-cpp.sh, then configure and build again");
+#endif
+    }
   }
   return status_name(RunStatus::Failed);
 }
@@ -179,7 +198,8 @@ QString RunWorker::run_on_processes(const Job& job, int processes, const Hooks& 
       break;
     case Job::Kind::Export:
     case Job::Kind::Evaluate:
-      throw_bad_input("processes", "exports and evaluations of runs run in one process");
+    case Job::Kind::ImportGguf:
+      throw_bad_input("processes", "exports, imports and evaluations of runs run in one process");
   }
   const dist::TorchrunOutcome outcome = dist::run_torchrun(t, hooks);
   message = QString::fromStdString(outcome.error).remove(QRegularExpression("^imsm: (error: )?"));

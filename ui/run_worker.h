@@ -23,12 +23,13 @@
 #include "live_run.h"
 #include "recipes/evaluate_runs.h"
 #include "recipes/export.h"
+#include "recipes/import_gguf.h"
 #include "recipes/train_config.h"
 
 namespace imsm::ui {
 
 struct Job {
-  enum class Kind { Train, Resume, Project, Export, Evaluate };
+  enum class Kind { Train, Resume, Project, Export, Evaluate, ImportGguf };
   Kind kind = Kind::Train;
   QString name;        // for people: "LoRA seed 1"
   QString workspace;   // Train, Resume: the workspace file
@@ -38,7 +39,11 @@ struct Job {
   int processes = 1;   // Train, Project: > 1 runs under torchrun (Resume: as many as its checkpoint was made by)
   ExportRequest export_request;  // Export: a finished run's adapter merged (or copied) into a model folder
   RunsEvalRequest evaluate;      // Evaluate: training runs and their base models on a suite or a dataset
+  ImportGgufRequest import_gguf;  // ImportGguf: a GGUF file written as a Hugging Face model folder
 };
+
+// Whether this build imports GGUF files (llama.cpp's ggml was found when it was configured).
+bool gguf_import_available();
 
 // Why a job cannot run on `processes` processes here ("" when it can): the
 // venv's torchrun or the imsm executable is missing.
@@ -63,6 +68,8 @@ class RunWorker : public QObject {
   // cancelled, and for a finished export what it wrote.
   void job_finished(const QString& name, qint64 run_id, const QString& status, const QString& message);
   void queue_changed(int pending);
+  // An ImportGguf job wrote this model folder whole (emitted before job_finished).
+  void model_imported(const QString& dir);
 
  private:
   void loop();

@@ -379,6 +379,48 @@ class UiTest : public QObject {
     QVERIFY2(finished.at(2).at(3).toString().contains("not empty"), qPrintable(finished.at(2).at(3).toString()));
   }
 
+  // "Add GGUF…": the worker imports the SmolLM2 wheel's Q4_1 file (its numerics against transformers:
+  // tests/reference/check_gguf_import.py) into models/NAME beside the workspace, the pane adds it; a
+  // cancelled import leaves nothing behind; a file that is not GGUF fails naming it.
+  void workerImportsAGguf() {
+    if (!ui::gguf_import_available()) QSKIP("built without llama.cpp's ggml (installer/setup-llama-cpp.sh)");
+    const QString gguf = QStringLiteral(IMSM_SOURCE_DIR "/.models/SmolLM2-135M-Instruct.Q4_1.gguf");
+    QVERIFY2(QFileInfo::exists(gguf), "run installer/setup-models.sh");
+    const QString ws_path = dir_.filePath("gguf.imsm");
+    store::Workspace(ws_path.toStdString());
+    ui::ModelsPane pane;
+    pane.set_workspace(ws_path);
+    const QString out = pane.import_folder_for(gguf);
+    QCOMPARE(out, dir_.filePath("models/SmolLM2-135M-Instruct.Q4_1"));
+    ui::LiveRun live;
+    ui::RunWorker worker(&live);
+    QObject::connect(&worker, &ui::RunWorker::model_imported, &pane, &ui::ModelsPane::add_model);
+    QSignalSpy finished(&worker, &ui::RunWorker::job_finished);
+    ui::Job job;
+    job.kind = ui::Job::Kind::ImportGguf;
+    job.name = "import";
+    job.import_gguf.gguf_path = gguf.toStdString();
+    job.import_gguf.out_dir = out.toStdString();
+    worker.enqueue(job);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 120000);
+    QVERIFY2(finished.at(0).at(2).toString() == "finished", qPrintable(finished.at(0).at(3).toString()));
+    QVERIFY2(finished.at(0).at(3).toString().contains("134515008 parameters"), qPrintable(finished.at(0).at(3).toString()));
+    QTRY_COMPARE(pane.list()->count(), 1);
+    QVERIFY2(pane.details_text().contains("LlamaForCausalLM"), qPrintable(pane.details_text()));
+    QCOMPARE(store::Workspace(ws_path.toStdString(), store::Workspace::Mode::ReadOnly).models().at(0).path, out.toStdString());
+
+    // Cancelled before it starts writing: the next folder is never made.
+    job.import_gguf.out_dir = pane.import_folder_for(gguf).toStdString();
+    QVERIFY(QString::fromStdString(job.import_gguf.out_dir).endsWith("-2"));
+    QObject::connect(&worker, &ui::RunWorker::job_started, &worker, [&] { worker.cancel(); }, Qt::DirectConnection);
+    worker.enqueue(job);
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 120000);
+    QCOMPARE(finished.at(1).at(2).toString(), QString("cancelled"));
+    QVERIFY(!QFileInfo::exists(QString::fromStdString(job.import_gguf.out_dir)));
+    QVERIFY(!QFileInfo::exists(QString::fromStdString(job.import_gguf.out_dir) + ".tmp"));
+    QCOMPARE(pane.list()->count(), 1);
+  }
+
   // A run on 2 processes: the worker starts imsm under the venv's torchrun; rank 0's steps reach the live view
   // once each; Cancel stops every rank and rank 0 records it; Resume finds the processes in the checkpoint.
   void workerRunsOnTwoProcesses() {
