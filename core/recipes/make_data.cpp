@@ -2,6 +2,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+#include <fstream>
+
 #include "data/arith.h"
 #include "data/knowledge.h"
 #include "io/json_file.h"
@@ -20,7 +23,36 @@ std::string json_lines(const std::vector<data::Record>& records) {
 }
 }  // namespace
 
+// Records [offset, offset + limit) of a JSON-lines file, each checked: an
+// object with a string "input" and an "output" that is a string or a list
+// of strings (the official format; several golds for WebQ and FreebaseQA).
+int64_t copy_slice(const DataRequest& q) {
+  std::ifstream in(q.file, std::ios::binary);
+  if (!in) throw_bad_input(q.file, "cannot open the dataset file: check the path (relative to the project file)");
+  if (q.offset < 0 || q.limit < -1 || q.limit == 0) throw_bad_input(q.file, "offset must be >= 0 and limit positive (or absent)");
+  std::string line, text;
+  int64_t record = 0, written = 0;
+  for (size_t n = 1; std::getline(in, line); ++n) {
+    if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+    const std::string where = q.file + ":" + std::to_string(n);
+    const auto j = json::parse(line, q.file, n);
+    if (!j.is_object() || !j.contains("input") || !j["input"].is_string())
+      throw_bad_input(where, "a record must be an object with a string \"input\"");
+    const auto& out = j.contains("output") ? j["output"] : nlohmann::json();
+    const bool golds = out.is_array() && !out.empty() && std::all_of(out.begin(), out.end(), [](const auto& g) { return g.is_string(); });
+    if (!out.is_string() && !golds) throw_bad_input(where, "\"output\" must be a string or a list of strings");
+    if (record++ < q.offset) continue;
+    if (q.limit >= 0 && written >= q.limit) break;
+    text += j.dump() + "\n";
+    ++written;
+  }
+  if (written == 0) throw_bad_input(q.file, "holds " + std::to_string(record) + " records: none from offset " + std::to_string(q.offset));
+  json::write_text_atomically(q.out, text);
+  return written;
+}
+
 int64_t make_data(const DataRequest& q) {
+  if (!q.file.empty()) return copy_slice(q);
   if (q.count <= 0) throw_bad_input("--count", "must be positive");
   std::string text;
   int64_t written = 0;

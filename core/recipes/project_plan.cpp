@@ -76,9 +76,19 @@ ProjectPlan plan_project(const std::string& path) {
       return std::isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_' || ch == '.';
     });
     if (!plain) throw_bad_input(where, "a dataset's key names its file (OUTPUT/data/KEY.jsonl): letters, digits, '-', '_' and '.' only");
-    json::require_known_keys(spec, {"task", "count", "seed", "concepts", "max_steps", "max_operand"}, where);
+    json::require_known_keys(spec, {"task", "count", "seed", "concepts", "max_steps", "max_operand", "file", "offset", "limit"}, where);
     DataRequest q;
-    q.task = json::get_string(spec, "task", where);
+    if (spec.contains("file") == spec.contains("task"))
+      throw_bad_input(where, "give either \"task\" (data made here) or \"file\" (a JSON-lines file, relative to the project file)");
+    if (spec.contains("file")) {
+      q.file = resolve(base, json::get_string(spec, "file", where));
+      if (!fs::is_regular_file(q.file)) throw_bad_input(where, "file " + q.file + " does not exist");
+      q.offset = json::get_int_or(spec, "offset", 0, where);
+      q.limit = json::get_int_or(spec, "limit", -1, where);
+      if (q.offset < 0 || q.limit == 0 || q.limit < -1) throw_bad_input(where, "offset must be >= 0 and limit a positive number of records");
+    } else {
+      q.task = json::get_string(spec, "task", where);
+    }
     q.count = json::get_int_or(spec, "count", q.count, where);
     q.seed = static_cast<uint64_t>(json::get_int_or(spec, "seed", 1, where));
     q.concepts = json::get_int_or(spec, "concepts", q.concepts, where);

@@ -5,7 +5,8 @@
 // Project file (paths relative to it):
 // {"name": "quickstart", "model": "../resources/models/wordnet-base",
 //  "workspace": "../runs/quickstart/workspace.imsm", "output_dir": "../runs/quickstart",
-//  "data": {"arith-train": {"task": "arith", "count": 800, "seed": 11}, ...},      // make-data requests
+//  "data": {"arith-train": {"task": "arith", "count": 800, "seed": 11},             // make-data requests,
+//           "cola": {"file": "../data/cola/train.json", "offset": 0, "limit": 400}, ...},  // or a slice of a file
 //  "suite": {"batch_size": 32, "benchmarks": [{"name": "arith", "dataset": "arith-test", ...}]},  // dataset: a data key
 //  "train": {"data": "arith-train", "num_epochs": 2, ...},                           // train config keys
 //  "runs": [{"peft": "lora", "variant": "none"}, {"peft": "lora", "variant": "query"}],

@@ -143,3 +143,32 @@ TEST(GateConfig, ReadsWhatItWritesAndRefusesValuesOutOfRange) {
     expect_bad_input([&] { imsm::read_gate_config(file); }, {"imsm_config.json", needle});
   }
 }
+
+// Data from a file: the path is relative to the project file; the slice
+// [offset, offset + limit) of its records is checked and copied to
+// OUTPUT/data/KEY.jsonl (the official splits hold one or several golds).
+TEST(ProjectPlan, DatasetsFromAFileAreASliceOfItsRecords) {
+  TempDir dir;
+  std::filesystem::create_directories(dir.file("data"));
+  write_file(dir.file("data/qa.jsonl"), "{\"input\": \"q0\", \"output\": \"a0\"}\n\n{\"input\": \"q1\", \"output\": [\"a1\", \"b1\"]}\n"
+                                        "{\"input\": \"q2\", \"output\": \"a2\"}\n{\"input\": \"q3\", \"output\": \"a3\"}\n");
+  auto project = small_project(dir);
+  project["data"]["qa"] = {{"file", "data/qa.jsonl"}, {"offset", 1}, {"limit", 2}};
+  write_file(dir.file("p.json"), project.dump());
+  const imsm::ProjectPlan plan = imsm::plan_project(dir.file("p.json"));
+  imsm::make_project_inputs(plan, false);
+  EXPECT_EQ(imsm::testing::read_file(dir.file("out/data/qa.jsonl")),
+            "{\"input\":\"q1\",\"output\":[\"a1\",\"b1\"]}\n{\"input\":\"q2\",\"output\":\"a2\"}\n");
+
+  project["data"]["qa"] = {{"file", "data/missing.jsonl"}};
+  write_file(dir.file("p.json"), project.dump());
+  expect_bad_input([&] { imsm::plan_project(dir.file("p.json")); }, {"data.qa", "missing.jsonl", "does not exist"});
+  project["data"]["qa"] = {{"file", "data/qa.jsonl"}, {"task", "arith"}};
+  write_file(dir.file("p.json"), project.dump());
+  expect_bad_input([&] { imsm::plan_project(dir.file("p.json")); }, {"data.qa", "either"});
+  write_file(dir.file("data/bad.jsonl"), "{\"input\": \"q0\", \"output\": \"a0\"}\n{\"input\": \"q1\", \"output\": 7}\n");
+  project["data"]["qa"] = {{"file", "data/bad.jsonl"}};
+  write_file(dir.file("p.json"), project.dump());
+  const auto bad = imsm::plan_project(dir.file("p.json"));
+  expect_bad_input([&] { imsm::make_project_inputs(bad, false); }, {"bad.jsonl:2", "\"output\""});
+}
