@@ -4,7 +4,6 @@
 #include "commands.h"
 #include "interrupt.h"
 #include "io/json_file.h"
-#include "progress_bar.h"
 #include "recipes/export.h"
 #include "util/log.h"
 
@@ -25,14 +24,7 @@ void add_export(CLI::App& app, Run& run) {
   cmd->callback([&run, req, json_out] {
     run = [req, json_out] {
       ExportResult r;
-      {
-        SigintScope ctrl_c;
-        ProgressBar bar("export");
-        Hooks hooks;
-        hooks.on_progress = [&](const Progress& p) { bar.update(p.done, p.total, p.eta_seconds, p.stage + " " + p.detail); };
-        hooks.should_abort = [] { return SigintScope::requested(); };
-        r = run_export(*req, hooks);
-      }
+      run_with_progress("export", [&](const Hooks& hooks) { r = run_export(*req, hooks); });
       if (*json_out)
         std::cout << nlohmann::json{{"merged", r.merged}, {"method", r.method}, {"dtype", r.dtype}, {"model", r.model_dir}, {"out", r.out_dir}}.dump()
                   << "\n";

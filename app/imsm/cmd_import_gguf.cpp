@@ -4,7 +4,6 @@
 #include "commands.h"
 #include "interrupt.h"
 #include "io/json_file.h"
-#include "progress_bar.h"
 #include "util/log.h"
 #ifdef IMSM_WITH_GGUF
 #include "recipes/import_gguf.h"
@@ -26,14 +25,7 @@ void add_import_gguf(CLI::App& app, Run& run) {
   cmd->callback([&run, req, json_out] {
     run = [req, json_out] {
       ImportGgufResult r;
-      {
-        SigintScope ctrl_c;
-        ProgressBar bar("import");
-        Hooks hooks;
-        hooks.on_progress = [&](const Progress& p) { bar.update(p.done, p.total, p.eta_seconds, p.stage + " " + p.detail); };
-        hooks.should_abort = [] { return SigintScope::requested(); };
-        r = run_import_gguf(*req, hooks);
-      }
+      run_with_progress("import", [&](const Hooks& hooks) { r = run_import_gguf(*req, hooks); });
       if (*json_out)
         std::cout << nlohmann::json{{"out", r.out_dir},           {"name", r.name},     {"architecture", r.architecture},
                                     {"tokenizer", r.tokenizer},   {"dtype", r.dtype},   {"parameters", r.parameters},

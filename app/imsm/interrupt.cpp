@@ -3,6 +3,7 @@
 #include <atomic>
 #include <csignal>
 
+#include "progress_bar.h"
 #include "recipes/environment.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -26,6 +27,15 @@ SigintScope::SigintScope() {
 SigintScope::~SigintScope() { std::signal(SIGINT, SIG_DFL); }
 
 bool SigintScope::requested() { return g_interrupted.load(); }
+
+void run_with_progress(const std::string& label, const std::function<void(const Hooks& hooks)>& work) {
+  SigintScope ctrl_c;
+  ProgressBar bar(label);
+  Hooks hooks;
+  hooks.on_progress = [&](const Progress& p) { bar.update(p.done, p.total, p.eta_seconds, p.stage + " " + p.detail); };
+  hooks.should_abort = [] { return SigintScope::requested(); };
+  work(hooks);
+}
 
 int run_as_follower(const std::function<void(const Hooks& hooks)>& work) {
   log::set_level(log::Level::Warn);

@@ -4,6 +4,7 @@
 // Also warns once when the reference BLAS is in use.
 #pragma once
 #include <functional>
+#include <string>
 
 namespace imsm {
 struct Hooks;
@@ -24,5 +25,9 @@ class SigintScope {
 // warnings and errors), and stops with the others on Ctrl-C (the ranks vote).
 // Returns the exit code: 0, or 130 when cancelled.
 int run_as_follower(const std::function<void(const Hooks& hooks)>& work);
+
+// A command of stages (export, import-gguf): `work` runs with a progress bar
+// named `label` showing each stage and Ctrl-C as its cancel.
+void run_with_progress(const std::string& label, const std::function<void(const Hooks& hooks)>& work);
 
 }  // namespace imsm::cli
