@@ -210,7 +210,8 @@ TEST(Gguf, QuantizedWeightsComeBackAsGgmlDequantizesTheirRows) {
              {"blk.0.attn_k.weight", "model.layers.0.self_attn.k_proj.weight"},
              {"blk.0.ffn_down.weight", "model.layers.0.mlp.down_proj.weight"}}) {
       const auto tensors = tiny_tensors();
-      const auto& t = *std::find_if(tensors.begin(), tensors.end(), [&](const Tensor& x) { return x.name == gguf_name; });
+      const std::string wanted = gguf_name;  // clang 14 cannot capture a structured binding
+      const auto& t = *std::find_if(tensors.begin(), tensors.end(), [&](const Tensor& x) { return x.name == wanted; });
       const int64_t n = static_cast<int64_t>(t.hf_values.size());
       std::vector<uint8_t> q(ggml_row_size(type, n));
       traits->from_float_ref(t.hf_values.data(), q.data(), n);
