@@ -59,6 +59,12 @@ ModelConfig config_of(const GgufFile& f, const std::string& arch) {
   c.model_type = arch;
   c.hidden_size = required(f, a + "embedding_length");
   c.num_hidden_layers = required(f, a + "block_count");
+  // Each layer holds at least 9 tensors (2 norms, q, k, v, o, gate, up, down): a count the tensors cannot
+  // back is refused before the expected names are listed (a huge one would take all memory; fuzz_gguf's finding).
+  const auto tensors = static_cast<int64_t>(f.tensors().size());
+  if (c.num_hidden_layers > tensors / 9)
+    throw_bad_input(f.path(), "metadata key " + a + "block_count says " + std::to_string(c.num_hidden_layers) + " layers, but the file holds " +
+                                  std::to_string(tensors) + " tensors (a layer has at least 9)");
   c.intermediate_size = required(f, a + "feed_forward_length");
   c.num_attention_heads = required(f, a + "attention.head_count");
   c.num_key_value_heads = f.integer(a + "attention.head_count_kv").value_or(c.num_attention_heads);

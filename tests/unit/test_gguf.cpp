@@ -41,6 +41,7 @@ struct TinyGguf {
   bool with_tokenizer = true;
   std::string pre = "smollm";
   bool corrupt_block_count_type = false;
+  uint32_t block_count = 1;
   ggml_type weight_type = GGML_TYPE_F32;
 };
 
@@ -90,7 +91,7 @@ void write_tiny(const std::string& path, const TinyGguf& o) {
   gguf_set_val_str(g, "general.name", "tiny");
   const std::string a = o.arch + ".";
   if (o.corrupt_block_count_type) gguf_set_val_str(g, (a + "block_count").c_str(), "one");
-  else gguf_set_val_u32(g, (a + "block_count").c_str(), 1);
+  else gguf_set_val_u32(g, (a + "block_count").c_str(), o.block_count);
   gguf_set_val_u32(g, (a + "embedding_length").c_str(), kHidden);
   gguf_set_val_u32(g, (a + "feed_forward_length").c_str(), kFfn);
   gguf_set_val_u32(g, (a + "attention.head_count").c_str(), kHeads);
@@ -293,6 +294,10 @@ TEST(Gguf, BadFilesAreRefusedNamingTheFileAndNothingIsWritten) {
   wrong_type.corrupt_block_count_type = true;
   write_tiny(dir.file("key.gguf"), wrong_type);
   refused("key.gguf", {"key.gguf", "llama.block_count", "not an integer"});
+  TinyGguf layers;  // fuzz_gguf's finding: a block_count the tensors cannot back took all memory
+  layers.block_count = 2000000000;
+  write_tiny(dir.file("layers.gguf"), layers);
+  refused("layers.gguf", {"layers.gguf", "llama.block_count", "2000000000 layers", "11 tensors"});
   TinyGguf pre;
   pre.pre = "no-such-pre";
   write_tiny(dir.file("pre.gguf"), pre);
