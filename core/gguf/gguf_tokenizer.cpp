@@ -168,7 +168,7 @@ GgufTokenizer read_gguf_tokenizer(const GgufFile& f, int64_t context_length) {
   // Control tokens are special added tokens; user-defined ones plain added tokens.
   Json added = Json::array();
   for (size_t i = 0; i < types.size(); ++i) {
-    const int type = static_cast<int>(types[i]);
+    const double type = types[i];  // as read: any integer the file holds, never cast out of range (fuzz_gguf's finding 2)
     if (type == kControl || type == kUserDefined) added.push_back(added_token(static_cast<int64_t>(i), (*tokens)[i], type == kControl));
   }
   tokenizer["added_tokens"] = added;

@@ -258,12 +258,18 @@ TEST(Gguf, SentencePieceMergesAreRecoveredFromTheScoresAsTransformersDoes) {
   gguf_set_arr_str(g, "tokenizer.ggml.tokens", tokens, 6);
   gguf_set_arr_data(g, "tokenizer.ggml.scores", GGUF_TYPE_FLOAT32, scores, 6);
   gguf_set_val_u32(g, "tokenizer.ggml.unknown_token_id", 0);
+  // Token types as any integer type the file likes, out of int's range too (fuzz_gguf's finding 2 under UBSan):
+  // 3 (control) -> a special added token; others are plain vocabulary.
+  const uint32_t types[6] = {3, 1, 1, 4294967295u, 1, 1};
+  gguf_set_arr_data(g, "tokenizer.ggml.token_type", GGUF_TYPE_UINT32, types, 6);
   ASSERT_TRUE(gguf_write_to_file(g, dir.file("spm.gguf").c_str(), false));
   gguf_free(g);
   const auto file = imsm::GgufFile::open(dir.file("spm.gguf"));
   const auto t = imsm::read_gguf_tokenizer(*file, 64);
   EXPECT_EQ(t.tokenizer["model"]["merges"], nlohmann::json::parse(R"([["a","b"],["ab","c"]])"));
   EXPECT_TRUE(t.tokenizer["model"]["byte_fallback"].get<bool>());
+  ASSERT_EQ(t.tokenizer["added_tokens"].size(), 1u);
+  EXPECT_EQ(t.tokenizer["added_tokens"][0]["content"], "<unk>");
 }
 
 TEST(Gguf, BadFilesAreRefusedNamingTheFileAndNothingIsWritten) {
