@@ -207,15 +207,22 @@ def tiny_qwen2(shared, out):
         shutil.copy(os.path.join(tokenizer_dir, f), os.path.join(out, f))
 
 
+def import_and_compare(imsm, label, gguf, out):
+    """imsm's import of `gguf` against transformers' load of it: weights and config. Returns transformers' model."""
+    result = import_gguf(imsm, gguf, out)
+    print(f"{label}: imported {result['name']} ({result['architecture']}, {result['parameters']} parameters, "
+          f"tensors {result['source_types']})")
+    model = reference_model(gguf)
+    compare_weights(label, out, model)
+    compare_config(label, out, model)
+    return model
+
+
 def main():
     imsm, llama_cpp, wheel_gguf, scratch, shared = sys.argv[1:6]
     os.makedirs(scratch, exist_ok=True)
     folder = os.path.join(scratch, "q4_1")
-    result = import_gguf(imsm, wheel_gguf, folder)
-    print(f"q4_1: imported {result['name']} ({result['parameters']} parameters, tensors {result['source_types']})")
-    model = reference_model(wheel_gguf)
-    compare_weights("q4_1", folder, model)
-    compare_config("q4_1", folder, model)
+    model = import_and_compare(imsm, "q4_1", wheel_gguf, folder)
     lines = texts(shared, os.path.dirname(os.path.abspath(__file__)))
     lines += ["x  1", "a 123 b", "12 + 7 = 19", "<|im_start|>user\nhi<|im_end|>\n", "  two  spaces  ", "naïve café 東京 ٣٤٥"]
     tok = compare_tokenizer(imsm, llama_cpp, "q4_1", folder, wheel_gguf, lines, scratch, "llama.cpp",
@@ -246,12 +253,7 @@ def main():
     gguf = os.path.join(scratch, "qwen2.f16.gguf")
     run([sys.executable, convert, hf_qwen2, "--outtype", "f16", "--outfile", gguf], env=env)
     out = os.path.join(scratch, "qwen2")
-    result = import_gguf(imsm, gguf, out)
-    print(f"qwen2: {result['architecture']}, tensors {result['source_types']}")
-    model = reference_model(gguf)
-    compare_weights("qwen2", out, model)
-    compare_config("qwen2", out, model)
-    del model
+    import_and_compare(imsm, "qwen2", gguf, out)
     compare_tokenizer(imsm, llama_cpp, "qwen2", out, gguf, texts(shared, os.path.dirname(os.path.abspath(__file__)))[:60],
                       scratch, "transformers", "llama.cpp makes control-looking vocabulary tokens such as </s> control tokens, "
                       "matched whole in the text; the file and Hugging Face's tokenizer keep them normal")

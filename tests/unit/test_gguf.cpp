@@ -12,6 +12,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <algorithm>
 #include <cstring>
 #include <numeric>
@@ -292,26 +293,21 @@ TEST(Gguf, BadFilesAreRefusedNamingTheFileAndNothingIsWritten) {
   imsm::testing::write_file(dir.file("magic.gguf"), "GGUX" + whole.substr(4));
   refused("magic.gguf", {"magic.gguf", "magic"});
 
-  TinyGguf other;
-  other.arch = "gptneox";
-  write_tiny(dir.file("arch.gguf"), other);
-  refused("arch.gguf", {"arch.gguf", "gptneox", "supported: llama, qwen2"});
-  TinyGguf wrong_type;
-  wrong_type.corrupt_block_count_type = true;
-  write_tiny(dir.file("key.gguf"), wrong_type);
-  refused("key.gguf", {"key.gguf", "llama.block_count", "not an integer"});
-  TinyGguf layers;  // fuzz_gguf's finding: a block_count the tensors cannot back took all memory
-  layers.block_count = 2000000000;
-  write_tiny(dir.file("layers.gguf"), layers);
-  refused("layers.gguf", {"layers.gguf", "llama.block_count", "2000000000 layers", "11 tensors"});
-  TinyGguf pre;
-  pre.pre = "no-such-pre";
-  write_tiny(dir.file("pre.gguf"), pre);
-  refused("pre.gguf", {"pre.gguf", "no-such-pre", "supported"});
-  TinyGguf ints;
-  ints.weight_type = GGML_TYPE_I32;
-  write_tiny(dir.file("i32.gguf"), ints);
-  refused("i32.gguf", {"i32.gguf", "i32", "supported: f32, f16"});
+  // Good files but for one thing.
+  const auto refused_variant = [&](const std::string& name, const std::function<void(TinyGguf&)>& change,
+                                   std::vector<std::string> needles) {
+    TinyGguf o;
+    change(o);
+    write_tiny(dir.file(name), o);
+    needles.push_back(name);
+    refused(name, needles);
+  };
+  refused_variant("arch.gguf", [](TinyGguf& o) { o.arch = "gptneox"; }, {"gptneox", "supported: llama, qwen2"});
+  refused_variant("key.gguf", [](TinyGguf& o) { o.corrupt_block_count_type = true; }, {"llama.block_count", "not an integer"});
+  // fuzz_gguf's finding 11: a block_count the tensors cannot back took all memory.
+  refused_variant("layers.gguf", [](TinyGguf& o) { o.block_count = 2000000000; }, {"llama.block_count", "2000000000 layers", "11 tensors"});
+  refused_variant("pre.gguf", [](TinyGguf& o) { o.pre = "no-such-pre"; }, {"no-such-pre", "supported"});
+  refused_variant("i32.gguf", [](TinyGguf& o) { o.weight_type = GGML_TYPE_I32; }, {"i32", "supported: f32, f16"});
 }
 
 TEST(Gguf, AnOutputFolderThatIsNotEmptyIsKeptWithoutForce) {
