@@ -139,20 +139,10 @@ GgufFile::~GgufFile() {
   if (ctx_ != nullptr) gguf_free(ctx_);
 }
 
-uint32_t GgufFile::version() const { return gguf_get_version(ctx_); }
-int64_t GgufFile::file_size() const { return static_cast<int64_t>(map_->size()); }
-
 int64_t GgufFile::key_id(const std::string& key) const { return gguf_find_key(ctx_, key.c_str()); }
-bool GgufFile::has(const std::string& key) const { return key_id(key) >= 0; }
 
 void GgufFile::bad_key(const std::string& key, const std::string& problem) const {
   throw_bad_input(path_, "metadata key " + key + " " + problem);
-}
-
-std::vector<std::string> GgufFile::keys() const {
-  std::vector<std::string> out;
-  for (int64_t i = 0; i < gguf_get_n_kv(ctx_); ++i) out.emplace_back(gguf_get_key(ctx_, i));
-  return out;
 }
 
 std::optional<std::string> GgufFile::text(const std::string& key) const {

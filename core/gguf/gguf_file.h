@@ -40,19 +40,15 @@ class GgufFile {
   GgufFile& operator=(const GgufFile&) = delete;
 
   const std::string& path() const { return path_; }
-  uint32_t version() const;
-  int64_t file_size() const;
 
   // Metadata. Each returns nothing when the key is absent; a key of another
   // type is BadInput naming the file and the key.
-  bool has(const std::string& key) const;
   std::optional<std::string> text(const std::string& key) const;
   std::optional<int64_t> integer(const std::string& key) const;  // any integer type (u64 beyond int64: BadInput)
   std::optional<double> number(const std::string& key) const;    // a float or an integer
   std::optional<bool> boolean(const std::string& key) const;
   std::optional<std::vector<std::string>> texts(const std::string& key) const;
   std::optional<std::vector<double>> numbers(const std::string& key) const;    // an array of floats or integers
-  std::vector<std::string> keys() const;
 
   const std::vector<GgufTensorInfo>& tensors() const { return tensors_; }
   const GgufTensorInfo* find(const std::string& name) const;

@@ -38,12 +38,6 @@ std::string gguf_name_of(const std::string& hf) {
   return "blk." + layer + "." + layer_names().at(hf.substr(dot + 1));
 }
 
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
-
 int64_t required(const GgufFile& f, const std::string& key) {
   const auto v = f.integer(key);
   if (!v) throw_bad_input(f.path(), "has no metadata key " + key + ", which a model of its architecture needs");
@@ -101,8 +95,6 @@ ModelConfig config_of(const GgufFile& f, const std::string& arch) {
 }
 
 }  // namespace
-
-std::string gguf_supported_architectures() { return kArchitectures; }
 
 GgufModel read_gguf_model(const GgufFile& f) {
   GgufModel m;

@@ -39,7 +39,4 @@ GgufModel read_gguf_model(const GgufFile& file);
 // The weight's values as fp32, row-major in its shape, unpermuted.
 std::vector<float> read_gguf_weight(const GgufFile& file, const GgufWeight& weight);
 
-// The architectures read_gguf_model accepts: "llama, qwen2".
-std::string gguf_supported_architectures();
-
 }  // namespace imsm

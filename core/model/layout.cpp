@@ -6,6 +6,12 @@
 
 namespace imsm {
 
+std::string shape_text(const std::vector<int64_t>& shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
 std::vector<ExpectedTensor> expected_tensors(const ModelConfig& c) {
   const int64_t d = c.hidden_size, q = c.num_attention_heads * c.head_dim, kv = c.num_key_value_heads * c.head_dim;
   const int64_t ff = c.intermediate_size;
@@ -40,11 +46,6 @@ std::vector<ExpectedTensor> expected_tensors(const ModelConfig& c) {
 }
 
 namespace {
-std::string shape_text(const std::vector<int64_t>& shape) {
-  std::string s = "[";
-  for (size_t i = 0; i < shape.size(); ++i) s += (i ? ", " : "") + std::to_string(shape[i]);
-  return s + "]";
-}
 bool ignorable(const std::string& name) {
   // Buffers some exporters keep; they carry no learned weights.
   return name.size() > 19 && name.compare(name.size() - 19, 19, "rotary_emb.inv_freq") == 0;

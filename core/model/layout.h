@@ -18,6 +18,9 @@ struct ExpectedTensor {
 // In load order: embed_tokens, per layer (norms, attention, mlp), norm, lm_head.
 std::vector<ExpectedTensor> expected_tensors(const ModelConfig& config);
 
+// "[576, 49152]": a shape as the messages about shapes write it.
+std::string shape_text(const std::vector<int64_t>& shape);
+
 // Throws BadInput naming the shard file and tensor for a missing, unexpected,
 // wrongly shaped or unsupported-dtype tensor.
 void check_layout(const ModelConfig& config, const CheckpointWeights& weights, const std::string& config_path);
