@@ -4,13 +4,22 @@
 #include <map>
 #include <set>
 
+#include "gguf/gguf_rope.h"
 #include "model/layout.h"
 #include "util/error.h"
 
 namespace imsm {
 namespace {
 
-const char* kArchitectures = "llama, qwen2";
+const char* kArchitectures = "llama, qwen2, qwen3";
+
+// general.architecture -> Hugging Face's class ("" when not supported).
+std::string hf_architecture(const std::string& arch) {
+  if (arch == "llama") return "LlamaForCausalLM";  // Mistral's convert_hf_to_gguf.py writes "llama" too
+  if (arch == "qwen2") return "Qwen2ForCausalLM";
+  if (arch == "qwen3") return "Qwen3ForCausalLM";
+  return "";
+}
 
 // Hugging Face's name of a layer tensor -> llama.cpp's (gguf-py's tensor_mapping.py).
 const std::map<std::string, std::string>& layer_names() {
@@ -20,6 +29,7 @@ const std::map<std::string, std::string>& layer_names() {
       {"self_attn.k_proj.weight", "attn_k.weight"},       {"self_attn.k_proj.bias", "attn_k.bias"},
       {"self_attn.v_proj.weight", "attn_v.weight"},       {"self_attn.v_proj.bias", "attn_v.bias"},
       {"self_attn.o_proj.weight", "attn_output.weight"},  {"self_attn.o_proj.bias", "attn_output.bias"},
+      {"self_attn.q_norm.weight", "attn_q_norm.weight"},  {"self_attn.k_norm.weight", "attn_k_norm.weight"},
       {"post_attention_layernorm.weight", "ffn_norm.weight"},
       {"mlp.gate_proj.weight", "ffn_gate.weight"},        {"mlp.gate_proj.bias", "ffn_gate.bias"},
       {"mlp.up_proj.weight", "ffn_up.weight"},            {"mlp.up_proj.bias", "ffn_up.bias"},
@@ -38,6 +48,8 @@ std::string gguf_name_of(const std::string& hf) {
   return "blk." + layer + "." + layer_names().at(hf.substr(dot + 1));
 }
 
+const char* kRopeFreqs = "rope_freqs.weight";
+
 int64_t required(const GgufFile& f, const std::string& key) {
   const auto v = f.integer(key);
   if (!v) throw_bad_input(f.path(), "has no metadata key " + key + ", which a model of its architecture needs");
@@ -49,7 +61,7 @@ int64_t required(const GgufFile& f, const std::string& key) {
 ModelConfig config_of(const GgufFile& f, const std::string& arch) {
   const std::string a = arch + ".";
   ModelConfig c;
-  c.architecture = arch == "qwen2" ? "Qwen2ForCausalLM" : "LlamaForCausalLM";
+  c.architecture = hf_architecture(arch);
   c.model_type = arch;
   c.hidden_size = required(f, a + "embedding_length");
   c.num_hidden_layers = required(f, a + "block_count");
@@ -77,9 +89,13 @@ ModelConfig config_of(const GgufFile& f, const std::string& arch) {
   } else if (scaling != "none") {
     throw_bad_input(f.path(), "uses RoPE scaling \"" + scaling + "\" (" + a + "rope.scaling.type): supported are none and linear");
   }
-  if (f.find("rope_freqs.weight") != nullptr)
-    throw_bad_input(f.path(), "carries Llama 3.1's RoPE frequency factors (rope_freqs.weight), which the import does not map back to "
-                              "rope_scaling yet: convert the Hugging Face folder instead");
+  if (const GgufTensorInfo* freqs = f.find(kRopeFreqs)) {  // Llama 3.x: rope_scaling as a tensor of divisors
+    if (c.rope_scaling.type != "none")
+      throw_bad_input(f.path(), "carries both " + a + "rope.scaling.type and " + kRopeFreqs + ": the import cannot tell which applies");
+    std::vector<float> divisors(static_cast<size_t>(freqs->numel));
+    f.dequantize(*freqs, divisors.data());
+    c.rope_scaling = llama3_scaling_from_divisors(divisors, c.head_dim, c.rope_theta, f.path());
+  }
   const GgufTensorInfo* embed = f.find("token_embd.weight");
   if (embed == nullptr || embed->shape.size() != 2) throw_bad_input(f.path(), "has no 2-D tensor token_embd.weight");
   c.vocab_size = embed->shape[0];
@@ -100,14 +116,14 @@ GgufModel read_gguf_model(const GgufFile& f) {
   GgufModel m;
   const auto arch = f.text("general.architecture");
   if (!arch) throw_bad_input(f.path(), "has no metadata key general.architecture: not a model file");
-  if (*arch != "llama" && *arch != "qwen2")
+  if (hf_architecture(*arch).empty())
     throw_bad_input(f.path(), "holds a model of architecture \"" + *arch + "\", which the import does not support; supported: " +
                                   kArchitectures);
   m.gguf_architecture = *arch;
   m.name = f.text("general.name").value_or("");
   m.config = config_of(f, *arch);
 
-  std::set<std::string> used;
+  std::set<std::string> used = {kRopeFreqs};  // read into config.rope_scaling
   for (const auto& e : expected_tensors(m.config)) {
     const std::string gguf_name = gguf_name_of(e.name);
     const GgufTensorInfo* t = f.find(gguf_name);

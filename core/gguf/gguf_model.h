@@ -2,8 +2,8 @@
 // the GGUF metadata, and each tensor under its Hugging Face name, with
 // llama.cpp's row permutation of Q and K undone. Torch-free.
 //
-// Architectures (general.architecture): llama (Llama, Mistral, SmolLM) and
-// qwen2. llama.cpp's convert_hf_to_gguf.py permutes the rows of q_proj and
+// Architectures (general.architecture): llama (Llama, Mistral, SmolLM; Llama
+// 3's rope_freqs.weight back to rope_scaling, gguf_rope.h), qwen2 and qwen3. llama.cpp's convert_hf_to_gguf.py permutes the rows of q_proj and
 // k_proj of the llama architecture within each head, so that its RoPE can
 // rotate adjacent pairs: per head, the rows [0, d/2) and [d/2, d) are
 // interleaved. The import puts them back in Hugging Face's half-split order.
@@ -25,7 +25,7 @@ struct GgufWeight {
 };
 
 struct GgufModel {
-  std::string gguf_architecture;    // "llama", "qwen2"
+  std::string gguf_architecture;    // "llama", "qwen2", "qwen3"
   std::string name;                 // general.name, "" when absent
   ModelConfig config;
   std::vector<GgufWeight> weights;  // in Hugging Face's load order

@@ -5,12 +5,13 @@
 namespace imsm {
 
 namespace {
-const char* kSupported = "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM";
+const char* kSupported = "LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM";
 
 std::string model_type_of(const std::string& arch) {
   if (arch == "LlamaForCausalLM") return "llama";
   if (arch == "MistralForCausalLM") return "mistral";
   if (arch == "Qwen2ForCausalLM") return "qwen2";
+  if (arch == "Qwen3ForCausalLM") return "qwen3";
   return "";
 }
 
@@ -49,6 +50,7 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& where
     if (type == "llama") c.architecture = "LlamaForCausalLM";
     else if (type == "mistral") c.architecture = "MistralForCausalLM";
     else if (type == "qwen2") c.architecture = "Qwen2ForCausalLM";
+    else if (type == "qwen3") c.architecture = "Qwen3ForCausalLM";
     else throw_bad_input(where, "no \"architectures\" and unknown \"model_type\" \"" + type + "\"; supported: " + kSupported);
   }
   c.model_type = model_type_of(c.architecture);
@@ -64,7 +66,8 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& where
   if (c.num_key_value_heads <= 0 || c.num_attention_heads % c.num_key_value_heads != 0)
     throw_bad_input(where, "num_attention_heads (" + std::to_string(c.num_attention_heads) +
                                ") must be a multiple of num_key_value_heads (" + std::to_string(c.num_key_value_heads) + ")");
-  c.head_dim = json::get_int_or(j, "head_dim", 0, where);
+  // Qwen3Config's head_dim defaults to 128, not hidden / heads.
+  c.head_dim = json::get_int_or(j, "head_dim", c.model_type == "qwen3" ? 128 : 0, where);
   if (c.head_dim == 0) {
     if (c.hidden_size % c.num_attention_heads != 0)
       throw_bad_input(where, "hidden_size is not divisible by num_attention_heads and no head_dim is given");
@@ -81,10 +84,12 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& where
     c.attention_bias = true;
     c.o_proj_bias = false;
   }
+  c.qk_norm = c.model_type == "qwen3";  // Qwen3 normalises each head's queries and keys
   c.mlp_bias = json::get_bool_or(j, "mlp_bias", false, where);
   if (j.contains("sliding_window") && j["sliding_window"].is_number_integer())
     c.sliding_window = j["sliding_window"].get<int64_t>();
-  if (c.model_type == "qwen2" && !json::get_bool_or(j, "use_sliding_window", false, where)) c.sliding_window = 0;
+  const bool qwen = c.model_type == "qwen2" || c.model_type == "qwen3";
+  if (qwen && !json::get_bool_or(j, "use_sliding_window", false, where)) c.sliding_window = 0;
   c.hidden_act = json::get_string_or(j, "hidden_act", "silu", where);
   if (c.hidden_act != "silu") throw_bad_input(where, "hidden_act \"" + c.hidden_act + "\" is not supported (only silu)");
   c.torch_dtype = json::get_string_or(j, "torch_dtype", json::get_string_or(j, "dtype", "float32", where), where);
@@ -134,6 +139,7 @@ int64_t ModelConfig::num_parameters() const {
   if (attention_bias) per_layer += q + 2 * kv;
   if (o_proj_bias) per_layer += hidden_size;
   if (mlp_bias) per_layer += 2 * intermediate_size + hidden_size;
+  if (qk_norm) per_layer += 2 * head_dim;
   int64_t total = per_layer * num_hidden_layers + vocab_size * hidden_size + hidden_size;
   if (!tie_word_embeddings) total += vocab_size * hidden_size;
   return total;

@@ -1,5 +1,5 @@
 // config.json of a Hugging Face causal LM of the Llama family
-// (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM).
+// (LlamaForCausalLM, MistralForCausalLM, Qwen2ForCausalLM, Qwen3ForCausalLM).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -19,7 +19,7 @@ struct RopeScaling {
 
 struct ModelConfig {
   std::string architecture;   // as in "architectures": "LlamaForCausalLM"
-  std::string model_type;     // "llama" | "mistral" | "qwen2"
+  std::string model_type;     // "llama" | "mistral" | "qwen2" | "qwen3"
   int64_t hidden_size = 0;
   int64_t intermediate_size = 0;
   int64_t num_attention_heads = 0;
@@ -35,7 +35,8 @@ struct ModelConfig {
   bool attention_bias = false;  // bias on q/k/v (Qwen2 always), o_proj (Llama attention_bias)
   bool o_proj_bias = false;
   bool mlp_bias = false;
-  int64_t sliding_window = 0;   // Mistral / Qwen2; 0 = none. Recorded, not applied (see README).
+  bool qk_norm = false;         // RMSNorm of each head's queries and keys before RoPE (Qwen3)
+  int64_t sliding_window = 0;   // Mistral / Qwen2 / Qwen3; 0 = none. Recorded, not applied (see README).
   std::string hidden_act = "silu";
   std::string torch_dtype = "float32";
   int64_t bos_token_id = -1;

@@ -4,6 +4,7 @@
 
 #include <cmath>
 
+#include "model/rmsnorm.h"
 #include "model/rope.h"
 
 namespace imsm {
@@ -38,8 +39,12 @@ torch::Tensor grouped_attention(const torch::Tensor& q, const torch::Tensor& k, 
 torch::Tensor Attention::forward(const torch::Tensor& x, const torch::Tensor& cos, const torch::Tensor& sin,
                                  const torch::Tensor& mask, KVCache* cache, int64_t layer, const AdapterRows& rows) const {
   const int64_t B = x.size(0), T = x.size(1);
-  torch::Tensor q = q_proj.forward(x, rows).view({B, T, num_heads, head_dim}).transpose(1, 2);     // [B, H, T, hd]
-  torch::Tensor k = k_proj.forward(x, rows).view({B, T, num_kv_heads, head_dim}).transpose(1, 2);  // [B, KV, T, hd]
+  torch::Tensor q = q_proj.forward(x, rows).view({B, T, num_heads, head_dim});     // [B, T, H, hd]
+  torch::Tensor k = k_proj.forward(x, rows).view({B, T, num_kv_heads, head_dim});  // [B, T, KV, hd]
+  if (q_norm.defined()) q = rms_norm(q, q_norm, rms_norm_eps);                     // [B, T, H, hd]
+  if (k_norm.defined()) k = rms_norm(k, k_norm, rms_norm_eps);                     // [B, T, KV, hd]
+  q = q.transpose(1, 2);                                                           // [B, H, T, hd]
+  k = k.transpose(1, 2);                                                           // [B, KV, T, hd]
   torch::Tensor v = v_proj.forward(x, rows).view({B, T, num_kv_heads, head_dim}).transpose(1, 2);  // [B, KV, T, hd]
   q = apply_rotary(q, cos, sin);                                                                    // [B, H, T, hd]
   k = apply_rotary(k, cos, sin);                                                                    // [B, KV, T, hd]

@@ -9,7 +9,9 @@ namespace imsm {
 
 struct Attention {
   Linear q_proj, k_proj, v_proj, o_proj;
+  torch::Tensor q_norm, k_norm;  // [hd] each (Qwen3: RMSNorm over each head before RoPE); undefined: none
   int64_t num_heads = 0, num_kv_heads = 0, head_dim = 0;
+  double rms_norm_eps = 1e-6;    // of q_norm / k_norm
 
   // x: [B, T, d]; cos/sin: [B, T, hd]; mask: additive [B, 1, T, S] or undefined
   // (no masking); cache: null or the model's cache at `layer`. -> [B, T, d]

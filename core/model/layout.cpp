@@ -30,6 +30,10 @@ std::vector<ExpectedTensor> expected_tensors(const ModelConfig& c) {
       out.push_back({p + "self_attn.v_proj.bias", {kv}});
     }
     if (c.o_proj_bias) out.push_back({p + "self_attn.o_proj.bias", {d}});
+    if (c.qk_norm) {
+      out.push_back({p + "self_attn.q_norm.weight", {c.head_dim}});
+      out.push_back({p + "self_attn.k_norm.weight", {c.head_dim}});
+    }
     out.push_back({p + "post_attention_layernorm.weight", {d}});
     out.push_back({p + "mlp.gate_proj.weight", {ff, d}});
     out.push_back({p + "mlp.up_proj.weight", {ff, d}});

@@ -35,6 +35,9 @@ LlamaModel::LlamaModel(ModelConfig config, std::map<std::string, torch::Tensor> 
     layer.self_attn.num_heads = config_.num_attention_heads;
     layer.self_attn.num_kv_heads = config_.num_key_value_heads;
     layer.self_attn.head_dim = config_.head_dim;
+    layer.self_attn.q_norm = take_optional(w, p + "self_attn.q_norm.weight");
+    layer.self_attn.k_norm = take_optional(w, p + "self_attn.k_norm.weight");
+    layer.self_attn.rms_norm_eps = config_.rms_norm_eps;
     layer.post_attention_layernorm = take(w, p + "post_attention_layernorm.weight");
     layer.mlp.gate_proj = make_linear(w, p + "mlp.gate_proj");
     layer.mlp.up_proj = make_linear(w, p + "mlp.up_proj");
@@ -149,6 +152,8 @@ std::vector<std::pair<std::string, torch::Tensor>> LlamaModel::named_weights() c
     out.emplace_back(p + "input_layernorm.weight", layer.input_layernorm);
     for (const Linear* lin : {&layer.self_attn.q_proj, &layer.self_attn.k_proj, &layer.self_attn.v_proj, &layer.self_attn.o_proj})
       add_linear(*lin);
+    if (layer.self_attn.q_norm.defined()) out.emplace_back(p + "self_attn.q_norm.weight", layer.self_attn.q_norm);
+    if (layer.self_attn.k_norm.defined()) out.emplace_back(p + "self_attn.k_norm.weight", layer.self_attn.k_norm);
     out.emplace_back(p + "post_attention_layernorm.weight", layer.post_attention_layernorm);
     for (const Linear* lin : {&layer.mlp.gate_proj, &layer.mlp.up_proj, &layer.mlp.down_proj}) add_linear(*lin);
   }

@@ -1,4 +1,4 @@
-// A Llama-family decoder (Llama, Mistral, Qwen2) in LibTorch, readable top to
+// A Llama-family decoder (Llama, Mistral, Qwen2, Qwen3) in LibTorch, readable top to
 // bottom: embed -> N x (RMSNorm, attention, residual, RMSNorm, SwiGLU, residual)
 // -> final RMSNorm = the last hidden state ("memory" in IMSM) -> LM head.
 #pragma once

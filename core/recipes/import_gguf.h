@@ -24,7 +24,7 @@ struct ImportGgufRequest {
 struct ImportGgufResult {
   std::string out_dir;
   std::string name;                           // general.name
-  std::string architecture;                   // the GGUF's: "llama", "qwen2"
+  std::string architecture;                   // the GGUF's: "llama", "qwen2", "qwen3"
   std::string tokenizer;                      // "gpt2" (byte-level BPE) | "llama" (SentencePiece)
   std::string dtype;                          // of the written weights
   int64_t parameters = 0;

@@ -14,6 +14,11 @@ For each file:
     order (one rounding each) — a wrong block layout, scale or row order
     moves values by whole quantization steps (>= 2^-8 of the scale);
   - config.json holds transformers' settings for the model.
+And from tiny random checkpoints of other families, converted to f32 by
+convert_hf_to_gguf.py, imports that equal the source checkpoint bit for bit
+(config, tensors, greedy ids in transformers): a Qwen3 (per-head q/k norms,
+head_dim != hidden / heads) and a Llama 3.2-style model (rope_type llama3,
+which the converter keeps only as the rope_freqs.weight divisors).
 And a qwen2 model (no Q/K permutation, q/k/v biases, the NFC-less qwen2
 split): a tiny random Qwen2ForCausalLM that transformers writes with the real
 Qwen3 tokenizer of ../shared/data/tokenizers, converted to f16 by
@@ -42,7 +47,7 @@ import torch
 from transformers import AutoModelForCausalLM, AutoTokenizer
 from safetensors.torch import load_file
 
-from tolerance import fp32_ulps
+from tolerance import WHOLE_MODEL, fp32_ulps
 
 ULPS = 4
 NEW_TOKENS = 24
@@ -207,6 +212,82 @@ def tiny_qwen2(shared, out):
         shutil.copy(os.path.join(tokenizer_dir, f), os.path.join(out, f))
 
 
+def tiny_model(shared, out, kind):
+    """A random Qwen3 (per-head q/k norms, head_dim 32 != hidden / heads as in
+    Qwen3-0.6B) or Llama 3.2-style model (rope_type llama3, factor 32), with
+    the real tokenizer of its family from ../shared/data/tokenizers beside it."""
+    from transformers import LlamaConfig, LlamaForCausalLM, Qwen3Config, Qwen3ForCausalLM
+    tokenizer_dir = os.path.join(shared, "tokenizers", kind)
+    tok = AutoTokenizer.from_pretrained(tokenizer_dir)
+    common = dict(vocab_size=len(tok), hidden_size=128, intermediate_size=256, num_hidden_layers=2, num_attention_heads=4,
+                  num_key_value_heads=2, max_position_embeddings=512, tie_word_embeddings=False, bos_token_id=None,
+                  eos_token_id=tok.eos_token_id, rms_norm_eps=1e-5)
+    if kind == "qwen3":
+        model = Qwen3ForCausalLM(Qwen3Config(**common, head_dim=32, use_sliding_window=False))
+    else:  # wavelengths 2π·500000^(i/16) of head_dim 32: 8 undivided, one blended (4466), 7 divided by 32
+        rope = {"rope_type": "llama3", "factor": 32.0, "low_freq_factor": 1.0, "high_freq_factor": 4.0,
+                "original_max_position_embeddings": 8192, "rope_theta": 500000.0}
+        model = LlamaForCausalLM(LlamaConfig(**common, rope_parameters=rope))
+    g = torch.Generator().manual_seed(5)
+    with torch.no_grad():  # norms near 1 but not 1, logits spread: greedy choices with clear margins
+        for name, p in model.named_parameters():
+            scale = 0.5 if ("embed" in name or "lm_head" in name) else 0.08
+            p.copy_(1.0 + 0.1 * torch.randn(p.shape, generator=g) if "norm" in name else scale * torch.randn(p.shape, generator=g))
+    model.save_pretrained(out)
+    for f in ("tokenizer.json", "tokenizer_config.json"):
+        shutil.copy(os.path.join(tokenizer_dir, f), os.path.join(out, f))
+
+
+def compare_to_source(imsm, label, gguf, source, out):
+    """An f32 GGUF that convert_hf_to_gguf.py wrote from `source`, imported: the
+    source's tensors bit for bit (f32 both ways; Q/K unpermuted exactly),
+    its config (head_dim, q/k norms, rope_scaling), and its greedy ids in
+    transformers (raw prompts)."""
+    result = import_gguf(imsm, gguf, out)
+    model = AutoModelForCausalLM.from_pretrained(source, dtype=torch.float32).eval()
+    mine = load_file(os.path.join(out, "model.safetensors"))
+    theirs = model.state_dict()
+    names_differ = set(mine) != set(theirs)
+    unequal = [n for n in theirs if not names_differ and not torch.equal(mine[n], theirs[n])]
+    if names_differ or unequal:
+        failed.append(f"{label}: tensors differ from the source: names {sorted(set(mine) ^ set(theirs))[:4]}, values {unequal[:4]}")
+    with open(os.path.join(out, "config.json")) as f:
+        got = json.load(f)
+    with open(os.path.join(source, "config.json")) as f:
+        want = json.load(f)
+    rope_want = {k: v for k, v in (want.get("rope_parameters") or {}).items() if k != "rope_theta"}
+    rope_got = dict(got.get("rope_scaling") or {"rope_type": "default"})
+    keys = ["architectures", "head_dim", "num_key_value_heads", "hidden_size", "attention_bias"]
+    bad = [k for k in keys if got.get(k) != want.get(k)] + ([f"rope {rope_got} != {rope_want}"] if rope_got != rope_want else [])
+    if bad:
+        failed.append(f"{label}: config.json differs from the source's on {bad}")
+    tok = AutoTokenizer.from_pretrained(source)
+    compared = total = 0
+    for p in ["The capital of France is", "def fibonacci(n):", "12 + 7 ="]:
+        ids = tok(p)["input_ids"]
+        with torch.no_grad():
+            o = model.generate(torch.tensor([ids]), max_new_tokens=NEW_TOKENS, do_sample=False, output_scores=True,
+                               return_dict_in_generate=True, pad_token_id=tok.eos_token_id)
+        want_ids = o.sequences[0, len(ids):].tolist()
+        # A random model over a 150k vocabulary has near ties: ids are compared up to the first step whose
+        # top-1 minus top-2 logit is within the whole-model fp32 bound of the logits' scale, where another
+        # correct implementation may pick the other token.
+        bound = fp32_ulps(WHOLE_MODEL, max(sc.abs().max().item() for sc in o.scores))
+        margins = [(lambda t: (t[0] - t[1]).item())(torch.topk(sc[0], 2).values) for sc in o.scores]
+        n = next((k for k, m in enumerate(margins) if m < bound), len(margins))
+        got_ids = json.loads(run([imsm, "generate", "--model", out, "--prompt-ids", ",".join(map(str, ids)),
+                                  "--max-new-tokens", str(NEW_TOKENS), "--json"]))["ids"]
+        got_ids = got_ids[len(ids):] if got_ids[:len(ids)] == ids else got_ids
+        compared, total = compared + n, total + len(want_ids)
+        if got_ids[:n] != want_ids[:n]:
+            failed.append(f"{label} greedy {p!r}: imsm {got_ids[:n]} transformers {want_ids[:n]}")
+    if compared < total // 2:
+        failed.append(f"{label} greedy: only {compared} of {total} tokens have a margin above the fp32 bound; change the seed")
+    print(f"{label}: imported {result['architecture']} equals its source bit for bit ({len(theirs)} tensors), config "
+          f"{rope_got['rope_type']} rope, head_dim {got.get('head_dim')}; greedy ids equal transformers' on the "
+          f"{compared} of {total} tokens before a near tie")
+
+
 def import_and_compare(imsm, label, gguf, out):
     """imsm's import of `gguf` against transformers' load of it: weights and config. Returns transformers' model."""
     result = import_gguf(imsm, gguf, out)
@@ -257,6 +338,12 @@ def main():
     compare_tokenizer(imsm, llama_cpp, "qwen2", out, gguf, texts(shared, os.path.dirname(os.path.abspath(__file__)))[:60],
                       scratch, "transformers", "llama.cpp makes control-looking vocabulary tokens such as </s> control tokens, "
                       "matched whole in the text; the file and Hugging Face's tokenizer keep them normal")
+    for kind in ("qwen3", "llama3"):
+        source = os.path.join(scratch, f"{kind}-hf")
+        tiny_model(shared, source, kind)
+        gguf = os.path.join(scratch, f"{kind}.f32.gguf")
+        run([sys.executable, convert, source, "--outtype", "f32", "--outfile", gguf], env=env)
+        compare_to_source(imsm, kind, gguf, source, os.path.join(scratch, kind))
     if failed:
         sys.exit("import-gguf disagrees with transformers:\n  " + "\n  ".join(failed))
 

@@ -21,7 +21,7 @@ import sys
 import torch
 from safetensors.torch import save_file
 from transformers import (LlamaConfig, LlamaForCausalLM, MistralConfig, MistralForCausalLM, Qwen2Config,
-                          Qwen2ForCausalLM)
+                          Qwen2ForCausalLM, Qwen3Config, Qwen3ForCausalLM)
 
 NEW_TOKENS = 32
 SMALL = dict(vocab_size=384, hidden_size=64, intermediate_size=160, num_hidden_layers=3, num_attention_heads=4,
@@ -39,6 +39,9 @@ def cases():
     yield "mistral", MistralForCausalLM, MistralConfig(**SMALL, num_key_value_heads=1, sliding_window=None,
                                                        tie_word_embeddings=False), torch.float32, None
     yield "qwen2", Qwen2ForCausalLM, Qwen2Config(**SMALL, num_key_value_heads=2, tie_word_embeddings=True,
+                                                 use_sliding_window=False), torch.float32, None
+    # head_dim 32 != hidden / heads (16), as in Qwen3-0.6B (128 != 64)
+    yield "qwen3", Qwen3ForCausalLM, Qwen3Config(**SMALL, num_key_value_heads=2, head_dim=32, tie_word_embeddings=False,
                                                  use_sliding_window=False), torch.float32, None
     yield "llama3-bf16", LlamaForCausalLM, LlamaConfig(**SMALL, num_key_value_heads=2, tie_word_embeddings=False,
                                                         rope_parameters=llama3_rope), torch.bfloat16, None

@@ -23,6 +23,11 @@ inline imsm::ModelConfig tiny_config(const std::string& variant) {
     j["head_dim"] = 12;
     j["num_key_value_heads"] = 1;
   }
+  if (variant == "qwen3") {  // per-head q/k norms, head_dim != hidden / heads, GQA, tied head
+    j["architectures"] = {"Qwen3ForCausalLM"};
+    j["tie_word_embeddings"] = true;
+    j["head_dim"] = 16;
+  }
   if (variant == "llama3") {  // MHA, q/k/v/o bias, llama3 rope scaling that bites at short lengths
     j["num_key_value_heads"] = 4;
     j["attention_bias"] = true;

@@ -2,6 +2,7 @@
 // double-precision loops over positions, heads and dimensions, no cache, no
 // batching, no LibTorch ops. It reads the model's weights and nothing else.
 #pragma once
+#include <algorithm>
 #include <cmath>
 #include <map>
 #include <string>
@@ -40,6 +41,13 @@ inline Vec rmsnorm(const Vec& x, const Vec& w, double eps) {
   Vec y(x.size());
   for (size_t i = 0; i < x.size(); ++i) y[i] = w[i] * x[i] / std::sqrt(ms + eps);
   return y;
+}
+
+// RMS-normalises v[offset .. offset + n) in place with weight w.
+inline void head_rmsnorm(Vec& v, int64_t offset, int64_t n, const Vec& w, double eps) {
+  const Vec part(v.begin() + offset, v.begin() + offset + n);
+  const Vec normed = rmsnorm(part, w, eps);
+  std::copy(normed.begin(), normed.end(), v.begin() + offset);
 }
 
 // Rotary frequency of pair i for a sequence of seq_len positions (Hugging Face
@@ -94,6 +102,10 @@ inline std::vector<Vec> naive_forward(const ModelConfig& c, const NaiveWeights& 
       q[t] = matvec(w.mats.at(p + "self_attn.q_proj.weight"), h, bias(p + "self_attn.q_proj.bias"));
       k[t] = matvec(w.mats.at(p + "self_attn.k_proj.weight"), h, bias(p + "self_attn.k_proj.bias"));
       v[t] = matvec(w.mats.at(p + "self_attn.v_proj.weight"), h, bias(p + "self_attn.v_proj.bias"));
+      if (c.qk_norm) {  // Qwen3: each head's query and key RMS-normalised before the rotation
+        for (int64_t head = 0; head < H; ++head) head_rmsnorm(q[t], head * hd, hd, w.vecs.at(p + "self_attn.q_norm.weight"), c.rms_norm_eps);
+        for (int64_t head = 0; head < KV; ++head) head_rmsnorm(k[t], head * hd, hd, w.vecs.at(p + "self_attn.k_norm.weight"), c.rms_norm_eps);
+      }
       for (int64_t head = 0; head < H; ++head) rope(c, q[t], head * hd, t, T);
       for (int64_t head = 0; head < KV; ++head) rope(c, k[t], head * hd, t, T);
     }

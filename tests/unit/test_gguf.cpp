@@ -44,6 +44,8 @@ struct TinyGguf {
   bool corrupt_block_count_type = false;
   uint32_t block_count = 1;
   ggml_type weight_type = GGML_TYPE_F32;
+  std::vector<float> rope_freqs;   // non-empty: a rope_freqs.weight tensor (Llama 3's RoPE scaling)
+  std::string rope_scaling_type;   // non-empty: <arch>.rope.scaling.type
 };
 
 // Value i of tensor `seed`: distinct, exact in fp32.
@@ -67,7 +69,7 @@ struct Tensor {
   std::vector<float> hf_values;   // Hugging Face's order
 };
 
-std::vector<Tensor> tiny_tensors() {
+std::vector<Tensor> tiny_tensors(const std::string& arch = "llama") {
   std::vector<Tensor> t = {{"token_embd.weight", {kVocab, kHidden}, {}},
                            {"blk.0.attn_norm.weight", {kHidden}, {}},
                            {"blk.0.attn_q.weight", {kHeads * kHeadDim, kHidden}, {}},
@@ -79,6 +81,10 @@ std::vector<Tensor> tiny_tensors() {
                            {"blk.0.ffn_up.weight", {kFfn, kHidden}, {}},
                            {"blk.0.ffn_down.weight", {kHidden, kFfn}, {}},
                            {"output_norm.weight", {kHidden}, {}}};
+  if (arch == "qwen3") {  // per-head query and key norms
+    t.push_back({"blk.0.attn_q_norm.weight", {kHeadDim}, {}});
+    t.push_back({"blk.0.attn_k_norm.weight", {kHeadDim}, {}});
+  }
   for (size_t k = 0; k < t.size(); ++k) {
     const int64_t n = std::accumulate(t[k].hf_shape.begin(), t[k].hf_shape.end(), int64_t{1}, std::multiplies<>());
     for (int64_t i = 0; i < n; ++i) t[k].hf_values.push_back(value(static_cast<int>(k), i));
@@ -100,6 +106,7 @@ void write_tiny(const std::string& path, const TinyGguf& o) {
   gguf_set_val_u32(g, (a + "context_length").c_str(), 64);
   gguf_set_val_f32(g, (a + "attention.layer_norm_rms_epsilon").c_str(), 1e-5f);
   gguf_set_val_f32(g, (a + "rope.freq_base").c_str(), 10000.0f);
+  if (!o.rope_scaling_type.empty()) gguf_set_val_str(g, (a + "rope.scaling.type").c_str(), o.rope_scaling_type.c_str());
   if (o.with_tokenizer) {
     const char* tokens[kVocab] = {"<|endoftext|>", "a", "b", "ab", "\xC4\xA0", "\xC4\xA0" "a", "1"};  // "Ġ": a space
     const int32_t types[kVocab] = {3, 1, 1, 1, 1, 1, 1};
@@ -115,10 +122,13 @@ void write_tiny(const std::string& path, const TinyGguf& o) {
   }
   ggml_init_params params{16 * 1024 * 1024, nullptr, false};
   ggml_context* ctx = ggml_init(params);
-  for (const auto& t : tiny_tensors()) {
+  std::vector<Tensor> tensors = tiny_tensors(o.arch);
+  if (!o.rope_freqs.empty()) tensors.push_back({"rope_freqs.weight", {static_cast<int64_t>(o.rope_freqs.size())}, o.rope_freqs});
+  for (const auto& t : tensors) {
     std::vector<float> v = t.hf_values;
-    if (t.name == "blk.0.attn_q.weight") v = permute(v, kHeads, kHidden);
-    if (t.name == "blk.0.attn_k.weight") v = permute(v, kKvHeads, kHidden);
+    const bool permuted = o.arch == "llama";  // convert_hf_to_gguf.py permutes Q and K of llama only
+    if (permuted && t.name == "blk.0.attn_q.weight") v = permute(v, kHeads, kHidden);
+    if (permuted && t.name == "blk.0.attn_k.weight") v = permute(v, kKvHeads, kHidden);
     const bool matrix = t.hf_shape.size() == 2;
     const ggml_type type = matrix ? o.weight_type : GGML_TYPE_F32;
     ggml_tensor* x = matrix ? ggml_new_tensor_2d(ctx, type, t.hf_shape[1], t.hf_shape[0]) : ggml_new_tensor_1d(ctx, type, t.hf_shape[0]);
@@ -175,6 +185,57 @@ TEST(Gguf, ImportsTheWeightsWithQAndKRowsInHuggingFacesOrder) {
   EXPECT_EQ(config.vocab_size, kVocab);
   EXPECT_TRUE(config.tie_word_embeddings);
   EXPECT_NEAR(config.rms_norm_eps, 1e-5, 1e-12);  // stored as f32 in the file: 1e-5 to 7 digits
+}
+
+TEST(Gguf, Qwen3KeepsItsRowsAndGainsItsHeadNorms) {
+  TempDir dir;
+  TinyGguf o;
+  o.arch = "qwen3";
+  write_tiny(dir.file("qwen3.gguf"), o);
+  const auto result = imsm::run_import_gguf({dir.file("qwen3.gguf"), dir.file("out"), false, "f32"});
+  EXPECT_EQ(result.architecture, "qwen3");
+  const auto config = imsm::read_model_config(dir.file("out/config.json"));
+  EXPECT_EQ(config.architecture, "Qwen3ForCausalLM");
+  EXPECT_TRUE(config.qk_norm);
+  EXPECT_FALSE(config.attention_bias);
+  const auto st = imsm::SafetensorsFile::open(dir.file("out/model.safetensors"));
+  EXPECT_EQ(st.tensors().size(), 13u);
+  const auto tensors = tiny_tensors("qwen3");
+  for (const auto& [gguf_name, hf_name] : std::map<std::string, std::string>{
+           {"blk.0.attn_q.weight", "model.layers.0.self_attn.q_proj.weight"},  // written unpermuted: read as they are
+           {"blk.0.attn_q_norm.weight", "model.layers.0.self_attn.q_norm.weight"},
+           {"blk.0.attn_k_norm.weight", "model.layers.0.self_attn.k_norm.weight"}}) {
+    const auto t = std::find_if(tensors.begin(), tensors.end(), [&](const Tensor& x) { return x.name == gguf_name; });
+    const imsm::TensorView* v = st.find(hf_name);
+    ASSERT_NE(v, nullptr) << hf_name;
+    EXPECT_EQ(v->shape, t->hf_shape) << hf_name;
+    const auto* got = reinterpret_cast<const float*>(v->data);
+    for (size_t i = 0; i < t->hf_values.size(); ++i) ASSERT_EQ(got[i], t->hf_values[i]) << hf_name << "[" << i << "]";
+  }
+}
+
+TEST(Gguf, Llama3RopeFrequencyDivisorsBecomeItsRopeScaling) {
+  // head_dim 16, theta 10000: wavelengths 2π·10000^(i/8) = 6.3, 19.9, 62.8, 199, 628, 1987, 6283, 19869.
+  // Llama 3 scaling with factor 8, low 1, high 4, original length 1024: below 1024/4 = 256 undivided, above
+  // 1024 divided by 8, and 628.3 blended: smooth = (1024/628.32 - 1)/3 = 0.209916, divisor
+  // 1/((1 - smooth)/8 + smooth) = 3.239642 (convert_hf_to_gguf.py's formula, by hand).
+  TempDir dir;
+  TinyGguf o;
+  o.rope_freqs = {1, 1, 1, 1, 3.2396418f, 8, 8, 8};
+  write_tiny(dir.file("llama3.gguf"), o);
+  imsm::run_import_gguf({dir.file("llama3.gguf"), dir.file("out"), false, "f32"});
+  const auto config = imsm::read_model_config(dir.file("out/config.json"));
+  EXPECT_EQ(config.rope_scaling.type, "llama3");
+  EXPECT_EQ(config.rope_scaling.factor, 8.0);
+  EXPECT_EQ(config.rope_scaling.low_freq_factor, 1.0);
+  EXPECT_EQ(config.rope_scaling.high_freq_factor, 4.0);
+  EXPECT_EQ(config.rope_scaling.original_max_position_embeddings, 1024);
+  EXPECT_FALSE(imsm::SafetensorsFile::open(dir.file("out/model.safetensors")).find("rope_freqs.weight"));
+
+  o.rope_freqs = {1, 1, 1, 1, 1, 1, 1, 1};  // nothing divided: no scaling
+  write_tiny(dir.file("ones.gguf"), o);
+  imsm::run_import_gguf({dir.file("ones.gguf"), dir.file("out2"), false, "f32"});
+  EXPECT_EQ(imsm::read_model_config(dir.file("out2/config.json")).rope_scaling.type, "none");
 }
 
 TEST(Gguf, Bf16WeightsAreTheF32OnesRoundedToNearestEven) {
@@ -302,7 +363,15 @@ TEST(Gguf, BadFilesAreRefusedNamingTheFileAndNothingIsWritten) {
     needles.push_back(name);
     refused(name, needles);
   };
-  refused_variant("arch.gguf", [](TinyGguf& o) { o.arch = "gptneox"; }, {"gptneox", "supported: llama, qwen2"});
+  refused_variant("arch.gguf", [](TinyGguf& o) { o.arch = "gptneox"; }, {"gptneox", "supported: llama, qwen2, qwen3"});
+  refused_variant("freqs-count.gguf", [](TinyGguf& o) { o.rope_freqs = {1, 1, 8}; }, {"3 RoPE frequency divisors", "needs 8"});
+  refused_variant("freqs-below-one.gguf", [](TinyGguf& o) { o.rope_freqs = {1, 1, 1, 1, 0.5f, 8, 8, 8}; }, {"rope_freqs.weight", ">= 1"});
+  refused_variant("freqs-shape.gguf", [](TinyGguf& o) { o.rope_freqs = {8, 1, 1, 1, 1, 1, 1, 1}; }, {"follow no Llama 3 scaling"});
+  // Undivided up to 199, divided from 628: the blend over [L/4, L] spans 4x, these wavelengths step 3.16x,
+  // so one must be blended for any original length L.
+  refused_variant("freqs-no-blend.gguf", [](TinyGguf& o) { o.rope_freqs = {1, 1, 1, 1, 8, 8, 8, 8}; }, {"follow no Llama 3 scaling"});
+  refused_variant("freqs-and-type.gguf", [](TinyGguf& o) { o.rope_freqs = {1, 1, 1, 1, 1, 8, 8, 8}; o.rope_scaling_type = "linear"; },
+                  {"llama.rope.scaling.type", "rope_freqs.weight"});
   refused_variant("key.gguf", [](TinyGguf& o) { o.corrupt_block_count_type = true; }, {"llama.block_count", "not an integer"});
   // fuzz_gguf's finding 11: a block_count the tensors cannot back took all memory.
   refused_variant("layers.gguf", [](TinyGguf& o) { o.block_count = 2000000000; }, {"llama.block_count", "2000000000 layers", "11 tensors"});

@@ -92,6 +92,24 @@ TEST(HfConfig, Qwen2HasQkvBiasAndRoundTrips) {
   EXPECT_EQ(again.head_dim, 64);
 }
 
+TEST(HfConfig, Qwen3HasHeadNormsAndHeadDim128) {
+  // Qwen3-0.6B's config.json without its head_dim: Qwen3Config's default is 128, not hidden / heads (64).
+  const auto j = nlohmann::json::parse(R"({"architectures":["Qwen3ForCausalLM"],"hidden_size":1024,"intermediate_size":3072,
+    "num_attention_heads":16,"num_key_value_heads":8,"num_hidden_layers":28,"vocab_size":151936,"tie_word_embeddings":true,
+    "rope_theta":1000000,"rms_norm_eps":1e-06,"attention_bias":false,"use_sliding_window":false,"sliding_window":32768})");
+  const auto c = imsm::parse_model_config(j, "config.json");
+  EXPECT_EQ(c.model_type, "qwen3");
+  EXPECT_EQ(c.head_dim, 128);
+  EXPECT_TRUE(c.qk_norm);
+  EXPECT_FALSE(c.attention_bias);
+  EXPECT_EQ(c.sliding_window, 0);
+  // transformers 5.2x counts Qwen3ForCausalLM(this config) on the meta device: 596,049,920 parameters.
+  EXPECT_EQ(c.num_parameters(), 596049920LL);
+  const auto again = imsm::parse_model_config(c.to_json(), "round trip");
+  EXPECT_TRUE(again.qk_norm);
+  EXPECT_EQ(again.num_parameters(), c.num_parameters());
+}
+
 TEST(HfConfig, ExplicitHeadDim) {
   auto j = nlohmann::json::parse(kLlama31);
   j["head_dim"] = 256;

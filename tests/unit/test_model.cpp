@@ -64,7 +64,7 @@ TEST_P(ForwardVsNaive, LogitsMatchWithinWholeModelRounding) {
   EXPECT_LE(max_diff(logits, ref), imsm::testing::fp32_ulps(imsm::testing::kWholeModel, scale)) << GetParam();
 }
 
-INSTANTIATE_TEST_SUITE_P(Configs, ForwardVsNaive, ::testing::Values("llama-gqa", "qwen2", "llama3", "mistral", "linear", "dynamic"));
+INSTANTIATE_TEST_SUITE_P(Configs, ForwardVsNaive, ::testing::Values("llama-gqa", "qwen2", "qwen3", "llama3", "mistral", "linear", "dynamic"));
 
 TEST(Model, HiddenIsFinalNormOutputAndHeadIsSeparate) {
   const auto c = tiny_config("llama-gqa");
@@ -79,7 +79,7 @@ TEST(Model, HiddenIsFinalNormOutputAndHeadIsSeparate) {
 }
 
 TEST(Model, CachedDecodingEqualsFullRecomputation) {
-  for (const std::string variant : {"llama-gqa", "qwen2", "llama3"}) {
+  for (const std::string variant : {"llama-gqa", "qwen2", "qwen3", "llama3"}) {
     const auto c = tiny_config(variant);
     const auto model = random_model(c, 11);
     torch::NoGradGuard g;

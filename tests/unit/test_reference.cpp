@@ -1,6 +1,6 @@
 // The engine against the real Hugging Face stack. tests/reference/make_models.py
 // has transformers write tiny random Llama (llama3 RoPE, tied and untied,
-// sharded), Mistral and Qwen2 (q/k/v bias, GQA) checkpoints with
+// sharded), Mistral, Qwen2 (q/k/v bias, GQA) and Qwen3 (per-head q/k norms) checkpoints with
 // save_pretrained, and records what transformers computes with them; this test
 // loads the same folders with the engine and compares.
 //
@@ -153,11 +153,11 @@ std::string test_name(const ::testing::TestParamInfo<std::string>& info) {
 }
 
 INSTANTIATE_TEST_SUITE_P(Transformers, HfReference,
-                         ::testing::Values("llama3-tied", "llama3-untied-sharded", "mistral", "qwen2", "llama3-bf16"), test_name);
+                         ::testing::Values("llama3-tied", "llama3-untied-sharded", "mistral", "qwen2", "qwen3", "llama3-bf16"), test_name);
 
 TEST(HfReference, CasesAreTheOnesThisTestKnows) {
   const auto cases = imsm::json::read_file(reference_dir() + "/cases.json");
-  EXPECT_EQ(cases["cases"].size(), 5u) << "make_models.py and this test list different cases";
+  EXPECT_EQ(cases["cases"].size(), 6u) << "make_models.py and this test list different cases";
   for (const auto& c : cases["cases"]) {
     if (c["dtype"] == "float32") {
       EXPECT_GE(c["margin"].get<double>(), 1e-2) << c["name"];
