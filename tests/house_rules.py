@@ -4,18 +4,18 @@
     python3 tests/house_rules.py ROOT      # check the tree at ROOT: one line per breach, exit 1 if any
     python3 tests/house_rules.py --self-test   # plant one breach of each rule in a scratch tree, expect each found
 
-Arrows that must never exist, read from #include lines:
+Which folder may include which is read from the table "What each folder may
+include" of ROOT/docs/ARCHITECTURE.md: every quoted include of a project
+header must name its own folder or one its row allows (a folder, or a single
+header), every folder with sources has a row, every row's folder has sources
+and every allowance is used. Beside the table:
   core -> Qt (or Dear ImGui)   the engine builds where no Qt exists
   ui, app/workbench -> torch   the window sees plain data; followed through the project's own headers
-  model -> peft, imsm          adapters wrap the model from outside
-  store -> model               the workspace stores numbers and text
-  a component -> recipes       recipes compose components, not the reverse
-  eval -> train                metrics and suites do not depend on the training loop
-  core -> ui, app              nothing in the engine knows its front ends
 and no source file of core/, app/ or ui/ over 600 lines.
 """
 import os
 import re
+import shutil
 import sys
 import tempfile
 
@@ -23,24 +23,38 @@ MAX_LINES = 600
 SOURCE_DIRS = ("core", "app", "ui")
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 TORCH = re.compile(r"^(torch|ATen|c10|caffe2)/")
-COMPONENTS = ("data", "dist", "eval", "gguf", "imsm", "io", "model", "monitor", "peft", "report", "store", "tokenizer", "train", "util")
+TABLE_HEADING = "## What each folder may include"
+QT = re.compile(r"^(Q[A-Za-z]|qcustomplot|imgui)")
 
-# (which files, the include that may not appear, why) for direct includes.
-RULES = [
-    (lambda f: f.startswith("core/"), lambda q, h: q == "<" and re.match(r"^(Q[A-Za-z]|qcustomplot|imgui)", h),
-     "core -> Qt: the engine builds and runs where no Qt exists"),
-    (lambda f: f.startswith("core/model/"), lambda q, h: q == '"' and re.match(r"^(peft|imsm)/", h),
-     "model -> peft/imsm: adapters wrap the model's linears from outside"),
-    (lambda f: f.startswith("core/store/"), lambda q, h: q == '"' and h.startswith("model/"),
-     "store -> model: the workspace stores numbers and text, never tensors"),
-    (lambda f: f.split("/")[:2][-1] in COMPONENTS and f.startswith("core/"),
-     lambda q, h: q == '"' and h.startswith("recipes/"),
-     "a component -> recipes: recipes compose components, not the reverse"),
-    (lambda f: f.startswith("core/eval/"), lambda q, h: q == '"' and h.startswith("train/"),
-     "eval -> train: evaluation does not depend on the training loop"),
-    (lambda f: f.startswith("core/"), lambda q, h: q == '"' and re.match(r"^(ui|app)/", h),
-     "core -> ui/app: the engine knows nothing of its front ends"),
-]
+
+def folder_of(rel):
+    """core/model/llama.cpp -> core/model; ui/x.cpp -> ui; app/imsm/main.cpp -> app/imsm."""
+    parts = rel.split("/")
+    return parts[0] if parts[0] == "ui" or len(parts) < 3 else "/".join(parts[:2])
+
+
+def read_table(root):
+    """{folder: (allowed folders, allowed headers, why)} from docs/ARCHITECTURE.md, or a problem line."""
+    path = os.path.join(root, "docs", "ARCHITECTURE.md")
+    try:
+        with open(path, encoding="utf-8") as f:
+            lines = f.read().splitlines()
+        at = lines.index(TABLE_HEADING)
+    except (OSError, ValueError):
+        return None, f"docs/ARCHITECTURE.md: no section {TABLE_HEADING!r} to read the include rules from"
+    rows = [line for line in lines[at:] if line.startswith("|")]
+    table = {}
+    for line in rows[2:]:  # past the header and the --- row
+        cells = [c.strip() for c in line.strip("|").split("|")]
+        if len(cells) != 4:
+            return None, f"docs/ARCHITECTURE.md: include table row {line!r} has {len(cells)} cells, not 4"
+        allowed_folders, allowed_headers = set(), set()
+        for token in re.findall(r"`([^`]+)`", cells[1]):
+            target = token if token.startswith(("ui", "app/")) else "core/" + token
+            (allowed_headers if token.endswith(".h") else allowed_folders).add(target)
+        for folder in re.findall(r"`([^`]+)`", cells[0]):
+            table[folder] = (allowed_folders, allowed_headers, cells[3])
+    return table, None
 
 
 def sources(root):
@@ -86,7 +100,54 @@ def torch_path(root, rel, graph, memo, stack=()):
     return None
 
 
-def check(root):
+def target_of(root, rel, header, table):
+    """The project file a quoted include names (inferred from its first folder when absent), or None."""
+    found = resolve(root, rel, header)
+    if found:
+        return found
+    first = header.split("/")[0]
+    if first in ("ui", "app"):
+        return header
+    if "/" in header and ("core/" + first in table or os.path.isdir(os.path.join(root, "core", first))):
+        return "core/" + header
+    return None
+
+
+def check_table(root, graph, complete):
+    table, problem = read_table(root)
+    if problem:
+        return [problem]
+    problems, used = [], set()
+    for rel, found in graph.items():
+        folder = folder_of(rel)
+        if folder not in table:
+            problems.append(f"{rel}: its folder {folder} has no row in the include table of docs/ARCHITECTURE.md: add one")
+            continue
+        allowed_folders, allowed_headers, why = table[folder]
+        for line, quote, header in found:
+            target = target_of(root, rel, header, table) if quote == '"' else None
+            if target is None or folder_of(target) == folder:
+                continue
+            if target in allowed_headers:
+                used.add((folder, target))
+            elif folder_of(target) in allowed_folders:
+                used.add((folder, folder_of(target)))
+            else:
+                problems.append(f'{rel}:{line}: includes "{header}" ({folder} -> {folder_of(target)}), which the include '
+                                f"table of docs/ARCHITECTURE.md does not allow ({why})")
+    if complete:
+        folders = {folder_of(rel) for rel in graph}
+        for folder, (allowed_folders, allowed_headers, _) in sorted(table.items()):
+            if folder not in folders:
+                problems.append(f"docs/ARCHITECTURE.md: the include table has a row for {folder}, which holds no sources")
+            for target in sorted(allowed_folders | allowed_headers):
+                if (folder, target) not in used and folder in folders:
+                    problems.append(f"docs/ARCHITECTURE.md: the include table lets {folder} include {target}, "
+                                    "which nothing there does: remove it")
+    return problems
+
+
+def check(root, complete=True):
     problems = []
     graph = {}
     for rel in sources(root):
@@ -95,10 +156,9 @@ def check(root):
         if count > MAX_LINES:
             problems.append(f"{rel}: {count} lines, over the house limit of {MAX_LINES}: split it by concept")
         for line, quote, header in found:
-            for applies, forbidden, why in RULES:
-                if applies(rel) and forbidden(quote, header):
-                    shown = f"<{header}>" if quote == "<" else f'"{header}"'
-                    problems.append(f"{rel}:{line}: includes {shown}: {why}")
+            if rel.startswith("core/") and quote == "<" and QT.match(header):
+                problems.append(f"{rel}:{line}: includes <{header}>: core -> Qt: the engine builds and runs where no Qt exists")
+    problems += check_table(root, graph, complete)
     memo = {}
     for rel in graph:
         if rel.startswith(("ui/", "app/workbench/")):
@@ -109,7 +169,26 @@ def check(root):
     return problems
 
 
+def plant(root, files):
+    for rel, text in files.items():
+        os.makedirs(os.path.join(root, os.path.dirname(rel)), exist_ok=True)
+        with open(os.path.join(root, rel), "w") as f:
+            f.write(text)
+
+
+def expect_found(name, problems, expected):
+    missed = [e for e in expected if not any(e in p for p in problems)]
+    extra = [p for p in problems if not any(e in p for e in expected)]
+    for p in problems:
+        print("found:", p)
+    if missed or extra:
+        print(f"house_rules self-test FAILED ({name}): missed", missed, "unexpected", extra)
+        return False
+    return True
+
+
 def self_test():
+    here = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
     planted = {
         "core/model/bad_model.cpp": '#include "peft/adapter.h"\n',
         "core/store/bad_store.cpp": '#include "model/llama.h"\n',
@@ -117,29 +196,35 @@ def self_test():
         "core/eval/bad_eval.cpp": '#include "train/trainer.h"\n',
         "core/util/bad_qt.cpp": "#include <QString>\n",
         "core/util/bad_ui.cpp": '#include "ui/main_window.h"\n',
+        "core/newthing/x.cpp": '#include "util/error.h"\n',
         "core/imsm/engine.h": "#include <torch/torch.h>\n",
         "core/recipes/wrapper.h": '#include "imsm/engine.h"\n',
         "ui/bad_view.cpp": '#include "recipes/wrapper.h"\n',
         "ui/long_file.cpp": "int x;\n" * (MAX_LINES + 1),
         "core/recipes/fine.cpp": '#include "train/trainer.h"\n#include "model/llama.h"\n',  # recipes may
+        "core/gguf/fine.cpp": '#include "model/layout.h"\n',  # a single header its row allows
         "ui/fine_view.cpp": '#include <QString>\n#include "recipes/fine.h"\n',
     }
     expected = ["bad_model.cpp:1", "bad_store.cpp:1", "bad_io.cpp:1", "bad_eval.cpp:1", "bad_qt.cpp:1",
-                "bad_ui.cpp:1", "ui/bad_view.cpp: reaches a torch header", "ui/long_file.cpp: 601 lines"]
+                "bad_ui.cpp:1", "core/newthing has no row", "ui/bad_view.cpp: reaches a torch header",
+                "ui/long_file.cpp: 601 lines"]
     with tempfile.TemporaryDirectory() as root:
-        for rel, text in planted.items():
-            os.makedirs(os.path.join(root, os.path.dirname(rel)), exist_ok=True)
-            with open(os.path.join(root, rel), "w") as f:
-                f.write(text)
-        problems = check(root)
-    missed = [e for e in expected if not any(e in p for p in problems)]
-    extra = [p for p in problems if not any(e in p for e in expected)]
-    for p in problems:
-        print("found:", p)
-    if missed or extra:
-        print("house_rules self-test FAILED: missed", missed, "unexpected", extra)
+        os.makedirs(os.path.join(root, "docs"))
+        shutil.copy(os.path.join(here, "docs", "ARCHITECTURE.md"), os.path.join(root, "docs", "ARCHITECTURE.md"))
+        plant(root, planted)
+        ok = expect_found("includes", check(root, complete=False), expected)
+    # The table against the tree: an allowance nothing uses and a row without sources are drift too.
+    table = (TABLE_HEADING + "\n\n| folder | may include | outside | never |\n|---|---|---|---|\n"
+             "| `core/util` | — | | all |\n| `core/io` | `util` | | torch |\n| `core/gone` | `util` | | x |\n")
+    with tempfile.TemporaryDirectory() as root:
+        plant(root, {"docs/ARCHITECTURE.md": table, "core/util/a.h": "int a;\n", "core/io/b.cpp": "int b;\n"})
+        ok = expect_found("drift", check(root), ["lets core/io include core/util", "row for core/gone"]) and ok
+    with tempfile.TemporaryDirectory() as root:
+        plant(root, {"core/util/a.h": "int a;\n"})
+        ok = expect_found("no table", check(root), ["no section"]) and ok
+    if not ok:
         return 1
-    print(f"house_rules self-test: all {len(expected)} planted breaches found, none else")
+    print(f"house_rules self-test: all {len(expected) + 3} planted breaches found, none else")
     return 0
 
 
