@@ -11,6 +11,8 @@
 #include <cstdio>
 #include <numeric>
 
+#include "report/gate_colour.h"
+
 namespace imsm::ui {
 
 namespace {
@@ -18,15 +20,10 @@ namespace {
 constexpr float kProfileWidth = 110;  // the mean-gate column beside the texture, logical pixels
 constexpr float kToolbarHeight = 28;
 
-// g in [0, 1] as RGBA: 0 orange (fine-tuned), ½ white, 1 blue (original) — the report's and the inspector's colours, unlightened.
+// g in [0, 1] as RGBA (the gate's one colour map, report/gate_colour.h).
 uint32_t colour_of(float g) {
-  g = std::clamp(g, 0.0f, 1.0f);
-  const float blue[3] = {31, 119, 180}, orange[3] = {255, 127, 14};
-  const float* end = g >= 0.5f ? blue : orange;
-  const float t = std::abs(g - 0.5f) * 2;  // 0 at ½ (white), 1 at either end
-  uint32_t rgba = 0xFF000000u;
-  for (int c = 0; c < 3; ++c) rgba |= static_cast<uint32_t>(std::lround(255 + (end[c] - 255) * t)) << (8 * c);
-  return rgba;
+  const report::Rgb c = report::gate_rgb(g);
+  return 0xFF000000u | static_cast<uint32_t>(c.b) << 16 | static_cast<uint32_t>(c.g) << 8 | static_cast<uint32_t>(c.r);
 }
 
 }  // namespace

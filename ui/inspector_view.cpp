@@ -25,6 +25,7 @@
 #include "export.h"
 #include "plot_style.h"
 #include "recipes/run_table.h"
+#include "report/gate_colour.h"
 #include "runs_model.h"
 #include "steer_panel.h"
 #include "store/workspace.h"
@@ -33,10 +34,8 @@
 namespace imsm::ui {
 
 QColor gate_colour(float g) {
-  const float t = std::clamp(g, 0.0f, 1.0f);
-  const QColor a(244, 140, 40), b(66, 133, 244);
-  auto mix = [&](int x, int y) { return static_cast<int>(0.45 * 255 + 0.55 * (x + (y - x) * t)); };
-  return QColor(mix(a.red(), b.red()), mix(a.green(), b.green()), mix(a.blue(), b.blue()));
+  const report::Rgb c = report::gate_text_background(g);
+  return QColor(c.r, c.g, c.b);
 }
 
 namespace {
@@ -414,9 +413,10 @@ void InspectorView::render() {
       for (int k = 0; k < d && k < static_cast<int>(gate.size()); ++k) map->data()->setCell(i, k, gate[static_cast<size_t>(k)]);
     }
     QCPColorGradient gradient;
-    gradient.setColorStopAt(0, QColor(244, 140, 40));   // fine-tuned
-    gradient.setColorStopAt(0.5, QColor(245, 245, 245));
-    gradient.setColorStopAt(1, QColor(66, 133, 244));   // original
+    for (const double g : {0.0, 0.5, 1.0}) {  // the gate's one colour map, linear between these stops
+      const report::Rgb c = report::gate_rgb(g);
+      gradient.setColorStopAt(g, QColor(c.r, c.g, c.b));
+    }
     map->setGradient(gradient);
     map->setDataRange(QCPRange(0, 1));
     map->setInterpolate(false);

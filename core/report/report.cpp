@@ -9,6 +9,7 @@
 #include <nlohmann/json.hpp>
 
 #include "io/json_file.h"
+#include "report/gate_colour.h"
 #include "report/results.h"
 #include "report/significance_table.h"
 #include "report/svg.h"
@@ -38,15 +39,8 @@ const char* kStyle =
     ".tok{border-radius:3px;padding:0 1px;white-space:pre-wrap}.ex{margin:0.8em 0;padding:0.5em;border:1px solid #eee}"
     ".prompt{color:#666;font-size:12px;white-space:pre-wrap}.legend span{padding:2px 6px;margin-right:4px}";
 
-// Gate g weighs the original memory: g = 1 blue (original model), g = 0 orange (fine-tuned).
-std::string gate_colour(double g) {
-  g = std::clamp(g, 0.0, 1.0);
-  const int r = static_cast<int>(std::lround(0xf2 * (1 - g) + 0x4e * g)), gr = static_cast<int>(std::lround(0x8e * (1 - g) + 0x79 * g)),
-            b = static_cast<int>(std::lround(0x2b * (1 - g) + 0xa7 * g));
-  char buf[48];
-  std::snprintf(buf, sizeof(buf), "rgba(%d,%d,%d,0.55)", r, gr, b);
-  return buf;
-}
+// A token's background: the gate's colour (report/gate_colour.h) in its lighter, text form.
+std::string gate_colour(double g) { return hex(gate_text_background(g)); }
 
 // What a report shows: the runs, their results and the tests of the results' differences, computed once for every format.
 struct Findings {

@@ -6,6 +6,7 @@
 #include <cmath>
 #include <cstdio>
 
+#include "report/gate_colour.h"
 #include "report/report.h"
 #include "report/results.h"
 #include "report/significance_table.h"
@@ -207,6 +208,21 @@ TEST(Report, SignificanceFromTheStoredPredictions) {
 
 // Axis ticks are round numbers covering the data: bars 0.5 ± 0.1414 and -0.4 ± 0.1414 span [-0.5414, 0.6414];
 // a fifth of that is 0.237, rounded up to the step 0.25, so the axis runs -0.75 .. 0.75 in seven ticks.
+TEST(Report, OneGateColourMapOrangeWhiteBlue) {
+  using imsm::report::gate_rgb;
+  using imsm::report::Rgb;
+  EXPECT_EQ(gate_rgb(0), (Rgb{0xf2, 0x8e, 0x2b}));   // the fine-tuned model: Tableau orange
+  EXPECT_EQ(gate_rgb(0.5), (Rgb{255, 255, 255}));    // both alike
+  EXPECT_EQ(gate_rgb(1), (Rgb{0x4e, 0x79, 0xa7}));   // the original model: Tableau blue
+  EXPECT_EQ(gate_rgb(0.75), (Rgb{167, 188, 211}));   // halfway white -> blue: (255 + 78) / 2 = 166.5 -> 167, ...
+  EXPECT_EQ(gate_rgb(-3), gate_rgb(0));
+  EXPECT_EQ(gate_rgb(7), gate_rgb(1));
+  EXPECT_EQ(gate_rgb(std::nan("")), gate_rgb(0.5));
+  // Text form: 55% over white. Blue (78, 121, 167): 255 + (78 - 255)·0.55 = 157.65 -> 158, 181.3 -> 181, 206.6 -> 207.
+  EXPECT_EQ(imsm::report::gate_text_background(1), (Rgb{158, 181, 207}));
+  EXPECT_EQ(imsm::report::hex(gate_rgb(0)), "#f28e2b");
+}
+
 TEST(Report, ChartAxesHaveRoundTicks) {
   const std::string bars = imsm::report::bar_chart({{"arith", {0.5}, {0.1414}}, {"qa", {-0.4}, {0.1414}}}, {"LoRA"}, "t", "change");
   for (const char* t : {">-0.75<", ">-0.50<", ">-0.25<", ">0.00<", ">0.25<", ">0.50<", ">0.75<"}) EXPECT_NE(bars.find(t), std::string::npos) << t;
