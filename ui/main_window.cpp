@@ -305,7 +305,9 @@ void MainWindow::new_run() {
     for (const auto& m : ws.models()) models << QString::fromStdString(m.path);
     for (const auto& d : ws.datasets())
       if (!datasets.contains(QString::fromStdString(d.path))) datasets << QString::fromStdString(d.path);
-  } catch (const std::exception&) {
+  } catch (const std::exception& e) {
+    status_->setText(tr("The workspace's models and datasets could not be listed (%1): browse for them in the dialog")
+                         .arg(QString::fromUtf8(e.what())));
   }
   RunDialog dialog(models, datasets, projects_dir(), this);
   if (dialog.exec() != QDialog::Accepted) return;
@@ -371,11 +373,10 @@ void MainWindow::on_timer() {
   if (++ticks_ % 10 == 0 && worker_->busy()) refresh();  // the workspace is the source of truth: statuses, flushed metrics
 }
 
-void MainWindow::on_job_finished(const QString& name, qint64 run_id, const QString& status, const QString& message) {
+void MainWindow::on_job_finished(const QString& name, qint64 run_id, RunStatus s, const QString& message) {
   progress_->hide();
   cancel_->setEnabled(worker_->pending() > 0);
-  const RunStatus s = parse_run_status(status.toStdString()).value_or(RunStatus::Failed);
-  status_->setText(s != RunStatus::Finished ? tr("%1: %2").arg(name, status) : message.isEmpty() ? tr("%1 finished").arg(name) : message);
+  status_->setText(s != RunStatus::Finished ? tr("%1: %2").arg(name, status_name(s)) : message.isEmpty() ? tr("%1 finished").arg(name) : message);
   refresh();
   models_->reload();  // runs add their model and data to the library
   datasets_->reload();

@@ -62,7 +62,7 @@ class MainWindow : public QMainWindow {
  private:
   void build_menus();
   void on_timer();
-  void on_job_finished(const QString& name, qint64 run_id, const QString& status, const QString& message);
+  void on_job_finished(const QString& name, qint64 run_id, RunStatus status, const QString& message);
   void update_recent_menu();
   void choose_and_run_project();
   void new_run();

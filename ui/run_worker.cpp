@@ -17,7 +17,10 @@
 
 namespace imsm::ui {
 
-RunWorker::RunWorker(LiveRun* live, QObject* parent) : QObject(parent), live_(live) { thread_ = std::thread([this] { loop(); }); }
+RunWorker::RunWorker(LiveRun* live, QObject* parent) : QObject(parent), live_(live) {
+  qRegisterMetaType<RunStatus>();  // job_finished crosses from the worker's thread to the window's
+  thread_ = std::thread([this] { loop(); });
+}
 
 RunWorker::~RunWorker() {
   {
@@ -134,52 +137,53 @@ void RunWorker::execute(const Job& job) {
       live_->set_progress(p.done, p.total, p.eta_seconds);
     };
   }
-  QString status, message;
+  RunStatus status = RunStatus::Failed;
+  QString message;
   try {
     const int processes = job.kind == Job::Kind::Resume ? processes_to_resume(job.workspace.toStdString(), job.run_id) : job.processes;
     status = processes > 1 ? run_on_processes(job, processes, hooks, run_id, message) : run_here(job, hooks, message);
   } catch (const std::exception& e) {
     const auto* error = dynamic_cast<const Error*>(&e);
-    status = status_name(error && error->kind() == ErrorKind::Cancelled ? RunStatus::Cancelled : RunStatus::Failed);
+    status = error && error->kind() == ErrorKind::Cancelled ? RunStatus::Cancelled : RunStatus::Failed;
     message = QString::fromUtf8(e.what());
   }
-  live_->set_phase(status.toStdString());
+  live_->set_phase(status_name(status));
   running_ = false;  // before the signal: its receivers see the worker idle
   emit job_finished(job.name, run_id, status, message);
 }
 
-QString RunWorker::run_here(const Job& job, const Hooks& hooks, QString& message) {
+RunStatus RunWorker::run_here(const Job& job, const Hooks& hooks, QString& message) {
   switch (job.kind) {
     case Job::Kind::Train:
-      return status_name(run_train_recorded(job.workspace.toStdString(), job.config, hooks).summary.status);
+      return run_train_recorded(job.workspace.toStdString(), job.config, hooks).summary.status;
     case Job::Kind::Resume:
-      return status_name(resume_train_run(job.workspace.toStdString(), job.run_id, hooks).summary.status);
+      return resume_train_run(job.workspace.toStdString(), job.run_id, hooks).summary.status;
     case Job::Kind::Project:
       run_project(job.project.toStdString(), hooks);
-      return status_name(RunStatus::Finished);
+      return RunStatus::Finished;
     case Job::Kind::Export:
       message = QString::fromStdString(run_export(job.export_request, hooks).note);
-      return status_name(RunStatus::Finished);
+      return RunStatus::Finished;
     case Job::Kind::Evaluate:
       message = QString::fromStdString(run_runs_eval(job.evaluate, hooks).summary);
-      return status_name(RunStatus::Finished);
+      return RunStatus::Finished;
     case Job::Kind::ImportGguf: {
 #ifdef IMSM_WITH_GGUF
       const ImportGgufResult r = run_import_gguf(job.import_gguf, hooks);
       message = QString::fromStdString(r.note);
       emit model_imported(QString::fromStdString(r.out_dir));
-      return status_name(RunStatus::Finished);
+      return RunStatus::Finished;
 #else
       throw_bad_input(job.import_gguf.gguf_path, "this build has no GGUF support: run installer/setup-llama-cpp.sh, then configure and build again");
 #endif
     }
   }
-  return status_name(RunStatus::Failed);
+  return RunStatus::Failed;
 }
 
 // `imsm` under torchrun; the run's status is what rank 0 recorded in the
 // workspace (a project's: its exit code).
-QString RunWorker::run_on_processes(const Job& job, int processes, const Hooks& hooks, const qint64& run_id, QString& message) {
+RunStatus RunWorker::run_on_processes(const Job& job, int processes, const Hooks& hooks, const qint64& run_id, QString& message) {
   if (const QString problem = multi_process_problem(processes); !problem.isEmpty()) throw_bad_input("processes", problem.toStdString());
   dist::TorchrunJob t = torchrun_job(processes);
   QTemporaryDir scratch;  // the configuration handed to the processes
@@ -206,10 +210,10 @@ QString RunWorker::run_on_processes(const Job& job, int processes, const Hooks& 
   if (run_id) {
     const store::Workspace ws(job.workspace.toStdString(), store::Workspace::Mode::ReadOnly);
     const RunStatus recorded = ws.run(run_id).status;
-    if (recorded != RunStatus::Running && recorded != RunStatus::Queued) return status_name(recorded);
+    if (recorded != RunStatus::Running && recorded != RunStatus::Queued) return recorded;
   }
-  if (outcome.exit_code == 0) return status_name(RunStatus::Finished);
-  return status_name(outcome.cancelled || outcome.exit_code == 130 ? RunStatus::Cancelled : RunStatus::Failed);
+  if (outcome.exit_code == 0) return RunStatus::Finished;
+  return outcome.cancelled || outcome.exit_code == 130 ? RunStatus::Cancelled : RunStatus::Failed;
 }
 
 }  // namespace imsm::ui

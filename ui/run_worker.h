@@ -64,9 +64,9 @@ class RunWorker : public QObject {
  signals:
   void job_started(const QString& name);
   void run_created(qint64 run_id);
-  // status: a RunStatus name (finished | cancelled | diverged | failed); message: the engine's, for failed and
-  // cancelled, and for a finished export what it wrote.
-  void job_finished(const QString& name, qint64 run_id, const QString& status, const QString& message);
+  // status: Finished, Cancelled, Diverged or Failed; message: the engine's, for failed and cancelled, and for
+  // a finished export what it wrote.
+  void job_finished(const QString& name, qint64 run_id, imsm::RunStatus status, const QString& message);
   void queue_changed(int pending);
   // An ImportGguf job wrote this model folder whole (emitted before job_finished).
   void model_imported(const QString& dir);
@@ -74,8 +74,8 @@ class RunWorker : public QObject {
  private:
   void loop();
   void execute(const Job& job);
-  QString run_here(const Job& job, const Hooks& hooks, QString& message);  // the final status
-  QString run_on_processes(const Job& job, int processes, const Hooks& hooks, const qint64& run_id, QString& message);
+  RunStatus run_here(const Job& job, const Hooks& hooks, QString& message);  // the final status
+  RunStatus run_on_processes(const Job& job, int processes, const Hooks& hooks, const qint64& run_id, QString& message);
 
   LiveRun* live_;
   mutable std::mutex mu_;

@@ -16,6 +16,7 @@
 #include <nlohmann/json.hpp>
 #include <qcustomplot.h>
 
+#include "job_status.h"
 #include "evaluate_dialog.h"
 #include "forgetting_view.h"
 #include "gate_scope_pane.h"
@@ -55,7 +56,7 @@ class EvaluateTest : public QObject {
     QSignalSpy finished(&worker, &ui::RunWorker::job_finished);
     worker.enqueue(job);
     if (!QTest::qWaitFor([&] { return finished.size() == 1; }, 120000)) return {"timeout", ""};
-    return {finished.at(0).at(2).toString(), finished.at(0).at(3).toString()};
+    return {imsm::test::job_status(finished.at(0)), finished.at(0).at(3).toString()};
   }
 
   static std::vector<store::RunRecord> evals_of(const QString& ws_path) {
@@ -236,7 +237,7 @@ class EvaluateTest : public QObject {
     }
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 120000);
     for (int i = 0; i < 2; ++i) {
-      QCOMPARE(finished.at(i).at(2).toString(), QString("finished"));
+      QCOMPARE(imsm::test::job_status(finished.at(i)), QString("finished"));
       ids << finished.at(i).at(1).toLongLong();
     }
     ui::Job evaluate;
@@ -247,7 +248,7 @@ class EvaluateTest : public QObject {
     evaluate.evaluate.suite = suite_.toStdString();
     worker.enqueue(evaluate);
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 3, 120000);
-    QVERIFY2(finished.at(2).at(2).toString() == "finished", qPrintable(finished.at(2).at(3).toString()));
+    QVERIFY2(imsm::test::job_status(finished.at(2)) == "finished", qPrintable(finished.at(2).at(3).toString()));
     ui::SweepChart chart(ws_, "lr");
     QCOMPARE(chart.data().keys, std::vector<std::string>{"learning_rate"});
     chart.show_key("learning_rate", "plus Contain");

@@ -16,6 +16,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "job_status.h"
 #include "library_panes.h"
 #include "export.h"
 #include "forgetting_view.h"
@@ -185,7 +186,7 @@ class UiTest : public QObject {
     worker.enqueue(job);
     QVERIFY(finished.wait(60000));
     QCOMPARE(finished.at(0).at(3).toString(), QString());
-    QCOMPARE(finished.at(0).at(2).toString(), QString("finished"));
+    QCOMPARE(imsm::test::job_status(finished.at(0)), QString("finished"));
     const qint64 run_id = finished.at(0).at(1).toLongLong();
     const auto snap = live.snapshot();
     QCOMPARE(snap.run_id, run_id);
@@ -315,9 +316,9 @@ class UiTest : public QObject {
     worker.cancel();
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 60000);
     QCOMPARE(finished.at(0).at(0).toString(), QString("long"));
-    QCOMPARE(finished.at(0).at(2).toString(), QString("cancelled"));
+    QCOMPARE(imsm::test::job_status(finished.at(0)), QString("cancelled"));
     QCOMPARE(finished.at(1).at(0).toString(), QString("short"));
-    QCOMPARE(finished.at(1).at(2).toString(), QString("finished"));
+    QCOMPARE(imsm::test::job_status(finished.at(1)), QString("finished"));
     store::Workspace ws(ws_path.toStdString(), store::Workspace::Mode::ReadOnly);
     const qint64 long_id = finished.at(0).at(1).toLongLong();
     const auto run = ws.run(long_id);
@@ -337,7 +338,7 @@ class UiTest : public QObject {
     job.config.data_path = dir_.filePath("missing.jsonl").toStdString();
     worker.enqueue(job);
     QVERIFY(finished.wait(60000));
-    QCOMPARE(finished.at(0).at(2).toString(), QString("failed"));
+    QCOMPARE(imsm::test::job_status(finished.at(0)), QString("failed"));
     QVERIFY2(finished.at(0).at(3).toString().contains("missing.jsonl"), qPrintable(finished.at(0).at(3).toString()));
     QVERIFY(!worker.busy());
   }
@@ -354,7 +355,7 @@ class UiTest : public QObject {
     train.config.variant = "none";
     worker.enqueue(train);
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 60000);
-    QCOMPARE(finished.at(0).at(2).toString(), QString("finished"));
+    QCOMPARE(imsm::test::job_status(finished.at(0)), QString("finished"));
     const store::Workspace ws(ws_path.toStdString(), store::Workspace::Mode::ReadOnly);
     auto request = imsm::export_request_of(ws.run(finished.at(0).at(1).toLongLong()));
     QVERIFY(request.has_value());
@@ -366,7 +367,7 @@ class UiTest : public QObject {
     job.export_request = *request;
     worker.enqueue(job);
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 60000);  // not finished.wait(): a quick job may end before the wait starts
-    QVERIFY2(finished.at(1).at(2).toString() == "finished", qPrintable(finished.at(1).at(3).toString()));
+    QVERIFY2(imsm::test::job_status(finished.at(1)) == "finished", qPrintable(finished.at(1).at(3).toString()));
     QVERIFY2(finished.at(1).at(3).toString().contains("LoRA merged into"), qPrintable(finished.at(1).at(3).toString()));
     for (const char* f : {"config.json", "model.safetensors", "tokenizer.json", "imsm_export.json"}) QVERIFY2(out.exists(f), f);
     QFile merged(out.filePath("model.safetensors")), base(QDir(model_).filePath("model.safetensors"));
@@ -375,7 +376,7 @@ class UiTest : public QObject {
     QVERIFY(merged.readAll() != base.readAll());  // ...with the adapter folded in
     worker.enqueue(job);
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 3, 60000);  // the refusal comes before anything loads
-    QCOMPARE(finished.at(2).at(2).toString(), QString("failed"));
+    QCOMPARE(imsm::test::job_status(finished.at(2)), QString("failed"));
     QVERIFY2(finished.at(2).at(3).toString().contains("not empty"), qPrintable(finished.at(2).at(3).toString()));
   }
 
@@ -403,7 +404,7 @@ class UiTest : public QObject {
     job.import_gguf.out_dir = out.toStdString();
     worker.enqueue(job);
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 120000);
-    QVERIFY2(finished.at(0).at(2).toString() == "finished", qPrintable(finished.at(0).at(3).toString()));
+    QVERIFY2(imsm::test::job_status(finished.at(0)) == "finished", qPrintable(finished.at(0).at(3).toString()));
     QVERIFY2(finished.at(0).at(3).toString().contains("134515008 parameters"), qPrintable(finished.at(0).at(3).toString()));
     QTRY_COMPARE(pane.list()->count(), 1);
     QVERIFY2(pane.details_text().contains("LlamaForCausalLM"), qPrintable(pane.details_text()));
@@ -415,7 +416,7 @@ class UiTest : public QObject {
     QObject::connect(&worker, &ui::RunWorker::job_started, &worker, [&] { worker.cancel(); }, Qt::DirectConnection);
     worker.enqueue(job);
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 120000);
-    QCOMPARE(finished.at(1).at(2).toString(), QString("cancelled"));
+    QCOMPARE(imsm::test::job_status(finished.at(1)), QString("cancelled"));
     QVERIFY(!QFileInfo::exists(QString::fromStdString(job.import_gguf.out_dir)));
     QVERIFY(!QFileInfo::exists(QString::fromStdString(job.import_gguf.out_dir) + ".tmp"));
     QCOMPARE(pane.list()->count(), 1);
@@ -435,7 +436,7 @@ class UiTest : public QObject {
     QTRY_VERIFY_WITH_TIMEOUT(live.snapshot().step >= 3, 60000);
     worker.cancel();
     QVERIFY(finished.wait(60000));
-    QCOMPARE(finished.at(0).at(2).toString(), QString("cancelled"));
+    QCOMPARE(imsm::test::job_status(finished.at(0)), QString("cancelled"));
     const qint64 run_id = finished.at(0).at(1).toLongLong();
     const auto snap = live.snapshot();
     QCOMPARE(snap.run_id, run_id);
@@ -449,7 +450,7 @@ class UiTest : public QObject {
     resume.run_id = run_id;
     worker.enqueue(resume);
     QVERIFY(finished.wait(120000));
-    QVERIFY2(finished.at(1).at(2).toString() == "finished", qPrintable(finished.at(1).at(3).toString()));
+    QVERIFY2(imsm::test::job_status(finished.at(1)) == "finished", qPrintable(finished.at(1).at(3).toString()));
     QCOMPARE(live.snapshot().points.back().step, int64_t{200});
     store::Workspace ws(ws_path.toStdString(), store::Workspace::Mode::ReadOnly);
     QCOMPARE(QString(imsm::status_name(ws.run(run_id).status)), QString("finished"));
@@ -458,7 +459,7 @@ class UiTest : public QObject {
     broken.config.data_path = dir_.filePath("missing.jsonl").toStdString();
     worker.enqueue(broken);
     QVERIFY(finished.wait(60000));
-    QCOMPARE(finished.at(2).at(2).toString(), QString("failed"));
+    QCOMPARE(imsm::test::job_status(finished.at(2)), QString("failed"));
     QVERIFY2(finished.at(2).at(3).toString().contains("missing.jsonl"), qPrintable(finished.at(2).at(3).toString()));
   }
 

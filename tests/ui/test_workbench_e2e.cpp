@@ -23,6 +23,7 @@
 #include <nlohmann/json.hpp>
 #include <qcustomplot.h>
 
+#include "job_status.h"
 #include "evaluate_dialog.h"
 #include "forgetting_view.h"
 #include "tradeoff_plot.h"
@@ -85,7 +86,7 @@ class WorkbenchE2E : public QObject {
     w.enqueue(job);
     QTRY_VERIFY_WITH_TIMEOUT(w.progress_bar()->isVisible(), 60000);  // progress shows while it runs
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 600000);
-    QCOMPARE(finished.at(0).at(2).toString(), QString("finished"));
+    QCOMPARE(imsm::test::job_status(finished.at(0)), QString("finished"));
 
     // 2. One more short run from the run dialog: the project's IMSM(LoRA) preset, another seed; Start queues it.
     {
@@ -120,7 +121,7 @@ class WorkbenchE2E : public QObject {
       w.enqueue(job);
     }
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 300000);
-    QCOMPARE(finished.at(1).at(2).toString(), QString("finished"));
+    QCOMPARE(imsm::test::job_status(finished.at(1)), QString("finished"));
     const qint64 extra = finished.at(1).at(1).toLongLong();
     w.refresh();
 
@@ -207,7 +208,7 @@ class WorkbenchE2E : public QObject {
       w.enqueue(evaluate);
     }
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 3, 300000);
-    QVERIFY2(finished.at(2).at(2).toString() == "finished", qPrintable(finished.at(2).at(3).toString()));
+    QVERIFY2(imsm::test::job_status(finished.at(2)) == "finished", qPrintable(finished.at(2).at(3).toString()));
     w.inspector()->set_workspace(w.workspace());
     QVERIFY(w.inspector()->show_run(extra));
     QVERIFY(!w.inspector()->tokens().empty() && !w.inspector()->tokens().front().gate.empty());
