@@ -80,6 +80,7 @@ EvaluateDialog::EvaluateDialog(const QString& workspace, const QList<qint64>& se
     for (const auto& d : ws.datasets())
       if (dataset_->findText(QString::fromStdString(d.path)) < 0) dataset_->addItem(QString::fromStdString(d.path));
   } catch (const std::exception&) {
+    // said by the plan line: plan_runs_eval opens the same workspace and shows why it cannot
   }
   device_ = new QComboBox(this);
   device_->addItem("cpu");

@@ -79,8 +79,6 @@ std::optional<std::vector<int64_t>> SteerPanel::clamp_tokens(QString* error) con
   return out;
 }
 
-QString SteerPanel::steered_text() const { return answers_[1]->toPlainText(); }
-
 void SteerPanel::show_original(const std::vector<TokenTrace>& tokens) {
   fill(0, tokens);
   fill(1, {});

@@ -35,7 +35,6 @@ class SteerPanel : public QWidget {
   QPushButton* steer_button() const { return steer_; }
   QTableWidget* original_table() const { return tables_[0]; }
   QTableWidget* steered_table() const { return tables_[1]; }
-  QString steered_text() const;
 
  signals:
   void steer_requested();
