@@ -9,6 +9,7 @@ include" of ROOT/docs/ARCHITECTURE.md: every quoted include of a project
 header must name its own folder or one its row allows (a folder, or a single
 header), every folder with sources has a row, every row's folder has sources
 and every allowance is used. Beside the table:
+  a setting compared as text    `c.variant == "none"`: settings are enums once read (util/choices.h)
   core -> Qt (or Dear ImGui)   the engine builds where no Qt exists
   ui, app/workbench -> torch   the window sees plain data; followed through the project's own headers
 and no source file of core/, app/ or ui/ over 600 lines.
@@ -25,6 +26,8 @@ INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 TORCH = re.compile(r"^(torch|ATen|c10|caffe2)/")
 TABLE_HEADING = "## What each folder may include"
 QT = re.compile(r"^(Q[A-Za-z]|qcustomplot|imgui)")
+# A setting compared as text: settings are read once into enums (util/choices.h), then switched on.
+SETTING_AS_TEXT = re.compile(r'\.(peft|variant|optimizer|lr_schedule|gradient_checkpointing|dtype|device|memory_cache_dtype)\s*[!=]=\s*"')
 
 
 def folder_of(rel):
@@ -65,11 +68,13 @@ def sources(root):
                     yield os.path.relpath(os.path.join(dirpath, n), root).replace(os.sep, "/")
 
 
-def includes(root, rel):
+def read_lines(root, rel):
     with open(os.path.join(root, rel), encoding="utf-8", errors="replace") as f:
-        lines = f.read().splitlines()
-    found = [(i + 1, m.group(1), m.group(2)) for i, line in enumerate(lines) for m in [INCLUDE.match(line)] if m]
-    return len(lines), found
+        return f.read().splitlines()
+
+
+def includes(lines):
+    return [(i + 1, m.group(1), m.group(2)) for i, line in enumerate(lines) for m in [INCLUDE.match(line)] if m]
 
 
 def resolve(root, rel, header):
@@ -151,10 +156,14 @@ def check(root, complete=True):
     problems = []
     graph = {}
     for rel in sources(root):
-        count, found = includes(root, rel)
-        graph[rel] = found
-        if count > MAX_LINES:
-            problems.append(f"{rel}: {count} lines, over the house limit of {MAX_LINES}: split it by concept")
+        lines = read_lines(root, rel)
+        found = graph[rel] = includes(lines)
+        if len(lines) > MAX_LINES:
+            problems.append(f"{rel}: {len(lines)} lines, over the house limit of {MAX_LINES}: split it by concept")
+        for i, line in enumerate(lines):
+            if SETTING_AS_TEXT.search(line):
+                problems.append(f"{rel}:{i + 1}: compares a setting as text ({line.strip()[:60]}): read it once into its enum "
+                                "(util/choices.h) and compare that")
         for line, quote, header in found:
             if rel.startswith("core/") and quote == "<" and QT.match(header):
                 problems.append(f"{rel}:{line}: includes <{header}>: core -> Qt: the engine builds and runs where no Qt exists")
@@ -203,11 +212,12 @@ def self_test():
         "ui/long_file.cpp": "int x;\n" * (MAX_LINES + 1),
         "core/recipes/fine.cpp": '#include "train/trainer.h"\n#include "model/llama.h"\n',  # recipes may
         "core/gguf/fine.cpp": '#include "model/layout.h"\n',  # a single header its row allows
+        "core/recipes/bad_setting.cpp": 'bool f(const C& c) { return c.variant == "none"; }\n',
         "ui/fine_view.cpp": '#include <QString>\n#include "recipes/fine.h"\n',
     }
     expected = ["bad_model.cpp:1", "bad_store.cpp:1", "bad_io.cpp:1", "bad_eval.cpp:1", "bad_qt.cpp:1",
                 "bad_ui.cpp:1", "core/newthing has no row", "ui/bad_view.cpp: reaches a torch header",
-                "ui/long_file.cpp: 601 lines"]
+                "ui/long_file.cpp: 601 lines", "bad_setting.cpp:1: compares a setting as text"]
     with tempfile.TemporaryDirectory() as root:
         os.makedirs(os.path.join(root, "docs"))
         shutil.copy(os.path.join(here, "docs", "ARCHITECTURE.md"), os.path.join(root, "docs", "ARCHITECTURE.md"))

@@ -314,7 +314,7 @@ void MainWindow::new_run() {
   for (const TrainConfig& c : dialog.configs()) {
     Job job;
     job.kind = Job::Kind::Train;
-    job.name = c.sweep.empty() ? tr("%1 %2 seed %3").arg(QString::fromStdString(c.peft), QString::fromStdString(c.variant)).arg(c.seed)
+    job.name = c.sweep.empty() ? tr("%1 %2 seed %3").arg(QString::fromStdString(method_name(c.peft)), QString::fromStdString(variant_name(c.variant))).arg(c.seed)
                                : tr("%1 seed %2 (sweep %3)").arg(QString::fromStdString(c.label)).arg(c.seed).arg(QString::fromStdString(c.sweep));
     job.workspace = workspace_;
     job.config = c;

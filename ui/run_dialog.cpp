@@ -36,23 +36,9 @@ namespace imsm::ui {
 
 namespace {
 
-QComboBox* combo(QWidget* parent, const QStringList& items, bool editable = false) {
-  auto* c = new QComboBox(parent);
-  c->addItems(items);
-  c->setEditable(editable);
-  return c;
-}
 QSpinBox* ispin(QWidget* parent, int lo, int hi, int value) {
   auto* s = new QSpinBox(parent);
   s->setRange(lo, hi);
-  s->setValue(value);
-  return s;
-}
-QDoubleSpinBox* dspin(QWidget* parent, double lo, double hi, double value, int decimals, double step) {
-  auto* s = new QDoubleSpinBox(parent);
-  s->setRange(lo, hi);
-  s->setDecimals(decimals);
-  s->setSingleStep(step);
   s->setValue(value);
   return s;
 }
@@ -120,118 +106,62 @@ RunDialog::RunDialog(const QStringList& models, const QStringList& datasets, con
   validate();
 }
 
-// The table of keys: each `imsm train` key, its widget with the engine's default, and what it does.
+// Each `imsm train` key the dialog shows, its widget made from the engine's key table (choices, range,
+// default, help as the tooltip); then what is the dialog's own: suggestions, placeholders, the precision of a
+// rate, a check box's words.
 void RunDialog::make_fields(const QStringList& models, const QStringList& datasets) {
   RunFields& f = fields_;
-  f.add("model_path", combo(this, models, true), tr("Base model: a Hugging Face folder"));
-  f.add("data_path", combo(this, datasets, true), tr("Training data: JSON lines {\"input\", \"output\"} or Alpaca JSON"));
-  f.add("gate_probe_data", combo(this, QStringList{QString()} + datasets, true),
-        tr("Where the probe examples come from: a validation file (held-out prompts of the task, or knowledge questions, to watch "
-           "which memory IMSM reaches for); empty: the first training examples"));
-  qobject_cast<QComboBox*>(f["gate_probe_data"])->lineEdit()->setPlaceholderText(tr("the training data"));
-  f.add("test_data_path", combo(this, QStringList{QString()} + datasets, true),
-        tr("A held-out set evaluated during training, as the official loop does after each epoch: its loss and its task's "
-           "metrics, plotted against the step; the best adapter is kept in OUTPUT/best-adapter"));
-  qobject_cast<QComboBox*>(f["test_data_path"])->lineEdit()->setPlaceholderText(tr("none"));
-  f.add("eval_task", combo(this, {"", "gsm8k", "webq", "freebase", "mrpc", "multirc", "cola", "ropes"}),
-        tr("The held-out set's task, which names its metrics (empty: from the dataset name or the file's path, GSM8K -> gsm8k)"));
-  f.add("eval_steps", ispin(this, 0, 1000000, 0), tr("Also evaluate every N optimizer steps (0: at each epoch's end only)"));
-  f.add("eval_examples", ispin(this, 0, 1000000, 0), tr("Evaluate the first N examples of each set (0: all)"));
-  f.add("eval_suite", line(this, {}, tr("none")),
-        tr("A forgetting suite (JSON) evaluated at the same points: each retention benchmark becomes a curve against the step"));
-  f.add("best_metric", combo(this, {"loss", "EM", "Contain", "Accuracy", "F1_score", "F1_overlap", "MCC"}),
-        tr("What makes an adapter the best and what early stopping watches: the held-out loss, or one of its task's metrics"));
-  f.add("early_stopping_patience", ispin(this, 0, 1000, 0),
-        tr("Stop after this many evaluations without a better best_metric (0: never stop early)"));
-  f.add("label", line(this, {}, tr("from the method, e.g. IMSM(LoRA)")),
-        tr("The method's name in the forgetting view and reports: runs with one label are averaged over their seeds, "
-           "so give each setting of a sweep its own (\"LoRA lr 1e-3\")"));
-  f.add("output_dir", line(this, "runs/imsm"), tr("Adapter and checkpoints go here (with several seeds: one folder per seed, -seedN)"));
-  // Method.
-  f.add("peft", combo(this, {"lora", "dora", "ia3", "adalora"}), tr("The PEFT method IMSM is put on (the paper: LoRA, (IA)³, AdaLoRA, DoRA)"));
-  f.add("variant", combo(this, {"query", "no-query", "no-gate", "none"}),
-        tr("IMSM's gate: query = the paper's query-aware gate, mixing the original and fine-tuned memories per token and "
-           "dimension; no-query = the gate without the query terms; no-gate = a fixed mix (α below, ½ officially); none = the PEFT "
-           "method alone (baseline)"));
-  auto* modules = new NameChecks({"q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"}, 4, this);
-  modules->set_checked({"q_proj", "v_proj"});
-  for (QCheckBox* c : modules->boxes()) c->setToolTip(tr("Put the adapter on every %1 (Hugging Face module name)").arg(c->text()));
-  f.add("target_modules", modules);
-  f.add("lora_r", ispin(this, 1, 1024, 16), tr("The adapter's rank r"));
-  f.add("lora_alpha", dspin(this, 0.01, 4096, 16, 2, 1), tr("The adapter's α: its update is scaled by α/r"));
-  f.add("use_rslora", new QCheckBox(tr("rsLoRA scaling (α/√r)"), this));
-  f.add("lora_dropout", dspin(this, 0, 0.9, 0.05, 3, 0.01), tr("Dropout on the adapter's input"));
-  f.add("gate_rank", ispin(this, 1, 1024, 8), tr("r of the gate's low-rank maps gate_A [r, k·d] and gate_B [d, r]"));
-  f.add("dropout_prob", dspin(this, 0, 0.9, 0.1, 3, 0.05), tr("Dropout on both gate maps, as the official code"));
-  f.add("gate_probe_examples", ispin(this, 0, 4096, 8),
-        tr("Measure the mean gate on this many probe examples about 50 times a run (0: off); it does not change training"));
-  // Forgetting baselines: each off at 0, with any method and variant.
-  f.add("replay_data", combo(this, QStringList{QString()} + datasets, true),
-        tr("Replay: general data whose examples fill a fraction of every training batch (the oldest remedy for forgetting)"));
-  qobject_cast<QComboBox*>(f["replay_data"])->lineEdit()->setPlaceholderText(tr("no replay"));
-  f.add("replay_ratio", dspin(this, 0, 0.95, 0, 3, 0.05), tr("Replay: the fraction of each batch drawn from the replay data (0: off)"));
-  f.add("ewc_lambda", dspin(this, 0, 1e9, 0, 4, 1),
-        tr("EWC: λ of the penalty λ·Σ F(θ − θ₀)², F the diagonal Fisher of the starting model on the EWC data (0: off)"));
-  f.add("ewc_data", combo(this, QStringList{QString()} + datasets, true),
-        tr("EWC: the general data of the Fisher (computed once at the start, kept as OUTPUT/ewc_fisher.safetensors)"));
-  qobject_cast<QComboBox*>(f["ewc_data"])->lineEdit()->setPlaceholderText(tr("no EWC"));
-  f.add("ewc_examples", ispin(this, 16, 1000000, 64), tr("EWC: the Fisher's sample, the first N examples of its data (at least 16)"));
-  f.add("kl_lambda", dspin(this, 0, 1000, 0, 4, 0.1),
-        tr("KL: λ of λ·KL(p_original ‖ p_tuned) on the answer tokens, pulling the tuned model toward the original (0: off)"));
-  f.add("mix_alpha", dspin(this, 0, 1, 0.5, 3, 0.05),
-        tr("Variant no-gate: the fixed mix α·h_M + (1 − α)·h_M' (½: the official mode 0). To evaluate a trained adapter "
-           "along α without training again: imsm eval --mix-alpha 0,0.25,0.5,0.75,1"));
-  // Training.
-  f.add("optimizer", combo(this, {"adamw", "adafactor"}));
-  f.add("learning_rate", dspin(this, 1e-7, 1, 3e-4, 7, 1e-4));
-  auto* gate_lr = dspin(this, 0, 1, 0, 7, 1e-4);
-  gate_lr->setSpecialValueText(tr("official (1e-3 with AdamW, the learning rate with Adafactor)"));
-  f.add("gate_learning_rate", gate_lr,
-        tr("The IMSM gate's own learning rate; the schedule scales it as the adapter's. The official code gives the gate "
-           "PyTorch's AdamW default, 1e-3, whatever the adapter's rate"));
-  f.add("weight_decay", dspin(this, 0, 1, 0, 4, 0.01));
-  f.add("lr_schedule", combo(this, {"cosine", "linear", "none"}));
-  f.add("num_warmup_ratio", dspin(this, 0, 0.5, 0, 3, 0.01));
-  f.add("batch_size", ispin(this, 1, 4096, 4));
-  f.add("accumulation_steps", ispin(this, 1, 1024, 1));
-  f.add("num_epochs", ispin(this, 1, 1000, 3));
-  f.add("max_input_length", ispin(this, 8, 32768, 512));
-  f.add("max_output_length", ispin(this, 1, 32768, 512));
-  f.add("seed", line(this, "42"), tr("One run per seed: 1, 2, 3"));
-  f.add("device", combo(this, {"cpu", "cuda", "cuda:0", "cuda:1"}, true));
-  f.add("dtype", combo(this, {"auto", "f32", "bf16", "f16"}));
+  const QStringList optional_data = QStringList{QString()} + datasets;
+  f.add_key("model_path", this, models);
+  f.add_key("data_path", this, datasets);
+  for (const char* key : {"gate_probe_data", "test_data_path", "replay_data", "ewc_data"}) f.add_key(key, this, optional_data);
+  f.add_key("eval_task", this, {"", "gsm8k", "webq", "freebase", "mrpc", "multirc", "cola", "ropes"});
+  f.add_key("best_metric", this, {"loss", "EM", "Contain", "Accuracy", "F1_score", "F1_overlap", "MCC"});
+  for (const char* key : {"eval_steps", "eval_examples", "eval_suite", "early_stopping_patience", "label", "output_dir", "peft", "variant",
+                          "target_modules", "lora_r", "lora_alpha", "use_rslora", "lora_dropout", "gate_rank", "dropout_prob",
+                          "gate_probe_examples", "replay_ratio", "ewc_lambda", "ewc_examples", "kl_lambda", "mix_alpha", "optimizer",
+                          "learning_rate", "gate_learning_rate", "weight_decay", "lr_schedule", "num_warmup_ratio", "batch_size",
+                          "accumulation_steps", "num_epochs", "max_input_length", "max_output_length", "device", "dtype", "save_steps",
+                          "max_grad_norm", "gradient_checkpointing", "loss_chunk_size", "memory_check", "adalora_target_rank",
+                          "adalora_allocation", "orth_reg_weight", "tinit", "tfinal", "deltaT", "input_field", "output_field",
+                          "instruction_field"})
+    f.add_key(key, this);
+  const TrainKey& seed = *find_train_key("seed");  // several, one run each
+  f.add("seed", line(this, QString::number(seed.default_value.get<uint64_t>())),
+        QString::fromStdString(seed.help) + tr("; one run per seed: 1, 2, 3"));
   f.add("processes", ispin(this, 1, 256, 1),
         tr("Train on this many processes of this machine, started by the venv's torchrun (data parallel: the batch size stays the "
            "global batch, so the adapter is the one 1 process trains; on CUDA one GPU each, cuda:0..N-1)"));
-  // Advanced.
-  f.add("save_steps", ispin(this, 0, 1000000, 0), tr("A resumable checkpoint every N optimizer steps (0: at each epoch's end only)"));
-  f.add("max_grad_norm", dspin(this, 0, 1000, 1.0, 2, 0.1), tr("Clip the gradient's global norm to this (0: no clipping)"));
-  f.add("gradient_checkpointing", combo(this, {"auto", "on", "off"}),
-        tr("Recompute each decoder layer in the backward pass instead of keeping its activations: far less memory, ~10% more "
-           "time (auto: on on CUDA)"));
-  auto* chunk = ispin(this, -1, 1000000, -1);
-  chunk->setSpecialValueText(tr("auto"));
-  f.add("loss_chunk_size", chunk,
-        tr("Compute the LM head and the loss over this many positions at a time, never the whole batch's logits "
-           "(0: the whole batch; auto: 1024 on CUDA, the whole batch on CPU)"));
-  auto* memory_check = new QCheckBox(tr("Refuse a run that will not fit"), this);
-  memory_check->setChecked(true);
-  f.add("memory_check", memory_check,
-        tr("Before training, compare the run's memory estimate with the device's free memory and refuse it when it does not fit"));
-  f.add("adalora_target_rank", ispin(this, 0, 1024, 0), tr("AdaLoRA: the rank the budget is pruned to (0: two thirds of r, as PEFT's 12 -> 8)"));
-  auto* allocation = new QCheckBox(tr("AdaLoRA rank allocation"), this);
-  allocation->setChecked(true);
-  f.add("adalora_allocation", allocation,
-        tr("PEFT's budget allocation and orthogonal regulariser; off: as the official IMSM code, which never calls "
-           "update_and_allocate (the initial rank throughout)"));
-  f.add("orth_reg_weight", dspin(this, 0, 100, 0.5, 3, 0.1), tr("AdaLoRA: weight of the orthogonality regulariser on P and Q"));
-  f.add("tinit", ispin(this, 0, 1000000, 0), tr("AdaLoRA: warm-up steps before pruning starts (PEFT's tinit)"));
-  f.add("tfinal", ispin(this, 0, 1000000, 0), tr("AdaLoRA: final steps at the target rank (PEFT's tfinal)"));
-  f.add("deltaT", ispin(this, 1, 1000000, 1), tr("AdaLoRA: steps between budget updates (PEFT's deltaT)"));
-  const QString fields_tip = tr("The dataset's field names: the prompt is instruction + input, the answer is output (Alpaca layout)");
-  f.add("input_field", line(this, "input"), fields_tip);
-  f.add("output_field", line(this, "output"), fields_tip);
-  f.add("instruction_field", line(this, "instruction"), fields_tip);
+  present_fields();
+}
+
+// The dialog's presentation of some fields: placeholders for an empty value, words beside check boxes,
+// the digits of rates, special values; the values themselves stay the table's.
+void RunDialog::present_fields() {
+  RunFields& f = fields_;
+  const auto placeholder = [&](const char* key, const QString& text) {
+    if (auto* c = qobject_cast<QComboBox*>(f[key])) c->lineEdit()->setPlaceholderText(text);
+    if (auto* e = qobject_cast<QLineEdit*>(f[key])) e->setPlaceholderText(text);
+  };
+  placeholder("gate_probe_data", tr("the training data"));
+  placeholder("test_data_path", tr("none"));
+  placeholder("eval_suite", tr("none"));
+  placeholder("label", tr("from the method, e.g. IMSM(LoRA)"));
+  placeholder("replay_data", tr("no replay"));
+  placeholder("ewc_data", tr("no EWC"));
+  qobject_cast<QCheckBox*>(f["use_rslora"])->setText(tr("rsLoRA scaling (α/√r)"));
+  qobject_cast<QCheckBox*>(f["memory_check"])->setText(tr("Refuse a run that will not fit"));
+  qobject_cast<QCheckBox*>(f["adalora_allocation"])->setText(tr("AdaLoRA rank allocation"));
+  auto* modules = qobject_cast<NameChecks*>(f["target_modules"]);
+  for (QCheckBox* c : modules->boxes()) c->setToolTip(tr("Put the adapter on every %1 (Hugging Face module name)").arg(c->text()));
+  modules->set_checked({"q_proj", "v_proj"});  // the table's default (none named) is the method's: LoRA's q_proj, v_proj
+  for (const char* key : {"learning_rate", "gate_learning_rate"}) {
+    auto* rate = qobject_cast<QDoubleSpinBox*>(f[key]);
+    rate->setDecimals(7);
+    rate->setSingleStep(1e-4);
+  }
+  qobject_cast<QDoubleSpinBox*>(f["gate_learning_rate"])->setSpecialValueText(tr("official (1e-3 with AdamW, the learning rate with Adafactor)"));
+  qobject_cast<QSpinBox*>(f["loss_chunk_size"])->setSpecialValueText(tr("auto"));
 }
 
 void RunDialog::lay_out() {
@@ -451,7 +381,7 @@ void RunDialog::validate() {
       message = tr("target_modules: check at least one module");
     else if (!multi_process_problem(processes()).isEmpty())
       message = multi_process_problem(processes());
-    else if (processes() > 1 && cuda_index(runs.front().device) && processes() > gpus)
+    else if (processes() > 1 && runs.front().device.cuda && processes() > gpus)
       message = tr("processes: %1 processes on CUDA need %1 GPUs, this machine has %2").arg(processes()).arg(gpus);
     else
       message = QString::fromStdString(
@@ -459,7 +389,7 @@ void RunDialog::validate() {
     if (message.isEmpty())  // the held-out set's task, the criterion, the suite (read once it is there)
       validation_plan(runs.front(), [this](const std::string& path) { return project_makes(QString::fromStdString(path)); });
     if (message.isEmpty()) {  // will it fit: as run_train checks before it loads anything
-      const MemoryCheck m = check_memory(runs.front(), !cuda_index(runs.front().device).has_value());
+      const MemoryCheck m = check_memory(runs.front(), !runs.front().device.cuda);
       memory = memory_line(m);
       if (!m.fits() && runs.front().memory_check) message = QString::fromStdString("memory_check: " + memory_refusal(m));
     }

@@ -35,6 +35,7 @@ class RunDialog : public QDialog {
   // models, datasets: the workspace's (offered in the combo boxes); projects_dir: where presets come from.
   RunDialog(const QStringList& models, const QStringList& datasets, const QString& projects_dir, QWidget* parent = nullptr);
 
+  const RunFields& fields() const { return fields_; }  // tests: the widgets by key
   nlohmann::json config_json() const;             // the fields as `imsm train` keys, without the seed (configs() adds each)
   std::vector<TrainConfig> configs() const;       // one per seed; empty when the fields are invalid
   int processes() const;                          // each run on this many processes (torchrun) when > 1
@@ -53,6 +54,7 @@ class RunDialog : public QDialog {
 
  private:
   void make_fields(const QStringList& models, const QStringList& datasets);
+  void present_fields();
   void lay_out();
   void validate();
   void load_presets(const QString& projects_dir);

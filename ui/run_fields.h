@@ -8,6 +8,7 @@
 #include <QDoubleSpinBox>
 #include <QLineEdit>
 #include <QSpinBox>
+#include <QStringList>
 #include <QWidget>
 
 #include <string>
@@ -35,11 +36,16 @@ class NameChecks : public QWidget {
 
 class RunFields {
  public:
+  // The widget of `key` made from the engine's key table (recipes/train_config.h: train_keys()): its choices,
+  // range and default, its help as the tooltip. `suggestions` turn a text key into an editable list (the
+  // workspace's models and datasets, the tasks). An internal error for a key the table does not have.
+  QWidget* add_key(const std::string& key, QWidget* parent, const QStringList& suggestions = {});
   // `widget` edits `key`: a QComboBox (its text), QSpinBox, QDoubleSpinBox,
   // QLineEdit (its trimmed text), QCheckBox (true/false) or NameChecks (a list).
   QWidget* add(const std::string& key, QWidget* widget, const QString& tooltip = {});
   QWidget* operator[](const std::string& key) const;  // the key's widget (an internal error if none)
   QString text(const std::string& key) const;          // a combo box's or line edit's text
+  std::vector<std::string> keys() const;               // in the order they were added
 
   nlohmann::json values() const;  // every key with its widget's value
   // Sets a key's widget from a JSON value or its text ("25", "true"); false: no such key.

@@ -15,15 +15,17 @@ namespace imsm::cli {
 void add_import_gguf(CLI::App& app, Run& run) {
   auto req = std::make_shared<ImportGgufRequest>();
   auto json_out = std::make_shared<bool>(false);
+  auto dtype = std::make_shared<std::string>("f32");
   CLI::App* cmd = app.add_subcommand(
       "import-gguf", "Write a GGUF model (llama.cpp, Ollama) as a Hugging Face folder: config, dequantized weights, tokenizer, chat template");
-  cmd->add_option("FILE.gguf", req->gguf_path, "The GGUF file (architectures llama, qwen2; any quantization ggml dequantizes)")->required();
+  cmd->add_option("FILE.gguf", req->gguf_path, "The GGUF file (architectures llama, qwen2, qwen3; any quantization ggml dequantizes)")->required();
   cmd->add_option("--out", req->out_dir, "Folder to write; must not exist or be empty, unless --force")->required();
-  cmd->add_option("--dtype", req->dtype, "f32 or bf16: of the written weights")->capture_default_str();
+  cmd->add_option("--dtype", *dtype, "f32 or bf16: of the written weights")->capture_default_str();
   cmd->add_flag("--force", req->force, "Replace --out if it exists (once the new folder is whole)");
   cmd->add_flag("--json", *json_out, "Print one JSON object {out, name, architecture, tokenizer, dtype, parameters, source_types, chat_template}");
-  cmd->callback([&run, req, json_out] {
-    run = [req, json_out] {
+  cmd->callback([&run, req, json_out, dtype] {
+    run = [req, json_out, dtype] {
+      req->dtype = precisions().parse(*dtype, "dtype", "--dtype");
       ImportGgufResult r;
       run_with_progress("import", [&](const Hooks& hooks) { r = run_import_gguf(*req, hooks); });
       if (*json_out)

@@ -110,22 +110,29 @@ void add_train(CLI::App& app, Run& run) {
   auto sets = std::make_shared<std::vector<std::string>>();
   auto workspace = std::make_shared<std::string>();
   auto dry_run = std::make_shared<bool>(false);
+  auto help_keys = std::make_shared<bool>(false);
   CLI::App* cmd = app.add_subcommand("train", "Fine-tune with a PEFT method and IMSM (official config.json keys)");
-  cmd->add_option("--config", *config, "Training configuration (JSON): the official IMSM keys plus variant, target_modules, seed, output_dir, ...")->required();
+  cmd->add_option("--config", *config, "Training configuration (JSON): the official IMSM keys plus variant, target_modules, seed, output_dir, ... (required)");
   cmd->add_option("--set", *sets, "Override a key: --set learning_rate=1e-3 --set variant=none");
   cmd->add_option("--workspace", *workspace, "Record the run (config, per-step metrics, checkpoints, adapter) in this SQLite workspace");
   cmd->add_flag("--dry-run", *dry_run,
                 "Check the configuration and print the run's memory estimate against the device's free memory; train nothing "
                 "(exit 0: it fits, 1: it does not)");
-  cmd->callback([&run, config, sets, workspace, dry_run] {
-    run = [config, sets, workspace, dry_run] {
+  cmd->add_flag("--help-keys", *help_keys, "Print every key of the configuration: its type, choices or range, default and what it does");
+  cmd->callback([&run, config, sets, workspace, dry_run, help_keys] {
+    run = [config, sets, workspace, dry_run, help_keys] {
+      if (*help_keys) {
+        std::cout << format_train_keys();
+        return 0;
+      }
+      if (config->empty()) throw_bad_input("--config", "give the training configuration, imsm train --config FILE.json (imsm train --help-keys lists its keys)");
       const TrainConfig c = read_train_config(*config, *sets);
       if (*dry_run) return preflight(c, true);
       if (!dist::launch_from_environment().writer())  // a torchrun rank other than 0: rank 0 writes the adapter, checkpoints, workspace
         return run_as_follower([&](const Hooks& hooks) { run_train(c, hooks); });  // a divergence: rank 0 says so
       if (!workspace->empty()) store::Workspace check(*workspace);  // refused before any work starts
       preflight(c, false);
-      log::info("training " + c.peft + " + IMSM variant " + c.variant + " on " + c.data_path + " -> " + c.output_dir);
+      log::info("training " + method_name(c.peft) + " + IMSM variant " + variant_name(c.variant) + " on " + c.data_path + " -> " + c.output_dir);
       return train_with_progress(
           [&](const Hooks& hooks, int64_t& run_id) {
             if (workspace->empty()) return run_train(c, hooks);

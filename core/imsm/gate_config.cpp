@@ -7,24 +7,19 @@
 
 namespace imsm {
 
-std::string variant_name(GateVariant v) {
-  switch (v) {
-    case GateVariant::Query: return "query";
-    case GateVariant::NoQuery: return "no-query";
-    case GateVariant::NoGate: return "no-gate";
-    case GateVariant::None: return "none";
-  }
-  return "?";
+const Choices<GateVariant>& gate_variants() {
+  static const Choices<GateVariant> c = {{"query", GateVariant::Query}, {"no-query", GateVariant::NoQuery},
+                                         {"no-gate", GateVariant::NoGate}, {"none", GateVariant::None}};
+  return c;
 }
+
+std::string variant_name(GateVariant v) { return gate_variants().name(v); }
 
 bool has_weights(GateVariant v) { return v == GateVariant::Query || v == GateVariant::NoQuery; }
 
 GateVariant parse_variant(const std::string& name, const std::string& where) {
-  if (name == "query") return GateVariant::Query;
-  if (name == "no-query") return GateVariant::NoQuery;
-  if (name == "no-gate") return GateVariant::NoGate;
-  if (name == "none") return GateVariant::None;
-  throw_bad_input(where, "unknown IMSM variant \"" + name + "\" (query, no-query, no-gate, none)");
+  if (const auto v = gate_variants().find(name)) return *v;
+  throw_bad_input(where, "unknown IMSM variant \"" + name + "\" (" + gate_variants().list() + ")");
 }
 
 nlohmann::json gate_config_json(const GateConfig& c) {

@@ -9,11 +9,14 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/choices.h"
+
 namespace imsm {
 
 // None is the PEFT method alone: no gate object at all (a null ImsmGate*).
 enum class GateVariant { Query, NoQuery, NoGate, None };
 
+const Choices<GateVariant>& gate_variants();  // query, no-query, no-gate, none
 std::string variant_name(GateVariant v);  // "query", "no-query", "no-gate", "none"
 bool has_weights(GateVariant v);           // query and no-query have W_A, W_B; no-gate and none none
 GateVariant parse_variant(const std::string& name, const std::string& where);

@@ -27,6 +27,16 @@ torch::ScalarType parse_dtype(const std::string& text, torch::ScalarType fallbac
   throw_bad_input("--dtype", "\"" + text + "\" is not f32, bf16 or f16");
 }
 
+torch::ScalarType scalar_type(Precision precision, torch::ScalarType fallback) {
+  switch (precision) {
+    case Precision::Auto: return fallback;
+    case Precision::F32: return torch::kFloat32;
+    case Precision::BF16: return torch::kBFloat16;
+    case Precision::F16: return torch::kFloat16;
+  }
+  return fallback;
+}
+
 std::string dtype_label(torch::ScalarType dtype) {
   if (dtype == torch::kFloat32) return "f32";
   if (dtype == torch::kBFloat16) return "bf16";

@@ -55,22 +55,17 @@ bool PeftConfig::targets(const std::string& module_name) const {
 }
 bool PeftConfig::is_feedforward(const std::string& module_name) const { return listed(feedforward_modules, module_name); }
 
-std::string method_name(PeftMethod m) {
-  switch (m) {
-    case PeftMethod::LoRA: return "lora";
-    case PeftMethod::DoRA: return "dora";
-    case PeftMethod::IA3: return "ia3";
-    case PeftMethod::AdaLoRA: return "adalora";
-  }
-  return "?";
+const Choices<PeftMethod>& peft_methods() {
+  static const Choices<PeftMethod> c = {
+      {"lora", PeftMethod::LoRA}, {"dora", PeftMethod::DoRA}, {"ia3", PeftMethod::IA3}, {"adalora", PeftMethod::AdaLoRA}};
+  return c;
 }
 
+std::string method_name(PeftMethod m) { return peft_methods().name(m); }
+
 PeftMethod parse_method(const std::string& name, const std::string& where) {
-  if (name == "lora") return PeftMethod::LoRA;
-  if (name == "dora") return PeftMethod::DoRA;
-  if (name == "ia3") return PeftMethod::IA3;
-  if (name == "adalora") return PeftMethod::AdaLoRA;
-  throw_bad_input(where, "unknown peft method \"" + name + "\" (lora, dora, ia3, adalora)");
+  if (const auto m = peft_methods().find(name)) return *m;
+  throw_bad_input(where, "unknown peft method \"" + name + "\" (" + peft_methods().list() + ")");
 }
 
 nlohmann::json PeftConfig::to_adapter_config() const {

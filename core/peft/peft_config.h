@@ -7,6 +7,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "util/choices.h"
+
 namespace imsm {
 
 enum class PeftMethod { LoRA, DoRA, IA3, AdaLoRA };
@@ -48,6 +50,7 @@ struct PeftConfig {
   nlohmann::json layers_json() const;  // layers_to_transform as PEFT writes it: null for every layer
 };
 
+const Choices<PeftMethod>& peft_methods();  // lora, dora, ia3, adalora
 std::string method_name(PeftMethod method);  // "lora", "dora", "ia3"
 PeftMethod parse_method(const std::string& name, const std::string& where);
 

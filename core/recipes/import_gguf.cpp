@@ -70,28 +70,30 @@ Weights read_weights(const GgufFile& file, const GgufModel& model, bool bf16, co
 }  // namespace
 
 ImportGgufResult run_import_gguf(const ImportGgufRequest& r, const Hooks& hooks) {
-  if (r.dtype != "f32" && r.dtype != "bf16") throw_bad_input("--dtype", "is \"" + r.dtype + "\": choose f32 or bf16");
+  const bool bf16 = r.dtype == Precision::BF16;
+  if (!bf16 && r.dtype != Precision::F32)
+    throw_bad_input("--dtype", std::string("is \"") + precisions().name(r.dtype) + "\": choose f32 or bf16");
   if (r.gguf_path.empty()) throw_bad_input("FILE.gguf", "is empty: name the GGUF file to import");
   check_output_dir(r.out_dir, r.force, {r.gguf_path}, "--out", "import-gguf");
   hooks.progress({"read", 0, 0, r.gguf_path});
   const auto file = GgufFile::open(r.gguf_path);
   GgufModel model = read_gguf_model(*file);
   const GgufTokenizer tokenizer = read_gguf_tokenizer(*file, model.config.max_position_embeddings);
-  model.config.torch_dtype = r.dtype == "bf16" ? "bfloat16" : "float32";
+  model.config.torch_dtype = bf16 ? "bfloat16" : "float32";
 
   ImportGgufResult result;
   result.out_dir = r.out_dir;
   result.name = model.name;
   result.architecture = model.gguf_architecture;
   result.tokenizer = tokenizer.model;
-  result.dtype = r.dtype;
+  result.dtype = precisions().name(r.dtype);
   result.chat_template = tokenizer.has_chat_template;
   for (const auto& g : model.weights) {
     result.parameters += g.source->numel;
     ++result.source_types[g.source->type_name];
   }
 
-  Weights weights = read_weights(*file, model, r.dtype == "bf16", hooks);
+  Weights weights = read_weights(*file, model, bf16, hooks);
   hooks.progress({"write", 0, 1, r.out_dir});
   write_dir_atomically(r.out_dir, [&](const std::string& tmp) {
     const fs::path out(tmp);
@@ -109,7 +111,7 @@ ImportGgufResult run_import_gguf(const ImportGgufRequest& r, const Hooks& hooks)
   for (const auto& [type, count] : result.source_types) types += (types.empty() ? "" : ", ") + std::to_string(count) + " " + type;
   result.note = (model.name.empty() ? std::string("the model") : model.name) + " (" + model.gguf_architecture + ", " +
                 std::to_string(result.parameters) + " parameters; tensors " + types + ") written to " + r.out_dir + " in " +
-                r.dtype + (tokenizer.has_chat_template ? ", with its chat template" : "") +
+                result.dtype + (tokenizer.has_chat_template ? ", with its chat template" : "") +
                 ". Use it as any model folder: imsm generate --model " + r.out_dir + " --prompt \"...\"";
   return result;
 }

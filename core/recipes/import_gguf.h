@@ -12,13 +12,15 @@
 
 #include "util/run_protocol.h"
 
+#include "model/device_spec.h"
+
 namespace imsm {
 
 struct ImportGgufRequest {
   std::string gguf_path;
   std::string out_dir;        // must not exist, or be empty, unless force
   bool force = false;         // replace an existing out_dir once the new one is whole
-  std::string dtype = "f32";  // of the written weights: f32 | bf16
+  Precision dtype = Precision::F32;  // of the written weights: F32 or BF16
 };
 
 struct ImportGgufResult {

@@ -14,8 +14,8 @@
 namespace imsm {
 namespace {
 
-double free_bytes_on(const std::string& device) {
-  const auto index = cuda_index(device);
+double free_bytes_on(const DeviceSpec& device) {
+  const auto index = device.cuda_index();
   if (!index) return static_cast<double>(host_memory().available_bytes);  // MemAvailable; -1 where there is none
   for (const CudaDevice& d : cuda_devices(true))
     if (d.index == *index) return static_cast<double>(d.free_bytes);
@@ -70,16 +70,17 @@ MemoryPlan memory_plan(const TrainConfig& c) {
   MemoryPlan p;
   p.model = read_model_config(config_path);
   p.peft = peft_config(c);
-  p.imsm = c.variant != "none";
+  p.imsm = c.variant != GateVariant::None;
   p.gate_parameters = gate_parameters(c.variant, c.gate_rank, p.model.hidden_size);
   p.batch_size = c.batch_size;
   p.sequence_length = c.max_input_length + c.max_output_length;  // the longest a padded batch can be
-  const bool cuda = cuda_index(c.device).has_value();
+  const bool cuda = c.device.cuda;
   // auto: f32 on CPU, the checkpoint's torch_dtype on CUDA (model/loader.h); CUDA matmuls then autocast to it.
-  const torch::ScalarType dtype = parse_dtype(c.dtype, cuda ? parse_dtype(p.model.torch_dtype == "float32" ? "f32" : p.model.torch_dtype) : torch::kFloat32);
+  const Precision checkpoint = precisions().parse(p.model.torch_dtype, "torch_dtype", config_path);
+  const torch::ScalarType dtype = scalar_type(c.dtype, cuda ? scalar_type(checkpoint) : torch::kFloat32);
   p.weight_bytes = p.activation_bytes = static_cast<int64_t>(c10::elementSize(dtype));
   p.optimizer = c.optimizer;
-  p.checkpointing = c.gradient_checkpointing == "on" || (c.gradient_checkpointing == "auto" && cuda);
+  p.checkpointing = checkpoints_layers(c.gradient_checkpointing, cuda);
   p.loss_chunk = c.loss_chunk_size >= 0 ? c.loss_chunk_size : cuda ? 1024 : 0;  // as run_train resolves them
   if (!c.test_data_path.empty() || !c.eval_suite.empty()) {
     p.eval_batch_size = c.batch_size;
@@ -92,7 +93,7 @@ MemoryCheck check_memory(const TrainConfig& c, bool ask_free) {
   MemoryCheck m;
   m.plan = memory_plan(c);
   m.estimate = estimate_memory(m.plan);
-  m.device = cuda_index(c.device) ? "cuda:" + std::to_string(*cuda_index(c.device)) : c.device;
+  m.device = c.device.cuda ? "cuda:" + std::to_string(*c.device.cuda_index()) : c.device.text();
   if (ask_free) m.free_bytes = free_bytes_on(c.device);
   if (!m.fits()) m.fixes = fixes(m.plan, c, m.free_bytes);
   return m;

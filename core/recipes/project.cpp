@@ -60,7 +60,7 @@ Processes join_processes(const ProjectPlan& plan) {
   const dist::Launch launch = dist::launch_from_environment();
   p.writer = launch.writer();
   if (!launch.distributed()) return p;
-  const std::string device = plan.runs.empty() ? "cpu" : on_this_process({plan.model, "", plan.runs.front().device, "auto"}).device;
+  const std::string device = plan.runs.empty() ? "cpu" : on_this_process({plan.model, "", plan.runs.front().device.text(), "auto"}).device;
   p.group = dist::ProcessGroup::join(launch, torch::Device(device), dist::collective_timeout());
   return p;
 }
@@ -123,7 +123,7 @@ void evaluate_matrix(const ProjectPlan& plan, const Processes& processes, Projec
   q.model_dir = plan.model;
   for (const TrainConfig& c : plan.runs) {
     q.adapters.push_back((fs::path(c.output_dir) / "adapter").string());
-    if (c.variant == "none") q.mix_adapters.push_back(q.adapters.back());  // WiSE-FT: the PEFT method's adapter along α
+    if (c.variant == GateVariant::None) q.mix_adapters.push_back(q.adapters.back());  // WiSE-FT: the PEFT method's adapter along α
   }
   q.mix_alphas = plan.mix_alphas;
   if (q.mix_adapters.empty()) q.mix_alphas.clear();
@@ -137,8 +137,8 @@ void evaluate_matrix(const ProjectPlan& plan, const Processes& processes, Projec
   }
   for (int64_t id : q.reuse) s.reused_evaluations += id != 0;
   if (!plan.runs.empty()) {
-    q.device = plan.runs.front().device;
-    q.dtype = plan.runs.front().dtype;
+    q.device = plan.runs.front().device.text();
+    q.dtype = precisions().name(plan.runs.front().dtype);
   }
   Hooks suite_hooks;
   suite_hooks.should_abort = hooks.should_abort;

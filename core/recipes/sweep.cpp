@@ -85,7 +85,7 @@ std::vector<TrainConfig> expand_sweep(const nlohmann::json& base, const std::vec
     j["sweep"] = name;
     j["output_dir"] = base_out + "/" + name + (cell.empty() ? "" : "/" + cell_text(cell, ","));
     for (TrainConfig& c : expand_seeds(j, seeds, "sweep cell " + settings)) {
-      c.label = (base_label.empty() ? report::method_label(c.peft, c.variant) : base_label) + " · " + settings;
+      c.label = (base_label.empty() ? report::method_label(method_name(c.peft), variant_name(c.variant)) : base_label) + " · " + settings;
       out.push_back(std::move(c));
     }
     more = false;

@@ -105,11 +105,10 @@ TrainingData read_training_data(const TrainConfig& c, const Tokenizer& tokenizer
 
 // The IMSM gate: new (seeded), or the checkpoint's; null for the variant none.
 std::unique_ptr<ImsmGate> open_gate(const TrainConfig& c, const LlamaModel& model, const std::string& resume) {
-  const GateVariant variant = parse_variant(c.variant, "variant");
-  if (variant == GateVariant::None) return nullptr;
+  if (c.variant == GateVariant::None) return nullptr;
   if (!resume.empty()) return ImsmGate::load(resume, model.device(), gate_dtype(model.dtype()));
   GateConfig gc;
-  gc.variant = variant;
+  gc.variant = c.variant;
   gc.rank = c.gate_rank;
   gc.hidden_size = model.config().hidden_size;
   gc.dropout = c.dropout_prob;
@@ -176,12 +175,12 @@ std::unique_ptr<FrozenMemoryCache> memory_cache(const TrainConfig& c, const Llam
                                                 const dist::Launch& launch) {
   if (!c.memory_cache || !reads_original) return nullptr;
   MemoryCacheOptions options;
-  options.dtype = c.memory_cache_dtype == "auto" ? model.dtype() : parse_dtype(c.memory_cache_dtype);
+  options.dtype = scalar_type(c.memory_cache_dtype, model.dtype());
   options.memory_bytes = c.memory_cache_mb << 20;
   const std::string fingerprint = model_fingerprint(model);
   Hash64 key;
   key.add(fingerprint);
-  const std::string name = "original-memory-" + key.hex() + "-" + c.memory_cache_dtype + (launch.distributed() ? "-rank" + std::to_string(launch.rank) : "") + ".bin";
+  const std::string name = "original-memory-" + key.hex() + "-" + precisions().name(c.memory_cache_dtype) + (launch.distributed() ? "-rank" + std::to_string(launch.rank) : "") + ".bin";
   options.file = (fs::absolute(c.output_dir).parent_path() / ".imsm-cache" / name).string();
   return std::make_unique<FrozenMemoryCache>(fingerprint, model.config().hidden_size, options);
 }
@@ -207,7 +206,7 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   const int64_t resident_before_model = resident_bytes();
   // Started by torchrun: one rank of a data-parallel run.
   const dist::Launch launch = dist::launch_from_environment();
-  const auto loaded = load_model(on_this_process({c.model_path, "", c.device, c.dtype}));  // adapters below: new, or the checkpoint's
+  const auto loaded = load_model(on_this_process({c.model_path, "", c.device.text(), precisions().name(c.dtype)}));  // adapters below: new, or the checkpoint's
   LlamaModel* model = loaded->model.get();
   const auto group = launch.distributed() ? dist::ProcessGroup::join(launch, model->device(), dist::collective_timeout()) : nullptr;
   const bool writer = launch.writer();  // only rank 0 writes files and reports
@@ -218,7 +217,7 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
       resume.empty() ? PeftAdapters::attach(*model, peft_config(c), c.seed) : PeftAdapters::load(*model, resume);
   std::unique_ptr<ImsmGate> gate = open_gate(c, *model, resume);
   // Memory for large models: one decoder layer's activations at a time, the head in chunks (on CUDA by default).
-  model->set_gradient_checkpointing(c.gradient_checkpointing == "on" || (c.gradient_checkpointing == "auto" && model->device().is_cuda()));
+  model->set_gradient_checkpointing(checkpoints_layers(c.gradient_checkpointing, model->device().is_cuda()));
   const int64_t loss_chunk = c.loss_chunk_size >= 0 ? c.loss_chunk_size : model->device().is_cuda() ? 1024 : 0;  // big vocabularies live on GPUs
   SiameseTarget target(*model, *adapters, gate.get(), c.gate_learning_rate / c.learning_rate, loss_chunk);
   const std::unique_ptr<EwcAnchor> ewc = ewc_anchor(c, target, data, !resume.empty(), writer, hooks);  // at the start, dropout off
@@ -321,7 +320,7 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
     if (writer) json::write_file((fs::path(c.output_dir) / "train_config.json").string(), c.to_json());
   }
   summary.memory_estimate_bytes = memory.estimate.peak_bytes();
-  const auto cuda = cuda_index(c.device);
+  const auto cuda = c.device.cuda_index();
   const int64_t peak = cuda ? cuda_peak_allocated_bytes(*cuda) : peak_resident_bytes() - resident_before_model;
   if (peak > 0 && (cuda || resident_before_model > 0)) summary.memory_peak_bytes = static_cast<double>(peak);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();

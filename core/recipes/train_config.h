@@ -1,5 +1,9 @@
 // The configuration of `imsm train`: the official IMSM config.json keys as
-// they are, plus this project's own (torch-free).
+// they are, plus this project's own (torch-free). Read once, here, into typed
+// settings: everything after the parser switches on enums, never on text.
+// Each key's name, type, choices, range, default and help are one row of
+// train_keys() (recipes/train_keys.cpp), which the parser, to_json,
+// `imsm train --help-keys`, docs/CLI.md and the run dialog all read.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -8,7 +12,10 @@
 
 #include <nlohmann/json.hpp>
 
+#include "imsm/gate_config.h"
+#include "model/device_spec.h"
 #include "peft/peft_config.h"
+#include "train/train_settings.h"
 
 namespace imsm {
 
@@ -23,9 +30,9 @@ struct TrainConfig {
   std::string test_data_path;     // the held-out set, evaluated during training (recipes/validation.h); "": none
   int64_t max_input_length = 512;
   int64_t max_output_length = 512;
-  std::string device = "cpu";
+  DeviceSpec device;              // cpu | cuda | cuda:N
   std::string data_device;        // accepted for compatibility; batches live on `device`
-  std::string peft = "lora";      // lora | dora | ia3 | adalora
+  PeftMethod peft = PeftMethod::LoRA;
   int64_t lora_r = 16;
   double lora_alpha = 16;
   double lora_dropout = 0.05;
@@ -35,21 +42,21 @@ struct TrainConfig {
   int64_t num_epochs = 3;
   int64_t batch_size = 4;
   int64_t accumulation_steps = 1;
-  std::string optimizer = "adamw";  // adamw | adafactor
+  OptimizerKind optimizer = OptimizerKind::AdamW;
   double momentum = 0.9;
   double weight_decay = 0.0;
   double learning_rate = 3e-4;
   double gate_learning_rate = 0;  // the gate's own rate (0: as the official optimizer: 1e-3 with AdamW, learning_rate with Adafactor)
-  std::string lr_schedule = "cosine";  // cosine | linear | none
+  LrSchedule lr_schedule = LrSchedule::Cosine;
   double num_warmup_ratio = 0.0;
   // This project's keys.
-  std::string variant = "query";  // query | no-query | no-gate | none (official "mode": 5 | 2 | 0)
+  GateVariant variant = GateVariant::Query;  // official "mode": 5 | 2 | 0 = query | no-query | no-gate
   std::vector<std::string> target_modules;  // default per method (LoRA: q_proj, v_proj; (IA)³: k_proj, v_proj, down_proj)
   std::vector<std::string> feedforward_modules;  // (IA)³; default: down_proj when targeted
   bool use_rslora = false;
   uint64_t seed = 42;
   std::string output_dir = "runs/imsm";
-  std::string dtype = "auto";
+  Precision dtype = Precision::Auto;
   int64_t save_steps = 0;         // 0: checkpoints at epoch ends only
   int64_t gate_probe_examples = 8;  // IMSM: the mean gate on the first N probe examples, ~50 times a run (0: off)
   std::string gate_probe_data;      // the probe examples: a validation JSON/JSONL file ("": the training data)
@@ -64,7 +71,7 @@ struct TrainConfig {
   int64_t early_stopping_patience = 0;  // stop after N evaluations without a new best (0: never)
   std::string resume_from;
   double max_grad_norm = 1.0;
-  std::string gradient_checkpointing = "auto";  // recompute each decoder layer in the backward: on | off | auto (on on CUDA)
+  Checkpointing gradient_checkpointing = Checkpointing::Auto;  // recompute each decoder layer in the backward (auto: on CUDA)
   bool memory_check = true;       // refuse a run whose memory estimate exceeds the device's free memory (recipes/memory_check.h)
   int64_t loss_chunk_size = -1;  // the LM head and loss in chunks of N positions (0: whole batch; -1: 1024 on CUDA, whole on CPU)
   std::string input_field = "input", output_field = "output", instruction_field = "instruction";  // dataset fields
@@ -82,12 +89,39 @@ struct TrainConfig {
   double mix_alpha = 0.5;           // variant no-gate: h = α·h_M + (1 − α)·h_M' (½: the official mode 0)
   // Speed (train/memory_cache.h, imsm/siamese.h).
   bool memory_cache = true;               // the frozen original stream's h_M kept per training example after its first pass
-  std::string memory_cache_dtype = "auto";  // f32 | bf16 | f16 | auto (the model's dtype: fp32 on CPU)
+  Precision memory_cache_dtype = Precision::Auto;  // auto: the model's dtype (fp32 on CPU)
   int64_t memory_cache_mb = 2048;         // kept in memory up to N MiB, the rest in a file beside the run (0: all in the file)
   std::vector<int64_t> layers_to_transform;  // PEFT: adapters on these decoder layers only (empty: all); below the lowest, both streams are one computation
 
   nlohmann::json to_json() const;  // the fully resolved configuration
 };
+
+// What a number must be.
+enum class Range { Any, Positive, NonNegative, Probability /* [0, 1) */, Ratio /* [0, 1] */ };
+enum class KeyType { Text, Integer, Number, Boolean, Choice, Device, Modules, Layers };
+
+// One key of a training configuration.
+struct TrainKey {
+  std::string name;
+  KeyType type = KeyType::Text;
+  std::vector<std::string> choices;  // Choice: the written names; Modules: the module names
+  Range range = Range::Any;          // Integer, Number
+  std::string help;                  // one line
+  bool written = true;               // to_json writes it (data_device is read for compatibility, never written)
+  nlohmann::json default_value;      // its value in a default-constructed TrainConfig
+  // Sets the member from the configuration object `j`, which holds the key with a value other than null.
+  std::function<void(TrainConfig&, const nlohmann::json& j, const std::string& where)> read;
+  std::function<nlohmann::json(const TrainConfig&)> write;
+  std::function<void(const TrainConfig&, const std::string& where)> check;  // the range; null: nothing to check
+};
+
+// Every key, in the order the documentation lists them.
+const std::vector<TrainKey>& train_keys();
+const TrainKey* find_train_key(const std::string& name);
+// "integer >= 1", "one of lora, dora, ia3, adalora", "number in [0, 1)", ...
+std::string key_type_text(const TrainKey& key);
+// The table as `imsm train --help-keys` prints it: per key its name, type, default and help.
+std::string format_train_keys();
 
 // Every key is checked: an unknown key, a wrong type or a bad value is a
 // BadInput error naming `where` and the key.

@@ -86,7 +86,7 @@ RecordedTrain record_training(store::Workspace& ws, int64_t run_id, const TrainC
 
 std::string run_name(const TrainConfig& c) {
   const std::string data = c.dataset.empty() ? fs::path(c.data_path).stem().string() : c.dataset;
-  return data + " " + c.peft + (c.variant == "none" ? "" : " + IMSM " + c.variant);
+  return data + " " + method_name(c.peft) + (c.variant == GateVariant::None ? "" : " + IMSM " + variant_name(c.variant));
 }
 
 }  // namespace
@@ -104,7 +104,7 @@ RecordedTrain run_train_recorded(const std::string& workspace, const TrainConfig
   r.dataset_path = config.data_path;
   r.config_json = config.to_json().dump();
   r.seed = static_cast<int64_t>(config.seed);
-  r.device = config.device;
+  r.device = config.device.text();
   r.output_dir = config.output_dir;
   return record_training(ws, ws.create_run(r), config, hooks);
 }

@@ -72,9 +72,9 @@ int64_t adapter_parameters(const ModelConfig& model, const PeftConfig& peft) {
   return total;
 }
 
-int64_t gate_parameters(const std::string& variant, int64_t rank, int64_t hidden_size) {
-  if (variant != "query" && variant != "no-query") return 0;
-  const int64_t blocks = variant == "query" ? 4 : 2;
+int64_t gate_parameters(GateVariant variant, int64_t rank, int64_t hidden_size) {
+  if (!has_weights(variant)) return 0;
+  const int64_t blocks = variant == GateVariant::Query ? 4 : 2;
   return rank * blocks * hidden_size + hidden_size * rank;
 }
 
@@ -96,7 +96,7 @@ MemoryEstimate estimate_memory(const MemoryPlan& p) {
                      millions(weights) + " parameters × " + std::to_string(p.weight_bytes) + " bytes (frozen)");
   fixed += add("adapters + gate", trainable * 4, millions(trainable) + " trainable parameters, fp32");
   fixed += add("gradients", trainable * 4, "one per trainable parameter");
-  const bool adamw = p.optimizer != "adafactor";
+  const bool adamw = p.optimizer == OptimizerKind::AdamW;
   fixed += add("optimizer state", trainable * 4 * (adamw ? 2 : 1),
                adamw ? "AdamW: two moments per parameter" : "Adafactor: factored second moment (at most one per parameter)");
 

@@ -13,8 +13,10 @@
 #include <string>
 #include <vector>
 
+#include "imsm/gate_config.h"
 #include "io/hf_config.h"
 #include "peft/peft_config.h"
+#include "train/train_settings.h"
 #include "util/table.h"  // format_bytes
 
 namespace imsm {
@@ -29,7 +31,7 @@ struct MemoryPlan {
   int64_t sequence_length = 1024;    // the padded batch's length (at most max_input_length + max_output_length)
   int64_t weight_bytes = 4;          // per frozen weight: 4 fp32, 2 bf16/f16
   int64_t activation_bytes = 4;      // per activation: the model's dtype (autocast on CUDA)
-  std::string optimizer = "adamw";   // adamw | adafactor
+  OptimizerKind optimizer = OptimizerKind::AdamW;
   bool checkpointing = false;        // activation checkpointing of decoder layers
   int64_t loss_chunk = 0;            // positions per chunk of the LM head + loss (0: the whole batch)
   int64_t eval_batch_size = 0;       // evaluation during training (0: none)
@@ -58,7 +60,7 @@ int64_t adapter_parameters(const ModelConfig& model, const PeftConfig& peft);
 
 // The IMSM gate's W_A [r, k·d] and W_B [d, r] (k 4 for query, 2 for no-query;
 // none for no-gate and none).
-int64_t gate_parameters(const std::string& variant, int64_t rank, int64_t hidden_size);
+int64_t gate_parameters(GateVariant variant, int64_t rank, int64_t hidden_size);
 
 // The estimate as a table for people: one row per part, then the peaks.
 std::string format_estimate(const MemoryEstimate& e);

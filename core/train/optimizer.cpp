@@ -127,10 +127,12 @@ class Adafactor : public Optimizer {
 
 }  // namespace
 
-std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<NamedParameter> params, double weight_decay) {
-  if (name == "adamw") return std::make_unique<AdamW>(std::move(params), weight_decay);
-  if (name == "adafactor") return std::make_unique<Adafactor>(std::move(params), weight_decay);
-  throw_bad_input("optimizer", "\"" + name + "\" is not adamw or adafactor");
+std::unique_ptr<Optimizer> make_optimizer(OptimizerKind kind, std::vector<NamedParameter> params, double weight_decay) {
+  switch (kind) {
+    case OptimizerKind::AdamW: return std::make_unique<AdamW>(std::move(params), weight_decay);
+    case OptimizerKind::Adafactor: return std::make_unique<Adafactor>(std::move(params), weight_decay);
+  }
+  throw_internal("make_optimizer: an optimizer without an implementation");
 }
 
 }  // namespace imsm

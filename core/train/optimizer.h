@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "train/train_settings.h"
+
 namespace imsm {
 
 struct NamedParameter {
@@ -34,6 +36,6 @@ class Optimizer {
 };
 
 // "adamw" (betas 0.9/0.999, eps 1e-8) or "adafactor" (eps 1e-30, decay rate -0.8, clip threshold 1).
-std::unique_ptr<Optimizer> make_optimizer(const std::string& name, std::vector<NamedParameter> params, double weight_decay);
+std::unique_ptr<Optimizer> make_optimizer(OptimizerKind kind, std::vector<NamedParameter> params, double weight_decay);
 
 }  // namespace imsm

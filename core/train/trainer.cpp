@@ -19,9 +19,9 @@ namespace imsm {
 double scheduled_lr(const TrainOptions& o, int64_t step, int64_t total) {
   const int64_t warmup = static_cast<int64_t>(std::ceil(o.warmup_ratio * static_cast<double>(total)));
   if (step < warmup) return o.learning_rate * static_cast<double>(step + 1) / static_cast<double>(warmup);
-  if (o.lr_schedule == "none") return o.learning_rate;
+  if (o.lr_schedule == LrSchedule::None) return o.learning_rate;
   const double progress = static_cast<double>(step - warmup) / static_cast<double>(std::max<int64_t>(1, total - warmup));
-  if (o.lr_schedule == "linear") return o.learning_rate * std::max(0.0, 1.0 - progress);
+  if (o.lr_schedule == LrSchedule::Linear) return o.learning_rate * std::max(0.0, 1.0 - progress);
   return o.learning_rate * 0.5 * (1.0 + std::cos(M_PI * progress));  // cosine to zero (transformers' schedule)
 }
 
@@ -215,7 +215,7 @@ void Trainer::save_state(const std::string& dir) const {
   if (!peft_state.empty()) save_tensors((std::filesystem::path(dir) / "peft_state.safetensors").string(), peft_state);
   json::write_file((std::filesystem::path(dir) / "trainer_state.json").string(),
                    {{"step", step_}, {"epoch", epoch_}, {"micro_batch", micro_}, {"total_steps", total_},
-                    {"losses", losses_}, {"seed", options_.seed}, {"optimizer", options_.optimizer},
+                    {"losses", losses_}, {"seed", options_.seed}, {"optimizer", optimizer_kinds().name(options_.optimizer)},
                     {"processes", group_ ? group_->size() : 1}},
                    1);
 }
@@ -227,7 +227,7 @@ void Trainer::load_state(const std::string& dir) {
     throw_bad_input(state_path, "the checkpoint was made with another dataset, batch size or epoch count (" +
                                     std::to_string(json::get_int(j, "total_steps", state_path)) + " total steps, now " +
                                     std::to_string(total_) + ")");
-  if (json::get_string(j, "optimizer", state_path) != options_.optimizer)
+  if (json::get_string(j, "optimizer", state_path) != optimizer_kinds().name(options_.optimizer))
     throw_bad_input(state_path, "the checkpoint was made with optimizer " + json::get_string(j, "optimizer", state_path));
   const int64_t processes = json::get_int_or(j, "processes", 1, state_path), now = group_ ? group_->size() : 1;
   if (processes != now)

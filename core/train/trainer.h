@@ -30,8 +30,8 @@ struct TrainOptions {
   double weight_decay = 0.0;
   double max_grad_norm = 1.0;   // <= 0: no clipping
   double warmup_ratio = 0.0;
-  std::string lr_schedule = "cosine";  // cosine | linear | none
-  std::string optimizer = "adamw";     // adamw | adafactor
+  LrSchedule lr_schedule = LrSchedule::Cosine;
+  OptimizerKind optimizer = OptimizerKind::AdamW;
   uint64_t seed = 42;                  // dropout; epoch e shuffles with seed + e
   bool group_by_length = false;        // batches of similar length (train/batch.h)
   ReplayPlan replay;                   // active: the data's tail is general data, k rows of every batch (train/replay.h)

@@ -63,7 +63,7 @@ double estimate_mib(const std::string& mode, const imsm::ModelConfig& config, co
   plan.model = config;
   plan.peft.r = 16;
   plan.imsm = mode.rfind("lora", 0) != 0;
-  plan.gate_parameters = plan.imsm ? imsm::gate_parameters("query", 8, config.hidden_size) : 0;
+  plan.gate_parameters = plan.imsm ? imsm::gate_parameters(imsm::GateVariant::Query, 8, config.hidden_size) : 0;
   plan.batch_size = setup.batch;
   plan.sequence_length = setup.seq;
   plan.weight_bytes = plan.activation_bytes = setup.dtype == torch::kFloat32 ? 4 : 2;
@@ -106,7 +106,7 @@ int run_one(const std::string& mode, const Setup& setup) {
                                                 : std::make_unique<imsm::ImsmGate>(gc, setup.device, imsm::gate_dtype(setup.dtype), 2);
   if (gate) gate->set_training(true);
   const imsm::SiameseTarget target(*model, *adapters, gate.get());
-  auto optimizer = imsm::make_optimizer("adamw", target.parameters(), 0.0);
+  auto optimizer = imsm::make_optimizer(imsm::OptimizerKind::AdamW, target.parameters(), 0.0);
   const torch::Tensor ids = torch::randint(3, config.vocab_size, {setup.batch, setup.seq}, torch::kInt64).to(setup.device);  // [B, T]
   const torch::Tensor labels = ids.clone();                                                                                   // [B, T]
   const torch::Tensor query_len = torch::full({setup.batch}, setup.seq / 2, torch::kInt64).to(setup.device);                  // [B]

@@ -7,7 +7,8 @@
 The reference is the part of the file between the two marker lines below; the
 rest of the file is written by hand and left as it is. Every subcommand's
 `--help` (and its subcommands', for `imsm runs`) appears in the order of the
-binary's own list.
+binary's own list, then the training configuration's keys as
+`imsm train --help-keys` prints them from the engine's key table.
 """
 import difflib
 import re
@@ -44,6 +45,8 @@ def reference(imsm):
             add([*path, sub])
 
     add([])
+    keys = subprocess.run([imsm, "train", "--help-keys"], capture_output=True, text=True, check=True).stdout
+    out.append(f"### The keys of `imsm train --config` (`imsm train --help-keys`)\n\n```text\n{keys}```\n")
     return BEGIN + "\n\n" + "\n".join(out) + "\n" + END
 
 

@@ -12,6 +12,7 @@
 #include <QtTest>
 
 #include <fstream>
+#include <set>
 
 #include <nlohmann/json.hpp>
 
@@ -34,6 +35,37 @@ class RunDialogTest : public QObject {
     QVERIFY(dir_.isValid());
     QVERIFY(QDir().mkpath(IMSM_SCREENSHOTS));  // a fresh build has none yet
     std::tie(model_, data_) = test::make_tiny_model_and_data(QDir(dir_.path()));
+  }
+
+  // Each field is made from the engine's key table: its default, its choices, its help as the tooltip.
+  void fieldsComeFromTheKeyTable() {
+    ui::RunDialog d({model_}, {data_}, IMSM_SOURCE_DIR "/projects");
+    const nlohmann::json values = d.fields().values();
+    // Not the table's default, by design: the paths start at the first model and dataset offered, the modules at
+    // LoRA's (the table's empty list means the method's own), the seeds are a list ("42" for the key's 42).
+    const std::set<std::string> own = {"model_path", "data_path", "target_modules", "seed", "processes"};
+    int checked = 0;
+    for (const std::string& key : d.fields().keys()) {
+      if (own.count(key)) continue;
+      const TrainKey* k = find_train_key(key);
+      QVERIFY2(k, key.c_str());
+      QWidget* w = d.fields()[key];
+      QCOMPARE(w->toolTip(), QString::fromStdString(k->help));
+      if (k->type == KeyType::Number) QCOMPARE(values[key].get<double>(), k->default_value.get<double>());
+      else QVERIFY2(values[key] == k->default_value, (key + ": " + values[key].dump() + " vs " + k->default_value.dump()).c_str());
+      if (k->type == KeyType::Choice) {
+        auto* box = qobject_cast<QComboBox*>(w);
+        QStringList items;
+        for (int i = 0; i < box->count(); ++i) items << box->itemText(i);
+        QStringList want;
+        for (const auto& c : k->choices) want << QString::fromStdString(c);
+        QCOMPARE(items, want);
+      }
+      ++checked;
+    }
+    QVERIFY(checked >= 45);  // the dialog shows most of the table
+    QCOMPARE(values["model_path"].get<std::string>(), model_.toStdString());
+    QCOMPARE(d.fields()["seed"]->toolTip().startsWith(QString::fromStdString(find_train_key("seed")->help)), true);
   }
 
   // The run dialog: presets are the runs of the project files; the engine's parser validates as you type.
@@ -62,8 +94,8 @@ class RunDialogTest : public QObject {
     QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
     auto configs = d.configs();
     QCOMPARE(configs.size(), size_t{1});
-    QCOMPARE(configs[0].peft, std::string("ia3"));
-    QCOMPARE(configs[0].variant, std::string("query"));
+    QVERIFY(configs[0].peft == imsm::PeftMethod::IA3);
+    QVERIFY(configs[0].variant == imsm::GateVariant::Query);
     QCOMPARE(configs[0].seed, uint64_t{2});
     QCOMPARE(configs[0].gate_probe_examples, int64_t{8});  // the engine's default, shown and passed on
     QCOMPARE(configs[0].learning_rate, project["runs"][3]["learning_rate"].get<double>());
@@ -226,7 +258,7 @@ class RunDialogTest : public QObject {
     QVERIFY(d.memory_text().contains("free on cpu"));
     const double all_layers = check_memory(d.configs().at(0)).estimate.peak_bytes();  // on CPU auto keeps every layer
     d.set_field("gradient_checkpointing", "on");
-    QCOMPARE(d.configs().at(0).gradient_checkpointing, std::string("on"));
+    QVERIFY(d.configs().at(0).gradient_checkpointing == imsm::Checkpointing::On);
     const double checkpointed = check_memory(d.configs().at(0)).estimate.peak_bytes();
     QVERIFY(checkpointed < all_layers);
     QVERIFY2(d.memory_text().contains(QString::fromStdString(format_bytes(checkpointed))), qPrintable(d.memory_text()));

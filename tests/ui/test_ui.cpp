@@ -352,7 +352,7 @@ class UiTest : public QObject {
     ui::RunWorker worker(&live);
     QSignalSpy finished(&worker, &ui::RunWorker::job_finished);
     ui::Job train = train_job("lora", "export.imsm", 1, "out-export");
-    train.config.variant = "none";
+    train.config.variant = imsm::GateVariant::None;
     worker.enqueue(train);
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 60000);
     QCOMPARE(imsm::test::job_status(finished.at(0)), QString("finished"));

@@ -154,7 +154,7 @@ std::string bytes_of(const std::string& path) { return imsm::testing::read_file(
 TEST(Gguf, ImportsTheWeightsWithQAndKRowsInHuggingFacesOrder) {
   TempDir dir;
   write_tiny(dir.file("tiny.gguf"), {});
-  imsm::ImportGgufRequest r{dir.file("tiny.gguf"), dir.file("out"), false, "f32"};
+  imsm::ImportGgufRequest r{dir.file("tiny.gguf"), dir.file("out"), false, imsm::Precision::F32};
   const auto result = imsm::run_import_gguf(r);
   EXPECT_EQ(result.architecture, "llama");
   EXPECT_EQ(result.name, "tiny");
@@ -192,7 +192,7 @@ TEST(Gguf, Qwen3KeepsItsRowsAndGainsItsHeadNorms) {
   TinyGguf o;
   o.arch = "qwen3";
   write_tiny(dir.file("qwen3.gguf"), o);
-  const auto result = imsm::run_import_gguf({dir.file("qwen3.gguf"), dir.file("out"), false, "f32"});
+  const auto result = imsm::run_import_gguf({dir.file("qwen3.gguf"), dir.file("out"), false, imsm::Precision::F32});
   EXPECT_EQ(result.architecture, "qwen3");
   const auto config = imsm::read_model_config(dir.file("out/config.json"));
   EXPECT_EQ(config.architecture, "Qwen3ForCausalLM");
@@ -223,7 +223,7 @@ TEST(Gguf, Llama3RopeFrequencyDivisorsBecomeItsRopeScaling) {
   TinyGguf o;
   o.rope_freqs = {1, 1, 1, 1, 3.2396418f, 8, 8, 8};
   write_tiny(dir.file("llama3.gguf"), o);
-  imsm::run_import_gguf({dir.file("llama3.gguf"), dir.file("out"), false, "f32"});
+  imsm::run_import_gguf({dir.file("llama3.gguf"), dir.file("out"), false, imsm::Precision::F32});
   const auto config = imsm::read_model_config(dir.file("out/config.json"));
   EXPECT_EQ(config.rope_scaling.type, "llama3");
   EXPECT_EQ(config.rope_scaling.factor, 8.0);
@@ -234,14 +234,14 @@ TEST(Gguf, Llama3RopeFrequencyDivisorsBecomeItsRopeScaling) {
 
   o.rope_freqs = {1, 1, 1, 1, 1, 1, 1, 1};  // nothing divided: no scaling
   write_tiny(dir.file("ones.gguf"), o);
-  imsm::run_import_gguf({dir.file("ones.gguf"), dir.file("out2"), false, "f32"});
+  imsm::run_import_gguf({dir.file("ones.gguf"), dir.file("out2"), false, imsm::Precision::F32});
   EXPECT_EQ(imsm::read_model_config(dir.file("out2/config.json")).rope_scaling.type, "none");
 }
 
 TEST(Gguf, Bf16WeightsAreTheF32OnesRoundedToNearestEven) {
   TempDir dir;
   write_tiny(dir.file("tiny.gguf"), {});
-  imsm::run_import_gguf({dir.file("tiny.gguf"), dir.file("out"), false, "bf16"});
+  imsm::run_import_gguf({dir.file("tiny.gguf"), dir.file("out"), false, imsm::Precision::BF16});
   const auto st = imsm::SafetensorsFile::open(dir.file("out/model.safetensors"));
   const imsm::TensorView* v = st.find("model.layers.0.mlp.up_proj.weight");
   ASSERT_EQ(v->dtype, imsm::DType::BF16);
@@ -264,7 +264,7 @@ TEST(Gguf, QuantizedWeightsComeBackAsGgmlDequantizesTheirRows) {
     TinyGguf o;
     o.weight_type = type;
     write_tiny(dir.file("q.gguf"), o);
-    const auto result = imsm::run_import_gguf({dir.file("q.gguf"), dir.file("out"), false, "f32"});
+    const auto result = imsm::run_import_gguf({dir.file("q.gguf"), dir.file("out"), false, imsm::Precision::F32});
     EXPECT_EQ(result.source_types.at(ggml_type_name(type)), 8) << ggml_type_name(type);  // the matrices; norms stay f32
     const auto st = imsm::SafetensorsFile::open(dir.file("out/model.safetensors"));
     const ggml_type_traits* traits = ggml_get_type_traits(type);
@@ -294,7 +294,7 @@ TEST(Gguf, QuantizedWeightsComeBackAsGgmlDequantizesTheirRows) {
 TEST(Gguf, TheTokenizerIsByteLevelBpeWithTheFilesMergesAndSpecialTokens) {
   TempDir dir;
   write_tiny(dir.file("tiny.gguf"), {});
-  imsm::run_import_gguf({dir.file("tiny.gguf"), dir.file("out"), false, "f32"});
+  imsm::run_import_gguf({dir.file("tiny.gguf"), dir.file("out"), false, imsm::Precision::F32});
   const auto tok = imsm::load_tokenizer(dir.file("out"));
   // "ab a1" -> "ab", "Ġa", "1": merges a+b and Ġ+a; the digit split off (smollm's pre-tokenizer).
   EXPECT_EQ(tok->encode("ab a1", false), (std::vector<int32_t>{3, 5, 6}));
@@ -339,7 +339,7 @@ TEST(Gguf, BadFilesAreRefusedNamingTheFileAndNothingIsWritten) {
   write_tiny(dir.file("tiny.gguf"), {});
   const std::string whole = bytes_of(dir.file("tiny.gguf"));
   const auto refused = [&](const std::string& name, const std::vector<std::string>& needles) {
-    expect_bad_input([&] { imsm::run_import_gguf({dir.file(name), dir.file("out-" + name), false, "f32"}); }, needles);
+    expect_bad_input([&] { imsm::run_import_gguf({dir.file(name), dir.file("out-" + name), false, imsm::Precision::F32}); }, needles);
     EXPECT_FALSE(fs::exists(dir.file("out-" + name))) << name;
     EXPECT_FALSE(fs::exists(dir.file("out-" + name + ".tmp"))) << name;
   };
@@ -384,9 +384,9 @@ TEST(Gguf, AnOutputFolderThatIsNotEmptyIsKeptWithoutForce) {
   write_tiny(dir.file("tiny.gguf"), {});
   fs::create_directories(dir.file("out"));
   imsm::testing::write_file(dir.file("out/keep.txt"), "mine");
-  expect_bad_input([&] { imsm::run_import_gguf({dir.file("tiny.gguf"), dir.file("out"), false, "f32"}); }, {"not empty", "--force"});
+  expect_bad_input([&] { imsm::run_import_gguf({dir.file("tiny.gguf"), dir.file("out"), false, imsm::Precision::F32}); }, {"not empty", "--force"});
   EXPECT_EQ(bytes_of(dir.file("out/keep.txt")), "mine");
-  imsm::run_import_gguf({dir.file("tiny.gguf"), dir.file("out"), true, "f32"});
+  imsm::run_import_gguf({dir.file("tiny.gguf"), dir.file("out"), true, imsm::Precision::F32});
   EXPECT_FALSE(fs::exists(dir.file("out/keep.txt")));
   EXPECT_TRUE(fs::exists(dir.file("out/model.safetensors")));
 }

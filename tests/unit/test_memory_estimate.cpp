@@ -29,7 +29,7 @@ imsm::MemoryPlan cuda_plan(bool imsm_gate) {
   p.model = llama3_8b();
   p.peft.r = 16;
   p.imsm = imsm_gate;
-  p.gate_parameters = imsm_gate ? imsm::gate_parameters("query", 8, 4096) : 0;
+  p.gate_parameters = imsm_gate ? imsm::gate_parameters(imsm::GateVariant::Query, 8, 4096) : 0;
   p.batch_size = 4;
   p.sequence_length = 1024;
   p.weight_bytes = p.activation_bytes = 2;
@@ -52,14 +52,14 @@ TEST(MemoryEstimate, CountsTheAdaptersTheEngineBuilds) {
     const auto adapters = imsm::PeftAdapters::attach(*model, pc, 1);
     EXPECT_EQ(imsm::adapter_parameters(config, pc), adapters->num_parameters()) << imsm::method_name(method);
   }
-  EXPECT_EQ(imsm::gate_parameters("none", 3, config.hidden_size), 0);  // the PEFT method alone: no gate is built
+  EXPECT_EQ(imsm::gate_parameters(imsm::GateVariant::None, 3, config.hidden_size), 0);  // the PEFT method alone: no gate is built
   for (const char* variant : {"query", "no-query", "no-gate"}) {
     imsm::GateConfig gc;
     gc.variant = imsm::parse_variant(variant, "test");
     gc.rank = 3;
     gc.hidden_size = config.hidden_size;
     const imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat32, 1);
-    EXPECT_EQ(imsm::gate_parameters(variant, 3, config.hidden_size), gate.num_parameters()) << variant;
+    EXPECT_EQ(imsm::gate_parameters(gc.variant, 3, config.hidden_size), gate.num_parameters()) << variant;
   }
 }
 

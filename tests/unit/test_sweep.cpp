@@ -35,10 +35,10 @@ TEST(Sweep, ExpandsEveryCellTimesSeeds) {
   const auto runs = imsm::expand_sweep(base(), axes, "1, 2", "lr");
   ASSERT_EQ(runs.size(), 8u);  // 2 × 2 cells × 2 seeds, the first axis slowest
   EXPECT_DOUBLE_EQ(runs[0].learning_rate, 0.001);
-  EXPECT_EQ(runs[0].variant, "query");
+  EXPECT_EQ(runs[0].variant, imsm::GateVariant::Query);
   EXPECT_EQ(runs[0].seed, 1u);
   EXPECT_EQ(runs[1].seed, 2u);
-  EXPECT_EQ(runs[2].variant, "none");
+  EXPECT_EQ(runs[2].variant, imsm::GateVariant::None);
   EXPECT_DOUBLE_EQ(runs[4].learning_rate, 0.002);
   EXPECT_EQ(runs[0].label, "IMSM(LoRA) · learning_rate=0.001, variant=query");
   EXPECT_EQ(runs[2].label, "LoRA · learning_rate=0.001, variant=none");

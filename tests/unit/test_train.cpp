@@ -68,7 +68,7 @@ TEST(Train, ScheduleWarmsUpThenDecays) {
   EXPECT_DOUBLE_EQ(imsm::scheduled_lr(o, 0, 100), 0.1);   // step 1 of 10 warm-up steps
   EXPECT_DOUBLE_EQ(imsm::scheduled_lr(o, 9, 100), 1.0);
   EXPECT_NEAR(imsm::scheduled_lr(o, 55, 100), 0.5, 1e-12);  // cosine half way through the 90 decay steps
-  o.lr_schedule = "linear";
+  o.lr_schedule = imsm::LrSchedule::Linear;
   EXPECT_NEAR(imsm::scheduled_lr(o, 55, 100), 0.5, 1e-12);
   EXPECT_NEAR(imsm::scheduled_lr(o, 99, 100), 1.0 / 90, 1e-12);
 }
@@ -380,6 +380,41 @@ TEST(TrainConfig, GateLearningRateAndRanksResolveAsTheOfficialCode) {
   expect_bad_input([&] { imsm::parse_train_config(cfg, "cfg.json"); }, {"cfg.json", "adalora_target_rank", "lora_r"});
 }
 
+TEST(TrainConfig, SettingsAreReadOnceIntoTheirTypesAndWrittenBackAsRead) {
+  Workspace w;
+  auto cfg = w.config(w.dir.file("out"));
+  cfg["optimizer"] = "adafactor";
+  cfg["lr_schedule"] = "linear";
+  cfg["gradient_checkpointing"] = "on";
+  cfg["dtype"] = "bfloat16";  // an alias, written back as its name
+  cfg["device"] = "cuda:1";
+  cfg["memory_cache_dtype"] = "f16";
+  const auto c = imsm::parse_train_config(cfg, "cfg.json");
+  EXPECT_EQ(c.optimizer, imsm::OptimizerKind::Adafactor);
+  EXPECT_EQ(c.lr_schedule, imsm::LrSchedule::Linear);
+  EXPECT_EQ(c.gradient_checkpointing, imsm::Checkpointing::On);
+  EXPECT_EQ(c.dtype, imsm::Precision::BF16);
+  EXPECT_EQ(c.device, (imsm::DeviceSpec{true, 1}));
+  EXPECT_EQ(c.memory_cache_dtype, imsm::Precision::F16);
+  const auto j = c.to_json();
+  EXPECT_EQ(j["optimizer"], "adafactor");
+  EXPECT_EQ(j["dtype"], "bf16");
+  EXPECT_EQ(j["device"], "cuda:1");
+  // Every written key of the table is in the record, and the record reads back to the same record.
+  for (const auto& k : imsm::train_keys()) EXPECT_EQ(j.contains(k.name), k.written) << k.name;
+  EXPECT_EQ(imsm::parse_train_config(j, "record").to_json(), j);
+  // A choice outside the table's is refused naming the key and every choice; so is a device that is none.
+  cfg["optimizer"] = "sgd";
+  expect_bad_input([&] { imsm::parse_train_config(cfg, "cfg.json"); }, {"cfg.json", "\"optimizer\"", "\"sgd\"", "adamw, adafactor"});
+  cfg = w.config(w.dir.file("out"));
+  cfg["device"] = "mps";
+  expect_bad_input([&] { imsm::parse_train_config(cfg, "cfg.json"); }, {"cfg.json", "\"device\"", "cpu, cuda or cuda:N"});
+  // imsm train --help-keys: every key once, with its default.
+  const std::string help = imsm::format_train_keys();
+  for (const auto& k : imsm::train_keys()) EXPECT_NE(help.find(k.name + "  ("), std::string::npos) << k.name;
+  EXPECT_NE(help.find("lora_r  (integer >= 1; default 16)"), std::string::npos) << help.substr(0, 400);
+}
+
 TEST(TrainRecipe, BadConfigsNameTheKey) {
   Workspace w;
   auto cfg = w.config(w.dir.file("out"));
@@ -399,9 +434,9 @@ TEST(TrainRecipe, BadConfigsNameTheKey) {
   expect_bad_input([&] { imsm::parse_train_config(cfg, "cfg.json"); }, {"missing key \"data_path\""});
   cfg = w.config(w.dir.file("out"));
   cfg["lr_schedule"] = "None";  // the official spelling of a constant rate
-  EXPECT_EQ(imsm::parse_train_config(cfg, "cfg.json").lr_schedule, "none");
+  EXPECT_EQ(imsm::parse_train_config(cfg, "cfg.json").lr_schedule, imsm::LrSchedule::None);
   cfg["mode"] = 2;
-  EXPECT_EQ(imsm::parse_train_config(cfg, "cfg.json").variant, "no-query");
+  EXPECT_EQ(imsm::parse_train_config(cfg, "cfg.json").variant, imsm::GateVariant::NoQuery);
   cfg["peft"] = "ia3";
   const auto ia3 = imsm::parse_train_config(cfg, "cfg.json");
   EXPECT_EQ(ia3.target_modules, (std::vector<std::string>{"k_proj", "v_proj", "down_proj"}));
@@ -435,7 +470,7 @@ TEST(Optimizers, AdamWAndAdafactorFollowTheirUpdateRules) {
   const std::vector<torch::Tensor> gb = {torch::tensor({0.5, -0.25}, torch::kFloat64), torch::tensor({0.1, 0.2}, torch::kFloat64)};
   for (const std::string name : {"adamw", "adafactor"}) {
     torch::Tensor w = w0.clone().requires_grad_(true), b = b0.clone().requires_grad_(true);
-    auto opt = imsm::make_optimizer(name, {{"w", w}, {"b", b, 0.5}}, 0.01);
+    auto opt = imsm::make_optimizer(imsm::optimizer_kinds().parse(name, "optimizer", "test"), {{"w", w}, {"b", b, 0.5}}, 0.01);
     torch::Tensor ew = w0.clone(), eb = b0.clone();
     torch::Tensor mw = torch::zeros_like(ew), vw = torch::zeros_like(ew), mb = torch::zeros_like(eb), vb = torch::zeros_like(eb);
     torch::Tensor row = torch::zeros({2}, torch::kFloat64), col = torch::zeros({3}, torch::kFloat64);

@@ -1,0 +1,32 @@
+#include "model/device_spec.h"
+
+namespace imsm {
+
+const Choices<Precision>& precisions() {
+  static const Choices<Precision> c = {
+      {"auto", Precision::Auto},         {"f32", Precision::F32},           {"bf16", Precision::BF16},
+      {"f16", Precision::F16},           {"float32", Precision::F32, true}, {"fp32", Precision::F32, true},
+      {"bfloat16", Precision::BF16, true}, {"float16", Precision::F16, true}, {"fp16", Precision::F16, true}};
+  return c;
+}
+
+std::string DeviceSpec::text() const {
+  if (!cuda) return "cpu";
+  return index < 0 ? "cuda" : "cuda:" + std::to_string(index);
+}
+
+std::optional<int> DeviceSpec::cuda_index() const {
+  if (!cuda) return std::nullopt;
+  return index < 0 ? 0 : index;
+}
+
+DeviceSpec parse_device_spec(const std::string& text, const std::string& key, const std::string& where) {
+  if (text == "cpu") return DeviceSpec::cpu();
+  if (text == "cuda") return {true, -1};
+  const std::string prefix = "cuda:";
+  const std::string n = text.compare(0, prefix.size(), prefix) == 0 ? text.substr(prefix.size()) : "";
+  if (!n.empty() && n.size() <= 4 && n.find_first_not_of("0123456789") == std::string::npos) return {true, std::stoi(n)};
+  throw_bad_input(where, "key \"" + key + "\": \"" + text + "\" is not cpu, cuda or cuda:N");
+}
+
+}  // namespace imsm

@@ -1,0 +1,30 @@
+// Where and in which precision a model runs, as settings (torch-free): read
+// once from a configuration or a flag, then passed typed. model/device.h turns
+// them into LibTorch's device and dtype.
+#pragma once
+#include <optional>
+#include <string>
+
+#include "util/choices.h"
+
+namespace imsm {
+
+enum class Precision { Auto, F32, BF16, F16 };  // auto: f32 on CPU, the checkpoint's on CUDA
+
+// auto, f32, bf16, f16 (float32, fp32, bfloat16, float16, fp16 read as aliases).
+const Choices<Precision>& precisions();
+
+struct DeviceSpec {
+  bool cuda = false;
+  int index = -1;  // CUDA: -1 for "cuda" (the first device), else N of "cuda:N"
+
+  static DeviceSpec cpu() { return {}; }
+  std::string text() const;                    // "cpu", "cuda", "cuda:1" (as read)
+  std::optional<int> cuda_index() const;       // 0 for "cuda", N for "cuda:N"; nullopt on the CPU
+  bool operator==(const DeviceSpec&) const = default;
+};
+
+// "cpu", "cuda" or "cuda:N"; BadInput on `where` naming `key` otherwise.
+DeviceSpec parse_device_spec(const std::string& text, const std::string& key, const std::string& where);
+
+}  // namespace imsm
