@@ -172,7 +172,7 @@ RunsEvalRequest EvaluateDialog::request() const {
     q.limit = limit_->value();
     q.base = base_->isChecked();
   }
-  q.device = device_->currentText().toStdString();
+  q.device = parse_device_spec(device_->currentText().toStdString(), "device", tr("Device").toStdString());  // the plan line says a bad one
   q.full_gate = full_gate_->isChecked();
   return q;
 }

@@ -142,7 +142,8 @@ std::optional<ExportRequest> ask_model_export(QWidget* parent, const QString& wo
   const QString out = QFileDialog::getSaveFileName(parent, QObject::tr("Export the model of run %1 to a new folder").arg(run_id),
                                                    run_dir + "-merged", {}, nullptr, QFileDialog::DontConfirmOverwrite);
   if (out.isEmpty()) return std::nullopt;
-  const QStringList dtypes = {"auto", "bf16", "f16", "f32"};
+  QStringList dtypes;
+  for (const std::string& name : precisions().names()) dtypes << QString::fromStdString(name);
   bool ok = false;
   const QString dtype = QInputDialog::getItem(parent, QObject::tr("Export"),
                                               QObject::tr("Merged weights in (auto: the base model's; an IMSM adapter is copied, not merged):"),
@@ -156,7 +157,7 @@ std::optional<ExportRequest> ask_model_export(QWidget* parent, const QString& wo
     request->force = true;
   }
   request->out_dir = out.toStdString();
-  request->dtype = dtype.toStdString();
+  request->dtype = *precisions().find(dtype.toStdString());  // one of the names offered
   return request;
 }
 

@@ -171,7 +171,7 @@ void InspectorView::show_generation() {
     emit generated(false, out.error);
     return;
   }
-  const QString where = device_note_.isEmpty() ? QString::fromStdString(loaded_->source.device) : device_note_;
+  const QString where = device_note_.isEmpty() ? QString::fromStdString(loaded_->source.device.text()) : device_note_;
   status_->setText(tr("%1 tokens · %2 tokens/s · %3").arg(out.result.ids.size()).arg(out.result.tokens_per_second, 0, 'f', 1).arg(where));
   if (steering_) {  // beside the answer as generated, which stays in the views above
     steer_->show_steered(out.result.trace);
@@ -305,7 +305,7 @@ void InspectorView::start_generation(GenerateRequest r) {
   // The loaded model travels with the task and comes back with its outcome (kept when the source is the same).
   std::shared_ptr<LoadedModel> loaded = loaded_ && loaded_->source == r.source ? loaded_ : nullptr;
   loaded_.reset();  // another run's model is freed before this one loads
-  status_->setText(loaded ? tr("Generating…") : tr("Loading %1 on %2…").arg(QFileInfo(QString::fromStdString(r.source.model_dir)).fileName(), QString::fromStdString(r.source.device)));
+  status_->setText(loaded ? tr("Generating…") : tr("Loading %1 on %2…").arg(QFileInfo(QString::fromStdString(r.source.model_dir)).fileName(), QString::fromStdString(r.source.device.text())));
   watcher_.setFuture(QtConcurrent::run([r, loaded]() mutable {
     GenerateOutcome out;
     try {

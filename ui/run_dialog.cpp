@@ -66,10 +66,10 @@ QString memory_line(const MemoryCheck& m) {
     largest << QString::fromStdString(parts[i].name + " " + format_bytes(parts[i].bytes));
   QString line = QObject::tr("Memory: about %1 at the peak (%2)")
                      .arg(QString::fromStdString(format_bytes(m.estimate.peak_bytes())), largest.join(", "));
-  const QString device = QString::fromStdString(m.device);
+  const QString device = QString::fromStdString(m.device.text());
   if (m.free_bytes >= 0) return line + QObject::tr("; %1 free on %2").arg(QString::fromStdString(format_bytes(m.free_bytes)), device);
   for (const CudaDevice& d : cuda_devices(false))
-    if (cuda_index(m.device) == d.index)
+    if (m.device.cuda_index() == d.index)
       return line + QObject::tr("; %1 has %2 in all (its free memory is checked when the run starts)")
                         .arg(device, QString::fromStdString(format_bytes(static_cast<double>(d.total_bytes))));
   return line + QObject::tr("; %1 is not visible here").arg(device);

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "setting_flags.h"
 #include "interrupt.h"
 #include "io/json_file.h"
 #include "recipes/export.h"
@@ -19,7 +20,7 @@ void add_export(CLI::App& app, Run& run) {
   cmd->add_option("--out", req->out_dir, "Folder to write; must not exist or be empty, unless --force")->required();
   cmd->add_flag("--force", req->force, "Replace --out if it exists (once the new folder is whole)");
   cmd->add_option("--model", req->model_dir, "The base model folder (default: the adapter's base_model_name_or_path)");
-  cmd->add_option("--dtype", req->dtype, "auto (the base checkpoint's), f32, bf16 or f16: of the merged weights")->capture_default_str();
+  add_dtype_flag(cmd, req->dtype, "auto (the base checkpoint's), f32, bf16 or f16: of the merged weights");
   cmd->add_flag("--json", *json_out, "Print one JSON object {merged, method, dtype, model, out} on stdout");
   cmd->callback([&run, req, json_out] {
     run = [req, json_out] {

@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "setting_flags.h"
 #include "io/json_file.h"
 #include "recipes/environment.h"
 #include "recipes/generate.h"
@@ -43,8 +44,8 @@ void add_generate(CLI::App& app, Run& run) {
   cmd->add_option("--top-k", req->top_k, "Sample among the k most likely tokens (0 = all)")->capture_default_str();
   cmd->add_option("--top-p", req->top_p, "Sample within the smallest set of probability mass p")->capture_default_str();
   cmd->add_option("--seed", req->seed, "Seed of the sampler")->capture_default_str();
-  cmd->add_option("--device", req->source.device, "cpu, cuda or cuda:N")->capture_default_str();
-  cmd->add_option("--dtype", req->source.dtype, "auto, f32, bf16 or f16 (auto: f32 on CPU, the checkpoint's on CUDA)")->capture_default_str();
+  add_device_flag(cmd, req->source.device);
+  add_dtype_flag(cmd, req->source.dtype, "auto, f32, bf16 or f16 (auto: f32 on CPU, the checkpoint's on CUDA)");
   auto* clamp = cmd->add_option("--clamp-gate", req->clamp_value,
                                  "Steer an IMSM adapter: its gate clamped to this value in [0, 1] (0: the fine-tuned memory, 1: the original)");
   cmd->add_option("--clamp-tokens", req->clamp_tokens, "Clamp only these answer tokens (0-based, e.g. 0,3,4; default: all)")

@@ -2,6 +2,7 @@
 #include <iostream>
 
 #include "commands.h"
+#include "setting_flags.h"
 #include "interrupt.h"
 #include "io/json_file.h"
 #include "util/log.h"
@@ -15,17 +16,15 @@ namespace imsm::cli {
 void add_import_gguf(CLI::App& app, Run& run) {
   auto req = std::make_shared<ImportGgufRequest>();
   auto json_out = std::make_shared<bool>(false);
-  auto dtype = std::make_shared<std::string>("f32");
   CLI::App* cmd = app.add_subcommand(
       "import-gguf", "Write a GGUF model (llama.cpp, Ollama) as a Hugging Face folder: config, dequantized weights, tokenizer, chat template");
   cmd->add_option("FILE.gguf", req->gguf_path, "The GGUF file (architectures llama, qwen2, qwen3; any quantization ggml dequantizes)")->required();
   cmd->add_option("--out", req->out_dir, "Folder to write; must not exist or be empty, unless --force")->required();
-  cmd->add_option("--dtype", *dtype, "f32 or bf16: of the written weights")->capture_default_str();
+  add_dtype_flag(cmd, req->dtype, "f32 or bf16: of the written weights");
   cmd->add_flag("--force", req->force, "Replace --out if it exists (once the new folder is whole)");
   cmd->add_flag("--json", *json_out, "Print one JSON object {out, name, architecture, tokenizer, dtype, parameters, source_types, chat_template}");
-  cmd->callback([&run, req, json_out, dtype] {
-    run = [req, json_out, dtype] {
-      req->dtype = precisions().parse(*dtype, "dtype", "--dtype");
+  cmd->callback([&run, req, json_out] {
+    run = [req, json_out] {
       ImportGgufResult r;
       run_with_progress("import", [&](const Hooks& hooks) { r = run_import_gguf(*req, hooks); });
       if (*json_out)

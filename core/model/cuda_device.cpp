@@ -24,14 +24,6 @@ std::string build_setting(const std::string& key) {
 
 }  // namespace
 
-std::optional<int> cuda_index(const std::string& device) {
-  if (device == "cuda") return 0;
-  if (device.rfind("cuda:", 0) != 0 || device.size() < 6 || device.size() > 9 ||
-      device.find_first_not_of("0123456789", 5) != std::string::npos)
-    return std::nullopt;
-  return std::stoi(device.substr(5));
-}
-
 #ifdef IMSM_WITH_CUDA
 
 bool cuda_compiled() { return true; }

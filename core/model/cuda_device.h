@@ -23,8 +23,6 @@ bool cuda_compiled();
 std::string cuda_runtime_version();  // the CUDA LibTorch was built with, "13.2"; "" without
 std::string cudnn_version();         // "9.26.0"; "" without
 int cuda_device_count();             // visible now; 0 without a GPU or without the CUDA path
-// N of a device spelled "cuda" (0) or "cuda:N"; nullopt for anything else ("cpu", "cuda:x").
-std::optional<int> cuda_index(const std::string& device);
 // The visible devices; free memory filled in when `with_free_memory` (this
 // creates a CUDA context on each device, ~300 MB each).
 std::vector<CudaDevice> cuda_devices(bool with_free_memory);

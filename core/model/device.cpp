@@ -8,10 +8,12 @@
 
 namespace imsm {
 
-torch::Device parse_device(const std::string& text) {
-  if (text == "cpu") return torch::Device(torch::kCPU);
-  const std::optional<int> index = cuda_index(text);
-  if (!index) throw_bad_input("--device", "\"" + text + "\" is not cpu, cuda or cuda:N");
+torch::Device parse_device(const std::string& text) { return torch_device(parse_device_spec(text, "device", "--device")); }
+
+torch::Device torch_device(const DeviceSpec& device) {
+  if (!device.cuda) return torch::Device(torch::kCPU);
+  const std::string text = device.text();
+  const std::optional<int> index = device.cuda_index();
   if (!torch::cuda::is_available())
     throw_bad_input("--device", "\"" + text + "\" asked for, but this LibTorch build sees no CUDA device; use --device cpu");
   if (*index >= static_cast<int>(torch::cuda::device_count()))
@@ -20,11 +22,7 @@ torch::Device parse_device(const std::string& text) {
 }
 
 torch::ScalarType parse_dtype(const std::string& text, torch::ScalarType fallback) {
-  if (text == "auto") return fallback;
-  if (text == "f32" || text == "float32" || text == "fp32") return torch::kFloat32;
-  if (text == "bf16" || text == "bfloat16") return torch::kBFloat16;
-  if (text == "f16" || text == "float16" || text == "fp16") return torch::kFloat16;
-  throw_bad_input("--dtype", "\"" + text + "\" is not f32, bf16 or f16");
+  return scalar_type(precisions().parse(text, "dtype", "--dtype"), fallback);
 }
 
 torch::ScalarType scalar_type(Precision precision, torch::ScalarType fallback) {

@@ -8,7 +8,9 @@
 
 namespace imsm {
 
-// "cpu", "cuda", "cuda:N". BadInput when malformed or when CUDA is absent.
+// The device of a setting. BadInput when it is CUDA and this LibTorch sees no such device.
+torch::Device torch_device(const DeviceSpec& device);
+// "cpu", "cuda", "cuda:N" (a flag's text). BadInput when malformed or when CUDA is absent.
 torch::Device parse_device(const std::string& text);
 // "f32" | "float32", "bf16" | "bfloat16", "f16" | "float16"; "auto" -> `fallback`.
 torch::ScalarType parse_dtype(const std::string& text, torch::ScalarType fallback = torch::kFloat32);

@@ -20,12 +20,17 @@ std::optional<int> DeviceSpec::cuda_index() const {
   return index < 0 ? 0 : index;
 }
 
-DeviceSpec parse_device_spec(const std::string& text, const std::string& key, const std::string& where) {
+std::optional<DeviceSpec> read_device_spec(const std::string& text) {
   if (text == "cpu") return DeviceSpec::cpu();
-  if (text == "cuda") return {true, -1};
+  if (text == "cuda") return DeviceSpec{true, -1};
   const std::string prefix = "cuda:";
   const std::string n = text.compare(0, prefix.size(), prefix) == 0 ? text.substr(prefix.size()) : "";
-  if (!n.empty() && n.size() <= 4 && n.find_first_not_of("0123456789") == std::string::npos) return {true, std::stoi(n)};
+  if (!n.empty() && n.size() <= 4 && n.find_first_not_of("0123456789") == std::string::npos) return DeviceSpec{true, std::stoi(n)};
+  return std::nullopt;
+}
+
+DeviceSpec parse_device_spec(const std::string& text, const std::string& key, const std::string& where) {
+  if (const auto d = read_device_spec(text)) return *d;
   throw_bad_input(where, "key \"" + key + "\": \"" + text + "\" is not cpu, cuda or cuda:N");
 }
 

@@ -24,7 +24,9 @@ struct DeviceSpec {
   bool operator==(const DeviceSpec&) const = default;
 };
 
-// "cpu", "cuda" or "cuda:N"; BadInput on `where` naming `key` otherwise.
+// "cpu", "cuda" or "cuda:N"; nullopt otherwise.
+std::optional<DeviceSpec> read_device_spec(const std::string& text);
+// As read_device_spec; BadInput on `where` naming `key` for anything else.
 DeviceSpec parse_device_spec(const std::string& text, const std::string& key, const std::string& where);
 
 }  // namespace imsm

@@ -25,8 +25,8 @@ std::string absolute(const std::string& p) { return p.empty() ? p : fs::absolute
 nlohmann::json request_json(const EvalRequest& r) {
   return {{"model", absolute(r.source.model_dir)}, {"adapter", absolute(r.source.adapter_dir)}, {"dataset", absolute(r.dataset)}, {"task", r.task},
           {"max_input_length", r.max_input_length}, {"max_new_tokens", r.max_new_tokens}, {"batch_size", r.batch_size},
-          {"limit", r.limit}, {"full_gate", r.full_gate}, {"perplexity", r.perplexity}, {"device", r.source.device},
-          {"dtype", r.source.dtype}, {"decoding", "greedy"}};
+          {"limit", r.limit}, {"full_gate", r.full_gate}, {"perplexity", r.perplexity}, {"device", r.source.device.text()},
+          {"dtype", precisions().name(r.source.dtype)}, {"decoding", "greedy"}};
 }
 
 std::string adapter_label(const std::string& dir) {
@@ -65,7 +65,7 @@ int64_t create_eval_run(store::Workspace& ws, const EvalRequest& r, const std::s
   run.model_path = r.source.model_dir;
   run.dataset_path = r.dataset;
   run.config_json = config.dump();
-  run.device = r.source.device;
+  run.device = r.source.device.text();
   if (!r.source.adapter_dir.empty()) run.parent_run_id = ws.run_of_adapter(r.source.adapter_dir).value_or(0);
   return ws.create_run(run);
 }

@@ -28,7 +28,8 @@ struct SuiteRequest {
   std::string model_dir;
   std::vector<std::string> adapters;  // each: a PEFT or IMSM adapter folder
   std::string workspace;              // "" = do not record
-  std::string device = "cpu", dtype = "auto";
+  DeviceSpec device;
+  Precision dtype = Precision::Auto;
   bool full_gate = false;
   // Per subject (the base model first, then each adapter and its mixes): a finished
   // evaluation run to read back instead of evaluating again (0: evaluate);

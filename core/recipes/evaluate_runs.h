@@ -24,7 +24,8 @@ struct RunsEvalRequest {
   int64_t limit = 0;             // dataset: the first N examples (0: all)
   int64_t max_input_length = 0;  // dataset: 0 = the first run's training lengths (max_input_length,
   int64_t max_new_tokens = 0;    //   max_output_length), else 512 / 64
-  std::string device = "cpu", dtype = "auto";
+  DeviceSpec device;
+  Precision dtype = Precision::Auto;
   bool full_gate = true;  // keep each token's whole gate vector (the gate views draw it)
   bool reuse = true;      // suite: read back evaluations the workspace holds for the same files and settings
 };

@@ -74,20 +74,22 @@ ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
     return result;
   }
 
-  const torch::ScalarType dtype = parse_dtype(r.dtype, parse_dtype(read_model_config((fs::path(result.model_dir) / "config.json").string()).torch_dtype));
-  result.dtype = dtype_label(dtype);
+  const std::string config_path = (fs::path(result.model_dir) / "config.json").string();
+  const Precision checkpoint = precisions().parse(read_model_config(config_path).torch_dtype, "torch_dtype", config_path);
+  const Precision precision = r.dtype == Precision::Auto ? checkpoint : r.dtype;
+  result.dtype = precisions().name(precision);
   hooks.progress({"load", 0, 3, result.model_dir});
   ModelSource source;
   source.model_dir = result.model_dir;
   source.adapter_dir = r.adapter_dir;
-  source.dtype = result.dtype;  // each merge computes in fp32 and stores in this dtype
+  source.dtype = precision;  // each merge computes in fp32 and stores in this dtype
   const auto loaded = load_model(source, TokenizerNeed::IfPresent);
   hooks.check_abort("export cancelled before merging; nothing written");
   hooks.progress({"merge", 1, 3, result.method});
   loaded->adapters->merge_and_unload();
   hooks.progress({"write", 2, 3, r.out_dir});
   write_dir_atomically(r.out_dir, [&](const fs::path& out) {
-    save_llama(*loaded->model, out.string(), dtype);
+    save_llama(*loaded->model, out.string(), scalar_type(precision));
     copy_files(result.model_dir, out, [](const std::string& name) { return kTokenizerFiles.count(name) > 0; });
     json::write_file((out / "imsm_export.json").string(),
                      {{"merged_from", {{"base_model", fs::absolute(result.model_dir).string()}, {"adapter", fs::absolute(r.adapter_dir).string()}}},

@@ -9,6 +9,7 @@
 #pragma once
 #include <string>
 
+#include "model/device_spec.h"
 #include "util/run_protocol.h"
 
 namespace imsm {
@@ -18,7 +19,7 @@ struct ExportRequest {
   std::string model_dir;     // the base model; "" -> the adapter's base_model_name_or_path
   std::string out_dir;       // must not exist, or be empty, unless force
   bool force = false;        // replace an existing out_dir (never the adapter's or the model's own folder)
-  std::string dtype = "auto";  // of the merged weights: auto (the base checkpoint's torch_dtype) | f32 | bf16 | f16
+  Precision dtype = Precision::Auto;  // of the merged weights (auto: the base checkpoint's torch_dtype)
 };
 
 struct ExportResult {

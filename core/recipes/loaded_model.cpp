@@ -22,27 +22,27 @@ bool has_tokenizer(const std::string& dir) {
 }  // namespace
 
 ModelSource runnable_here(const ModelSource& source, std::string* note) {
-  const std::optional<int> index = cuda_index(source.device);
+  const std::optional<int> index = source.device.cuda_index();
   if (!index) return source;  // the CPU, or not a device at all (load_model names the problem)
   const int visible = cuda_device_count();
   if (*index < visible) return source;
   ModelSource cpu = source;
-  cpu.device = "cpu";
-  cpu.dtype = "auto";
-  if (note) *note = source.device + " is not visible here (" + std::to_string(visible) + " CUDA devices): on the CPU in f32";
+  cpu.device = DeviceSpec::cpu();
+  cpu.dtype = Precision::Auto;
+  if (note) *note = source.device.text() + " is not visible here (" + std::to_string(visible) + " CUDA devices): on the CPU in f32";
   return cpu;
 }
 
 ModelSource on_this_process(ModelSource source) {
   const dist::Launch launch = dist::launch_from_environment();
-  if (launch.distributed() && cuda_index(source.device)) source.device = "cuda:" + std::to_string(launch.local_rank);
+  if (launch.distributed() && source.device.cuda) source.device = {true, launch.local_rank};
   return source;
 }
 
 std::unique_ptr<LoadedModel> load_model(const ModelSource& source, TokenizerNeed tokenizer) {
   LoadOptions load;
-  load.device = parse_device(source.device);
-  load.dtype = parse_dtype(source.dtype, torch::ScalarType::Undefined);  // auto: LoadOptions decides
+  load.device = torch_device(source.device);
+  load.dtype = scalar_type(source.dtype, torch::ScalarType::Undefined);  // auto: LoadOptions decides
   auto m = std::make_unique<LoadedModel>();
   m->source = source;
   m->model = load_llama(source.model_dir, load);

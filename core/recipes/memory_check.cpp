@@ -93,7 +93,7 @@ MemoryCheck check_memory(const TrainConfig& c, bool ask_free) {
   MemoryCheck m;
   m.plan = memory_plan(c);
   m.estimate = estimate_memory(m.plan);
-  m.device = c.device.cuda ? "cuda:" + std::to_string(*c.device.cuda_index()) : c.device.text();
+  m.device = c.device.cuda ? DeviceSpec{true, *c.device.cuda_index()} : c.device;
   if (ask_free) m.free_bytes = free_bytes_on(c.device);
   if (!m.fits()) m.fixes = fixes(m.plan, c, m.free_bytes);
   return m;
@@ -101,13 +101,13 @@ MemoryCheck check_memory(const TrainConfig& c, bool ask_free) {
 
 std::string memory_report(const MemoryCheck& m) {
   std::ostringstream out;
-  out << "memory estimate of the run on " << m.device << " (batch " << m.plan.batch_size << " x " << m.plan.sequence_length << " tokens, "
+  out << "memory estimate of the run on " << m.device.text() << " (batch " << m.plan.batch_size << " x " << m.plan.sequence_length << " tokens, "
       << (m.plan.weight_bytes == 2 ? "16-bit" : "fp32") << " weights" << (m.plan.checkpointing ? ", activation checkpointing" : "")
       << (m.plan.loss_chunk > 0 ? ", loss in chunks of " + std::to_string(m.plan.loss_chunk) : "") << "):\n"
       << format_estimate(m.estimate);
-  if (m.free_bytes < 0) return out.str() + "  free memory on " + m.device + ": unknown\n";
+  if (m.free_bytes < 0) return out.str() + "  free memory on " + m.device.text() + ": unknown\n";
   char line[96];
-  std::snprintf(line, sizeof(line), "  %-16s %12s  on %s now\n", "free", format_bytes(m.free_bytes).c_str(), m.device.c_str());
+  std::snprintf(line, sizeof(line), "  %-16s %12s  on %s now\n", "free", format_bytes(m.free_bytes).c_str(), m.device.text().c_str());
   out << line;
   if (m.fits()) {
     out << "fits: the peak, " << format_bytes(m.estimate.peak_bytes()) << ", is under the free memory\n";
@@ -120,7 +120,7 @@ std::string memory_report(const MemoryCheck& m) {
 }
 
 std::string memory_refusal(const MemoryCheck& m) {
-  std::string line = "the run needs about " + format_bytes(m.estimate.peak_bytes()) + " on " + m.device + " and " + format_bytes(m.free_bytes) +
+  std::string line = "the run needs about " + format_bytes(m.estimate.peak_bytes()) + " on " + m.device.text() + " and " + format_bytes(m.free_bytes) +
                      " are free (imsm train --dry-run shows the parts)";
   line += m.fixes.empty() ? "; no change of batch, length, checkpointing or loss chunks fits" : "; to fit, " + m.fixes.front();
   for (size_t i = 1; i < m.fixes.size(); ++i) line += ", or " + m.fixes[i];

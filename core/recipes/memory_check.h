@@ -18,7 +18,7 @@ namespace imsm {
 struct MemoryCheck {
   MemoryPlan plan;
   MemoryEstimate estimate;
-  std::string device;             // "cpu", "cuda:0"
+  DeviceSpec device;              // cpu, or cuda:N with its index (never the bare "cuda")
   double free_bytes = -1;         // free on that device now; -1 when not asked or unknown
   std::vector<std::string> fixes;  // when it does not fit: "gradient_checkpointing on: 21.3 GiB", ...
   bool fits() const { return free_bytes < 0 || estimate.peak_bytes() <= free_bytes; }

@@ -4,13 +4,15 @@
 #pragma once
 #include <string>
 
+#include "model/device_spec.h"
+
 namespace imsm {
 
 struct ModelSource {
   std::string model_dir;
   std::string adapter_dir;     // "" or a PEFT adapter folder; with imsm_config.json an IMSM adapter
-  std::string device = "cpu";  // cpu | cuda | cuda:N
-  std::string dtype = "auto";  // auto | f32 | bf16 | f16 (auto: f32 on CPU, the checkpoint's on CUDA)
+  DeviceSpec device;                  // cpu | cuda | cuda:N
+  Precision dtype = Precision::Auto;  // auto: f32 on CPU, the checkpoint's on CUDA
   bool operator==(const ModelSource&) const = default;
 };
 

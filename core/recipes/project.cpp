@@ -13,6 +13,7 @@
 #include "dist/launch.h"
 #include "dist/process_group.h"
 #include "io/json_file.h"
+#include "model/device.h"
 #include "recipes/environment.h"
 #include "recipes/loaded_model.h"
 #include "recipes/eval_record.h"
@@ -60,8 +61,8 @@ Processes join_processes(const ProjectPlan& plan) {
   const dist::Launch launch = dist::launch_from_environment();
   p.writer = launch.writer();
   if (!launch.distributed()) return p;
-  const std::string device = plan.runs.empty() ? "cpu" : on_this_process({plan.model, "", plan.runs.front().device.text(), "auto"}).device;
-  p.group = dist::ProcessGroup::join(launch, torch::Device(device), dist::collective_timeout());
+  const DeviceSpec device = plan.runs.empty() ? DeviceSpec::cpu() : on_this_process({plan.model, "", plan.runs.front().device}).device;
+  p.group = dist::ProcessGroup::join(launch, torch_device(device), dist::collective_timeout());
   return p;
 }
 
@@ -137,8 +138,8 @@ void evaluate_matrix(const ProjectPlan& plan, const Processes& processes, Projec
   }
   for (int64_t id : q.reuse) s.reused_evaluations += id != 0;
   if (!plan.runs.empty()) {
-    q.device = plan.runs.front().device.text();
-    q.dtype = precisions().name(plan.runs.front().dtype);
+    q.device = plan.runs.front().device;
+    q.dtype = plan.runs.front().dtype;
   }
   Hooks suite_hooks;
   suite_hooks.should_abort = hooks.should_abort;

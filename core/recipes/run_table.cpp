@@ -8,6 +8,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "imsm/gate_config.h"
 #include "io/json_file.h"
 #include "report/results.h"
 #include "store/run_report.h"
@@ -90,10 +91,11 @@ std::optional<ModelSource> imsm_source_of(const store::RunRecord& r) {
   if (adapter.empty()) return std::nullopt;
   const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
   if (!std::filesystem::exists(std::filesystem::path(adapter) / "imsm_config.json") ||
-      json::text_or(config, "variant", "") == "none")
+      gate_variants().find(json::text_or(config, "variant", "")) == GateVariant::None)
     return std::nullopt;
-  const std::string dtype = json::text_or(config, "dtype", "auto");
-  return ModelSource{r.model_path, adapter, r.device.empty() ? "cpu" : r.device, dtype};
+  const std::string where = "run " + std::to_string(r.id) + " of the workspace";
+  const DeviceSpec device = r.device.empty() ? DeviceSpec::cpu() : parse_device_spec(r.device, "device", where);
+  return ModelSource{r.model_path, adapter, device, precisions().parse(json::text_or(config, "dtype", "auto"), "dtype", where)};
 }
 
 std::optional<ExportRequest> export_request_of(const store::RunRecord& r) {

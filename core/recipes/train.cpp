@@ -206,7 +206,7 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   const int64_t resident_before_model = resident_bytes();
   // Started by torchrun: one rank of a data-parallel run.
   const dist::Launch launch = dist::launch_from_environment();
-  const auto loaded = load_model(on_this_process({c.model_path, "", c.device.text(), precisions().name(c.dtype)}));  // adapters below: new, or the checkpoint's
+  const auto loaded = load_model(on_this_process({c.model_path, "", c.device, c.dtype}));  // adapters below: new, or the checkpoint's
   LlamaModel* model = loaded->model.get();
   const auto group = launch.distributed() ? dist::ProcessGroup::join(launch, model->device(), dist::collective_timeout()) : nullptr;
   const bool writer = launch.writer();  // only rank 0 writes files and reports

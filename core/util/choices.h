@@ -43,8 +43,9 @@ class Choices {
   // BadInput on `where`: key "KEY": "TEXT" is not one of a, b, c.
   E parse(const std::string& text, const std::string& key, const std::string& where) const {
     if (const auto v = find(text)) return *v;
-    throw_bad_input(where, "key \"" + key + "\": \"" + text + "\" is not one of " + list());
+    throw_bad_input(where, "key \"" + key + "\": " + refusal(text));
   }
+  std::string refusal(const std::string& text) const { return "\"" + text + "\" is not one of " + list(); }
   std::vector<std::string> names() const {  // the written names, in declaration order
     std::vector<std::string> out;
     for (const auto& n : names_)

@@ -235,7 +235,7 @@ class UiTest : public QObject {
     // (a reload would fail on it), and gives the same greedy tokens.
     const QString adapter = dir_.filePath("out-train/adapter");
     QCOMPARE(QString::fromStdString(v.loaded_source().adapter_dir), adapter);
-    QCOMPARE(QString::fromStdString(v.loaded_source().device), QString("cpu"));  // the run trained on the CPU
+    QCOMPARE(QString::fromStdString(v.loaded_source().device.text()), QString("cpu"));  // the run trained on the CPU
     std::vector<int32_t> first;
     for (const auto& tok : v.tokens()) first.push_back(tok.id);
     QVERIFY(QDir().rename(adapter, adapter + ".away"));
@@ -257,7 +257,7 @@ class UiTest : public QObject {
     QVERIFY2(done.at(2).at(0).toBool(), qPrintable(done.at(2).at(1).toString()));
     {
       imsm::GenerateRequest alone;  // the base model alone, through the engine's generate recipe
-      alone.source = {model_.toStdString(), "", "cpu", "auto"};
+      alone.source = {model_.toStdString(), "", DeviceSpec::cpu(), Precision::Auto};
       alone.prompt = "What is 3 plus 1?";
       alone.max_new_tokens = 48;  // the inspector's default
       const imsm::GenerateResult base = imsm::run_generate(alone, {});

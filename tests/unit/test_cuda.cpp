@@ -90,12 +90,12 @@ TEST(Cuda, ImsmGenerationEqualsCpu) {
   r.prompt = "copy abc";
   r.max_new_tokens = 12;
   const auto cpu = imsm::run_generate(r, {});
-  r.source.device = "cuda";
+  r.source.device = {true, -1};  // "cuda"
   const auto cuda = imsm::run_generate(r, {});
   EXPECT_EQ(cuda.ids, cpu.ids);
   ASSERT_EQ(cuda.gate_mean.size(), cpu.gate_mean.size());
   for (size_t i = 0; i < cpu.gate_mean.size(); ++i) EXPECT_NEAR(cuda.gate_mean[i], cpu.gate_mean[i], 1e-4) << i;
-  r.source.dtype = "bf16";
+  r.source.dtype = imsm::Precision::BF16;
   const auto bf16 = imsm::run_generate(r, {});  // runs in bf16 (its ids may differ where logits are close)
   EXPECT_FALSE(bf16.ids.empty());
   EXPECT_EQ(bf16.gate_mean.size(), bf16.ids.size());
@@ -105,29 +105,34 @@ TEST(Cuda, ImsmGenerationEqualsCpu) {
 
 // A run trained on a GPU that is not visible here (one index past the visible
 // devices: none on this machine) is inspected on the CPU in f32, and the note
-// says which device was missing; the CPU and malformed devices pass unchanged
-// (load_model names a malformed one).
+// says which device was missing; the CPU passes unchanged. A malformed device
+// never gets this far: its reader refuses it (parse_device_spec).
 TEST(Cuda, RunnableHereFallsBackToTheCpuForAnInvisibleDevice) {
-  const std::string missing = "cuda:" + std::to_string(imsm::cuda_device_count());
+  const imsm::DeviceSpec missing{true, imsm::cuda_device_count()};
   std::string note;
-  const auto here = imsm::runnable_here({"m", "a", missing, "bf16"}, &note);
-  EXPECT_EQ(here, (imsm::ModelSource{"m", "a", "cpu", "auto"}));
-  EXPECT_NE(note.find(missing + " is not visible here"), std::string::npos) << note;
+  const auto here = imsm::runnable_here({"m", "a", missing, imsm::Precision::BF16}, &note);
+  EXPECT_EQ(here, (imsm::ModelSource{"m", "a", imsm::DeviceSpec::cpu(), imsm::Precision::Auto}));
+  EXPECT_NE(note.find(missing.text() + " is not visible here"), std::string::npos) << note;
   note.clear();
-  EXPECT_EQ(imsm::runnable_here({"m", "", "cpu", "f32"}, &note), (imsm::ModelSource{"m", "", "cpu", "f32"}));
-  EXPECT_EQ(imsm::runnable_here({"m", "", "cuda:x", "auto"}, &note).device, "cuda:x");
+  const imsm::ModelSource cpu{"m", "", imsm::DeviceSpec::cpu(), imsm::Precision::F32};
+  EXPECT_EQ(imsm::runnable_here(cpu, &note), cpu);
+  imsm::testing::expect_bad_input([] { imsm::parse_device_spec("cuda:x", "device", "run 3"); }, {"run 3", "\"cuda:x\"", "cuda:N"});
   EXPECT_TRUE(note.empty());
   if (imsm::cuda_device_count() > 0) {
-    EXPECT_EQ(imsm::runnable_here({"m", "", "cuda:0", "bf16"}, &note).device, "cuda:0");
+    const imsm::DeviceSpec first{true, 0};
+    EXPECT_EQ(imsm::runnable_here({"m", "", first, imsm::Precision::BF16}, &note).device, first);
   }
 }
 
-// The one reader of "cuda" / "cuda:N" (parse_device and runnable_here both use it).
-TEST(Cuda, CudaIndexReadsOnlyCudaSpellings) {
-  EXPECT_EQ(imsm::cuda_index("cuda"), 0);
-  EXPECT_EQ(imsm::cuda_index("cuda:3"), 3);
-  EXPECT_EQ(imsm::cuda_index("cuda:1234"), 1234);
-  for (const char* bad : {"cpu", "cuda:", "cuda:x", "cuda:-1", "cuda:12345", "CUDA", "cuda0", ""})
-    EXPECT_FALSE(imsm::cuda_index(bad).has_value()) << bad;
+// The one reader of "cpu" / "cuda" / "cuda:N" (configurations, flags, the workspace's runs).
+TEST(Cuda, DeviceSpecReadsOnlyCpuAndCudaSpellings) {
+  const auto read = [](const char* text) { return imsm::parse_device_spec(text, "device", "test"); };
+  EXPECT_EQ(read("cpu"), imsm::DeviceSpec::cpu());
+  EXPECT_EQ(read("cuda").cuda_index(), 0);
+  EXPECT_EQ(read("cuda").text(), "cuda");  // written back as read
+  EXPECT_EQ(read("cuda:3").cuda_index(), 3);
+  EXPECT_EQ(read("cuda:1234").text(), "cuda:1234");
+  for (const char* bad : {"cuda:", "cuda:x", "cuda:-1", "cuda:12345", "CUDA", "cuda0", "", "mps"})
+    imsm::testing::expect_bad_input([&] { read(bad); }, {"test", "\"device\"", "cpu, cuda or cuda:N"});
   imsm::testing::expect_bad_input([] { imsm::parse_device("cuda:"); }, {"--device", "cuda:N"});
 }

@@ -201,10 +201,12 @@ TEST(Gguf, Qwen3KeepsItsRowsAndGainsItsHeadNorms) {
   const auto st = imsm::SafetensorsFile::open(dir.file("out/model.safetensors"));
   EXPECT_EQ(st.tensors().size(), 13u);
   const auto tensors = tiny_tensors("qwen3");
-  for (const auto& [gguf_name, hf_name] : std::map<std::string, std::string>{
+  for (const auto& names : std::map<std::string, std::string>{
            {"blk.0.attn_q.weight", "model.layers.0.self_attn.q_proj.weight"},  // written unpermuted: read as they are
            {"blk.0.attn_q_norm.weight", "model.layers.0.self_attn.q_norm.weight"},
            {"blk.0.attn_k_norm.weight", "model.layers.0.self_attn.k_norm.weight"}}) {
+    const std::string& gguf_name = names.first;  // a plain reference: clang 14 lambdas cannot capture structured bindings
+    const std::string& hf_name = names.second;
     const auto t = std::find_if(tensors.begin(), tensors.end(), [&](const Tensor& x) { return x.name == gguf_name; });
     const imsm::TensorView* v = st.find(hf_name);
     ASSERT_NE(v, nullptr) << hf_name;

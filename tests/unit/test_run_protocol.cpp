@@ -233,11 +233,11 @@ TEST(RunTable, ImsmSourceOfAFinishedTrainingRunWithAGate) {
   EXPECT_FALSE(imsm::imsm_source_of(r));  // no adapter folder
   std::filesystem::create_directories(dir.file("out/adapter"));
   imsm::testing::write_file(dir.file("out/adapter/imsm_config.json"), "{}");
-  EXPECT_EQ(imsm::imsm_source_of(r), (imsm::ModelSource{dir.file("model"), dir.file("out/adapter"), "cuda:1", "bf16"}));  // as it trained
+  EXPECT_EQ(imsm::imsm_source_of(r), (imsm::ModelSource{dir.file("model"), dir.file("out/adapter"), imsm::DeviceSpec{true, 1}, imsm::Precision::BF16}));  // as it trained
   r.config_json = R"({"variant": "none"})";
   EXPECT_FALSE(imsm::imsm_source_of(r));  // the PEFT method alone
   r.config_json = R"({"variant": "query"})";
-  EXPECT_EQ(imsm::imsm_source_of(r).value().dtype, "auto");
+  EXPECT_EQ(imsm::imsm_source_of(r).value().dtype, imsm::Precision::Auto);
   r.status = RunStatus::Cancelled;
   EXPECT_FALSE(imsm::imsm_source_of(r));
   r.status = RunStatus::Finished;

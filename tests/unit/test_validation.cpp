@@ -85,7 +85,7 @@ TEST(Validation, HeldOutScoresAreTheSavedAdaptersAndLeaveTrainingAlone) {
   // The last evaluation is `imsm eval` of the saved adapter: the same greedy answers (EM, Contain exactly) and the
   // answers' loss within 1e-6 nats (the same fp32 computation; only the path the weights took differs).
   imsm::EvalRequest r;
-  r.source = {w.model, w.dir.file("validated/adapter"), "cpu", "auto"};
+  r.source = {w.model, w.dir.file("validated/adapter"), imsm::DeviceSpec::cpu(), imsm::Precision::Auto};
   r.dataset = held_out;
   r.task = "webq";
   r.max_input_length = 512;
