@@ -117,30 +117,19 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     }
   });
   connect(runs_pane_, &RunsPane::resume_requested, this, [this](qint64 id) {
-    Job job;
-    job.kind = Job::Kind::Resume;
-    job.name = tr("resume of run %1").arg(id);
-    job.workspace = workspace_;
-    job.run_id = id;
-    enqueue(job);
+    enqueue({tr("resume of run %1").arg(id), ResumeJob{workspace_, id}});
   });
   connect(runs_pane_, &RunsPane::export_requested, this, [this](qint64 id) {
     const auto request = ask_model_export(this, workspace_, id);
     if (!request) return;
-    Job job;
-    job.kind = Job::Kind::Export;
-    job.name = tr("export of run %1").arg(id);
-    job.export_request = *request;
-    enqueue(job);
+    enqueue({tr("export of run %1").arg(id), ExportJob{*request}});
   });
   connect(runs_pane_, &RunsPane::evaluate_requested, this, &MainWindow::evaluate_runs);
   connect(models_, &ModelsPane::import_gguf_requested, this, [this](const QString& gguf, const QString& out) {
-    Job job;
-    job.kind = Job::Kind::ImportGguf;
-    job.name = tr("import of %1").arg(QFileInfo(gguf).fileName());
-    job.import_gguf.gguf_path = gguf.toStdString();
-    job.import_gguf.out_dir = out.toStdString();
-    enqueue(job);
+    ImportGgufRequest request;
+    request.gguf_path = gguf.toStdString();
+    request.out_dir = out.toStdString();
+    enqueue({tr("import of %1").arg(QFileInfo(gguf).fileName()), ImportGgufJob{request}});
   });
   connect(worker_.get(), &RunWorker::model_imported, models_, &ModelsPane::add_model);
   connect(runs_pane_, &RunsPane::sweep_chart_requested, this, [this](const QString& sweep) {
@@ -285,11 +274,7 @@ void MainWindow::enqueue(const Job& job) {
 void MainWindow::choose_and_run_project() {
   const QString f = QFileDialog::getOpenFileName(this, tr("Run an experiment project"), "projects", tr("Projects (*.json)"));
   if (f.isEmpty()) return;
-  Job job;
-  job.kind = Job::Kind::Project;
-  job.name = QFileInfo(f).completeBaseName();
-  job.project = f;
-  enqueue(job);
+  enqueue({QFileInfo(f).completeBaseName(), ProjectJob{f}});
 }
 
 QString MainWindow::projects_dir() const {
@@ -312,15 +297,11 @@ void MainWindow::new_run() {
   RunDialog dialog(models, datasets, projects_dir(), this);
   if (dialog.exec() != QDialog::Accepted) return;
   for (const TrainConfig& c : dialog.configs()) {
-    Job job;
-    job.kind = Job::Kind::Train;
-    job.name = c.sweep.empty() ? tr("%1 %2 seed %3").arg(QString::fromStdString(method_name(c.peft)), QString::fromStdString(variant_name(c.variant))).arg(c.seed)
-                               : tr("%1 seed %2 (sweep %3)").arg(QString::fromStdString(c.label)).arg(c.seed).arg(QString::fromStdString(c.sweep));
-    job.workspace = workspace_;
-    job.config = c;
-    job.processes = dialog.processes();
-    if (job.processes > 1) job.name += tr(" on %1 processes").arg(job.processes);
-    enqueue(job);
+    QString name = c.sweep.empty() ? tr("%1 %2 seed %3").arg(QString::fromStdString(method_name(c.peft)), QString::fromStdString(variant_name(c.variant))).arg(c.seed)
+                                   : tr("%1 seed %2 (sweep %3)").arg(QString::fromStdString(c.label)).arg(c.seed).arg(QString::fromStdString(c.sweep));
+    const int processes = dialog.processes();
+    if (processes > 1) name += tr(" on %1 processes").arg(processes);
+    enqueue({name, TrainJob{workspace_, c, processes}});
   }
 }
 
@@ -346,14 +327,10 @@ void MainWindow::evaluate_runs(const QList<qint64>& ids) {
   if (workspace_.isEmpty()) return;
   EvaluateDialog dialog(workspace_, ids, projects_dir(), this);
   if (dialog.exec() != QDialog::Accepted) return;
-  Job job;
-  job.kind = Job::Kind::Evaluate;
-  job.evaluate = dialog.request();
+  const RunsEvalRequest request = dialog.request();
   QStringList names;
-  for (const int64_t id : job.evaluate.run_ids) names << QString::number(id);
-  job.name = tr("evaluation of run(s) %1").arg(names.join(", "));
-  job.workspace = workspace_;
-  enqueue(job);
+  for (const int64_t id : request.run_ids) names << QString::number(id);
+  enqueue({tr("evaluation of run(s) %1").arg(names.join(", ")), EvaluateJob{request}});
 }
 
 void MainWindow::on_timer() {

@@ -113,25 +113,34 @@ QString multi_process_problem(int processes) {
   return {};
 }
 
+namespace {
+// How many processes the job runs on: its own setting, a resumed run's checkpoint's, else 1.
+int processes_of(const Job& job) {
+  if (const auto* t = std::get_if<TrainJob>(&job.work)) return t->processes;
+  if (const auto* p = std::get_if<ProjectJob>(&job.work)) return p->processes;
+  if (const auto* r = std::get_if<ResumeJob>(&job.work)) return processes_to_resume(r->workspace.toStdString(), r->run_id);
+  return 1;
+}
+}  // namespace
+
 void RunWorker::execute(const Job& job) {
   live_->begin(job.name.toStdString());
   emit job_started(job.name);
-  qint64 run_id = job.kind == Job::Kind::Resume ? job.run_id : 0;
+  const auto* resume = std::get_if<ResumeJob>(&job.work);
+  qint64 run_id = resume ? resume->run_id : 0;
   Hooks hooks;
   hooks.should_abort = [this] { return abort_.load(); };
-  hooks.on_event = [&](const RunEvent& e) {
-    if (e.kind == RunEvent::Kind::Validation) live_->add(e.validation);
-    if (e.kind == RunEvent::Kind::BestAdapter) live_->set_best_step(e.step);
-    if (e.kind != RunEvent::Kind::RunCreated) return;
-    run_id = e.run_id;
-    live_->set_run_id(e.run_id);
-    emit run_created(e.run_id);
-  };
-  hooks.on_step = [this](const StepRecord& p) { live_->add(p); };
-  if (job.kind == Job::Kind::Project || job.kind == Job::Kind::Export || job.kind == Job::Kind::Evaluate ||
-      job.kind == Job::Kind::ImportGguf) {
-    hooks.on_event = {};  // a project's runs come and go, exports and imports have none, evaluations no steps; the live view follows their stages
-    hooks.on_step = {};
+  if (std::holds_alternative<TrainJob>(job.work) || resume) {  // one run: its steps and events
+    hooks.on_event = [&](const RunEvent& e) {
+      if (e.kind == RunEvent::Kind::Validation) live_->add(e.validation);
+      if (e.kind == RunEvent::Kind::BestAdapter) live_->set_best_step(e.step);
+      if (e.kind != RunEvent::Kind::RunCreated) return;
+      run_id = e.run_id;
+      live_->set_run_id(e.run_id);
+      emit run_created(e.run_id);
+    };
+    hooks.on_step = [this](const StepRecord& p) { live_->add(p); };
+  } else {  // a project's runs come and go, exports and imports have none, evaluations no steps: the live view follows their stages
     hooks.on_progress = [this](const Progress& p) {
       live_->set_phase(p.stage + ": " + p.detail);
       live_->set_progress(p.done, p.total, p.eta_seconds);
@@ -140,7 +149,7 @@ void RunWorker::execute(const Job& job) {
   RunStatus status = RunStatus::Failed;
   QString message;
   try {
-    const int processes = job.kind == Job::Kind::Resume ? processes_to_resume(job.workspace.toStdString(), job.run_id) : job.processes;
+    const int processes = processes_of(job);
     status = processes > 1 ? run_on_processes(job, processes, hooks, run_id, message) : run_here(job, hooks, message);
   } catch (const std::exception& e) {
     const auto* error = dynamic_cast<const Error*>(&e);
@@ -153,32 +162,29 @@ void RunWorker::execute(const Job& job) {
 }
 
 RunStatus RunWorker::run_here(const Job& job, const Hooks& hooks, QString& message) {
-  switch (job.kind) {
-    case Job::Kind::Train:
-      return run_train_recorded(job.workspace.toStdString(), job.config, hooks).summary.status;
-    case Job::Kind::Resume:
-      return resume_train_run(job.workspace.toStdString(), job.run_id, hooks).summary.status;
-    case Job::Kind::Project:
-      run_project(job.project.toStdString(), hooks);
-      return RunStatus::Finished;
-    case Job::Kind::Export:
-      message = QString::fromStdString(run_export(job.export_request, hooks).note);
-      return RunStatus::Finished;
-    case Job::Kind::Evaluate:
-      message = QString::fromStdString(run_runs_eval(job.evaluate, hooks).summary);
-      return RunStatus::Finished;
-    case Job::Kind::ImportGguf: {
-#ifdef IMSM_WITH_GGUF
-      const ImportGgufResult r = run_import_gguf(job.import_gguf, hooks);
-      message = QString::fromStdString(r.note);
-      emit model_imported(QString::fromStdString(r.out_dir));
-      return RunStatus::Finished;
-#else
-      throw_bad_input(job.import_gguf.gguf_path, "this build has no GGUF support: run installer/setup-llama-cpp.sh, then configure and build again");
-#endif
-    }
+  if (const auto* t = std::get_if<TrainJob>(&job.work)) return run_train_recorded(t->workspace.toStdString(), t->config, hooks).summary.status;
+  if (const auto* r = std::get_if<ResumeJob>(&job.work)) return resume_train_run(r->workspace.toStdString(), r->run_id, hooks).summary.status;
+  if (const auto* p = std::get_if<ProjectJob>(&job.work)) {
+    run_project(p->project.toStdString(), hooks);
+    return RunStatus::Finished;
   }
-  return RunStatus::Failed;
+  if (const auto* e = std::get_if<ExportJob>(&job.work)) {
+    message = QString::fromStdString(run_export(e->request, hooks).note);
+    return RunStatus::Finished;
+  }
+  if (const auto* v = std::get_if<EvaluateJob>(&job.work)) {
+    message = QString::fromStdString(run_runs_eval(v->request, hooks).summary);
+    return RunStatus::Finished;
+  }
+  const ImportGgufRequest& import = std::get<ImportGgufJob>(job.work).request;
+#ifdef IMSM_WITH_GGUF
+  const ImportGgufResult r = run_import_gguf(import, hooks);
+  message = QString::fromStdString(r.note);
+  emit model_imported(QString::fromStdString(r.out_dir));
+  return RunStatus::Finished;
+#else
+  throw_bad_input(import.gguf_path, "this build has no GGUF support: run installer/setup-llama-cpp.sh, then configure and build again");
+#endif
 }
 
 // `imsm` under torchrun; the run's status is what rank 0 recorded in the
@@ -187,28 +193,24 @@ RunStatus RunWorker::run_on_processes(const Job& job, int processes, const Hooks
   if (const QString problem = multi_process_problem(processes); !problem.isEmpty()) throw_bad_input("processes", problem.toStdString());
   dist::TorchrunJob t = torchrun_job(processes);
   QTemporaryDir scratch;  // the configuration handed to the processes
-  switch (job.kind) {
-    case Job::Kind::Train: {
-      const std::string config = scratch.filePath("train_config.json").toStdString();
-      json::write_file(config, job.config.to_json());
-      t.args = {"train", "--config", config, "--workspace", job.workspace.toStdString()};
-      break;
-    }
-    case Job::Kind::Resume:
-      t.args = {"runs", "resume", std::to_string(job.run_id), "--workspace", job.workspace.toStdString()};
-      break;
-    case Job::Kind::Project:
-      t.args = {"project", job.project.toStdString()};
-      break;
-    case Job::Kind::Export:
-    case Job::Kind::Evaluate:
-    case Job::Kind::ImportGguf:
-      throw_bad_input("processes", "exports, imports and evaluations of runs run in one process");
+  QString workspace;  // where the run records its status
+  if (const auto* train = std::get_if<TrainJob>(&job.work)) {
+    const std::string config = scratch.filePath("train_config.json").toStdString();
+    json::write_file(config, train->config.to_json());
+    workspace = train->workspace;
+    t.args = {"train", "--config", config, "--workspace", workspace.toStdString()};
+  } else if (const auto* resume = std::get_if<ResumeJob>(&job.work)) {
+    workspace = resume->workspace;
+    t.args = {"runs", "resume", std::to_string(resume->run_id), "--workspace", workspace.toStdString()};
+  } else if (const auto* project = std::get_if<ProjectJob>(&job.work)) {
+    t.args = {"project", project->project.toStdString()};
+  } else {
+    throw_bad_input("processes", "exports, imports and evaluations of runs run in one process");
   }
   const dist::TorchrunOutcome outcome = dist::run_torchrun(t, hooks);
   message = QString::fromStdString(outcome.error).remove(QRegularExpression("^imsm: (error: )?"));
-  if (run_id) {
-    const store::Workspace ws(job.workspace.toStdString(), store::Workspace::Mode::ReadOnly);
+  if (run_id && !workspace.isEmpty()) {
+    const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
     const RunStatus recorded = ws.run(run_id).status;
     if (recorded != RunStatus::Running && recorded != RunStatus::Queued) return recorded;
   }

@@ -19,6 +19,7 @@
 #include <memory>
 #include <mutex>
 #include <thread>
+#include <variant>
 
 #include "live_run.h"
 #include "recipes/evaluate_runs.h"
@@ -28,18 +29,33 @@
 
 namespace imsm::ui {
 
+// The kinds of work the worker runs, each with what it needs and nothing else.
+struct TrainJob {  // a new run, recorded in the workspace
+  QString workspace;
+  TrainConfig config;
+  int processes = 1;  // > 1: under torchrun
+};
+struct ResumeJob {  // an interrupted run, on as many processes as its checkpoint was made by
+  QString workspace;
+  qint64 run_id = 0;
+};
+struct ProjectJob {  // a whole experiment file
+  QString project;
+  int processes = 1;
+};
+struct ExportJob {  // a finished run's adapter merged (or copied) into a model folder
+  ExportRequest request;
+};
+struct EvaluateJob {  // training runs and their base models on a suite or a dataset
+  RunsEvalRequest request;
+};
+struct ImportGgufJob {  // a GGUF file written as a Hugging Face model folder
+  ImportGgufRequest request;
+};
+
 struct Job {
-  enum class Kind { Train, Resume, Project, Export, Evaluate, ImportGguf };
-  Kind kind = Kind::Train;
-  QString name;        // for people: "LoRA seed 1"
-  QString workspace;   // Train, Resume: the workspace file
-  TrainConfig config;  // Train
-  qint64 run_id = 0;   // Resume
-  QString project;     // Project: the project file
-  int processes = 1;   // Train, Project: > 1 runs under torchrun (Resume: as many as its checkpoint was made by)
-  ExportRequest export_request;  // Export: a finished run's adapter merged (or copied) into a model folder
-  RunsEvalRequest evaluate;      // Evaluate: training runs and their base models on a suite or a dataset
-  ImportGgufRequest import_gguf;  // ImportGguf: a GGUF file written as a Hugging Face model folder
+  QString name;  // for people: "LoRA seed 1"
+  std::variant<TrainJob, ResumeJob, ProjectJob, ExportJob, EvaluateJob, ImportGgufJob> work;
 };
 
 // Whether this build imports GGUF files (llama.cpp's ggml was found when it was configured).

@@ -138,10 +138,7 @@ class EvaluateTest : public QObject {
   void workerEvaluatesOnASuite() {
     ui::EvaluateDialog d(ws_, {imsm_run_}, IMSM_SOURCE_DIR "/projects");
     d.use_suite(suite_);
-    ui::Job job;
-    job.kind = ui::Job::Kind::Evaluate;
-    job.name = "evaluate";
-    job.evaluate = d.request();
+    const ui::Job job{"evaluate", ui::EvaluateJob{d.request()}};
     const auto [status, message] = run_job(job);
     QVERIFY2(status == "finished", qPrintable(message));
     QCOMPARE(message, QString("2 evaluations of suite tiny"));
@@ -174,11 +171,7 @@ class EvaluateTest : public QObject {
     QCOMPARE(plan.evals.size(), size_t{1});
     QCOMPARE(plan.evals[0].max_new_tokens, int64_t{6});  // the run's max_output_length
     QCOMPARE(plan.labels[0], "run " + std::to_string(lora_run_));
-    ui::Job job;
-    job.kind = ui::Job::Kind::Evaluate;
-    job.name = "dataset";
-    job.evaluate = q;
-    const auto [status, message] = run_job(job);
+    const auto [status, message] = run_job({"dataset", ui::EvaluateJob{q}});
     QVERIFY2(status == "finished", qPrintable(message));
     QCOMPARE(message, QString("1 evaluation of train.jsonl"));
     const auto evals = evals_of(ws_);
@@ -229,24 +222,18 @@ class EvaluateTest : public QObject {
     QSignalSpy finished(&worker, &ui::RunWorker::job_finished);
     QList<qint64> ids;
     for (const TrainConfig& c : cells) {
-      ui::Job job;
-      job.name = QString::fromStdString(c.label);
-      job.workspace = ws_;
-      job.config = c;
-      worker.enqueue(job);
+      worker.enqueue({QString::fromStdString(c.label), ui::TrainJob{ws_, c}});
     }
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 120000);
     for (int i = 0; i < 2; ++i) {
       QCOMPARE(imsm::test::job_status(finished.at(i)), QString("finished"));
       ids << finished.at(i).at(1).toLongLong();
     }
-    ui::Job evaluate;
-    evaluate.kind = ui::Job::Kind::Evaluate;
-    evaluate.name = "sweep";
-    evaluate.evaluate.workspace = ws_.toStdString();
-    evaluate.evaluate.run_ids = {ids[0], ids[1]};
-    evaluate.evaluate.suite = suite_.toStdString();
-    worker.enqueue(evaluate);
+    RunsEvalRequest sweep;
+    sweep.workspace = ws_.toStdString();
+    sweep.run_ids = {ids[0], ids[1]};
+    sweep.suite = suite_.toStdString();
+    worker.enqueue({"sweep", ui::EvaluateJob{sweep}});
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 3, 120000);
     QVERIFY2(imsm::test::job_status(finished.at(2)) == "finished", qPrintable(finished.at(2).at(3).toString()));
     ui::SweepChart chart(ws_, "lr");

@@ -58,12 +58,10 @@ class UiTest : public QObject {
 
   // A training job of `epochs` on the tiny model, recorded in WORKSPACE (a file of the test's folder), into DIR/out.
   ui::Job train_job(const QString& name, const QString& workspace, int epochs, const QString& out) const {
-    ui::Job job;
-    job.name = name;
-    job.workspace = dir_.filePath(workspace);
-    job.config = config(epochs, dir_.filePath(out));
-    return job;
+    return {name, ui::TrainJob{dir_.filePath(workspace), config(epochs, dir_.filePath(out))}};
   }
+  // The training configuration a train job runs.
+  static TrainConfig& config_of(ui::Job& job) { return std::get<ui::TrainJob>(job.work).config; }
 
  private slots:
   void initTestCase() {
@@ -307,7 +305,7 @@ class UiTest : public QObject {
     const ui::Job long_job = train_job("long", "cancel.imsm", 500, "out-long");
     ui::Job short_job = long_job;
     short_job.name = "short";
-    short_job.config = config(1, dir_.filePath("out-short"));
+    config_of(short_job) = config(1, dir_.filePath("out-short"));
     worker.enqueue(long_job);
     worker.enqueue(short_job);
     QCOMPARE(worker.pending() + (worker.busy() ? 1 : 0) >= 1, true);
@@ -335,7 +333,7 @@ class UiTest : public QObject {
     ui::RunWorker worker(&live);
     QSignalSpy finished(&worker, &ui::RunWorker::job_finished);
     ui::Job job = train_job("broken", "errors.imsm", 1, "out-broken");
-    job.config.data_path = dir_.filePath("missing.jsonl").toStdString();
+    config_of(job).data_path = dir_.filePath("missing.jsonl").toStdString();
     worker.enqueue(job);
     QVERIFY(finished.wait(60000));
     QCOMPARE(imsm::test::job_status(finished.at(0)), QString("failed"));
@@ -352,7 +350,7 @@ class UiTest : public QObject {
     ui::RunWorker worker(&live);
     QSignalSpy finished(&worker, &ui::RunWorker::job_finished);
     ui::Job train = train_job("lora", "export.imsm", 1, "out-export");
-    train.config.variant = imsm::GateVariant::None;
+    config_of(train).variant = imsm::GateVariant::None;
     worker.enqueue(train);
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 60000);
     QCOMPARE(imsm::test::job_status(finished.at(0)), QString("finished"));
@@ -361,10 +359,7 @@ class UiTest : public QObject {
     QVERIFY(request.has_value());
     const QDir out(dir_.filePath("merged"));
     request->out_dir = out.path().toStdString();
-    ui::Job job;
-    job.kind = ui::Job::Kind::Export;
-    job.name = "export";
-    job.export_request = *request;
+    const ui::Job job{"export", ui::ExportJob{*request}};
     worker.enqueue(job);
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 60000);  // not finished.wait(): a quick job may end before the wait starts
     QVERIFY2(imsm::test::job_status(finished.at(1)) == "finished", qPrintable(finished.at(1).at(3).toString()));
@@ -397,12 +392,10 @@ class UiTest : public QObject {
     ui::RunWorker worker(&live);
     QObject::connect(&worker, &ui::RunWorker::model_imported, &pane, &ui::ModelsPane::add_model);
     QSignalSpy finished(&worker, &ui::RunWorker::job_finished);
-    ui::Job job;
-    job.kind = ui::Job::Kind::ImportGguf;
-    job.name = "import";
-    job.import_gguf.gguf_path = gguf.toStdString();
-    job.import_gguf.out_dir = out.toStdString();
-    worker.enqueue(job);
+    ImportGgufRequest request;
+    request.gguf_path = gguf.toStdString();
+    request.out_dir = out.toStdString();
+    worker.enqueue({"import", ui::ImportGgufJob{request}});
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 120000);
     QVERIFY2(imsm::test::job_status(finished.at(0)) == "finished", qPrintable(finished.at(0).at(3).toString()));
     QVERIFY2(finished.at(0).at(3).toString().contains("134515008 parameters"), qPrintable(finished.at(0).at(3).toString()));
@@ -411,14 +404,14 @@ class UiTest : public QObject {
     QCOMPARE(store::Workspace(ws_path.toStdString(), store::Workspace::Mode::ReadOnly).models().at(0).path, out.toStdString());
 
     // Cancelled before it starts writing: the next folder is never made.
-    job.import_gguf.out_dir = pane.import_folder_for(gguf).toStdString();
-    QVERIFY(QString::fromStdString(job.import_gguf.out_dir).endsWith("-2"));
+    request.out_dir = pane.import_folder_for(gguf).toStdString();
+    QVERIFY(QString::fromStdString(request.out_dir).endsWith("-2"));
     QObject::connect(&worker, &ui::RunWorker::job_started, &worker, [&] { worker.cancel(); }, Qt::DirectConnection);
-    worker.enqueue(job);
+    worker.enqueue({"import", ui::ImportGgufJob{request}});
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 120000);
     QCOMPARE(imsm::test::job_status(finished.at(1)), QString("cancelled"));
-    QVERIFY(!QFileInfo::exists(QString::fromStdString(job.import_gguf.out_dir)));
-    QVERIFY(!QFileInfo::exists(QString::fromStdString(job.import_gguf.out_dir) + ".tmp"));
+    QVERIFY(!QFileInfo::exists(QString::fromStdString(request.out_dir)));
+    QVERIFY(!QFileInfo::exists(QString::fromStdString(request.out_dir) + ".tmp"));
     QCOMPARE(pane.list()->count(), 1);
   }
 
@@ -431,7 +424,7 @@ class UiTest : public QObject {
     ui::RunWorker worker(&live);
     QSignalSpy finished(&worker, &ui::RunWorker::job_finished);
     ui::Job job = train_job("two", "processes.imsm", 50, "out-two");  // 8 examples, global batch 2: 200 steps
-    job.processes = 2;
+    std::get<ui::TrainJob>(job.work).processes = 2;
     worker.enqueue(job);
     QTRY_VERIFY_WITH_TIMEOUT(live.snapshot().step >= 3, 60000);
     worker.cancel();
@@ -443,12 +436,7 @@ class UiTest : public QObject {
     QCOMPARE(snap.total_steps, int64_t{200});
     for (size_t i = 0; i < snap.points.size(); ++i) QCOMPARE(snap.points[i].step, static_cast<int64_t>(i + 1));
     QCOMPARE(imsm::processes_to_resume(ws_path.toStdString(), run_id), 2);
-    ui::Job resume;
-    resume.kind = ui::Job::Kind::Resume;
-    resume.name = "two, resumed";
-    resume.workspace = ws_path;
-    resume.run_id = run_id;
-    worker.enqueue(resume);
+    worker.enqueue({"two, resumed", ui::ResumeJob{ws_path, run_id}});
     QVERIFY(finished.wait(120000));
     QVERIFY2(imsm::test::job_status(finished.at(1)) == "finished", qPrintable(finished.at(1).at(3).toString()));
     QCOMPARE(live.snapshot().points.back().step, int64_t{200});
@@ -456,7 +444,7 @@ class UiTest : public QObject {
     QCOMPARE(QString(imsm::status_name(ws.run(run_id).status)), QString("finished"));
     // A bad configuration fails in the processes; the job says why.
     ui::Job broken = job;
-    broken.config.data_path = dir_.filePath("missing.jsonl").toStdString();
+    config_of(broken).data_path = dir_.filePath("missing.jsonl").toStdString();
     worker.enqueue(broken);
     QVERIFY(finished.wait(60000));
     QCOMPARE(imsm::test::job_status(finished.at(2)), QString("failed"));

@@ -79,11 +79,7 @@ class WorkbenchE2E : public QObject {
     QSignalSpy finished(w.worker(), &ui::RunWorker::job_finished);
 
     // 1. The project, through the worker (as Run > Run project... does).
-    ui::Job job;
-    job.kind = ui::Job::Kind::Project;
-    job.name = "e2e";
-    job.project = project_file;
-    w.enqueue(job);
+    w.enqueue({"e2e", ui::ProjectJob{project_file}});
     QTRY_VERIFY_WITH_TIMEOUT(w.progress_bar()->isVisible(), 60000);  // progress shows while it runs
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 600000);
     QCOMPARE(imsm::test::job_status(finished.at(0)), QString("finished"));
@@ -113,12 +109,7 @@ class WorkbenchE2E : public QObject {
       for (const auto& [key, value] : expected.items())
         if (got.value(key, nlohmann::json()) != value) differences += key + ": " + got.value(key, nlohmann::json()).dump() + " vs " + value.dump() + "; ";
       QVERIFY2(differences.empty(), differences.c_str());
-      job = ui::Job{};
-      job.kind = ui::Job::Kind::Train;
-      job.name = "IMSM(LoRA) seed 9";
-      job.workspace = w.workspace();
-      job.config = configs[0];
-      w.enqueue(job);
+      w.enqueue({"IMSM(LoRA) seed 9", ui::TrainJob{w.workspace(), configs[0]}});
     }
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 2, 300000);
     QCOMPARE(imsm::test::job_status(finished.at(1)), QString("finished"));
@@ -201,11 +192,7 @@ class WorkbenchE2E : public QObject {
       ui::EvaluateDialog d(w.workspace(), {extra}, IMSM_SOURCE_DIR "/projects");
       d.use_suite(QString::fromStdString(plan.output_dir + "/suite.json"));
       QVERIFY2(d.valid(), qPrintable(d.plan_text()));
-      ui::Job evaluate;
-      evaluate.kind = ui::Job::Kind::Evaluate;
-      evaluate.name = "evaluation of the extra run";
-      evaluate.evaluate = d.request();
-      w.enqueue(evaluate);
+      w.enqueue({"evaluation of the extra run", ui::EvaluateJob{d.request()}});
     }
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 3, 300000);
     QVERIFY2(imsm::test::job_status(finished.at(2)) == "finished", qPrintable(finished.at(2).at(3).toString()));
