@@ -56,13 +56,18 @@ void GateScopePane::show_source(Source s) {
 
 void GateScopePane::load() {
   if (scope_) scope_->set_gate(matrix_[source_], title_[source_]);
+  if (heatmap_) heatmap_->set_gate(matrix_[source_], title_[source_]);
 }
 
 void GateScopePane::showEvent(QShowEvent* e) {
   QWidget::showEvent(e);
-  if (scope_ || !note_->text().isEmpty()) return;
+  if (scope_ || heatmap_) return;
   if (const QString problem = opengl_problem(); !problem.isEmpty()) {
-    note_->setText(tr("The gate scope needs OpenGL: %1. The heatmap in Memory mixing shows the same gate.").arg(problem));
+    note_->setText(tr("The gate scope needs OpenGL: %1. The heatmap below shows the same gate.").arg(problem));
+    note_->setSizePolicy(QSizePolicy::Preferred, QSizePolicy::Maximum);
+    heatmap_ = new GateHeatmap(this);
+    static_cast<QVBoxLayout*>(layout())->addWidget(heatmap_, 1);
+    load();
     return;
   }
   note_->hide();

@@ -103,12 +103,6 @@ void InspectorView::make_widgets() {
   gate_plot_->yAxis->setLabel(tr("gate"));
   gate_plot_->setToolTip(tr("Mean gate per generated token (dots) and its min–max over the hidden dimensions (band): 1 = original memory, 0 = fine-tuned"));
   steer_ = new SteerPanel(this);
-  heatmap_ = new QCustomPlot(this);
-  style_plot(heatmap_);
-  add_plot_menu(heatmap_);
-  heatmap_->xAxis->setLabel(tr("generated token"));
-  heatmap_->yAxis->setLabel(tr("hidden dimension"));
-  heatmap_->setToolTip(tr("The full gate: one column per token, one row per hidden dimension. Wheel to zoom, drag to pan."));
 }
 
 void InspectorView::lay_out() {
@@ -133,7 +127,6 @@ void InspectorView::lay_out() {
   text_row->setStretchFactor(1, 2);
   auto* below = new QTabWidget(this);
   below->addTab(gate_plot_, tr("Gate per token"));
-  below->addTab(heatmap_, tr("Gate heatmap"));
   below->addTab(steer_, tr("Steer and compare"));
   below->setTabToolTip(2, tr("Clamp the gate and regenerate; per token the two memories' probabilities, entropies and KL"));
   auto* split = new QSplitter(Qt::Vertical, this);
@@ -374,7 +367,6 @@ QString InspectorView::token_details(int index) const {
 void InspectorView::render() {
   gate_plot_->clearGraphs();
   gate_plot_->clearPlottables();
-  heatmap_->clearPlottables();
   const int n = static_cast<int>(tokens_.size());
   QVector<double> x, mean, lo, hi;
   for (int i = 0; i < n; ++i) {
@@ -403,26 +395,6 @@ void InspectorView::render() {
   gate_plot_->yAxis->setRange(0, 1);
   gate_plot_->replot();
 
-  const int d = n && !tokens_.front().gate.empty() ? static_cast<int>(tokens_.front().gate.size()) : 0;
-  if (d > 0) {
-    auto* map = new QCPColorMap(heatmap_->xAxis, heatmap_->yAxis);
-    map->data()->setSize(n, d);
-    map->data()->setRange(QCPRange(0, n - 1), QCPRange(0, d - 1));
-    for (int i = 0; i < n; ++i) {
-      const auto& gate = tokens_[static_cast<size_t>(i)].gate;
-      for (int k = 0; k < d && k < static_cast<int>(gate.size()); ++k) map->data()->setCell(i, k, gate[static_cast<size_t>(k)]);
-    }
-    QCPColorGradient gradient;
-    for (const double g : {0.0, 0.5, 1.0}) {  // the gate's one colour map, linear between these stops
-      const report::Rgb c = report::gate_rgb(g);
-      gradient.setColorStopAt(g, QColor(c.r, c.g, c.b));
-    }
-    map->setGradient(gradient);
-    map->setDataRange(QCPRange(0, 1));
-    map->setInterpolate(false);
-    heatmap_->rescaleAxes();
-  }
-  heatmap_->replot();
 }
 
 }  // namespace imsm::ui

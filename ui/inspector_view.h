@@ -1,8 +1,8 @@
 // The memory-mixing inspector: pick a training run with an IMSM adapter and a
 // prompt (typed, or an example of its dataset), generate with IMSM, and see
 // the answer's tokens coloured by mean gate (original ↔ fine-tuned memory), a
-// per-token plot of the gate (mean with its min–max band), and a zoomable
-// heatmap of the full gate (tokens × hidden dimensions). Hovering a token
+// per-token plot of the gate (mean with its min–max band); the full gate
+// (tokens × hidden dimensions) is the gate scope's tab. Hovering a token
 // shows its id, piece, gate statistics and the top-5 next tokens of the
 // original stream, the tuned stream and the mix. Gate traces saved by
 // evaluations open in the same view, the newest of an IMSM adapter on opening. Generation runs off the GUI thread, on the
@@ -62,7 +62,6 @@ class InspectorView : public QWidget {
   const std::vector<TokenTrace>& tokens() const { return tokens_; }
   QString token_details(int index) const;  // the hover text
   QCustomPlot* gate_plot() const { return gate_plot_; }
-  QCustomPlot* heatmap() const { return heatmap_; }
   QComboBox* runs() const { return runs_; }
   // What the last generation ran on (model, adapter, device, dtype); empty before any.
   ModelSource loaded_source() const { return loaded_ ? loaded_->source : ModelSource{}; }
@@ -96,7 +95,6 @@ class InspectorView : public QWidget {
   QTextBrowser* answer_;
   QLabel* details_;
   QCustomPlot* gate_plot_;
-  QCustomPlot* heatmap_;
   SteerPanel* steer_;
   bool steering_ = false;  // the running generation is steered: its answer goes to the steer panel
   void start_generation(GenerateRequest r);
