@@ -195,6 +195,154 @@ TrainBatch probe_batch(const TrainConfig& c, const ImsmGate* gate, const Trainin
   return collate(rows, device);
 }
 
+// One process's part of a training run: its model and data, and the adapters and gate it trains (new, or
+// the checkpoint's it resumes from).
+struct RunModel {
+  std::unique_ptr<LoadedModel> loaded;
+  std::unique_ptr<dist::ProcessGroup> group;  // null on one process
+  bool writer = true;                         // rank 0 (or the only process): writes the files and reports
+  TrainingData data;
+  std::string resume;                         // the checkpoint folder it resumes from; "" for a new run
+  std::unique_ptr<PeftAdapters> adapters;
+  std::unique_ptr<ImsmGate> gate;             // null for the variant none
+  LlamaModel& model() const { return *loaded->model; }
+  // The adapter and the gate into `dir`; resize: AdaLoRA's matrices cut to their kept ranks (false: whole, to train on).
+  void save(const std::string& dir, bool resize) const {
+    adapters->save(dir, resize);
+    if (gate) gate->save(dir);
+  }
+};
+
+RunModel open_run_model(const TrainConfig& c, const dist::Launch& launch) {
+  RunModel m;
+  m.loaded = load_model(on_this_process({c.model_path, "", c.device, c.dtype}));  // adapters below: new, or the checkpoint's
+  m.group = launch.distributed() ? dist::ProcessGroup::join(launch, m.model().device(), dist::collective_timeout()) : nullptr;
+  m.writer = launch.writer();
+  m.data = read_training_data(c, *m.loaded->tokenizer, m.model());
+  m.resume = c.resume_from.empty() ? "" : find_checkpoint(c.resume_from);
+  m.adapters = m.resume.empty() ? PeftAdapters::attach(m.model(), peft_config(c), c.seed) : PeftAdapters::load(m.model(), m.resume);
+  m.gate = open_gate(c, m.model(), m.resume);
+  // Memory for large models: one decoder layer's activations at a time (on CUDA by default).
+  m.model().set_gradient_checkpointing(checkpoints_layers(c.gradient_checkpointing, m.model().device().is_cuda()));
+  return m;
+}
+
+const char* kStoppingFile = "early_stopping.json";
+
+// The trainer's and early stopping's state back from the checkpoint the run resumes from.
+void resume_state(Trainer& trainer, EarlyStopping& stopping, const RunModel& m) {
+  trainer.load_state(m.resume);
+  const fs::path state = fs::path(m.resume) / kStoppingFile;
+  if (fs::exists(state)) stopping.load_state(json::read_file(state.string()), state.string());
+  if (m.writer)
+    log::info("resuming from " + m.resume + " at step " + std::to_string(trainer.step()) + " of " + std::to_string(trainer.total_steps()));
+}
+
+// A resumable checkpoint: the whole adapters, the trainer's and early stopping's state, in OUTPUT/checkpoint-STEP,
+// announced as an event; `last` names it (on every rank, written by rank 0).
+std::function<void(const Trainer&)> checkpoint_writer(const TrainConfig& c, const RunModel& m, const ValidationPlan& plan,
+                                                      const EarlyStopping& stopping, std::string& last, const Hooks& hooks) {
+  return [&c, &m, &plan, &stopping, &last, &hooks](const Trainer& t) {
+    const std::string dir = (fs::path(c.output_dir) / ("checkpoint-" + std::to_string(t.step()))).string();
+    last = dir;
+    if (!m.writer) return;
+    write_dir_atomically(dir, [&](const std::string& tmp) {
+      m.save(tmp, false);  // whole tensors: training goes on from here
+      t.save_state(tmp);
+      if (!plan.empty()) json::write_file((fs::path(tmp) / kStoppingFile).string(), stopping.state());
+    });
+    hooks.event({RunEvent::Kind::Checkpoint, 0, dir, t.step()});
+  };
+}
+
+// `hooks` with the gate probe's mean joining the step record ~50 times a run (query and no-query gates, rank 0);
+// its mean per hidden dimension goes to OUTPUT/gate_probes.jsonl, a line per probe (a resumed run appends: the
+// last line of a step counts).
+Hooks with_gate_probe(const Hooks& hooks, const TrainConfig& c, const RunModel& m, int64_t total_steps) {
+  struct Probe {
+    TrainBatch batch;
+    int64_t every = 1;
+    std::ofstream lines;
+  };
+  auto probe = std::make_shared<Probe>();
+  probe->batch = m.writer ? probe_batch(c, m.gate.get(), m.data, m.model().device()) : TrainBatch{};
+  if (!probe->batch.ids.defined()) return hooks;
+  probe->every = std::max<int64_t>(1, total_steps / 50);
+  probe->lines.open(fs::path(c.output_dir) / kGateProbesFile, std::ios::app);
+  Hooks h = hooks;
+  h.on_step = [hooks, probe, &m](StepRecord r) {
+    if (r.step % probe->every == 0 || r.step == r.total_steps) {
+      const GateProbe g = probe_gate(m.model(), *m.adapters, *m.gate, probe->batch);
+      r.gate_mean = g.mean;
+      if (!g.per_dim.empty()) probe->lines << nlohmann::json{{"step", r.step}, {"gate", g.per_dim}}.dump() << "\n" << std::flush;
+    }
+    hooks.step(r);
+  };
+  return h;
+}
+
+// Evaluation during training: each score an event, the best adapter kept in `best_dir`, early stopping.
+EvalSchedule eval_schedule(const ValidationPlan& plan, const RunModel& m, EarlyStopping& stopping, const std::string& best_dir,
+                           const Hooks& hooks) {
+  EvalSchedule schedule;
+  schedule.every_steps = plan.every_steps;
+  if (plan.empty()) return schedule;
+  schedule.evaluate = [&plan, &m, &stopping, &best_dir, &hooks](const Trainer& t) {
+    const auto records = validate(plan, m.model(), *m.loaded->tokenizer, m.gate.get(), m.group.get(), t.step(), t.epoch(), hooks);
+    for (const ValidationRecord& r : records) {
+      RunEvent e;
+      e.kind = RunEvent::Kind::Validation;
+      e.validation = r;
+      if (m.writer) hooks.event(e);
+    }
+    if (stopping.observe(records) && m.writer) {
+      write_dir_atomically(best_dir, [&](const std::string& tmp) {
+        m.save(tmp, true);
+        json::write_file((fs::path(tmp) / "best.json").string(),
+                         {{"step", stopping.best_step()}, {"metric", plan.best_metric}, {"value", stopping.best_value()}});
+      });
+      hooks.event({RunEvent::Kind::BestAdapter, 0, best_dir, t.step()});
+    }
+    return stopping.should_stop();
+  };
+  return schedule;
+}
+
+// The trainer to its end; a cancel leaves a checkpoint to resume from and says where.
+TrainOutcome train_to_the_end(Trainer& trainer, const Hooks& hooks, const std::function<void(const Trainer&)>& checkpoint,
+                              int64_t save_steps, const EvalSchedule& schedule, const std::string& last_checkpoint) {
+  try {
+    return trainer.run(hooks, checkpoint, save_steps, schedule);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::Cancelled) throw;
+    checkpoint(trainer);  // resumable from where it stopped
+    throw Error(ErrorKind::Cancelled, "training stopped at step " + std::to_string(trainer.step()) + " of " +
+                                          std::to_string(trainer.total_steps()) + "; checkpoint " + last_checkpoint);
+  }
+}
+
+// The adapter of a finished run (and its configuration) in OUTPUT, and what the run did into `s`.
+void finish(TrainSummary& s, const TrainOutcome& outcome, const Trainer& trainer, const EarlyStopping& stopping, const RunModel& m,
+            const TrainConfig& c, const std::string& best_dir) {
+  s.status = outcome.status;
+  s.steps = outcome.steps;
+  s.total_steps = trainer.total_steps();
+  s.losses = outcome.losses;
+  s.trainable_parameters = m.adapters->num_parameters() + (m.gate ? m.gate->num_parameters() : 0);
+  s.examples = static_cast<int64_t>(m.data.task_examples);
+  s.stopped_early = outcome.stopped_early;
+  if (stopping.best_step() > 0) {
+    s.best_adapter_dir = best_dir;
+    s.best_step = stopping.best_step();
+    s.best_value = stopping.best_value();
+  }
+  if (outcome.status != RunStatus::Finished) return;
+  s.adapter_dir = (fs::path(c.output_dir) / "adapter").string();
+  if (!m.writer) return;
+  write_dir_atomically(s.adapter_dir, [&](const std::string& tmp) { m.save(tmp, true); });
+  json::write_file((fs::path(c.output_dir) / "train_config.json").string(), c.to_json());
+}
+
 }  // namespace
 
 TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
@@ -204,125 +352,35 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   const MemoryCheck memory = check_memory(c, c.memory_check);
   if (!memory.fits()) throw_bad_input("memory_check", memory_refusal(memory));
   const int64_t resident_before_model = resident_bytes();
-  // Started by torchrun: one rank of a data-parallel run.
-  const dist::Launch launch = dist::launch_from_environment();
-  const auto loaded = load_model(on_this_process({c.model_path, "", c.device, c.dtype}));  // adapters below: new, or the checkpoint's
-  LlamaModel* model = loaded->model.get();
-  const auto group = launch.distributed() ? dist::ProcessGroup::join(launch, model->device(), dist::collective_timeout()) : nullptr;
-  const bool writer = launch.writer();  // only rank 0 writes files and reports
-  const TrainingData data = read_training_data(c, *loaded->tokenizer, *model);
+  const dist::Launch launch = dist::launch_from_environment();  // started by torchrun: one rank of a data-parallel run
+  const RunModel m = open_run_model(c, launch);
 
-  const std::string resume = c.resume_from.empty() ? "" : find_checkpoint(c.resume_from);
-  std::unique_ptr<PeftAdapters> adapters =
-      resume.empty() ? PeftAdapters::attach(*model, peft_config(c), c.seed) : PeftAdapters::load(*model, resume);
-  std::unique_ptr<ImsmGate> gate = open_gate(c, *model, resume);
-  // Memory for large models: one decoder layer's activations at a time, the head in chunks (on CUDA by default).
-  model->set_gradient_checkpointing(checkpoints_layers(c.gradient_checkpointing, model->device().is_cuda()));
-  const int64_t loss_chunk = c.loss_chunk_size >= 0 ? c.loss_chunk_size : model->device().is_cuda() ? 1024 : 0;  // big vocabularies live on GPUs
-  SiameseTarget target(*model, *adapters, gate.get(), c.gate_learning_rate / c.learning_rate, loss_chunk);
-  const std::unique_ptr<EwcAnchor> ewc = ewc_anchor(c, target, data, !resume.empty(), writer, hooks);  // at the start, dropout off
+  const bool cuda = m.model().device().is_cuda();
+  const int64_t loss_chunk = c.loss_chunk_size >= 0 ? c.loss_chunk_size : cuda ? 1024 : 0;  // big vocabularies live on GPUs
+  SiameseTarget target(m.model(), *m.adapters, m.gate.get(), c.gate_learning_rate / c.learning_rate, loss_chunk);
+  const std::unique_ptr<EwcAnchor> ewc = ewc_anchor(c, target, m.data, !m.resume.empty(), m.writer, hooks);  // at the start, dropout off
   target.set_penalties({c.kl_lambda, c.ewc_lambda, ewc.get()});
-  const auto frozen = memory_cache(c, *model, gate != nullptr || c.kl_lambda > 0, launch);  // after EWC's Fisher: its data is not the run's
+  const auto frozen = memory_cache(c, m.model(), m.gate != nullptr || c.kl_lambda > 0, launch);  // after EWC's Fisher: its data is not the run's
   target.set_memory_cache(frozen.get());
   TrainOptions options = train_options(c);
-  if (c.replay_ratio > 0) options.replay = {data.task_examples, replay_rows(c.replay_ratio, c.batch_size)};
-  Trainer trainer(target, data.train, options, group.get());
+  if (c.replay_ratio > 0) options.replay = {m.data.task_examples, replay_rows(c.replay_ratio, c.batch_size)};
+  Trainer trainer(target, m.data.train, options, m.group.get());
   EarlyStopping stopping(plan);
-  const std::string stopping_file = "early_stopping.json";
-  if (!resume.empty()) {
-    trainer.load_state(resume);
-    const fs::path state = fs::path(resume) / stopping_file;
-    if (fs::exists(state)) stopping.load_state(json::read_file(state.string()), state.string());
-    if (writer) log::info("resuming from " + resume + " at step " + std::to_string(trainer.step()) + " of " + std::to_string(trainer.total_steps()));
-  }
+  if (!m.resume.empty()) resume_state(trainer, stopping, m);
 
-  if (writer) fs::create_directories(c.output_dir);
+  if (m.writer) fs::create_directories(c.output_dir);
   TrainSummary summary;
-  auto save_artifacts = [&](const std::string& dir, bool resize) {
-    adapters->save(dir, resize);
-    if (gate) gate->save(dir);
-  };
-  auto checkpoint = [&](const Trainer& t) {
-    const std::string dir = (fs::path(c.output_dir) / ("checkpoint-" + std::to_string(t.step()))).string();
-    summary.last_checkpoint = dir;
-    if (!writer) return;
-    write_dir_atomically(dir, [&](const std::string& tmp) {
-      save_artifacts(tmp, false);  // whole tensors: training goes on from here
-      t.save_state(tmp);
-      if (!plan.empty()) json::write_file((fs::path(tmp) / stopping_file).string(), stopping.state());
-    });
-    hooks.event({RunEvent::Kind::Checkpoint, 0, dir, t.step()});
-  };
-  // The gate probe's mean joins the step record ~50 times a run (query and no-query gates); its mean per hidden
-  // dimension goes to OUTPUT/gate_probes.jsonl, a line per probe (a resumed run appends: the last line of a step counts).
-  const TrainBatch probe = writer ? probe_batch(c, gate.get(), data, model->device()) : TrainBatch{};
-  const int64_t probe_every = std::max<int64_t>(1, trainer.total_steps() / 50);
-  std::ofstream probe_lines;
-  if (probe.ids.defined()) probe_lines.open(fs::path(c.output_dir) / kGateProbesFile, std::ios::app);
-  Hooks trainer_hooks = hooks;
-  trainer_hooks.on_step = [&](StepRecord r) {
-    if (probe.ids.defined() && (r.step % probe_every == 0 || r.step == r.total_steps)) {
-      const GateProbe g = probe_gate(*model, *adapters, *gate, probe);
-      r.gate_mean = g.mean;
-      if (!g.per_dim.empty()) probe_lines << nlohmann::json{{"step", r.step}, {"gate", g.per_dim}}.dump() << "\n" << std::flush;
-    }
-    hooks.step(r);
-  };
-  // Evaluation during training: each score an event, the best adapter kept, early stopping.
-  EvalSchedule schedule;
-  schedule.every_steps = plan.every_steps;
+  const auto checkpoint = checkpoint_writer(c, m, plan, stopping, summary.last_checkpoint, hooks);
   const std::string best_dir = (fs::path(c.output_dir) / "best-adapter").string();
-  if (!plan.empty())
-    schedule.evaluate = [&](const Trainer& t) {
-      const auto records = validate(plan, *model, *loaded->tokenizer, gate.get(), group.get(), t.step(), t.epoch(), hooks);
-      for (const ValidationRecord& r : records) {
-        RunEvent e;
-        e.kind = RunEvent::Kind::Validation;
-        e.validation = r;
-        if (writer) hooks.event(e);
-      }
-      if (stopping.observe(records) && writer) {
-        write_dir_atomically(best_dir, [&](const std::string& tmp) {
-          save_artifacts(tmp, true);
-          json::write_file((fs::path(tmp) / "best.json").string(),
-                           {{"step", stopping.best_step()}, {"metric", plan.best_metric}, {"value", stopping.best_value()}});
-        });
-        hooks.event({RunEvent::Kind::BestAdapter, 0, best_dir, t.step()});
-      }
-      return stopping.should_stop();
-    };
-  TrainOutcome outcome;
-  try {
-    outcome = trainer.run(trainer_hooks, checkpoint, c.save_steps, schedule);
-  } catch (const Error& e) {
-    if (e.kind() != ErrorKind::Cancelled) throw;
-    checkpoint(trainer);  // resumable from where it stopped
-    throw Error(ErrorKind::Cancelled, "training stopped at step " + std::to_string(trainer.step()) + " of " +
-                                          std::to_string(trainer.total_steps()) + "; checkpoint " + summary.last_checkpoint);
-  }
+  const TrainOutcome outcome = train_to_the_end(trainer, with_gate_probe(hooks, c, m, trainer.total_steps()), checkpoint, c.save_steps,
+                                                eval_schedule(plan, m, stopping, best_dir, hooks), summary.last_checkpoint);
+  if (frozen && m.writer) log::info(describe(frozen->stats()));
+  finish(summary, outcome, trainer, stopping, m, c, best_dir);
 
-  if (frozen && writer) log::info(describe(frozen->stats()));
-  summary.status = outcome.status;
-  summary.steps = outcome.steps;
-  summary.total_steps = trainer.total_steps();
-  summary.losses = outcome.losses;
-  summary.trainable_parameters = adapters->num_parameters() + (gate ? gate->num_parameters() : 0);
-  summary.examples = static_cast<int64_t>(data.task_examples);
-  summary.stopped_early = outcome.stopped_early;
-  if (stopping.best_step() > 0) {
-    summary.best_adapter_dir = best_dir;
-    summary.best_step = stopping.best_step();
-    summary.best_value = stopping.best_value();
-  }
-  if (outcome.status == RunStatus::Finished) {
-    summary.adapter_dir = (fs::path(c.output_dir) / "adapter").string();
-    if (writer) write_dir_atomically(summary.adapter_dir, [&](const std::string& tmp) { save_artifacts(tmp, true); });
-    if (writer) json::write_file((fs::path(c.output_dir) / "train_config.json").string(), c.to_json());
-  }
   summary.memory_estimate_bytes = memory.estimate.peak_bytes();
-  const auto cuda = c.device.cuda_index();
-  const int64_t peak = cuda ? cuda_peak_allocated_bytes(*cuda) : peak_resident_bytes() - resident_before_model;
-  if (peak > 0 && (cuda || resident_before_model > 0)) summary.memory_peak_bytes = static_cast<double>(peak);
+  const auto cuda_index = c.device.cuda_index();
+  const int64_t peak = cuda_index ? cuda_peak_allocated_bytes(*cuda_index) : peak_resident_bytes() - resident_before_model;
+  if (peak > 0 && (cuda_index || resident_before_model > 0)) summary.memory_peak_bytes = static_cast<double>(peak);
   summary.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   return summary;
 }
