@@ -46,10 +46,53 @@ Trainer::Trainer(TrainingTarget& target, const std::vector<EncodedExample>& data
 
 Trainer::~Trainer() = default;
 
+std::vector<std::vector<size_t>> Trainer::epoch_order() const {
+  const TrainOptions& o = options_;
+  return o.replay.active() ? replay_batches(o.replay, data_.size() - o.replay.task_examples, o.batch_size, o.seed, epoch_)
+                           : epoch_batches(data_, o.batch_size, o.seed + static_cast<uint64_t>(epoch_), o.group_by_length);
+}
+
+StepSums Trainer::compute_gradients(const std::vector<std::vector<size_t>>& batches, const Hooks& hooks) {
+  StepSums sums;
+  const int64_t in_step = std::min(options_.accumulation_steps, micro_per_epoch_ - micro_);
+  for (int64_t a = 0; a < in_step; ++a, ++micro_) {
+    // One process: the whole micro-batch. With a group: this rank's shard, its loss weighted by its share
+    // of the global micro-batch's scored tokens (train/data_parallel.h).
+    const std::vector<size_t>& global = batches[static_cast<size_t>(micro_)];
+    const std::vector<size_t> rows_of = group_ ? shard(global, group_->rank(), group_->size()) : global;
+    if (rows_of.empty()) continue;  // a short last batch: nothing here, zeros in the all-reduce
+    double weight = 1.0;            // exact: with one process the loss is scaled as before, bit for bit
+    if (group_) {
+      int64_t scored_all = 0, scored_mine = 0;
+      for (size_t i : global) scored_all += scored_tokens(data_[i]);
+      for (size_t i : rows_of) scored_mine += scored_tokens(data_[i]);
+      weight = scored_all ? static_cast<double>(scored_mine) / static_cast<double>(scored_all) : 0.0;
+    }
+    std::vector<const EncodedExample*> rows;
+    for (size_t i : rows_of) rows.push_back(&data_[i]);
+    const TrainBatch batch = collate(rows, target_.device());
+    const torch::Tensor loss = target_.loss(batch);  // scalar: the mean over the rows' scored tokens
+    (loss * weight / static_cast<double>(in_step)).backward();
+    sums.loss += loss.item<double>() * weight / static_cast<double>(in_step);
+    sums.tokens += batch.tokens;
+  }
+  if (!group_) return sums;
+  sums = all_reduce_step(*group_, params_, sums.loss, sums.tokens, hooks.aborted());
+  stop_voted_ = sums.stop;
+  return sums;
+}
+
+double Trainer::gradient_norm() {
+  if (options_.max_grad_norm > 0) return torch::nn::utils::clip_grad_norm_(params_, options_.max_grad_norm);
+  double squares = 0;
+  for (const auto& p : params_)
+    if (p.grad().defined()) squares += p.grad().pow(2).sum().item<double>();
+  return std::sqrt(squares);
+}
+
 TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Trainer&)>& on_checkpoint, int64_t save_steps,
                           const EvalSchedule& eval) {
   using Clock = std::chrono::steady_clock;
-  const TrainOptions& o = options_;
   struct TrainingMode {  // dropout on while training, off however run() ends
     TrainingTarget& target;
     explicit TrainingMode(TrainingTarget& t) : target(t) { target.set_training(true); }
@@ -69,78 +112,33 @@ TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Tra
     target_.set_training(true);
     return stop;
   };
-  while (epoch_ < o.num_epochs) {
-    const auto batches = o.replay.active()
-                             ? replay_batches(o.replay, data_.size() - o.replay.task_examples, o.batch_size, o.seed, epoch_)
-                             : epoch_batches(data_, o.batch_size, o.seed + static_cast<uint64_t>(epoch_), o.group_by_length);
+  while (epoch_ < options_.num_epochs) {
+    const auto batches = epoch_order();
     while (micro_ < micro_per_epoch_) {
       if (group_ ? stop_voted_ : hooks.aborted()) {
         gather_rng_states();  // the recipe checkpoints a cancelled run
         throw Error(ErrorKind::Cancelled, "training cancelled at step " + std::to_string(step_));
       }
-      const double lr = scheduled_lr(o, step_, total_);
+      const double lr = scheduled_lr(options_, step_, total_);
       optimizer_->zero_grad();
-      double step_loss = 0;
-      int64_t step_tokens = 0;
-      const int64_t in_step = std::min(o.accumulation_steps, micro_per_epoch_ - micro_);
-      for (int64_t a = 0; a < in_step; ++a, ++micro_) {
-        // One process: the whole micro-batch. With a group: this rank's shard, its loss weighted by its share
-        // of the global micro-batch's scored tokens (train/data_parallel.h).
-        const std::vector<size_t>& global = batches[static_cast<size_t>(micro_)];
-        const std::vector<size_t> rows_of = group_ ? shard(global, group_->rank(), group_->size()) : global;
-        if (rows_of.empty()) continue;  // a short last batch: nothing here, zeros in the all-reduce
-        double weight = 1.0;            // exact: with one process the loss is scaled as before, bit for bit
-        if (group_) {
-          int64_t scored_all = 0, scored_mine = 0;
-          for (size_t i : global) scored_all += scored_tokens(data_[i]);
-          for (size_t i : rows_of) scored_mine += scored_tokens(data_[i]);
-          weight = scored_all ? static_cast<double>(scored_mine) / static_cast<double>(scored_all) : 0.0;
-        }
-        std::vector<const EncodedExample*> rows;
-        for (size_t i : rows_of) rows.push_back(&data_[i]);
-        const TrainBatch batch = collate(rows, target_.device());
-        const torch::Tensor loss = target_.loss(batch);  // scalar: the mean over the rows' scored tokens
-        (loss * weight / static_cast<double>(in_step)).backward();
-        step_loss += loss.item<double>() * weight / static_cast<double>(in_step);
-        step_tokens += batch.tokens;
-      }
-      if (group_) {
-        const StepSums sums = all_reduce_step(*group_, params_, step_loss, step_tokens, hooks.aborted());
-        step_loss = sums.loss;
-        step_tokens = sums.tokens;
-        stop_voted_ = sums.stop;
-      }
-      tokens_seen += step_tokens;
-      if (!std::isfinite(step_loss)) {
+      const StepSums sums = compute_gradients(batches, hooks);
+      tokens_seen += sums.tokens;
+      if (!std::isfinite(sums.loss)) {
         outcome.status = RunStatus::Diverged;
-        losses_.push_back(step_loss);
+        losses_.push_back(sums.loss);
         break;
       }
-      double grad_norm = 0;
-      if (o.max_grad_norm > 0) {
-        grad_norm = torch::nn::utils::clip_grad_norm_(params_, o.max_grad_norm);
-      } else {
-        for (const auto& p : params_)
-          if (p.grad().defined()) grad_norm += p.grad().pow(2).sum().item<double>();
-        grad_norm = std::sqrt(grad_norm);
-      }
+      const double grad_norm = gradient_norm();
       optimizer_->step(lr);
       target_.after_optimizer_step(step_);  // AdaLoRA: importance and rank allocation, gradients still here
       ++step_;
-      losses_.push_back(step_loss);
+      losses_.push_back(sums.loss);
       if (hooks.on_step) {
         const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
         const double done = static_cast<double>(step_ - first_step);
-        StepRecord r;
-        r.step = step_;
-        r.total_steps = total_;
-        r.epoch = epoch_;
-        r.loss = step_loss;
-        r.learning_rate = lr;
-        r.grad_norm = grad_norm;
-        r.tokens_per_second = tokens_seen / std::max(elapsed, 1e-9);
-        r.eta_seconds = elapsed / done * static_cast<double>(total_ - step_);
-        hooks.on_step(r);
+        hooks.on_step(StepRecord{.step = step_, .total_steps = total_, .epoch = epoch_, .loss = sums.loss, .learning_rate = lr,
+                                 .grad_norm = grad_norm, .tokens_per_second = tokens_seen / std::max(elapsed, 1e-9),
+                                 .eta_seconds = elapsed / done * static_cast<double>(total_ - step_)});
       }
       if (micro_ == micro_per_epoch_) break;  // the epoch's end: evaluated and checkpointed below
       if (eval.evaluate && eval.every_steps > 0 && step_ % eval.every_steps == 0 && evaluate()) {

@@ -13,6 +13,7 @@
 
 #include "dist/process_group.h"
 #include "train/batch.h"
+#include "train/data_parallel.h"
 #include "train/dataset.h"
 #include "train/loss.h"
 #include "train/optimizer.h"
@@ -101,6 +102,13 @@ class Trainer {
   dist::ProcessGroup* group_;
   bool stop_voted_ = false;  // with a group: some rank was asked to stop during the last step
   // With a group: every rank's generators, gathered before each checkpoint (a collective: all ranks, same step).
+  // This epoch's micro-batches (row indices), in the seeded order (with replay: task and general rows mixed).
+  std::vector<std::vector<size_t>> epoch_order() const;
+  // One optimizer step's gradients over its micro-batches from micro_ on (this rank's shards, all-reduced over
+  // the group): the step's loss and tokens; micro_ moves past them.
+  StepSums compute_gradients(const std::vector<std::vector<size_t>>& batches, const Hooks& hooks);
+  // The gradients' global norm, clipped to max_grad_norm when it is set.
+  double gradient_norm();
   void gather_rng_states();
   std::vector<std::pair<std::string, torch::Tensor>> ranks_rng_;
 };
