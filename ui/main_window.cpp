@@ -59,6 +59,26 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   resources_ = new ResourceView(system_sampler(), std::chrono::milliseconds(1000), this);
   gate_scope_ = new GateScopePane(this);
 
+  make_library();
+  make_views();
+  make_status_bar();
+  build_menus();
+  connect_worker();
+  connect_panes();
+
+  timer_ = new QTimer(this);
+  timer_->setInterval(200);
+  connect(timer_, &QTimer::timeout, this, &MainWindow::on_timer);
+  timer_->start();
+
+  QSettings settings;
+  resize(1280, 800);
+  restoreGeometry(settings.value("window/geometry").toByteArray());
+  restoreState(settings.value("window/state").toByteArray());
+}
+
+// The library dock: the runs, models and datasets panes.
+void MainWindow::make_library() {
   library_ = new QTabWidget(this);
   library_->addTab(runs_pane_, tr("&Runs"));
   library_->addTab(models_, tr("&Models"));
@@ -69,7 +89,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   dock->setFeatures(QDockWidget::DockWidgetMovable | QDockWidget::DockWidgetFloatable);
   addDockWidget(Qt::LeftDockWidgetArea, dock);
   resizeDocks({dock}, {480}, Qt::Horizontal);
+}
 
+// The views, one tab each.
+void MainWindow::make_views() {
   views_ = new QTabWidget(this);
   views_->addTab(training_, tr("Training"));
   views_->addTab(forgetting_, tr("Forgetting"));
@@ -83,7 +106,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   views_->setTabToolTip(4, tr("The machine's load, live: this process's CPU and memory, each GPU's utilisation, memory, temperature and power; "
                               "each run keeps its own samples (peak memory in the Runs table and the report)"));
   setCentralWidget(views_);
+}
 
+// The status line, the job's progress and Cancel.
+void MainWindow::make_status_bar() {
   status_ = new QLabel(tr("Idle"), this);
   progress_ = new QProgressBar(this);
   progress_->setMaximumWidth(260);
@@ -96,9 +122,10 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   statusBar()->addWidget(status_, 1);
   statusBar()->addPermanentWidget(progress_);
   statusBar()->addPermanentWidget(cancel_);
+}
 
-  build_menus();
-
+// The worker's signals: a job started, a run created, a job finished, a model imported; Cancel.
+void MainWindow::connect_worker() {
   connect(cancel_, &QPushButton::clicked, worker_.get(), &RunWorker::cancel);
   connect(worker_.get(), &RunWorker::job_started, this, [this](const QString& name) {
     status_->setText(tr("Running %1").arg(name));
@@ -106,6 +133,11 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   });
   connect(worker_.get(), &RunWorker::run_created, this, [this] { refresh(); });
   connect(worker_.get(), &RunWorker::job_finished, this, &MainWindow::on_job_finished);
+  connect(worker_.get(), &RunWorker::model_imported, models_, &ModelsPane::add_model);
+}
+
+// The panes and views to each other, and what they ask of the worker.
+void MainWindow::connect_panes() {
   connect(runs_pane_, &RunsPane::selection_changed, this, [this](const QList<qint64>& ids) {
     try {
       training_->show_runs(workspace_, ids);
@@ -131,7 +163,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     request.out_dir = out.toStdString();
     enqueue({tr("import of %1").arg(QFileInfo(gguf).fileName()), ImportGgufJob{request}});
   });
-  connect(worker_.get(), &RunWorker::model_imported, models_, &ModelsPane::add_model);
   connect(runs_pane_, &RunsPane::sweep_chart_requested, this, [this](const QString& sweep) {
     auto* chart = new SweepChart(workspace_, sweep, this);
     chart->setAttribute(Qt::WA_DeleteOnClose);
@@ -142,16 +173,6 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
     gate_scope_->set_gate(GateMatrix::of(inspector_->tokens()), title);
   });
   connect(models_, &ModelsPane::model_selected, datasets_, &DatasetsPane::set_tokenizer);
-
-  timer_ = new QTimer(this);
-  timer_->setInterval(200);
-  connect(timer_, &QTimer::timeout, this, &MainWindow::on_timer);
-  timer_->start();
-
-  QSettings settings;
-  resize(1280, 800);
-  restoreGeometry(settings.value("window/geometry").toByteArray());
-  restoreState(settings.value("window/state").toByteArray());
 }
 
 MainWindow::~MainWindow() = default;

@@ -60,7 +60,12 @@ class MainWindow : public QMainWindow {
   void closeEvent(QCloseEvent* event) override;
 
  private:
+  void make_library();
+  void make_views();
+  void make_status_bar();
   void build_menus();
+  void connect_worker();
+  void connect_panes();
   void on_timer();
   void on_job_finished(const QString& name, qint64 run_id, RunStatus status, const QString& message);
   void update_recent_menu();
