@@ -90,14 +90,28 @@ double Trainer::gradient_norm() {
   return std::sqrt(squares);
 }
 
+namespace {
+// Dropout on while training, off however the training ends.
+struct TrainingMode {
+  TrainingTarget& target;
+  explicit TrainingMode(TrainingTarget& t) : target(t) { target.set_training(true); }
+  ~TrainingMode() { target.set_training(false); }
+};
+}  // namespace
+
+double Trainer::apply_step(double lr, double loss) {
+  const double grad_norm = gradient_norm();
+  optimizer_->step(lr);
+  target_.after_optimizer_step(step_);  // AdaLoRA: importance and rank allocation, gradients still here
+  ++step_;
+  losses_.push_back(loss);
+  return grad_norm;
+}
+
 TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Trainer&)>& on_checkpoint, int64_t save_steps,
                           const EvalSchedule& eval) {
   using Clock = std::chrono::steady_clock;
-  struct TrainingMode {  // dropout on while training, off however run() ends
-    TrainingTarget& target;
-    explicit TrainingMode(TrainingTarget& t) : target(t) { target.set_training(true); }
-    ~TrainingMode() { target.set_training(false); }
-  } mode(target_);
+  const TrainingMode mode(target_);
   TrainOutcome outcome;
   const auto start = Clock::now();
   const int64_t first_step = step_;
@@ -106,7 +120,7 @@ TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Tra
     gather_rng_states();  // every rank, at the same step
     on_checkpoint(*this);
   };
-  auto evaluate = [&] {  // true: stop here
+  auto evaluate = [&] {  // true: stop here (dropout off while it evaluates)
     target_.set_training(false);
     const bool stop = eval.evaluate(*this);
     target_.set_training(true);
@@ -128,11 +142,7 @@ TrainOutcome Trainer::run(const Hooks& hooks, const std::function<void(const Tra
         losses_.push_back(sums.loss);
         break;
       }
-      const double grad_norm = gradient_norm();
-      optimizer_->step(lr);
-      target_.after_optimizer_step(step_);  // AdaLoRA: importance and rank allocation, gradients still here
-      ++step_;
-      losses_.push_back(sums.loss);
+      const double grad_norm = apply_step(lr, sums.loss);
       if (hooks.on_step) {
         const double elapsed = std::chrono::duration<double>(Clock::now() - start).count();
         const double done = static_cast<double>(step_ - first_step);

@@ -109,6 +109,8 @@ class Trainer {
   StepSums compute_gradients(const std::vector<std::vector<size_t>>& batches, const Hooks& hooks);
   // The gradients' global norm, clipped to max_grad_norm when it is set.
   double gradient_norm();
+  // The optimizer step at rate `lr` of a step whose loss was `loss`: the position advances; returns the gradient norm.
+  double apply_step(double lr, double loss);
   void gather_rng_states();
   std::vector<std::pair<std::string, torch::Tensor>> ranks_rng_;
 };
