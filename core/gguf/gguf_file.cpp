@@ -213,6 +213,7 @@ const GgufTensorInfo* GgufFile::find(const std::string& name) const {
 }
 
 void GgufFile::dequantize(const GgufTensorInfo& t, float* out) const {
+  if (t.numel == 0) return;  // an empty dimension: nothing to read (and `out` may be null)
   const unsigned char* src = map_->data() + t.offset;  // inside the file: checked at open
   if (t.type == GGML_TYPE_F32) {
     std::memcpy(out, src, static_cast<size_t>(t.numel) * sizeof(float));

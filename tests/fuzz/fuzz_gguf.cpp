@@ -17,8 +17,11 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const auto file = imsm::GgufFile::open(path);
     for (const auto& t : file->tensors()) {
       if (t.offset > size || t.nbytes > size - t.offset) imsm::fuzz::finding("tensor " + t.name + " reaches past the end of the file");
-      const int64_t row = t.shape.empty() ? 1 : t.shape.back();
-      if (t.numel % row != 0 || ggml_row_size(static_cast<ggml_type>(t.type), row) * static_cast<size_t>(t.numel / row) != t.nbytes)
+      const int64_t row = t.shape.empty() ? 1 : t.shape.back();  // 0 for a tensor with an empty dimension: no bytes
+      const bool sized = row == 0 ? t.nbytes == 0
+                                  : t.numel % row == 0 &&
+                                        ggml_row_size(static_cast<ggml_type>(t.type), row) * static_cast<size_t>(t.numel / row) == t.nbytes;
+      if (!sized)
         imsm::fuzz::finding("tensor " + t.name + " holds " + std::to_string(t.nbytes) + " bytes, not what its type and shape need");
       if (t.numel <= (int64_t{1} << 22)) {  // 16 MiB of floats at most per tensor: the fuzzer's memory limit
         std::vector<float> out(static_cast<size_t>(t.numel));
