@@ -21,9 +21,9 @@
 #include <qcustomplot.h>
 
 #include "recipes/environment.h"
-#include "recipes/run_table.h"
 #include "report/report.h"
 #include "store/workspace.h"
+#include "views/run_table.h"
 
 namespace imsm::ui {
 

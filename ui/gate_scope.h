@@ -16,9 +16,9 @@
 #include <string>
 #include <vector>
 
+#include "eval/token_trace.h"
 #include "imgui_widget.h"
-#include "recipes/run_table.h"
-#include "recipes/token_trace.h"
+#include "views/run_table.h"
 
 namespace imsm::ui {
 

@@ -24,12 +24,12 @@
 
 #include "export.h"
 #include "plot_style.h"
-#include "recipes/run_table.h"
 #include "report/gate_colour.h"
 #include "runs_model.h"
 #include "steer_panel.h"
 #include "store/workspace.h"
 #include "train/dataset.h"
+#include "views/run_table.h"
 
 namespace imsm::ui {
 

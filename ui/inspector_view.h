@@ -81,7 +81,7 @@ class InspectorView : public QWidget {
   void render();
 
   QString workspace_;
-  std::map<qint64, ModelSource> sources_;  // the IMSM runs offered: run id -> what to open (recipes/run_table.h)
+  std::map<qint64, ModelSource> sources_;  // the IMSM runs offered: run id -> what to open (views/run_table.h)
   std::shared_ptr<LoadedModel> loaded_;  // owned here between generations; by the task during one
   QString device_note_;
   QString shown_title_;  // what tokens_ are, for people                  // why the run's device was not used, or ""

@@ -17,12 +17,12 @@
 #include <functional>
 #include <memory>
 
-#include "recipes/inspect.h"
-#include "recipes/model_catalog.h"
 #include "run_worker.h"
 #include "store/workspace.h"
 #include "tokenizer/tokenizer.h"
 #include "train/dataset.h"
+#include "views/inspect.h"
+#include "views/model_catalog.h"
 
 namespace imsm::ui {
 

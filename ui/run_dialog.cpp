@@ -24,10 +24,11 @@
 #include <algorithm>
 #include <exception>
 
+#include "config/sweep_grid.h"
 #include "model/cuda_device.h"
+#include "recipes/make_data.h"
 #include "recipes/memory_check.h"
 #include "recipes/project.h"
-#include "recipes/sweep.h"
 #include "recipes/validation.h"
 #include "run_worker.h"
 #include "util/error.h"

@@ -16,8 +16,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/train_config.h"
 #include "recipes/project.h"
-#include "recipes/train_config.h"
 #include "run_fields.h"
 
 class QComboBox;
@@ -47,7 +47,7 @@ class RunDialog : public QDialog {
   void apply_preset(const nlohmann::json& config);  // fields from a train configuration
   QComboBox* presets() const { return presets_; }
   void set_field(const QString& key, const QString& value);  // by `imsm train` key (tests, presets)
-  // A sweep grid (recipes/sweep.h): its name and one "key = v1, v2" per line; both empty: no sweep.
+  // A sweep grid (config/sweep_grid.h): its name and one "key = v1, v2" per line; both empty: no sweep.
   void set_sweep(const QString& name, const QString& axes);
   // More than kSweepCellsToConfirm runs: asks whether to queue them all (accept() calls it).
   bool confirm_large_sweep();

@@ -4,7 +4,7 @@
 
 #include <algorithm>
 
-#include "recipes/train_config.h"
+#include "config/train_config.h"
 #include "util/error.h"
 
 namespace imsm::ui {

@@ -36,7 +36,7 @@ class NameChecks : public QWidget {
 
 class RunFields {
  public:
-  // The widget of `key` made from the engine's key table (recipes/train_config.h: train_keys()): its choices,
+  // The widget of `key` made from the engine's key table (config/train_config.h: train_keys()): its choices,
   // range and default, its help as the tooltip. `suggestions` turn a text key into an editable list (the
   // workspace's models and datasets, the tasks). An internal error for a key the table does not have.
   QWidget* add_key(const std::string& key, QWidget* parent, const QStringList& suggestions = {});

@@ -21,11 +21,11 @@
 #include <thread>
 #include <variant>
 
+#include "config/train_config.h"
 #include "live_run.h"
 #include "recipes/evaluate_runs.h"
 #include "recipes/export.h"
 #include "recipes/import_gguf.h"
-#include "recipes/train_config.h"
 
 namespace imsm::ui {
 

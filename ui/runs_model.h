@@ -2,7 +2,7 @@
 // IMSM(LoRA), ...), variant, seed, steps, final loss and the evaluation
 // scores (of the run, or of the evaluations of its adapter) and the most
 // memory it held (GPU, else RAM). Rows are plain
-// data joined by the engine (recipes/run_table.h: run_summaries, which
+// data joined by the engine (views/run_table.h: run_summaries, which
 // `imsm runs list` reads too); the model only presents them.
 #pragma once
 #include <QAbstractTableModel>
@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "recipes/run_table.h"
+#include "views/run_table.h"
 
 namespace imsm::ui {
 

@@ -12,7 +12,7 @@
 #include <optional>
 #include <vector>
 
-#include "recipes/token_trace.h"
+#include "eval/token_trace.h"
 
 class QDoubleSpinBox;
 class QLineEdit;

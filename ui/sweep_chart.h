@@ -2,13 +2,13 @@
 // its swept keys — a point per run (seed), a line through the mean at each
 // value, one series per combination of the other swept keys. A learning rate
 // spanning a decade or more is drawn on a log axis; text values (variant) as
-// categories. Read from the workspace (recipes/sweep.h); runs not evaluated
+// categories. Read from the workspace (views/sweep.h); runs not evaluated
 // yet are left out, and the caption says how many.
 #pragma once
 #include <QDialog>
 #include <QString>
 
-#include "recipes/sweep.h"
+#include "views/sweep.h"
 
 class QComboBox;
 class QCustomPlot;

@@ -5,8 +5,8 @@
 #include "commands.h"
 #include "monitor/nvml.h"
 #include "recipes/environment.h"
-#include "recipes/model_catalog.h"
 #include "util/table.h"
+#include "views/model_catalog.h"
 
 namespace imsm::cli {
 

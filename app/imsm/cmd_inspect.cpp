@@ -2,7 +2,7 @@
 #include <iostream>
 
 #include "commands.h"
-#include "recipes/inspect.h"
+#include "views/inspect.h"
 
 namespace imsm::cli {
 

@@ -5,13 +5,13 @@
 #include "dist/launch.h"
 #include "interrupt.h"
 #include "io/json_file.h"
-#include "recipes/run_table.h"
+#include "recipes/train_record.h"
 #include "report/flips.h"
 #include "report/significance_table.h"
-#include "recipes/train_record.h"
 #include "store/run_report.h"
-#include "util/utf8.h"
 #include "util/log.h"
+#include "util/utf8.h"
+#include "views/run_table.h"
 
 namespace imsm::cli {
 

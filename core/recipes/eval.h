@@ -9,10 +9,10 @@
 #include <vector>
 
 #include "eval/suite.h"
+#include "eval/token_trace.h"
 #include "imsm/gate_config.h"  // check_mix_alphas, mix_alpha_text
-#include "util/run_protocol.h"
 #include "recipes/loaded_model.h"
-#include "recipes/token_trace.h"
+#include "util/run_protocol.h"
 
 namespace imsm {
 

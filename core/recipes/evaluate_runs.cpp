@@ -6,9 +6,9 @@
 #include <nlohmann/json.hpp>
 
 #include "eval/metrics.h"
-#include "recipes/run_table.h"
 #include "store/workspace.h"
 #include "util/error.h"
+#include "views/run_table.h"
 
 namespace fs = std::filesystem;
 

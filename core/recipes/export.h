@@ -9,18 +9,10 @@
 #pragma once
 #include <string>
 
-#include "model/device_spec.h"
+#include "config/export_request.h"
 #include "util/run_protocol.h"
 
 namespace imsm {
-
-struct ExportRequest {
-  std::string adapter_dir;   // a PEFT or IMSM adapter folder
-  std::string model_dir;     // the base model; "" -> the adapter's base_model_name_or_path
-  std::string out_dir;       // must not exist, or be empty, unless force
-  bool force = false;        // replace an existing out_dir (never the adapter's or the model's own folder)
-  Precision dtype = Precision::Auto;  // of the merged weights (auto: the base checkpoint's torch_dtype)
-};
 
 struct ExportResult {
   bool merged = false;        // false: an IMSM adapter, copied with its gate

@@ -6,9 +6,9 @@
 #include <string>
 #include <vector>
 
-#include "util/run_protocol.h"
+#include "eval/token_trace.h"
 #include "recipes/loaded_model.h"
-#include "recipes/token_trace.h"
+#include "util/run_protocol.h"
 
 namespace imsm {
 

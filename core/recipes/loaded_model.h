@@ -6,7 +6,7 @@
 #include <memory>
 #include <string>
 
-#include "recipes/model_source.h"
+#include "config/model_source.h"
 
 namespace imsm {
 

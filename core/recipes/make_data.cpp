@@ -3,6 +3,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <filesystem>
 #include <fstream>
 
 #include "data/arith.h"
@@ -11,6 +12,8 @@
 #include "util/error.h"
 
 namespace imsm {
+
+namespace fs = std::filesystem;
 
 namespace {
 std::string json_lines(const std::vector<data::Record>& records) {
@@ -90,6 +93,19 @@ int64_t make_data(const DataRequest& q) {
   }
   json::write_text_atomically(q.out, text);
   return written;
+}
+
+void make_project_inputs(const ProjectPlan& plan, bool missing_only, const Hooks& hooks) {
+  auto wanted = [&](const std::string& file) { return !missing_only || !fs::is_regular_file(file); };
+  std::error_code error;
+  if (!fs::create_directories(plan.output_dir + "/data", error) && error)
+    throw_bad_input(plan.output_dir + "/data", "cannot make the project's data folder (" + error.message() + "): check output_dir");
+  int64_t made = 0;
+  for (const auto& [key, request] : plan.data) {
+    hooks.progress({"data", made++, static_cast<int64_t>(plan.data.size()), key, 0});
+    if (wanted(request.out)) make_data(request);
+  }
+  if (wanted(plan.suite_file)) json::write_file(plan.suite_file, plan.suite);
 }
 
 }  // namespace imsm

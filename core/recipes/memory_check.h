@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "recipes/train_config.h"
+#include "config/train_config.h"
 #include "train/memory_estimate.h"
 
 namespace imsm {

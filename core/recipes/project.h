@@ -3,13 +3,13 @@
 // base model and every adapter on its benchmark suite, record everything in
 // the workspace and write the report. Runs already finished in the workspace
 // with the same configuration are reused, so an interrupted project continues.
-// The project file and its plan: recipes/project_plan.h.
+// The project file and its plan: config/project_plan.h.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
-#include "recipes/project_plan.h"
+#include "config/project_plan.h"
 #include "util/run_protocol.h"
 
 namespace imsm {

@@ -10,13 +10,12 @@
 #include "imsm/gate.h"
 #include "io/atomic_dir.h"
 #include "io/json_file.h"
-#include "model/llama.h"
-#include "peft/peft_model.h"
 #include "model/cuda_device.h"
 #include "model/device.h"
+#include "model/llama.h"
+#include "peft/peft_model.h"
 #include "recipes/loaded_model.h"
 #include "recipes/memory_check.h"
-#include "recipes/run_table.h"
 #include "recipes/validation.h"
 #include "tokenizer/tokenizer.h"
 #include "train/ewc.h"
@@ -26,9 +25,10 @@
 #include "train/trainer.h"
 #include "util/error.h"
 #include "util/hash64.h"
+#include "util/log.h"
 #include "util/process.h"
 #include "util/sha256.h"
-#include "util/log.h"
+#include "views/run_table.h"
 
 namespace fs = std::filesystem;
 

@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "recipes/train_config.h"
+#include "config/train_config.h"
 #include "util/run_protocol.h"
 
 namespace imsm {

@@ -13,8 +13,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/train_config.h"
 #include "eval/suite.h"
-#include "recipes/train_config.h"
 #include "util/run_protocol.h"
 
 namespace imsm {

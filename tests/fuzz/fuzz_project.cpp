@@ -6,8 +6,8 @@
 
 #include <filesystem>
 
+#include "config/project_plan.h"
 #include "fuzz_util.h"
-#include "recipes/project_plan.h"
 
 namespace fs = std::filesystem;
 

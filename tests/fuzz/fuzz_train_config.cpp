@@ -2,8 +2,8 @@
 // this project's), each further line a --set key=value override.
 #include <vector>
 
+#include "config/train_config.h"
 #include "fuzz_util.h"
-#include "recipes/train_config.h"
 
 extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   const std::string all(reinterpret_cast<const char*>(data), size);

@@ -16,25 +16,25 @@
 
 #include <nlohmann/json.hpp>
 
-#include "gate_scope_pane.h"
-#include "job_status.h"
-#include "library_panes.h"
 #include "export.h"
 #include "forgetting_view.h"
+#include "gate_scope_pane.h"
 #include "inspector_view.h"
-#include "steer_panel.h"
+#include "job_status.h"
+#include "library_panes.h"
 #include "main_window.h"
 #include "recipes/environment.h"
 #include "recipes/generate.h"
-#include "recipes/run_table.h"
 #include "recipes/train_record.h"
 #include "run_worker.h"
 #include "runs_model.h"
 #include "runs_pane.h"
+#include "steer_panel.h"
 #include "store/workspace.h"
 #include "tiny_model.h"
 #include "tokenizer/tokenizer.h"
 #include "training_view.h"
+#include "views/run_table.h"
 
 using namespace imsm;
 

@@ -4,8 +4,8 @@
 // without it.
 #include <gtest/gtest.h>
 
+#include "config/train_config.h"
 #include "recipes/train.h"
-#include "recipes/train_config.h"
 #include "siamese_fixture.h"
 
 TEST(Checkpointing, SameLossGradientsAndRandomNumbersWithDropout) {

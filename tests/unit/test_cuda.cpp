@@ -6,13 +6,13 @@
 
 #include <cmath>
 
+#include "config/train_config.h"
 #include "io/safetensors.h"
 #include "model/cuda_device.h"
 #include "model/device.h"
 #include "recipes/environment.h"
 #include "recipes/generate.h"
 #include "recipes/train.h"
-#include "recipes/train_config.h"
 #include "train_fixtures.h"
 
 namespace {

@@ -8,8 +8,9 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/project_plan.h"
 #include "imsm/gate_config.h"
-#include "recipes/project_plan.h"
+#include "recipes/make_data.h"
 #include "report/results.h"
 #include "test_util.h"
 

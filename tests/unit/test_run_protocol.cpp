@@ -1,5 +1,5 @@
 // The run protocol (util/run_protocol.h) and the engine's side of what the
-// window used to compute alone (recipes/run_table.h, expand_seeds,
+// window used to compute alone (views/run_table.h, expand_seeds,
 // missing_input), against hand-written expectations.
 #include <gtest/gtest.h>
 
@@ -8,14 +8,14 @@
 #include <limits>
 #include <sstream>
 
+#include "config/train_config.h"
 #include "recipes/run_life.h"
-#include "recipes/run_table.h"
-#include "recipes/train_config.h"
 #include "store/workspace.h"
 #include "test_util.h"
 #include "util/error.h"
 #include "util/event_lines.h"
 #include "util/run_protocol.h"
+#include "views/run_table.h"
 
 namespace {
 

@@ -4,8 +4,9 @@
 // values are written out by hand.
 #include <gtest/gtest.h>
 
-#include "recipes/sweep.h"
+#include "config/sweep_grid.h"
 #include "test_util.h"
+#include "views/sweep.h"
 
 using imsm::testing::expect_bad_input;
 using imsm::testing::TempDir;

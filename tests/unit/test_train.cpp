@@ -5,11 +5,11 @@
 #include <iterator>
 #include <random>
 
-#include "tolerance.h"
 #include "model_fixtures.h"
 #include "peft/peft_model.h"
 #include "test_util.h"
 #include "tokenizer/tokenizer.h"
+#include "tolerance.h"
 #include "train/trainer.h"
 #include "train_fixtures.h"
 
@@ -161,15 +161,15 @@ TEST(Train, CancelAndDiverge) {
 
 #include <filesystem>
 
-#include "recipes/create_model.h"
-#include "io/safetensors.h"
-#include "recipes/generate.h"
-#include "recipes/run_table.h"
-#include "recipes/train.h"
-#include "recipes/train_config.h"
+#include "config/train_config.h"
 #include "imsm/siamese.h"
+#include "io/safetensors.h"
 #include "model/loader.h"
+#include "recipes/create_model.h"
+#include "recipes/generate.h"
+#include "recipes/train.h"
 #include "train/dataset.h"
+#include "views/run_table.h"
 
 namespace {
 

@@ -10,10 +10,10 @@
 #include <fstream>
 #include <iterator>
 
+#include "config/train_config.h"
 #include "io/json_file.h"
 #include "recipes/eval.h"
 #include "recipes/train.h"
-#include "recipes/train_config.h"
 #include "recipes/validation.h"
 #include "test_util.h"
 #include "train_fixtures.h"

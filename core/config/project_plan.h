@@ -19,9 +19,8 @@
 
 #include <nlohmann/json.hpp>
 
-#include "recipes/make_data.h"
-#include "recipes/train_config.h"
-#include "util/run_protocol.h"
+#include "config/data_request.h"
+#include "config/train_config.h"
 
 namespace imsm {
 
@@ -42,6 +41,5 @@ ProjectPlan plan_project(const std::string& project_path);
 // and the suite file. run_project makes them all (progress stage "data"); the
 // workbench, starting one run of a project on its own, makes those missing.
 std::vector<std::string> project_inputs(const ProjectPlan& plan);
-void make_project_inputs(const ProjectPlan& plan, bool missing_only, const Hooks& hooks = {});
 
 }  // namespace imsm

@@ -1,4 +1,4 @@
-#include "recipes/run_table.h"
+#include "views/run_table.h"
 
 #include <algorithm>
 #include <cmath>

@@ -1,4 +1,4 @@
-#include "recipes/inspect.h"
+#include "views/inspect.h"
 
 #include <filesystem>
 #include <set>

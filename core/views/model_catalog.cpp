@@ -1,4 +1,4 @@
-#include "recipes/model_catalog.h"
+#include "views/model_catalog.h"
 
 #include <filesystem>
 #include <system_error>

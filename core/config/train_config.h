@@ -2,7 +2,7 @@
 // they are, plus this project's own (torch-free). Read once, here, into typed
 // settings: everything after the parser switches on enums, never on text.
 // Each key's name, type, choices, range, default and help are one row of
-// train_keys() (recipes/train_keys.cpp), which the parser, to_json,
+// train_keys() (config/train_keys.cpp), which the parser, to_json,
 // `imsm train --help-keys`, docs/CLI.md and the run dialog all read.
 #pragma once
 #include <cstdint>
@@ -61,7 +61,7 @@ struct TrainConfig {
   int64_t gate_probe_examples = 8;  // IMSM: the mean gate on the first N probe examples, ~50 times a run (0: off)
   std::string gate_probe_data;      // the probe examples: a validation JSON/JSONL file ("": the training data)
   std::string label;                // the method's name in reports and tables ("": from peft and variant, e.g. IMSM(LoRA))
-  std::string sweep;                // the sweep grid this run is a cell of ("": none; recipes/sweep.h)
+  std::string sweep;                // the sweep grid this run is a cell of ("": none; config/sweep_grid.h)
   // Evaluation during training (recipes/validation.h).
   std::string eval_task;            // the held-out set's task (metrics); "": named by `dataset` or test_data_path (GSM8K -> gsm8k)
   int64_t eval_steps = 0;           // also every N optimizer steps (0: at each epoch's end only, as the official loop)

@@ -8,8 +8,8 @@
 #include <sstream>
 #include <type_traits>
 
+#include "config/train_config.h"
 #include "io/json_file.h"
-#include "recipes/train_config.h"
 #include "util/error.h"
 #include "util/utf8.h"
 

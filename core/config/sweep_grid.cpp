@@ -1,9 +1,8 @@
-#include "recipes/sweep.h"
+#include "config/sweep_grid.h"
 
 #include <algorithm>
 #include <map>
 
-#include "io/json_file.h"
 #include "report/results.h"
 #include "util/error.h"
 
@@ -36,16 +35,16 @@ nlohmann::json value_of(const std::string& text) {
   return j.is_discarded() || j.is_object() || j.is_array() || j.is_null() ? nlohmann::json(text) : j;
 }
 
-std::string value_text(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
-
 // "learning_rate=0.001,lora_r=8": a cell's settings, as a label part and a folder name.
 std::string cell_text(const std::vector<std::pair<std::string, nlohmann::json>>& cell, const std::string& between) {
   std::string out;
-  for (const auto& [key, value] : cell) out += (out.empty() ? "" : between) + key + "=" + value_text(value);
+  for (const auto& [key, value] : cell) out += (out.empty() ? "" : between) + key + "=" + sweep_value_text(value);
   return out;
 }
 
 }  // namespace
+
+std::string sweep_value_text(const nlohmann::json& v) { return v.is_string() ? v.get<std::string>() : v.dump(); }
 
 std::vector<SweepAxis> parse_sweep_axes(const std::string& text) {
   std::vector<SweepAxis> axes;
@@ -96,70 +95,6 @@ std::vector<TrainConfig> expand_sweep(const nlohmann::json& base, const std::vec
       }
       at[a] = 0;
     }
-  }
-  return out;
-}
-
-std::vector<std::string> sweep_names(const store::Workspace& ws) {
-  std::vector<std::string> names;
-  for (const auto& r : ws.runs()) {
-    if (r.kind != "train") continue;
-    const auto j = nlohmann::json::parse(r.config_json, nullptr, false);
-    const std::string name = json::text_or(j, "sweep", "");
-    if (!name.empty() && std::find(names.begin(), names.end(), name) == names.end()) names.push_back(name);
-  }
-  return names;
-}
-
-SweepData sweep_data(const store::Workspace& ws, const std::string& name) {
-  SweepData d;
-  d.name = name;
-  std::vector<nlohmann::json> configs;
-  std::map<int64_t, std::vector<std::pair<std::string, double>>> scores_of;  // run id -> its adapter's scores
-  for (RunSummary& s : run_summaries(ws)) scores_of[s.id] = std::move(s.scores);
-  for (const auto& r : ws.runs()) {
-    const auto j = nlohmann::json::parse(r.config_json, nullptr, false);
-    if (r.kind != "train" || !j.is_object() || json::text_or(j, "sweep", "") != name) continue;
-    configs.push_back(j);
-    SweepRun run{r.id, r.seed, nlohmann::json::object(), scores_of[r.id]};
-    for (const auto& [score, value] : run.scores)
-      if (std::find(d.scores.begin(), d.scores.end(), score) == d.scores.end()) d.scores.push_back(score);
-    d.runs.push_back(std::move(run));
-  }
-  const nlohmann::json first = configs.empty() ? nlohmann::json::object() : configs.front();
-  for (const auto& item : first.items()) {  // the keys that differ
-    const std::string& key = item.key();
-    if (key == "seed" || key == "output_dir" || key == "label" || key == "sweep") continue;
-    if (std::any_of(configs.begin(), configs.end(), [&](const nlohmann::json& c) { return c.value(key, nlohmann::json()) != item.value(); }))
-      d.keys.push_back(key);
-  }
-  for (size_t i = 0; i < d.runs.size(); ++i)
-    for (const std::string& key : d.keys) d.runs[i].settings[key] = configs[i].value(key, nlohmann::json());
-  return d;
-}
-
-std::vector<SweepPoint> sweep_points(const SweepData& data, const std::string& key, const std::string& score) {
-  std::vector<std::string> categories;  // a non-numeric key's values, by first appearance
-  std::vector<SweepPoint> out;
-  for (const SweepRun& r : data.runs) {
-    const auto s = std::find_if(r.scores.begin(), r.scores.end(), [&](const auto& p) { return p.first == score; });
-    if (s == r.scores.end() || !r.settings.contains(key)) continue;  // not evaluated (yet)
-    const nlohmann::json& v = r.settings[key];
-    SweepPoint p;
-    p.x_text = value_text(v);
-    if (v.is_number()) {
-      p.x = v.get<double>();
-    } else {
-      auto c = std::find(categories.begin(), categories.end(), p.x_text);
-      if (c == categories.end()) c = categories.insert(categories.end(), p.x_text);
-      p.x = static_cast<double>(c - categories.begin());
-    }
-    for (const auto& [other, value] : r.settings.items())
-      if (other != key) p.series += (p.series.empty() ? "" : ", ") + other + "=" + value_text(value);
-    p.run_id = r.id;
-    p.seed = r.seed;
-    p.value = s->second;
-    out.push_back(std::move(p));
   }
   return out;
 }

@@ -1,4 +1,4 @@
-#include "recipes/project_plan.h"
+#include "config/project_plan.h"
 
 #include <algorithm>
 #include <cctype>
@@ -190,19 +190,6 @@ std::vector<std::string> project_inputs(const ProjectPlan& plan) {
   for (const auto& [key, request] : plan.data) files.push_back(request.out);
   files.push_back(plan.suite_file);
   return files;
-}
-
-void make_project_inputs(const ProjectPlan& plan, bool missing_only, const Hooks& hooks) {
-  auto wanted = [&](const std::string& file) { return !missing_only || !fs::is_regular_file(file); };
-  std::error_code error;
-  if (!fs::create_directories(plan.output_dir + "/data", error) && error)
-    throw_bad_input(plan.output_dir + "/data", "cannot make the project's data folder (" + error.message() + "): check output_dir");
-  int64_t made = 0;
-  for (const auto& [key, request] : plan.data) {
-    hooks.progress({"data", made++, static_cast<int64_t>(plan.data.size()), key, 0});
-    if (wanted(request.out)) make_data(request);
-  }
-  if (wanted(plan.suite_file)) json::write_file(plan.suite_file, plan.suite);
 }
 
 }  // namespace imsm

@@ -1,4 +1,4 @@
-#include "recipes/train_config.h"
+#include "config/train_config.h"
 
 #include <algorithm>
 #include <cctype>

@@ -11,9 +11,9 @@
 #include <utility>
 #include <vector>
 
-#include "recipes/export.h"
-#include "recipes/model_source.h"
-#include "recipes/token_trace.h"
+#include "config/export_request.h"
+#include "config/model_source.h"
+#include "eval/token_trace.h"
 #include "store/workspace.h"
 #include "util/table.h"
 

@@ -1,0 +1,19 @@
+// What to export: an adapter, its base model, the output folder and the dtype
+// of merged weights (recipes/export.h runs it). A stored run gives one
+// (views/run_table.h, export_request_of). Torch-free.
+#pragma once
+#include <string>
+
+#include "model/device_spec.h"
+
+namespace imsm {
+
+struct ExportRequest {
+  std::string adapter_dir;   // a PEFT or IMSM adapter folder
+  std::string model_dir;     // the base model; "" -> the adapter's base_model_name_or_path
+  std::string out_dir;       // must not exist, or be empty, unless force
+  bool force = false;        // replace an existing out_dir (never the adapter's or the model's own folder)
+  Precision dtype = Precision::Auto;  // of the merged weights (auto: the base checkpoint's torch_dtype)
+};
+
+}  // namespace imsm
