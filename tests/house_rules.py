@@ -12,7 +12,8 @@ and every allowance is used. Beside the table:
   a setting compared as text    `c.variant == "none"`: settings are enums once read (util/choices.h)
   core -> Qt (or Dear ImGui)   the engine builds where no Qt exists
   ui, app/workbench -> torch   the window sees plain data; followed through the project's own headers
-and no source file of core/, app/ or ui/ over 600 lines.
+no source file of core/, app/ or ui/ over 600 lines, and no function of
+theirs over 60: a longer one is cut into named steps that read top to bottom.
 """
 import os
 import re
@@ -21,6 +22,7 @@ import sys
 import tempfile
 
 MAX_LINES = 600
+MAX_FUNCTION_LINES = 60
 SOURCE_DIRS = ("core", "app", "ui")
 INCLUDE = re.compile(r'^\s*#\s*include\s*([<"])([^>"]+)[>"]')
 TORCH = re.compile(r"^(torch|ATen|c10|caffe2)/")
@@ -152,6 +154,35 @@ def check_table(root, graph, complete):
     return problems
 
 
+NOT_A_FUNCTION = re.compile(r"^(#|//|/\*|\*|namespace|using|static_assert|struct|class|enum|union|template|typedef|extern|Q_|[}\])])")
+
+
+def long_functions(lines):
+    """(first line, length, signature) of each function defined at column 0 whose body is over the limit.
+
+    A definition starts at an unindented line with '(' that is not a
+    declaration; its body ends at the next line starting with '}'."""
+    out, i = [], 0
+    while i < len(lines):
+        line = lines[i]
+        if not line or line[0].isspace() or NOT_A_FUNCTION.match(line) or "(" not in line:
+            i += 1
+            continue
+        j = i
+        while j < len(lines) and not lines[j].rstrip().endswith(("{", ";", "}")):
+            j += 1
+        if j == len(lines) or not lines[j].rstrip().endswith("{"):  # a declaration, or a one-line definition
+            i = j + 1
+            continue
+        k = j + 1
+        while k < len(lines) and not lines[k].startswith("}"):
+            k += 1
+        if k - i + 1 > MAX_FUNCTION_LINES:
+            out.append((i + 1, k - i + 1, line.strip()[:70]))
+        i = k + 1
+    return out
+
+
 def check(root, complete=True):
     problems = []
     graph = {}
@@ -160,6 +191,10 @@ def check(root, complete=True):
         found = graph[rel] = includes(lines)
         if len(lines) > MAX_LINES:
             problems.append(f"{rel}: {len(lines)} lines, over the house limit of {MAX_LINES}: split it by concept")
+        if rel.endswith(".cpp"):
+            for first, length, signature in long_functions(lines):
+                problems.append(f"{rel}:{first}: {signature} is {length} lines, over the house limit of {MAX_FUNCTION_LINES}: "
+                                "cut it into named steps")
         for i, line in enumerate(lines):
             if SETTING_AS_TEXT.search(line):
                 problems.append(f"{rel}:{i + 1}: compares a setting as text ({line.strip()[:60]}): read it once into its enum "
@@ -210,6 +245,9 @@ def self_test():
         "core/recipes/wrapper.h": '#include "imsm/engine.h"\n',
         "ui/bad_view.cpp": '#include "recipes/wrapper.h"\n',
         "ui/long_file.cpp": "int x;\n" * (MAX_LINES + 1),
+        "core/util/long_function.cpp": "int f(int a) {\n" + "  a += 1;\n" * MAX_FUNCTION_LINES + "  return a;\n}\n"
+                                       "int g(int a) {\n" + "  a += 1;\n" * (MAX_FUNCTION_LINES - 3) + "  return a;\n}\n"
+                                       "int h(int a) { return a; }\nint k(int a);\n",
         "core/recipes/fine.cpp": '#include "train/trainer.h"\n#include "model/llama.h"\n',  # recipes may
         "core/gguf/fine.cpp": '#include "model/layout.h"\n',  # a single header its row allows
         "core/recipes/bad_setting.cpp": 'bool f(const C& c) { return c.variant == "none"; }\n',
@@ -217,7 +255,8 @@ def self_test():
     }
     expected = ["bad_model.cpp:1", "bad_store.cpp:1", "bad_io.cpp:1", "bad_eval.cpp:1", "bad_qt.cpp:1",
                 "bad_ui.cpp:1", "core/newthing has no row", "ui/bad_view.cpp: reaches a torch header",
-                "ui/long_file.cpp: 601 lines", "bad_setting.cpp:1: compares a setting as text"]
+                "ui/long_file.cpp: 601 lines", "bad_setting.cpp:1: compares a setting as text",
+                "long_function.cpp:1: int f(int a) { is 63 lines"]
     with tempfile.TemporaryDirectory() as root:
         os.makedirs(os.path.join(root, "docs"))
         shutil.copy(os.path.join(here, "docs", "ARCHITECTURE.md"), os.path.join(root, "docs", "ARCHITECTURE.md"))

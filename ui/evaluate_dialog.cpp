@@ -50,20 +50,39 @@ QStringList suites_to_offer(const QString& workspace, const QString& projects_di
 EvaluateDialog::EvaluateDialog(const QString& workspace, const QList<qint64>& selected, const QString& projects_dir, QWidget* parent)
     : QDialog(parent), workspace_(workspace) {
   setWindowTitle(tr("Evaluate runs"));
+  make_fields(projects_dir);
+  fill_runs(selected);
+  fill_datasets();
+  lay_out();
+  (suite_->count() > 0 ? suite_mode_ : dataset_mode_)->setChecked(true);
+  connect(browse_, &QPushButton::clicked, this, [this] {
+    const QString f = QFileDialog::getOpenFileName(this, tr("A benchmark suite"), suite_->currentText(), tr("Suites (*.json)"));
+    if (!f.isEmpty()) use_suite(f);
+  });
+  connect(runs_, &QListWidget::itemChanged, this, &EvaluateDialog::update_plan);
+  connect(modes_, &QButtonGroup::buttonToggled, this, &EvaluateDialog::update_plan);
+  for (QComboBox* c : {suite_, dataset_, task_, device_}) connect(c, &QComboBox::currentTextChanged, this, &EvaluateDialog::update_plan);
+  connect(limit_, &QSpinBox::valueChanged, this, &EvaluateDialog::update_plan);
+  connect(base_, &QCheckBox::toggled, this, &EvaluateDialog::update_plan);
+  connect(full_gate_, &QCheckBox::toggled, this, &EvaluateDialog::update_plan);
+  connect(buttons_, &QDialogButtonBox::accepted, this, &QDialog::accept);
+  connect(buttons_, &QDialogButtonBox::rejected, this, &QDialog::reject);
+  update_plan();
+}
+
+void EvaluateDialog::make_fields(const QString& projects_dir) {
   runs_ = new QListWidget(this);
   runs_->setToolTip(tr("The finished training runs whose adapters to evaluate; their base models are evaluated beside them"));
-  fill_runs(selected);
-
   suite_mode_ = new QRadioButton(tr("&Suite"), this);
   suite_mode_->setToolTip(tr("Every benchmark of a suite, for the base model and each run: the forgetting table"));
   dataset_mode_ = new QRadioButton(tr("&Dataset"), this);
-  auto* modes = new QButtonGroup(this);
-  modes->addButton(suite_mode_);
-  modes->addButton(dataset_mode_);
+  modes_ = new QButtonGroup(this);
+  modes_->addButton(suite_mode_);
+  modes_->addButton(dataset_mode_);
   suite_ = new QComboBox(this);
   suite_->setEditable(true);
-  suite_->addItems(suites_to_offer(workspace, projects_dir));
-  auto* browse = new QPushButton(tr("Browse…"), this);
+  suite_->addItems(suites_to_offer(workspace_, projects_dir));
+  browse_ = new QPushButton(tr("Browse…"), this);
   dataset_ = new QComboBox(this);
   dataset_->setEditable(true);
   task_ = new QComboBox(this);
@@ -75,13 +94,6 @@ EvaluateDialog::EvaluateDialog(const QString& workspace, const QList<qint64>& se
   limit_->setPrefix(tr("first "));
   base_ = new QCheckBox(tr("Also the base model"), this);
   base_->setChecked(true);
-  try {
-    const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
-    for (const auto& d : ws.datasets())
-      if (dataset_->findText(QString::fromStdString(d.path)) < 0) dataset_->addItem(QString::fromStdString(d.path));
-  } catch (const std::exception&) {
-    // said by the plan line: plan_runs_eval opens the same workspace and shows why it cannot
-  }
   device_ = new QComboBox(this);
   device_->addItem("cpu");
   for (const CudaDevice& d : cuda_devices(false))
@@ -93,10 +105,23 @@ EvaluateDialog::EvaluateDialog(const QString& workspace, const QList<qint64>& se
   plan_->setWordWrap(true);
   buttons_ = new QDialogButtonBox(QDialogButtonBox::Ok | QDialogButtonBox::Cancel, this);
   buttons_->button(QDialogButtonBox::Ok)->setText(tr("&Queue"));
+}
 
+// The workspace's datasets, offered for the dataset mode.
+void EvaluateDialog::fill_datasets() {
+  try {
+    const store::Workspace ws(workspace_.toStdString(), store::Workspace::Mode::ReadOnly);
+    for (const auto& d : ws.datasets())
+      if (dataset_->findText(QString::fromStdString(d.path)) < 0) dataset_->addItem(QString::fromStdString(d.path));
+  } catch (const std::exception&) {
+    // said by the plan line: plan_runs_eval opens the same workspace and shows why it cannot
+  }
+}
+
+void EvaluateDialog::lay_out() {
   auto* suite_row = new QHBoxLayout;
   suite_row->addWidget(suite_, 1);
-  suite_row->addWidget(browse);
+  suite_row->addWidget(browse_);
   auto* dataset_row = new QHBoxLayout;
   dataset_row->addWidget(dataset_, 1);
   dataset_row->addWidget(task_);
@@ -114,21 +139,6 @@ EvaluateDialog::EvaluateDialog(const QString& workspace, const QList<qint64>& se
   layout->addWidget(plan_);
   layout->addWidget(buttons_);
   resize(640, 520);
-
-  (suite_->count() > 0 ? suite_mode_ : dataset_mode_)->setChecked(true);
-  connect(browse, &QPushButton::clicked, this, [this] {
-    const QString f = QFileDialog::getOpenFileName(this, tr("A benchmark suite"), suite_->currentText(), tr("Suites (*.json)"));
-    if (!f.isEmpty()) use_suite(f);
-  });
-  connect(runs_, &QListWidget::itemChanged, this, &EvaluateDialog::update_plan);
-  connect(modes, &QButtonGroup::buttonToggled, this, &EvaluateDialog::update_plan);
-  for (QComboBox* c : {suite_, dataset_, task_, device_}) connect(c, &QComboBox::currentTextChanged, this, &EvaluateDialog::update_plan);
-  connect(limit_, &QSpinBox::valueChanged, this, &EvaluateDialog::update_plan);
-  connect(base_, &QCheckBox::toggled, this, &EvaluateDialog::update_plan);
-  connect(full_gate_, &QCheckBox::toggled, this, &EvaluateDialog::update_plan);
-  connect(buttons_, &QDialogButtonBox::accepted, this, &QDialog::accept);
-  connect(buttons_, &QDialogButtonBox::rejected, this, &QDialog::reject);
-  update_plan();
 }
 
 // Every finished training run, newest first; the selected ones checked.

@@ -11,11 +11,13 @@
 
 #include "recipes/evaluate_runs.h"
 
+class QButtonGroup;
 class QCheckBox;
 class QComboBox;
 class QDialogButtonBox;
 class QLabel;
 class QListWidget;
+class QPushButton;
 class QRadioButton;
 class QSpinBox;
 
@@ -37,12 +39,17 @@ class EvaluateDialog : public QDialog {
   void use_dataset(const QString& path, const QString& task);
 
  private:
+  void make_fields(const QString& projects_dir);
   void fill_runs(const QList<qint64>& selected);
+  void fill_datasets();
+  void lay_out();
   void update_plan();
 
   QString workspace_;
   QListWidget* runs_;
   QRadioButton *suite_mode_, *dataset_mode_;
+  QButtonGroup* modes_;
+  QPushButton* browse_;
   QComboBox *suite_, *dataset_, *task_, *device_;
   QSpinBox* limit_;
   QCheckBox *base_, *full_gate_;

@@ -165,7 +165,8 @@ void RunDialog::present_fields() {
   qobject_cast<QSpinBox*>(f["loss_chunk_size"])->setSpecialValueText(tr("auto"));
 }
 
-void RunDialog::lay_out() {
+// The method with its adapter and gate, and beside it the forgetting baselines.
+QLayout* RunDialog::method_column() {
   const RunFields& f = fields_;
   auto* method = new QGroupBox(tr("Method"), this);
   auto* mf = new QFormLayout(method);
@@ -182,9 +183,14 @@ void RunDialog::lay_out() {
   bf->addRow(tr("Replay data / ratio"), row(this, {f["replay_data"], f["replay_ratio"]}));
   bf->addRow(tr("EWC λ / data / examples"), row(this, {f["ewc_lambda"], f["ewc_data"], f["ewc_examples"]}));
   bf->addRow(tr("KL λ / fixed mix α"), row(this, {f["kl_lambda"], f["mix_alpha"]}));
-  auto* method_column = new QVBoxLayout;
-  method_column->addWidget(method);
-  method_column->addWidget(baselines);
+  auto* column = new QVBoxLayout;
+  column->addWidget(method);
+  column->addWidget(baselines);
+  return column;
+}
+
+QWidget* RunDialog::training_group() {
+  const RunFields& f = fields_;
   auto* training = new QGroupBox(tr("Training"), this);
   auto* tf = new QFormLayout(training);
   tf->addRow(tr("Optimizer"), f["optimizer"]);
@@ -202,16 +208,12 @@ void RunDialog::lay_out() {
   tf->addRow(tr("Evaluate every / examples"), row(this, {f["eval_steps"], f["eval_examples"]}));
   tf->addRow(tr("Best by / patience"), row(this, {f["best_metric"], f["early_stopping_patience"]}));
   tf->addRow(tr("Forgetting suite"), f["eval_suite"]);
-  auto* top = new QFormLayout;
-  top->addRow(tr("Preset"), presets_);
-  top->addRow(tr("Model"), f["model_path"]);
-  top->addRow(tr("Training data"), f["data_path"]);
-  top->addRow(tr("Gate probe data"), f["gate_probe_data"]);
-  top->addRow(tr("Label"), f["label"]);
-  top->addRow(tr("Output folder"), f["output_dir"]);
-  auto* columns = new QHBoxLayout;
-  columns->addLayout(method_column);
-  columns->addWidget(training);
+  return training;
+}
+
+// Folded until ticked; its values apply whether shown or not.
+QWidget* RunDialog::advanced_group() {
+  const RunFields& f = fields_;
   auto* advanced = new QGroupBox(tr("Advanced"), this);
   advanced->setCheckable(true);
   advanced->setChecked(false);
@@ -227,11 +229,28 @@ void RunDialog::lay_out() {
   advanced_layout->addWidget(advanced_body);
   advanced_body->setVisible(false);
   connect(advanced, &QGroupBox::toggled, advanced_body, &QWidget::setVisible);
+  return advanced;
+}
+
+void RunDialog::lay_out() {
+  const RunFields& f = fields_;
+  QLayout* methods = method_column();  // first: the fields' order is their tab order
+  QWidget* training = training_group();
+  auto* top = new QFormLayout;
+  top->addRow(tr("Preset"), presets_);
+  top->addRow(tr("Model"), f["model_path"]);
+  top->addRow(tr("Training data"), f["data_path"]);
+  top->addRow(tr("Gate probe data"), f["gate_probe_data"]);
+  top->addRow(tr("Label"), f["label"]);
+  top->addRow(tr("Output folder"), f["output_dir"]);
+  auto* columns = new QHBoxLayout;
+  columns->addLayout(methods);
+  columns->addWidget(training);
   auto* layout = new QVBoxLayout(this);
   layout->addLayout(top);
   layout->addLayout(columns);
   layout->addWidget(sweep_);
-  layout->addWidget(advanced);
+  layout->addWidget(advanced_group());
   layout->addStretch(1);
   layout->addWidget(memory_);
   layout->addWidget(note_);

@@ -26,6 +26,7 @@ class QLineEdit;
 class QPlainTextEdit;
 class QDialogButtonBox;
 class QLabel;
+class QLayout;
 
 namespace imsm::ui {
 
@@ -56,6 +57,9 @@ class RunDialog : public QDialog {
   void make_fields(const QStringList& models, const QStringList& datasets);
   void present_fields();
   void lay_out();
+  QLayout* method_column();
+  QWidget* training_group();
+  QWidget* advanced_group();
   void validate();
   void load_presets(const QString& projects_dir);
   void make_sweep_box();

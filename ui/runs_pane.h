@@ -31,9 +31,12 @@ class RunsPane : public QWidget {
   void export_requested(qint64 id);
   void evaluate_requested(const QList<qint64>& ids);  // the selected runs (the one clicked when none is)
   void flips_requested(qint64 run_a, qint64 run_b);  // two evaluation runs: the examples whose correctness changed
-  void sweep_chart_requested(const QString& sweep);   // a metric against a swept key  // a finished training run's model, merged into a Hugging Face folder
+  void sweep_chart_requested(const QString& sweep);   // a metric against a swept key
 
  private:
+  void make_filters();
+  void make_view();
+  void show_menu(const QPoint& pos);
   void apply_status_filter();
 
   RunsModel* model_;

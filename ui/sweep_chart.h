@@ -27,6 +27,7 @@ class SweepChart : public QDialog {
 
  private:
   void redraw();
+  QString caption_text(const std::vector<SweepPoint>& points, const std::string& score) const;
 
   SweepData data_;
   QComboBox *key_, *score_;

@@ -27,6 +27,31 @@ std::vector<int32_t> parse_ids(const std::string& text) {
   }
   return ids;
 }
+
+// --json: one object with the ids, the text, the speed and, for IMSM adapters, the gate and the trace.
+void print_json(const GenerateResult& r) {
+  nlohmann::json out = {{"ids", r.ids}, {"text", r.text}, {"tokens_per_second", r.tokens_per_second}};
+  if (!r.variant.empty()) out["gate_mean"] = r.gate_mean;
+  if (!r.trace.empty()) {
+    out["trace"] = nlohmann::json::array();
+    for (const TokenTrace& t : r.trace)
+      out["trace"].push_back({{"id", t.id}, {"piece", t.piece}, {"gate_mean", t.gate_mean}, {"steered", t.steered},
+                              {"p_original", t.p_original}, {"p_tuned", t.p_tuned}, {"p_mix", t.p_mix},
+                              {"entropy_original", t.entropy_original}, {"entropy_tuned", t.entropy_tuned}, {"entropy_mix", t.entropy_mix},
+                              {"kl_original_tuned", t.kl_original_tuned}});
+  }
+  std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
+}
+
+// After the streamed text: the prompt's and the answer's sizes and speed, on stderr.
+void print_stats(const GenerateResult& r) {
+  std::cout << std::endl;  // flushed before the stats on stderr
+  std::ostringstream stats;
+  stats.precision(3);
+  stats << r.prompt_tokens << " prompt tokens in " << r.prefill_seconds << " s; " << r.ids.size() << " new tokens";
+  if (r.tokens_per_second > 0) stats << " at " << r.tokens_per_second << " tokens/s";
+  log::info(stats.str());
+}
 }  // namespace
 
 void add_generate(CLI::App& app, Run& run) {
@@ -69,26 +94,8 @@ void add_generate(CLI::App& app, Run& run) {
       std::function<void(const std::string&)> stream;
       if (!*json_out) stream = [](const std::string& piece) { std::cout << piece << std::flush; };
       const GenerateResult r = run_generate(*req, stream);
-      if (*json_out) {
-        nlohmann::json out = {{"ids", r.ids}, {"text", r.text}, {"tokens_per_second", r.tokens_per_second}};
-        if (!r.variant.empty()) out["gate_mean"] = r.gate_mean;
-        if (!r.trace.empty()) {
-          out["trace"] = nlohmann::json::array();
-          for (const TokenTrace& t : r.trace)
-            out["trace"].push_back({{"id", t.id}, {"piece", t.piece}, {"gate_mean", t.gate_mean}, {"steered", t.steered},
-                                    {"p_original", t.p_original}, {"p_tuned", t.p_tuned}, {"p_mix", t.p_mix},
-                                    {"entropy_original", t.entropy_original}, {"entropy_tuned", t.entropy_tuned}, {"entropy_mix", t.entropy_mix},
-                                    {"kl_original_tuned", t.kl_original_tuned}});
-        }
-        std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
-      } else {
-        std::cout << std::endl;  // flushed before the stats on stderr
-        std::ostringstream stats;
-        stats.precision(3);
-        stats << r.prompt_tokens << " prompt tokens in " << r.prefill_seconds << " s; " << r.ids.size() << " new tokens";
-        if (r.tokens_per_second > 0) stats << " at " << r.tokens_per_second << " tokens/s";
-        log::info(stats.str());
-      }
+      if (*json_out) print_json(r);
+      else print_stats(r);
       return 0;
     };
   });

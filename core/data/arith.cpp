@@ -20,6 +20,66 @@ struct Rng {
 
 std::string num(int64_t v) { return std::to_string(v); }
 
+// A problem as it grows: its text, the worked solution, the amount so far.
+struct Problem {
+  std::string text, solution;
+  int64_t value = 0;
+};
+
+// The first step sets the amount: A has x, buys x boxes of y, or has x and finds y.
+Problem first_step(Rng& r, const std::string& a, const std::string& item, int64_t M) {
+  Problem p;
+  switch (r.in(0, 2)) {
+    case 0: {
+      const int64_t x = r.in(2, M);
+      p.value = x;
+      p.text = a + " has " + num(x) + " " + item + ".";
+      break;
+    }
+    case 1: {
+      const int64_t x = r.in(2, std::max<int64_t>(2, std::min<int64_t>(9, M))), y = r.in(2, std::max<int64_t>(2, std::min<int64_t>(9, M)));
+      p.value = x * y;
+      p.text = a + " buys " + num(x) + " boxes with " + num(y) + " " + item + " in each box.";
+      p.solution += num(x) + " * " + num(y) + " = " + num(p.value) + "\n";
+      break;
+    }
+    default: {
+      const int64_t x = r.in(2, M), y = r.in(2, M);
+      p.value = x + y;
+      p.text = a + " has " + num(x) + " " + item + " and finds " + num(y) + " more.";
+      p.solution += num(x) + " + " + num(y) + " = " + num(p.value) + "\n";
+      break;
+    }
+  }
+  return p;
+}
+
+// A further step changes it: B gives more, A gives some away, it grows, A buys more.
+void further_step(Rng& r, Problem& p, const std::string& a, const std::string& b, const std::string& item, int64_t M) {
+  const int64_t kind = r.in(0, 3);
+  if (kind == 0) {
+    const int64_t y = r.in(1, M);
+    p.text += " " + b + " gives " + a + " " + num(y) + " more " + item + ".";
+    p.solution += num(p.value) + " + " + num(y) + " = " + num(p.value + y) + "\n";
+    p.value += y;
+  } else if (kind == 1 && p.value > 1) {
+    const int64_t y = r.in(1, std::min(p.value - 1, M));
+    p.text += " Then " + a + " gives " + num(y) + " " + item + " to " + b + ".";
+    p.solution += num(p.value) + " - " + num(y) + " = " + num(p.value - y) + "\n";
+    p.value -= y;
+  } else if (kind == 2 && p.value <= 50) {
+    const int64_t y = r.in(2, 4);
+    p.text += " Then the number of " + item + " grows " + num(y) + " times.";
+    p.solution += num(p.value) + " * " + num(y) + " = " + num(p.value * y) + "\n";
+    p.value *= y;
+  } else {
+    const int64_t y = r.in(1, M);
+    p.text += " " + a + " buys " + num(y) + " more " + item + ".";
+    p.solution += num(p.value) + " + " + num(y) + " = " + num(p.value + y) + "\n";
+    p.value += y;
+  }
+}
+
 }  // namespace
 
 std::string arith_prompt(const std::string& problem) {
@@ -35,59 +95,11 @@ std::vector<Record> arith_problems(const ArithOptions& o) {
     while (b == a) b = r.pick(kNames);
     const int64_t steps = r.in(1, std::max<int64_t>(1, std::min<int64_t>(3, o.max_steps)));
     const int64_t M = std::max<int64_t>(2, o.max_operand);
-    // The first step sets the amount.
-    int64_t value = 0;
-    std::string problem, solution;
-    switch (r.in(0, 2)) {
-      case 0: {
-        const int64_t x = r.in(2, M);
-        value = x;
-        problem = a + " has " + num(x) + " " + item + ".";
-        break;
-      }
-      case 1: {
-        const int64_t x = r.in(2, std::max<int64_t>(2, std::min<int64_t>(9, M))), y = r.in(2, std::max<int64_t>(2, std::min<int64_t>(9, M)));
-        value = x * y;
-        problem = a + " buys " + num(x) + " boxes with " + num(y) + " " + item + " in each box.";
-        solution += num(x) + " * " + num(y) + " = " + num(value) + "\n";
-        break;
-      }
-      default: {
-        const int64_t x = r.in(2, M), y = r.in(2, M);
-        value = x + y;
-        problem = a + " has " + num(x) + " " + item + " and finds " + num(y) + " more.";
-        solution += num(x) + " + " + num(y) + " = " + num(value) + "\n";
-        break;
-      }
-    }
-    // Further steps change it.
-    for (int64_t s = 1; s < steps; ++s) {
-      const int64_t kind = r.in(0, 3);
-      if (kind == 0) {
-        const int64_t y = r.in(1, M);
-        problem += " " + b + " gives " + a + " " + num(y) + " more " + item + ".";
-        solution += num(value) + " + " + num(y) + " = " + num(value + y) + "\n";
-        value += y;
-      } else if (kind == 1 && value > 1) {
-        const int64_t y = r.in(1, std::min(value - 1, M));
-        problem += " Then " + a + " gives " + num(y) + " " + item + " to " + b + ".";
-        solution += num(value) + " - " + num(y) + " = " + num(value - y) + "\n";
-        value -= y;
-      } else if (kind == 2 && value <= 50) {
-        const int64_t y = r.in(2, 4);
-        problem += " Then the number of " + item + " grows " + num(y) + " times.";
-        solution += num(value) + " * " + num(y) + " = " + num(value * y) + "\n";
-        value *= y;
-      } else {
-        const int64_t y = r.in(1, M);
-        problem += " " + a + " buys " + num(y) + " more " + item + ".";
-        solution += num(value) + " + " + num(y) + " = " + num(value + y) + "\n";
-        value += y;
-      }
-    }
-    problem += " How many " + item + " does " + a + " have now?";
-    if (solution.empty()) solution = a + " has " + num(value) + " " + item + ".\n";
-    out.push_back({arith_prompt(problem), {solution + "#### " + num(value)}});
+    Problem p = first_step(r, a, item, M);
+    for (int64_t s = 1; s < steps; ++s) further_step(r, p, a, b, item, M);
+    p.text += " How many " + item + " does " + a + " have now?";
+    if (p.solution.empty()) p.solution = a + " has " + num(p.value) + " " + item + ".\n";
+    out.push_back({arith_prompt(p.text), {p.solution + "#### " + num(p.value)}});
   }
   return out;
 }

@@ -59,14 +59,9 @@ struct LineReader {
   }
 };
 
-}  // namespace
-
-std::string torchrun_path(const std::string& fallback) {
-  const char* v = std::getenv("IMSM_TORCHRUN");
-  return v && *v ? std::string(v) : fallback;
-}
-
-TorchrunOutcome run_torchrun(const TorchrunJob& job, const Hooks& hooks) {
+// torchrun --standalone with N processes of `imsm --events ARGS`; the
+// child's stdout and stderr are the pipes' write ends.
+pid_t start_torchrun(const TorchrunJob& job, Pipes& p) {
   namespace fs = std::filesystem;
   if (!fs::exists(job.torchrun))
     throw_bad_input(job.torchrun, "no torchrun here: run `bash installer/setup-venv.sh`, or set IMSM_TORCHRUN to the venv's torchrun");
@@ -75,18 +70,37 @@ TorchrunOutcome run_torchrun(const TorchrunJob& job, const Hooks& hooks) {
   std::vector<std::string> argv = {job.torchrun, "--standalone", "--nproc-per-node", std::to_string(job.processes), "--no-python",
                                    job.imsm, "--events"};
   argv.insert(argv.end(), job.args.begin(), job.args.end());
-
   std::vector<char*> c_argv;
   for (auto& a : argv) c_argv.push_back(a.data());
   c_argv.push_back(nullptr);
 
-  Pipes p;
   if (pipe(p.out) != 0 || pipe(p.err) != 0) throw Error(ErrorKind::Internal, "cannot make pipes for torchrun");
   const pid_t pid = fork();
   if (pid < 0) throw Error(ErrorKind::Internal, "cannot start torchrun (fork failed)");
   if (pid == 0) exec_child(c_argv.data(), p);
   close(p.out[1]);
   close(p.err[1]);
+  return pid;
+}
+
+// The exit status as a shell gives it: the code, or 128 + the signal.
+int exit_code_of(pid_t pid) {
+  int status = 0;
+  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+}  // namespace
+
+std::string torchrun_path(const std::string& fallback) {
+  const char* v = std::getenv("IMSM_TORCHRUN");
+  return v && *v ? std::string(v) : fallback;
+}
+
+TorchrunOutcome run_torchrun(const TorchrunJob& job, const Hooks& hooks) {
+  Pipes p;
+  const pid_t pid = start_torchrun(job, p);
   LineReader out{p.out[0], {}}, err{p.err[0], {}};
 
   TorchrunOutcome outcome;
@@ -122,10 +136,7 @@ TorchrunOutcome run_torchrun(const TorchrunJob& job, const Hooks& hooks) {
       kill(pid, SIGKILL);  // torchrun kills the ranks 30 s after its SIGINT; it is well past that
     }
   }
-  int status = 0;
-  while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
-  }
-  outcome.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+  outcome.exit_code = exit_code_of(pid);
   if (outcome.exit_code != 0 && outcome.error.empty()) outcome.error = last_stderr;
   if (outcome.exit_code == 0) outcome.error.clear();
   return outcome;

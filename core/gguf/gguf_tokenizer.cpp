@@ -110,6 +110,67 @@ std::string token_at(const std::vector<std::string>& tokens, std::optional<int64
   return tokens[static_cast<size_t>(*id)];
 }
 
+// A gpt2 (byte-level BPE) vocabulary: its merges as pairs, the split of its
+// llama.cpp pre-tokenizer, byte-level decoding.
+void add_gpt2_model(Json& tokenizer, const GgufFile& f, const Json& vocab, const std::string& pre) {
+  const std::string& path = f.path();
+  const auto merges = f.texts("tokenizer.ggml.merges");
+  if (!merges) throw_bad_input(path, "has a gpt2 tokenizer without merges (tokenizer.ggml.merges)");
+  bool ignore_merges = false;
+  tokenizer["pre_tokenizer"] = pre_tokenizer_of(pre, path, ignore_merges);
+  Json pairs = Json::array();
+  for (const auto& m : *merges) {
+    const size_t space = m.find(' ');
+    if (space == std::string::npos) throw_bad_input(path, "merge \"" + m + "\" (tokenizer.ggml.merges) is not two tokens and a space");
+    pairs.push_back({m.substr(0, space), m.substr(space + 1)});
+  }
+  tokenizer["model"] = {{"type", "BPE"},        {"dropout", nullptr},           {"unk_token", nullptr},
+                        {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr}, {"fuse_unk", false},
+                        {"byte_fallback", false}, {"ignore_merges", ignore_merges}, {"vocab", vocab}, {"merges", pairs}};
+  tokenizer["decoder"] = byte_level(true);
+}
+
+// A llama (SentencePiece) vocabulary: merges from its scores, Metaspace with
+// byte fallback, as transformers' GGUF loader converts it.
+void add_llama_model(Json& tokenizer, const GgufFile& f, const Json& vocab, const std::vector<std::string>& tokens) {
+  const std::string& path = f.path();
+  const auto scores = f.numbers("tokenizer.ggml.scores");
+  if (!scores || scores->size() != tokens.size())
+    throw_bad_input(path, "has a llama (SentencePiece) tokenizer without one score per token (tokenizer.ggml.scores)");
+  const auto unk = f.integer("tokenizer.ggml.unknown_token_id");
+  const bool prefix_space = f.boolean("tokenizer.ggml.add_space_prefix").value_or(true);
+  tokenizer["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"},
+                                {"prepend_scheme", prefix_space ? "first" : "never"}, {"split", false}};
+  tokenizer["model"] = {{"type", "BPE"},      {"dropout", nullptr},    {"unk_token", token_at(tokens, unk, "tokenizer.ggml.unknown_token_id", path)},
+                        {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr}, {"fuse_unk", true},
+                        {"byte_fallback", true}, {"ignore_merges", false}, {"vocab", vocab},
+                        {"merges", merges_from_scores(tokens, *scores)}};
+  Json steps = {{{"type", "Replace"}, {"pattern", {{"String", "\xE2\x96\x81"}}}, {"content", " "}},
+                {{"type", "ByteFallback"}},
+                {{"type", "Fuse"}}};
+  if (prefix_space) steps.push_back({{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
+  tokenizer["decoder"] = {{"type", "Sequence"}, {"decoders", steps}};
+}
+
+// Control tokens are special added tokens; user-defined ones plain added tokens.
+Json added_tokens_of(const std::vector<double>& types, const std::vector<std::string>& tokens) {
+  Json added = Json::array();
+  for (size_t i = 0; i < types.size(); ++i) {
+    const double type = types[i];  // as read: any integer the file holds, never cast out of range (fuzz_gguf's finding 2)
+    if (type == kControl || type == kUserDefined) added.push_back(added_token(static_cast<int64_t>(i), tokens[i], type == kControl));
+  }
+  return added;
+}
+
+// BOS before each sequence, as the tokenizer.json of a model that adds it.
+Json bos_post_processor(const std::string& bos, int64_t bos_id) {
+  return {{"type", "TemplateProcessing"},
+          {"single", {{{"SpecialToken", {{"id", bos}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
+          {"pair", {{{"SpecialToken", {{"id", bos}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
+                    {{"SpecialToken", {{"id", bos}, {"type_id", 1}}}}, {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}}},
+          {"special_tokens", {{bos, {{"id", bos}, {"ids", {bos_id}}, {"tokens", {bos}}}}}}};
+}
+
 }  // namespace
 
 GgufTokenizer read_gguf_tokenizer(const GgufFile& f, int64_t context_length) {
@@ -129,66 +190,20 @@ GgufTokenizer read_gguf_tokenizer(const GgufFile& f, int64_t context_length) {
   Json vocab = Json::object();
   for (size_t i = 0; i < tokens->size(); ++i) vocab[(*tokens)[i]] = static_cast<int64_t>(i);  // a repeated token keeps its last id, as a dict would
   Json tokenizer = {{"version", "1.0"}, {"truncation", nullptr}, {"padding", nullptr}, {"normalizer", nullptr}};
-  const auto unk = f.integer("tokenizer.ggml.unknown_token_id");
-  if (out.model == "gpt2") {
-    const auto merges = f.texts("tokenizer.ggml.merges");
-    if (!merges) throw_bad_input(path, "has a gpt2 tokenizer without merges (tokenizer.ggml.merges)");
-    bool ignore_merges = false;
-    tokenizer["pre_tokenizer"] = pre_tokenizer_of(out.pre, path, ignore_merges);
-    Json pairs = Json::array();
-    for (const auto& m : *merges) {
-      const size_t space = m.find(' ');
-      if (space == std::string::npos) throw_bad_input(path, "merge \"" + m + "\" (tokenizer.ggml.merges) is not two tokens and a space");
-      pairs.push_back({m.substr(0, space), m.substr(space + 1)});
-    }
-    tokenizer["model"] = {{"type", "BPE"},        {"dropout", nullptr},           {"unk_token", nullptr},
-                          {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr}, {"fuse_unk", false},
-                          {"byte_fallback", false}, {"ignore_merges", ignore_merges}, {"vocab", vocab}, {"merges", pairs}};
-    tokenizer["decoder"] = byte_level(true);
-  } else if (out.model == "llama") {
-    const auto scores = f.numbers("tokenizer.ggml.scores");
-    if (!scores || scores->size() != tokens->size())
-      throw_bad_input(path, "has a llama (SentencePiece) tokenizer without one score per token (tokenizer.ggml.scores)");
-    const bool prefix_space = f.boolean("tokenizer.ggml.add_space_prefix").value_or(true);
-    tokenizer["pre_tokenizer"] = {{"type", "Metaspace"}, {"replacement", "\xE2\x96\x81"},
-                                  {"prepend_scheme", prefix_space ? "first" : "never"}, {"split", false}};
-    tokenizer["model"] = {{"type", "BPE"},      {"dropout", nullptr},    {"unk_token", token_at(*tokens, unk, "tokenizer.ggml.unknown_token_id", path)},
-                          {"continuing_subword_prefix", nullptr}, {"end_of_word_suffix", nullptr}, {"fuse_unk", true},
-                          {"byte_fallback", true}, {"ignore_merges", false}, {"vocab", vocab},
-                          {"merges", merges_from_scores(*tokens, *scores)}};
-    Json steps = {{{"type", "Replace"}, {"pattern", {{"String", "\xE2\x96\x81"}}}, {"content", " "}},
-                  {{"type", "ByteFallback"}},
-                  {{"type", "Fuse"}}};
-    if (prefix_space) steps.push_back({{"type", "Strip"}, {"content", " "}, {"start", 1}, {"stop", 0}});
-    tokenizer["decoder"] = {{"type", "Sequence"}, {"decoders", steps}};
-  } else {
+  if (out.model == "gpt2")
+    add_gpt2_model(tokenizer, f, vocab, out.pre);
+  else if (out.model == "llama")
+    add_llama_model(tokenizer, f, vocab, *tokens);
+  else
     throw_bad_input(path, "has a tokenizer of model \"" + out.model + "\" (tokenizer.ggml.model); supported: gpt2, llama");
-  }
-
-  // Control tokens are special added tokens; user-defined ones plain added tokens.
-  Json added = Json::array();
-  for (size_t i = 0; i < types.size(); ++i) {
-    const double type = types[i];  // as read: any integer the file holds, never cast out of range (fuzz_gguf's finding 2)
-    if (type == kControl || type == kUserDefined) added.push_back(added_token(static_cast<int64_t>(i), (*tokens)[i], type == kControl));
-  }
-  tokenizer["added_tokens"] = added;
+  tokenizer["added_tokens"] = added_tokens_of(types, *tokens);
 
   const std::string bos = token_at(*tokens, f.integer("tokenizer.ggml.bos_token_id"), "tokenizer.ggml.bos_token_id", path);
   const std::string eos = token_at(*tokens, f.integer("tokenizer.ggml.eos_token_id"), "tokenizer.ggml.eos_token_id", path);
   const std::string pad = token_at(*tokens, f.integer("tokenizer.ggml.padding_token_id"), "tokenizer.ggml.padding_token_id", path);
   const bool add_bos = f.boolean("tokenizer.ggml.add_bos_token").value_or(out.model == "llama");
   const bool add_eos = f.boolean("tokenizer.ggml.add_eos_token").value_or(false);
-  if (add_bos && !bos.empty()) {
-    const int64_t bos_id = *f.integer("tokenizer.ggml.bos_token_id");
-    tokenizer["post_processor"] = {
-        {"type", "TemplateProcessing"},
-        {"single", {{{"SpecialToken", {{"id", bos}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}}}},
-        {"pair", {{{"SpecialToken", {{"id", bos}, {"type_id", 0}}}}, {{"Sequence", {{"id", "A"}, {"type_id", 0}}}},
-                  {{"SpecialToken", {{"id", bos}, {"type_id", 1}}}}, {{"Sequence", {{"id", "B"}, {"type_id", 1}}}}}},
-        {"special_tokens", {{bos, {{"id", bos}, {"ids", {bos_id}}, {"tokens", {bos}}}}}}};
-  } else {
-    tokenizer["post_processor"] = nullptr;
-  }
+  tokenizer["post_processor"] = add_bos && !bos.empty() ? bos_post_processor(bos, *f.integer("tokenizer.ggml.bos_token_id")) : Json(nullptr);
   out.tokenizer = std::move(tokenizer);
 
   Json config = {{"tokenizer_class", "PreTrainedTokenizerFast"}, {"add_bos_token", add_bos},     {"add_eos_token", add_eos},
@@ -196,6 +211,7 @@ GgufTokenizer read_gguf_tokenizer(const GgufFile& f, int64_t context_length) {
   if (!bos.empty()) config["bos_token"] = bos;
   if (!eos.empty()) config["eos_token"] = eos;
   if (!pad.empty()) config["pad_token"] = pad;
+  const auto unk = f.integer("tokenizer.ggml.unknown_token_id");
   if (out.model == "llama" && unk) config["unk_token"] = token_at(*tokens, unk, "tokenizer.ggml.unknown_token_id", path);
   if (const auto tpl = f.text("tokenizer.chat_template")) {
     config["chat_template"] = *tpl;

@@ -37,11 +37,9 @@ std::vector<int64_t> id_list(const nlohmann::json& j, const std::string& key, co
   }
   return out;
 }
-}  // namespace
 
-ModelConfig parse_model_config(const nlohmann::json& j, const std::string& where) {
-  if (!j.is_object()) throw_bad_input(where, "config.json must be a JSON object");
-  ModelConfig c;
+// "architectures"[0], else the class of "model_type".
+void read_architecture(const nlohmann::json& j, const std::string& where, ModelConfig& c) {
   if (j.contains("architectures") && j["architectures"].is_array() && !j["architectures"].empty() &&
       j["architectures"][0].is_string()) {
     c.architecture = j["architectures"][0].get<std::string>();
@@ -56,7 +54,10 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& where
   c.model_type = model_type_of(c.architecture);
   if (c.model_type.empty())
     throw_bad_input(where, "unsupported architecture \"" + c.architecture + "\"; supported: " + kSupported);
+}
 
+// The sizes: hidden, MLP, heads (grouped-query), layers, vocabulary, head_dim.
+void read_shapes(const nlohmann::json& j, const std::string& where, ModelConfig& c) {
   c.hidden_size = positive(j, "hidden_size", where);
   c.intermediate_size = positive(j, "intermediate_size", where);
   c.num_attention_heads = positive(j, "num_attention_heads", where);
@@ -74,10 +75,10 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& where
     c.head_dim = c.hidden_size / c.num_attention_heads;
   }
   if (c.head_dim <= 0 || c.head_dim % 2 != 0) throw_bad_input(where, "head_dim must be a positive even number");
-  c.max_position_embeddings = json::get_int_or(j, "max_position_embeddings", 2048, where);
-  c.rms_norm_eps = json::get_number_or(j, "rms_norm_eps", 1e-6, where);
-  c.rope_theta = json::get_number_or(j, "rope_theta", 10000.0, where);
-  c.tie_word_embeddings = json::get_bool_or(j, "tie_word_embeddings", false, where);
+}
+
+// Biases, q/k norms and the sliding window, as each family's config class sets them.
+void read_layer_options(const nlohmann::json& j, const std::string& where, ModelConfig& c) {
   c.attention_bias = json::get_bool_or(j, "attention_bias", false, where);
   c.o_proj_bias = c.attention_bias;  // Llama's attention_bias covers q, k, v and o
   if (c.model_type == "qwen2") {      // Qwen2 always has q/k/v bias and no o_proj bias
@@ -92,6 +93,47 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& where
   if (qwen && !json::get_bool_or(j, "use_sliding_window", false, where)) c.sliding_window = 0;
   c.hidden_act = json::get_string_or(j, "hidden_act", "silu", where);
   if (c.hidden_act != "silu") throw_bad_input(where, "hidden_act \"" + c.hidden_act + "\" is not supported (only silu)");
+}
+
+// transformers 4.x writes "rope_theta" and "rope_scaling"; 5.x one "rope_parameters"
+// object holding rope_theta, rope_type and the scaling's fields.
+void read_rope(const nlohmann::json& j, const std::string& where, ModelConfig& c) {
+  const bool v5 = j.contains("rope_parameters") && !j["rope_parameters"].is_null();
+  const std::string rope_key = v5 ? "rope_parameters" : "rope_scaling";
+  if (!j.contains(rope_key) || j[rope_key].is_null()) return;
+  const auto& rs = j[rope_key];
+  const std::string rw = where + " (" + rope_key + ")";
+  if (!rs.is_object()) throw_bad_input(where, "\"" + rope_key + "\" must be an object or null");
+  if (v5) c.rope_theta = json::get_number_or(rs, "rope_theta", c.rope_theta, rw);
+  std::string type = json::get_string_or(rs, "rope_type", json::get_string_or(rs, "type", "default", rw), rw);
+  if (type == "default") type = "none";
+  if (type != "none" && type != "linear" && type != "dynamic" && type != "llama3")
+    throw_bad_input(rw, "rope type \"" + type + "\" is not supported (linear, dynamic, llama3)");
+  c.rope_scaling.type = type;
+  if (type != "none") c.rope_scaling.factor = json::get_number_or(rs, "factor", 1.0, rw);
+  if (type == "llama3") {
+    c.rope_scaling.low_freq_factor = json::get_number_or(rs, "low_freq_factor", 1.0, rw);
+    c.rope_scaling.high_freq_factor = json::get_number_or(rs, "high_freq_factor", 4.0, rw);
+    c.rope_scaling.original_max_position_embeddings = json::get_int(rs, "original_max_position_embeddings", rw);
+  }
+  if (type == "dynamic")
+    c.rope_scaling.original_max_position_embeddings =
+        json::get_int_or(rs, "original_max_position_embeddings", c.max_position_embeddings, rw);
+  if (c.rope_scaling.factor <= 0) throw_bad_input(rw, "factor must be positive");
+}
+
+}  // namespace
+
+ModelConfig parse_model_config(const nlohmann::json& j, const std::string& where) {
+  if (!j.is_object()) throw_bad_input(where, "config.json must be a JSON object");
+  ModelConfig c;
+  read_architecture(j, where, c);
+  read_shapes(j, where, c);
+  c.max_position_embeddings = json::get_int_or(j, "max_position_embeddings", 2048, where);
+  c.rms_norm_eps = json::get_number_or(j, "rms_norm_eps", 1e-6, where);
+  c.rope_theta = json::get_number_or(j, "rope_theta", 10000.0, where);
+  c.tie_word_embeddings = json::get_bool_or(j, "tie_word_embeddings", false, where);
+  read_layer_options(j, where, c);
   c.torch_dtype = json::get_string_or(j, "torch_dtype", json::get_string_or(j, "dtype", "float32", where), where);
   if (c.torch_dtype != "float32" && c.torch_dtype != "float16" && c.torch_dtype != "bfloat16")
     throw_bad_input(where, "torch_dtype \"" + c.torch_dtype + "\" is not supported (float32, float16, bfloat16)");
@@ -100,32 +142,7 @@ ModelConfig parse_model_config(const nlohmann::json& j, const std::string& where
   c.eos_token_ids = id_list(j, "eos_token_id", where);
   const auto pad = id_list(j, "pad_token_id", where);
   c.pad_token_id = pad.empty() ? -1 : pad.front();
-
-  // transformers 4.x writes "rope_theta" and "rope_scaling"; 5.x one "rope_parameters"
-  // object holding rope_theta, rope_type and the scaling's fields.
-  const bool v5 = j.contains("rope_parameters") && !j["rope_parameters"].is_null();
-  const std::string rope_key = v5 ? "rope_parameters" : "rope_scaling";
-  if (j.contains(rope_key) && !j[rope_key].is_null()) {
-    const auto& rs = j[rope_key];
-    const std::string rw = where + " (" + rope_key + ")";
-    if (!rs.is_object()) throw_bad_input(where, "\"" + rope_key + "\" must be an object or null");
-    if (v5) c.rope_theta = json::get_number_or(rs, "rope_theta", c.rope_theta, rw);
-    std::string type = json::get_string_or(rs, "rope_type", json::get_string_or(rs, "type", "default", rw), rw);
-    if (type == "default") type = "none";
-    if (type != "none" && type != "linear" && type != "dynamic" && type != "llama3")
-      throw_bad_input(rw, "rope type \"" + type + "\" is not supported (linear, dynamic, llama3)");
-    c.rope_scaling.type = type;
-    if (type != "none") c.rope_scaling.factor = json::get_number_or(rs, "factor", 1.0, rw);
-    if (type == "llama3") {
-      c.rope_scaling.low_freq_factor = json::get_number_or(rs, "low_freq_factor", 1.0, rw);
-      c.rope_scaling.high_freq_factor = json::get_number_or(rs, "high_freq_factor", 4.0, rw);
-      c.rope_scaling.original_max_position_embeddings = json::get_int(rs, "original_max_position_embeddings", rw);
-    }
-    if (type == "dynamic")
-      c.rope_scaling.original_max_position_embeddings =
-          json::get_int_or(rs, "original_max_position_embeddings", c.max_position_embeddings, rw);
-    if (c.rope_scaling.factor <= 0) throw_bad_input(rw, "factor must be positive");
-  }
+  read_rope(j, where, c);
   for (const int64_t id : c.eos_token_ids)
     if (id < 0 || id >= c.vocab_size) throw_bad_input(where, "eos_token_id " + std::to_string(id) + " is outside the vocabulary");
   return c;

@@ -51,11 +51,10 @@ GenerateOutput generate(const LlamaModel& model, const std::vector<std::vector<i
   return generate(step, prompts, options, hooks, on_token);
 }
 
-GenerateOutput generate(DecodeStep& decode, const std::vector<std::vector<int32_t>>& prompts,
-                        const GenerateOptions& options, const Hooks& hooks, const TokenSink& on_token) {
-  using Clock = std::chrono::steady_clock;
+namespace {
+
+void check_prompts(const std::vector<std::vector<int32_t>>& prompts, int64_t vocab) {
   if (prompts.empty()) throw_bad_input("generate", "no prompts");
-  const int64_t vocab = decode.vocab_size();
   for (const auto& p : prompts) {
     if (p.empty()) throw_bad_input("generate", "empty prompt: give at least one token");
     for (const int32_t id : p)
@@ -63,14 +62,46 @@ GenerateOutput generate(DecodeStep& decode, const std::vector<std::vector<int32_
         throw_bad_input("generate", "prompt token id " + std::to_string(id) + " is outside the vocabulary (0.." +
                                         std::to_string(vocab - 1) + ")");
   }
-  torch::NoGradGuard no_grad;
-  const int64_t B = static_cast<int64_t>(prompts.size());
+}
+
+// A sampler per row, row b seeded with seed + b.
+std::vector<Sampler> samplers_for(const SamplingOptions& sampling, int64_t B) {
   std::vector<Sampler> samplers;
   for (int64_t b = 0; b < B; ++b) {
-    SamplingOptions s = options.sampling;
+    SamplingOptions s = sampling;
     s.seed += static_cast<uint64_t>(b);
     samplers.emplace_back(s);
   }
+  return samplers;
+}
+
+// The rows still generating draw their next token (kept in `out`, given to
+// on_token); a row that draws an EOS id is done. Returns the drawn ids, [B, 1].
+torch::Tensor draw_tokens(const torch::Tensor& logits, const torch::Tensor& gate, std::vector<Sampler>& samplers, std::vector<bool>& done,
+                          const std::vector<int32_t>& eos_ids, GenerateOutput& out, const TokenSink& on_token) {
+  const auto B = static_cast<int64_t>(done.size());
+  torch::Tensor next = torch::zeros({B, 1}, torch::kInt64);  // [B, 1]
+  for (int64_t b = 0; b < B; ++b) {
+    if (done[b]) continue;
+    const int32_t token = samplers[b].next(logits[b].data_ptr<float>(), logits.size(1));
+    out.tokens[b].push_back(token);
+    if (gate.defined()) out.gate_mean[b].push_back(gate[b].item<float>());
+    next[b][0] = token;
+    if (on_token) on_token(b, token);
+    if (std::find(eos_ids.begin(), eos_ids.end(), token) != eos_ids.end()) done[b] = true;
+  }
+  return next;
+}
+
+}  // namespace
+
+GenerateOutput generate(DecodeStep& decode, const std::vector<std::vector<int32_t>>& prompts,
+                        const GenerateOptions& options, const Hooks& hooks, const TokenSink& on_token) {
+  using Clock = std::chrono::steady_clock;
+  check_prompts(prompts, decode.vocab_size());
+  torch::NoGradGuard no_grad;
+  const int64_t B = static_cast<int64_t>(prompts.size());
+  std::vector<Sampler> samplers = samplers_for(options.sampling, B);
   const PaddedBatch batch = left_pad(prompts);
   torch::Tensor all_ids = batch.ids, mask = batch.mask, positions = batch.positions;  // [B, S]
   // Without padding the mask is only causal, which the model builds itself.
@@ -93,17 +124,7 @@ GenerateOutput generate(DecodeStep& decode, const std::vector<std::vector<int32_
       ++out.decode_steps;
     }
     start = now;
-
-    torch::Tensor next = torch::zeros({B, 1}, torch::kInt64);  // [B, 1]
-    for (int64_t b = 0; b < B; ++b) {
-      if (done[b]) continue;
-      const int32_t token = samplers[b].next(logits[b].data_ptr<float>(), logits.size(1));
-      out.tokens[b].push_back(token);
-      if (gate.defined()) out.gate_mean[b].push_back(gate[b].item<float>());
-      next[b][0] = token;
-      if (on_token) on_token(b, token);
-      if (std::find(options.eos_ids.begin(), options.eos_ids.end(), token) != options.eos_ids.end()) done[b] = true;
-    }
+    const torch::Tensor next = draw_tokens(logits, gate, samplers, done, options.eos_ids, out, on_token);  // [B, 1]
     if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
     if (step + 1 == options.max_new_tokens) break;
 

@@ -100,84 +100,105 @@ nlohmann::json PeftConfig::layers_json() const {
   return layers_to_transform.empty() ? nlohmann::json(nullptr) : nlohmann::json(layers_to_transform);
 }
 
-PeftConfig read_adapter_config(const std::string& path) {
-  const auto j = json::read_file(path);
-  if (!j.is_object()) throw_bad_input(path, "adapter_config.json must be a JSON object");
-  PeftConfig c;
-  const std::string type = json::get_string(j, "peft_type", path);
-  auto module_list = [&](const char* key) {
-    std::vector<std::string> out;
-    if (!j.contains(key) || j[key].is_null()) return out;
-    const auto& v = j[key];
-    if (v.is_string()) {  // PEFT also allows one regex; we accept the plain names it usually holds
-      for (const char* m : kModules)
-        if (v.get<std::string>().find(m) != std::string::npos) out.push_back(m);
-      return out;
-    }
-    if (!v.is_array()) throw_bad_input(path, std::string("\"") + key + "\" must be a list of module names");
-    for (const auto& m : v) {
-      if (!m.is_string()) throw_bad_input(path, std::string("\"") + key + "\" must hold module names");
-      const std::string name = m.get<std::string>();
-      if (std::find(std::begin(kModules), std::end(kModules), name) == std::end(kModules))
-        throw_bad_input(path, "unknown module \"" + name + "\" in \"" + key + "\" (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)");
-      out.push_back(name);
-    }
+namespace {
+
+// A list of module names; PEFT also allows one regex, of which we accept the
+// plain names it usually holds.
+std::vector<std::string> module_list(const nlohmann::json& j, const char* key, const std::string& path) {
+  std::vector<std::string> out;
+  if (!j.contains(key) || j[key].is_null()) return out;
+  const auto& v = j[key];
+  if (v.is_string()) {
+    for (const char* m : kModules)
+      if (v.get<std::string>().find(m) != std::string::npos) out.push_back(m);
     return out;
-  };
-  c.target_modules = module_list("target_modules");
-  if (c.target_modules.empty()) throw_bad_input(path, "\"target_modules\" names no module");
-  c.base_model = json::get_string_or(j, "base_model_name_or_path", "", path);
-  c.layers_to_transform = read_layers(j, path);
-  if (type == "IA3") {
-    c.method = PeftMethod::IA3;
-    c.feedforward_modules = module_list("feedforward_modules");
-    for (const auto& f : c.feedforward_modules)
-      if (!c.targets(f)) throw_bad_input(path, "feedforward module \"" + f + "\" is not in target_modules");
-    return c;
   }
-  if (type == "ADALORA") {
-    c.method = PeftMethod::AdaLoRA;
-    c.r = json::get_int_or(j, "init_r", json::get_int_or(j, "r", 12, path), path);
-    if (c.r <= 0) throw_bad_input(path, "\"init_r\" must be positive");
-    c.alpha = json::get_number_or(j, "lora_alpha", 8, path);
-    c.dropout = json::get_number_or(j, "lora_dropout", 0.0, path);
-    auto& a = c.adalora;
-    a.target_r = json::get_int_or(j, "target_r", 8, path);
-    a.tinit = json::get_int_or(j, "tinit", 0, path);
-    a.tfinal = json::get_int_or(j, "tfinal", 0, path);
-    a.delta_t = json::get_int_or(j, "deltaT", 1, path);
-    a.beta1 = json::get_number_or(j, "beta1", 0.85, path);
-    a.beta2 = json::get_number_or(j, "beta2", 0.85, path);
-    a.orth_reg_weight = json::get_number_or(j, "orth_reg_weight", 0.5, path);
-    a.total_step = json::get_int_or(j, "total_step", 0, path);
-    if (j.contains("rank_pattern") && !j["rank_pattern"].is_null()) {
-      if (!j["rank_pattern"].is_object()) throw_bad_input(path, "\"rank_pattern\" must map modules to lists of true/false");
-      for (const auto& [key, mask] : j["rank_pattern"].items()) {
-        // PEFT writes "<module>.lora_E"; accept ".lora_E.default" and a "base_model.model." prefix too.
-        std::string module = key;
-        if (module.rfind("base_model.model.", 0) == 0) module = module.substr(17);
-        for (const std::string suffix : {".lora_E.default", ".lora_E"})
-          if (module.size() > suffix.size() && module.compare(module.size() - suffix.size(), suffix.size(), suffix) == 0)
-            module = module.substr(0, module.size() - suffix.size());
-        if (!mask.is_array()) throw_bad_input(path, "rank_pattern \"" + key + "\" must be a list of true/false");
-        std::vector<bool> bits;
-        for (const auto& b : mask) {
-          if (!b.is_boolean()) throw_bad_input(path, "rank_pattern \"" + key + "\" must be a list of true/false");
-          bits.push_back(b.get<bool>());
-        }
-        if (static_cast<int64_t>(bits.size()) != c.r) throw_bad_input(path, "rank_pattern \"" + key + "\" has " + std::to_string(bits.size()) + " entries, init_r is " + std::to_string(c.r));
-        a.rank_pattern[module] = bits;
-      }
+  if (!v.is_array()) throw_bad_input(path, std::string("\"") + key + "\" must be a list of module names");
+  for (const auto& m : v) {
+    if (!m.is_string()) throw_bad_input(path, std::string("\"") + key + "\" must hold module names");
+    const std::string name = m.get<std::string>();
+    if (std::find(std::begin(kModules), std::end(kModules), name) == std::end(kModules))
+      throw_bad_input(path, "unknown module \"" + name + "\" in \"" + key + "\" (q_proj, k_proj, v_proj, o_proj, gate_proj, up_proj, down_proj)");
+    out.push_back(name);
+  }
+  return out;
+}
+
+// AdaLoRA's rank_pattern: module -> which of its init_r ranks are kept.
+// PEFT writes "<module>.lora_E"; ".lora_E.default" and a "base_model.model." prefix are accepted too.
+std::map<std::string, std::vector<bool>> read_rank_pattern(const nlohmann::json& j, int64_t init_r, const std::string& path) {
+  std::map<std::string, std::vector<bool>> out;
+  if (!j.contains("rank_pattern") || j["rank_pattern"].is_null()) return out;
+  if (!j["rank_pattern"].is_object()) throw_bad_input(path, "\"rank_pattern\" must map modules to lists of true/false");
+  for (const auto& [key, mask] : j["rank_pattern"].items()) {
+    std::string module = key;
+    if (module.rfind("base_model.model.", 0) == 0) module = module.substr(17);
+    for (const std::string suffix : {".lora_E.default", ".lora_E"})
+      if (module.size() > suffix.size() && module.compare(module.size() - suffix.size(), suffix.size(), suffix) == 0)
+        module = module.substr(0, module.size() - suffix.size());
+    if (!mask.is_array()) throw_bad_input(path, "rank_pattern \"" + key + "\" must be a list of true/false");
+    std::vector<bool> bits;
+    for (const auto& b : mask) {
+      if (!b.is_boolean()) throw_bad_input(path, "rank_pattern \"" + key + "\" must be a list of true/false");
+      bits.push_back(b.get<bool>());
     }
-    return c;
+    if (static_cast<int64_t>(bits.size()) != init_r)
+      throw_bad_input(path, "rank_pattern \"" + key + "\" has " + std::to_string(bits.size()) + " entries, init_r is " + std::to_string(init_r));
+    out[module] = bits;
   }
-  if (type != "LORA") throw_bad_input(path, "peft_type \"" + type + "\" is not supported (LORA, ADALORA, IA3)");
+  return out;
+}
+
+void read_adalora(const nlohmann::json& j, const std::string& path, PeftConfig& c) {
+  c.method = PeftMethod::AdaLoRA;
+  c.r = json::get_int_or(j, "init_r", json::get_int_or(j, "r", 12, path), path);
+  if (c.r <= 0) throw_bad_input(path, "\"init_r\" must be positive");
+  c.alpha = json::get_number_or(j, "lora_alpha", 8, path);
+  c.dropout = json::get_number_or(j, "lora_dropout", 0.0, path);
+  auto& a = c.adalora;
+  a.target_r = json::get_int_or(j, "target_r", 8, path);
+  a.tinit = json::get_int_or(j, "tinit", 0, path);
+  a.tfinal = json::get_int_or(j, "tfinal", 0, path);
+  a.delta_t = json::get_int_or(j, "deltaT", 1, path);
+  a.beta1 = json::get_number_or(j, "beta1", 0.85, path);
+  a.beta2 = json::get_number_or(j, "beta2", 0.85, path);
+  a.orth_reg_weight = json::get_number_or(j, "orth_reg_weight", 0.5, path);
+  a.total_step = json::get_int_or(j, "total_step", 0, path);
+  a.rank_pattern = read_rank_pattern(j, c.r, path);
+}
+
+void read_lora(const nlohmann::json& j, const std::string& path, PeftConfig& c) {
   c.r = json::get_int(j, "r", path);
   if (c.r <= 0) throw_bad_input(path, "\"r\" must be positive");
   c.alpha = json::get_number_or(j, "lora_alpha", 8, path);
   c.dropout = json::get_number_or(j, "lora_dropout", 0.0, path);
   c.use_rslora = json::get_bool_or(j, "use_rslora", false, path);
   c.method = json::get_bool_or(j, "use_dora", false, path) ? PeftMethod::DoRA : PeftMethod::LoRA;
+}
+
+}  // namespace
+
+PeftConfig read_adapter_config(const std::string& path) {
+  const auto j = json::read_file(path);
+  if (!j.is_object()) throw_bad_input(path, "adapter_config.json must be a JSON object");
+  PeftConfig c;
+  const std::string type = json::get_string(j, "peft_type", path);
+  c.target_modules = module_list(j, "target_modules", path);
+  if (c.target_modules.empty()) throw_bad_input(path, "\"target_modules\" names no module");
+  c.base_model = json::get_string_or(j, "base_model_name_or_path", "", path);
+  c.layers_to_transform = read_layers(j, path);
+  if (type == "IA3") {
+    c.method = PeftMethod::IA3;
+    c.feedforward_modules = module_list(j, "feedforward_modules", path);
+    for (const auto& f : c.feedforward_modules)
+      if (!c.targets(f)) throw_bad_input(path, "feedforward module \"" + f + "\" is not in target_modules");
+  } else if (type == "ADALORA") {
+    read_adalora(j, path, c);
+  } else if (type == "LORA") {
+    read_lora(j, path, c);
+  } else {
+    throw_bad_input(path, "peft_type \"" + type + "\" is not supported (LORA, ADALORA, IA3)");
+  }
   return c;
 }
 

@@ -125,6 +125,81 @@ std::vector<double> recorded_scores(const store::Workspace& ws, int64_t run_id, 
   return out;
 }
 
+// A suite's evaluation under way: each subject's label, scores and run.
+struct SuiteWork {
+  const SuiteRequest& q;
+  const Suite& suite;
+  store::Workspace* ws;  // null: nothing recorded
+  std::vector<SuiteSubject> subjects;
+  std::vector<SubjectScores> scores;
+  std::vector<int64_t> run_ids;  // 0: not recorded (yet)
+
+  // Each subject's label ("base", "run 3", "run 3 α=0.5"); the scores of a
+  // reused run (evaluated before, files unchanged) read back.
+  void label_subjects() {
+    scores.assign(subjects.size(), {});
+    run_ids.assign(subjects.size(), 0);
+    for (size_t k = 0; k < subjects.size(); ++k) {
+      const SuiteSubject& subject = subjects[k];
+      scores[k].label = subject.adapter.empty() ? "base" : adapter_label(subject.adapter);
+      if (ws && !subject.adapter.empty())
+        if (const auto parent = ws->run_of_adapter(subject.adapter)) scores[k].label = "run " + std::to_string(*parent);
+      if (subject.mixed) scores[k].label += " α=" + mix_alpha_text(subject.alpha);
+      run_ids[k] = q.reuse.empty() ? 0 : q.reuse[k];
+      if (run_ids[k] && ws) scores[k].scores = recorded_scores(*ws, run_ids[k], suite);
+    }
+  }
+
+  // Groups evaluated together: one subject, or an adapter's fixed mixes not
+  // read back (one pass for all of them).
+  std::vector<std::vector<size_t>> groups() const {
+    std::vector<std::vector<size_t>> out;
+    for (size_t k = 0; k < subjects.size();) {
+      std::vector<size_t> group;
+      size_t end = k + 1;
+      if (subjects[k].mixed)
+        while (end < subjects.size() && subjects[end].mixed && subjects[end].adapter == subjects[k].adapter) ++end;
+      for (size_t i = k; i < end; ++i)
+        if (!run_ids[i]) group.push_back(i);
+      k = end;
+      if (!group.empty()) out.push_back(std::move(group));
+    }
+    return out;
+  }
+
+  // A group on every benchmark, each subject a run of its own in the workspace.
+  void evaluate(const std::vector<size_t>& group, const Hooks& hooks) {
+    const SuiteSubject& first = subjects[group.front()];
+    EvalRequest r = subject_request(q, suite, first);
+    for (size_t i : group)
+      if (subjects[i].mixed) r.mix_alphas.push_back(subjects[i].alpha);
+    std::vector<int64_t> ids;
+    if (ws)
+      for (size_t i : group)
+        ids.push_back(run_ids[i] = create_eval_run(*ws, r, suite.name + " " + scores[i].label,
+                                                   nlohmann::json::parse(suite_config(q, suite, subjects[i]))));
+    const std::string& label = scores[group.front()].label;
+    const std::string stage = first.mixed ? label.substr(0, label.find(" α=")) + " along α" : label;
+    auto evaluate_all = [&] {
+      for (const auto& b : suite.benchmarks) {
+        const EvalRequest here = for_benchmark(r, b);
+        Hooks staged = hooks;
+        staged.on_progress = [&](const Progress& p) { hooks.progress({stage + ": " + b.name, p.done, p.total}); };
+        const std::vector<EvalResult> results = run_eval_mixes(here, staged);
+        for (size_t m = 0; m < group.size(); ++m) {
+          const size_t i = group[m];
+          scores[i].scores.push_back(results[m].scores.at(b.metric));
+          if (ws) record_results(*ws, run_ids[i], b.name, here, results[m]);
+          log::debug(scores[i].label + " " + b.name + " " + b.metric + " = " + format_number(scores[i].scores.back()));
+        }
+      }
+      return RunEnd{};
+    };
+    if (ws) record_runs(*ws, ids, evaluate_all);
+    else evaluate_all();
+  }
+};
+
 }  // namespace
 
 std::vector<int64_t> finished_suite_runs(const SuiteRequest& q) {
@@ -192,67 +267,14 @@ SuiteResult run_suite(const SuiteRequest& q, const Hooks& hooks) {
   std::unique_ptr<store::Workspace> ws;
   if (!q.workspace.empty()) ws = std::make_unique<store::Workspace>(q.workspace);
 
-  const std::vector<SuiteSubject> subjects = subjects_of(q);
-  if (!q.reuse.empty() && q.reuse.size() != subjects.size()) throw_internal("run_suite: one reuse entry per subject");
-  std::vector<SubjectScores> scores(subjects.size());
-  std::vector<int64_t> run_ids(subjects.size(), 0);
-  for (size_t k = 0; k < subjects.size(); ++k) {
-    const SuiteSubject& subject = subjects[k];
-    scores[k].label = subject.adapter.empty() ? "base" : adapter_label(subject.adapter);
-    if (ws && !subject.adapter.empty())
-      if (const auto parent = ws->run_of_adapter(subject.adapter)) scores[k].label = "run " + std::to_string(*parent);
-    if (subject.mixed) scores[k].label += " α=" + mix_alpha_text(subject.alpha);
-    run_ids[k] = q.reuse.empty() ? 0 : q.reuse[k];
-    if (run_ids[k] && ws) scores[k].scores = recorded_scores(*ws, run_ids[k], out.suite);  // evaluated before, files unchanged: read back
-  }
-  // Groups evaluated together: one subject, or an adapter's fixed mixes not read back (one pass for all of them).
-  for (size_t k = 0; k < subjects.size();) {
-    std::vector<size_t> group;
-    size_t end = k + 1;
-    if (subjects[k].mixed)
-      while (end < subjects.size() && subjects[end].mixed && subjects[end].adapter == subjects[k].adapter) ++end;
-    for (size_t i = k; i < end; ++i)
-      if (!run_ids[i]) group.push_back(i);
-    k = end;
-    if (group.empty()) continue;
-    const SuiteSubject& first = subjects[group.front()];
-    EvalRequest r = subject_request(q, out.suite, first);
-    for (size_t i : group)
-      if (subjects[i].mixed) r.mix_alphas.push_back(subjects[i].alpha);
-    std::vector<int64_t> ids;
-    if (ws)
-      for (size_t i : group)
-        ids.push_back(run_ids[i] = create_eval_run(*ws, r, out.suite.name + " " + scores[i].label,
-                                                   nlohmann::json::parse(suite_config(q, out.suite, subjects[i]))));
-    const std::string stage = first.mixed ? scores[group.front()].label.substr(0, scores[group.front()].label.find(" α=")) + " along α"
-                                          : scores[group.front()].label;
-    auto evaluate_all = [&] {
-      for (const auto& b : out.suite.benchmarks) {
-        const EvalRequest here = for_benchmark(r, b);
-        Hooks staged = hooks;
-        staged.on_progress = [&](const Progress& p) { hooks.progress({stage + ": " + b.name, p.done, p.total}); };
-        const std::vector<EvalResult> results = run_eval_mixes(here, staged);
-        for (size_t m = 0; m < group.size(); ++m) {
-          const size_t i = group[m];
-          scores[i].scores.push_back(results[m].scores.at(b.metric));
-          if (ws) record_results(*ws, run_ids[i], b.name, here, results[m]);
-          log::debug(scores[i].label + " " + b.name + " " + b.metric + " = " + format_number(scores[i].scores.back()));
-        }
-      }
-    };
-    if (ws) {
-      record_runs(*ws, ids, [&] {
-        evaluate_all();
-        return RunEnd{};
-      });
-    } else {
-      evaluate_all();
-    }
-  }
-  for (size_t k = 0; k < subjects.size(); ++k) {
-    if (ws) out.run_ids.push_back(run_ids[k]);
-    if (k == 0) out.base = std::move(scores[0]);
-    else out.subjects.push_back(std::move(scores[k]));
+  SuiteWork work{q, out.suite, ws.get(), subjects_of(q), {}, {}};
+  if (!q.reuse.empty() && q.reuse.size() != work.subjects.size()) throw_internal("run_suite: one reuse entry per subject");
+  work.label_subjects();
+  for (const std::vector<size_t>& group : work.groups()) work.evaluate(group, hooks);
+  for (size_t k = 0; k < work.subjects.size(); ++k) {
+    if (ws) out.run_ids.push_back(work.run_ids[k]);
+    if (k == 0) out.base = std::move(work.scores[0]);
+    else out.subjects.push_back(std::move(work.scores[k]));
   }
   const auto scored = [&](const SubjectScores& x) { return x.scores.size() == out.suite.benchmarks.size(); };
   if (scored(out.base) && std::all_of(out.subjects.begin(), out.subjects.end(), scored))  // not on a torchrun follower that skipped reused ones

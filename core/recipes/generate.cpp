@@ -34,6 +34,63 @@ void check_request(const GenerateRequest& r) {
     if (t < 0) throw_bad_input("--clamp-tokens", "token positions count from 0");
   if (r.use_prompt_ids && r.prompt_ids.empty()) throw_bad_input("--prompt-ids", "empty prompt: give at least one id");
 }
+
+// The prompt's ids: as given, or the text encoded; each checked against the vocabulary.
+std::vector<int32_t> prompt_of(const LoadedModel& loaded, const GenerateRequest& r) {
+  if (!r.use_prompt_ids && !loaded.tokenizer)
+    throw_bad_input(loaded.source.model_dir, "no tokenizer.json or tokenizer.model: give the prompt as --prompt-ids");
+  const int64_t vocab_size = loaded.model->config().vocab_size;
+  const std::vector<int32_t> prompt = r.use_prompt_ids ? r.prompt_ids : loaded.tokenizer->encode(r.prompt, true);
+  if (prompt.empty()) throw_bad_input("--prompt", "the prompt encodes to no tokens");
+  for (const int32_t id : prompt)
+    if (id < 0 || id >= vocab_size)
+      throw_bad_input(r.use_prompt_ids ? "--prompt-ids" : "--prompt",
+                      "token id " + std::to_string(id) + " is outside the model's vocabulary (0.." + std::to_string(vocab_size - 1) + ")");
+  return prompt;
+}
+
+// What the IMSM step knew when `token` was drawn: its last gate, each
+// stream's top-k, the token's probability and each stream's entropy under
+// the three memories, and KL(original ‖ tuned).
+TokenTrace trace_of(const ImsmStep& step, const Tokenizer* tokenizer, int32_t token) {
+  TokenTrace t;
+  t.id = token;
+  if (tokenizer) t.piece = tokenizer->piece(token);
+  const torch::Tensor g = step.last_gate()[0].contiguous();  // [d]
+  t.gate.assign(g.data_ptr<float>(), g.data_ptr<float>() + g.numel());
+  t.gate_mean = g.mean().item<float>();
+  t.gate_min = g.min().item<float>();
+  t.gate_max = g.max().item<float>();
+  const torch::Tensor ids = step.last_top_ids().select(1, 0).to(torch::kInt64).contiguous();  // [3, k]
+  const torch::Tensor probs = step.last_top_probs().select(1, 0).contiguous();              // [3, k]
+  std::vector<Candidate>* lists[3] = {&t.top_original, &t.top_tuned, &t.top_mixed};
+  for (int64_t s = 0; s < 3; ++s)
+    for (int64_t j = 0; j < ids.size(1); ++j) {
+      const auto id = static_cast<int32_t>(ids[s][j].item<int64_t>());
+      lists[s]->push_back({id, tokenizer ? tokenizer->piece(id) : std::string(), probs[s][j].item<float>()});
+    }
+  const torch::Tensor log_p = step.last_log_probs().select(1, 0).select(1, token);  // [3]: this token under each stream
+  t.p_original = std::exp(log_p[0].item<float>());
+  t.p_tuned = std::exp(log_p[1].item<float>());
+  t.p_mix = std::exp(log_p[2].item<float>());
+  const torch::Tensor entropy = step.last_entropies().select(1, 0);  // [3]
+  t.entropy_original = entropy[0].item<float>();
+  t.entropy_tuned = entropy[1].item<float>();
+  t.entropy_mix = entropy[2].item<float>();
+  t.kl_original_tuned = step.last_kl()[0].item<float>();
+  return t;
+}
+
+// The IMSM step of a model with a gate (null without), clamped as asked.
+ImsmStep* steered_step(DecodeStep& step, const LoadedModel& loaded, const GenerateRequest& r) {
+  auto* imsm_step = dynamic_cast<ImsmStep*>(&step);
+  if (r.clamp && !imsm_step)
+    throw_bad_input("--clamp-gate", "steers the gate of an IMSM adapter; " +
+                                        (loaded.source.adapter_dir.empty() ? std::string("give one with --adapter") : loaded.source.adapter_dir + " has none"));
+  if (r.clamp) imsm_step->set_clamp(r.clamp_value, r.clamp_tokens);
+  return imsm_step;
+}
+
 }  // namespace
 
 GenerateResult run_generate(const GenerateRequest& r, const std::function<void(const std::string&)>& on_text,
@@ -48,19 +105,10 @@ GenerateResult run_generate(const GenerateRequest& r, const std::function<void(c
 GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& r,
                             const std::function<void(const std::string&)>& on_text, const Hooks& hooks) {
   check_request(r);
-  if (!r.use_prompt_ids && !loaded.tokenizer)
-    throw_bad_input(loaded.source.model_dir, "no tokenizer.json or tokenizer.model: give the prompt as --prompt-ids");
   const LlamaModel* model = loaded.model.get();
   const ImsmGate* gate = loaded.gate.get();
   const Tokenizer* tokenizer = loaded.tokenizer.get();
-
-  const std::vector<int32_t> prompt = r.use_prompt_ids ? r.prompt_ids : tokenizer->encode(r.prompt, true);
-  if (prompt.empty()) throw_bad_input("--prompt", "the prompt encodes to no tokens");
-  for (const int32_t id : prompt)
-    if (id < 0 || id >= model->config().vocab_size)
-      throw_bad_input(r.use_prompt_ids ? "--prompt-ids" : "--prompt",
-                      "token id " + std::to_string(id) + " is outside the model's vocabulary (0.." +
-                          std::to_string(model->config().vocab_size - 1) + ")");
+  const std::vector<int32_t> prompt = prompt_of(loaded, r);
 
   GenerateOptions options;
   options.max_new_tokens = r.max_new_tokens;
@@ -82,40 +130,12 @@ GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& r,
     }
   };
   const std::unique_ptr<DecodeStep> step = make_decode_step(*model, gate, options.use_cache);
-  auto* imsm_step = dynamic_cast<ImsmStep*>(step.get());  // null without a gate
-  if (r.clamp && !imsm_step)
-    throw_bad_input("--clamp-gate", "steers the gate of an IMSM adapter; " +
-                                        (loaded.source.adapter_dir.empty() ? std::string("give one with --adapter") : loaded.source.adapter_dir + " has none"));
-  if (r.clamp) imsm_step->set_clamp(r.clamp_value, r.clamp_tokens);
+  ImsmStep* imsm_step = steered_step(*step, loaded, r);  // null without a gate
   if (imsm_step && r.trace_top_k > 0) {
     imsm_step->set_trace_top_k(r.trace_top_k);
     // The step's last gate and top-k are those of the distribution this token was drawn from.
     on_token = [&, show = on_token](int64_t row, int32_t token) {
-      TokenTrace t;
-      t.id = token;
-      if (tokenizer) t.piece = tokenizer->piece(token);
-      const torch::Tensor g = imsm_step->last_gate()[0].contiguous();  // [d]
-      t.gate.assign(g.data_ptr<float>(), g.data_ptr<float>() + g.numel());
-      t.gate_mean = g.mean().item<float>();
-      t.gate_min = g.min().item<float>();
-      t.gate_max = g.max().item<float>();
-      const torch::Tensor ids = imsm_step->last_top_ids().select(1, 0).to(torch::kInt64).contiguous();  // [3, k]
-      const torch::Tensor probs = imsm_step->last_top_probs().select(1, 0).contiguous();              // [3, k]
-      std::vector<Candidate>* lists[3] = {&t.top_original, &t.top_tuned, &t.top_mixed};
-      for (int64_t s = 0; s < 3; ++s)
-        for (int64_t j = 0; j < ids.size(1); ++j) {
-          const auto id = static_cast<int32_t>(ids[s][j].item<int64_t>());
-          lists[s]->push_back({id, tokenizer ? tokenizer->piece(id) : std::string(), probs[s][j].item<float>()});
-        }
-      const torch::Tensor log_p = imsm_step->last_log_probs().select(1, 0).select(1, token);  // [3]: this token under each stream
-      t.p_original = std::exp(log_p[0].item<float>());
-      t.p_tuned = std::exp(log_p[1].item<float>());
-      t.p_mix = std::exp(log_p[2].item<float>());
-      const torch::Tensor entropy = imsm_step->last_entropies().select(1, 0);  // [3]
-      t.entropy_original = entropy[0].item<float>();
-      t.entropy_tuned = entropy[1].item<float>();
-      t.entropy_mix = entropy[2].item<float>();
-      t.kl_original_tuned = imsm_step->last_kl()[0].item<float>();
+      TokenTrace t = trace_of(*imsm_step, tokenizer, token);
       const auto index = static_cast<int64_t>(result.trace.size());
       t.steered = r.clamp && (r.clamp_tokens.empty() || std::find(r.clamp_tokens.begin(), r.clamp_tokens.end(), index) != r.clamp_tokens.end());
       result.trace.push_back(std::move(t));

@@ -233,14 +233,8 @@ std::string tradeoff_html(const Tradeoff& trade) {
          "other one (nor the base model) beats on both axes. The points are also in the report's .tradeoff.csv.</small></p>";
 }
 
-std::string html_of(const store::Workspace& ws, const Findings& f, const Options& o, const Environment& env) {
-  std::vector<store::RunRecord> runs;
-  for (int64_t id : f.ids) runs.push_back(ws.run(id));
-  const ResultTable& t = f.table;
-  const SignificanceTable& sig = f.sig;
-  std::string h = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><meta charset=\"utf-8\"/><title>IMSM Workbench report</title><style>" +
-                  std::string(kStyle) + "</style></head><body><h1>IMSM Workbench report</h1>";
-  h += "<p>Workspace <code>" + esc(ws.path()) + "</code>, generated " + esc(env.generated_at) + ".</p>";
+// The machine and engine that wrote the report, and what the runs ran on.
+std::string environment_html(const std::vector<store::RunRecord>& runs, const Environment& env) {
   std::set<std::string> devices, engines;
   std::set<int64_t> seeds;
   for (const auto& r : runs) {
@@ -257,40 +251,48 @@ std::string html_of(const store::Workspace& ws, const Findings& f, const Options
     }
     return s;
   };
-  h += "<h2>Environment</h2><table><tr><td>report by</td><td>imsm " + esc(env.engine_version) + " (LibTorch " + esc(env.torch_version) +
-       ") on " + esc(env.host) + "</td></tr><tr><td>runs</td><td>" + std::to_string(runs.size()) + "</td></tr><tr><td>devices</td><td>" +
-       esc(joined(devices)) + "</td></tr><tr><td>engine versions of the runs</td><td>" + esc(joined(engines)) +
-       "</td></tr><tr><td>training seeds</td><td>" + esc(joined(seeds)) + "</td></tr></table>";
-  if (t.columns.empty()) {
-    h += "<h2>Scores</h2><p>No finished evaluations.</p>";
-  } else {
-    h += "<h2>Scores (mean ± std over seeds)</h2>" + scores_table_html(t, sig, false);
-    if (!imsm_pairs(t).empty()) h += "<h2>IMSM against the method it is put on</h2>" + imsm_table_html(t, sig);
-    if (t.has_changes()) {
-      h += "<h2>Change from the base model (forgetting where negative)</h2>" + scores_table_html(t, sig, true);
-      std::vector<BarGroup> groups;
-      std::vector<size_t> rows;
-      std::vector<std::string> labels;
-      for (size_t m = 0; m < t.rows.size(); ++m)
-        if (t.base_of(m)) rows.push_back(m), labels.push_back(t.rows[m].name);
-      for (size_t c = 0; c < t.columns.size(); ++c) {
-        BarGroup g;
-        g.label = t.columns[c].benchmark;
-        for (size_t m : rows) {
-          g.values.push_back(change(t, m, c));  // NaN when missing: no bar
-          const Cell* cell = t.cell(m, c);
-          g.errors.push_back(cell ? cell->std : 0);
-        }
-        groups.push_back(std::move(g));
-      }
-      h += bar_chart(groups, labels, "Change from the base model per benchmark", "score change", 900, 340);
+  return "<h2>Environment</h2><table><tr><td>report by</td><td>imsm " + esc(env.engine_version) + " (LibTorch " + esc(env.torch_version) +
+         ") on " + esc(env.host) + "</td></tr><tr><td>runs</td><td>" + std::to_string(runs.size()) + "</td></tr><tr><td>devices</td><td>" +
+         esc(joined(devices)) + "</td></tr><tr><td>engine versions of the runs</td><td>" + esc(joined(engines)) +
+         "</td></tr><tr><td>training seeds</td><td>" + esc(joined(seeds)) + "</td></tr></table>";
+}
+
+// Per benchmark, a bar per configuration with a base model: its change, its spread over seeds.
+std::string change_chart(const ResultTable& t) {
+  std::vector<BarGroup> groups;
+  std::vector<size_t> rows;
+  std::vector<std::string> labels;
+  for (size_t m = 0; m < t.rows.size(); ++m)
+    if (t.base_of(m)) rows.push_back(m), labels.push_back(t.rows[m].name);
+  for (size_t c = 0; c < t.columns.size(); ++c) {
+    BarGroup g;
+    g.label = t.columns[c].benchmark;
+    for (size_t m : rows) {
+      g.values.push_back(change(t, m, c));  // NaN when missing: no bar
+      const Cell* cell = t.cell(m, c);
+      g.errors.push_back(cell ? cell->std : 0);
     }
-    h += "<p><small>" + esc(significance_method(sig, t.columns.size())) + "</small></p>";
-    if (t.has_changes()) h += "<h2>Learning and forgetting</h2>" + tradeoff_html(f.trade);
+    groups.push_back(std::move(g));
   }
-  h += "<h2>Training loss</h2>" + loss_chart(ws, runs);
-  h += "<h2>Example answers</h2>" + examples_html(ws, runs, o.examples);
-  h += "<h2>Runs</h2>";
+  return bar_chart(groups, labels, "Change from the base model per benchmark", "score change", 900, 340);
+}
+
+std::string scores_html(const Findings& f) {
+  const ResultTable& t = f.table;
+  const SignificanceTable& sig = f.sig;
+  if (t.columns.empty()) return "<h2>Scores</h2><p>No finished evaluations.</p>";
+  std::string h = "<h2>Scores (mean ± std over seeds)</h2>" + scores_table_html(t, sig, false);
+  if (!imsm_pairs(t).empty()) h += "<h2>IMSM against the method it is put on</h2>" + imsm_table_html(t, sig);
+  if (t.has_changes())
+    h += "<h2>Change from the base model (forgetting where negative)</h2>" + scores_table_html(t, sig, true) + change_chart(t);
+  h += "<p><small>" + esc(significance_method(sig, t.columns.size())) + "</small></p>";
+  if (t.has_changes()) h += "<h2>Learning and forgetting</h2>" + tradeoff_html(f.trade);
+  return h;
+}
+
+// Each run folded: its summary line, then its model, times and configuration.
+std::string runs_html(const store::Workspace& ws, const std::vector<store::RunRecord>& runs) {
+  std::string h = "<h2>Runs</h2>";
   for (const auto& r : runs) {
     const auto config = nlohmann::json::parse(r.config_json, nullptr, false);
     h += "<details><summary>run " + std::to_string(r.id) + " · " + esc(r.kind) + " · " + esc(r.name) + " · " + esc(status_name(r.status)) + " · seed " +
@@ -298,67 +300,90 @@ std::string html_of(const store::Workspace& ws, const Findings& f, const Options
          esc(r.started_at) + ", ended " + esc(r.ended_at) + ", engine " + esc(r.engine_version) + (r.message.empty() ? "" : ", " + esc(r.message)) +
          "</p><pre>" + esc(config.is_discarded() ? r.config_json : config.dump(2)) + "</pre></details>";
   }
+  return h;
+}
+
+std::string html_of(const store::Workspace& ws, const Findings& f, const Options& o, const Environment& env) {
+  std::vector<store::RunRecord> runs;
+  for (int64_t id : f.ids) runs.push_back(ws.run(id));
+  std::string h = "<!DOCTYPE html>\n<html xmlns=\"http://www.w3.org/1999/xhtml\"><head><meta charset=\"utf-8\"/><title>IMSM Workbench report</title><style>" +
+                  std::string(kStyle) + "</style></head><body><h1>IMSM Workbench report</h1>";
+  h += "<p>Workspace <code>" + esc(ws.path()) + "</code>, generated " + esc(env.generated_at) + ".</p>";
+  h += environment_html(runs, env);
+  h += scores_html(f);
+  h += "<h2>Training loss</h2>" + loss_chart(ws, runs);
+  h += "<h2>Example answers</h2>" + examples_html(ws, runs, o.examples);
+  h += runs_html(ws, runs);
   return h + "</body></html>\n";
+}
+
+std::string md_escape(const std::string& s) {
+  std::string out;
+  for (char c : s) out += c == '|' ? std::string("\\|") : c == '\n' ? std::string(" ") : std::string(1, c);
+  return out;
+}
+
+// The scores (mean ± std) or, with changes, each configuration's change from its base model.
+std::string md_scores_table(const ResultTable& t, const SignificanceTable& sig, bool changes) {
+  std::string s = "| configuration |";
+  for (const auto& c : t.columns) s += " " + md_escape(c.benchmark) + " (" + md_escape(c.metric) + ") |";
+  if (!t.averages.empty()) s += " " + average_header(t) + " |";
+  s += "\n|---|";
+  for (size_t i = 0; i < t.columns.size() + (t.averages.empty() ? 0 : 1); ++i) s += "---|";
+  s += "\n";
+  for (size_t mi = 0; mi < t.rows.size(); ++mi) {
+    if (changes && !t.base_of(mi)) continue;
+    s += "| " + md_escape(t.rows[mi].name) + " |";
+    for (size_t c = 0; c < t.columns.size(); ++c) {
+      const Cell* cell = t.cell(mi, c);
+      std::string v;
+      if (cell && !changes) v = mean_std(*cell);
+      if (changes) v = change_text(t, sig, mi, c);
+      s += " " + v + " |";
+    }
+    if (!t.averages.empty()) s += " " + average_text(t, mi, changes) + " |";
+    s += "\n";
+  }
+  return s;
+}
+
+std::string md_imsm_table(const ResultTable& t, const SignificanceTable& sig) {
+  std::string m = "\n## IMSM against the method it is put on\n\n| comparison |";
+  for (const auto& c : t.columns) m += " " + md_escape(c.benchmark) + " (" + md_escape(c.metric) + ") |";
+  m += "\n|---|";
+  for (size_t i = 0; i < t.columns.size(); ++i) m += "---|";
+  m += "\n";
+  for (const auto& [mi, x] : imsm_pairs(t)) {
+    m += "| " + md_escape(t.rows[mi].name + " − " + t.rows[x].name) + " |";
+    for (size_t c = 0; c < t.columns.size(); ++c) {
+      m += ' ';  // appends, not " " + text: GCC 12's -Wrestrict misfires on that
+      m += imsm_text(t, sig, mi, x, c);
+      m += " |";
+    }
+    m += "\n";
+  }
+  return m;
+}
+
+std::string md_tradeoff(const Tradeoff& trade) {
+  std::string m = "\n## Learning and forgetting\n\n| configuration | seeds | gain on " + md_escape(trade.target) +
+                  " [95% interval] | retention change [95% interval] | Pareto |\n|---|---|---|---|---|\n";
+  for (const auto& p : trade.points)
+    m += "| " + md_escape(p.name) + " | " + std::to_string(p.seeds) + " | " + difference_text(p.gain) + " | " + difference_text(p.retention) + " | " +
+         (p.pareto ? "yes" : "") + " |\n";
+  return m;
 }
 
 std::string markdown_of(const store::Workspace& ws, const Findings& f, const Environment& env) {
   const ResultTable& t = f.table;
   const SignificanceTable& sig = f.sig;
-  auto md_escape = [](std::string s) {
-    std::string out;
-    for (char c : s) out += c == '|' ? std::string("\\|") : c == '\n' ? std::string(" ") : std::string(1, c);
-    return out;
-  };
   std::string m = "# IMSM Workbench report\n\nWorkspace `" + ws.path() + "`, generated " + env.generated_at + " by imsm " + env.engine_version +
                   " (LibTorch " + env.torch_version + ") on " + env.host + ".\n\n## Scores (mean ± std over seeds)\n\n";
-  auto table = [&](bool changes) {
-    std::string s = "| configuration |";
-    for (const auto& c : t.columns) s += " " + md_escape(c.benchmark) + " (" + md_escape(c.metric) + ") |";
-    if (!t.averages.empty()) s += " " + average_header(t) + " |";
-    s += "\n|---|";
-    for (size_t i = 0; i < t.columns.size() + (t.averages.empty() ? 0 : 1); ++i) s += "---|";
-    s += "\n";
-    for (size_t mi = 0; mi < t.rows.size(); ++mi) {
-      if (changes && !t.base_of(mi)) continue;
-      s += "| " + md_escape(t.rows[mi].name) + " |";
-      for (size_t c = 0; c < t.columns.size(); ++c) {
-        const Cell* cell = t.cell(mi, c);
-        std::string v;
-        if (cell && !changes) v = mean_std(*cell);
-        if (changes) v = change_text(t, sig, mi, c);
-        s += " " + v + " |";
-      }
-      if (!t.averages.empty()) s += " " + average_text(t, mi, changes) + " |";
-      s += "\n";
-    }
-    return s;
-  };
-  m += t.columns.empty() ? "No finished evaluations.\n" : table(false);
-  if (!imsm_pairs(t).empty()) {
-    m += "\n## IMSM against the method it is put on\n\n| comparison |";
-    for (const auto& c : t.columns) m += " " + md_escape(c.benchmark) + " (" + md_escape(c.metric) + ") |";
-    m += "\n|---|";
-    for (size_t i = 0; i < t.columns.size(); ++i) m += "---|";
-    m += "\n";
-    for (const auto& [mi, x] : imsm_pairs(t)) {
-      m += "| " + md_escape(t.rows[mi].name + " − " + t.rows[x].name) + " |";
-      for (size_t c = 0; c < t.columns.size(); ++c) {
-        m += ' ';  // appends, not " " + text: GCC 12's -Wrestrict misfires on that
-        m += imsm_text(t, sig, mi, x, c);
-        m += " |";
-      }
-      m += "\n";
-    }
-  }
-  if (t.has_changes()) m += "\n## Change from the base model\n\n" + table(true);
+  m += t.columns.empty() ? "No finished evaluations.\n" : md_scores_table(t, sig, false);
+  if (!imsm_pairs(t).empty()) m += md_imsm_table(t, sig);
+  if (t.has_changes()) m += "\n## Change from the base model\n\n" + md_scores_table(t, sig, true);
   if (!t.columns.empty()) m += "\n" + significance_method(sig, t.columns.size()) + "\n";
-  if (!f.trade.points.empty()) {
-    m += "\n## Learning and forgetting\n\n| configuration | seeds | gain on " + md_escape(f.trade.target) +
-         " [95% interval] | retention change [95% interval] | Pareto |\n|---|---|---|---|---|\n";
-    for (const auto& p : f.trade.points)
-      m += "| " + md_escape(p.name) + " | " + std::to_string(p.seeds) + " | " + difference_text(p.gain) + " | " + difference_text(p.retention) + " | " +
-           (p.pareto ? "yes" : "") + " |\n";
-  }
+  if (!f.trade.points.empty()) m += md_tradeoff(f.trade);
   m += "\n## Runs\n\n| id | kind | name | status | seed | device | peak memory |\n|---|---|---|---|---|---|---|\n";
   for (int64_t id : f.ids) {
     const auto r = ws.run(id);

@@ -174,6 +174,59 @@ std::string bar_chart(const std::vector<BarGroup>& groups, const std::vector<std
   return out + legend(f, series_labels) + "</svg>";
 }
 
+namespace {
+
+std::string svg_line(double x1, double y1, double x2, double y2, const std::string& stroke, const std::string& extra = "") {
+  return "<line x1=\"" + num(x1) + "\" y1=\"" + num(y1) + "\" x2=\"" + num(x2) + "\" y2=\"" + num(y2) + "\" stroke=\"" + stroke + "\"" + extra + "/>";
+}
+
+// A scatter chart's data-to-pixel mapping.
+struct Plane {
+  Frame f;
+  double xlo, xhi, ylo, yhi;
+  double X(double v) const { return f.x0() + (v - xlo) / (xhi - xlo) * (f.x1() - f.x0()); }
+  double Y(double v) const { return f.y0() - (v - ylo) / (yhi - ylo) * (f.y0() - f.y1()); }
+};
+
+// Each point with its intervals both ways, its tooltip, and its label unless
+// it would overlap one already placed (the tooltip has it).
+std::string scatter_points(const ScatterChart& c, const Plane& pl) {
+  std::string out;
+  std::vector<std::pair<double, double>> labelled;  // where labels went
+  for (const auto& p : c.points) {
+    const std::string color = palette(p.series);
+    out += svg_line(pl.X(p.x_low), pl.Y(p.y), pl.X(p.x_high), pl.Y(p.y), color, " stroke-width=\"1\"");
+    out += svg_line(pl.X(p.x), pl.Y(p.y_low), pl.X(p.x), pl.Y(p.y_high), color, " stroke-width=\"1\"");
+    out += "<circle cx=\"" + num(pl.X(p.x)) + "\" cy=\"" + num(pl.Y(p.y)) + "\" r=\"" + (p.small ? "3" : "5") + "\" fill=\"" + color +
+           "\" stroke=\"#fff\"><title>" + xml_escape(p.tooltip.empty() ? p.label : p.tooltip) + "</title></circle>";
+    const bool crowded = std::any_of(labelled.begin(), labelled.end(), [&](const auto& at) {
+      return std::fabs(at.first - pl.X(p.x)) < 40 && std::fabs(at.second - pl.Y(p.y)) < 11;
+    });
+    if (!p.label.empty() && !crowded) {
+      out += text(pl.X(p.x) + 7, pl.Y(p.y) - 6, p.label, "start", p.small ? 9 : 10);
+      labelled.emplace_back(pl.X(p.x), pl.Y(p.y));
+    }
+  }
+  return out;
+}
+
+// The x axis with its ticks and label, and the dashed reference lines x = 0 and y = 0.
+std::string scatter_axes(const ScatterChart& c, const Plane& pl, double xstep) {
+  const Frame& f = pl.f;
+  std::string out = svg_line(f.x0(), f.y0(), f.x1(), f.y0(), "#444");
+  const int xticks = static_cast<int>(std::lround((pl.xhi - pl.xlo) / xstep));
+  for (int i = 0; i <= xticks; ++i) {
+    const double v = pl.xlo + xstep * i;
+    out += svg_line(pl.X(v), f.y0(), pl.X(v), f.y0() + 4, "#444") + text(pl.X(v), f.y0() + 16, step_tick(v, xstep), "middle", 10);
+  }
+  out += text((f.x0() + f.x1()) / 2, f.y0() + 34, c.x_label);
+  out += svg_line(pl.X(0), f.y0(), pl.X(0), f.y1(), "#888", " stroke-dasharray=\"4 3\"") +
+         svg_line(f.x0(), pl.Y(0), f.x1(), pl.Y(0), "#888", " stroke-dasharray=\"4 3\"");
+  return out;
+}
+
+}  // namespace
+
 std::string scatter_chart(const ScatterChart& c, int width, int height) {
   Frame f;
   f.width = width;
@@ -189,49 +242,24 @@ std::string scatter_chart(const ScatterChart& c, int width, int height) {
   if (yhi == ylo) yhi = ylo + 1;
   const double xpad = (xhi - xlo) * 0.04, ypad = (yhi - ylo) * 0.04;  // points on the data's edge clear of the frame
   xlo -= xpad, xhi += xpad, ylo -= ypad, yhi += ypad;
-  out += y_axis(f, ylo, yhi, c.y_label);
-  const double xstep = nice_range(xlo, xhi);
-  auto X = [&](double v) { return f.x0() + (v - xlo) / (xhi - xlo) * (f.x1() - f.x0()); };
-  auto Y = [&](double v) { return f.y0() - (v - ylo) / (yhi - ylo) * (f.y0() - f.y1()); };
-  auto line = [&](double x1, double y1, double x2, double y2, const std::string& stroke, const std::string& extra = "") {
-    return "<line x1=\"" + num(x1) + "\" y1=\"" + num(y1) + "\" x2=\"" + num(x2) + "\" y2=\"" + num(y2) + "\" stroke=\"" + stroke + "\"" + extra + "/>";
-  };
-  out += line(f.x0(), f.y0(), f.x1(), f.y0(), "#444");
-  const int xticks = static_cast<int>(std::lround((xhi - xlo) / xstep));
-  for (int i = 0; i <= xticks; ++i) {
-    const double v = xlo + xstep * i;
-    out += line(X(v), f.y0(), X(v), f.y0() + 4, "#444") + text(X(v), f.y0() + 16, step_tick(v, xstep), "middle", 10);
-  }
-  out += text((f.x0() + f.x1()) / 2, f.y0() + 34, c.x_label);
-  out += line(X(0), f.y0(), X(0), f.y1(), "#888", " stroke-dasharray=\"4 3\"") + line(f.x0(), Y(0), f.x1(), Y(0), "#888", " stroke-dasharray=\"4 3\"");
+  out += y_axis(f, ylo, yhi, c.y_label);  // widens [ylo, yhi] to its ticks
+  const double xstep = nice_range(xlo, xhi);  // and [xlo, xhi] to its
+  const Plane pl{f, xlo, xhi, ylo, yhi};
+  out += scatter_axes(c, pl, xstep);
   auto polyline = [&](const std::vector<size_t>& ids, const std::string& stroke, const std::string& extra) {
     std::string pts;
-    for (size_t i : ids) pts += num(X(c.points[i].x)) + "," + num(Y(c.points[i].y)) + " ";
+    for (size_t i : ids) pts += num(pl.X(c.points[i].x)) + "," + num(pl.Y(c.points[i].y)) + " ";
     return "<polyline fill=\"none\" stroke=\"" + stroke + "\" points=\"" + pts + "\"" + extra + "/>";
   };
   if (c.front.size() > 1) out += polyline(c.front, "#333", " stroke-width=\"1.2\" stroke-dasharray=\"6 4\"");
   for (const auto& curve : c.curves)
     if (curve.size() > 1) out += polyline(curve, palette(c.points[curve.front()].series), " stroke-width=\"1.5\"");
-  std::vector<std::pair<double, double>> labelled;  // where labels went: one that would overlap another is left out (the tooltip has it)
-  for (const auto& p : c.points) {
-    const std::string color = palette(p.series);
-    out += line(X(p.x_low), Y(p.y), X(p.x_high), Y(p.y), color, " stroke-width=\"1\"");
-    out += line(X(p.x), Y(p.y_low), X(p.x), Y(p.y_high), color, " stroke-width=\"1\"");
-    out += "<circle cx=\"" + num(X(p.x)) + "\" cy=\"" + num(Y(p.y)) + "\" r=\"" + (p.small ? "3" : "5") + "\" fill=\"" + color +
-           "\" stroke=\"#fff\"><title>" + xml_escape(p.tooltip.empty() ? p.label : p.tooltip) + "</title></circle>";
-    const bool crowded = std::any_of(labelled.begin(), labelled.end(), [&](const auto& at) {
-      return std::fabs(at.first - X(p.x)) < 40 && std::fabs(at.second - Y(p.y)) < 11;
-    });
-    if (!p.label.empty() && !crowded) {
-      out += text(X(p.x) + 7, Y(p.y) - 6, p.label, "start", p.small ? 9 : 10);
-      labelled.emplace_back(X(p.x), Y(p.y));
-    }
-  }
+  out += scatter_points(c, pl);
   std::vector<std::string> labels = c.series;
   out += legend(f, labels);
   if (c.front.size() > 1) {
     const double y = f.top + 14.0 * static_cast<double>(labels.size());
-    out += line(f.x1() + 12, y + 5, f.x1() + 22, y + 5, "#333", " stroke-dasharray=\"3 2\"") + text(f.x1() + 26, y + 9, c.front_label, "start", 11);
+    out += svg_line(f.x1() + 12, y + 5, f.x1() + 22, y + 5, "#333", " stroke-dasharray=\"3 2\"") + text(f.x1() + 26, y + 9, c.front_label, "start", 11);
   }
   return out + "</svg>";
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <map>
+#include <optional>
 
 #include "report/item_scores.h"
 #include "report/svg.h"
@@ -38,14 +39,9 @@ std::string number(double v) {
   return b;
 }
 
-}  // namespace
-
-Tradeoff tradeoff(const store::Workspace& ws, const ResultTable& t, const std::string& target, const BootstrapOptions& options) {
-  Tradeoff out;
-  if (t.columns.empty()) {
-    out.why_empty = "no evaluations";
-    return out;
-  }
+// The target's column (the first without a name), and the columns scored per
+// example besides it: the retention benchmarks. Says in why_empty when there is nothing to plot.
+size_t choose_columns(const ResultTable& t, const std::string& target, Tradeoff& out, std::vector<size_t>& kept) {
   size_t target_column = 0;
   if (!target.empty()) {
     const auto it = std::find_if(t.columns.begin(), t.columns.end(), [&](const Column& c) { return c.benchmark == target; });
@@ -54,7 +50,6 @@ Tradeoff tradeoff(const store::Workspace& ws, const ResultTable& t, const std::s
   }
   out.target = t.columns[target_column].benchmark;
   out.target_metric = t.columns[target_column].metric;
-  std::vector<size_t> kept;
   for (size_t c = 0; c < t.columns.size(); ++c)
     if (c != target_column && is_item_metric(t.columns[c].metric)) {
       kept.push_back(c);
@@ -63,58 +58,80 @@ Tradeoff tradeoff(const store::Workspace& ws, const ResultTable& t, const std::s
     }
   if (!is_item_metric(out.target_metric)) out.why_empty = "the target " + out.target + " is scored by " + out.target_metric + ", not per example";
   else if (kept.empty()) out.why_empty = "no benchmark besides " + out.target + " to measure retention on";
-  if (!out.why_empty.empty()) return out;
+  return target_column;
+}
 
-  ItemScores items(ws);
-  for (size_t r = 0; r < t.rows.size(); ++r) {
-    const auto base = t.base_of(r);
-    const Cell* x = t.cell(r, target_column);
-    if (!base || !x || !t.cell(*base, target_column)) continue;
-    std::vector<SeedScores> row_scores, base_scores;
-    for (size_t c : kept) {
-      const Cell *a = t.cell(r, c), *b = t.cell(*base, c);
-      if (!a || !b) break;
-      row_scores.push_back(items.of(*a, t.columns[c]));
-      base_scores.push_back(items.of(*b, t.columns[c]));
-    }
-    if (row_scores.size() != kept.size()) continue;
-    TradeoffPoint p;
-    p.row = r;
-    p.name = t.rows[r].name;
-    p.method = method_without_mix(t.rows[r].method);
-    p.seeds = x->n;
-    if (t.rows[r].config.is_object() && t.rows[r].config.contains("eval_mix_alpha")) p.alpha = t.rows[r].config["eval_mix_alpha"].get<double>();
-    try {
-      p.gain = compare_scores(out.target_metric, items.of(*x, t.columns[target_column]), items.of(*t.cell(*base, target_column), t.columns[target_column]), options);
-      p.retention = compare_mean(out.retention_metrics, row_scores, base_scores, options);
-    } catch (const Error& e) {
-      if (e.kind() != ErrorKind::BadInput) throw;  // predictions of other lengths: not comparable, left out
-      continue;
-    }
-    out.points.push_back(std::move(p));
+// Row r against its base model: the target's gain and the mean retention,
+// each with its bootstrap interval. None when a benchmark is missing for
+// either, or their predictions are not comparable.
+std::optional<TradeoffPoint> point_of(const ResultTable& t, ItemScores& items, size_t r, size_t target_column,
+                                      const std::vector<size_t>& kept, const Tradeoff& out, const BootstrapOptions& options) {
+  const auto base = t.base_of(r);
+  const Cell* x = t.cell(r, target_column);
+  if (!base || !x || !t.cell(*base, target_column)) return std::nullopt;
+  std::vector<SeedScores> row_scores, base_scores;
+  for (size_t c : kept) {
+    const Cell *a = t.cell(r, c), *b = t.cell(*base, c);
+    if (!a || !b) return std::nullopt;
+    row_scores.push_back(items.of(*a, t.columns[c]));
+    base_scores.push_back(items.of(*b, t.columns[c]));
   }
-  // The α-sweeps: an adapter's row (α = 0) and the rows of its mixes, by α.
+  TradeoffPoint p;
+  p.row = r;
+  p.name = t.rows[r].name;
+  p.method = method_without_mix(t.rows[r].method);
+  p.seeds = x->n;
+  if (t.rows[r].config.is_object() && t.rows[r].config.contains("eval_mix_alpha")) p.alpha = t.rows[r].config["eval_mix_alpha"].get<double>();
+  try {
+    const Column& target = t.columns[target_column];
+    p.gain = compare_scores(out.target_metric, items.of(*x, target), items.of(*t.cell(*base, target_column), target), options);
+    p.retention = compare_mean(out.retention_metrics, row_scores, base_scores, options);
+  } catch (const Error& e) {
+    if (e.kind() != ErrorKind::BadInput) throw;  // predictions of other lengths: not comparable, left out
+    return std::nullopt;
+  }
+  return p;
+}
+
+// The α-sweeps: an adapter's row (α = 0) and the rows of its mixes, by α.
+std::vector<TradeoffCurve> alpha_curves(const ResultTable& t, const std::vector<TradeoffPoint>& points) {
+  auto setting = [&](const Row& row) { return row.model + "\n" + without_mix(row.config).dump(); };
   std::map<std::string, TradeoffCurve> curves;
-  for (size_t i = 0; i < out.points.size(); ++i) {
-    const Row& row = t.rows[out.points[i].row];
-    if (out.points[i].alpha < 0) continue;
-    const std::string key = row.model + "\n" + without_mix(row.config).dump();
-    curves[key].points.push_back(i);
-  }
+  for (size_t i = 0; i < points.size(); ++i)
+    if (points[i].alpha >= 0) curves[setting(t.rows[points[i].row])].points.push_back(i);
+  std::vector<TradeoffCurve> out;
   for (auto& [key, curve] : curves) {
-    for (size_t i = 0; i < out.points.size(); ++i) {
-      const Row& row = t.rows[out.points[i].row];
-      if (out.points[i].alpha < 0 && row.model + "\n" + without_mix(row.config).dump() == key) {
+    for (size_t i = 0; i < points.size(); ++i) {
+      const Row& row = t.rows[points[i].row];
+      if (points[i].alpha < 0 && setting(row) == key) {
         curve.points.push_back(i);
         curve.name = row.name;
       }
     }
     std::sort(curve.points.begin(), curve.points.end(), [&](size_t a, size_t b) {
-      return std::max(0.0, out.points[a].alpha) < std::max(0.0, out.points[b].alpha);
+      return std::max(0.0, points[a].alpha) < std::max(0.0, points[b].alpha);
     });
-    if (curve.name.empty()) curve.name = method_without_mix(t.rows[out.points[curve.points.front()].row].name);
-    out.curves.push_back(std::move(curve));
+    if (curve.name.empty()) curve.name = method_without_mix(t.rows[points[curve.points.front()].row].name);
+    out.push_back(std::move(curve));
   }
+  return out;
+}
+
+}  // namespace
+
+Tradeoff tradeoff(const store::Workspace& ws, const ResultTable& t, const std::string& target, const BootstrapOptions& options) {
+  Tradeoff out;
+  if (t.columns.empty()) {
+    out.why_empty = "no evaluations";
+    return out;
+  }
+  std::vector<size_t> kept;
+  const size_t target_column = choose_columns(t, target, out, kept);
+  if (!out.why_empty.empty()) return out;
+  ItemScores items(ws);
+  for (size_t r = 0; r < t.rows.size(); ++r)
+    if (auto p = point_of(t, items, r, target_column, kept, out, options)) out.points.push_back(std::move(*p));
+  out.curves = alpha_curves(t, out.points);
   mark_front(out.points);
   if (out.points.empty()) out.why_empty = "no trained configuration with its base model evaluated on every benchmark";
   return out;

@@ -37,6 +37,72 @@ double seconds_between(const std::string& start, const std::string& end) {
   return std::difftime(b, a);
 }
 
+namespace {
+
+// The table being built: a row is a label and one cell per run.
+struct Comparison {
+  Table& t;
+  const std::vector<RunRecord>& runs;
+  void row(const std::string& label, const std::function<std::string(const RunRecord&)>& cell) {
+    std::vector<std::string> r{label};
+    for (const auto& run : runs) r.push_back(cell(run));
+    t.rows.push_back(std::move(r));
+  }
+};
+
+void add_loss_rows(const Workspace& ws, Comparison& c) {
+  std::map<int64_t, std::vector<StepRecord>> metrics;
+  for (const auto& r : c.runs) metrics[r.id] = ws.train_metrics(r.id);
+  c.row("steps", [&](const RunRecord& r) { return metrics[r.id].empty() ? "" : std::to_string(metrics[r.id].back().step); });
+  c.row("final loss", [&](const RunRecord& r) { return metrics[r.id].empty() ? "" : format_number(metrics[r.id].back().loss); });
+  c.row("min loss", [&](const RunRecord& r) {
+    double best = INFINITY;
+    for (const auto& m : metrics[r.id]) if (!std::isnan(m.loss)) best = std::min(best, m.loss);
+    return std::isinf(best) ? std::string() : format_number(best);
+  });
+}
+
+// One row per benchmark and metric that any of the runs has.
+void add_score_rows(const Workspace& ws, Comparison& c) {
+  std::vector<std::string> keys;
+  std::map<std::pair<int64_t, std::string>, double> score;
+  for (const auto& r : c.runs)
+    for (const auto& e : ws.evaluations(r.id)) {
+      const std::string key = e.benchmark + " " + e.metric;
+      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
+      score[{r.id, key}] = e.value;
+    }
+  for (const auto& key : keys)
+    c.row(key, [&](const RunRecord& r) {
+      const auto it = score.find({r.id, key});
+      return it == score.end() ? std::string() : format_number(it->second);
+    });
+}
+
+// The configuration keys whose values differ between the runs.
+void add_config_rows(Comparison& c) {
+  std::vector<nlohmann::json> configs;
+  std::set<std::string> all_keys;
+  for (const auto& r : c.runs) {
+    configs.push_back(parsed_config(r));
+    if (configs.back().is_object())
+      for (const auto& [k, v] : configs.back().items()) all_keys.insert(k);
+  }
+  for (const auto& k : all_keys) {
+    std::set<std::string> values;
+    for (const auto& config : configs) values.insert(config.is_object() && config.contains(k) ? config[k].dump() : "");
+    if (values.size() < 2) continue;
+    size_t i = 0;
+    c.row("config." + k, [&](const RunRecord&) {
+      const auto& config = configs[i++];
+      if (!config.is_object() || !config.contains(k)) return std::string();
+      return config[k].is_string() ? config[k].get<std::string>() : config[k].dump();
+    });
+  }
+}
+
+}  // namespace
+
 Table compare_runs(const Workspace& ws, const std::vector<int64_t>& ids) {
   Table t;
   t.header.push_back("");
@@ -45,61 +111,18 @@ Table compare_runs(const Workspace& ws, const std::vector<int64_t>& ids) {
     runs.push_back(ws.run(id));
     t.header.push_back("run " + std::to_string(id));
   }
-  auto row = [&](const std::string& label, const std::function<std::string(const RunRecord&)>& cell) {
-    std::vector<std::string> r{label};
-    for (const auto& run : runs) r.push_back(cell(run));
-    t.rows.push_back(std::move(r));
-  };
-  row("name", [](const RunRecord& r) { return r.name; });
-  row("kind", [](const RunRecord& r) { return r.kind; });
-  row("status", [](const RunRecord& r) { return std::string(status_name(r.status)); });
-  row("model", [](const RunRecord& r) { return short_path(r.model_path); });
-  row("dataset", [](const RunRecord& r) { return short_path(r.dataset_path); });
-  row("seed", [](const RunRecord& r) { return std::to_string(r.seed); });
-  row("duration", [](const RunRecord& r) { return format_duration(seconds_between(r.started_at, r.ended_at)); });
-  row("peak memory", [&](const RunRecord& r) { return peak_memory_text(ws.resource_peak(r.id)); });
-  std::map<int64_t, std::vector<StepRecord>> metrics;
-  for (const auto& r : runs) metrics[r.id] = ws.train_metrics(r.id);
-  row("steps", [&](const RunRecord& r) { return metrics[r.id].empty() ? "" : std::to_string(metrics[r.id].back().step); });
-  row("final loss", [&](const RunRecord& r) { return metrics[r.id].empty() ? "" : format_number(metrics[r.id].back().loss); });
-  row("min loss", [&](const RunRecord& r) {
-    double best = INFINITY;
-    for (const auto& m : metrics[r.id]) if (!std::isnan(m.loss)) best = std::min(best, m.loss);
-    return std::isinf(best) ? std::string() : format_number(best);
-  });
-  // Scores: one row per benchmark/metric that any of the runs has.
-  std::vector<std::string> keys;
-  std::map<std::pair<int64_t, std::string>, double> score;
-  for (const auto& r : runs)
-    for (const auto& e : ws.evaluations(r.id)) {
-      const std::string key = e.benchmark + " " + e.metric;
-      if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
-      score[{r.id, key}] = e.value;
-    }
-  for (const auto& key : keys)
-    row(key, [&](const RunRecord& r) {
-      const auto it = score.find({r.id, key});
-      return it == score.end() ? std::string() : format_number(it->second);
-    });
-  // Configuration keys whose values differ between the runs.
-  std::vector<nlohmann::json> configs;
-  std::set<std::string> all_keys;
-  for (const auto& r : runs) {
-    configs.push_back(parsed_config(r));
-    if (configs.back().is_object())
-      for (const auto& [k, v] : configs.back().items()) all_keys.insert(k);
-  }
-  for (const auto& k : all_keys) {
-    std::set<std::string> values;
-    for (const auto& c : configs) values.insert(c.is_object() && c.contains(k) ? c[k].dump() : "");
-    if (values.size() < 2) continue;
-    size_t i = 0;
-    row("config." + k, [&](const RunRecord&) {
-      const auto& c = configs[i++];
-      if (!c.is_object() || !c.contains(k)) return std::string();
-      return c[k].is_string() ? c[k].get<std::string>() : c[k].dump();
-    });
-  }
+  Comparison c{t, runs};
+  c.row("name", [](const RunRecord& r) { return r.name; });
+  c.row("kind", [](const RunRecord& r) { return r.kind; });
+  c.row("status", [](const RunRecord& r) { return std::string(status_name(r.status)); });
+  c.row("model", [](const RunRecord& r) { return short_path(r.model_path); });
+  c.row("dataset", [](const RunRecord& r) { return short_path(r.dataset_path); });
+  c.row("seed", [](const RunRecord& r) { return std::to_string(r.seed); });
+  c.row("duration", [](const RunRecord& r) { return format_duration(seconds_between(r.started_at, r.ended_at)); });
+  c.row("peak memory", [&](const RunRecord& r) { return peak_memory_text(ws.resource_peak(r.id)); });
+  add_loss_rows(ws, c);
+  add_score_rows(ws, c);
+  add_config_rows(c);
   return t;
 }
 

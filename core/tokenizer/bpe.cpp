@@ -153,14 +153,14 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) cons
       return;
     }
   }
-  // One symbol per character; a character outside the vocabulary becomes its
-  // <0xXX> byte tokens (byte_fallback) or unk (fused when fuse_unk).
-  struct Symbol {
-    int32_t id;
-    int prev, next;
-    bool alive;
-  };
-  std::vector<Symbol> symbols;
+  std::vector<int32_t> ids;
+  character_ids(word, ids);
+  apply_merges(ids, out);
+}
+
+// One symbol per character; a character outside the vocabulary becomes its
+// <0xXX> byte tokens (byte_fallback) or unk (fused when fuse_unk).
+void BpeModel::character_ids(std::string_view word, std::vector<int32_t>& ids) const {
   const auto chars = utf8::characters(word);
   for (size_t i = 0; i < chars.size(); ++i) {
     const bool affixed = (i > 0 && !continuing_subword_prefix_.empty()) || (i + 1 == chars.size() && !end_of_word_suffix_.empty());
@@ -174,27 +174,35 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) cons
       id = token_to_id(chars[i]);
     }
     if (id >= 0) {
-      symbols.push_back({id, 0, 0, true});
+      ids.push_back(id);
       continue;
     }
     bool bytes_ok = byte_fallback_;
     if (bytes_ok)
       for (const char c : chars[i]) bytes_ok = bytes_ok && byte_ids_[static_cast<unsigned char>(c)] >= 0;
     if (bytes_ok) {
-      for (const char c : chars[i]) symbols.push_back({byte_ids_[static_cast<unsigned char>(c)], 0, 0, true});
+      for (const char c : chars[i]) ids.push_back(byte_ids_[static_cast<unsigned char>(c)]);
     } else if (unk_id_ >= 0) {
-      if (fuse_unk_ && !symbols.empty() && symbols.back().id == unk_id_) continue;
-      symbols.push_back({unk_id_, 0, 0, true});
+      if (fuse_unk_ && !ids.empty() && ids.back() == unk_id_) continue;
+      ids.push_back(unk_id_);
     }
     // No unk token and no byte fallback: the character is dropped, as the reference does.
   }
-  const int n = static_cast<int>(symbols.size());
-  for (int i = 0; i < n; ++i) {
-    symbols[i].prev = i - 1;
-    symbols[i].next = i + 1 < n ? i + 1 : -1;
-  }
+}
 
-  // Lowest rank first; among equal ranks the leftmost pair.
+// The merges applied to a word's symbols, lowest rank first; among equal
+// ranks the leftmost pair. The symbols are a linked list; a queue entry whose
+// pair has changed since it was pushed is stale and skipped.
+void BpeModel::apply_merges(const std::vector<int32_t>& ids, std::vector<int32_t>& out) const {
+  struct Symbol {
+    int32_t id;
+    int prev, next;
+    bool alive;
+  };
+  const int n = static_cast<int>(ids.size());
+  std::vector<Symbol> symbols(ids.size());
+  for (int i = 0; i < n; ++i) symbols[i] = {ids[i], i - 1, i + 1 < n ? i + 1 : -1, true};
+
   struct Candidate {
     int32_t rank;
     int pos;

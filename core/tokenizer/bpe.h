@@ -44,6 +44,8 @@ class BpeModel {
   };
   struct WordCache;
   void merge_word(std::string_view word, std::vector<int32_t>& out) const;  // encode_word without the cache
+  void character_ids(std::string_view word, std::vector<int32_t>& ids) const;       // before any merge
+  void apply_merges(const std::vector<int32_t>& ids, std::vector<int32_t>& out) const;
 
   std::unordered_map<std::string, int32_t, StringHash, std::equal_to<>> token_to_id_;
   std::unique_ptr<WordCache> cache_;

@@ -44,6 +44,79 @@ std::vector<std::string> utf8_chars(const std::string& s) {
   return out;
 }
 
+// The corpus as words (pre-tokens) of symbol ids with their counts, the
+// pair counts and, per pair, the words that hold it.
+struct WordPairs {
+  std::vector<std::vector<int32_t>> words;
+  std::vector<int64_t> freq;
+  std::unordered_map<Pair, int64_t, PairHash> pair_count;
+  std::unordered_map<Pair, std::set<size_t>, PairHash> where;
+
+  void add_word(size_t w, int sign) {
+    const auto& s = words[w];
+    for (size_t i = 0; i + 1 < s.size(); ++i) {
+      const Pair p{s[i], s[i + 1]};
+      pair_count[p] += sign * freq[w];
+      if (sign > 0) where[p].insert(w);
+    }
+  }
+};
+
+WordPairs count_words(const std::vector<std::string>& texts, const BpeTrainOptions& o,
+                      const std::unordered_map<std::string, int32_t>& id_of) {
+  const auto pre = make_pre_tokenizer(pre_tokenizer_spec(o), "bpe trainer");
+  std::map<std::string, int64_t> counts;
+  for (const auto& t : texts)
+    for (const auto& w : pre->split({t}, true)) ++counts[w];
+  WordPairs out;
+  for (const auto& [w, n] : counts) {
+    std::vector<int32_t> symbols;
+    for (const auto& ch : utf8_chars(w)) symbols.push_back(id_of.at(ch));
+    out.words.push_back(std::move(symbols));
+    out.freq.push_back(n);
+  }
+  for (size_t w = 0; w < out.words.size(); ++w) out.add_word(w, +1);
+  return out;
+}
+
+// The most frequent pair of at least min_frequency; ties: the pair whose
+// token strings sort first. Null when none is left.
+const Pair* best_pair(const WordPairs& c, const std::vector<std::string>& vocab, int64_t min_frequency) {
+  const Pair* best = nullptr;
+  int64_t best_count = 0;
+  for (const auto& [p, n] : c.pair_count) {
+    if (n < min_frequency || n < best_count) continue;
+    if (n > best_count || std::tie(vocab[p.first], vocab[p.second]) < std::tie(vocab[best->first], vocab[best->second])) {
+      best = &p;
+      best_count = n;
+    }
+  }
+  return best;
+}
+
+// Every occurrence of the pair in the words that hold it becomes new_id; the counts follow.
+void apply_merge(WordPairs& c, const Pair merge, int32_t new_id) {
+  const std::set<size_t> affected = std::move(c.where[merge]);
+  c.where.erase(merge);
+  for (size_t w : affected) {
+    c.add_word(w, -1);
+    auto& s = c.words[w];
+    std::vector<int32_t> merged;
+    for (size_t i = 0; i < s.size(); ++i) {
+      if (i + 1 < s.size() && s[i] == merge.first && s[i + 1] == merge.second) {
+        merged.push_back(new_id);
+        ++i;
+      } else {
+        merged.push_back(s[i]);
+      }
+    }
+    s = std::move(merged);
+    c.add_word(w, +1);
+  }
+  for (auto it = c.pair_count.begin(); it != c.pair_count.end();)  // drop pairs that no longer occur
+    it = it->second <= 0 ? c.pair_count.erase(it) : std::next(it);
+}
+
 }  // namespace
 
 TrainedBpe train_bpe(const std::vector<std::string>& texts, const BpeTrainOptions& o, const std::function<void(int64_t, int64_t)>& on_merge) {
@@ -55,70 +128,16 @@ TrainedBpe train_bpe(const std::vector<std::string>& texts, const BpeTrainOption
     id_of[byte_level::char_of_byte(static_cast<unsigned char>(b))] = static_cast<int32_t>(model.vocab.size());
     model.vocab.push_back(byte_level::char_of_byte(static_cast<unsigned char>(b)));
   }
-
-  // Words (pre-tokens) with their counts, as symbol ids.
-  const auto pre = make_pre_tokenizer(pre_tokenizer_spec(o), "bpe trainer");
-  std::map<std::string, int64_t> counts;
-  for (const auto& t : texts)
-    for (const auto& w : pre->split({t}, true)) ++counts[w];
-  std::vector<std::vector<int32_t>> words;
-  std::vector<int64_t> freq;
-  for (const auto& [w, n] : counts) {
-    std::vector<int32_t> symbols;
-    for (const auto& ch : utf8_chars(w)) symbols.push_back(id_of.at(ch));
-    words.push_back(std::move(symbols));
-    freq.push_back(n);
-  }
-
-  // Pair counts and, per pair, the words that hold it.
-  std::unordered_map<Pair, int64_t, PairHash> pair_count;
-  std::unordered_map<Pair, std::set<size_t>, PairHash> where;
-  auto add_word = [&](size_t w, int sign) {
-    const auto& s = words[w];
-    for (size_t i = 0; i + 1 < s.size(); ++i) {
-      const Pair p{s[i], s[i + 1]};
-      pair_count[p] += sign * freq[w];
-      if (sign > 0) where[p].insert(w);
-    }
-  };
-  for (size_t w = 0; w < words.size(); ++w) add_word(w, +1);
-
+  WordPairs corpus = count_words(texts, o, id_of);
   const int64_t target_merges = o.vocab_size - 256 - specials;
   for (int64_t m = 0; m < target_merges; ++m) {
-    // The most frequent pair; ties: the pair whose token strings sort first.
-    const Pair* best = nullptr;
-    int64_t best_count = 0;
-    for (const auto& [p, n] : pair_count) {
-      if (n < o.min_frequency || n < best_count) continue;
-      if (n > best_count || std::tie(model.vocab[p.first], model.vocab[p.second]) < std::tie(model.vocab[best->first], model.vocab[best->second])) {
-        best = &p;
-        best_count = n;
-      }
-    }
+    const Pair* best = best_pair(corpus, model.vocab, o.min_frequency);
     if (!best) break;  // nothing frequent enough is left
     const Pair merge = *best;
     const int32_t new_id = static_cast<int32_t>(model.vocab.size());
     model.vocab.push_back(model.vocab[merge.first] + model.vocab[merge.second]);
     model.merges.emplace_back(model.vocab[merge.first], model.vocab[merge.second]);
-    const std::set<size_t> affected = std::move(where[merge]);
-    where.erase(merge);
-    for (size_t w : affected) {
-      add_word(w, -1);
-      auto& s = words[w];
-      std::vector<int32_t> merged;
-      for (size_t i = 0; i < s.size(); ++i) {
-        if (i + 1 < s.size() && s[i] == merge.first && s[i + 1] == merge.second) {
-          merged.push_back(new_id);
-          ++i;
-        } else {
-          merged.push_back(s[i]);
-        }
-      }
-      s = std::move(merged);
-      add_word(w, +1);
-    }
-    for (auto it = pair_count.begin(); it != pair_count.end();)  // drop pairs that no longer occur
-      it = it->second <= 0 ? pair_count.erase(it) : std::next(it);
+    apply_merge(corpus, merge, new_id);
     if (on_merge) on_merge(m + 1, target_merges);
   }
   for (const auto& s : o.special_tokens) model.vocab.push_back(s);
