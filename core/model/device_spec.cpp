@@ -1,5 +1,7 @@
 #include "model/device_spec.h"
 
+#include "io/hf_config.h"
+
 namespace imsm {
 
 const Choices<Precision>& precisions() {
@@ -8,6 +10,10 @@ const Choices<Precision>& precisions() {
       {"f16", Precision::F16},           {"float32", Precision::F32, true}, {"fp32", Precision::F32, true},
       {"bfloat16", Precision::BF16, true}, {"float16", Precision::F16, true}, {"fp16", Precision::F16, true}};
   return c;
+}
+
+Precision checkpoint_precision(const ModelConfig& config) {
+  return precisions().parse(config.torch_dtype, "torch_dtype", "config.json");
 }
 
 std::string DeviceSpec::text() const {

@@ -14,6 +14,11 @@ enum class Precision { Auto, F32, BF16, F16 };  // auto: f32 on CPU, the checkpo
 // auto, f32, bf16, f16 (float32, fp32, bfloat16, float16, fp16 read as aliases).
 const Choices<Precision>& precisions();
 
+struct ModelConfig;
+// The precision a checkpoint is stored in: its config.json's torch_dtype
+// (F32, BF16 or F16; parse_model_config refused any other).
+Precision checkpoint_precision(const ModelConfig& config);
+
 struct DeviceSpec {
   bool cuda = false;
   int index = -1;  // CUDA: -1 for "cuda" (the first device), else N of "cuda:N"

@@ -18,7 +18,7 @@ namespace {
 torch::ScalarType resolve_dtype(const LoadOptions& o, const ModelConfig& c) {
   const torch::ScalarType dtype = o.dtype != torch::ScalarType::Undefined ? o.dtype
                                   : o.device.is_cpu()                    ? torch::kFloat32
-                                                                          : parse_dtype(c.torch_dtype);
+                                                                          : scalar_type(checkpoint_precision(c));
   check_dtype_supported(o.device, dtype);
   return dtype;
 }
@@ -65,7 +65,7 @@ std::unique_ptr<LlamaModel> init_llama(const ModelConfig& config, uint64_t seed,
 void save_llama(const LlamaModel& model, const std::string& dir, torch::ScalarType dtype) {
   fs::create_directories(dir);
   ModelConfig config = model.config();
-  if (dtype == torch::ScalarType::Undefined) dtype = parse_dtype(config.torch_dtype);
+  if (dtype == torch::ScalarType::Undefined) dtype = scalar_type(checkpoint_precision(config));
   config.torch_dtype = dtype == torch::kBFloat16 ? "bfloat16" : dtype == torch::kFloat16 ? "float16" : "float32";
   std::vector<std::pair<std::string, torch::Tensor>> tensors;
   for (const auto& [name, t] : model.named_weights()) tensors.emplace_back(name, t.to(dtype));

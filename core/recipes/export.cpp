@@ -75,7 +75,7 @@ ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
   }
 
   const std::string config_path = (fs::path(result.model_dir) / "config.json").string();
-  const Precision checkpoint = precisions().parse(read_model_config(config_path).torch_dtype, "torch_dtype", config_path);
+  const Precision checkpoint = checkpoint_precision(read_model_config(config_path));
   const Precision precision = r.dtype == Precision::Auto ? checkpoint : r.dtype;
   result.dtype = precisions().name(precision);
   hooks.progress({"load", 0, 3, result.model_dir});

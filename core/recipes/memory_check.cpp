@@ -76,7 +76,7 @@ MemoryPlan memory_plan(const TrainConfig& c) {
   p.sequence_length = c.max_input_length + c.max_output_length;  // the longest a padded batch can be
   const bool cuda = c.device.cuda;
   // auto: f32 on CPU, the checkpoint's torch_dtype on CUDA (model/loader.h); CUDA matmuls then autocast to it.
-  const Precision checkpoint = precisions().parse(p.model.torch_dtype, "torch_dtype", config_path);
+  const Precision checkpoint = checkpoint_precision(p.model);
   const torch::ScalarType dtype = scalar_type(c.dtype, cuda ? scalar_type(checkpoint) : torch::kFloat32);
   p.weight_bytes = p.activation_bytes = static_cast<int64_t>(c10::elementSize(dtype));
   p.optimizer = c.optimizer;
