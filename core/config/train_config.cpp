@@ -121,6 +121,8 @@ std::vector<TrainConfig> expand_seeds(const nlohmann::json& config, const std::s
   return out;
 }
 
+int64_t loss_chunk_of(const TrainConfig& c) { return c.loss_chunk_size >= 0 ? c.loss_chunk_size : 1024; }
+
 PeftConfig peft_config(const TrainConfig& c) {
   PeftConfig p;
   p.method = c.peft;

@@ -58,7 +58,7 @@ struct TrainConfig {
   std::string output_dir = "runs/imsm";
   Precision dtype = Precision::Auto;
   int64_t save_steps = 0;         // 0: checkpoints at epoch ends only
-  int64_t gate_probe_examples = 8;  // IMSM: the mean gate on the first N probe examples, ~50 times a run (0: off)
+  int64_t gate_probe_examples = 8;  // IMSM: the mean gate on the first N probe examples, ~50 times a run within ~5% of its time (0: off)
   std::string gate_probe_data;      // the probe examples: a validation JSON/JSONL file ("": the training data)
   std::string label;                // the method's name in reports and tables ("": from peft and variant, e.g. IMSM(LoRA))
   std::string sweep;                // the sweep grid this run is a cell of ("": none; config/sweep_grid.h)
@@ -73,7 +73,7 @@ struct TrainConfig {
   double max_grad_norm = 1.0;
   Checkpointing gradient_checkpointing = Checkpointing::Auto;  // recompute each decoder layer in the backward (auto: on CUDA)
   bool memory_check = true;       // refuse a run whose memory estimate exceeds the device's free memory (recipes/memory_check.h)
-  int64_t loss_chunk_size = -1;  // the LM head and loss in chunks of N positions (0: whole batch; -1: 1024 on CUDA, whole on CPU)
+  int64_t loss_chunk_size = -1;  // the LM head and loss at scored positions, N at a time (0: every position at once; -1: 1024)
   std::string input_field = "input", output_field = "output", instruction_field = "instruction";  // dataset fields
   int64_t tinit = 0, tfinal = 0, delta_t = 1;  // AdaLoRA's schedule (PEFT: tinit, tfinal, deltaT)
   double orth_reg_weight = 0.5;                // AdaLoRA
@@ -129,6 +129,10 @@ TrainConfig parse_train_config(const nlohmann::json& j, const std::string& where
 
 // The PEFT method's settings of a run (PEFT's adapter_config.json keys).
 PeftConfig peft_config(const TrainConfig& c);
+// loss_chunk_size as a run uses it: -1 is 1024 positions on every device (an
+// answer is a few tokens of a row: the head's matmul at the scored positions
+// only is the cheap path on a CPU as on a GPU, issue 34); 0 the plain path.
+int64_t loss_chunk_of(const TrainConfig& c);
 // Reads FILE.json and applies "key=value" overrides (value: JSON, else a string).
 TrainConfig read_train_config(const std::string& path, const std::vector<std::string>& overrides);
 

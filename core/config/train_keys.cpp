@@ -167,7 +167,8 @@ std::vector<TrainKey> method_keys() {
     plain("top_rank", &C::top_rank, "The official mode 3's rank (no mode 3 here): recorded, no effect", Range::Positive),
     plain("mix_alpha", &C::mix_alpha, "Variant no-gate: the fixed mix α·h_M + (1 − α)·h_M' (½: the official mode 0)", Range::Ratio),
     plain("gate_probe_examples", &C::gate_probe_examples,
-          "Measure the mean gate on this many probe examples about 50 times a run (0: off); it does not change training",
+          "Measure the mean gate on this many probe examples about 50 times a run, spaced to cost ~5% of its time (0: off); "
+          "it does not change training",
           Range::NonNegative),
     plain("gate_probe_data", &C::gate_probe_data, "The probe examples: a validation JSON/JSONL file (\"\": the first training examples)"),
   };
@@ -207,8 +208,8 @@ std::vector<TrainKey> runtime_keys() {
            "Recompute each decoder layer in the backward instead of keeping its activations: far less memory, ~10% more time "
            "(auto: on on CUDA)"),
     plain("loss_chunk_size", &C::loss_chunk_size,
-          "The LM head and the loss over this many positions at a time, never the whole batch's logits (0: the whole batch; "
-          "-1: 1024 on CUDA, the whole batch on CPU)"),
+          "The LM head and the loss only at the scored (answer) positions, this many at a time, never the whole batch's logits "
+          "(0: every position's logits at once, the plain path; -1: 1024)"),
     plain("memory_check", &C::memory_check, "Refuse a run whose memory estimate exceeds the device's free memory"),
     plain("memory_cache", &C::memory_cache,
           "IMSM: keep each training example's frozen original stream h_M after its first pass instead of computing it again"),

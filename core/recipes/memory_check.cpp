@@ -81,7 +81,7 @@ MemoryPlan memory_plan(const TrainConfig& c) {
   p.weight_bytes = p.activation_bytes = static_cast<int64_t>(c10::elementSize(dtype));
   p.optimizer = c.optimizer;
   p.checkpointing = checkpoints_layers(c.gradient_checkpointing, cuda);
-  p.loss_chunk = c.loss_chunk_size >= 0 ? c.loss_chunk_size : cuda ? 1024 : 0;  // as run_train resolves them
+  p.loss_chunk = loss_chunk_of(c);  // as run_train resolves it
   if (!c.test_data_path.empty() || !c.eval_suite.empty()) {
     p.eval_batch_size = c.batch_size;
     p.eval_length = p.sequence_length;

@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 
@@ -255,9 +256,19 @@ std::function<void(const Trainer&)> checkpoint_writer(const TrainConfig& c, cons
   };
 }
 
-// `hooks` with the gate probe's mean joining the step record ~50 times a run (query and no-query gates, rank 0);
-// its mean per hidden dimension goes to OUTPUT/gate_probes.jsonl, a line per probe (a resumed run appends: the
-// last line of a step counts).
+// Steps between gate probes: ~50 probes a run, and no more often than keeps
+// their cost near 5% of the training's. A probe is one forward of
+// gate_probe_examples rows, a step a forward and a backward (about 3 forwards)
+// of batch_size rows: a probe costs about examples / (3 × batch_size) steps.
+int64_t probe_spacing(const TrainConfig& c, int64_t total_steps) {
+  const double step_fraction = static_cast<double>(c.gate_probe_examples) / (3.0 * static_cast<double>(c.batch_size));
+  const auto budget = static_cast<int64_t>(std::ceil(step_fraction / 0.05));
+  return std::max<int64_t>({1, total_steps / 50, budget});
+}
+
+// `hooks` with the gate probe's mean joining the step record (query and no-query gates, rank 0), spaced by
+// probe_spacing and at the last step; its mean per hidden dimension goes to OUTPUT/gate_probes.jsonl, a line
+// per probe (a resumed run appends: the last line of a step counts).
 Hooks with_gate_probe(const Hooks& hooks, const TrainConfig& c, const RunModel& m, int64_t total_steps) {
   struct Probe {
     TrainBatch batch;
@@ -267,7 +278,7 @@ Hooks with_gate_probe(const Hooks& hooks, const TrainConfig& c, const RunModel& 
   auto probe = std::make_shared<Probe>();
   probe->batch = m.writer ? probe_batch(c, m.gate.get(), m.data, m.model().device()) : TrainBatch{};
   if (!probe->batch.ids.defined()) return hooks;
-  probe->every = std::max<int64_t>(1, total_steps / 50);
+  probe->every = probe_spacing(c, total_steps);
   probe->lines.open(fs::path(c.output_dir) / kGateProbesFile, std::ios::app);
   Hooks h = hooks;
   h.on_step = [hooks, probe, &m](StepRecord r) {
@@ -355,8 +366,7 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   const dist::Launch launch = dist::launch_from_environment();  // started by torchrun: one rank of a data-parallel run
   const RunModel m = open_run_model(c, launch);
 
-  const bool cuda = m.model().device().is_cuda();
-  const int64_t loss_chunk = c.loss_chunk_size >= 0 ? c.loss_chunk_size : cuda ? 1024 : 0;  // big vocabularies live on GPUs
+  const int64_t loss_chunk = loss_chunk_of(c);
   SiameseTarget target(m.model(), *m.adapters, m.gate.get(), c.gate_learning_rate / c.learning_rate, loss_chunk);
   const std::unique_ptr<EwcAnchor> ewc = ewc_anchor(c, target, m.data, !m.resume.empty(), m.writer, hooks);  // at the start, dropout off
   target.set_penalties({c.kl_lambda, c.ewc_lambda, ewc.get()});

@@ -196,13 +196,14 @@ class UiTest : public QObject {
     const auto metrics = ws.train_metrics(run_id);
     QCOMPARE(metrics.size(), size_t{4});
     QCOMPARE(metrics.back().loss, snap.points.back().loss);
-    // The IMSM gate probe arrives live and is recorded at the same steps (4 steps: every one).
+    // The IMSM gate probe arrives live and is recorded at the same steps: 8 probe rows cost 8 / (3 × 2) steps of
+    // batch 2, so probe_spacing keeps only the last of the 4 steps (a probe every ceil(1.33 / 0.05) = 27 steps).
     QVERIFY(snap.points.back().gate_mean > 0 && snap.points.back().gate_mean < 1);
     QCOMPARE(metrics.back().gate_mean, snap.points.back().gate_mean);
     ui::TrainingView view;
     view.show_runs(ws_path, {run_id});
     QCOMPARE(view.gate_plot()->graphCount(), 1);
-    QCOMPARE(view.gate_plot()->graph(0)->dataCount(), 4);
+    QCOMPARE(view.gate_plot()->graph(0)->dataCount(), 1);
   }
 
   // The inspector generates with the trained IMSM run off the GUI thread and shows each token's gate and
