@@ -6,6 +6,7 @@
 
 #include "io/json_file.h"
 #include "io/safetensors.h"
+#include "model/dropout.h"
 #include "model/tensor_io.h"
 #include "util/error.h"
 
@@ -42,8 +43,8 @@ torch::Tensor ImsmGate::gate(const torch::Tensor& h_M, const torch::Tensor& h_Mp
   } else {
     a = torch::matmul(h_M.to(dt), block(0).t()) + torch::matmul(h_Mp.to(dt), block(1).t());
   }
-  a = torch::dropout(a, config_.dropout, training_);                           // [B, T, r]
-  const torch::Tensor b = torch::dropout(torch::matmul(a, gate_B.t()), config_.dropout, training_);  // [B, T, d]
+  a = imsm::dropout(a, config_.dropout, training_);                           // [B, T, r]
+  const torch::Tensor b = imsm::dropout(torch::matmul(a, gate_B.t()), config_.dropout, training_);  // [B, T, d]
   return torch::sigmoid(b);                                                    // [B, T, d]
 }
 

@@ -1,5 +1,6 @@
 #include "peft/adalora.h"
 
+#include "model/dropout.h"
 #include "util/error.h"
 
 namespace imsm {
@@ -17,7 +18,7 @@ AdaLoraAdapter::AdaLoraAdapter(const Linear& base, const PeftConfig& c, int64_t 
 
 torch::Tensor AdaLoraAdapter::delta(const torch::Tensor& x) const {
   const torch::Tensor xa = x.to(lora_A.scalar_type());                                                   // [B, T, in]
-  const torch::Tensor dropped = training_ && dropout_ > 0 ? torch::dropout(xa, dropout_, true) : xa;    // [B, T, in]
+  const torch::Tensor dropped = training_ && dropout_ > 0 ? imsm::dropout(xa, dropout_, true) : xa;    // [B, T, in]
   return torch::matmul(torch::matmul(dropped, (lora_A * lora_E).t()), lora_B.t()) * (alpha_ / (ranknum_ + 1e-5));  // [B, T, out]
 }
 

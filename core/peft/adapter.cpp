@@ -2,6 +2,8 @@
 
 #include <cmath>
 
+#include "model/dropout.h"
+
 namespace imsm {
 
 namespace {
@@ -44,7 +46,7 @@ LoraAdapter::LoraAdapter(const Linear& base, const PeftConfig& c, at::Generator&
 
 torch::Tensor LoraAdapter::delta(const torch::Tensor& x) const {
   const torch::Tensor x32 = x.to(lora_A.scalar_type());                                                  // [B, T, in]
-  const torch::Tensor dropped = training_ && dropout_ > 0 ? torch::dropout(x32, dropout_, true) : x32;  // [B, T, in]
+  const torch::Tensor dropped = training_ && dropout_ > 0 ? imsm::dropout(x32, dropout_, true) : x32;  // [B, T, in]
   return torch::matmul(torch::matmul(dropped, lora_A.t()), lora_B.t()) * scaling_;                     // [B, T, out]
 }
 
