@@ -22,6 +22,7 @@ struct GenerateRequest {
   int top_k = 0;
   double top_p = 1.0;
   uint64_t seed = 0;
+  bool ignore_eos = false;          // run to max_new_tokens past any EOS (benchmarks, as llama.cpp's --ignore-eos)
   // IMSM adapters: record each generated token's full gate and the top-k next
   // tokens of the original stream, the tuned stream and the mix (0: none).
   int64_t trace_top_k = 0;
