@@ -82,6 +82,7 @@ MemoryPlan memory_plan(const TrainConfig& c) {
   p.optimizer = c.optimizer;
   p.checkpointing = checkpoints_layers(c.gradient_checkpointing, cuda);
   p.loss_chunk = loss_chunk_of(c);  // as run_train resolves it
+  p.scored_per_row = c.max_output_length;  // the answer and its EOS: encode_example truncates to it
   if (!c.test_data_path.empty() || !c.eval_suite.empty()) {
     p.eval_batch_size = c.batch_size;
     p.eval_length = p.sequence_length;

@@ -34,6 +34,7 @@ struct MemoryPlan {
   OptimizerKind optimizer = OptimizerKind::AdamW;
   bool checkpointing = false;        // activation checkpointing of decoder layers
   int64_t loss_chunk = 0;            // positions per chunk of the LM head + loss (0: the whole batch)
+  int64_t scored_per_row = 0;        // chunked: the answer tokens a row scores at most (max_output_length; 0: every position)
   int64_t eval_batch_size = 0;       // evaluation during training (0: none)
   int64_t eval_length = 0;           // its prompt + answer tokens
 };

@@ -92,6 +92,12 @@ TEST(MemoryEstimate, EachFeatureLowersItsOwnPart) {
   // The whole batch's logits: 4,096 positions × 128,256 × 16 bytes; a chunk: 1,024 × 128,256 × 8 + the head's input gradient.
   EXPECT_EQ(part(plain, "logits"), 4096.0 * 128256 * 16);
   EXPECT_EQ(part(chunked, "logits"), 1024.0 * 128256 * 8 + 4096.0 * 4096 * 4);
+  // Answers of at most 4 tokens: the chunked head sees 4 rows × 4 scored positions, not a whole chunk.
+  imsm::MemoryPlan short_answers = chunked;
+  short_answers.scored_per_row = 4;
+  EXPECT_EQ(part(short_answers, "logits"), 16.0 * 128256 * 8 + 4096.0 * 4096 * 4);
+  short_answers.loss_chunk = 0;  // the plain path computes every position's logits whatever is scored
+  EXPECT_EQ(part(short_answers, "logits"), 4096.0 * 128256 * 16);
   imsm::MemoryPlan checkpointed = plain;
   checkpointed.checkpointing = true;
   EXPECT_LT(part(checkpointed, "activations"), part(plain, "activations") / 20);  // each layer's input instead of all it keeps
