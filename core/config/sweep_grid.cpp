@@ -1,7 +1,6 @@
 #include "config/sweep_grid.h"
 
 #include <algorithm>
-#include <map>
 
 #include "report/results.h"
 #include "util/error.h"

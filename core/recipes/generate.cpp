@@ -113,9 +113,10 @@ GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& r,
   GenerateOptions options;
   options.max_new_tokens = r.max_new_tokens;
   options.sampling = {r.temperature, r.top_k, r.top_p, r.seed};
-  if (!r.ignore_eos) options.eos_ids = stop_ids(model->config(), tokenizer ? tokenizer->eos_ids() : std::vector<int32_t>{});
-  if (options.eos_ids.empty() && !r.ignore_eos)
-    log::warn("no EOS id in config.json or tokenizer_config.json: generation runs to --max-new-tokens");
+  if (!r.ignore_eos) {
+    options.eos_ids = stop_ids(model->config(), tokenizer ? tokenizer->eos_ids() : std::vector<int32_t>{});
+    if (options.eos_ids.empty()) log::warn("no EOS id in config.json or tokenizer_config.json: generation runs to --max-new-tokens");
+  }
 
   GenerateResult result;
   result.prompt_tokens = static_cast<int64_t>(prompt.size());

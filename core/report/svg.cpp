@@ -21,6 +21,9 @@ std::string text(double x, double y, const std::string& s, const char* anchor = 
   return "<text x=\"" + num(x) + "\" y=\"" + num(y) + "\" text-anchor=\"" + anchor + "\" font-size=\"" + std::to_string(size) + "\">" +
          xml_escape(s) + "</text>";
 }
+std::string svg_line(double x1, double y1, double x2, double y2, const std::string& stroke, const std::string& extra = "") {
+  return "<line x1=\"" + num(x1) + "\" y1=\"" + num(y1) + "\" x2=\"" + num(x2) + "\" y2=\"" + num(y2) + "\" stroke=\"" + stroke + "\"" + extra + "/>";
+}
 struct Frame {
   double left = 60, right = 160, top = 30, bottom = 45;  // margins; the legend sits on the right
   int width, height;
@@ -63,12 +66,11 @@ std::string step_tick(double v, double step) {
 // lo, hi: widened to round values (see nice_range); the caller maps its data with the widened ones.
 std::string y_axis(const Frame& f, double& lo, double& hi, const std::string& label) {
   const double step = nice_range(lo, hi);
-  std::string out = "<line x1=\"" + num(f.x0()) + "\" y1=\"" + num(f.y0()) + "\" x2=\"" + num(f.x0()) + "\" y2=\"" + num(f.y1()) +
-                    "\" stroke=\"#444\"/>";
+  std::string out = svg_line(f.x0(), f.y0(), f.x0(), f.y1(), "#444");
   const int ticks = static_cast<int>(std::lround((hi - lo) / step));
   for (int i = 0; i <= ticks; ++i) {
     const double v = lo + step * i, y = f.y0() - (f.y0() - f.y1()) * i / static_cast<double>(ticks);
-    out += "<line x1=\"" + num(f.x0() - 4) + "\" y1=\"" + num(y) + "\" x2=\"" + num(f.x1()) + "\" y2=\"" + num(y) + "\" stroke=\"#ddd\"/>";
+    out += svg_line(f.x0() - 4, y, f.x1(), y, "#ddd");
     out += text(f.x0() - 6, y + 4, step_tick(v, step), "end", 10);
   }
   out += "<text x=\"14\" y=\"" + num((f.y0() + f.y1()) / 2) + "\" text-anchor=\"middle\" font-size=\"11\" transform=\"rotate(-90 14 " +
@@ -116,7 +118,7 @@ std::string line_chart(const std::vector<Series>& series, const std::string& tit
   if (xhi == xlo) xhi = xlo + 1;
   if (yhi == ylo) yhi = ylo + 1;
   out += y_axis(f, ylo, yhi, y_label);
-  out += "<line x1=\"" + num(f.x0()) + "\" y1=\"" + num(f.y0()) + "\" x2=\"" + num(f.x1()) + "\" y2=\"" + num(f.y0()) + "\" stroke=\"#444\"/>";
+  out += svg_line(f.x0(), f.y0(), f.x1(), f.y0(), "#444");
   out += text(f.x0(), f.y0() + 16, tick(xlo)) + text(f.x1(), f.y0() + 16, tick(xhi)) + text((f.x0() + f.x1()) / 2, f.y0() + 32, x_label);
   std::vector<std::string> labels;
   for (size_t k = 0; k < series.size(); ++k) {
@@ -148,7 +150,7 @@ std::string bar_chart(const std::vector<BarGroup>& groups, const std::vector<std
   if (hi == lo) hi = lo + 1;
   std::string out = open_svg(f, title) + y_axis(f, lo, hi, y_label);
   auto y_of = [&](double v) { return f.y0() - (v - lo) / (hi - lo) * (f.y0() - f.y1()); };
-  out += "<line x1=\"" + num(f.x0()) + "\" y1=\"" + num(y_of(0)) + "\" x2=\"" + num(f.x1()) + "\" y2=\"" + num(y_of(0)) + "\" stroke=\"#444\"/>";
+  out += svg_line(f.x0(), y_of(0), f.x1(), y_of(0), "#444");
   const double group_w = (f.x1() - f.x0()) / static_cast<double>(std::max<size_t>(1, groups.size()));
   for (size_t g = 0; g < groups.size(); ++g) {
     const auto& grp = groups[g];
@@ -165,8 +167,7 @@ std::string bar_chart(const std::vector<BarGroup>& groups, const std::vector<std
              "</title></rect>";
       if (i < grp.errors.size() && grp.errors[i] > 0) {
         const double cx = x + bar_w * 0.45;
-        out += "<line x1=\"" + num(cx) + "\" y1=\"" + num(y_of(grp.values[i] - grp.errors[i])) + "\" x2=\"" + num(cx) + "\" y2=\"" +
-               num(y_of(grp.values[i] + grp.errors[i])) + "\" stroke=\"#222\"/>";
+        out += svg_line(cx, y_of(grp.values[i] - grp.errors[i]), cx, y_of(grp.values[i] + grp.errors[i]), "#222");
       }
     }
     out += text(f.x0() + group_w * (static_cast<double>(g) + 0.5), f.y0() + 16, grp.label);
@@ -175,10 +176,6 @@ std::string bar_chart(const std::vector<BarGroup>& groups, const std::vector<std
 }
 
 namespace {
-
-std::string svg_line(double x1, double y1, double x2, double y2, const std::string& stroke, const std::string& extra = "") {
-  return "<line x1=\"" + num(x1) + "\" y1=\"" + num(y1) + "\" x2=\"" + num(x2) + "\" y2=\"" + num(y2) + "\" stroke=\"" + stroke + "\"" + extra + "/>";
-}
 
 // A scatter chart's data-to-pixel mapping.
 struct Plane {

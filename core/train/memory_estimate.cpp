@@ -113,8 +113,7 @@ MemoryEstimate estimate_memory(const MemoryPlan& p) {
 
   // The chunked head sees the scored positions only: at most a chunk, and at most the answers' tokens.
   const double scored = p.scored_per_row > 0 ? static_cast<double>(p.batch_size * p.scored_per_row) : tokens;
-  const bool chunked = p.loss_chunk > 0 && std::min(static_cast<double>(p.loss_chunk), scored) < tokens;
-  const double positions = chunked ? std::min(static_cast<double>(p.loss_chunk), scored) : tokens;
+  const double positions = p.loss_chunk > 0 ? std::min({static_cast<double>(p.loss_chunk), scored, tokens}) : tokens;
   const double logits = add("logits", positions * V * (p.loss_chunk > 0 ? kChunkLogitBytes : kLogitBytes) + (p.loss_chunk > 0 ? tokens * d * 4 : 0),
                             millions(positions) + (p.loss_chunk > 0 ? " positions per chunk" : " positions (the whole batch)") + " × " +
                                 millions(V) + " vocabulary, with the loss's own tensors");
