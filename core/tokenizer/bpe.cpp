@@ -153,7 +153,8 @@ void BpeModel::merge_word(std::string_view word, std::vector<int32_t>& out) cons
       return;
     }
   }
-  std::vector<int32_t> ids;
+  thread_local std::vector<int32_t> ids;  // scratch, reused: no allocation per word once warm
+  ids.clear();
   character_ids(word, ids);
   apply_merges(ids, out);
 }
@@ -200,7 +201,8 @@ void BpeModel::apply_merges(const std::vector<int32_t>& ids, std::vector<int32_t
     bool alive;
   };
   const int n = static_cast<int>(ids.size());
-  std::vector<Symbol> symbols(ids.size());
+  thread_local std::vector<Symbol> symbols;  // scratch, reused
+  symbols.resize(ids.size());
   for (int i = 0; i < n; ++i) symbols[i] = {ids[i], i - 1, i + 1 < n ? i + 1 : -1, true};
 
   struct Candidate {
