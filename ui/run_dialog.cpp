@@ -351,6 +351,21 @@ std::vector<size_t> RunDialog::pending_projects() const {
 
 bool RunDialog::project_makes(const QString& path) const { return project_of_.count(path.toStdString()) > 0; }
 
+const RowLengths& RunDialog::row_lengths(const TrainConfig& c) {
+  auto stamp = [](const std::string& path) {
+    const QFileInfo f(QString::fromStdString(path));
+    return path + "@" + std::to_string(f.size()) + "@" + std::to_string(f.lastModified().toMSecsSinceEpoch());
+  };
+  const std::string of = stamp(c.model_path + "/tokenizer.json") + stamp(c.model_path + "/tokenizer.model") + stamp(c.data_path) +
+                         (c.replay_ratio > 0 ? stamp(c.replay_data) : "") + "|" + std::to_string(c.max_input_length) + "|" +
+                         std::to_string(c.max_output_length) + "|" + c.input_field + "|" + c.output_field + "|" + c.instruction_field;
+  if (of != lengths_of_) {
+    row_lengths_ = training_row_lengths(c);
+    lengths_of_ = of;
+  }
+  return row_lengths_;
+}
+
 QString RunDialog::make_missing_data() {
   std::vector<ProjectPlan> pending;
   for (size_t i : pending_projects()) pending.push_back(projects_[i]);
@@ -409,7 +424,7 @@ void RunDialog::validate() {
     if (message.isEmpty())  // the held-out set's task, the criterion, the suite (read once it is there)
       validation_plan(runs.front(), [this](const std::string& path) { return project_makes(QString::fromStdString(path)); });
     if (message.isEmpty()) {  // will it fit: as run_train checks before it loads anything
-      const MemoryCheck m = check_memory(runs.front(), !runs.front().device.cuda);
+      const MemoryCheck m = check_memory(runs.front(), !runs.front().device.cuda, row_lengths(runs.front()));
       memory = memory_line(m);
       if (!m.fits() && runs.front().memory_check) message = QString::fromStdString("memory_check: " + memory_refusal(m));
     }

@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include "config/train_config.h"
+#include "recipes/memory_check.h"
 #include "recipes/project.h"
 #include "run_fields.h"
 
@@ -66,11 +67,14 @@ class RunDialog : public QDialog {
 
   std::vector<size_t> pending_projects() const;  // the projects that make missing files the fields name (data, probe, held-out set, suite)
   bool project_makes(const QString& path) const;  // a preset's project makes this file (so Start can, when it is missing)
+  const RowLengths& row_lengths(const TrainConfig& c);  // the data's, tokenized again only when a key or file that decides them changes
 
   std::vector<nlohmann::json> preset_configs_;
   nlohmann::json preset_ = nlohmann::json::object();  // what presets set, the keys without a field included
   std::vector<ProjectPlan> projects_;          // the presets' projects
   std::map<std::string, size_t> project_of_;  // by file: the project (index in projects_) that makes it
+  std::string lengths_of_;  // what row_lengths_ were measured for
+  RowLengths row_lengths_;
   RunFields fields_;  // every `imsm train` key the dialog edits, and "seed" (one run per seed)
   QComboBox* presets_;
   QGroupBox* sweep_;

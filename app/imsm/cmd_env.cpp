@@ -43,6 +43,7 @@ void add_env(CLI::App& app, Run& run) {
         std::printf("CUDA        not compiled (a CPU-only LibTorch)\n");
       for (const auto& d : env.devices) std::printf("            %s\n", d.c_str());
       std::printf("CPU         %s, %d threads\n", env.cpu.c_str(), env.threads);
+      std::printf("bf16        %s\n", cpu_bf16_line(env).c_str());
       std::printf("BLAS        %s\n", env.blas.c_str());
       if (!load.gpu_problem.empty()) std::printf("NVML        %s\n", load.gpu_problem.c_str());
       for (const auto& g : load.gpus)

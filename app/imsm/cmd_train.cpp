@@ -96,7 +96,7 @@ int preflight(const TrainConfig& c, bool dry_run) {
     throw_bad_input(missing.substr(0, colon), missing.substr(colon + 2));
   }
   validation_plan(c);
-  const MemoryCheck m = check_memory(c, dry_run || c.memory_check);
+  const MemoryCheck m = check_memory(c, dry_run || c.memory_check, training_row_lengths(c));
   if (dry_run) {
     std::cout << memory_report(m);
     return m.fits() ? 0 : 1;

@@ -32,12 +32,13 @@ torch::Tensor dropout(const torch::Tensor& x, double p, bool training) {
   const uint64_t seed = draw_seed();
   const auto threshold = static_cast<uint64_t>(p * 18446744073709551616.0);  // p · 2⁶⁴ (< 2⁶⁴ for p < 1)
   const float scale = static_cast<float>(1.0 / (1.0 - p));
-  torch::Tensor mask = torch::empty(x.sizes(), x.options().dtype(torch::kFloat32).requires_grad(false));  // x's shape
-  float* m = mask.data_ptr<float>();
-  at::parallel_for(0, mask.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
-    for (int64_t i = begin; i < end; ++i) m[i] = mix(seed, static_cast<uint64_t>(i)) >= threshold ? scale : 0.0f;
+  // A byte per element: where() keeps only the mask for the backward (a float mask, as x * mask, kept 4 bytes).
+  torch::Tensor keep = torch::empty(x.sizes(), x.options().dtype(torch::kBool).requires_grad(false));  // x's shape
+  bool* k = keep.data_ptr<bool>();
+  at::parallel_for(0, keep.numel(), 1 << 14, [&](int64_t begin, int64_t end) {
+    for (int64_t i = begin; i < end; ++i) k[i] = mix(seed, static_cast<uint64_t>(i)) >= threshold;
   });
-  return x * mask.to(x.scalar_type());  // x's shape
+  return torch::where(keep, x * scale, 0.0);  // x's shape
 }
 
 }  // namespace imsm

@@ -28,7 +28,10 @@ struct EngineEnvironment {
   std::string blas;            // "mkl (static in LibTorch)", "openblas (/usr/lib/...)"
   int threads = 0;             // intra-op threads LibTorch uses on CPU
   std::string cpu;             // "AMD EPYC" (the model name of /proc/cpuinfo)
+  std::vector<std::string> cpu_bf16;  // the CPU's bf16 instructions: "avx512_bf16", "amx_bf16" (none: bf16 is emulated)
 };
+// For people: what "dtype" auto and bf16 do on this CPU, and why.
+std::string cpu_bf16_line(const EngineEnvironment& env);
 EngineEnvironment engine_environment();
 nlohmann::ordered_json to_json(const EngineEnvironment& env);
 

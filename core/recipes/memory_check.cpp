@@ -8,6 +8,8 @@
 #include "io/hf_config.h"
 #include "model/cuda_device.h"
 #include "model/device.h"
+#include "tokenizer/tokenizer.h"
+#include "train/dataset.h"
 #include "util/error.h"
 #include "util/process.h"
 
@@ -61,9 +63,34 @@ std::vector<std::string> fixes(const MemoryPlan& plan, const TrainConfig& c, dou
   return out;
 }
 
+void add_lengths(RowLengths& rows, const std::string& path, const TrainConfig& c, const Tokenizer& tokenizer) {
+  DatasetFields fields;
+  fields.input = c.input_field;
+  fields.output = c.output_field;
+  fields.instruction = c.instruction_field;
+  for (const Example& e : read_examples(path, fields)) {
+    const EncodedExample row = encode_example(tokenizer, e, c.max_input_length, c.max_output_length, 0);  // the EOS's id does not count
+    rows.longest_row = std::max<int64_t>(rows.longest_row, static_cast<int64_t>(row.ids.size()));
+    rows.longest_answer = std::max<int64_t>(rows.longest_answer, static_cast<int64_t>(row.ids.size()) - row.query_len);
+  }
+}
+
 }  // namespace
 
-MemoryPlan memory_plan(const TrainConfig& c) {
+RowLengths training_row_lengths(const TrainConfig& c) {
+  namespace fs = std::filesystem;
+  const fs::path model(c.model_path);
+  const bool tokenizer_there = fs::is_regular_file(model / "tokenizer.json") || fs::is_regular_file(model / "tokenizer.model");
+  const bool replayed = c.replay_ratio > 0;
+  if (!tokenizer_there || !fs::is_regular_file(c.data_path) || (replayed && !fs::is_regular_file(c.replay_data))) return {};
+  const auto tokenizer = load_tokenizer(c.model_path);
+  RowLengths rows;
+  add_lengths(rows, c.data_path, c, *tokenizer);
+  if (replayed) add_lengths(rows, c.replay_data, c, *tokenizer);
+  return rows;
+}
+
+MemoryPlan memory_plan(const TrainConfig& c, const RowLengths& rows) {
   const std::string config_path = (std::filesystem::path(c.model_path) / "config.json").string();
   if (!std::filesystem::is_regular_file(config_path))
     throw_bad_input("model_path", c.model_path + " is not a Hugging Face model folder (no config.json)");
@@ -74,6 +101,7 @@ MemoryPlan memory_plan(const TrainConfig& c) {
   p.gate_parameters = gate_parameters(c.variant, c.gate_rank, p.model.hidden_size);
   p.batch_size = c.batch_size;
   p.sequence_length = c.max_input_length + c.max_output_length;  // the longest a padded batch can be
+  if (rows.longest_row > 0) p.sequence_length = std::min(p.sequence_length, rows.longest_row);
   const bool cuda = c.device.cuda;
   // auto: f32 on CPU, the checkpoint's torch_dtype on CUDA (model/loader.h); CUDA matmuls then autocast to it.
   const Precision checkpoint = checkpoint_precision(p.model);
@@ -83,16 +111,18 @@ MemoryPlan memory_plan(const TrainConfig& c) {
   p.checkpointing = checkpoints_layers(c.gradient_checkpointing, cuda);
   p.loss_chunk = loss_chunk_of(c);  // as run_train resolves it
   p.scored_per_row = c.max_output_length;  // the answer and its EOS: encode_example truncates to it
+  if (rows.longest_answer > 0) p.scored_per_row = std::min(p.scored_per_row, rows.longest_answer);
   if (!c.test_data_path.empty() || !c.eval_suite.empty()) {
     p.eval_batch_size = c.batch_size;
-    p.eval_length = p.sequence_length;
+    p.eval_length = c.max_input_length + c.max_output_length;  // held-out rows: not measured here
   }
   return p;
 }
 
-MemoryCheck check_memory(const TrainConfig& c, bool ask_free) {
+MemoryCheck check_memory(const TrainConfig& c, bool ask_free, const RowLengths& rows) {
   MemoryCheck m;
-  m.plan = memory_plan(c);
+  m.plan = memory_plan(c, rows);
+  m.from_data = rows.longest_row > 0;
   m.estimate = estimate_memory(m.plan);
   m.device = c.device.cuda ? DeviceSpec{true, *c.device.cuda_index()} : c.device;
   if (ask_free) m.free_bytes = free_bytes_on(c.device);
@@ -102,7 +132,8 @@ MemoryCheck check_memory(const TrainConfig& c, bool ask_free) {
 
 std::string memory_report(const MemoryCheck& m) {
   std::ostringstream out;
-  out << "memory estimate of the run on " << m.device.text() << " (batch " << m.plan.batch_size << " x " << m.plan.sequence_length << " tokens, "
+  out << "memory estimate of the run on " << m.device.text() << " (batch " << m.plan.batch_size << " x " << m.plan.sequence_length << " tokens"
+      << (m.from_data ? " (the data's longest row)" : "") << ", "
       << (m.plan.weight_bytes == 2 ? "16-bit" : "fp32") << " weights" << (m.plan.checkpointing ? ", activation checkpointing" : "")
       << (m.plan.loss_chunk > 0 ? ", loss in chunks of " + std::to_string(m.plan.loss_chunk) : "") << "):\n"
       << format_estimate(m.estimate);

@@ -17,6 +17,7 @@ namespace imsm {
 
 struct MemoryCheck {
   MemoryPlan plan;
+  bool from_data = false;         // the batch's length is the data's longest row, not the keys' maximum
   MemoryEstimate estimate;
   DeviceSpec device;              // cpu, or cuda:N with its index (never the bare "cuda")
   double free_bytes = -1;         // free on that device now; -1 when not asked or unknown
@@ -24,12 +25,27 @@ struct MemoryCheck {
   bool fits() const { return free_bytes < 0 || estimate.peak_bytes() <= free_bytes; }
 };
 
-// The plan of a run: BadInput naming model_path when its config.json is missing or bad.
-MemoryPlan memory_plan(const TrainConfig& c);
+// The training rows as the run encodes them (train/dataset.h: the prompt and
+// the answer truncated to max_input_length and max_output_length, then EOS):
+// a batch is padded to its longest row, so the longest row sets the peak.
+struct RowLengths {
+  int64_t longest_row = 0;     // tokens of the longest row (0: unknown, the keys' maximum is used)
+  int64_t longest_answer = 0;  // its answer + EOS tokens at most: the positions a row scores
+};
+
+// The lengths of the rows of data_path (and replay_data when replayed),
+// encoded with the model's tokenizer; {} while the data or the tokenizer is
+// not there yet (a project makes it later). BadInput naming a bad data file.
+RowLengths training_row_lengths(const TrainConfig& c);
+
+// The plan of a run: BadInput naming model_path when its config.json is
+// missing or bad. `rows`: the data's lengths, when known; else every batch is
+// taken as max_input_length + max_output_length long.
+MemoryPlan memory_plan(const TrainConfig& c, const RowLengths& rows = {});
 
 // The estimate, and the device's free memory when `ask_free` (on CUDA this
 // creates the device's context in this process, ~0.5 GB of it).
-MemoryCheck check_memory(const TrainConfig& c, bool ask_free = true);
+MemoryCheck check_memory(const TrainConfig& c, bool ask_free = true, const RowLengths& rows = {});
 
 // For people: the table of parts, the free memory and the verdict with the
 // changes that fit ("" lines trimmed).

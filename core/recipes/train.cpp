@@ -360,7 +360,7 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   const auto started = std::chrono::steady_clock::now();
   const ValidationPlan plan = validation_plan(c);  // a bad key fails before the model loads
   // A run that cannot fit is refused before it allocates anything (memory_check false: the estimate alone).
-  const MemoryCheck memory = check_memory(c, c.memory_check);
+  const MemoryCheck memory = check_memory(c, c.memory_check, training_row_lengths(c));
   if (!memory.fits()) throw_bad_input("memory_check", memory_refusal(memory));
   const int64_t resident_before_model = resident_bytes();
   const dist::Launch launch = dist::launch_from_environment();  // started by torchrun: one rank of a data-parallel run

@@ -22,8 +22,9 @@ constexpr double kBackwardLayers = 1, kBackwardLayersCheckpointed = 2.5;
 // The siamese stream's extra per token: h_M' and the gate's input [h_M ⊕ h_M' ⊕ q ⊕ q'], g, the mix.
 constexpr double kGateD = 8;
 // Bytes per logit: the whole batch's logits, their fp32 copy and log-softmax and
-// the gradient (measured ~4 fp32 tensors); a chunk's fp32 logits and softmax (2).
-constexpr double kLogitBytes = 16, kChunkLogitBytes = 8;
+// the gradient (4 fp32 tensors, of which the allocator reuses some: measured
+// ~3.5 by bench_memory.sh); a chunk's fp32 logits and softmax (2).
+constexpr double kLogitBytes = 14, kChunkLogitBytes = 8;
 // The allocator's and the kernels' own buffers (BLAS, thread pools): measured ~60 MiB.
 constexpr double kRuntimeBytes = 64.0 * 1024 * 1024;
 
@@ -43,15 +44,20 @@ bool adaptable(const ExpectedTensor& t, std::string& module) {
   return true;
 }
 
-// Per token, the LoRA-family adapters' own activations in a layer: the dropped input and the rank-r product.
+// Per token, the LoRA-family adapters' own activations in a layer, in values
+// of activation_bytes (peft/adapter.cpp, model/dropout.cpp): each adapted
+// linear keeps its fp32 input for lora_A's gradient (4 bytes an element, as
+// measured on SmolLM2 even where q, k and v read the same input), with
+// dropout also the dropped copy and its 1-byte mask, and its fp32 rank-r product.
 double adapter_activations(const ModelConfig& model, const PeftConfig& peft, int64_t activation_bytes) {
   if (peft.method == PeftMethod::IA3) return 0;  // a scaled output: nothing beyond the base linear's
-  double per_token = 0;
+  const double input_bytes = 4 + (peft.dropout > 0 ? 4 + 1 : 0);
+  double bytes = 0;
   std::string module;
   for (const ExpectedTensor& t : expected_tensors(model))
     if (t.name.find(".layers.0.") != std::string::npos && adaptable(t, module) && peft.targets(module))
-      per_token += static_cast<double>(t.shape[1]) * (1.0 + 1.0 / static_cast<double>(activation_bytes)) + static_cast<double>(peft.r);  // + the dropout mask (bytes)
-  return per_token;
+      bytes += static_cast<double>(t.shape[1]) * input_bytes + static_cast<double>(peft.r) * 4;
+  return bytes / static_cast<double>(activation_bytes);
 }
 
 }  // namespace

@@ -409,6 +409,13 @@ TEST(Cli, EnvJsonReportsTheWheelsLibTorch) {
   if (cuda != "None") {
     EXPECT_EQ(j["cuda_version"], cuda);
   }
+  // The CPU's bf16 instructions, as lscpu's flags list them (util-linux, another reader of the same kernel table).
+  const Result flags = run_program("/bin/sh", {"-c", "lscpu | sed -n 's/^Flags: *//p' | tr ' ' '\\n' | grep -x -E 'avx512_bf16|amx_bf16' || true"});
+  ASSERT_EQ(flags.code, 0) << flags.err;
+  std::vector<std::string> expected;
+  std::istringstream words(flags.out);
+  for (std::string w; words >> w;) expected.push_back(w);
+  EXPECT_EQ(j["cpu_bf16"].get<std::vector<std::string>>(), expected) << "lscpu: " << flags.out;
 }
 
 TEST(Cli, CudaWithoutAGpuIsOneLine) {

@@ -6,9 +6,13 @@
 // docs/PERFORMANCE.md), not a test's.
 #include <gtest/gtest.h>
 
+#include <filesystem>
+#include <fstream>
+
 #include "imsm/gate.h"
 #include "model_fixtures.h"
 #include "peft/peft_model.h"
+#include "recipes/memory_check.h"
 #include "train/memory_estimate.h"
 
 namespace {
@@ -89,15 +93,15 @@ TEST(MemoryEstimate, EachFeatureLowersItsOwnPart) {
   };
   imsm::MemoryPlan chunked = plain;
   chunked.loss_chunk = 1024;
-  // The whole batch's logits: 4,096 positions × 128,256 × 16 bytes; a chunk: 1,024 × 128,256 × 8 + the head's input gradient.
-  EXPECT_EQ(part(plain, "logits"), 4096.0 * 128256 * 16);
+  // The whole batch's logits: 4,096 positions × 128,256 × 14 bytes; a chunk: 1,024 × 128,256 × 8 + the head's input gradient.
+  EXPECT_EQ(part(plain, "logits"), 4096.0 * 128256 * 14);
   EXPECT_EQ(part(chunked, "logits"), 1024.0 * 128256 * 8 + 4096.0 * 4096 * 4);
   // Answers of at most 4 tokens: the chunked head sees 4 rows × 4 scored positions, not a whole chunk.
   imsm::MemoryPlan short_answers = chunked;
   short_answers.scored_per_row = 4;
   EXPECT_EQ(part(short_answers, "logits"), 16.0 * 128256 * 8 + 4096.0 * 4096 * 4);
   short_answers.loss_chunk = 0;  // the plain path computes every position's logits whatever is scored
-  EXPECT_EQ(part(short_answers, "logits"), 4096.0 * 128256 * 16);
+  EXPECT_EQ(part(short_answers, "logits"), 4096.0 * 128256 * 14);
   imsm::MemoryPlan checkpointed = plain;
   checkpointed.checkpointing = true;
   EXPECT_LT(part(checkpointed, "activations"), part(plain, "activations") / 20);  // each layer's input instead of all it keeps
@@ -108,4 +112,53 @@ TEST(MemoryEstimate, EachFeatureLowersItsOwnPart) {
   evaluating.eval_batch_size = 4;
   evaluating.eval_length = 1024;
   EXPECT_GT(part(evaluating, "evaluation"), 2.0 * 32 * 8 * 1024 * 1024 * 2);  // K and V × layers × 8 rows (4 × 2 streams) × tokens × kv size × bf16
+}
+
+// LoRA's dropout keeps, per adapted linear and token, a dropped fp32 copy of
+// the input and its 1-byte mask (model/dropout.cpp): 5 bytes per input element
+// more than without dropout, in the activations of all 32 layers and in the
+// backward's one layer in flight. Llama 3 8B, q and v (inputs 4,096 each).
+TEST(MemoryEstimate, LoraDropoutKeepsACopyAndAByteMaskPerInput) {
+  imsm::MemoryPlan with = cuda_plan(false);
+  with.checkpointing = false;
+  imsm::MemoryPlan without = with;
+  without.peft.dropout = 0;
+  ASSERT_GT(with.peft.dropout, 0);
+  auto part = [](const imsm::MemoryPlan& p, const std::string& name) {
+    for (const auto& part : imsm::estimate_memory(p).parts)
+      if (part.name == name) return part.bytes;
+    return -1.0;
+  };
+  const double tokens = 4 * 1024, inputs = 4096 + 4096, bytes = 5;
+  // Relative 1e-12: the parts are sums of ~1e10-byte doubles, exact up to rounding.
+  EXPECT_NEAR(part(with, "activations") - part(without, "activations"), tokens * 32 * inputs * bytes, 1e-12 * part(with, "activations"));
+  EXPECT_NEAR(part(with, "backward") - part(without, "backward"), tokens * inputs * bytes, 1e-12 * part(with, "backward"));
+}
+
+// The batch is as long as the data's longest row, not the keys' maximum: the
+// rows of a file encoded by Llama 3's tokenizer (../shared/data/tokenizers),
+// their lengths counted by Hugging Face's tokenizers (the prompt with special
+// tokens, the answer truncated to max_output_length - 1, then EOS).
+TEST(MemoryEstimate, TheBatchIsAsLongAsTheDataLongestRow) {
+  const std::string dir = testing::TempDir() + "/row-lengths";
+  std::filesystem::create_directories(dir);
+  {
+    std::ofstream f(dir + "/data.jsonl");
+    f << R"({"input": "Is the sky blue?", "output": "yes"})" << "\n"  // 5 + 1 + EOS
+      << R"({"input": "Sentence: The cat sat on the mat.\nOutput:", "output": "no, it is not grammatical"})" << "\n"  // 11 + 3 of 7 + EOS
+      << R"({"input": "Say it", "output": "the answer is a very long sentence that runs on"})" << "\n";  // 2 + 3 of 10 + EOS
+  }
+  imsm::TrainConfig c;
+  c.model_path = IMSM_TOKENIZERS "/llama3";  // tokenizer.json is all training_row_lengths reads of the model
+  c.data_path = dir + "/data.jsonl";
+  c.max_input_length = 128;
+  c.max_output_length = 4;
+  const imsm::RowLengths rows = imsm::training_row_lengths(c);
+  EXPECT_EQ(rows.longest_row, 15);
+  EXPECT_EQ(rows.longest_answer, 4);
+  c.data_path = dir + "/not-there.jsonl";  // a project makes it later: the keys' maximum
+  EXPECT_EQ(imsm::training_row_lengths(c).longest_row, 0);
+  c.max_input_length = 8;  // truncated as the run truncates: 8 + 3 + EOS
+  c.data_path = dir + "/data.jsonl";
+  EXPECT_EQ(imsm::training_row_lengths(c).longest_row, 12);
 }
