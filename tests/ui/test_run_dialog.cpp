@@ -247,19 +247,21 @@ class RunDialogTest : public QObject {
     d.set_field("output_dir", dir_.filePath("memory-run"));
     QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
     QVERIFY2(d.memory_text().startsWith("Memory: about") && d.memory_text().contains("free on cpu"), qPrintable(d.memory_text()));
-    const MemoryCheck engine = check_memory(d.configs().at(0));
+    const MemoryCheck engine = check_memory(d.configs().at(0), true, training_row_lengths(d.configs().at(0)));  // as run_train checks
+    QVERIFY(engine.from_data);  // the batch as long as the data's longest row
     QVERIFY2(d.memory_text().contains(QString::fromStdString(format_bytes(engine.estimate.peak_bytes()))), qPrintable(d.memory_text()));
-    d.set_field("batch_size", "4096");
+    d.set_field("batch_size", "100000000");  // the data's rows are short: the batch, not the lengths, makes it too large
     d.set_field("max_input_length", "32768");
     d.set_field("max_output_length", "32768");
     QVERIFY2(d.error_text().startsWith("memory_check:") && d.error_text().contains("to fit"), qPrintable(d.error_text()));
     d.set_field("memory_check", "false");  // the user's call: the estimate still shows
     QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
     QVERIFY(d.memory_text().contains("free on cpu"));
-    const double all_layers = check_memory(d.configs().at(0)).estimate.peak_bytes();  // on CPU auto keeps every layer
+    const auto rows = training_row_lengths(d.configs().at(0));
+    const double all_layers = check_memory(d.configs().at(0), true, rows).estimate.peak_bytes();  // on CPU auto keeps every layer
     d.set_field("gradient_checkpointing", "on");
     QVERIFY(d.configs().at(0).gradient_checkpointing == imsm::Checkpointing::On);
-    const double checkpointed = check_memory(d.configs().at(0)).estimate.peak_bytes();
+    const double checkpointed = check_memory(d.configs().at(0), true, rows).estimate.peak_bytes();
     QVERIFY(checkpointed != all_layers);  // the engine's estimate moves (down on deep models; this one is too shallow to gain)
     QVERIFY2(d.memory_text().contains(QString::fromStdString(format_bytes(checkpointed))), qPrintable(d.memory_text()));
   }
