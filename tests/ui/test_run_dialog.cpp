@@ -152,6 +152,10 @@ class RunDialogTest : public QObject {
     QCOMPARE(configs[0].delta_t, int64_t{3});
     QCOMPARE(configs[0].input_field, std::string("question"));
     QCOMPARE(configs[0].max_grad_norm, 0.0);
+    // The memory estimate reads the data as the run will: a field the rows lack is named before Start.
+    QVERIFY2(d.error_text().contains("train.jsonl:1: missing field \"question\""), qPrintable(d.error_text()));
+    d.set_field("input_field", "input");
+    QVERIFY2(d.error_text().isEmpty(), qPrintable(d.error_text()));
     d.set_field("peft", "adalora");
     d.set_field("lora_r", "8");
     d.set_field("adalora_target_rank", "12");
