@@ -30,13 +30,7 @@ torch::Tensor ImsmStep::next_logits(const torch::Tensor& ids, const torch::Tenso
   const torch::Tensor h = model_.forward_hidden(input);      // [2B, T, d]
   const torch::Tensor h_Mp = h.narrow(0, 0, B);              // [B, T, d] tuned memory
   const torch::Tensor h_M = h.narrow(0, B, B);               // [B, T, d] original memory
-  if (!q_M_.defined()) {
-    // The first call holds the prompt: query means over its real (unpadded) tokens.
-    const torch::Tensor w = (mask.defined() ? mask.narrow(1, mask.size(1) - T, T) : torch::ones({B, T}, torch::kInt64))
-                                .to(h.device(), h.scalar_type()).unsqueeze(-1);  // [B, T, 1]
-    q_M_ = masked_mean(h_M, w);    // [B, d]
-    q_Mp_ = masked_mean(h_Mp, w);  // [B, d]
-  }
+  if (!q_M_.defined()) take_query(h_M, h_Mp, mask);
   const torch::Tensor last_M = h_M.select(1, T - 1).unsqueeze(1);    // [B, 1, d]
   const torch::Tensor last_Mp = h_Mp.select(1, T - 1).unsqueeze(1);  // [B, 1, d]
   const int64_t token = calls_++;  // the answer's token this call makes
@@ -64,6 +58,33 @@ torch::Tensor ImsmStep::next_logits(const torch::Tensor& ids, const torch::Tenso
     top_ids_ = std::get<1>(top).contiguous();
   }
   return logits;
+}
+
+// The first call holds the prompt (after a shared prefix, the rest of it):
+// the query means over its real (unpadded) tokens, the prefix's sums added.
+void ImsmStep::take_query(const torch::Tensor& h_M, const torch::Tensor& h_Mp, const torch::Tensor& mask) {
+  const int64_t B = h_M.size(0), T = h_M.size(1);
+  const torch::Tensor w = (mask.defined() ? mask.narrow(1, mask.size(1) - T, T) : torch::ones({B, T}, torch::kInt64))
+                              .to(h_M.device(), h_M.scalar_type()).unsqueeze(-1);  // [B, T, 1]
+  sum_M_ = (h_M * w).sum(1);    // [B, d]
+  sum_Mp_ = (h_Mp * w).sum(1);  // [B, d]
+  tokens_ = w.sum(1);           // [B, 1]
+  if (prefix_tokens_ == 0) {    // masked_mean's arithmetic, as the training's query
+    q_M_ = sum_M_ / tokens_.clamp_min(1);    // [B, d]
+    q_Mp_ = sum_Mp_ / tokens_.clamp_min(1);  // [B, d]
+  } else {
+    q_M_ = (sum_M_ + prefix_sum_M_) / (tokens_ + static_cast<double>(prefix_tokens_));    // [B, d]
+    q_Mp_ = (sum_Mp_ + prefix_sum_Mp_) / (tokens_ + static_cast<double>(prefix_tokens_));  // [B, d]
+  }
+}
+
+void ImsmStep::repeat_first_row(int64_t rows) {
+  prefix_tokens_ = cache_.length();                         // the prefix, run as one row
+  prefix_sum_M_ = sum_M_.expand({rows, sum_M_.size(1)});    // [rows, d]
+  prefix_sum_Mp_ = sum_Mp_.expand({rows, sum_Mp_.size(1)}); // [rows, d]
+  q_M_ = q_Mp_ = torch::Tensor();                           // the next call (the rests) makes the prompts' means
+  calls_ = 0;                                               // and their first answer token
+  cache_.repeat_each_row(rows);                             // lower layers 1 -> rows, upper (tuned, original) 2 -> 2 · rows
 }
 
 void ImsmStep::set_clamp(double value, std::vector<int64_t> tokens) {

@@ -19,6 +19,9 @@ class ImsmStep : public DecodeStep {
   torch::Tensor last_gate_mean() const override { return gate_mean_; }
   int64_t vocab_size() const override { return model_.config().vocab_size; }
   bool uses_cache() const override { return use_cache_; }
+  bool can_share_prefix() const override { return use_cache_; }
+  // The prefix's query sums join the rest's: the query means are over whole prompts.
+  void repeat_first_row(int64_t rows) override;
   // The full gate of the last step, [B, d] (for the per-dimension heatmap).
   const torch::Tensor& last_gate() const { return gate_last_; }
   // With k > 0 each step also keeps the k most probable next tokens of the
@@ -39,11 +42,16 @@ class ImsmStep : public DecodeStep {
   void set_clamp(double value, std::vector<int64_t> tokens);
 
  private:
+  void take_query(const torch::Tensor& h_M, const torch::Tensor& h_Mp, const torch::Tensor& mask);  // h: [B, T, d]
+
   const LlamaModel& model_;
   const ImsmGate& gate_;
   KVCache cache_;
   bool use_cache_;
   torch::Tensor q_M_, q_Mp_;  // [B, d]: query means, from the first call (the prompt)
+  torch::Tensor sum_M_, sum_Mp_, tokens_;  // [B, d], [B, d], [B, 1]: the first call's query sums and tokens
+  torch::Tensor prefix_sum_M_, prefix_sum_Mp_;  // [B, d]: a shared prefix's sums (undefined: none)
+  int64_t prefix_tokens_ = 0;
   torch::Tensor gate_mean_;   // [B]
   torch::Tensor gate_last_;   // [B, d]
   int64_t trace_k_ = 0;

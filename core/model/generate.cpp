@@ -35,6 +35,17 @@ PaddedBatch left_pad(const std::vector<std::vector<int32_t>>& prompts) {
   return out;
 }
 
+int64_t shared_prefix_length(const std::vector<std::vector<int32_t>>& prompts) {
+  int64_t n = static_cast<int64_t>(prompts.front().size()) - 1;
+  for (const auto& p : prompts) {
+    n = std::min<int64_t>(n, static_cast<int64_t>(p.size()) - 1);
+    int64_t i = 0;
+    while (i < n && p[static_cast<size_t>(i)] == prompts.front()[static_cast<size_t>(i)]) ++i;
+    n = i;
+  }
+  return std::max<int64_t>(n, 0);
+}
+
 torch::Tensor ModelStep::next_logits(const torch::Tensor& ids, const torch::Tensor& positions, const torch::Tensor& mask) {
   ForwardInput input;
   input.input_ids = ids;
@@ -93,6 +104,26 @@ torch::Tensor draw_tokens(const torch::Tensor& logits, const torch::Tensor& gate
   return next;
 }
 
+// The first step's input: the left-padded prompts; or, when they share a
+// prefix the step can share, the prefix is run here as one row, its cache
+// repeated, and the input is the rest of each prompt, left-padded after it:
+// ids and positions [B, T] of the rest (positions go on from the prefix's),
+// mask [B, P + T] over the prefix and the rest.
+PaddedBatch first_input(DecodeStep& decode, const std::vector<std::vector<int32_t>>& prompts) {
+  const auto B = static_cast<int64_t>(prompts.size());
+  const int64_t P = B > 1 && decode.can_share_prefix() ? shared_prefix_length(prompts) : 0;
+  if (P < kMinSharedPrefix) return left_pad(prompts);
+  const std::vector<int64_t> prefix(prompts.front().begin(), prompts.front().begin() + P);
+  decode.next_logits(torch::tensor(prefix).view({1, P}), torch::arange(P).view({1, P}), torch::Tensor());  // [1, P]: its logits unused
+  decode.repeat_first_row(B);
+  std::vector<std::vector<int32_t>> rest;
+  for (const auto& p : prompts) rest.emplace_back(p.begin() + P, p.end());
+  PaddedBatch batch = left_pad(rest);                                                // [B, T]
+  batch.positions = batch.positions + P;                                             // [B, T]
+  batch.mask = torch::cat({torch::ones({B, P}, torch::kInt64), batch.mask}, 1);     // [B, P + T]
+  return batch;
+}
+
 }  // namespace
 
 GenerateOutput generate(DecodeStep& decode, const std::vector<std::vector<int32_t>>& prompts,
@@ -102,8 +133,9 @@ GenerateOutput generate(DecodeStep& decode, const std::vector<std::vector<int32_
   torch::NoGradGuard no_grad;
   const int64_t B = static_cast<int64_t>(prompts.size());
   std::vector<Sampler> samplers = samplers_for(options.sampling, B);
-  const PaddedBatch batch = left_pad(prompts);
-  torch::Tensor all_ids = batch.ids, mask = batch.mask, positions = batch.positions;  // [B, S]
+  auto start = Clock::now();
+  const PaddedBatch batch = first_input(decode, prompts);
+  torch::Tensor all_ids = batch.ids, mask = batch.mask, positions = batch.positions;  // [B, S] (a shared prefix: in the cache, in mask only)
   // Without padding the mask is only causal, which the model builds itself.
   const bool padded = batch.mask.min().item<int64_t>() == 0;
   GenerateOutput out;
@@ -112,7 +144,6 @@ GenerateOutput generate(DecodeStep& decode, const std::vector<std::vector<int32_
   std::vector<bool> done(B, false);
 
   torch::Tensor step_ids = all_ids, step_positions = positions;
-  auto start = Clock::now();
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
     hooks.check_abort("generation cancelled");
     const torch::Tensor logits = decode.next_logits(step_ids, step_positions, padded ? mask : torch::Tensor());  // [B, vocab]

@@ -41,6 +41,12 @@ class DecodeStep {
   virtual torch::Tensor last_gate_mean() const { return torch::Tensor(); }
   virtual int64_t vocab_size() const = 0;
   virtual bool uses_cache() const = 0;  // false: fed the whole sequence every step
+  // Prompts that start alike: after next_logits on their common prefix as one
+  // row, repeat_first_row copies its cache to `rows` rows, which then go on
+  // with their own tokens. Steps that cannot say false (generate() then
+  // prefills whole prompts).
+  virtual bool can_share_prefix() const { return false; }
+  virtual void repeat_first_row(int64_t rows) { (void)rows; }
 };
 
 // The base model (with whatever adapters are attached), cached or not.
@@ -50,6 +56,8 @@ class ModelStep : public DecodeStep {
   torch::Tensor next_logits(const torch::Tensor& ids, const torch::Tensor& positions, const torch::Tensor& mask) override;
   int64_t vocab_size() const override { return model_.config().vocab_size; }
   bool uses_cache() const override { return use_cache_; }
+  bool can_share_prefix() const override { return use_cache_; }
+  void repeat_first_row(int64_t rows) override { cache_.repeat_each_row(rows); }
 
  private:
   const LlamaModel& model_;
@@ -57,7 +65,10 @@ class ModelStep : public DecodeStep {
   bool use_cache_;
 };
 
-// prompts: B lists of ids (none empty; every id < vocab_size).
+// prompts: B lists of ids (none empty; every id < vocab_size). Tokens that
+// every prompt starts with (at least kMinSharedPrefix, e.g. an evaluation
+// set's instruction) are prefilled once and their cache shared by the rows,
+// when the step can (repeat_first_row): the same computation, fewer tokens.
 // Cancel (the run protocol): hooks.should_abort() is polled before each step.
 GenerateOutput generate(DecodeStep& step, const std::vector<std::vector<int32_t>>& prompts,
                         const GenerateOptions& options, const Hooks& hooks = {}, const TokenSink& on_token = {});
@@ -73,5 +84,10 @@ struct PaddedBatch {
   torch::Tensor ids, mask, positions;
 };
 PaddedBatch left_pad(const std::vector<std::vector<int32_t>>& prompts);
+
+// The shortest common prefix generate() shares; below it one more forward call costs more than it saves.
+constexpr int64_t kMinSharedPrefix = 8;
+// The tokens every prompt starts with, short of each prompt's last (which makes its first logits).
+int64_t shared_prefix_length(const std::vector<std::vector<int32_t>>& prompts);
 
 }  // namespace imsm

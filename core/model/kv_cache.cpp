@@ -27,6 +27,12 @@ void KVCache::select_rows(const torch::Tensor& rows) {
       if (t.defined()) t = t.index_select(0, rows.to(t.device()));  // [R, KV, capacity, hd]
 }
 
+void KVCache::repeat_each_row(int64_t copies) {
+  for (auto* list : {&k_, &v_})
+    for (auto& t : *list)
+      if (t.defined()) t = t.repeat_interleave(copies, 0);  // [R · copies, KV, capacity, hd]
+}
+
 void KVCache::clear() {
   for (auto& t : k_) t = torch::Tensor();
   for (auto& t : v_) t = torch::Tensor();

@@ -21,6 +21,10 @@ class KVCache {
   // Keeps rows `rows` [R] int64 of every layer, in that order (a row may
   // repeat): a prompt's cache shared by several continuations.
   void select_rows(const torch::Tensor& rows);
+  // Repeats every layer's rows, each `copies` times in place (rows a, b ->
+  // a…a, b…b): a prompt prefix run once, shared by `copies` prompts, whatever
+  // rows a layer holds (IMSM's upper layers hold two streams).
+  void repeat_each_row(int64_t copies);
 
  private:
   std::vector<torch::Tensor> k_, v_;  // [B, KV, capacity, hd]

@@ -134,6 +134,46 @@ TEST(Model, PaddedBatchEqualsRowsAlone) {
     EXPECT_EQ(together.tokens[b], imsm::generate(*model, {prompts[b]}, opt).tokens[0]) << "row " << b;
 }
 
+// Prompts that start with the same tokens (an evaluation set's instruction):
+// generate() prefills the prefix once and shares its cache; each row still
+// generates what it generates alone, with the rest of the prompts of unequal
+// lengths (padding between the prefix and the rest) and of equal lengths (no mask).
+TEST(Model, SharedPrefixGeneratesWhatEachRowGeneratesAlone) {
+  const std::vector<int32_t> instruction = {4, 9, 2, 7, 7, 30, 11, 3, 5, 6};
+  auto with = [&](std::vector<int32_t> rest) {
+    std::vector<int32_t> p = instruction;
+    p.insert(p.end(), rest.begin(), rest.end());
+    return p;
+  };
+  const std::vector<std::vector<int32_t>> unequal = {with({7, 7, 30}), with({3}), with({5, 6, 8, 1}), instruction};
+  const std::vector<std::vector<int32_t>> equal = {with({1, 2}), with({2, 1}), with({8, 8})};
+  EXPECT_EQ(imsm::shared_prefix_length(unequal), 9);  // the whole instruction but the shortest prompt's last token
+  EXPECT_EQ(imsm::shared_prefix_length(equal), 10);
+  EXPECT_EQ(imsm::shared_prefix_length({{1, 2, 3}, {2, 2, 3}}), 0);
+  EXPECT_EQ(imsm::shared_prefix_length({{5}}), 0);
+  const auto model = random_model(tiny_config("llama"), 11);
+  imsm::GenerateOptions opt;
+  opt.max_new_tokens = 8;
+  for (const auto* prompts : {&unequal, &equal}) {
+    const auto together = imsm::generate(*model, *prompts, opt);
+    for (size_t b = 0; b < prompts->size(); ++b)
+      EXPECT_EQ(together.tokens[b], imsm::generate(*model, {(*prompts)[b]}, opt).tokens[0]) << "row " << b << " of " << prompts->size();
+  }
+  // What the model was fed: the prefix as one row, then the rests, then one token a row.
+  struct Recorder : imsm::ModelStep {
+    using ModelStep::ModelStep;
+    std::vector<std::vector<int64_t>> shapes;
+    torch::Tensor next_logits(const torch::Tensor& ids, const torch::Tensor& positions, const torch::Tensor& mask) override {
+      shapes.push_back(ids.sizes().vec());
+      return ModelStep::next_logits(ids, positions, mask);
+    }
+  } recorder(*model, true);
+  opt.max_new_tokens = 2;
+  imsm::generate(recorder, unequal, opt);
+  const std::vector<std::vector<int64_t>> fed = {{1, 9}, {4, 5}, {4, 1}};  // the rests: 4, 2, 5 and 1 tokens
+  EXPECT_EQ(recorder.shapes, fed);
+}
+
 TEST(Model, GreedyWithCacheEqualsGreedyWithoutAndArgmaxOfNaive) {
   const auto c = tiny_config("llama-gqa");
   const auto model = random_model(c, 21);

@@ -449,6 +449,44 @@ TEST(ImsmGenerate, CachedEqualsUncachedAndPaddedRowsEqualRowsAlone) {
   }
 }
 
+// Prompts that share a prefix (model/generate.h): it runs once and its cache
+// is repeated for both streams; each row generates what it generates alone,
+// with the gate's query means over the whole prompt, prefix included. With
+// adapters on every layer, and on the top layer only (the lower layer's cache
+// then holds one stream).
+TEST(ImsmGenerate, ASharedPrefixGeneratesWhatEachRowGeneratesAlone) {
+  const auto c = tiny_config("llama");
+  const std::vector<int32_t> instruction = {4, 9, 2, 7, 7, 30, 11, 3, 5, 6};
+  std::vector<std::vector<int32_t>> prompts(3, instruction);
+  prompts[0].insert(prompts[0].end(), {7, 7, 30});
+  prompts[1].insert(prompts[1].end(), {3});
+  prompts[2].insert(prompts[2].end(), {5, 6, 8, 1});
+  for (const std::vector<int64_t>& layers : {std::vector<int64_t>{}, std::vector<int64_t>{1}}) {
+    auto model = random_model(c, 2);
+    imsm::PeftConfig pc = peft(imsm::PeftMethod::LoRA);
+    pc.layers_to_transform = layers;
+    auto adapters = imsm::PeftAdapters::attach(*model, pc, 3);
+    randomise(*adapters, 8);
+    ASSERT_EQ(model->first_adapted_layer(), layers.empty() ? 0 : 1);
+    imsm::GateConfig gc;
+    gc.hidden_size = c.hidden_size;
+    const imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat32, 1);
+    imsm::GenerateOptions opt;
+    opt.max_new_tokens = 6;
+    imsm::ImsmStep shared(*model, gate, true);
+    const auto together = imsm::generate(shared, prompts, opt);
+    for (size_t r = 0; r < prompts.size(); ++r) {
+      imsm::ImsmStep alone(*model, gate, true);
+      const auto single = imsm::generate(alone, {prompts[r]}, opt);
+      EXPECT_EQ(single.tokens[0], together.tokens[r]) << "row " << r;
+      ASSERT_EQ(single.gate_mean[0].size(), together.gate_mean[r].size());
+      // A gate mean lies in (0, 1): the model's rounding relative to 1 (tolerance.h), the query's sums split in two.
+      for (size_t t = 0; t < single.gate_mean[0].size(); ++t)
+        EXPECT_NEAR(single.gate_mean[0][t], together.gate_mean[r][t], imsm::testing::fp32_ulps(imsm::testing::kWholeModel, 1.0)) << "row " << r;
+    }
+  }
+}
+
 }  // namespace
 
 namespace {
