@@ -207,7 +207,7 @@ void add_eval(CLI::App& app, Run& run) {
   cmd->add_option("--batch-size", req.batch_size)->capture_default_str();
   cmd->add_option("--limit", req.limit, "Score only the first N examples (0 = all)")->capture_default_str();
   add_device_flag(cmd, req.source.device);
-  add_dtype_flag(cmd, req.source.dtype, "auto, f32, bf16 or f16 (auto: f32 on CPU, the checkpoint's on CUDA)");
+  add_dtype_flag(cmd, req.source.dtype, "auto, f32, bf16 or f16 (auto: the checkpoint's on CUDA; on CPU bf16 for 100M+ parameters where the CPU has bf16 instructions, else f32)");
   cmd->add_flag("--perplexity", req.perplexity, "Also the perplexity of the gold answers");
   cmd->add_flag("--full-gate", req.full_gate, "Record each generated token's whole gate vector (float16), not only its mean");
   cmd->add_option("--mix-alpha", req.mix_alphas,

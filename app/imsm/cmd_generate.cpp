@@ -71,7 +71,7 @@ void add_generate(CLI::App& app, Run& run) {
   cmd->add_option("--seed", req->seed, "Seed of the sampler")->capture_default_str();
   cmd->add_flag("--ignore-eos", req->ignore_eos, "Generate --max-new-tokens tokens past any end-of-sequence token (for speed measurements)");
   add_device_flag(cmd, req->source.device);
-  add_dtype_flag(cmd, req->source.dtype, "auto, f32, bf16 or f16 (auto: f32 on CPU, the checkpoint's on CUDA)");
+  add_dtype_flag(cmd, req->source.dtype, "auto, f32, bf16 or f16 (auto: the checkpoint's on CUDA; on CPU bf16 for 100M+ parameters where the CPU has bf16 instructions, else f32)");
   auto* clamp = cmd->add_option("--clamp-gate", req->clamp_value,
                                  "Steer an IMSM adapter: its gate clamped to this value in [0, 1] (0: the fine-tuned memory, 1: the original)");
   cmd->add_option("--clamp-tokens", req->clamp_tokens, "Clamp only these answer tokens (0-based, e.g. 0,3,4; default: all)")

@@ -12,7 +12,7 @@ struct ModelSource {
   std::string model_dir;
   std::string adapter_dir;     // "" or a PEFT adapter folder; with imsm_config.json an IMSM adapter
   DeviceSpec device;                  // cpu | cuda | cuda:N
-  Precision dtype = Precision::Auto;  // auto: f32 on CPU, the checkpoint's on CUDA
+  Precision dtype = Precision::Auto;  // auto: auto_precision (model/device_spec.h)
   bool operator==(const ModelSource&) const = default;
 };
 

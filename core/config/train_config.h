@@ -89,7 +89,7 @@ struct TrainConfig {
   double mix_alpha = 0.5;           // variant no-gate: h = α·h_M + (1 − α)·h_M' (½: the official mode 0)
   // Speed (train/memory_cache.h, imsm/siamese.h).
   bool memory_cache = true;               // the frozen original stream's h_M kept per training example after its first pass
-  Precision memory_cache_dtype = Precision::Auto;  // auto: the model's dtype (fp32 on CPU)
+  Precision memory_cache_dtype = Precision::Auto;  // auto: the model's dtype
   int64_t memory_cache_mb = 2048;         // kept in memory up to N MiB, the rest in a file beside the run (0: all in the file)
   std::vector<int64_t> layers_to_transform;  // PEFT: adapters on these decoder layers only (empty: all); below the lowest, both streams are one computation
 

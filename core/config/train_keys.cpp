@@ -203,7 +203,7 @@ std::vector<TrainKey> runtime_keys() {
   return {
     device("device", &C::device, "Where the model trains: cpu, cuda or cuda:N"),
     unwritten(plain("data_device", &C::data_device, "The official configs' key: accepted, no effect (batches live on device)")),
-    choice("dtype", &C::dtype, precisions(), "The model's dtype: auto (f32 on CPU, the checkpoint's on CUDA), f32, bf16, f16"),
+    choice("dtype", &C::dtype, precisions(), "The model's dtype: auto (the checkpoint's on CUDA; on CPU bf16 for models of 100M+ parameters where the CPU has bf16 instructions, else f32), f32, bf16, f16"),
     choice("gradient_checkpointing", &C::gradient_checkpointing, checkpointing_modes(),
            "Recompute each decoder layer in the backward instead of keeping its activations: far less memory, ~10% more time "
            "(auto: on on CUDA)"),

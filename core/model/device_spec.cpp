@@ -1,5 +1,8 @@
 #include "model/device_spec.h"
 
+#include <fstream>
+#include <sstream>
+
 #include "io/hf_config.h"
 
 namespace imsm {
@@ -14,6 +17,28 @@ const Choices<Precision>& precisions() {
 
 Precision checkpoint_precision(const ModelConfig& config) {
   return precisions().parse(config.torch_dtype, "torch_dtype", "config.json");
+}
+
+const std::vector<std::string>& cpu_bf16_instructions() {
+  static const std::vector<std::string> found = [] {
+    std::vector<std::string> out;
+    std::ifstream in("/proc/cpuinfo");
+    for (std::string line; std::getline(in, line);) {
+      if (line.rfind("flags", 0) != 0) continue;
+      std::istringstream words(line.substr(line.find(':') + 1));
+      for (std::string w; words >> w;)
+        if (w == "avx512_bf16" || w == "amx_bf16") out.push_back(w);
+      break;  // the first processor's: every core of a machine has the same
+    }
+    return out;
+  }();
+  return found;
+}
+
+Precision auto_precision(const ModelConfig& config, bool cuda) {
+  if (cuda) return checkpoint_precision(config);
+  const bool large = config.num_parameters() >= kCpuBf16MinParameters;
+  return large && !cpu_bf16_instructions().empty() ? Precision::BF16 : Precision::F32;
 }
 
 std::string DeviceSpec::text() const {

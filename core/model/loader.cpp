@@ -9,6 +9,7 @@
 #include "model/layout.h"
 #include "model/tensor_io.h"
 #include "util/error.h"
+#include "util/log.h"
 
 namespace fs = std::filesystem;
 
@@ -16,9 +17,10 @@ namespace imsm {
 
 namespace {
 torch::ScalarType resolve_dtype(const LoadOptions& o, const ModelConfig& c) {
-  const torch::ScalarType dtype = o.dtype != torch::ScalarType::Undefined ? o.dtype
-                                  : o.device.is_cpu()                    ? torch::kFloat32
-                                                                          : scalar_type(checkpoint_precision(c));
+  const torch::ScalarType dtype = o.dtype != torch::ScalarType::Undefined ? o.dtype : scalar_type(auto_precision(c, !o.device.is_cpu()));
+  if (o.dtype == torch::ScalarType::Undefined && o.device.is_cpu() && dtype == torch::kBFloat16)
+    log::info("dtype auto: the model in bf16 on this CPU (" + cpu_bf16_instructions().front() + ", " +
+              std::to_string(c.num_parameters() / 1000000) + "M parameters); \"dtype\": \"f32\" (--dtype f32) computes in fp32");
   check_dtype_supported(o.device, dtype);
   return dtype;
 }

@@ -11,7 +11,7 @@ namespace imsm {
 
 struct LoadOptions {
   torch::Device device = torch::kCPU;
-  // Compute dtype; kUndefined: f32 on CPU, the checkpoint's torch_dtype on CUDA.
+  // Compute dtype; kUndefined: auto_precision (model/device_spec.h).
   torch::ScalarType dtype = torch::ScalarType::Undefined;
 };
 

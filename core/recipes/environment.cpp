@@ -5,10 +5,10 @@
 
 #include <cstdio>
 #include <fstream>
-#include <sstream>
 
 #include "model/blas_check.h"
 #include "model/cuda_device.h"
+#include "model/device_spec.h"
 #include "util/process.h"
 
 namespace imsm {
@@ -35,20 +35,6 @@ std::string cpu_model() {
   return "unknown";
 }
 
-// The bf16 instructions among the flags of /proc/cpuinfo's first processor.
-std::vector<std::string> cpu_bf16_flags() {
-  std::ifstream in("/proc/cpuinfo");
-  std::vector<std::string> found;
-  for (std::string line; std::getline(in, line);) {
-    if (line.rfind("flags", 0) != 0) continue;
-    std::istringstream words(line.substr(line.find(':') + 1));
-    for (std::string w; words >> w;)
-      if (w == "avx512_bf16" || w == "amx_bf16") found.push_back(w);
-    break;
-  }
-  return found;
-}
-
 std::string describe(const CudaDevice& d) {
   char buf[256];
   std::snprintf(buf, sizeof buf, "cuda:%d %s, compute %d.%d, %.1f GiB", d.index, d.name.c_str(), d.major, d.minor,
@@ -70,19 +56,19 @@ EngineEnvironment engine_environment() {
   env.blas = blas_library();
   env.threads = torch::get_num_threads();
   env.cpu = cpu_model();
-  env.cpu_bf16 = cpu_bf16_flags();
+  env.cpu_bf16 = cpu_bf16_instructions();
   return env;
 }
 
 std::string cpu_bf16_line(const EngineEnvironment& env) {
   if (env.cpu_bf16.empty())
-    return "no bf16 instructions on this CPU (neither AVX512-BF16 nor AMX): \"dtype\" auto computes in fp32 here, and bf16 "
+    return "no bf16 instructions on this CPU (neither AVX512-BF16 nor AMX): \"dtype\" auto computes in fp32 here; bf16 "
            "would be emulated (slower than fp32)";
   std::string flags;
   for (const auto& f : env.cpu_bf16) flags += (flags.empty() ? "" : ", ") + f;
-  return "bf16 in hardware (" + flags + "): \"dtype\": \"bf16\" runs the frozen base in bf16 (a SmolLM2 LoRA step 1.8x faster "
-         "than fp32 on an AVX512-BF16 EPYC, docs/PERFORMANCE.md); auto stays fp32 on the CPU so that a run gives the same "
-         "numbers on every CPU";
+  return "bf16 in hardware (" + flags + "): \"dtype\" auto runs models of " + std::to_string(kCpuBf16MinParameters / 1000000) +
+         "M parameters or more in bf16 here (a SmolLM2 LoRA step 1.8x faster than fp32; smaller models stay fp32, where bf16 "
+         "was slower); \"dtype\": \"f32\" keeps fp32, as on CPUs without bf16";
 }
 
 nlohmann::ordered_json to_json(const EngineEnvironment& env) {

@@ -103,9 +103,8 @@ MemoryPlan memory_plan(const TrainConfig& c, const RowLengths& rows) {
   p.sequence_length = c.max_input_length + c.max_output_length;  // the longest a padded batch can be
   if (rows.longest_row > 0) p.sequence_length = std::min(p.sequence_length, rows.longest_row);
   const bool cuda = c.device.cuda;
-  // auto: f32 on CPU, the checkpoint's torch_dtype on CUDA (model/loader.h); CUDA matmuls then autocast to it.
-  const Precision checkpoint = checkpoint_precision(p.model);
-  const torch::ScalarType dtype = scalar_type(c.dtype, cuda ? scalar_type(checkpoint) : torch::kFloat32);
+  // auto as the loader resolves it (model/device_spec.h); CUDA matmuls then autocast to it.
+  const torch::ScalarType dtype = scalar_type(c.dtype, scalar_type(auto_precision(p.model, cuda)));
   p.weight_bytes = p.activation_bytes = static_cast<int64_t>(c10::elementSize(dtype));
   p.optimizer = c.optimizer;
   p.checkpointing = checkpoints_layers(c.gradient_checkpointing, cuda);

@@ -71,9 +71,10 @@ fi
 head -n 160 "$cola" > "$work/cola.jsonl"
 all7='["q_proj", "k_proj", "v_proj", "o_proj", "gate_proj", "up_proj", "down_proj"]'
 smol() {  # $1 batch, $2 variant, $3 more keys, $4 method's name
-  run SmolLM2 "$1" 128 4 "$2" off -1 "$3" "$smollm2" "$work/cola.jsonl" "$1 × CoLA rows" "${4:-}"
+  run SmolLM2 "$1" 128 4 "$2" off -1 "\"dtype\": \"${dtype:-f32}\"${3:+, $3}" "$smollm2" "$work/cola.jsonl" "$1 × CoLA rows${dtype:+, $dtype}" "${4:-}"
 }
 for batch in 2 8 16; do targets=$all7 smol $batch none ""; done
 targets=$all7 smol 8 none '"lora_dropout": 0' "LoRA, dropout 0"
 targets=$all7 smol 8 query ""
 peft=ia3 targets='["k_proj", "v_proj", "down_proj"]' smol 16 none "" "(IA)³"
+targets=$all7 dtype=bf16 smol 8 none ""  # what auto chooses on a CPU with bf16 instructions

@@ -196,7 +196,8 @@ TEST(Cli, TrainDryRunEstimatesMemoryAndRefusesWhatCannotFit) {
                             {"num_attention_heads", 32}, {"num_key_value_heads", 8}, {"num_hidden_layers", 32}, {"vocab_size", 128256},
                             {"torch_dtype", "bfloat16"}}.dump());
   const Result big = imsm_run({"train", "--config", dir.file("train.json"), "--dry-run", "--set", "model_path=" + dir.file("llama3-8b"),
-                               "--set", "batch_size=4096", "--set", "max_input_length=768", "--set", "max_output_length=256"});
+                               "--set", "batch_size=4096", "--set", "max_input_length=768", "--set", "max_output_length=256",
+                               "--set", "dtype=f32"});  // (auto: bf16 for it on a CPU with bf16 instructions)
   EXPECT_EQ(big.code, 1) << big.err;
   EXPECT_NE(big.out.find("29.92 GiB  8.03B parameters × 4 bytes"), std::string::npos) << big.out;  // 8,030,261,248 fp32 weights on CPU
   EXPECT_NE(big.out.find("does not fit"), std::string::npos) << big.out;

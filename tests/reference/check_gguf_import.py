@@ -184,7 +184,7 @@ def compare_greedy(imsm, folder, model, tok):
             top = torch.topk(s[0], 2).values
             margin = min(margin, (top[0] - top[1]).item())
         got = json.loads(run([imsm, "generate", "--model", folder, "--prompt-ids", ",".join(map(str, ids)),
-                              "--max-new-tokens", str(NEW_TOKENS), "--json"]))["ids"]
+                              "--max-new-tokens", str(NEW_TOKENS), "--dtype", "f32", "--json"]))["ids"]
         got = got[len(ids):] if got[:len(ids)] == ids else got
         if got != want:
             failed.append(f"greedy {p[-40:]!r}: imsm {got} transformers {want}")
@@ -276,7 +276,7 @@ def compare_to_source(imsm, label, gguf, source, out):
         margins = [(lambda t: (t[0] - t[1]).item())(torch.topk(sc[0], 2).values) for sc in o.scores]
         n = next((k for k, m in enumerate(margins) if m < bound), len(margins))
         got_ids = json.loads(run([imsm, "generate", "--model", out, "--prompt-ids", ",".join(map(str, ids)),
-                                  "--max-new-tokens", str(NEW_TOKENS), "--json"]))["ids"]
+                                  "--max-new-tokens", str(NEW_TOKENS), "--dtype", "f32", "--json"]))["ids"]
         got_ids = got_ids[len(ids):] if got_ids[:len(ids)] == ids else got_ids
         compared, total = compared + n, total + len(want_ids)
         if got_ids[:n] != want_ids[:n]:

@@ -5,8 +5,10 @@
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <cstdio>
 
 #include "config/train_config.h"
+#include "io/hf_config.h"
 #include "io/safetensors.h"
 #include "model/cuda_device.h"
 #include "model/device.h"
@@ -135,4 +137,33 @@ TEST(Cuda, DeviceSpecReadsOnlyCpuAndCudaSpellings) {
   for (const char* bad : {"cuda:", "cuda:x", "cuda:-1", "cuda:12345", "CUDA", "cuda0", "", "mps"})
     imsm::testing::expect_bad_input([&] { read(bad); }, {"test", "\"device\"", "cpu, cuda or cuda:N"});
   imsm::testing::expect_bad_input([] { imsm::parse_device("cuda:"); }, {"--device", "cuda:N"});
+}
+
+// What "dtype" auto means: bf16 on a CPU with bf16 instructions (as lscpu's
+// flags list them) for a model of SmolLM2-135M's shapes (134.5M parameters,
+// config.json as published), f32 for a small one and on CPUs without them;
+// the checkpoint's precision on CUDA.
+TEST(Cuda, AutoPrecisionIsBf16OnlyForLargeModelsOnCpusWithBf16) {
+  const nlohmann::json smollm2 = {{"architectures", {"LlamaForCausalLM"}}, {"hidden_size", 576}, {"intermediate_size", 1536},
+                                  {"num_attention_heads", 9}, {"num_key_value_heads", 3}, {"num_hidden_layers", 30},
+                                  {"vocab_size", 49152}, {"max_position_embeddings", 8192}, {"rope_theta", 100000.0},
+                                  {"rms_norm_eps", 1e-5}, {"torch_dtype", "bfloat16"}, {"tie_word_embeddings", true}};
+  const imsm::ModelConfig large = imsm::parse_model_config(smollm2, "smollm2");
+  ASSERT_EQ(large.num_parameters(), 134515008);  // as transformers counts SmolLM2-135M-Instruct
+  nlohmann::json toy = smollm2;
+  toy["num_hidden_layers"] = 2;
+  toy["vocab_size"] = 2048;
+  const imsm::ModelConfig small = imsm::parse_model_config(toy, "toy");
+  ASSERT_LT(small.num_parameters(), imsm::kCpuBf16MinParameters);
+  FILE* lscpu = popen("lscpu | sed -n 's/^Flags: *//p' | tr ' ' '\\n' | grep -c -x -E 'avx512_bf16|amx_bf16'", "r");
+  ASSERT_NE(lscpu, nullptr);
+  int flags = 0;
+  ASSERT_EQ(fscanf(lscpu, "%d", &flags), 1);
+  pclose(lscpu);
+  EXPECT_EQ(static_cast<int>(imsm::cpu_bf16_instructions().size()), flags);
+  EXPECT_EQ(imsm::auto_precision(large, false), flags > 0 ? imsm::Precision::BF16 : imsm::Precision::F32);
+  EXPECT_EQ(imsm::auto_precision(small, false), imsm::Precision::F32);
+  EXPECT_EQ(imsm::auto_precision(large, true), imsm::Precision::BF16);  // the checkpoint's torch_dtype
+  toy["torch_dtype"] = "float32";
+  EXPECT_EQ(imsm::auto_precision(imsm::parse_model_config(toy, "toy"), true), imsm::Precision::F32);
 }
