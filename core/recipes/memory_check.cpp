@@ -8,8 +8,8 @@
 #include "io/hf_config.h"
 #include "model/cuda_device.h"
 #include "model/device.h"
+#include "recipes/train.h"
 #include "tokenizer/tokenizer.h"
-#include "train/dataset.h"
 #include "util/error.h"
 #include "util/process.h"
 
@@ -64,12 +64,7 @@ std::vector<std::string> fixes(const MemoryPlan& plan, const TrainConfig& c, dou
 }
 
 void add_lengths(RowLengths& rows, const std::string& path, const TrainConfig& c, const Tokenizer& tokenizer) {
-  DatasetFields fields;
-  fields.input = c.input_field;
-  fields.output = c.output_field;
-  fields.instruction = c.instruction_field;
-  for (const Example& e : read_examples(path, fields)) {
-    const EncodedExample row = encode_example(tokenizer, e, c.max_input_length, c.max_output_length, 0);  // the EOS's id does not count
+  for (const EncodedExample& row : encode_training_file(path, c, tokenizer, 0)) {  // the EOS's id does not count
     rows.longest_row = std::max<int64_t>(rows.longest_row, static_cast<int64_t>(row.ids.size()));
     rows.longest_answer = std::max<int64_t>(rows.longest_answer, static_cast<int64_t>(row.ids.size()) - row.query_len);
   }

@@ -67,35 +67,21 @@ struct TrainingData {
   std::vector<EncodedExample> ewc;   // EWC's Fisher sample
 };
 
-// The first `limit` examples of `path` (0: all), encoded as training examples.
-std::vector<EncodedExample> encode_file(const std::string& path, const DatasetFields& fields, const Tokenizer& tokenizer,
-                                        const TrainConfig& c, int32_t eos, int64_t limit = 0) {
-  std::vector<EncodedExample> out;
-  for (const auto& e : read_examples(path, fields)) {
-    if (limit > 0 && static_cast<int64_t>(out.size()) == limit) break;
-    out.push_back(encode_example(tokenizer, e, c.max_input_length, c.max_output_length, eos));
-  }
-  return out;
-}
 TrainingData read_training_data(const TrainConfig& c, const Tokenizer& tokenizer, const LlamaModel& model) {
   int32_t eos = tokenizer.eos_ids().empty() ? -1 : tokenizer.eos_ids()[0];
   if (eos < 0 && !model.config().eos_token_ids.empty()) eos = static_cast<int32_t>(model.config().eos_token_ids[0]);
-  DatasetFields fields;
-  fields.input = c.input_field;
-  fields.output = c.output_field;
-  fields.instruction = c.instruction_field;
   TrainingData d;
-  d.train = encode_file(c.data_path, fields, tokenizer, c, eos);
+  d.train = encode_training_file(c.data_path, c, tokenizer, eos);
   d.task_examples = d.train.size();
   if (!c.gate_probe_data.empty() && c.gate_probe_examples > 0)
-    d.probe = encode_file(c.gate_probe_data, fields, tokenizer, c, eos, c.gate_probe_examples);
+    d.probe = encode_training_file(c.gate_probe_data, c, tokenizer, eos, c.gate_probe_examples);
   if (c.replay_ratio > 0) {
-    auto replay = encode_file(c.replay_data, fields, tokenizer, c, eos);
+    auto replay = encode_training_file(c.replay_data, c, tokenizer, eos);
     if (replay.empty()) throw_bad_input(c.replay_data, "replay_data holds no examples");
     d.train.insert(d.train.end(), std::make_move_iterator(replay.begin()), std::make_move_iterator(replay.end()));
   }
   if (c.ewc_lambda > 0) {
-    d.ewc = encode_file(c.ewc_data, fields, tokenizer, c, eos, c.ewc_examples);
+    d.ewc = encode_training_file(c.ewc_data, c, tokenizer, eos, c.ewc_examples);
     if (static_cast<int64_t>(d.ewc.size()) < c.ewc_examples)
       throw_bad_input(c.ewc_data, "holds " + std::to_string(d.ewc.size()) + " examples; EWC's Fisher was asked for ewc_examples = " +
                                       std::to_string(c.ewc_examples) + " (at least " + std::to_string(kMinEwcExamples) +
@@ -355,6 +341,20 @@ void finish(TrainSummary& s, const TrainOutcome& outcome, const Trainer& trainer
 }
 
 }  // namespace
+
+std::vector<EncodedExample> encode_training_file(const std::string& path, const TrainConfig& c, const Tokenizer& tokenizer, int32_t eos,
+                                                 int64_t limit) {
+  DatasetFields fields;
+  fields.input = c.input_field;
+  fields.output = c.output_field;
+  fields.instruction = c.instruction_field;
+  std::vector<EncodedExample> out;
+  for (const auto& e : read_examples(path, fields)) {
+    if (limit > 0 && static_cast<int64_t>(out.size()) == limit) break;
+    out.push_back(encode_example(tokenizer, e, c.max_input_length, c.max_output_length, eos));
+  }
+  return out;
+}
 
 TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   const auto started = std::chrono::steady_clock::now();

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/train_config.h"
+#include "train/dataset.h"
 #include "util/run_protocol.h"
 
 namespace imsm {
@@ -42,5 +43,12 @@ struct TrainSummary {
 // BestAdapter event per new best; cancel (the run protocol): a checkpoint,
 // then Error(Cancelled) "training stopped at step N of M".
 TrainSummary run_train(const TrainConfig& config, const Hooks& hooks = {});
+
+class Tokenizer;
+// The first `limit` examples of `path` (0: all) as a run reads and encodes
+// them: the configuration's fields, max_input_length and max_output_length,
+// then `eos` (train/dataset.h). BadInput naming the file.
+std::vector<EncodedExample> encode_training_file(const std::string& path, const TrainConfig& config, const Tokenizer& tokenizer,
+                                                 int32_t eos, int64_t limit = 0);
 
 }  // namespace imsm
