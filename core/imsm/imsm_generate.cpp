@@ -68,14 +68,10 @@ void ImsmStep::take_query(const torch::Tensor& h_M, const torch::Tensor& h_Mp, c
                               .to(h_M.device(), h_M.scalar_type()).unsqueeze(-1);  // [B, T, 1]
   sum_M_ = (h_M * w).sum(1);    // [B, d]
   sum_Mp_ = (h_Mp * w).sum(1);  // [B, d]
-  tokens_ = w.sum(1);           // [B, 1]
-  if (prefix_tokens_ == 0) {    // masked_mean's arithmetic, as the training's query
-    q_M_ = sum_M_ / tokens_.clamp_min(1);    // [B, d]
-    q_Mp_ = sum_Mp_ / tokens_.clamp_min(1);  // [B, d]
-  } else {
-    q_M_ = (sum_M_ + prefix_sum_M_) / (tokens_ + static_cast<double>(prefix_tokens_));    // [B, d]
-    q_Mp_ = (sum_Mp_ + prefix_sum_Mp_) / (tokens_ + static_cast<double>(prefix_tokens_));  // [B, d]
-  }
+  // masked_mean's arithmetic (the training's query), over the prefix's tokens too (+ 0 without one: exact)
+  const torch::Tensor tokens = (w.sum(1) + static_cast<double>(prefix_tokens_)).clamp_min(1);  // [B, 1]
+  q_M_ = (prefix_tokens_ > 0 ? sum_M_ + prefix_sum_M_ : sum_M_) / tokens;      // [B, d]
+  q_Mp_ = (prefix_tokens_ > 0 ? sum_Mp_ + prefix_sum_Mp_ : sum_Mp_) / tokens;  // [B, d]
 }
 
 void ImsmStep::repeat_first_row(int64_t rows) {

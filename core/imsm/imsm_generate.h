@@ -49,7 +49,7 @@ class ImsmStep : public DecodeStep {
   KVCache cache_;
   bool use_cache_;
   torch::Tensor q_M_, q_Mp_;  // [B, d]: query means, from the first call (the prompt)
-  torch::Tensor sum_M_, sum_Mp_, tokens_;  // [B, d], [B, d], [B, 1]: the first call's query sums and tokens
+  torch::Tensor sum_M_, sum_Mp_;               // [B, d]: the first call's query sums
   torch::Tensor prefix_sum_M_, prefix_sum_Mp_;  // [B, d]: a shared prefix's sums (undefined: none)
   int64_t prefix_tokens_ = 0;
   torch::Tensor gate_mean_;   // [B]
