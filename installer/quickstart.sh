@@ -10,6 +10,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
+bash installer/check-disk.sh installer/quickstart.sh
 bash installer/setup-debian.sh
 bash installer/build.sh
 # The real pretrained model every user has: SmolLM2-135M-Instruct's GGUF

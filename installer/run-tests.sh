@@ -6,6 +6,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
+bash installer/check-disk.sh installer/run-tests.sh
 bash installer/setup-debian.sh
 bash installer/build.sh
 ctest --test-dir build --output-on-failure -j2

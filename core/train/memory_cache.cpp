@@ -19,7 +19,6 @@ namespace {
 
 constexpr char kMagic[8] = {'I', 'M', 'S', 'M', 'M', 'E', 'M', '1'};
 constexpr int64_t kMaxRowTokens = int64_t(1) << 24;  // a record claiming more is damage
-constexpr int64_t kKeepFreeBytes = int64_t(4) << 30;  // the file stops growing before the disk has less free
 
 bool write_all(int fd, const void* data, size_t bytes, int64_t offset) {
   const auto* p = static_cast<const char*>(data);
@@ -181,7 +180,7 @@ void FrozenMemoryCache::store(std::vector<int64_t> ids, uint64_t key, const torc
     const auto space = std::filesystem::space(options_.file, ec);
     const int64_t L = static_cast<int64_t>(row.ids.size()), record = 16 + L * 8 + bytes;
     const int64_t head[2] = {static_cast<int64_t>(key), L};
-    if (!ec && static_cast<int64_t>(space.available) < record + kKeepFreeBytes) {
+    if (!ec && static_cast<int64_t>(space.available) < record + options_.keep_free_bytes) {
       stats_.file_note = options_.file + ": the disk is nearly full; no more rows are written (those written are read)";
     } else if (!write_all(fd_, head, sizeof head, stats_.file_bytes) ||
                !write_all(fd_, row.ids.data(), row.ids.size() * 8, stats_.file_bytes + 16) ||

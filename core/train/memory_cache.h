@@ -35,6 +35,7 @@ struct MemoryCacheOptions {
   torch::ScalarType dtype = torch::kFloat32;  // how rows are stored
   int64_t memory_bytes = int64_t(2) << 30;    // rows kept in memory up to this many bytes
   std::string file;                           // "": memory only; else every row also here (made when missing)
+  int64_t keep_free_bytes = int64_t(4) << 30; // the file stops growing before its disk has less free than this
 };
 
 struct MemoryCacheStats {

@@ -82,6 +82,7 @@ TEST(FrozenMemory, TheFileServesALaterRunOfTheSameModelOnly) {
   imsm::MemoryCacheOptions options;
   options.memory_bytes = 0;  // every row in the file alone
   options.file = file;
+  options.keep_free_bytes = 0;  // kilobytes are written: whatever the test machine's disk has free
   const std::string fingerprint = imsm::model_fingerprint(*f.model);
   const int64_t d = f.model->config().hidden_size;
   const auto batch = siamese_batch(f.batch);
@@ -116,6 +117,20 @@ TEST(FrozenMemory, TheFileServesALaterRunOfTheSameModelOnly) {
   EXPECT_EQ(cache.stats().file_rows, 0);
   cache.original_memory(*f.model, batch);
   EXPECT_EQ(cache.stats().misses, 4);
+}
+
+TEST(FrozenMemory, ANearlyFullDiskStopsTheFileAndSaysSo) {
+  SiameseFixture f;
+  imsm::MemoryCacheOptions options;
+  options.file = f.w.dir.file("cache/original-memory.bin");
+  options.keep_free_bytes = int64_t(1) << 60;  // more than any disk has: every row would break the margin
+  imsm::FrozenMemoryCache cache(imsm::model_fingerprint(*f.model), f.model->config().hidden_size, options);
+  const auto batch = siamese_batch(f.batch);
+  const torch::Tensor computed = cache.original_memory(*f.model, batch);
+  EXPECT_EQ(cache.stats().file_rows, 0);
+  EXPECT_NE(cache.stats().file_note.find("the disk is nearly full"), std::string::npos) << cache.stats().file_note;
+  EXPECT_TRUE(torch::equal(cache.original_memory(*f.model, batch), computed));  // memory still serves the rows
+  EXPECT_EQ(cache.stats().hits, 4);
 }
 
 TEST(FrozenMemory, HalfPrecisionRowsAreTheMemoryRounded) {
