@@ -23,6 +23,11 @@ if(NOT IMSM_WITH_GGUF STREQUAL "OFF")
     set_target_properties(imsm::ggml_base PROPERTIES
       IMPORTED_LOCATION "${_real}/build/bin/libggml-base.so"
       INTERFACE_INCLUDE_DIRECTORIES "${_real}/src/ggml/include")
+    # libllama itself: only the tests' llama.cpp consumer links it (tests/llama_cpp).
+    add_library(imsm::llama SHARED IMPORTED GLOBAL)
+    set_target_properties(imsm::llama PROPERTIES
+      IMPORTED_LOCATION "${_real}/build/bin/libllama.so"
+      INTERFACE_INCLUDE_DIRECTORIES "${_real}/src/include;${_real}/src/ggml/include")
     set(IMSM_LLAMA_CPP_BIN "${_real}/build/bin")
     set(IMSM_LLAMA_CPP_SRC "${_real}/src")
     set(IMSM_WITH_GGUF ON)

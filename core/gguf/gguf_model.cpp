@@ -38,7 +38,9 @@ const std::map<std::string, std::string>& layer_names() {
   return m;
 }
 
-std::string gguf_name_of(const std::string& hf) {
+}  // namespace
+
+std::string gguf_tensor_name(const std::string& hf) {
   if (hf == "model.embed_tokens.weight") return "token_embd.weight";
   if (hf == "model.norm.weight") return "output_norm.weight";
   if (hf == "lm_head.weight") return "output.weight";
@@ -47,6 +49,8 @@ std::string gguf_name_of(const std::string& hf) {
   const std::string layer = hf.substr(prefix.size(), dot - prefix.size());
   return "blk." + layer + "." + layer_names().at(hf.substr(dot + 1));
 }
+
+namespace {
 
 const char* kRopeFreqs = "rope_freqs.weight";
 
@@ -125,7 +129,7 @@ GgufModel read_gguf_model(const GgufFile& f) {
 
   std::set<std::string> used = {kRopeFreqs};  // read into config.rope_scaling
   for (const auto& e : expected_tensors(m.config)) {
-    const std::string gguf_name = gguf_name_of(e.name);
+    const std::string gguf_name = gguf_tensor_name(e.name);
     const GgufTensorInfo* t = f.find(gguf_name);
     if (t == nullptr) throw_bad_input(f.path(), "has no tensor " + gguf_name + " (" + e.name + "), which its metadata implies");
     if (t->shape != e.shape)

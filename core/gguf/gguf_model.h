@@ -36,6 +36,10 @@ struct GgufModel {
 // is missing, unexpected or of the wrong shape.
 GgufModel read_gguf_model(const GgufFile& file);
 
+// llama.cpp's name of a Hugging Face tensor: "model.layers.3.mlp.down_proj.weight"
+// -> "blk.3.ffn_down.weight" (gguf-py's tensor_mapping.py).
+std::string gguf_tensor_name(const std::string& hf_name);
+
 // The weight's values as fp32, row-major in its shape, unpermuted.
 std::vector<float> read_gguf_weight(const GgufFile& file, const GgufWeight& weight);
 

@@ -30,23 +30,6 @@ Json split_then_bytes(const char* regex) {
            {{{"type", "Split"}, {"pattern", {{"Regex", regex}}}, {"behavior", "Isolated"}, {"invert", false}}, byte_level(false)}}};
 }
 
-// The split before byte-level BPE, by llama.cpp's pre-tokenizer name (its
-// llama-vocab.cpp regexes, as transformers' GGUF loader writes them).
-Json pre_tokenizer_of(const std::string& pre, const std::string& path, bool& ignore_merges) {
-  ignore_merges = false;
-  if (pre.empty() || pre == "default" || pre == "gpt-2") return byte_level(true);
-  if (pre == "smollm")  // each digit alone, then GPT-2's split
-    return {{"type", "Sequence"},
-            {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, byte_level(true)}}};
-  if (pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3" || pre == "smaug-bpe" || pre == "dbrx") {
-    ignore_merges = true;  // llama.cpp: a whole word in the vocabulary is one token (Llama 3's tokenizer.json says so too)
-    return split_then_bytes(kLlama3Split);
-  }
-  if (pre == "qwen2" || pre == "deepseek-r1-qwen") return split_then_bytes(kQwen2Split);
-  throw_bad_input(path, "uses the pre-tokenizer \"" + pre + "\" (tokenizer.ggml.pre), which the import does not know; supported: " +
-                            kPreTokenizers);
-}
-
 // Code point boundaries of a UTF-8 string (Python's str indices).
 std::vector<size_t> char_starts(const std::string& s) {
   std::vector<size_t> out;
@@ -117,7 +100,7 @@ void add_gpt2_model(Json& tokenizer, const GgufFile& f, const Json& vocab, const
   const auto merges = f.texts("tokenizer.ggml.merges");
   if (!merges) throw_bad_input(path, "has a gpt2 tokenizer without merges (tokenizer.ggml.merges)");
   bool ignore_merges = false;
-  tokenizer["pre_tokenizer"] = pre_tokenizer_of(pre, path, ignore_merges);
+  tokenizer["pre_tokenizer"] = gguf_pre_tokenizer(pre, path, ignore_merges);
   Json pairs = Json::array();
   for (const auto& m : *merges) {
     const size_t space = m.find(' ');
@@ -172,6 +155,51 @@ Json bos_post_processor(const std::string& bos, int64_t bos_id) {
 }
 
 }  // namespace
+
+Json gguf_pre_tokenizer(const std::string& pre, const std::string& path, bool& ignore_merges) {
+  ignore_merges = false;
+  if (pre.empty() || pre == "default" || pre == "gpt-2") return byte_level(true);
+  if (pre == "smollm")  // each digit alone, then GPT-2's split
+    return {{"type", "Sequence"},
+            {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, byte_level(true)}}};
+  if (pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3" || pre == "smaug-bpe" || pre == "dbrx") {
+    ignore_merges = true;  // llama.cpp: a whole word in the vocabulary is one token (Llama 3's tokenizer.json says so too)
+    return split_then_bytes(kLlama3Split);
+  }
+  if (pre == "qwen2" || pre == "deepseek-r1-qwen") return split_then_bytes(kQwen2Split);
+  throw_bad_input(path, "uses the pre-tokenizer \"" + pre + "\" (tokenizer.ggml.pre), which the import does not know; supported: " +
+                            kPreTokenizers);
+}
+
+namespace {
+
+// What of a pre-tokenizer changes the ids: each step's type, split regex,
+// behaviour and digit and regex switches (not trim_offsets, which moves
+// offsets only).
+Json signature(const Json& pre) {
+  if (!pre.is_object()) return Json();
+  const Json steps = pre.value("type", "") == "Sequence" ? pre.value("pretokenizers", Json::array()) : Json::array({pre});
+  Json out = Json::array();
+  for (const auto& s : steps) {
+    if (!s.is_object()) return Json();
+    Json step = {{"type", s.value("type", "")}};
+    for (const char* key : {"pattern", "behavior", "invert", "individual_digits", "use_regex", "add_prefix_space"})
+      if (s.contains(key)) step[key] = s[key];
+    out.push_back(step);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string gguf_pre_name(const Json& pre_tokenizer) {
+  const Json mine = signature(pre_tokenizer);
+  for (const char* name : {"smollm", "llama-bpe", "qwen2", "gpt-2"}) {
+    bool ignore_merges = false;
+    if (signature(gguf_pre_tokenizer(name, "", ignore_merges)) == mine) return name;
+  }
+  return "";
+}
 
 GgufTokenizer read_gguf_tokenizer(const GgufFile& f, int64_t context_length) {
   GgufTokenizer out;

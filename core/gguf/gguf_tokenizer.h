@@ -31,4 +31,14 @@ struct GgufTokenizer {
 // pre-tokenizer that is not supported (with the list), ids out of range.
 GgufTokenizer read_gguf_tokenizer(const GgufFile& file, int64_t context_length);
 
+// The split before byte-level BPE of llama.cpp's pre-tokenizer name
+// (tokenizer.ggml.pre: its llama-vocab.cpp regexes, as transformers' GGUF
+// loader writes them); ignore_merges is set for the Llama 3 family. BadInput
+// naming `path` for a name not supported (with the list).
+nlohmann::json gguf_pre_tokenizer(const std::string& pre, const std::string& path, bool& ignore_merges);
+
+// The other way: llama.cpp's name of a tokenizer.json pre-tokenizer that
+// splits as one of those ("smollm", "llama-bpe", "qwen2", "gpt-2"); "" when none does.
+std::string gguf_pre_name(const nlohmann::json& pre_tokenizer);
+
 }  // namespace imsm

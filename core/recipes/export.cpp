@@ -13,6 +13,7 @@
 #include "model/llama.h"
 #include "model/loader.h"
 #include "peft/peft_model.h"
+#include "recipes/export_gguf.h"
 #include "recipes/loaded_model.h"
 #include "report/results.h"
 #include "util/error.h"
@@ -55,50 +56,99 @@ void copy_files(const fs::path& from, const fs::path& to, const std::function<bo
       fs::copy_file(entry.path(), to / entry.path().filename(), fs::copy_options::overwrite_existing);
 }
 
+// The base model with the adapter (if any) merged into its weights. GGUF
+// quantizes from fp32: its merge computes and stores in fp32.
+std::unique_ptr<LoadedModel> load_merged(const ExportRequest& r, ExportResult& result, bool gguf, const Hooks& hooks) {
+  const std::string config_path = (fs::path(result.model_dir) / "config.json").string();
+  const Precision checkpoint = checkpoint_precision(read_model_config(config_path));
+  const Precision precision = gguf ? Precision::F32 : r.dtype == Precision::Auto ? checkpoint : r.dtype;
+  result.dtype = gguf ? r.quant : precisions().name(precision);
+  hooks.progress({"load", 0, 3, result.model_dir});
+  ModelSource source;
+  source.model_dir = result.model_dir;
+  source.adapter_dir = r.adapter_dir;
+  source.dtype = precision;  // each merge computes in fp32 and stores in this dtype
+  auto loaded = load_model(source, TokenizerNeed::IfPresent);
+  hooks.check_abort("export cancelled before merging; nothing written");
+  hooks.progress({"merge", 1, 3, result.method});
+  if (loaded->adapters) loaded->adapters->merge_and_unload();
+  return loaded;
+}
+
+nlohmann::json provenance(const ExportRequest& r, const ExportResult& result) {
+  nlohmann::json from = {{"base_model", fs::absolute(result.model_dir).string()}};
+  if (!r.adapter_dir.empty()) from["adapter"] = fs::absolute(r.adapter_dir).string();
+  return {{"merged_from", from}, {"method", result.method}, {"format", r.format}, {"dtype", result.dtype}, {"imsm_version", IMSM_VERSION}};
+}
+
+void write_hf(const ExportRequest& r, const LoadedModel& loaded, ExportResult& result) {
+  write_dir_atomically(r.out_dir, [&](const fs::path& out) {
+    save_llama(*loaded.model, out.string(), scalar_type(loaded.source.dtype));
+    copy_files(result.model_dir, out, [](const std::string& name) { return kTokenizerFiles.count(name) > 0; });
+    json::write_file((out / "imsm_export.json").string(), provenance(r, result));
+  });
+  result.note = result.method + " merged into " + result.model_dir + " (" + result.dtype + "): " + r.out_dir +
+                " is a Hugging Face model folder (AutoModelForCausalLM.from_pretrained loads it)";
+}
+
+void write_gguf(const ExportRequest& r, const LoadedModel& loaded, ExportResult& result, const std::string& variant, const Hooks& hooks) {
+  const std::string what = r.adapter_dir.empty() ? result.model_dir
+                                                 : result.method + (variant != "none" ? " without its gate" : "") + " merged into " + result.model_dir;
+  write_dir_atomically(r.out_dir, [&](const fs::path& out) {
+    const GgufExportFiles files = write_gguf_export(r, *loaded.model, result.model_dir, out.string(), what, hooks);
+    result.file = (fs::path(r.out_dir) / files.file).string();
+    result.tensor_types = files.types;
+    json::write_file((out / "imsm_export.json").string(), provenance(r, result));
+  });
+  result.note = what + " (" + r.quant + "): " + result.file + " (llama.cpp: llama-cli -m " + result.file + "); Ollama: cd " + r.out_dir +
+                " && ollama create NAME -f Modelfile";
+}
+
 }  // namespace
 
 ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
-  const PeftConfig adapter = read_adapter_config((fs::path(r.adapter_dir) / "adapter_config.json").string());
+  if (r.format != "hf" && r.format != "gguf")
+    throw_bad_input("--format", "\"" + r.format + "\" is not an export format; choose hf (a Hugging Face folder) or gguf (llama.cpp, Ollama)");
+  const bool gguf = r.format == "gguf";
+  if (gguf) check_gguf_request(r);
+  if (r.adapter_dir.empty() && !gguf) throw_bad_input("--adapter", "is required for --format hf (the base model is already such a folder)");
   ExportResult result;
   result.out_dir = r.out_dir;
-  result.model_dir = base_model_of(r, adapter);
-  check_target(r, result.model_dir);
-  const std::string variant = variant_of(r.adapter_dir);
-  result.method = report::method_label(method_name(adapter.method), variant);
+  result.format = r.format;
+  std::string variant = "none";
+  if (r.adapter_dir.empty()) {  // the base model alone, as GGUF
+    result.model_dir = r.model_dir;
+    if (r.model_dir.empty() || !fs::exists(fs::path(r.model_dir) / "config.json"))
+      throw_bad_input(r.model_dir.empty() ? "--model" : r.model_dir, "names no model folder with a config.json: give --adapter, --model or both");
+    check_target(r, result.model_dir);
+    result.method = "base model";
+  } else {
+    const PeftConfig adapter = read_adapter_config((fs::path(r.adapter_dir) / "adapter_config.json").string());
+    result.model_dir = base_model_of(r, adapter);
+    check_target(r, result.model_dir);
+    variant = variant_of(r.adapter_dir);
+    result.method = report::method_label(method_name(adapter.method), variant);
+  }
 
-  if (variant != "none") {  // two streams mixed per token: no single set of weights computes that
+  if (variant != "none" && gguf && !r.drop_gate)
+    throw_bad_input(r.adapter_dir, result.method + " cannot be written as GGUF: its gate mixes the original and the tuned model per token, "
+                                   "which llama.cpp does not compute. --drop-gate exports the tuned stream alone (its PEFT adapter merged, "
+                                   "without the gate); --format hf keeps the gate for imsm");
+  if (variant != "none" && !gguf) {  // two streams mixed per token: no single set of weights computes that
     write_dir_atomically(r.out_dir, [&](const fs::path& out) { copy_files(r.adapter_dir, out, [](const std::string&) { return true; }); });
     result.note = result.method + " cannot be merged into the base weights (its gate mixes the original and the tuned model per token): " +
                   r.out_dir + " holds the PEFT adapter and the gate files; load them with the base model: imsm generate --model " +
                   result.model_dir + " --adapter " + r.out_dir;
     return result;
   }
-
-  const std::string config_path = (fs::path(result.model_dir) / "config.json").string();
-  const Precision checkpoint = checkpoint_precision(read_model_config(config_path));
-  const Precision precision = r.dtype == Precision::Auto ? checkpoint : r.dtype;
-  result.dtype = precisions().name(precision);
-  hooks.progress({"load", 0, 3, result.model_dir});
-  ModelSource source;
-  source.model_dir = result.model_dir;
-  source.adapter_dir = r.adapter_dir;
-  source.dtype = precision;  // each merge computes in fp32 and stores in this dtype
-  const auto loaded = load_model(source, TokenizerNeed::IfPresent);
-  hooks.check_abort("export cancelled before merging; nothing written");
-  hooks.progress({"merge", 1, 3, result.method});
-  loaded->adapters->merge_and_unload();
+  const auto loaded = load_merged(r, result, gguf, hooks);
   hooks.progress({"write", 2, 3, r.out_dir});
-  write_dir_atomically(r.out_dir, [&](const fs::path& out) {
-    save_llama(*loaded->model, out.string(), scalar_type(precision));
-    copy_files(result.model_dir, out, [](const std::string& name) { return kTokenizerFiles.count(name) > 0; });
-    json::write_file((out / "imsm_export.json").string(),
-                     {{"merged_from", {{"base_model", fs::absolute(result.model_dir).string()}, {"adapter", fs::absolute(r.adapter_dir).string()}}},
-                      {"method", result.method}, {"dtype", result.dtype}, {"imsm_version", IMSM_VERSION}});
-  });
+  if (gguf)
+    write_gguf(r, *loaded, result, variant, hooks);
+  else
+    write_hf(r, *loaded, result);
   hooks.progress({"write", 3, 3, r.out_dir});
   result.merged = true;
-  result.note = result.method + " merged into " + result.model_dir + " (" + result.dtype + "): " + r.out_dir +
-                " is a Hugging Face model folder (AutoModelForCausalLM.from_pretrained loads it)";
   return result;
 }
 

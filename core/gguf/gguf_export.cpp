@@ -1,0 +1,106 @@
+#include "gguf/gguf_export.h"
+
+#include <cstring>
+
+#include "gguf/gguf_model.h"
+#include "gguf/gguf_rope.h"
+#include "gguf/gguf_write.h"
+#include "model/layout.h"
+#include "util/error.h"
+
+namespace imsm {
+namespace {
+
+const char* kRopeFreqs = "rope_freqs.weight";
+
+// config.json's model_type -> general.architecture ("" when llama.cpp's name is not known here).
+std::string gguf_architecture(const std::string& model_type) {
+  if (model_type == "llama" || model_type == "mistral") return "llama";  // convert_hf_to_gguf.py writes Mistral as llama
+  if (model_type == "qwen2" || model_type == "qwen3") return model_type;
+  return "";
+}
+
+void write_hyperparameters(GgufWriter& w, const ModelConfig& c, const std::string& arch, const std::string& where) {
+  const std::string a = arch + ".";
+  w.set_u32(a + "block_count", static_cast<uint32_t>(c.num_hidden_layers));
+  w.set_u32(a + "context_length", static_cast<uint32_t>(c.max_position_embeddings));
+  w.set_u32(a + "embedding_length", static_cast<uint32_t>(c.hidden_size));
+  w.set_u32(a + "feed_forward_length", static_cast<uint32_t>(c.intermediate_size));
+  w.set_u32(a + "attention.head_count", static_cast<uint32_t>(c.num_attention_heads));
+  w.set_u32(a + "attention.head_count_kv", static_cast<uint32_t>(c.num_key_value_heads));
+  w.set_f32(a + "rope.freq_base", static_cast<float>(c.rope_theta));
+  w.set_f32(a + "attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
+  w.set_u32(a + "attention.key_length", static_cast<uint32_t>(c.head_dim));
+  w.set_u32(a + "attention.value_length", static_cast<uint32_t>(c.head_dim));
+  w.set_u32(a + "vocab_size", static_cast<uint32_t>(c.vocab_size));
+  w.set_u32(a + "rope.dimension_count", static_cast<uint32_t>(c.head_dim));
+  const std::string& scaling = c.rope_scaling.type;
+  if (scaling == "linear") {
+    w.set_text(a + "rope.scaling.type", "linear");
+    w.set_f32(a + "rope.scaling.factor", static_cast<float>(c.rope_scaling.factor));
+  } else if (scaling != "none" && scaling != "llama3") {
+    throw_bad_input(where, "rope_scaling type \"" + scaling + "\" has no GGUF form llama.cpp reads; the export writes none, linear and llama3");
+  }
+}
+
+// Per head of d rows, Hugging Face's row j·d/2 + i becomes llama.cpp's row 2i + j (convert_hf_to_gguf.py's permute).
+std::vector<float> permute_heads(const std::vector<float>& hf, int64_t heads, int64_t rows) {
+  const int64_t cols = static_cast<int64_t>(hf.size()) / rows, d = rows / heads, half = d / 2;
+  std::vector<float> out(hf.size());
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = 0; i < half; ++i)
+      for (int64_t j = 0; j < 2; ++j)
+        std::memcpy(&out[static_cast<size_t>((h * d + 2 * i + j) * cols)], &hf[static_cast<size_t>((h * d + j * half + i) * cols)],
+                    static_cast<size_t>(cols) * sizeof(float));
+  return out;
+}
+
+struct Planned {
+  std::string hf_name;           // "" for rope_freqs.weight
+  std::vector<int64_t> shape;
+  int64_t permute = 0;           // > 0: permute the rows over this many heads
+};
+
+}  // namespace
+
+GgufExportResult write_gguf_model(const std::string& path, const ModelConfig& c, const std::string& config_path, const GgufVocab& vocab,
+                                  const std::string& name, const GgufQuant& quant, const WeightValues& weights, const Hooks& hooks) {
+  GgufExportResult result;
+  result.architecture = gguf_architecture(c.model_type);
+  if (result.architecture.empty())
+    throw_bad_input(config_path, "model_type \"" + c.model_type + "\" has no llama.cpp architecture the export knows; it writes llama, mistral, qwen2 and qwen3");
+  GgufWriter w;
+  w.set_text("general.architecture", result.architecture);
+  w.set_text("general.type", "model");
+  w.set_text("general.name", name);
+  w.set_u32("general.file_type", static_cast<uint32_t>(quant.file_type));
+  w.set_u32("general.quantization_version", 2);  // ggml's GGML_QNT_VERSION
+  write_hyperparameters(w, c, result.architecture, config_path);
+  write_gguf_vocab(w, vocab);
+
+  std::vector<Planned> plan;
+  auto add = [&](const std::string& gguf_name, Planned p) {
+    const int type = gguf_tensor_type(quant, gguf_name, p.shape, c.num_hidden_layers, c.tie_word_embeddings);
+    w.add_tensor(gguf_name, p.shape, type);
+    ++result.types[ggml_type_label(type)];
+    plan.push_back(std::move(p));
+  };
+  if (c.rope_scaling.type == "llama3") add(kRopeFreqs, {"", {c.head_dim / 2}, 0});
+  for (const auto& e : expected_tensors(c)) {
+    const bool q = e.name.find("self_attn.q_proj.") != std::string::npos, k = e.name.find("self_attn.k_proj.") != std::string::npos;
+    const int64_t heads = result.architecture == "llama" && (q || k) ? (q ? c.num_attention_heads : c.num_key_value_heads) : 0;
+    add(gguf_tensor_name(e.name), {e.name, e.shape, heads});
+  }
+  result.bytes = w.write(path, [&](size_t i) {
+    const Planned& p = plan[i];
+    if (p.hf_name.empty()) {
+      const std::vector<double> d = llama3_frequency_divisors(c.rope_scaling, c.head_dim, c.rope_theta);
+      return std::vector<float>(d.begin(), d.end());
+    }
+    std::vector<float> values = weights(p.hf_name);
+    return p.permute > 0 ? permute_heads(values, p.permute, p.shape[0]) : values;
+  }, hooks);
+  return result;
+}
+
+}  // namespace imsm

@@ -1,0 +1,32 @@
+// The GGUF half of the export recipe (export.h, --format gguf): a merged
+// model as one GGUF file (gguf/gguf_export.h) and an Ollama Modelfile beside
+// it, in the output folder. A build without llama.cpp (IMSM_WITH_GGUF off)
+// links export_gguf_off.cpp instead, whose functions say so.
+#pragma once
+#include <map>
+#include <string>
+
+#include "config/export_request.h"
+#include "util/run_protocol.h"
+
+namespace imsm {
+
+class LlamaModel;
+
+struct GgufExportFiles {
+  std::string file;                      // the .gguf, inside the output folder
+  std::map<std::string, int64_t> types;  // ggml type -> tensors of it
+  int64_t bytes = 0;
+};
+
+// BadInput naming --quant with the list for a type the export does not write
+// (before any model is loaded).
+void check_gguf_request(const ExportRequest& request);
+
+// Writes <out>/<name>.<quant>.gguf and <out>/Modelfile into `out` (the
+// folder being written). `model` holds the merged weights; `model_dir` is
+// the base folder (its config and tokenizer), `label` what general.name says.
+GgufExportFiles write_gguf_export(const ExportRequest& request, const LlamaModel& model, const std::string& model_dir,
+                                  const std::string& out, const std::string& label, const Hooks& hooks);
+
+}  // namespace imsm

@@ -1,0 +1,18 @@
+// export_gguf.h in a build without llama.cpp (-DIMSM_WITH_GGUF=OFF).
+#include "recipes/export_gguf.h"
+
+#include "util/error.h"
+
+namespace imsm {
+
+void check_gguf_request(const ExportRequest&) {
+  throw_bad_input("--format gguf", "this build has no GGUF support (configured with -DIMSM_WITH_GGUF=OFF); run installer/setup-llama-cpp.sh and build again");
+}
+
+GgufExportFiles write_gguf_export(const ExportRequest& request, const LlamaModel&, const std::string&, const std::string&, const std::string&,
+                                  const Hooks&) {
+  check_gguf_request(request);
+  return {};
+}
+
+}  // namespace imsm
