@@ -1,5 +1,6 @@
 // imsm export --adapter DIR --out DIR [--force] [--model DIR] [--dtype auto|f32|bf16|f16] [--json]
-//             [--format hf|gguf] [--quant f32|f16|bf16|q8_0|q4_k_m] [--drop-gate]
+//             [--format hf|gguf] [--quant f32|f16|bf16|q8_0|q4_k_m] [--adapter-only] [--drop-gate]
+//             [--calibration FILE [--calibration-rows N]]
 #include <iostream>
 
 #include "commands.h"
@@ -30,6 +31,11 @@ void add_export(CLI::App& app, Run& run) {
   cmd->add_option("--quant", req->quant,
                   "--format gguf: f32, f16, bf16, q8_0 or q4_k_m (the tensor types llama-quantize picks for that file type)")
       ->capture_default_str();
+  cmd->add_option("--calibration", req->calibration,
+                  "--quant q4_k_m: training-format data (the run's own, say) whose rows give the quantizer its importance matrix");
+  cmd->add_option("--calibration-rows", req->calibration_rows, "Of --calibration, the first this many rows")->capture_default_str();
+  cmd->add_flag("--adapter-only", req->adapter_only,
+                "--format gguf of a LoRA: the adapter alone as a GGUF LoRA (llama.cpp's --lora), not merged");
   cmd->add_flag("--drop-gate", req->drop_gate,
                 "--format gguf of an IMSM adapter: write its tuned stream alone (the PEFT part merged, without the gate)");
   cmd->add_flag("--json", *json_out, "Print one JSON object {merged, method, format, dtype, model, out, file, tensor_types} on stdout");
@@ -39,7 +45,8 @@ void add_export(CLI::App& app, Run& run) {
       run_with_progress("export", [&](const Hooks& hooks) { r = run_export(*req, hooks); });
       if (*json_out)
         std::cout << nlohmann::json{{"merged", r.merged}, {"method", r.method},   {"format", r.format}, {"dtype", r.dtype},
-                                    {"model", r.model_dir}, {"out", r.out_dir}, {"file", r.file},     {"tensor_types", r.tensor_types}}
+                                    {"model", r.model_dir}, {"out", r.out_dir}, {"file", r.file},     {"tensor_types", r.tensor_types},
+                                    {"calibration_tokens", r.calibration_tokens}}
                          .dump()
                   << "\n";
       log::info(r.note);

@@ -17,6 +17,9 @@ struct ExportRequest {
   Precision dtype = Precision::Auto;  // hf: of the merged weights (auto: the base checkpoint's torch_dtype)
   std::string format = "hf";  // "hf" | "gguf"
   std::string quant = "f16";  // gguf: f32 | f16 | bf16 | q8_0 | q4_k_m (gguf/gguf_quant.h)
+  std::string calibration;      // gguf q4_k_m: training-format data whose rows give the importance matrix ("": none)
+  int64_t calibration_rows = 256;  // of it, the first this many
+  bool adapter_only = false;  // gguf: the LoRA alone, as a GGUF LoRA for llama.cpp's --lora (no merge)
   bool drop_gate = false;     // gguf of an IMSM adapter: merge its PEFT part alone (the tuned stream), without the gate
 };
 

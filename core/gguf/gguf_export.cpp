@@ -43,6 +43,28 @@ void write_hyperparameters(GgufWriter& w, const ModelConfig& c, const std::strin
   }
 }
 
+struct Planned {
+  std::string hf_name;           // "" for rope_freqs.weight
+  std::vector<int64_t> shape;
+  int64_t permute = 0;           // > 0: permute the rows over this many heads
+};
+
+}  // namespace
+
+std::string gguf_architecture_of(const ModelConfig& c, const std::string& config_path) {
+  const std::string arch = gguf_architecture(c.model_type);
+  if (arch.empty())
+    throw_bad_input(config_path, "model_type \"" + c.model_type + "\" has no llama.cpp architecture the export knows; it writes llama, mistral, qwen2 and qwen3");
+  return arch;
+}
+
+int64_t llama_cpp_permuted_heads(const ModelConfig& c, const std::string& hf_name) {
+  if (gguf_architecture(c.model_type) != "llama") return 0;
+  if (hf_name.find("self_attn.q_proj.") != std::string::npos) return c.num_attention_heads;
+  if (hf_name.find("self_attn.k_proj.") != std::string::npos) return c.num_key_value_heads;
+  return 0;
+}
+
 // Per head of d rows, Hugging Face's row j·d/2 + i becomes llama.cpp's row 2i + j (convert_hf_to_gguf.py's permute).
 std::vector<float> permute_heads(const std::vector<float>& hf, int64_t heads, int64_t rows) {
   const int64_t cols = static_cast<int64_t>(hf.size()) / rows, d = rows / heads, half = d / 2;
@@ -55,20 +77,11 @@ std::vector<float> permute_heads(const std::vector<float>& hf, int64_t heads, in
   return out;
 }
 
-struct Planned {
-  std::string hf_name;           // "" for rope_freqs.weight
-  std::vector<int64_t> shape;
-  int64_t permute = 0;           // > 0: permute the rows over this many heads
-};
-
-}  // namespace
-
 GgufExportResult write_gguf_model(const std::string& path, const ModelConfig& c, const std::string& config_path, const GgufVocab& vocab,
-                                  const std::string& name, const GgufQuant& quant, const WeightValues& weights, const Hooks& hooks) {
+                                  const std::string& name, const GgufQuant& quant, const WeightValues& weights, const Hooks& hooks,
+                                  const Importances& importance) {
   GgufExportResult result;
-  result.architecture = gguf_architecture(c.model_type);
-  if (result.architecture.empty())
-    throw_bad_input(config_path, "model_type \"" + c.model_type + "\" has no llama.cpp architecture the export knows; it writes llama, mistral, qwen2 and qwen3");
+  result.architecture = gguf_architecture_of(c, config_path);
   GgufWriter w;
   w.set_text("general.architecture", result.architecture);
   w.set_text("general.type", "model");
@@ -86,11 +99,7 @@ GgufExportResult write_gguf_model(const std::string& path, const ModelConfig& c,
     plan.push_back(std::move(p));
   };
   if (c.rope_scaling.type == "llama3") add(kRopeFreqs, {"", {c.head_dim / 2}, 0});
-  for (const auto& e : expected_tensors(c)) {
-    const bool q = e.name.find("self_attn.q_proj.") != std::string::npos, k = e.name.find("self_attn.k_proj.") != std::string::npos;
-    const int64_t heads = result.architecture == "llama" && (q || k) ? (q ? c.num_attention_heads : c.num_key_value_heads) : 0;
-    add(gguf_tensor_name(e.name), {e.name, e.shape, heads});
-  }
+  for (const auto& e : expected_tensors(c)) add(gguf_tensor_name(e.name), {e.name, e.shape, llama_cpp_permuted_heads(c, e.name)});
   result.bytes = w.write(path, [&](size_t i) {
     const Planned& p = plan[i];
     if (p.hf_name.empty()) {
@@ -99,7 +108,10 @@ GgufExportResult write_gguf_model(const std::string& path, const ModelConfig& c,
     }
     std::vector<float> values = weights(p.hf_name);
     return p.permute > 0 ? permute_heads(values, p.permute, p.shape[0]) : values;
-  }, hooks);
+  }, hooks, [&](size_t i) -> const std::vector<float>* {  // per input column: the Q/K row permutation leaves it as it is
+    const auto it = importance.find(plan[i].hf_name);
+    return it == importance.end() ? nullptr : &it->second;
+  });
   return result;
 }
 

@@ -31,11 +31,27 @@ struct GgufExportResult {
   std::map<std::string, int64_t> types;  // ggml type -> tensors of it ("q6_K": 31, "f32": 61)
 };
 
+// general.architecture of a model: "llama" (Llama, Mistral, SmolLM), "qwen2",
+// "qwen3". BadInput naming config_path for others (with the list).
+std::string gguf_architecture_of(const ModelConfig& config, const std::string& config_path);
+
+// Over how many heads llama.cpp's row order permutes the rows of tensor
+// `hf_name` (q_proj's and k_proj's weight and bias, llama architecture), 0: none.
+int64_t llama_cpp_permuted_heads(const ModelConfig& config, const std::string& hf_name);
+
+// `rows` rows of values (row-major) in llama.cpp's order: per head of d rows,
+// Hugging Face's row j·d/2 + i becomes row 2i + j (convert_hf_to_gguf.py's permute).
+std::vector<float> permute_heads(const std::vector<float>& values, int64_t heads, int64_t rows);
+
+// Weights' importance matrices by Hugging Face name (model/activation_stats.h);
+// a weight without one is quantized as llama-quantize does without --imatrix.
+using Importances = std::map<std::string, std::vector<float>>;
+
 // BadInput naming the model folder's config for an architecture or RoPE
 // scaling llama.cpp does not run (with what it runs). Progress and the
 // cancel rule as GgufWriter::write; nothing is left at `path` on failure.
 GgufExportResult write_gguf_model(const std::string& path, const ModelConfig& config, const std::string& config_path,
                                   const GgufVocab& vocab, const std::string& name, const GgufQuant& quant,
-                                  const WeightValues& weights, const Hooks& hooks);
+                                  const WeightValues& weights, const Hooks& hooks, const Importances& importance = {});
 
 }  // namespace imsm

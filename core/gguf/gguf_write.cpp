@@ -26,13 +26,14 @@ void write_bytes(std::FILE* f, const void* data, size_t bytes, const std::string
 }
 
 // The tensor's values in its ggml type (ggml_quantize_chunk converts f16/bf16 too).
-std::vector<uint8_t> convert(const std::vector<float>& values, int type, int64_t rows, int64_t row_length) {
+std::vector<uint8_t> convert(const std::vector<float>& values, int type, int64_t rows, int64_t row_length, const std::vector<float>* importance) {
   const auto t = static_cast<ggml_type>(type);
   std::vector<uint8_t> out(ggml_row_size(t, row_length) * static_cast<size_t>(rows));
   if (t == GGML_TYPE_F32)
     std::memcpy(out.data(), values.data(), out.size());
   else
-    ggml_quantize_chunk(t, values.data(), out.data(), 0, rows, row_length, nullptr);
+    ggml_quantize_chunk(t, values.data(), out.data(), 0, rows, row_length,
+                        importance != nullptr && static_cast<int64_t>(importance->size()) == row_length ? importance->data() : nullptr);
   return out;
 }
 
@@ -85,7 +86,7 @@ void GgufWriter::add_tensor(const std::string& name, const std::vector<int64_t>&
   tensors_.push_back({name, shape, type});
 }
 
-int64_t GgufWriter::write(const std::string& path, const std::function<std::vector<float>(size_t)>& values, const Hooks& hooks) const {
+int64_t GgufWriter::write(const std::string& path, const Values& values, const Hooks& hooks, const Importance& importance) const {
   const std::string partial = path + ".partial";
   std::unique_ptr<std::FILE, FileCloser> f(std::fopen(partial.c_str(), "wb"));
   if (!f) throw_bad_input(path, std::string("cannot be written (") + std::strerror(errno) + ")");
@@ -101,7 +102,7 @@ int64_t GgufWriter::write(const std::string& path, const std::function<std::vect
       const Tensor& t = tensors_[i];
       const std::vector<float> v = values(i);
       const int64_t row_length = t.shape.back(), rows = static_cast<int64_t>(v.size()) / row_length;
-      const std::vector<uint8_t> data = convert(v, t.type, rows, row_length);
+      const std::vector<uint8_t> data = convert(v, t.type, rows, row_length, importance ? importance(i) : nullptr);
       if (data.size() != gguf_get_tensor_size(ctx_, static_cast<int64_t>(i)))
         throw_internal(t.name + ": " + std::to_string(v.size()) + " values for its shape");
       write_bytes(f.get(), data.data(), data.size(), path);

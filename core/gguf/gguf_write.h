@@ -39,10 +39,14 @@ class GgufWriter {
   void add_tensor(const std::string& name, const std::vector<int64_t>& shape, int type);
 
   // Writes the file: the metadata, then tensor i's values from values(i)
-  // (fp32, row-major in its shape), in the order they were added. Progress
-  // ("write", i, n, name) per tensor; cancelled between tensors by
-  // hooks.should_abort(), leaving nothing at `path`. Returns the bytes written.
-  int64_t write(const std::string& path, const std::function<std::vector<float>(size_t)>& values, const Hooks& hooks) const;
+  // (fp32, row-major in its shape), in the order they were added, quantized
+  // with importance(i) when it gives one (the tensor's importance matrix
+  // row, one weight per column: activation_stats.h). Progress ("write", i,
+  // n, name) per tensor; cancelled between tensors by hooks.should_abort(),
+  // leaving nothing at `path`. Returns the bytes written.
+  using Values = std::function<std::vector<float>(size_t)>;
+  using Importance = std::function<const std::vector<float>*(size_t)>;
+  int64_t write(const std::string& path, const Values& values, const Hooks& hooks, const Importance& importance = {}) const;
 
  private:
   struct Tensor {

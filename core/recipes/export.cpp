@@ -91,17 +91,33 @@ void write_hf(const ExportRequest& r, const LoadedModel& loaded, ExportResult& r
                 " is a Hugging Face model folder (AutoModelForCausalLM.from_pretrained loads it)";
 }
 
-void write_gguf(const ExportRequest& r, const LoadedModel& loaded, ExportResult& result, const std::string& variant, const Hooks& hooks) {
+void write_gguf(const ExportRequest& r, LoadedModel& loaded, ExportResult& result, const std::string& variant, const Hooks& hooks) {
   const std::string what = r.adapter_dir.empty() ? result.model_dir
                                                  : result.method + (variant != "none" ? " without its gate" : "") + " merged into " + result.model_dir;
   write_dir_atomically(r.out_dir, [&](const fs::path& out) {
-    const GgufExportFiles files = write_gguf_export(r, *loaded.model, result.model_dir, out.string(), what, hooks);
+    const GgufExportFiles files = write_gguf_export(r, loaded, result.model_dir, out.string(), what, hooks);
+    result.calibration_tokens = files.calibration_tokens;
     result.file = (fs::path(r.out_dir) / files.file).string();
     result.tensor_types = files.types;
     json::write_file((out / "imsm_export.json").string(), provenance(r, result));
   });
   result.note = what + " (" + r.quant + "): " + result.file + " (llama.cpp: llama-cli -m " + result.file + "); Ollama: cd " + r.out_dir +
                 " && ollama create NAME -f Modelfile";
+}
+
+void write_gguf_lora(const ExportRequest& r, ExportResult& result, const std::string& variant, const Hooks& hooks) {
+  hooks.progress({"write", 0, 1, r.out_dir});
+  result.dtype = r.quant;
+  result.method += variant != "none" ? " without its gate" : "";
+  write_dir_atomically(r.out_dir, [&](const fs::path& out) {
+    const GgufExportFiles files = write_gguf_lora_export(r, result.model_dir, out.string(), hooks);
+    result.file = (fs::path(r.out_dir) / files.file).string();
+    result.tensor_types = files.types;
+    json::write_file((out / "imsm_export.json").string(), provenance(r, result));
+  });
+  hooks.progress({"write", 1, 1, r.out_dir});
+  result.note = result.method + " as a GGUF LoRA: " + result.file + " (llama.cpp: llama-cli -m BASE.gguf --lora " + result.file +
+                ", BASE.gguf from imsm export --format gguf --model " + result.model_dir + "; Ollama: ADAPTER in a Modelfile)";
 }
 
 }  // namespace
@@ -111,7 +127,9 @@ ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
     throw_bad_input("--format", "\"" + r.format + "\" is not an export format; choose hf (a Hugging Face folder) or gguf (llama.cpp, Ollama)");
   const bool gguf = r.format == "gguf";
   if (gguf) check_gguf_request(r);
-  if (r.adapter_dir.empty() && !gguf) throw_bad_input("--adapter", "is required for --format hf (the base model is already such a folder)");
+  if (r.adapter_dir.empty() && (!gguf || r.adapter_only))
+    throw_bad_input("--adapter", gguf ? "is required with --adapter-only" : "is required for --format hf (the base model is already such a folder)");
+  if (r.adapter_only && !gguf) throw_bad_input("--adapter-only", "goes with --format gguf (a Hugging Face adapter folder is the adapter itself)");
   ExportResult result;
   result.out_dir = r.out_dir;
   result.format = r.format;
@@ -139,6 +157,10 @@ ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
     result.note = result.method + " cannot be merged into the base weights (its gate mixes the original and the tuned model per token): " +
                   r.out_dir + " holds the PEFT adapter and the gate files; load them with the base model: imsm generate --model " +
                   result.model_dir + " --adapter " + r.out_dir;
+    return result;
+  }
+  if (gguf && r.adapter_only) {
+    write_gguf_lora(r, result, variant, hooks);
     return result;
   }
   const auto loaded = load_merged(r, result, gguf, hooks);

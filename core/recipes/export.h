@@ -30,6 +30,7 @@ struct ExportResult {
   std::string format;         // "hf" | "gguf"
   std::string file;           // gguf: the .gguf written (inside out_dir)
   std::map<std::string, int64_t> tensor_types;  // gguf: ggml type -> tensors of it
+  int64_t calibration_tokens = 0;               // gguf with --calibration: tokens of its importance matrix
   std::string note;           // for people: what was written and how to load it
 };
 

@@ -1,19 +1,31 @@
 #include "recipes/export_gguf.h"
 
+#include <cmath>
 #include <filesystem>
 #include <fstream>
 #include <map>
 
 #include "gguf/gguf_export.h"
+#include "gguf/gguf_lora.h"
 #include "gguf/gguf_quant.h"
 #include "gguf/gguf_vocab.h"
 #include "io/hf_config.h"
+#include "io/json_file.h"
+#include "model/activation_stats.h"
 #include "model/llama.h"
+#include "recipes/loaded_model.h"
+#include "tokenizer/tokenizer.h"
+#include "train/dataset.h"
+#include "peft/peft_config.h"
+#include "util/error.h"
 
 namespace fs = std::filesystem;
 
 namespace imsm {
 namespace {
+
+constexpr int64_t kCalibrationTokens = 512;  // a row's longest part (prompt, answer) as llama-imatrix's default chunk
+constexpr int64_t kCalibrationBatch = 8;
 
 // Ollama's Modelfile: the file, and the end-of-sequence tokens as stops
 // (Ollama reads the chat template from the GGUF's tokenizer.chat_template).
@@ -32,13 +44,69 @@ void write_modelfile(const fs::path& path, const std::string& gguf_name, const s
   }
 }
 
+std::string file_stem(const ExportRequest& r) {
+  const std::string stem = fs::path(r.out_dir).filename().string();
+  return stem.empty() ? std::string("model") : stem;
+}
+
+// What llama.cpp divides by r to scale B·A: lora_alpha, or lora_alpha·sqrt(r) for rsLoRA (alpha / sqrt(r)).
+double llama_cpp_alpha(const std::string& adapter_dir) {
+  const std::string where = (fs::path(adapter_dir) / "adapter_config.json").string();
+  const PeftConfig peft = read_adapter_config(where);
+  if (peft.method != PeftMethod::LoRA)
+    throw_bad_input(where, method_name(peft.method) + " cannot be a GGUF LoRA (llama.cpp applies B·A only): export it merged, without --adapter-only");
+  const nlohmann::json raw = json::read_file(where);
+  for (const char* key : {"alpha_pattern", "rank_pattern"})
+    if (raw.contains(key) && raw[key].is_object() && !raw[key].empty())
+      throw_bad_input(where, std::string(key) + " gives modules their own scaling, which a GGUF LoRA's one alpha cannot: export it merged");
+  return peft.use_rslora ? peft.alpha * std::sqrt(static_cast<double>(peft.r)) : peft.alpha;
+}
+
+// The importance matrix of the merged model on the calibration file's first rows.
+ImportanceMatrix calibrate(const ExportRequest& r, LoadedModel& loaded, const Hooks& hooks) {
+  if (loaded.tokenizer == nullptr) throw_bad_input("--calibration", "needs the model's tokenizer, and " + loaded.source.model_dir + " has none");
+  std::vector<Example> examples = read_examples(r.calibration);
+  if (static_cast<int64_t>(examples.size()) > r.calibration_rows) examples.resize(static_cast<size_t>(r.calibration_rows));
+  const int32_t eos = loaded.tokenizer->eos_ids().empty() ? -1 : loaded.tokenizer->eos_ids().front();
+  const int64_t limit = std::min<int64_t>(loaded.model->config().max_position_embeddings, kCalibrationTokens);
+  std::vector<std::vector<int32_t>> rows;
+  for (const auto& e : examples) {
+    std::vector<int32_t> ids = encode_example(*loaded.tokenizer, e, limit, limit, eos).ids;
+    if (static_cast<int64_t>(ids.size()) > limit) ids.resize(static_cast<size_t>(limit));
+    rows.push_back(std::move(ids));
+  }
+  return importance_matrix(*loaded.model, rows, kCalibrationBatch, hooks);
+}
+
 }  // namespace
 
-void check_gguf_request(const ExportRequest& r) { (void)gguf_quant(r.quant, "--quant"); }
+GgufExportFiles write_gguf_lora_export(const ExportRequest& r, const std::string& model_dir, const std::string& out, const Hooks& hooks) {
+  const GgufQuant quant = gguf_quant(r.quant, "--quant");
+  const double alpha = llama_cpp_alpha(r.adapter_dir);
+  const std::string config_path = (fs::path(model_dir) / "config.json").string();
+  GgufExportFiles files;
+  files.file = file_stem(r) + ".lora." + quant.name + ".gguf";
+  const GgufLoraResult written = write_gguf_lora((fs::path(out) / files.file).string(),
+                                                 (fs::path(r.adapter_dir) / "adapter_model.safetensors").string(),
+                                                 read_model_config(config_path), config_path, alpha, quant, hooks);
+  files.types = written.types;
+  files.bytes = written.bytes;
+  return files;
+}
 
-GgufExportFiles write_gguf_export(const ExportRequest& r, const LlamaModel& model, const std::string& model_dir, const std::string& out,
+void check_gguf_request(const ExportRequest& r) {
+  const GgufQuant quant = gguf_quant(r.quant, "--quant");
+  if (!r.calibration.empty() && quant.name != "q4_k_m")
+    throw_bad_input("--calibration", "gives an importance matrix, which " + quant.name +
+                                         "'s quantizer does not take (ggml's K-quants and q5_0 do): it goes with --quant q4_k_m");
+  if (r.calibration_rows <= 0) throw_bad_input("--calibration-rows", "must be positive, got " + std::to_string(r.calibration_rows));
+}
+
+GgufExportFiles write_gguf_export(const ExportRequest& r, LoadedModel& loaded, const std::string& model_dir, const std::string& out,
                                   const std::string& label, const Hooks& hooks) {
   const GgufQuant quant = gguf_quant(r.quant, "--quant");
+  const LlamaModel& model = *loaded.model;
+  const ImportanceMatrix importance = r.calibration.empty() ? ImportanceMatrix{} : calibrate(r, loaded, hooks);
   const std::string config_path = (fs::path(model_dir) / "config.json").string();
   const ModelConfig& config = model.config();
   const GgufVocab vocab = read_hf_vocab(model_dir, config);
@@ -49,10 +117,10 @@ GgufExportFiles write_gguf_export(const ExportRequest& r, const LlamaModel& mode
     return std::vector<float>(t.data_ptr<float>(), t.data_ptr<float>() + t.numel());
   };
   GgufExportFiles files;
-  const std::string stem = fs::path(r.out_dir).filename().string();
-  files.file = (stem.empty() ? std::string("model") : stem) + "." + quant.name + ".gguf";
+  files.file = file_stem(r) + "." + quant.name + ".gguf";
   const GgufExportResult written =
-      write_gguf_model((fs::path(out) / files.file).string(), config, config_path, vocab, label, quant, values, hooks);
+      write_gguf_model((fs::path(out) / files.file).string(), config, config_path, vocab, label, quant, values, hooks, importance.mean_square);
+  files.calibration_tokens = importance.tokens;
   write_modelfile(fs::path(out) / "Modelfile", files.file, label, vocab);
   files.types = written.types;
   files.bytes = written.bytes;

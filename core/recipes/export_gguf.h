@@ -11,22 +11,33 @@
 
 namespace imsm {
 
-class LlamaModel;
+struct LoadedModel;
 
 struct GgufExportFiles {
+  int64_t calibration_tokens = 0;        // of the importance matrix, 0: none
   std::string file;                      // the .gguf, inside the output folder
   std::map<std::string, int64_t> types;  // ggml type -> tensors of it
   int64_t bytes = 0;
 };
 
-// BadInput naming --quant with the list for a type the export does not write
+// BadInput naming --quant with the list for a type the export does not write,
+// or --calibration with a type whose quantizer takes no importance matrix
 // (before any model is loaded).
 void check_gguf_request(const ExportRequest& request);
 
 // Writes <out>/<name>.<quant>.gguf and <out>/Modelfile into `out` (the
-// folder being written). `model` holds the merged weights; `model_dir` is
+// folder being written). `loaded` holds the merged weights; `model_dir` is
 // the base folder (its config and tokenizer), `label` what general.name says.
-GgufExportFiles write_gguf_export(const ExportRequest& request, const LlamaModel& model, const std::string& model_dir,
+// With request.calibration, its first calibration_rows rows (encoded as
+// training encodes them) give the importance matrix the quantizer uses.
+GgufExportFiles write_gguf_export(const ExportRequest& request, LoadedModel& loaded, const std::string& model_dir,
                                   const std::string& out, const std::string& label, const Hooks& hooks);
+
+// Writes <out>/<name>.lora.<quant>.gguf: a plain LoRA or rsLoRA adapter
+// (request.adapter_dir) as a GGUF LoRA (gguf/gguf_lora.h), without loading a
+// model. BadInput naming the adapter's config for DoRA, (IA)³, AdaLoRA or
+// per-module alphas, which llama.cpp's LoRA cannot express.
+GgufExportFiles write_gguf_lora_export(const ExportRequest& request, const std::string& model_dir, const std::string& out,
+                                       const Hooks& hooks);
 
 }  // namespace imsm

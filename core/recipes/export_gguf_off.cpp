@@ -9,8 +9,13 @@ void check_gguf_request(const ExportRequest&) {
   throw_bad_input("--format gguf", "this build has no GGUF support (configured with -DIMSM_WITH_GGUF=OFF); run installer/setup-llama-cpp.sh and build again");
 }
 
-GgufExportFiles write_gguf_export(const ExportRequest& request, const LlamaModel&, const std::string&, const std::string&, const std::string&,
+GgufExportFiles write_gguf_export(const ExportRequest& request, LoadedModel&, const std::string&, const std::string&, const std::string&,
                                   const Hooks&) {
+  check_gguf_request(request);
+  return {};
+}
+
+GgufExportFiles write_gguf_lora_export(const ExportRequest& request, const std::string&, const std::string&, const Hooks&) {
   check_gguf_request(request);
   return {};
 }

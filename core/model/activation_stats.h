@@ -1,0 +1,35 @@
+// llama.cpp's importance matrix (llama-imatrix), computed by the engine: for
+// every weight a matmul multiplies, the mean over the calibration tokens of
+// the square of each of its input columns. Quantizers that take it (the
+// K-quants, q5_0, ...; ggml_quantize_chunk's imatrix) spend their precision on
+// the columns the data drives hardest, which keeps a q4_k_m of a small model
+// near its f16 (docs/PERFORMANCE.md). Padding tokens are not counted.
+#pragma once
+#include <cstdint>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "util/run_protocol.h"
+
+namespace imsm {
+
+class LlamaModel;
+
+struct ImportanceMatrix {
+  // Hugging Face weight name -> [in] mean squares: every linear's
+  // "model.layers.0.self_attn.q_proj.weight", and the LM head's (under
+  // "model.embed_tokens.weight" when the head is the tied embedding, which
+  // is what llama.cpp's output matmul multiplies then; else "lm_head.weight").
+  std::map<std::string, std::vector<float>> mean_square;
+  int64_t tokens = 0;
+};
+
+// Runs `rows` (token ids, each a sequence of its own) through the model in
+// batches of batch_size, without adapters' effect on what is measured (it
+// measures the model as it is). Progress ("calibrate", rows done, rows);
+// cancelled between batches by the hooks.
+ImportanceMatrix importance_matrix(LlamaModel& model, const std::vector<std::vector<int32_t>>& rows, int64_t batch_size,
+                                   const Hooks& hooks);
+
+}  // namespace imsm
