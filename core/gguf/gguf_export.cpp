@@ -79,7 +79,7 @@ std::vector<float> permute_heads(const std::vector<float>& hf, int64_t heads, in
 
 GgufExportResult write_gguf_model(const std::string& path, const ModelConfig& c, const std::string& config_path, const GgufVocab& vocab,
                                   const std::string& name, const GgufQuant& quant, const WeightValues& weights, const Hooks& hooks,
-                                  const Importances& importance) {
+                                  const GgufImportance& importance) {
   GgufExportResult result;
   result.architecture = gguf_architecture_of(c, config_path);
   GgufWriter w;
@@ -90,6 +90,12 @@ GgufExportResult write_gguf_model(const std::string& path, const ModelConfig& c,
   w.set_u32("general.quantization_version", 2);  // ggml's GGML_QNT_VERSION
   write_hyperparameters(w, c, result.architecture, config_path);
   write_gguf_vocab(w, vocab);
+  if (!importance.means.empty()) {
+    w.set_text("quantize.imatrix.file", importance.file);
+    w.set_text("quantize.imatrix.dataset", importance.dataset);
+    w.set_i32("quantize.imatrix.entries_count", static_cast<int32_t>(importance.means.size()));
+    w.set_i32("quantize.imatrix.chunks_count", static_cast<int32_t>(importance.rows));
+  }
 
   std::vector<Planned> plan;
   auto add = [&](const std::string& gguf_name, Planned p) {
@@ -109,10 +115,26 @@ GgufExportResult write_gguf_model(const std::string& path, const ModelConfig& c,
     std::vector<float> values = weights(p.hf_name);
     return p.permute > 0 ? permute_heads(values, p.permute, p.shape[0]) : values;
   }, hooks, [&](size_t i) -> const std::vector<float>* {  // per input column: the Q/K row permutation leaves it as it is
-    const auto it = importance.find(plan[i].hf_name);
-    return it == importance.end() ? nullptr : &it->second;
+    const auto it = importance.means.find(plan[i].hf_name);
+    return it == importance.means.end() ? nullptr : &it->second;
   });
   return result;
+}
+
+void write_gguf_imatrix(const std::string& path, const std::map<std::string, std::vector<float>>& sums, int64_t tokens,
+                        const std::string& dataset, int64_t rows, int64_t row_tokens) {
+  GgufWriter w;
+  w.set_text("general.type", "imatrix");
+  w.set_texts("imatrix.datasets", {dataset});
+  w.set_u32("imatrix.chunk_count", static_cast<uint32_t>(rows));
+  w.set_u32("imatrix.chunk_size", static_cast<uint32_t>(row_tokens));
+  std::vector<const std::vector<float>*> values;
+  for (const auto& [hf, s] : sums) {
+    w.add_tensor(gguf_tensor_name(hf) + ".in_sum2", {1, static_cast<int64_t>(s.size())}, 0 /* GGML_TYPE_F32 */);
+    w.add_tensor(gguf_tensor_name(hf) + ".counts", {1, 1}, 0);
+    values.push_back(&s);
+  }
+  w.write(path, [&](size_t i) { return i % 2 == 0 ? *values[i / 2] : std::vector<float>{static_cast<float>(tokens)}; }, Hooks{});
 }
 
 }  // namespace imsm

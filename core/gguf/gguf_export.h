@@ -45,13 +45,24 @@ std::vector<float> permute_heads(const std::vector<float>& values, int64_t heads
 
 // Weights' importance matrices by Hugging Face name (model/activation_stats.h);
 // a weight without one is quantized as llama-quantize does without --imatrix.
-using Importances = std::map<std::string, std::vector<float>>;
+// The file records them as llama-quantize --imatrix does (quantize.imatrix.*).
+struct GgufImportance {
+  std::map<std::string, std::vector<float>> means;
+  std::string file, dataset;  // the imatrix file's name, the calibration data
+  int64_t rows = 0;
+};
 
 // BadInput naming the model folder's config for an architecture or RoPE
 // scaling llama.cpp does not run (with what it runs). Progress and the
 // cancel rule as GgufWriter::write; nothing is left at `path` on failure.
 GgufExportResult write_gguf_model(const std::string& path, const ModelConfig& config, const std::string& config_path,
                                   const GgufVocab& vocab, const std::string& name, const GgufQuant& quant,
-                                  const WeightValues& weights, const Hooks& hooks, const Importances& importance = {});
+                                  const WeightValues& weights, const Hooks& hooks, const GgufImportance& importance = {});
+
+// An importance matrix as llama-imatrix writes it (general.type "imatrix";
+// per weight "<gguf name>.in_sum2" [1, in] and ".counts" [1, 1], fp32), so
+// that llama-quantize --imatrix can use it again. `sums` by Hugging Face name.
+void write_gguf_imatrix(const std::string& path, const std::map<std::string, std::vector<float>>& sums, int64_t tokens,
+                        const std::string& dataset, int64_t rows, int64_t row_tokens);
 
 }  // namespace imsm

@@ -53,6 +53,7 @@ GgufWriter::~GgufWriter() {
 
 void GgufWriter::set_text(const std::string& key, const std::string& value) { gguf_set_val_str(ctx_, key.c_str(), value.c_str()); }
 void GgufWriter::set_u32(const std::string& key, uint32_t value) { gguf_set_val_u32(ctx_, key.c_str(), value); }
+void GgufWriter::set_i32(const std::string& key, int32_t value) { gguf_set_val_i32(ctx_, key.c_str(), value); }
 void GgufWriter::set_f32(const std::string& key, float value) { gguf_set_val_f32(ctx_, key.c_str(), value); }
 void GgufWriter::set_bool(const std::string& key, bool value) { gguf_set_val_bool(ctx_, key.c_str(), value); }
 

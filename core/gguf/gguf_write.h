@@ -27,6 +27,7 @@ class GgufWriter {
 
   void set_text(const std::string& key, const std::string& value);
   void set_u32(const std::string& key, uint32_t value);
+  void set_i32(const std::string& key, int32_t value);
   void set_f32(const std::string& key, float value);
   void set_bool(const std::string& key, bool value);
   void set_texts(const std::string& key, const std::vector<std::string>& values);

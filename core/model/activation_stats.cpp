@@ -33,9 +33,9 @@ class InputSquares : public LinearAdapter {
   torch::Tensor sum_;
 };
 
-std::vector<float> mean_of(const torch::Tensor& sum, int64_t tokens) {
-  const torch::Tensor mean = (sum / static_cast<double>(std::max<int64_t>(tokens, 1))).to(torch::kCPU, torch::kFloat32).contiguous();  // [in]
-  return std::vector<float>(mean.data_ptr<float>(), mean.data_ptr<float>() + mean.numel());
+std::vector<float> floats(const torch::Tensor& sum) {
+  const torch::Tensor s = sum.to(torch::kCPU, torch::kFloat32).contiguous();  // [in]
+  return std::vector<float>(s.data_ptr<float>(), s.data_ptr<float>() + s.numel());
 }
 
 }  // namespace
@@ -79,13 +79,24 @@ ImportanceMatrix importance_matrix(LlamaModel& model, const std::vector<std::vec
       out.tokens += attention.sum().item<int64_t>();
     }
     hooks.progress({"calibrate", n, n, "importance matrix"});
+    out.rows = n;
   } catch (...) {
     for (auto& [linear, adapter] : previous) linear->adapter = adapter;
     throw;
   }
   for (auto& [linear, adapter] : previous) linear->adapter = adapter;
-  for (const auto& [name, observer] : observers) out.mean_square[name] = mean_of(observer->sum(), out.tokens);
-  out.mean_square[head] = mean_of(head_inputs.sum(), out.tokens);
+  for (const auto& [name, observer] : observers) out.sum_square[name] = floats(observer->sum());
+  out.sum_square[head] = floats(head_inputs.sum());
+  return out;
+}
+
+std::map<std::string, std::vector<float>> importance_means(const ImportanceMatrix& matrix) {
+  std::map<std::string, std::vector<float>> out;
+  const float count = static_cast<float>(matrix.tokens);
+  for (const auto& [name, sums] : matrix.sum_square) {
+    std::vector<float>& mean = out[name];
+    for (const float s : sums) mean.push_back(count > 0 ? s / count : 1.0f);  // llama-quantize: no tokens, weight 1
+  }
   return out;
 }
 

@@ -17,13 +17,19 @@ namespace imsm {
 class LlamaModel;
 
 struct ImportanceMatrix {
-  // Hugging Face weight name -> [in] mean squares: every linear's
-  // "model.layers.0.self_attn.q_proj.weight", and the LM head's (under
-  // "model.embed_tokens.weight" when the head is the tied embedding, which
-  // is what llama.cpp's output matmul multiplies then; else "lm_head.weight").
-  std::map<std::string, std::vector<float>> mean_square;
-  int64_t tokens = 0;
+  // Hugging Face weight name -> [in] sums of squares over the tokens: every
+  // linear's "model.layers.0.self_attn.q_proj.weight", and the LM head's
+  // (under "model.embed_tokens.weight" when the head is the tied embedding,
+  // which is what llama.cpp's output matmul multiplies then; else
+  // "lm_head.weight"). Stored as llama-imatrix stores them (in_sum2, fp32).
+  std::map<std::string, std::vector<float>> sum_square;
+  int64_t rows = 0, tokens = 0;
 };
+
+// What a quantizer takes: each sum divided by the token count, in fp32 as
+// llama-quantize divides the sums of an imatrix file (so that the file and
+// the export quantize alike, bit for bit).
+std::map<std::string, std::vector<float>> importance_means(const ImportanceMatrix& matrix);
 
 // Runs `rows` (token ids, each a sequence of its own) through the model in
 // batches of batch_size, without adapters' effect on what is measured (it

@@ -91,11 +91,23 @@ void write_hf(const ExportRequest& r, const LoadedModel& loaded, ExportResult& r
                 " is a Hugging Face model folder (AutoModelForCausalLM.from_pretrained loads it)";
 }
 
+// general.name: "SmolLM2-135M-Instruct", or "SmolLM2-135M-Instruct + LoRA (LoRA-seed1)" with
+// the adapter's folder (its run's, for a run's adapter/ or checkpoint-N/).
+std::string gguf_name(const ExportRequest& r, const ExportResult& result) {
+  const std::string base = fs::path(result.model_dir).lexically_normal().filename().string();
+  if (r.adapter_dir.empty()) return base;
+  fs::path adapter = fs::path(r.adapter_dir).lexically_normal();
+  if (adapter.filename().empty()) adapter = adapter.parent_path();
+  const std::string leaf = adapter.filename().string();
+  const std::string run = leaf == "adapter" || leaf.rfind("checkpoint-", 0) == 0 ? adapter.parent_path().filename().string() : leaf;
+  return base + " + " + result.method + (run.empty() ? "" : " (" + run + ")");
+}
+
 void write_gguf(const ExportRequest& r, LoadedModel& loaded, ExportResult& result, const std::string& variant, const Hooks& hooks) {
   const std::string what = r.adapter_dir.empty() ? result.model_dir
                                                  : result.method + (variant != "none" ? " without its gate" : "") + " merged into " + result.model_dir;
   write_dir_atomically(r.out_dir, [&](const fs::path& out) {
-    const GgufExportFiles files = write_gguf_export(r, loaded, result.model_dir, out.string(), what, hooks);
+    const GgufExportFiles files = write_gguf_export(r, loaded, result.model_dir, out.string(), gguf_name(r, result), hooks);
     result.calibration_tokens = files.calibration_tokens;
     result.file = (fs::path(r.out_dir) / files.file).string();
     result.tensor_types = files.types;

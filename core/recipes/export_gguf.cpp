@@ -119,7 +119,11 @@ GgufExportFiles write_gguf_export(const ExportRequest& r, LoadedModel& loaded, c
   GgufExportFiles files;
   files.file = file_stem(r) + "." + quant.name + ".gguf";
   const GgufExportResult written =
-      write_gguf_model((fs::path(out) / files.file).string(), config, config_path, vocab, label, quant, values, hooks, importance.mean_square);
+      write_gguf_model((fs::path(out) / files.file).string(), config, config_path, vocab, label, quant, values, hooks,
+                       {importance_means(importance), "imatrix.gguf", r.calibration, importance.rows});
+  if (importance.tokens > 0)  // for llama-quantize --imatrix, as llama-imatrix would have written it
+    write_gguf_imatrix((fs::path(out) / "imatrix.gguf").string(), importance.sum_square, importance.tokens, r.calibration,
+                       importance.rows, kCalibrationTokens);
   files.calibration_tokens = importance.tokens;
   write_modelfile(fs::path(out) / "Modelfile", files.file, label, vocab);
   files.types = written.types;
