@@ -160,10 +160,11 @@ ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
     result.method = report::method_label(method_name(adapter.method), variant);
   }
 
+  if (gguf) check_gguf_model(r, result.model_dir);
   if (variant != "none" && gguf && !r.drop_gate)
-    throw_bad_input(r.adapter_dir, result.method + " cannot be written as GGUF: its gate mixes the original and the tuned model per token, "
+    throw_bad_input(r.adapter_dir, result.method + " cannot be written as GGUF: it mixes the original and the tuned model per token, "
                                    "which llama.cpp does not compute. --drop-gate exports the tuned stream alone (its PEFT adapter merged, "
-                                   "without the gate); --format hf keeps the gate for imsm");
+                                   "without the mix); --format hf keeps it for imsm");
   if (variant != "none" && !gguf) {  // two streams mixed per token: no single set of weights computes that
     write_dir_atomically(r.out_dir, [&](const fs::path& out) { copy_files(r.adapter_dir, out, [](const std::string&) { return true; }); });
     result.note = result.method + " cannot be merged into the base weights (its gate mixes the original and the tuned model per token): " +

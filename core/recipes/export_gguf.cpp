@@ -80,6 +80,16 @@ ImportanceMatrix calibrate(const ExportRequest& r, LoadedModel& loaded, const Ho
 
 }  // namespace
 
+void check_gguf_model(const ExportRequest& r, const std::string& model_dir) {
+  const std::string config_path = (fs::path(model_dir) / "config.json").string();
+  const ModelConfig config = read_model_config(config_path);
+  (void)gguf_architecture_of(config, config_path);
+  if (r.adapter_only)
+    (void)llama_cpp_alpha(r.adapter_dir);  // a method or scaling a GGUF LoRA cannot hold
+  else
+    (void)read_hf_vocab(model_dir, config);
+}
+
 GgufExportFiles write_gguf_lora_export(const ExportRequest& r, const std::string& model_dir, const std::string& out, const Hooks& hooks) {
   const GgufQuant quant = gguf_quant(r.quant, "--quant");
   const double alpha = llama_cpp_alpha(r.adapter_dir);
@@ -99,6 +109,9 @@ void check_gguf_request(const ExportRequest& r) {
   if (!r.calibration.empty() && quant.name != "q4_k_m")
     throw_bad_input("--calibration", "gives an importance matrix, which " + quant.name +
                                          "'s quantizer does not take (ggml's K-quants and q5_0 do): it goes with --quant q4_k_m");
+  if (r.adapter_only && quant.name != "f32" && quant.name != "f16" && quant.name != "bf16")
+    throw_bad_input("--quant", "a GGUF LoRA is written in f32, f16 or bf16 (its matrices are small; llama.cpp applies it to any base), not " +
+                                   quant.name);
   if (r.calibration_rows <= 0) throw_bad_input("--calibration-rows", "must be positive, got " + std::to_string(r.calibration_rows));
 }
 

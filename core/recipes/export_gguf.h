@@ -25,6 +25,11 @@ struct GgufExportFiles {
 // (before any model is loaded).
 void check_gguf_request(const ExportRequest& request);
 
+// BadInput before any work when the base model (model_dir) has no llama.cpp
+// architecture, a tokenizer the export cannot write (merged), or the adapter
+// a method or scaling a GGUF LoRA cannot hold (adapter_only).
+void check_gguf_model(const ExportRequest& request, const std::string& model_dir);
+
 // Writes <out>/<name>.<quant>.gguf and <out>/Modelfile into `out` (the
 // folder being written). `loaded` holds the merged weights; `model_dir` is
 // the base folder (its config and tokenizer), `label` what general.name says.
