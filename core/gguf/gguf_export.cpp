@@ -32,8 +32,10 @@ void write_hyperparameters(GgufWriter& w, const ModelConfig& c, const std::strin
   w.set_f32(a + "attention.layer_norm_rms_epsilon", static_cast<float>(c.rms_norm_eps));
   w.set_u32(a + "attention.key_length", static_cast<uint32_t>(c.head_dim));
   w.set_u32(a + "attention.value_length", static_cast<uint32_t>(c.head_dim));
-  w.set_u32(a + "vocab_size", static_cast<uint32_t>(c.vocab_size));
-  w.set_u32(a + "rope.dimension_count", static_cast<uint32_t>(c.head_dim));
+  if (arch == "llama") {  // what convert_hf_to_gguf.py writes for llama only (qwen2/qwen3 read them from elsewhere)
+    w.set_u32(a + "vocab_size", static_cast<uint32_t>(c.vocab_size));
+    w.set_u32(a + "rope.dimension_count", static_cast<uint32_t>(c.head_dim));
+  }
   const std::string& scaling = c.rope_scaling.type;
   if (scaling == "linear") {
     w.set_text(a + "rope.scaling.type", "linear");

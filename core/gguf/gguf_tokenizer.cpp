@@ -163,7 +163,8 @@ Json gguf_pre_tokenizer(const std::string& pre, const std::string& path, bool& i
     return {{"type", "Sequence"},
             {"pretokenizers", {{{"type", "Digits"}, {"individual_digits", true}}, byte_level(true)}}};
   if (pre == "llama-bpe" || pre == "llama3" || pre == "llama-v3" || pre == "smaug-bpe" || pre == "dbrx") {
-    ignore_merges = true;  // llama.cpp: a whole word in the vocabulary is one token (Llama 3's tokenizer.json says so too)
+    // llama.cpp: a whole word in the vocabulary is one token (Llama 3's tokenizer.json says so too); not for smaug-bpe and dbrx
+    ignore_merges = pre != "smaug-bpe" && pre != "dbrx";
     return split_then_bytes(kLlama3Split);
   }
   if (pre == "qwen2" || pre == "deepseek-r1-qwen") return split_then_bytes(kQwen2Split);
@@ -192,11 +193,13 @@ Json signature(const Json& pre) {
 
 }  // namespace
 
-std::string gguf_pre_name(const Json& pre_tokenizer) {
+std::string gguf_pre_name(const Json& pre_tokenizer, bool ignore_merges) {
   const Json mine = signature(pre_tokenizer);
   for (const char* name : {"smollm", "llama-bpe", "qwen2", "gpt-2"}) {
-    bool ignore_merges = false;
-    if (signature(gguf_pre_tokenizer(name, "", ignore_merges)) == mine) return name;
+    bool merges_ignored = false;
+    if (signature(gguf_pre_tokenizer(name, "", merges_ignored)) != mine) continue;
+    // llama.cpp's llama-bpe ignores merges for whole words in the vocabulary; smaug-bpe splits alike without that.
+    return std::string(name) == "llama-bpe" && !ignore_merges ? "smaug-bpe" : name;
   }
   return "";
 }

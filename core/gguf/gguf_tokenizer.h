@@ -38,7 +38,9 @@ GgufTokenizer read_gguf_tokenizer(const GgufFile& file, int64_t context_length);
 nlohmann::json gguf_pre_tokenizer(const std::string& pre, const std::string& path, bool& ignore_merges);
 
 // The other way: llama.cpp's name of a tokenizer.json pre-tokenizer that
-// splits as one of those ("smollm", "llama-bpe", "qwen2", "gpt-2"); "" when none does.
-std::string gguf_pre_name(const nlohmann::json& pre_tokenizer);
+// splits as one of those ("smollm", "llama-bpe", "qwen2", "gpt-2"; the Llama 3
+// split is "smaug-bpe" when the BPE model does not ignore merges, as llama.cpp
+// tells the two apart); "" when none does.
+std::string gguf_pre_name(const nlohmann::json& pre_tokenizer, bool ignore_merges);
 
 }  // namespace imsm

@@ -42,7 +42,7 @@ std::string read_text(const fs::path& path) {
 // The vocabulary and the merges of a byte-level BPE tokenizer.json.
 void read_model(const Json& tokenizer, const std::string& where, int64_t rows, GgufVocab& v) {
   const Json model = tokenizer.value("model", Json::object());
-  v.pre = gguf_pre_name(tokenizer.value("pre_tokenizer", Json()));
+  v.pre = gguf_pre_name(tokenizer.value("pre_tokenizer", Json()), model.value("ignore_merges", false));
   if (model.value("type", "") != "BPE" || v.pre.empty())
     throw_bad_input(where, "is not a byte-level BPE tokenizer that llama.cpp splits as one of its smollm, llama-bpe, qwen2 or gpt-2 "
                            "pre-tokenizers; the GGUF export writes those (Llama 3, Qwen, SmolLM) and not yet SentencePiece ones");
