@@ -3,7 +3,6 @@
 #include <QFileDialog>
 #include <QDir>
 #include <QFileInfo>
-#include <QInputDialog>
 #include <QMenu>
 #include <QMessageBox>
 #include <QPageSize>
@@ -20,6 +19,7 @@
 
 #include <qcustomplot.h>
 
+#include "export_dialog.h"
 #include "recipes/environment.h"
 #include "report/report.h"
 #include "store/workspace.h"
@@ -126,9 +126,14 @@ void add_plot_menu(QCustomPlot* plot) {
 
 std::optional<ExportRequest> ask_model_export(QWidget* parent, const QString& workspace, qint64 run_id) {
   std::optional<ExportRequest> request;
+  AdapterSummary adapter;
+  QString training_data;
   try {
     const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
-    request = export_request_of(ws.run(run_id));
+    const store::RunRecord run = ws.run(run_id);
+    request = export_request_of(run);
+    if (request) adapter = summarize_adapter(request->adapter_dir);
+    if (QFileInfo::exists(QString::fromStdString(run.dataset_path))) training_data = QString::fromStdString(run.dataset_path);
   } catch (const std::exception& e) {
     QMessageBox::warning(parent, QObject::tr("Export"), QString::fromUtf8(e.what()));
     return std::nullopt;
@@ -138,17 +143,10 @@ std::optional<ExportRequest> ask_model_export(QWidget* parent, const QString& wo
                              QObject::tr("Run %1 has no adapter folder: it did not finish, or its output folder moved.").arg(run_id));
     return std::nullopt;
   }
-  const QString run_dir = QFileInfo(QString::fromStdString(request->adapter_dir)).dir().absolutePath();
-  const QString out = QFileDialog::getSaveFileName(parent, QObject::tr("Export the model of run %1 to a new folder").arg(run_id),
-                                                   run_dir + "-merged", {}, nullptr, QFileDialog::DontConfirmOverwrite);
-  if (out.isEmpty()) return std::nullopt;
-  QStringList dtypes;
-  for (const std::string& name : precisions().names()) dtypes << QString::fromStdString(name);
-  bool ok = false;
-  const QString dtype = QInputDialog::getItem(parent, QObject::tr("Export"),
-                                              QObject::tr("Merged weights in (auto: the base model's; an IMSM adapter is copied, not merged):"),
-                                              dtypes, 0, false, &ok);
-  if (!ok) return std::nullopt;
+  ExportDialog dialog(*request, adapter, training_data, parent);
+  if (dialog.exec() != QDialog::Accepted) return std::nullopt;
+  request = dialog.request();
+  const QString out = QString::fromStdString(request->out_dir);
   const QDir target(out);
   if (target.exists() && !target.isEmpty()) {
     const auto answer = QMessageBox::question(parent, QObject::tr("Replace the folder?"),
@@ -156,8 +154,6 @@ std::optional<ExportRequest> ask_model_export(QWidget* parent, const QString& wo
     if (answer != QMessageBox::Yes) return std::nullopt;
     request->force = true;
   }
-  request->out_dir = out.toStdString();
-  request->dtype = *precisions().find(dtype.toStdString());  // one of the names offered
   return request;
 }
 

@@ -26,9 +26,10 @@ QString save_plot(QCustomPlot* plot, const QString& out);
 // "Save plot as…" on right click.
 void add_plot_menu(QCustomPlot* plot);
 
-// Asks where to write the model of a finished training run and in which dtype
-// (and whether to replace a folder that is not empty); nullopt when the user
-// cancels or the run has no adapter (said in a message box).
+// Asks where and how to write the model of a finished training run (the
+// Export dialog: format, dtype or quantization; export_dialog.h) and whether
+// to replace a folder that is not empty; nullopt when the user cancels or the
+// run has no adapter (said in a message box).
 std::optional<ExportRequest> ask_model_export(QWidget* parent, const QString& workspace, qint64 run_id);
 
 }  // namespace imsm::ui

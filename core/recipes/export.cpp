@@ -134,6 +134,17 @@ void write_gguf_lora(const ExportRequest& r, ExportResult& result, const std::st
 
 }  // namespace
 
+AdapterSummary summarize_adapter(const std::string& adapter_dir) {
+  const std::string where = (fs::path(adapter_dir) / "adapter_config.json").string();
+  const PeftConfig adapter = read_adapter_config(where);
+  const std::string variant = variant_of(adapter_dir);
+  AdapterSummary s;
+  s.method = report::method_label(method_name(adapter.method), variant);
+  s.mixes_streams = variant != "none";
+  s.gguf_lora = adapter.method == PeftMethod::LoRA;
+  return s;
+}
+
 ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
   if (r.format != "hf" && r.format != "gguf")
     throw_bad_input("--format", "\"" + r.format + "\" is not an export format; choose hf (a Hugging Face folder) or gguf (llama.cpp, Ollama)");
@@ -157,7 +168,7 @@ ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
     result.model_dir = base_model_of(r, adapter);
     check_target(r, result.model_dir);
     variant = variant_of(r.adapter_dir);
-    result.method = report::method_label(method_name(adapter.method), variant);
+    result.method = summarize_adapter(r.adapter_dir).method;
   }
 
   if (gguf) check_gguf_model(r, result.model_dir);

@@ -34,6 +34,15 @@ struct ExportResult {
   std::string note;           // for people: what was written and how to load it
 };
 
+// What an adapter folder holds, for a dialog to say before exporting it.
+struct AdapterSummary {
+  std::string method;          // "LoRA", "IMSM(LoRA)", "(IA)³", ...
+  bool mixes_streams = false;  // an IMSM adapter (any variant but none): GGUF only with drop_gate, hf copies it
+  bool gguf_lora = false;      // a plain LoRA or rsLoRA that --adapter-only can write as a GGUF LoRA
+};
+// BadInput naming adapter_config.json when it is missing or malformed.
+AdapterSummary summarize_adapter(const std::string& adapter_dir);
+
 // BadInput naming the folder, flag or key for a missing or unreadable adapter
 // or model, an unknown format or quantization (with the list), an IMSM
 // adapter with a gate as GGUF without drop_gate, or an output folder that is

@@ -104,6 +104,8 @@ GgufExportFiles write_gguf_lora_export(const ExportRequest& r, const std::string
   return files;
 }
 
+std::string gguf_quant_list() { return gguf_quant_names(); }
+
 void check_gguf_request(const ExportRequest& r) {
   const GgufQuant quant = gguf_quant(r.quant, "--quant");
   if (!r.calibration.empty() && quant.name != "q4_k_m")

@@ -20,6 +20,9 @@ struct GgufExportFiles {
   int64_t bytes = 0;
 };
 
+// The --quant names, "f32, f16, bf16, q8_0, q4_k_m"; "" in a build without GGUF.
+std::string gguf_quant_list();
+
 // BadInput naming --quant with the list for a type the export does not write,
 // or --calibration with a type whose quantizer takes no importance matrix
 // (before any model is loaded).

@@ -5,6 +5,8 @@
 
 namespace imsm {
 
+std::string gguf_quant_list() { return ""; }
+
 void check_gguf_request(const ExportRequest&) {
   throw_bad_input("--format gguf", "this build has no GGUF support (configured with -DIMSM_WITH_GGUF=OFF); run installer/setup-llama-cpp.sh and build again");
 }

@@ -6,6 +6,8 @@
 #include <QTableView>
 #include <QListWidget>
 #include <QMessageBox>
+#include <QCheckBox>
+#include <QComboBox>
 #include <QLineEdit>
 #include <QTableWidget>
 #include <QTemporaryDir>
@@ -17,6 +19,7 @@
 #include <nlohmann/json.hpp>
 
 #include "export.h"
+#include "export_dialog.h"
 #include "forgetting_view.h"
 #include "gate_scope_pane.h"
 #include "inspector_view.h"
@@ -380,6 +383,31 @@ class UiTest : public QObject {
     QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 3, 60000);  // the refusal comes before anything loads
     QCOMPARE(imsm::test::job_status(finished.at(2)), QString("failed"));
     QVERIFY2(finished.at(2).at(3).toString().contains("not empty"), qPrintable(finished.at(2).at(3).toString()));
+
+    // The Export dialog: GGUF in q4_k_m, calibrated on the run's training data by default; the worker writes the
+    // file, its importance matrix and an Ollama Modelfile (llama.cpp reading them: tests/cli/test_export_gguf_cli.cpp).
+    ui::ExportDialog dialog(*request, imsm::summarize_adapter(request->adapter_dir), data_);
+    dialog.out()->setText(dir_.filePath("gguf"));
+    dialog.format()->setCurrentIndex(dialog.format()->findData("gguf"));
+    dialog.quant()->setCurrentText("q4_k_m");
+    QVERIFY2(dialog.valid() && dialog.plan_text().contains("gguf.q4_k_m.gguf and an Ollama Modelfile, quantized with an importance matrix"),
+             qPrintable(dialog.plan_text()));
+    QCOMPARE(QString::fromStdString(dialog.request().calibration), data_);
+    dialog.adapter_only()->setChecked(true);  // a GGUF LoRA has no q4_k_m
+    QVERIFY2(!dialog.valid() && dialog.plan_text().contains("f32, f16 or bf16"), qPrintable(dialog.plan_text()));
+    dialog.adapter_only()->setChecked(false);
+    dialog.show();
+    QVERIFY(dialog.grab().save(IMSM_SCREENSHOTS "/export-dialog.png"));
+    worker.enqueue({"export gguf", ui::ExportJob{dialog.request()}});
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 4, 60000);
+    QVERIFY2(imsm::test::job_status(finished.at(3)) == "finished", qPrintable(finished.at(3).at(3).toString()));
+    for (const char* f : {"gguf.q4_k_m.gguf", "imatrix.gguf", "Modelfile"}) QVERIFY2(QDir(dir_.filePath("gguf")).exists(f), f);
+    // An IMSM run goes to GGUF only without its gate, and the dialog says why until that is ticked.
+    ui::ExportDialog imsm_dialog(*request, {"IMSM(LoRA)", true, true}, data_);
+    imsm_dialog.format()->setCurrentIndex(imsm_dialog.format()->findData("gguf"));
+    QVERIFY2(!imsm_dialog.valid() && imsm_dialog.plan_text().contains("Without the gate"), qPrintable(imsm_dialog.plan_text()));
+    imsm_dialog.drop_gate()->setChecked(true);
+    QVERIFY(imsm_dialog.valid() && imsm_dialog.request().drop_gate);
   }
 
   // "Add GGUF…": the worker imports the SmolLM2 wheel's Q4_1 file (its numerics against transformers:
