@@ -14,11 +14,14 @@
 #include <fstream>
 #include <functional>
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 #include <numeric>
 
 #include "gguf/gguf_file.h"
 #include "gguf/gguf_model.h"
+#include "gguf/gguf_quant.h"
+#include "gguf/gguf_write.h"
 #include "gguf/gguf_tokenizer.h"
 #include "io/hf_config.h"
 #include "io/json_file.h"
@@ -391,4 +394,101 @@ TEST(Gguf, AnOutputFolderThatIsNotEmptyIsKeptWithoutForce) {
   imsm::run_import_gguf({dir.file("tiny.gguf"), dir.file("out"), true, imsm::Precision::F32});
   EXPECT_FALSE(fs::exists(dir.file("out/keep.txt")));
   EXPECT_TRUE(fs::exists(dir.file("out/model.safetensors")));
+}
+
+// --- Writing (the export): ggml's writer and quantizers, the type each tensor gets ---
+
+namespace {
+
+std::vector<float> ramp(int64_t n) {
+  std::vector<float> v(static_cast<size_t>(n));
+  for (int64_t i = 0; i < n; ++i) v[static_cast<size_t>(i)] = std::sin(0.37f * static_cast<float>(i)) * (1.0f + static_cast<float>(i % 7));
+  return v;
+}
+
+std::vector<uint8_t> reference_bytes(ggml_type type, const std::vector<float>& v) {
+  std::vector<uint8_t> out(ggml_row_size(type, static_cast<int64_t>(v.size())));
+  if (type == GGML_TYPE_F32) std::memcpy(out.data(), v.data(), out.size());
+  else ggml_get_type_traits(type)->from_float_ref(v.data(), out.data(), static_cast<int64_t>(v.size()));
+  return out;
+}
+
+}  // namespace
+
+TEST(GgufWrite, EveryTypeHoldsWhatGgmlsReferenceQuantizerMakesAndTheMetadataReadsBack) {
+  TempDir dir;
+  const std::string path = dir.file("out.gguf");
+  const std::vector<ggml_type> types = {GGML_TYPE_F32, GGML_TYPE_F16, GGML_TYPE_BF16, GGML_TYPE_Q8_0,
+                                        GGML_TYPE_Q5_0, GGML_TYPE_Q4_K, GGML_TYPE_Q6_K};
+  imsm::GgufWriter w;
+  w.set_text("general.architecture", "llama");
+  w.set_u32("llama.block_count", 3);
+  w.set_f32("llama.rope.freq_base", 100000.0f);
+  w.set_bool("tokenizer.ggml.add_bos_token", false);
+  w.set_texts("tokenizer.ggml.tokens", {"a", "\xC4\xA0" "b", ""});
+  w.set_i32s("tokenizer.ggml.token_type", {1, 3, 5});
+  std::vector<std::vector<float>> values;
+  for (size_t i = 0; i < types.size(); ++i) {
+    w.add_tensor("t" + std::to_string(i), {3, 256}, types[i]);  // 3 rows of 256: whole blocks of every type
+    values.push_back(ramp(3 * 256 + static_cast<int64_t>(i)));
+    values.back().resize(3 * 256);
+  }
+  w.write(path, [&](size_t i) { return values[i]; }, {});
+
+  const auto f = imsm::GgufFile::open(path);
+  EXPECT_EQ(f->text("general.architecture"), "llama");
+  EXPECT_EQ(f->integer("llama.block_count"), 3);
+  EXPECT_EQ(f->number("llama.rope.freq_base"), 100000.0);
+  EXPECT_EQ(f->boolean("tokenizer.ggml.add_bos_token"), false);
+  EXPECT_EQ(f->texts("tokenizer.ggml.tokens"), (std::vector<std::string>{"a", "\xC4\xA0" "b", ""}));
+  EXPECT_EQ(f->numbers("tokenizer.ggml.token_type"), (std::vector<double>{1, 3, 5}));
+  const std::string bytes = bytes_of(path);
+  for (size_t i = 0; i < types.size(); ++i) {
+    const imsm::GgufTensorInfo* t = f->find("t" + std::to_string(i));
+    ASSERT_NE(t, nullptr);
+    EXPECT_EQ(t->shape, (std::vector<int64_t>{3, 256}));
+    EXPECT_EQ(t->type, types[i]);
+    const std::vector<uint8_t> want = reference_bytes(types[i], values[i]);
+    ASSERT_EQ(t->nbytes, want.size()) << t->type_name;
+    EXPECT_EQ(std::memcmp(bytes.data() + t->offset, want.data(), want.size()), 0) << t->type_name;
+  }
+}
+
+TEST(GgufWrite, RowsThatSplitABlockAndCancellingLeaveNoFile) {
+  TempDir dir;
+  imsm::GgufWriter w;
+  expect_bad_input([&] { w.add_tensor("blk.0.attn_q.weight", {4, 576}, GGML_TYPE_Q4_K); }, {"blk.0.attn_q.weight", "576", "256"});
+  w.add_tensor("x", {2, 32}, GGML_TYPE_Q8_0);
+  w.add_tensor("y", {2, 32}, GGML_TYPE_Q8_0);
+  int calls = 0;
+  imsm::Hooks hooks;
+  hooks.should_abort = [&] { return calls > 0; };  // stop before the second tensor
+  const std::string path = dir.file("cancelled.gguf");
+  EXPECT_THROW(w.write(path, [&](size_t) { ++calls; return ramp(64); }, hooks), imsm::Error);
+  EXPECT_FALSE(fs::exists(path));
+  EXPECT_FALSE(fs::exists(path + ".partial"));
+}
+
+// llama.cpp's llama_tensor_get_type for the file types written, on SmolLM2's shapes (hidden 576 = 2.25 blocks
+// of 256, ffn 1536, 30 layers, tied embedding), by hand from src/llama-quant.cpp's rules.
+TEST(GgufWrite, EachTensorGetsTheTypeLlamaQuantizePicks) {
+  const imsm::GgufQuant q4 = imsm::gguf_quant("q4_k_m", "--quant"), q8 = imsm::gguf_quant("q8_0", "--quant");
+  auto type = [](const imsm::GgufQuant& q, const std::string& name, std::vector<int64_t> shape, bool tied = true) {
+    return std::string(ggml_type_name(static_cast<ggml_type>(imsm::gguf_tensor_type(q, name, shape, 30, tied))));
+  };
+  EXPECT_EQ(type(q4, "blk.0.attn_norm.weight", {576}), "f32");              // 1-D: never quantized
+  EXPECT_EQ(type(q4, "blk.0.attn_q_norm.weight", {64, 1}), "f32");          // a norm
+  EXPECT_EQ(type(q4, "blk.5.attn_q.weight", {576, 576}), "q5_0");           // q4_K falls back: 576 % 256
+  EXPECT_EQ(type(q4, "blk.0.attn_v.weight", {192, 576}), "q8_0");           // q6_K (first eighth) falls back
+  EXPECT_EQ(type(q4, "blk.0.ffn_down.weight", {576, 1536}), "q6_K");        // layer 0 < 30/8: more bits
+  EXPECT_EQ(type(q4, "blk.4.ffn_down.weight", {576, 1536}), "q4_K");        // (4 - 3) % 3 != 2
+  EXPECT_EQ(type(q4, "blk.5.ffn_down.weight", {576, 1536}), "q6_K");        // (5 - 3) % 3 == 2
+  EXPECT_EQ(type(q4, "blk.27.ffn_down.weight", {576, 1536}), "q6_K");       // the last eighth
+  EXPECT_EQ(type(q4, "token_embd.weight", {49152, 576}), "q8_0");           // the tied output: q8_0 when 576 % 256
+  EXPECT_EQ(type(q4, "token_embd.weight", {1000, 512}), "q6_K");            // ... q6_K when whole blocks
+  EXPECT_EQ(type(q4, "token_embd.weight", {1000, 512}, false), "q4_K");     // untied: the default
+  EXPECT_EQ(type(q4, "blk.0.attn_q.weight", {64, 48}), "f16");              // no 32-wide block fits either
+  EXPECT_EQ(type(q8, "token_embd.weight", {49152, 576}), "q8_0");
+  EXPECT_EQ(type(q8, "blk.0.attn_q.bias", {576, 1}), "f32");                // not a weight
+  expect_bad_input([] { imsm::gguf_quant("q3_k_s", "--quant"); }, {"--quant", "q3_k_s", "f32, f16, bf16, q8_0, q4_k_m"});
 }
