@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
 #include <map>
-#include <sstream>
 
+#include "chat/chat_template.h"
 #include "gguf/gguf_tokenizer.h"
 #include "gguf/gguf_write.h"
 #include "io/json_file.h"
@@ -30,13 +29,6 @@ bool looks_special(const std::string& t) {
   };
   return wrapped("<|", "|>") || wrapped("<\xEF\xBD\x9C", "\xEF\xBD\x9C>") || t == "<pad>" || t == "<mask>" || t == "<2mass>" ||
          t == "[@BOS@]";
-}
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
 }
 
 // The vocabulary and the merges of a byte-level BPE tokenizer.json.
@@ -77,15 +69,6 @@ int64_t id_of(const Json& entry, const GgufVocab& v, const std::string& where) {
   return it - v.tokens.begin();
 }
 
-std::string chat_template_of(const fs::path& dir, const Json& tokenizer_config) {
-  if (fs::exists(dir / "chat_template.jinja")) return read_text(dir / "chat_template.jinja");
-  const Json& t = tokenizer_config.value("chat_template", Json());
-  if (t.is_string()) return t.get<std::string>();
-  for (const auto& named : t.is_array() ? t : Json::array())  // [{"name": "default", "template": ...}, ...]
-    if (named.value("name", "") == "default") return named.value("template", "");
-  return "";
-}
-
 void add_stop(GgufVocab& v, int64_t id) {
   if (id < 0 || id >= static_cast<int64_t>(v.tokens.size())) return;
   const std::string& text = v.tokens[static_cast<size_t>(id)];
@@ -109,7 +92,7 @@ GgufVocab read_hf_vocab(const std::string& model_dir, const ModelConfig& config)
   if (v.bos < 0) v.bos = config.bos_token_id;
   if (v.eos < 0 && !config.eos_token_ids.empty()) v.eos = config.eos_token_ids.front();
   if (v.pad < 0) v.pad = config.pad_token_id;
-  v.chat_template = chat_template_of(dir, tokenizer_config);
+  v.chat_template = read_chat_template(model_dir);
 
   // Whether BOS and EOS are added: as this engine's tokenizer (tested against transformers') adds them.
   const auto tokenizer = load_tokenizer(model_dir);
