@@ -3,11 +3,10 @@
 #include <fstream>
 #include <iostream>
 
-#include "chat/chat_template.h"
 #include "commands.h"
 #include "io/json_file.h"
+#include "recipes/chat_prompt.h"
 #include "tokenizer/tokenizer.h"
-#include "tokenizer/tokenizer_config.h"
 #include "util/error.h"
 
 namespace imsm::cli {
@@ -26,29 +25,11 @@ void print(const Tokenizer& t, const std::string& text, bool special) {
   std::cout << nlohmann::json{{"ids", ids}, {"tokens", tokens}}.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
             << "\n";
 }
-// The conversation through the model's chat template (or --chat-template's), then its tokens without
-// added special tokens (the template writes them), as transformers' apply_chat_template(tokenize=True).
-void print_chat(const Options& o, const Tokenizer& t) {
-  const std::vector<ChatMessage> messages = read_conversation(o.chat);
-  std::string where = o.chat_template, tmpl;
-  if (!o.chat_template.empty()) {
-    std::ifstream in(o.chat_template, std::ios::binary);
-    if (!in) throw_bad_input(o.chat_template, "cannot open file");
-    tmpl.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-  } else {
-    where = o.tokenizer + "/tokenizer_config.json";
-    tmpl = read_chat_template(o.tokenizer);
-    if (tmpl.empty())
-      throw_bad_input(o.tokenizer, "has no chat template (tokenizer_config.json's chat_template, or chat_template.jinja): "
-                                   "give one with --chat-template FILE");
-  }
-  const TokenizerConfig config = read_tokenizer_config(o.tokenizer + "/tokenizer_config.json");
-  const std::string text = render_chat(tmpl, messages, o.add_generation_prompt, config.bos_token, config.eos_token, where);
-  const auto ids = t.encode(text, false);
-  nlohmann::json tokens = nlohmann::json::array();
-  for (const int32_t id : ids) tokens.push_back(t.id_to_token(id));
-  std::cout << nlohmann::json{{"text", text}, {"ids", ids}, {"tokens", tokens}}.dump(-1, ' ', false,
-                                                                                      nlohmann::json::error_handler_t::replace)
+// The conversation through the model's chat template (recipes/chat_prompt.h).
+void print_chat(const Options& o) {
+  const ChatPrompt p = render_chat_prompt({o.tokenizer, o.chat, o.chat_template, o.add_generation_prompt});
+  std::cout << nlohmann::json{{"text", p.text}, {"ids", p.ids}, {"tokens", p.tokens}}.dump(-1, ' ', false,
+                                                                                            nlohmann::json::error_handler_t::replace)
             << "\n";
 }
 
@@ -71,11 +52,11 @@ void add_tokenize(CLI::App& app, Run& run) {
   cmd->callback([&run, opt, text, input, chat] {
     run = [opt, text, input, chat] {
       if (text->count() == 0 && input->count() == 0 && chat->count() == 0) throw_bad_input("tokenize", "give --text, --input or --chat");
-      const auto tokenizer = load_tokenizer(opt->tokenizer);
       if (chat->count() > 0) {
-        print_chat(*opt, *tokenizer);
+        print_chat(*opt);
         return 0;
       }
+      const auto tokenizer = load_tokenizer(opt->tokenizer);
       if (text->count() > 0) {
         print(*tokenizer, opt->text, !opt->no_special);
         return 0;
