@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "commands.h"
+#include "recipes/chat_prompt.h"
 #include "setting_flags.h"
 #include "io/json_file.h"
 #include "recipes/environment.h"
@@ -63,7 +64,13 @@ void add_generate(CLI::App& app, Run& run) {
   cmd->add_option("--adapter", req->source.adapter_dir, "A PEFT adapter folder, or an IMSM adapter (with imsm_config.json: both streams, gated)");
   auto* prompt = cmd->add_option("--prompt", req->prompt, "Prompt text (encoded with BOS as the tokenizer says)");
   auto* ids = cmd->add_option("--prompt-ids", *ids_text, "Prompt as token ids: 1,2,3");
+  auto chat = std::make_shared<ChatPromptRequest>();
+  auto* chat_opt = cmd->add_option("--chat", chat->conversation_path,
+                                   "A conversation ([{\"role\", \"content\"}, ...]) through the model's chat template, "
+                                   "answered as the assistant's next turn");
+  cmd->add_option("--chat-template", chat->template_file, "--chat: a Jinja template file instead of the model's own")->needs(chat_opt);
   prompt->excludes(ids);
+  chat_opt->excludes(prompt)->excludes(ids);
   cmd->add_option("--max-new-tokens", req->max_new_tokens, "Stop after this many new tokens")->capture_default_str();
   cmd->add_option("--temperature", req->temperature, "0 = greedy; > 0 samples")->capture_default_str();
   cmd->add_option("--top-k", req->top_k, "Sample among the k most likely tokens (0 = all)")->capture_default_str();
@@ -82,13 +89,21 @@ void add_generate(CLI::App& app, Run& run) {
                   "their entropies and KL(original || tuned), in --json's \"trace\"")
       ->capture_default_str();
   cmd->add_flag("--json", *json_out, "Print one JSON object {ids, text, tokens_per_second[, gate_mean, trace]} and nothing else on stdout");
-  cmd->callback([&run, req, ids_text, json_out, prompt, ids, clamp] {
+  cmd->callback([&run, req, ids_text, json_out, prompt, ids, clamp, chat, chat_opt] {
     req->clamp = clamp->count() > 0;
-    run = [req, ids_text, json_out, prompt, ids] {
-      if (prompt->count() == 0 && ids->count() == 0) throw_bad_input("generate", "give --prompt or --prompt-ids");
+    run = [req, ids_text, json_out, prompt, ids, chat, chat_opt] {
+      if (prompt->count() == 0 && ids->count() == 0 && chat_opt->count() == 0)
+        throw_bad_input("generate", "give --prompt, --prompt-ids or --chat");
       if (ids->count() > 0) {
         req->use_prompt_ids = true;
         req->prompt_ids = parse_ids(*ids_text);
+      }
+      if (chat_opt->count() > 0) {  // the template's text, then the assistant's turn opening
+        chat->model_dir = req->source.model_dir;
+        chat->add_generation_prompt = true;
+        const ChatPrompt p = render_chat_prompt(*chat);
+        req->use_prompt_ids = true;
+        req->prompt_ids = p.ids;
       }
       const std::string warning = blas_warning_line();
       if (!warning.empty()) log::warn(warning);

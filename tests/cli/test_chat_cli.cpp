@@ -1,6 +1,7 @@
-// imsm tokenize --chat: a conversation through a chat template (llama.cpp's
-// Jinja engine; against transformers: tests/reference/check_chat_template.py),
-// and the bad conversations and missing templates as one line each.
+// imsm tokenize --chat and generate --chat: a conversation through a chat
+// template (llama.cpp's Jinja engine; against transformers:
+// tests/reference/check_chat_template.py), and the bad conversations and
+// missing templates as one line each.
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
@@ -30,6 +31,15 @@ TEST(ChatCli, ATemplateFileRendersTheConversationAndItsIdsAreTheTextsWithoutAdde
   const Result plain = imsm_run({"tokenize", "--tokenizer", kBundled, "--no-special-tokens", "--text", j["text"].get<std::string>()});
   EXPECT_EQ(j["ids"], nlohmann::json::parse(plain.out)["ids"]);
   EXPECT_EQ(j["ids"][0], 2045);  // <|begin_of_text|> written by the template, matched as the special token
+
+  // generate --chat answers the rendered conversation with the generation prompt: the ids above as the prompt.
+  const Result chat = imsm_run({"generate", "--model", kBundled, "--chat", dir.file("conv.json"), "--chat-template", dir.file("chat.jinja"),
+                                "--max-new-tokens", "6", "--json"});
+  ASSERT_EQ(chat.code, 0) << chat.err;
+  std::string ids;
+  for (const auto& id : j["ids"]) ids += (ids.empty() ? "" : ",") + std::to_string(id.get<int>());
+  const Result by_ids = imsm_run({"generate", "--model", kBundled, "--prompt-ids", ids, "--max-new-tokens", "6", "--json"});
+  EXPECT_EQ(nlohmann::json::parse(chat.out)["ids"], nlohmann::json::parse(by_ids.out)["ids"]);
 }
 
 TEST(ChatCli, BadConversationsAndMissingTemplatesAreOneLine) {
