@@ -53,6 +53,17 @@ void print_stats(const GenerateResult& r) {
   if (r.tokens_per_second > 0) stats << " at " << r.tokens_per_second << " tokens/s";
   log::info(stats.str());
 }
+void use_prompt_ids(GenerateRequest& req, std::vector<int32_t> ids) {
+  req.use_prompt_ids = true;
+  req.prompt_ids = std::move(ids);
+}
+
+// The conversation through the model's template, ending with the assistant's turn opening.
+std::vector<int32_t> chat_prompt_ids(const GenerateRequest& req, ChatPromptRequest chat) {
+  chat.model_dir = req.source.model_dir;
+  chat.add_generation_prompt = true;
+  return render_chat_prompt(chat).ids;
+}
 }  // namespace
 
 void add_generate(CLI::App& app, Run& run) {
@@ -94,17 +105,8 @@ void add_generate(CLI::App& app, Run& run) {
     run = [req, ids_text, json_out, prompt, ids, chat, chat_opt] {
       if (prompt->count() == 0 && ids->count() == 0 && chat_opt->count() == 0)
         throw_bad_input("generate", "give --prompt, --prompt-ids or --chat");
-      if (ids->count() > 0) {
-        req->use_prompt_ids = true;
-        req->prompt_ids = parse_ids(*ids_text);
-      }
-      if (chat_opt->count() > 0) {  // the template's text, then the assistant's turn opening
-        chat->model_dir = req->source.model_dir;
-        chat->add_generation_prompt = true;
-        const ChatPrompt p = render_chat_prompt(*chat);
-        req->use_prompt_ids = true;
-        req->prompt_ids = p.ids;
-      }
+      if (ids->count() > 0) use_prompt_ids(*req, parse_ids(*ids_text));
+      if (chat_opt->count() > 0) use_prompt_ids(*req, chat_prompt_ids(*req, *chat));
       const std::string warning = blas_warning_line();
       if (!warning.empty()) log::warn(warning);
       std::function<void(const std::string&)> stream;
