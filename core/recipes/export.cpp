@@ -103,9 +103,9 @@ std::string gguf_name(const ExportRequest& r, const ExportResult& result) {
   return base + " + " + result.method + (run.empty() ? "" : " (" + run + ")");
 }
 
-void write_gguf(const ExportRequest& r, LoadedModel& loaded, ExportResult& result, const std::string& variant, const Hooks& hooks) {
+void write_gguf(const ExportRequest& r, LoadedModel& loaded, ExportResult& result, bool mixes_streams, const Hooks& hooks) {
   const std::string what = r.adapter_dir.empty() ? result.model_dir
-                                                 : result.method + (variant != "none" ? " without its gate" : "") + " merged into " + result.model_dir;
+                                                 : result.method + (mixes_streams ? " without its gate" : "") + " merged into " + result.model_dir;
   write_dir_atomically(r.out_dir, [&](const fs::path& out) {
     const GgufExportFiles files = write_gguf_export(r, loaded, result.model_dir, out.string(), gguf_name(r, result), hooks);
     result.calibration_tokens = files.calibration_tokens;
@@ -117,10 +117,10 @@ void write_gguf(const ExportRequest& r, LoadedModel& loaded, ExportResult& resul
                 " && ollama create NAME -f Modelfile";
 }
 
-void write_gguf_lora(const ExportRequest& r, ExportResult& result, const std::string& variant, const Hooks& hooks) {
+void write_gguf_lora(const ExportRequest& r, ExportResult& result, bool mixes_streams, const Hooks& hooks) {
   hooks.progress({"write", 0, 1, r.out_dir});
   result.dtype = r.quant;
-  result.method += variant != "none" ? " without its gate" : "";
+  result.method += mixes_streams ? " without its gate" : "";
   write_dir_atomically(r.out_dir, [&](const fs::path& out) {
     const GgufExportFiles files = write_gguf_lora_export(r, result.model_dir, out.string(), hooks);
     result.file = (fs::path(r.out_dir) / files.file).string();
@@ -156,7 +156,7 @@ ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
   ExportResult result;
   result.out_dir = r.out_dir;
   result.format = r.format;
-  std::string variant = "none";
+  bool mixes_streams = false;  // an IMSM adapter: two streams mixed per token, which no single set of weights computes
   if (r.adapter_dir.empty()) {  // the base model alone, as GGUF
     result.model_dir = r.model_dir;
     if (r.model_dir.empty() || !fs::exists(fs::path(r.model_dir) / "config.json"))
@@ -167,16 +167,17 @@ ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
     const PeftConfig adapter = read_adapter_config((fs::path(r.adapter_dir) / "adapter_config.json").string());
     result.model_dir = base_model_of(r, adapter);
     check_target(r, result.model_dir);
-    variant = variant_of(r.adapter_dir);
-    result.method = summarize_adapter(r.adapter_dir).method;
+    const AdapterSummary summary = summarize_adapter(r.adapter_dir);
+    result.method = summary.method;
+    mixes_streams = summary.mixes_streams;
   }
 
   if (gguf) check_gguf_model(r, result.model_dir);
-  if (variant != "none" && gguf && !r.drop_gate)
+  if (mixes_streams && gguf && !r.drop_gate)
     throw_bad_input(r.adapter_dir, result.method + " cannot be written as GGUF: it mixes the original and the tuned model per token, "
                                    "which llama.cpp does not compute. --drop-gate exports the tuned stream alone (its PEFT adapter merged, "
                                    "without the mix); --format hf keeps it for imsm");
-  if (variant != "none" && !gguf) {  // two streams mixed per token: no single set of weights computes that
+  if (mixes_streams && !gguf) {
     write_dir_atomically(r.out_dir, [&](const fs::path& out) { copy_files(r.adapter_dir, out, [](const std::string&) { return true; }); });
     result.note = result.method + " cannot be merged into the base weights (its gate mixes the original and the tuned model per token): " +
                   r.out_dir + " holds the PEFT adapter and the gate files; load them with the base model: imsm generate --model " +
@@ -184,13 +185,13 @@ ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
     return result;
   }
   if (gguf && r.adapter_only) {
-    write_gguf_lora(r, result, variant, hooks);
+    write_gguf_lora(r, result, mixes_streams, hooks);
     return result;
   }
   const auto loaded = load_merged(r, result, gguf, hooks);
   hooks.progress({"write", 2, 3, r.out_dir});
   if (gguf)
-    write_gguf(r, *loaded, result, variant, hooks);
+    write_gguf(r, *loaded, result, mixes_streams, hooks);
   else
     write_hf(r, *loaded, result);
   hooks.progress({"write", 3, 3, r.out_dir});
