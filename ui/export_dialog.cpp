@@ -114,8 +114,9 @@ void ExportDialog::update_plan() {
   } else if (adapter_.mixes_streams && !r.drop_gate) {
     text = tr("%1 mixes the original and the tuned model per token, which llama.cpp does not compute: tick \"Without the gate\" "
               "to export the tuned stream alone, or choose the Hugging Face format.").arg(QString::fromStdString(adapter_.method));
-  } else if (r.adapter_only && r.quant != "f32" && r.quant != "f16" && r.quant != "bf16") {
-    text = tr("A GGUF LoRA is written in f32, f16 or bf16.");
+  } else if (r.adapter_only && !gguf_lora_refusal(r.quant).empty()) {
+    text = QString::fromStdString(gguf_lora_refusal(r.quant));
+    text[0] = text[0].toUpper();
   } else {
     valid_ = true;
     const QString name = QFileInfo(out_->text()).fileName();

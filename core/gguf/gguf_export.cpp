@@ -1,7 +1,5 @@
 #include "gguf/gguf_export.h"
 
-#include <cstring>
-
 #include "gguf/gguf_model.h"
 #include "gguf/gguf_rope.h"
 #include "gguf/gguf_write.h"
@@ -12,13 +10,6 @@ namespace imsm {
 namespace {
 
 const char* kRopeFreqs = "rope_freqs.weight";
-
-// config.json's model_type -> general.architecture ("" when llama.cpp's name is not known here).
-std::string gguf_architecture(const std::string& model_type) {
-  if (model_type == "llama" || model_type == "mistral") return "llama";  // convert_hf_to_gguf.py writes Mistral as llama
-  if (model_type == "qwen2" || model_type == "qwen3") return model_type;
-  return "";
-}
 
 void write_hyperparameters(GgufWriter& w, const ModelConfig& c, const std::string& arch, const std::string& where) {
   const std::string a = arch + ".";
@@ -60,25 +51,6 @@ std::string gguf_architecture_of(const ModelConfig& c, const std::string& config
   return arch;
 }
 
-int64_t llama_cpp_permuted_heads(const ModelConfig& c, const std::string& hf_name) {
-  if (gguf_architecture(c.model_type) != "llama") return 0;
-  if (hf_name.find("self_attn.q_proj.") != std::string::npos) return c.num_attention_heads;
-  if (hf_name.find("self_attn.k_proj.") != std::string::npos) return c.num_key_value_heads;
-  return 0;
-}
-
-// Per head of d rows, Hugging Face's row j·d/2 + i becomes llama.cpp's row 2i + j (convert_hf_to_gguf.py's permute).
-std::vector<float> permute_heads(const std::vector<float>& hf, int64_t heads, int64_t rows) {
-  const int64_t cols = static_cast<int64_t>(hf.size()) / rows, d = rows / heads, half = d / 2;
-  std::vector<float> out(hf.size());
-  for (int64_t h = 0; h < heads; ++h)
-    for (int64_t i = 0; i < half; ++i)
-      for (int64_t j = 0; j < 2; ++j)
-        std::memcpy(&out[static_cast<size_t>((h * d + 2 * i + j) * cols)], &hf[static_cast<size_t>((h * d + j * half + i) * cols)],
-                    static_cast<size_t>(cols) * sizeof(float));
-  return out;
-}
-
 GgufExportResult write_gguf_model(const std::string& path, const ModelConfig& c, const std::string& config_path, const GgufVocab& vocab,
                                   const std::string& name, const GgufQuant& quant, const WeightValues& weights, const Hooks& hooks,
                                   const GgufImportance& importance) {
@@ -115,7 +87,7 @@ GgufExportResult write_gguf_model(const std::string& path, const ModelConfig& c,
       return std::vector<float>(d.begin(), d.end());
     }
     std::vector<float> values = weights(p.hf_name);
-    return p.permute > 0 ? permute_heads(values, p.permute, p.shape[0]) : values;
+    return p.permute > 0 ? reorder_head_rows(values, p.permute, p.shape[0], HeadOrder::LlamaCpp) : values;
   }, hooks, [&](size_t i) -> const std::vector<float>* {  // per input column: the Q/K row permutation leaves it as it is
     const auto it = importance.means.find(plan[i].hf_name);
     return it == importance.means.end() ? nullptr : &it->second;

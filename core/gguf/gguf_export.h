@@ -14,6 +14,7 @@
 #include <string>
 #include <vector>
 
+#include "gguf/gguf_model.h"
 #include "gguf/gguf_quant.h"
 #include "gguf/gguf_vocab.h"
 #include "io/hf_config.h"
@@ -35,15 +36,7 @@ struct GgufExportResult {
 // "qwen3". BadInput naming config_path for others (with the list).
 std::string gguf_architecture_of(const ModelConfig& config, const std::string& config_path);
 
-// Over how many heads llama.cpp's row order permutes the rows of tensor
-// `hf_name` (q_proj's and k_proj's weight and bias, llama architecture), 0: none.
-int64_t llama_cpp_permuted_heads(const ModelConfig& config, const std::string& hf_name);
-
-// `rows` rows of values (row-major) in llama.cpp's order: per head of d rows,
-// Hugging Face's row j·d/2 + i becomes row 2i + j (convert_hf_to_gguf.py's permute).
-std::vector<float> permute_heads(const std::vector<float>& values, int64_t heads, int64_t rows);
-
-// Weights' importance matrices by Hugging Face name (model/activation_stats.h);
+// Weights' importance matrices by Hugging Face name (train/activation_stats.h);
 // a weight without one is quantized as llama-quantize does without --imatrix.
 // The file records them as llama-quantize --imatrix does (quantize.imatrix.*).
 struct GgufImportance {

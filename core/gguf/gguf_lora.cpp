@@ -77,11 +77,9 @@ std::vector<Pair> pairs_of(const SafetensorsFile& file, const ModelConfig& confi
 }
 
 int lora_type(const GgufQuant& quant) {
-  if (quant.name == "f32") return GGML_TYPE_F32;
-  if (quant.name == "f16") return GGML_TYPE_F16;
-  if (quant.name == "bf16") return GGML_TYPE_BF16;
-  throw_bad_input("--quant", "a GGUF LoRA is written in f32, f16 or bf16 (its matrices are small; llama.cpp applies it to any base), not " +
-                                 quant.name);
+  const std::string refusal = gguf_lora_quant_refusal(quant.name);
+  if (!refusal.empty()) throw_bad_input("--quant", refusal);
+  return quant.name == "f32" ? GGML_TYPE_F32 : quant.name == "f16" ? GGML_TYPE_F16 : GGML_TYPE_BF16;
 }
 
 }  // namespace
@@ -110,7 +108,7 @@ GgufLoraResult write_gguf_lora(const std::string& path, const std::string& adapt
     if (i % 2 == 0) return to_floats(*p.a, adapter_safetensors);
     const int64_t heads = llama_cpp_permuted_heads(config, p.hf_name);
     std::vector<float> b = to_floats(*p.b, adapter_safetensors);
-    return heads > 0 ? permute_heads(b, heads, p.b->shape[0]) : b;
+    return heads > 0 ? reorder_head_rows(b, heads, p.b->shape[0], HeadOrder::LlamaCpp) : b;
   }, hooks);
   return result;
 }

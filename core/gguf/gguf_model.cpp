@@ -135,9 +135,7 @@ GgufModel read_gguf_model(const GgufFile& f) {
     if (t->shape != e.shape)
       throw_bad_input(f.path(), "tensor " + gguf_name + " has shape " + shape_text(t->shape) + ", its metadata implies " +
                                     shape_text(e.shape));
-    GgufWeight w{e.name, t, e.shape, 0};
-    const bool q = e.name.find("self_attn.q_proj.") != std::string::npos, k = e.name.find("self_attn.k_proj.") != std::string::npos;
-    if (*arch == "llama" && (q || k)) w.unpermute_heads = q ? m.config.num_attention_heads : m.config.num_key_value_heads;
+    GgufWeight w{e.name, t, e.shape, llama_cpp_permuted_heads(m.config, e.name)};
     used.insert(gguf_name);
     m.weights.push_back(std::move(w));
   }
@@ -147,20 +145,38 @@ GgufModel read_gguf_model(const GgufFile& f) {
   return m;
 }
 
+std::string gguf_architecture(const std::string& model_type) {
+  if (model_type == "llama" || model_type == "mistral") return "llama";
+  if (model_type == "qwen2" || model_type == "qwen3") return model_type;
+  return "";
+}
+
+int64_t llama_cpp_permuted_heads(const ModelConfig& c, const std::string& hf_name) {
+  if (gguf_architecture(c.model_type) != "llama") return 0;
+  if (hf_name.find("self_attn.q_proj.") != std::string::npos) return c.num_attention_heads;
+  if (hf_name.find("self_attn.k_proj.") != std::string::npos) return c.num_key_value_heads;
+  return 0;
+}
+
+std::vector<float> reorder_head_rows(const std::vector<float>& values, int64_t heads, int64_t rows, HeadOrder to) {
+  const int64_t cols = static_cast<int64_t>(values.size()) / rows, d = rows / heads, half = d / 2;
+  const auto bytes = static_cast<size_t>(cols) * sizeof(float);
+  std::vector<float> out(values.size());
+  for (int64_t h = 0; h < heads; ++h)
+    for (int64_t i = 0; i < half; ++i)
+      for (int64_t j = 0; j < 2; ++j) {
+        const int64_t hf = h * d + j * half + i, llama_cpp = h * d + 2 * i + j;  // the same row in each order
+        const bool to_llama_cpp = to == HeadOrder::LlamaCpp;
+        std::memcpy(&out[static_cast<size_t>((to_llama_cpp ? llama_cpp : hf) * cols)],
+                    &values[static_cast<size_t>((to_llama_cpp ? hf : llama_cpp) * cols)], bytes);
+      }
+  return out;
+}
+
 std::vector<float> read_gguf_weight(const GgufFile& f, const GgufWeight& w) {
   std::vector<float> raw(static_cast<size_t>(w.source->numel));
   f.dequantize(*w.source, raw.data());  // [rows, cols] in llama.cpp's row order
-  if (w.unpermute_heads <= 0) return raw;
-  // Per head of d rows, llama.cpp's row 2i + j is Hugging Face's row j·d/2 + i.
-  const int64_t rows = w.shape[0], cols = w.shape.size() > 1 ? w.shape[1] : 1;
-  const int64_t d = rows / w.unpermute_heads, half = d / 2;
-  std::vector<float> out(raw.size());
-  for (int64_t h = 0; h < w.unpermute_heads; ++h)
-    for (int64_t i = 0; i < half; ++i)
-      for (int64_t j = 0; j < 2; ++j)
-        std::memcpy(&out[static_cast<size_t>((h * d + j * half + i) * cols)], &raw[static_cast<size_t>((h * d + 2 * i + j) * cols)],
-                    static_cast<size_t>(cols) * sizeof(float));
-  return out;
+  return w.unpermute_heads > 0 ? reorder_head_rows(raw, w.unpermute_heads, w.shape[0], HeadOrder::HuggingFace) : raw;
 }
 
 }  // namespace imsm

@@ -40,6 +40,22 @@ GgufModel read_gguf_model(const GgufFile& file);
 // -> "blk.3.ffn_down.weight" (gguf-py's tensor_mapping.py).
 std::string gguf_tensor_name(const std::string& hf_name);
 
+// config.json's model_type -> llama.cpp's general.architecture: "llama"
+// (llama; mistral, which convert_hf_to_gguf.py writes as llama), "qwen2",
+// "qwen3"; "" for one llama.cpp's name is not known here.
+std::string gguf_architecture(const std::string& model_type);
+
+// Over how many heads llama.cpp's row order permutes the rows of tensor
+// `hf_name` (q_proj's and k_proj's weight and bias, llama architecture), 0: none.
+int64_t llama_cpp_permuted_heads(const ModelConfig& config, const std::string& hf_name);
+
+// `rows` rows of values (row-major) of `heads` heads of d rows each, put in
+// the other order: Hugging Face's row j·d/2 + i is llama.cpp's row 2i + j
+// (convert_hf_to_gguf.py's permute: the export goes to LlamaCpp, the import
+// back to HuggingFace).
+enum class HeadOrder { HuggingFace, LlamaCpp };
+std::vector<float> reorder_head_rows(const std::vector<float>& values, int64_t heads, int64_t rows, HeadOrder to);
+
 // The weight's values as fp32, row-major in its shape, unpermuted.
 std::vector<float> read_gguf_weight(const GgufFile& file, const GgufWeight& weight);
 

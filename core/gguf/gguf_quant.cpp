@@ -60,6 +60,11 @@ GgufQuant gguf_quant(const std::string& name, const std::string& where) {
   throw_bad_input(where, "\"" + name + "\" is not a GGUF type the export writes; choose one of " + gguf_quant_names());
 }
 
+std::string gguf_lora_quant_refusal(const std::string& name) {
+  if (name == "f32" || name == "f16" || name == "bf16") return "";
+  return "a GGUF LoRA is written in f32, f16 or bf16 (its matrices are small; llama.cpp applies it to any base), not " + name;
+}
+
 int gguf_tensor_type(const GgufQuant& quant, const std::string& name, const std::vector<int64_t>& shape, int64_t n_layers, bool tied) {
   // llama-quantize's rule: only 2-D+ tensors named *weight, never a norm, are converted.
   if (shape.size() < 2 || !ends_with(name, "weight") || ends_with(name, "_norm.weight")) return GGML_TYPE_F32;

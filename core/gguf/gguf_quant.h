@@ -23,6 +23,10 @@ std::string gguf_quant_names();
 // BadInput naming `where` (the flag) with the list for a name not in it.
 GgufQuant gguf_quant(const std::string& name, const std::string& where);
 
+// "" when a GGUF LoRA can be written in the file type `name` (f32, f16,
+// bf16), else why not, for a message about --quant.
+std::string gguf_lora_quant_refusal(const std::string& name);
+
 // The ggml type of tensor `gguf_name` ("blk.3.attn_v.weight") of `shape`
 // (outermost first) in a file of `quant`, for a model of n_layers layers
 // whose output shares the token embedding when tied.

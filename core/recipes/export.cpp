@@ -103,11 +103,12 @@ std::string gguf_name(const ExportRequest& r, const ExportResult& result) {
   return base + " + " + result.method + (run.empty() ? "" : " (" + run + ")");
 }
 
-void write_gguf(const ExportRequest& r, LoadedModel& loaded, ExportResult& result, bool mixes_streams, const Hooks& hooks) {
+void write_gguf(const ExportRequest& r, const GgufModelCheck& checked, LoadedModel& loaded, ExportResult& result, bool mixes_streams,
+                const Hooks& hooks) {
   const std::string what = r.adapter_dir.empty() ? result.model_dir
                                                  : result.method + (mixes_streams ? " without its gate" : "") + " merged into " + result.model_dir;
   write_dir_atomically(r.out_dir, [&](const fs::path& out) {
-    const GgufExportFiles files = write_gguf_export(r, loaded, result.model_dir, out.string(), gguf_name(r, result), hooks);
+    const GgufExportFiles files = write_gguf_export(r, checked, loaded, result.model_dir, out.string(), gguf_name(r, result), hooks);
     result.calibration_tokens = files.calibration_tokens;
     result.file = (fs::path(r.out_dir) / files.file).string();
     result.tensor_types = files.types;
@@ -172,7 +173,7 @@ ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
     mixes_streams = summary.mixes_streams;
   }
 
-  if (gguf) check_gguf_model(r, result.model_dir);
+  const GgufModelCheck checked = gguf ? check_gguf_model(r, result.model_dir) : GgufModelCheck{};
   if (mixes_streams && gguf && !r.drop_gate)
     throw_bad_input(r.adapter_dir, result.method + " cannot be written as GGUF: it mixes the original and the tuned model per token, "
                                    "which llama.cpp does not compute. --drop-gate exports the tuned stream alone (its PEFT adapter merged, "
@@ -191,7 +192,7 @@ ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
   const auto loaded = load_merged(r, result, gguf, hooks);
   hooks.progress({"write", 2, 3, r.out_dir});
   if (gguf)
-    write_gguf(r, *loaded, result, mixes_streams, hooks);
+    write_gguf(r, checked, *loaded, result, mixes_streams, hooks);
   else
     write_hf(r, *loaded, result);
   hooks.progress({"write", 3, 3, r.out_dir});

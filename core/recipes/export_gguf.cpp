@@ -11,11 +11,11 @@
 #include "gguf/gguf_vocab.h"
 #include "io/hf_config.h"
 #include "io/json_file.h"
-#include "model/activation_stats.h"
 #include "model/llama.h"
 #include "recipes/loaded_model.h"
+#include "recipes/train.h"
 #include "tokenizer/tokenizer.h"
-#include "train/dataset.h"
+#include "train/activation_stats.h"
 #include "peft/peft_config.h"
 #include "util/error.h"
 
@@ -65,29 +65,29 @@ double llama_cpp_alpha(const std::string& adapter_dir) {
 // The importance matrix of the merged model on the calibration file's first rows.
 ImportanceMatrix calibrate(const ExportRequest& r, LoadedModel& loaded, const Hooks& hooks) {
   if (loaded.tokenizer == nullptr) throw_bad_input("--calibration", "needs the model's tokenizer, and " + loaded.source.model_dir + " has none");
-  std::vector<Example> examples = read_examples(r.calibration);
-  if (static_cast<int64_t>(examples.size()) > r.calibration_rows) examples.resize(static_cast<size_t>(r.calibration_rows));
-  const int32_t eos = loaded.tokenizer->eos_ids().empty() ? -1 : loaded.tokenizer->eos_ids().front();
-  const int64_t limit = std::min<int64_t>(loaded.model->config().max_position_embeddings, kCalibrationTokens);
-  std::vector<std::vector<int32_t>> rows;
-  for (const auto& e : examples) {
-    std::vector<int32_t> ids = encode_example(*loaded.tokenizer, e, limit, limit, eos).ids;
-    if (static_cast<int64_t>(ids.size()) > limit) ids.resize(static_cast<size_t>(limit));
-    rows.push_back(std::move(ids));
+  TrainConfig reading;  // the file read as training reads it, each part up to the chunk, the row cut to it
+  reading.max_input_length = reading.max_output_length = std::min<int64_t>(loaded.model->config().max_position_embeddings, kCalibrationTokens);
+  std::vector<EncodedExample> rows = encode_training_file(r.calibration, reading, *loaded.tokenizer,
+                                                          training_eos(*loaded.tokenizer, loaded.model->config()), r.calibration_rows);
+  for (EncodedExample& row : rows) {
+    row.ids.resize(std::min(row.ids.size(), static_cast<size_t>(reading.max_input_length)));
+    row.labels.resize(row.ids.size());
   }
   return importance_matrix(*loaded.model, rows, kCalibrationBatch, hooks);
 }
 
 }  // namespace
 
-void check_gguf_model(const ExportRequest& r, const std::string& model_dir) {
+GgufModelCheck check_gguf_model(const ExportRequest& r, const std::string& model_dir) {
   const std::string config_path = (fs::path(model_dir) / "config.json").string();
   const ModelConfig config = read_model_config(config_path);
   (void)gguf_architecture_of(config, config_path);
+  GgufModelCheck checked;
   if (r.adapter_only)
     (void)llama_cpp_alpha(r.adapter_dir);  // a method or scaling a GGUF LoRA cannot hold
   else
-    (void)read_hf_vocab(model_dir, config);
+    checked.vocab = std::make_shared<const GgufVocab>(read_hf_vocab(model_dir, config));
+  return checked;
 }
 
 GgufExportFiles write_gguf_lora_export(const ExportRequest& r, const std::string& model_dir, const std::string& out, const Hooks& hooks) {
@@ -106,25 +106,25 @@ GgufExportFiles write_gguf_lora_export(const ExportRequest& r, const std::string
 
 std::string gguf_quant_list() { return gguf_quant_names(); }
 
+std::string gguf_lora_refusal(const std::string& quant) { return gguf_lora_quant_refusal(quant); }
+
 void check_gguf_request(const ExportRequest& r) {
   const GgufQuant quant = gguf_quant(r.quant, "--quant");
   if (!r.calibration.empty() && quant.name != "q4_k_m")
     throw_bad_input("--calibration", "gives an importance matrix, which " + quant.name +
                                          "'s quantizer does not take (ggml's K-quants and q5_0 do): it goes with --quant q4_k_m");
-  if (r.adapter_only && quant.name != "f32" && quant.name != "f16" && quant.name != "bf16")
-    throw_bad_input("--quant", "a GGUF LoRA is written in f32, f16 or bf16 (its matrices are small; llama.cpp applies it to any base), not " +
-                                   quant.name);
+  if (r.adapter_only && !gguf_lora_refusal(quant.name).empty()) throw_bad_input("--quant", gguf_lora_refusal(quant.name));
   if (r.calibration_rows <= 0) throw_bad_input("--calibration-rows", "must be positive, got " + std::to_string(r.calibration_rows));
 }
 
-GgufExportFiles write_gguf_export(const ExportRequest& r, LoadedModel& loaded, const std::string& model_dir, const std::string& out,
+GgufExportFiles write_gguf_export(const ExportRequest& r, const GgufModelCheck& checked, LoadedModel& loaded, const std::string& model_dir, const std::string& out,
                                   const std::string& label, const Hooks& hooks) {
   const GgufQuant quant = gguf_quant(r.quant, "--quant");
   const LlamaModel& model = *loaded.model;
   const ImportanceMatrix importance = r.calibration.empty() ? ImportanceMatrix{} : calibrate(r, loaded, hooks);
   const std::string config_path = (fs::path(model_dir) / "config.json").string();
   const ModelConfig& config = model.config();
-  const GgufVocab vocab = read_hf_vocab(model_dir, config);
+  const GgufVocab& vocab = *checked.vocab;
   std::map<std::string, torch::Tensor> weights;  // name -> [out, in] (or [n]) in the model's dtype
   for (const auto& [name, t] : model.named_weights()) weights.emplace(name, t);
   const WeightValues values = [&](const std::string& name) {

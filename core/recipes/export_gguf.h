@@ -4,6 +4,7 @@
 // links export_gguf_off.cpp instead, whose functions say so.
 #pragma once
 #include <map>
+#include <memory>
 #include <string>
 
 #include "config/export_request.h"
@@ -12,6 +13,14 @@
 namespace imsm {
 
 struct LoadedModel;
+struct GgufVocab;
+
+// What check_gguf_model read of the base, kept for the writing: its
+// vocabulary as the GGUF carries it (null with --adapter-only, and in a
+// build without GGUF).
+struct GgufModelCheck {
+  std::shared_ptr<const GgufVocab> vocab;
+};
 
 struct GgufExportFiles {
   int64_t calibration_tokens = 0;        // of the importance matrix, 0: none
@@ -23,6 +32,10 @@ struct GgufExportFiles {
 // The --quant names, "f32, f16, bf16, q8_0, q4_k_m"; "" in a build without GGUF.
 std::string gguf_quant_list();
 
+// "" when --adapter-only can write a GGUF LoRA in the --quant `quant`, else
+// why not (gguf/gguf_quant.h; "" in a build without GGUF, which refuses all).
+std::string gguf_lora_refusal(const std::string& quant);
+
 // BadInput naming --quant with the list for a type the export does not write,
 // or --calibration with a type whose quantizer takes no importance matrix
 // (before any model is loaded).
@@ -31,14 +44,14 @@ void check_gguf_request(const ExportRequest& request);
 // BadInput before any work when the base model (model_dir) has no llama.cpp
 // architecture, a tokenizer the export cannot write (merged), or the adapter
 // a method or scaling a GGUF LoRA cannot hold (adapter_only).
-void check_gguf_model(const ExportRequest& request, const std::string& model_dir);
+GgufModelCheck check_gguf_model(const ExportRequest& request, const std::string& model_dir);
 
 // Writes <out>/<name>.<quant>.gguf and <out>/Modelfile into `out` (the
-// folder being written). `loaded` holds the merged weights; `model_dir` is
+// folder being written), with the vocabulary `checked` holds. `loaded` holds the merged weights; `model_dir` is
 // the base folder (its config and tokenizer), `label` what general.name says.
 // With request.calibration, its first calibration_rows rows (encoded as
 // training encodes them) give the importance matrix the quantizer uses.
-GgufExportFiles write_gguf_export(const ExportRequest& request, LoadedModel& loaded, const std::string& model_dir,
+GgufExportFiles write_gguf_export(const ExportRequest& request, const GgufModelCheck& checked, LoadedModel& loaded, const std::string& model_dir,
                                   const std::string& out, const std::string& label, const Hooks& hooks);
 
 // Writes <out>/<name>.lora.<quant>.gguf: a plain LoRA or rsLoRA adapter

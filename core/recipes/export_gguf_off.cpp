@@ -7,13 +7,18 @@ namespace imsm {
 
 std::string gguf_quant_list() { return ""; }
 
+std::string gguf_lora_refusal(const std::string&) { return ""; }
+
 void check_gguf_request(const ExportRequest&) {
   throw_bad_input("--format gguf", "this build has no GGUF support (configured with -DIMSM_WITH_GGUF=OFF); run installer/setup-llama-cpp.sh and build again");
 }
 
-void check_gguf_model(const ExportRequest& request, const std::string&) { check_gguf_request(request); }
+GgufModelCheck check_gguf_model(const ExportRequest& request, const std::string&) {
+  check_gguf_request(request);
+  return {};
+}
 
-GgufExportFiles write_gguf_export(const ExportRequest& request, LoadedModel&, const std::string&, const std::string&, const std::string&,
+GgufExportFiles write_gguf_export(const ExportRequest& request, const GgufModelCheck&, LoadedModel&, const std::string&, const std::string&, const std::string&,
                                   const Hooks&) {
   check_gguf_request(request);
   return {};

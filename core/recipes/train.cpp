@@ -68,8 +68,7 @@ struct TrainingData {
 };
 
 TrainingData read_training_data(const TrainConfig& c, const Tokenizer& tokenizer, const LlamaModel& model) {
-  int32_t eos = tokenizer.eos_ids().empty() ? -1 : tokenizer.eos_ids()[0];
-  if (eos < 0 && !model.config().eos_token_ids.empty()) eos = static_cast<int32_t>(model.config().eos_token_ids[0]);
+  const int32_t eos = training_eos(tokenizer, model.config());
   TrainingData d;
   d.train = encode_training_file(c.data_path, c, tokenizer, eos);
   d.task_examples = d.train.size();
@@ -341,6 +340,11 @@ void finish(TrainSummary& s, const TrainOutcome& outcome, const Trainer& trainer
 }
 
 }  // namespace
+
+int32_t training_eos(const Tokenizer& tokenizer, const ModelConfig& model) {
+  if (!tokenizer.eos_ids().empty()) return tokenizer.eos_ids()[0];
+  return model.eos_token_ids.empty() ? -1 : static_cast<int32_t>(model.eos_token_ids[0]);
+}
 
 std::vector<EncodedExample> encode_training_file(const std::string& path, const TrainConfig& c, const Tokenizer& tokenizer, int32_t eos,
                                                  int64_t limit) {

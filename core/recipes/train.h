@@ -45,6 +45,11 @@ struct TrainSummary {
 TrainSummary run_train(const TrainConfig& config, const Hooks& hooks = {});
 
 class Tokenizer;
+struct ModelConfig;
+// The token that ends every training answer: the tokenizer's first
+// end-of-sequence id, else the model config's, else -1 (none).
+int32_t training_eos(const Tokenizer& tokenizer, const ModelConfig& model);
+
 // The first `limit` examples of `path` (0: all) as a run reads and encodes
 // them: the configuration's fields, max_input_length and max_output_length,
 // then `eos` (train/dataset.h). BadInput naming the file.

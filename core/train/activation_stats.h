@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "train/dataset.h"
 #include "util/run_protocol.h"
 
 namespace imsm {
@@ -31,11 +32,12 @@ struct ImportanceMatrix {
 // the export quantize alike, bit for bit).
 std::map<std::string, std::vector<float>> importance_means(const ImportanceMatrix& matrix);
 
-// Runs `rows` (token ids, each a sequence of its own) through the model in
-// batches of batch_size, without adapters' effect on what is measured (it
-// measures the model as it is). Progress ("calibrate", rows done, rows);
-// cancelled between batches by the hooks.
-ImportanceMatrix importance_matrix(LlamaModel& model, const std::vector<std::vector<int32_t>>& rows, int64_t batch_size,
+// Runs `rows` (each a sequence of its own; only their ids are read) through
+// the model in batches of batch_size, right-padded as training pads them
+// (collate), and measures the model as it is: adapters it carries compute as
+// before. Progress ("calibrate", rows done, rows); cancelled between batches
+// by the hooks.
+ImportanceMatrix importance_matrix(LlamaModel& model, const std::vector<EncodedExample>& rows, int64_t batch_size,
                                    const Hooks& hooks);
 
 }  // namespace imsm
