@@ -173,6 +173,7 @@ int eval_suite(const EvalArgs& a) {
   q.device = a.request.source.device;
   q.dtype = a.request.source.dtype;
   q.full_gate = a.request.full_gate;
+  q.chat_template = a.request.chat.key;
   if (!dist::launch_from_environment().writer()) {  // a torchrun rank other than 0: its share of every benchmark, silently
     q.workspace.clear();
     return run_as_follower([&](const Hooks& hooks) { run_suite(q, hooks); });
@@ -209,6 +210,10 @@ void add_eval(CLI::App& app, Run& run) {
   add_device_flag(cmd, req.source.device);
   add_dtype_flag(cmd, req.source.dtype, "auto, f32, bf16 or f16 (auto: the checkpoint's on CUDA; on CPU bf16 for 100M+ parameters where the CPU has bf16 instructions, else f32)");
   cmd->add_flag("--perplexity", req.perplexity, "Also the perplexity of the gold answers");
+  cmd->add_option("--chat-template", req.chat.key,
+                  "auto (the model's chat template when it has one), on, off (bare prompts, as the official code) or a template file; "
+                  "with --run, each run's own")
+      ->capture_default_str();
   cmd->add_flag("--full-gate", req.full_gate, "Record each generated token's whole gate vector (float16), not only its mean");
   cmd->add_option("--mix-alpha", req.mix_alphas,
                   "Evaluate the adapter along fixed mixes h = a*h_M + (1-a)*h_M' (0: the tuned model, 1: the original; WiSE-FT), "

@@ -75,6 +75,7 @@ struct TrainConfig {
   bool memory_check = true;       // refuse a run whose memory estimate exceeds the device's free memory (recipes/memory_check.h)
   int64_t loss_chunk_size = -1;  // the LM head and loss at scored positions, N at a time (0: every position at once; -1: 1024)
   std::string input_field = "input", output_field = "output", instruction_field = "instruction";  // dataset fields
+  std::string chat_template = "auto";  // auto | on | off | a template file (recipes/chat_format.h)
   int64_t tinit = 0, tfinal = 0, delta_t = 1;  // AdaLoRA's schedule (PEFT: tinit, tfinal, deltaT)
   double orth_reg_weight = 0.5;                // AdaLoRA
   int64_t adalora_target_rank = 0;  // AdaLoRA's average rank at the end (0: 2/3 of lora_r, PEFT's init_r 12 -> target_r 8)

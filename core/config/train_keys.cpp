@@ -128,6 +128,23 @@ TrainKey device(const char* name, DeviceSpec C::*member, const char* help) {
   return k;
 }
 
+// "chat_template": true | false | "auto" | "on" | "off" | a template file; kept as text ("on", "off", ...).
+TrainKey chat_template_key() {
+  TrainKey k = plain("chat_template", &C::chat_template,
+                     "Examples as the model's chat: each prompt a user turn, the answer the assistant's, the loss on the answer "
+                     "(true, false, a template file; auto: on when the model has a template, logged and recorded as resolved)");
+  k.read = [](C& c, const nlohmann::json& j, const std::string& where) {
+    const nlohmann::json& v = j.at("chat_template");
+    if (v.is_boolean()) {
+      c.chat_template = v.get<bool>() ? "on" : "off";
+      return;
+    }
+    c.chat_template = json::get_string(j, "chat_template", where);
+    if (c.chat_template.empty()) throw_bad_input(where, "key \"chat_template\" is empty: give true, false, \"auto\" or a template file");
+  };
+  return k;
+}
+
 TrainKey unwritten(TrainKey k) {
   k.written = false;
   return k;
@@ -138,6 +155,7 @@ std::vector<TrainKey> subject_keys() {
   return {
     plain("model_path", &C::model_path, "The base model: a Hugging Face folder (config.json, safetensors, tokenizer); required"),
     plain("data_path", &C::data_path, "Training data: JSON lines {\"input\", \"output\"} or Alpaca JSON; required"),
+    chat_template_key(),
     plain("dataset", &C::dataset, "A name for the training data in reports (\"gsm8k\"); informational"),
     plain("output_dir", &C::output_dir, "Adapter and checkpoints go here (with several seeds: one folder per seed, -seedN)"),
     plain("label", &C::label, "The method's name in the forgetting view and reports (\"\": from peft and variant, e.g. IMSM(LoRA)); "

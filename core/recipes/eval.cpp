@@ -18,6 +18,7 @@
 #include "model/llama.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
+#include "util/log.h"
 
 namespace fs = std::filesystem;
 
@@ -116,9 +117,7 @@ Generations generate_set(const LlamaModel& model, const Tokenizer& tokenizer, co
   // Prompts sorted by length so that batches carry little padding.
   std::vector<std::vector<int32_t>> prompts;
   for (const auto& [input, gold] : data) {
-    auto ids = tokenizer.encode(input, true);
-    if (static_cast<int64_t>(ids.size()) > r.max_input_length) ids.resize(static_cast<size_t>(r.max_input_length));
-    prompts.push_back(std::move(ids));
+    prompts.push_back(encode_prompt(r.chat, tokenizer, input, r.max_input_length));
   }
   std::vector<size_t> order(prompts.size());
   std::iota(order.begin(), order.end(), 0);
@@ -178,7 +177,7 @@ EvalResult score_set(const LlamaModel& model, const Tokenizer& tokenizer, const 
     const int32_t eos = eos_ids.empty() ? -1 : eos_ids.front();
     std::vector<EncodedExample> encoded;
     for (const auto& e : result.examples)
-      encoded.push_back(encode_example(tokenizer, {e.input, e.golds.front()}, r.max_input_length, r.max_new_tokens + 1, eos));
+      encoded.push_back(encode_for_training(r.chat, tokenizer, {e.input, e.golds.front()}, r.max_input_length, r.max_new_tokens + 1, eos, eos_ids));
     result.scores["Perplexity"] = answer_perplexity(model, gate, encoded, r.batch_size, hooks).perplexity;
   }
   return result;
@@ -228,6 +227,8 @@ std::vector<EvalResult> run_eval_mixes(const EvalRequest& r, const Hooks& hooks)
   const auto group = launch.distributed() ? dist::ProcessGroup::join(launch, loaded->model->device(), dist::collective_timeout()) : nullptr;
   EvalRequest here = r;
   here.perplexity = r.perplexity && launch.writer();  // only the writer reports it
+  here.chat = resolve_chat_format(r.chat.key, loaded->source.model_dir, "--chat-template");
+  if (launch.writer()) log::info(describe_chat_format(here.chat, "--chat-template"));
   std::vector<EvalResult> results = evaluate_set(*loaded->model, *loaded->tokenizer, loaded->gate.get(), here, data, group.get(), hooks);
   for (size_t m = 0; m < results.size(); ++m) {
     if (!r.predictions_out.empty() && launch.writer()) write_predictions(predictions_path(r, m), data, results[m]);

@@ -11,6 +11,7 @@
 #include "eval/suite.h"
 #include "eval/token_trace.h"
 #include "imsm/gate_config.h"  // check_mix_alphas, mix_alpha_text
+#include "recipes/chat_format.h"
 #include "recipes/loaded_model.h"
 #include "util/run_protocol.h"
 
@@ -27,6 +28,9 @@ struct EvalRequest {
   int64_t limit = 0;               // 0 = every example
   bool full_gate = false;          // keep each token's whole gate vector (IMSM)
   bool perplexity = false;         // also the perplexity of the golds (first gold) given the input: scores["Perplexity"]
+  // The prompts as user turns of the model's chat (recipes/chat_format.h): chat.key "auto" (on when the model has a
+  // template), "on", "off" or a template file; run_eval resolves it, evaluate_model takes it as resolved.
+  ChatFormat chat;
   // Non-empty: evaluate the adapter along these fixed mixes h = α·h_M + (1 − α)·h_M' (its own gate unused; 0: the
   // tuned model, 1: the original), all in one pass over the data (run_eval_mixes).
   std::vector<double> mix_alphas;

@@ -26,7 +26,7 @@ nlohmann::json request_json(const EvalRequest& r) {
   return {{"model", absolute(r.source.model_dir)}, {"adapter", absolute(r.source.adapter_dir)}, {"dataset", absolute(r.dataset)}, {"task", r.task},
           {"max_input_length", r.max_input_length}, {"max_new_tokens", r.max_new_tokens}, {"batch_size", r.batch_size},
           {"limit", r.limit}, {"full_gate", r.full_gate}, {"perplexity", r.perplexity}, {"device", r.source.device.text()},
-          {"dtype", precisions().name(r.source.dtype)}, {"decoding", "greedy"}};
+          {"dtype", precisions().name(r.source.dtype)}, {"decoding", "greedy"}, {"chat_template", r.chat.key}};
 }
 
 std::string adapter_label(const std::string& dir) {
@@ -96,6 +96,7 @@ EvalRequest subject_request(const SuiteRequest& q, const Suite& suite, const Sui
   r.source = {q.model_dir, subject.adapter, q.device, q.dtype};
   r.full_gate = q.full_gate && !subject.mixed;
   r.batch_size = suite.batch_size;
+  r.chat.key = q.chat_template;
   return r;
 }
 

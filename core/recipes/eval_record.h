@@ -31,6 +31,7 @@ struct SuiteRequest {
   DeviceSpec device;
   Precision dtype = Precision::Auto;
   bool full_gate = false;
+  std::string chat_template = "auto";  // the prompts' format: auto | on | off | a template file (recipes/chat_format.h)
   // Per subject (the base model first, then each adapter and its mixes): a finished
   // evaluation run to read back instead of evaluating again (0: evaluate);
   // empty: evaluate all. finished_suite_runs() finds them.

@@ -20,6 +20,7 @@ struct TrainedRun {
   int64_t id = 0;
   std::string model_dir, adapter_dir;
   int64_t max_input_length = 512, max_output_length = 64;  // its training lengths
+  std::string chat_template = "off";  // its training's prompt format; a run from before the key trained on bare prompts
 };
 
 TrainedRun trained_run(const store::Workspace& ws, int64_t id) {
@@ -36,6 +37,7 @@ TrainedRun trained_run(const store::Workspace& ws, int64_t id) {
   if (config.is_object()) {
     if (config.contains("max_input_length") && config["max_input_length"].is_number_integer()) t.max_input_length = config["max_input_length"];
     if (config.contains("max_output_length") && config["max_output_length"].is_number_integer()) t.max_output_length = config["max_output_length"];
+    if (config.contains("chat_template") && config["chat_template"].is_string()) t.chat_template = config["chat_template"];
   }
   return t;
 }
@@ -60,6 +62,7 @@ EvalRequest dataset_request(const RunsEvalRequest& q, const TrainedRun& lengths_
   r.full_gate = q.full_gate;
   r.max_input_length = q.max_input_length > 0 ? q.max_input_length : lengths_of.max_input_length;
   r.max_new_tokens = q.max_new_tokens > 0 ? q.max_new_tokens : lengths_of.max_output_length;
+  r.chat.key = lengths_of.chat_template;  // the base model too: prompts as its runs were trained on
   return r;
 }
 
@@ -102,6 +105,7 @@ RunsEvalPlan plan_runs_eval(const RunsEvalRequest& q) {
       s.device = q.device;
       s.dtype = q.dtype;
       s.full_gate = q.full_gate;
+      s.chat_template = group.front().chat_template;
       for (const TrainedRun& t : group) s.adapters.push_back(t.adapter_dir);
       if (q.reuse) s.reuse = finished_suite_runs(s);
       plan.suites.push_back(std::move(s));

@@ -65,10 +65,12 @@ double llama_cpp_alpha(const std::string& adapter_dir) {
 // The importance matrix of the merged model on the calibration file's first rows.
 ImportanceMatrix calibrate(const ExportRequest& r, LoadedModel& loaded, const Hooks& hooks) {
   if (loaded.tokenizer == nullptr) throw_bad_input("--calibration", "needs the model's tokenizer, and " + loaded.source.model_dir + " has none");
-  TrainConfig reading;  // the file read as training reads it, each part up to the chunk, the row cut to it
+  TrainConfig reading;  // the file read as training reads it (bare prompts, as llama-imatrix reads text), each part up to the chunk
   reading.max_input_length = reading.max_output_length = std::min<int64_t>(loaded.model->config().max_position_embeddings, kCalibrationTokens);
-  std::vector<EncodedExample> rows = encode_training_file(r.calibration, reading, *loaded.tokenizer,
-                                                          training_eos(*loaded.tokenizer, loaded.model->config()), r.calibration_rows);
+  reading.chat_template = "off";
+  reading.model_path = loaded.source.model_dir;
+  const ExampleEncoding encoding = example_encoding(reading, *loaded.tokenizer, loaded.model->config());
+  std::vector<EncodedExample> rows = encode_training_file(r.calibration, reading, *loaded.tokenizer, encoding, r.calibration_rows);
   for (EncodedExample& row : rows) {
     row.ids.resize(std::min(row.ids.size(), static_cast<size_t>(reading.max_input_length)));
     row.labels.resize(row.ids.size());

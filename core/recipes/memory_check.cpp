@@ -63,8 +63,9 @@ std::vector<std::string> fixes(const MemoryPlan& plan, const TrainConfig& c, dou
   return out;
 }
 
-void add_lengths(RowLengths& rows, const std::string& path, const TrainConfig& c, const Tokenizer& tokenizer) {
-  for (const EncodedExample& row : encode_training_file(path, c, tokenizer, 0)) {  // the EOS's id does not count
+void add_lengths(RowLengths& rows, const std::string& path, const TrainConfig& c, const Tokenizer& tokenizer,
+                 const ExampleEncoding& encoding) {
+  for (const EncodedExample& row : encode_training_file(path, c, tokenizer, encoding)) {
     rows.longest_row = std::max<int64_t>(rows.longest_row, static_cast<int64_t>(row.ids.size()));
     rows.longest_answer = std::max<int64_t>(rows.longest_answer, static_cast<int64_t>(row.ids.size()) - row.query_len);
   }
@@ -79,9 +80,10 @@ RowLengths training_row_lengths(const TrainConfig& c) {
   const bool replayed = c.replay_ratio > 0;
   if (!tokenizer_there || !fs::is_regular_file(c.data_path) || (replayed && !fs::is_regular_file(c.replay_data))) return {};
   const auto tokenizer = load_tokenizer(c.model_path);
+  const ExampleEncoding encoding = example_encoding(c, *tokenizer);  // in the chat format when the run is
   RowLengths rows;
-  add_lengths(rows, c.data_path, c, *tokenizer);
-  if (replayed) add_lengths(rows, c.replay_data, c, *tokenizer);
+  add_lengths(rows, c.data_path, c, *tokenizer, encoding);
+  if (replayed) add_lengths(rows, c.replay_data, c, *tokenizer, encoding);
   return rows;
 }
 

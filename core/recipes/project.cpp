@@ -128,6 +128,7 @@ void evaluate_matrix(const ProjectPlan& plan, const Processes& processes, Projec
   }
   q.mix_alphas = plan.mix_alphas;
   if (q.mix_adapters.empty()) q.mix_alphas.clear();
+  if (!plan.runs.empty()) q.chat_template = plan.runs.front().chat_template;  // prompts as the runs train on them
   if (processes.writer) {
     q.workspace = s.workspace;
     q.reuse = finished_suite_runs(q);  // a project run again adds no copies of its evaluations

@@ -13,6 +13,7 @@
 #include "io/json_file.h"
 #include "model/cuda_device.h"
 #include "model/device.h"
+#include "model/generate.h"
 #include "model/llama.h"
 #include "peft/peft_model.h"
 #include "recipes/loaded_model.h"
@@ -65,22 +66,24 @@ struct TrainingData {
   std::vector<EncodedExample> train, probe;
   size_t task_examples = 0;          // train[0, task_examples): the task; after them the replayed general data
   std::vector<EncodedExample> ewc;   // EWC's Fisher sample
+  ChatFormat chat;                   // how they were encoded
 };
 
 TrainingData read_training_data(const TrainConfig& c, const Tokenizer& tokenizer, const LlamaModel& model) {
-  const int32_t eos = training_eos(tokenizer, model.config());
+  const ExampleEncoding encoding = example_encoding(c, tokenizer, model.config());
   TrainingData d;
-  d.train = encode_training_file(c.data_path, c, tokenizer, eos);
+  d.chat = encoding.chat;
+  d.train = encode_training_file(c.data_path, c, tokenizer, encoding);
   d.task_examples = d.train.size();
   if (!c.gate_probe_data.empty() && c.gate_probe_examples > 0)
-    d.probe = encode_training_file(c.gate_probe_data, c, tokenizer, eos, c.gate_probe_examples);
+    d.probe = encode_training_file(c.gate_probe_data, c, tokenizer, encoding, c.gate_probe_examples);
   if (c.replay_ratio > 0) {
-    auto replay = encode_training_file(c.replay_data, c, tokenizer, eos);
+    auto replay = encode_training_file(c.replay_data, c, tokenizer, encoding);
     if (replay.empty()) throw_bad_input(c.replay_data, "replay_data holds no examples");
     d.train.insert(d.train.end(), std::make_move_iterator(replay.begin()), std::make_move_iterator(replay.end()));
   }
   if (c.ewc_lambda > 0) {
-    d.ewc = encode_training_file(c.ewc_data, c, tokenizer, eos, c.ewc_examples);
+    d.ewc = encode_training_file(c.ewc_data, c, tokenizer, encoding, c.ewc_examples);
     if (static_cast<int64_t>(d.ewc.size()) < c.ewc_examples)
       throw_bad_input(c.ewc_data, "holds " + std::to_string(d.ewc.size()) + " examples; EWC's Fisher was asked for ewc_examples = " +
                                       std::to_string(c.ewc_examples) + " (at least " + std::to_string(kMinEwcExamples) +
@@ -205,6 +208,7 @@ RunModel open_run_model(const TrainConfig& c, const dist::Launch& launch) {
   m.group = launch.distributed() ? dist::ProcessGroup::join(launch, m.model().device(), dist::collective_timeout()) : nullptr;
   m.writer = launch.writer();
   m.data = read_training_data(c, *m.loaded->tokenizer, m.model());
+  if (m.writer) log::info(describe_chat_format(m.data.chat, "chat_template"));
   m.resume = c.resume_from.empty() ? "" : find_checkpoint(c.resume_from);
   m.adapters = m.resume.empty() ? PeftAdapters::attach(m.model(), peft_config(c), c.seed) : PeftAdapters::load(m.model(), m.resume);
   m.gate = open_gate(c, m.model(), m.resume);
@@ -336,7 +340,9 @@ void finish(TrainSummary& s, const TrainOutcome& outcome, const Trainer& trainer
   s.adapter_dir = (fs::path(c.output_dir) / "adapter").string();
   if (!m.writer) return;
   write_dir_atomically(s.adapter_dir, [&](const std::string& tmp) { m.save(tmp, true); });
-  json::write_file((fs::path(c.output_dir) / "train_config.json").string(), c.to_json());
+  TrainConfig written = c;
+  written.chat_template = resolved_chat_key(m.data.chat);  // what "auto" became
+  json::write_file((fs::path(c.output_dir) / "train_config.json").string(), written.to_json());
 }
 
 }  // namespace
@@ -346,8 +352,16 @@ int32_t training_eos(const Tokenizer& tokenizer, const ModelConfig& model) {
   return model.eos_token_ids.empty() ? -1 : static_cast<int32_t>(model.eos_token_ids[0]);
 }
 
-std::vector<EncodedExample> encode_training_file(const std::string& path, const TrainConfig& c, const Tokenizer& tokenizer, int32_t eos,
-                                                 int64_t limit) {
+ExampleEncoding example_encoding(const TrainConfig& c, const Tokenizer& tokenizer, const ModelConfig& model) {
+  ExampleEncoding e;
+  e.chat = resolve_chat_format(c.chat_template, c.model_path, "chat_template");
+  e.eos = training_eos(tokenizer, model);
+  e.stops = stop_ids(model, tokenizer.eos_ids());
+  return e;
+}
+
+std::vector<EncodedExample> encode_training_file(const std::string& path, const TrainConfig& c, const Tokenizer& tokenizer,
+                                                 const ExampleEncoding& encoding, int64_t limit) {
   DatasetFields fields;
   fields.input = c.input_field;
   fields.output = c.output_field;
@@ -355,20 +369,31 @@ std::vector<EncodedExample> encode_training_file(const std::string& path, const 
   std::vector<EncodedExample> out;
   for (const auto& e : read_examples(path, fields)) {
     if (limit > 0 && static_cast<int64_t>(out.size()) == limit) break;
-    out.push_back(encode_example(tokenizer, e, c.max_input_length, c.max_output_length, eos));
+    out.push_back(encode_for_training(encoding.chat, tokenizer, e, c.max_input_length, c.max_output_length, encoding.eos, encoding.stops));
   }
   return out;
 }
 
+ExampleEncoding example_encoding(const TrainConfig& c, const Tokenizer& tokenizer) {
+  const fs::path config = fs::path(c.model_path) / "config.json";
+  return example_encoding(c, tokenizer, fs::is_regular_file(config) ? read_model_config(config.string()) : ModelConfig{});
+}
+
+std::vector<EncodedExample> preview_training_examples(const TrainConfig& c, int64_t limit) {
+  const auto tokenizer = load_tokenizer(c.model_path);
+  return encode_training_file(c.data_path, c, *tokenizer, example_encoding(c, *tokenizer), limit);
+}
+
 TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   const auto started = std::chrono::steady_clock::now();
-  const ValidationPlan plan = validation_plan(c);  // a bad key fails before the model loads
+  ValidationPlan plan = validation_plan(c);  // a bad key fails before the model loads
   // A run that cannot fit is refused before it allocates anything (memory_check false: the estimate alone).
   const MemoryCheck memory = check_memory(c, c.memory_check, training_row_lengths(c));
   if (!memory.fits()) throw_bad_input("memory_check", memory_refusal(memory));
   const int64_t resident_before_model = resident_bytes();
   const dist::Launch launch = dist::launch_from_environment();  // started by torchrun: one rank of a data-parallel run
   const RunModel m = open_run_model(c, launch);
+  plan.chat = m.data.chat;  // validation prompts as the training's
 
   const int64_t loss_chunk = loss_chunk_of(c);
   SiameseTarget target(m.model(), *m.adapters, m.gate.get(), c.gate_learning_rate / c.learning_rate, loss_chunk);

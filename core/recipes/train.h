@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "config/train_config.h"
+#include "recipes/chat_format.h"
 #include "train/dataset.h"
 #include "util/run_protocol.h"
 
@@ -50,10 +51,29 @@ struct ModelConfig;
 // end-of-sequence id, else the model config's, else -1 (none).
 int32_t training_eos(const Tokenizer& tokenizer, const ModelConfig& model);
 
+// How a run encodes its examples: its chat format ("chat_template" resolved
+// for model_path), the end token and the tokens that end a turn (config.json's
+// EOS ids, then the tokenizer's).
+struct ExampleEncoding {
+  ChatFormat chat;
+  int32_t eos = -1;
+  std::vector<int32_t> stops;
+};
+ExampleEncoding example_encoding(const TrainConfig& config, const Tokenizer& tokenizer, const ModelConfig& model);
+// The same before the model loads: model_path's config.json when it has one
+// (a folder with only a tokenizer: no EOS ids of its own).
+ExampleEncoding example_encoding(const TrainConfig& config, const Tokenizer& tokenizer);
+
 // The first `limit` examples of `path` (0: all) as a run reads and encodes
 // them: the configuration's fields, max_input_length and max_output_length,
-// then `eos` (train/dataset.h). BadInput naming the file.
+// in the chat format or the official one (recipes/chat_format.h). BadInput
+// naming the file.
 std::vector<EncodedExample> encode_training_file(const std::string& path, const TrainConfig& config, const Tokenizer& tokenizer,
-                                                 int32_t eos, int64_t limit = 0);
+                                                 const ExampleEncoding& encoding, int64_t limit = 0);
+
+// The first `limit` examples (0: all) of config.data_path as a run on
+// config.model_path (its tokenizer; config.json's EOS ids when it has one)
+// would train on them: what `imsm tokenize --examples` shows.
+std::vector<EncodedExample> preview_training_examples(const TrainConfig& config, int64_t limit);
 
 }  // namespace imsm

@@ -76,6 +76,7 @@ std::vector<ValidationRecord> validate(const ValidationPlan& plan, const LlamaMo
     const bool held_out = plan.held_out && i == 0;
     EvalRequest r;
     r.batch_size = plan.batch_size;
+    r.chat = plan.chat;
     r = for_benchmark(r, b);
     r.perplexity = r.perplexity || held_out;  // the held-out loss
     Hooks progress = hooks;

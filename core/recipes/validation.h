@@ -15,6 +15,7 @@
 
 #include "config/train_config.h"
 #include "eval/suite.h"
+#include "recipes/chat_format.h"
 #include "util/run_protocol.h"
 
 namespace imsm {
@@ -36,6 +37,7 @@ struct ValidationPlan {
   int64_t batch_size = 8;
   std::string best_metric = "loss";  // the criterion: the held-out "loss", or one of its task's metrics
   int64_t patience = 0;              // stop after this many evaluations in a row without a new best (0: never)
+  ChatFormat chat;                   // the run's prompts' format: run_train sets it to the training data's
   bool empty() const { return sets.empty(); }
 };
 

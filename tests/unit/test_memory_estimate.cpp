@@ -150,6 +150,7 @@ TEST(MemoryEstimate, TheBatchIsAsLongAsTheDataLongestRow) {
   }
   imsm::TrainConfig c;
   c.model_path = IMSM_TOKENIZERS "/llama3";  // tokenizer.json is all training_row_lengths reads of the model
+  c.chat_template = "off";  // the official rows counted above (in the chat format: tests/reference/check_chat_training.py)
   c.data_path = dir + "/data.jsonl";
   c.max_input_length = 128;
   c.max_output_length = 4;
