@@ -141,7 +141,8 @@ def engine_train(a, method, variant, epochs, data, scratch, dtype="f32"):
     config = {"model_path": a.model, "data_path": data, "output_dir": os.path.join(scratch, f"{method}-{variant}-{dtype}"),
               "peft": method, "variant": variant, "num_epochs": epochs, "batch_size": TRAIN["batch"],
               "learning_rate": TRAIN["lr"], "max_input_length": TRAIN["max_in"], "max_output_length": TRAIN["max_out"],
-              "max_grad_norm": TRAIN["clip"], "dtype": dtype, "device": "cpu", "seed": 1}
+              "max_grad_norm": TRAIN["clip"], "dtype": dtype, "device": "cpu", "seed": 1,
+              "chat_template": False}  # the rows PEFT trains on: the official encoding
     if method == "lora":
         config.update(lora_r=TRAIN["r"], lora_alpha=TRAIN["alpha"], lora_dropout=TRAIN["dropout"], target_modules=TARGETS)
     else:
@@ -236,7 +237,8 @@ def eval_part(a, scratch):
         predictions = os.path.join(scratch, f"{name}.predictions.jsonl")
         _, wall, rss = run_timed([a.imsm, "eval", "--model", a.model, "--dataset", data, "--task", task, "--batch-size",
                                   str(EVAL["batch"]), "--max-new-tokens", str(EVAL["max_new"]), "--max-input-length",
-                                  str(EVAL["max_in"]), "--dtype", "f32", "--predictions", predictions, "--json"],
+                                  str(EVAL["max_in"]), "--dtype", "f32", "--chat-template", "off",  # generate's bare prompts
+                                  "--predictions", predictions, "--json"],
                                  env_with_threads(a.threads))
         ours = [r["answer"] for r in read_rows(predictions, EVAL["examples"])]
         equal = sum(x == y for x, y in zip(ours, hf["answers"]))
