@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "recipes/chat_prompt.h"
 #include "setting_flags.h"
+#include "trace_json.h"
 #include "io/json_file.h"
 #include "recipes/environment.h"
 #include "recipes/generate.h"
@@ -33,14 +34,7 @@ std::vector<int32_t> parse_ids(const std::string& text) {
 void print_json(const GenerateResult& r) {
   nlohmann::json out = {{"ids", r.ids}, {"text", r.text}, {"tokens_per_second", r.tokens_per_second}};
   if (!r.variant.empty()) out["gate_mean"] = r.gate_mean;
-  if (!r.trace.empty()) {
-    out["trace"] = nlohmann::json::array();
-    for (const TokenTrace& t : r.trace)
-      out["trace"].push_back({{"id", t.id}, {"piece", t.piece}, {"gate_mean", t.gate_mean}, {"steered", t.steered},
-                              {"p_original", t.p_original}, {"p_tuned", t.p_tuned}, {"p_mix", t.p_mix},
-                              {"entropy_original", t.entropy_original}, {"entropy_tuned", t.entropy_tuned}, {"entropy_mix", t.entropy_mix},
-                              {"kl_original_tuned", t.kl_original_tuned}});
-  }
+  if (!r.trace.empty()) out["trace"] = trace_json(r.trace);
   std::cout << out.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << "\n";
 }
 

@@ -13,6 +13,7 @@ using Run = std::function<int()>;
 
 void add_tokenize(CLI::App& app, Run& run);
 void add_generate(CLI::App& app, Run& run);
+void add_arena(CLI::App& app, Run& run);
 void add_inspect_model(CLI::App& app, Run& run);
 void add_create_model(CLI::App& app, Run& run);
 void add_train(CLI::App& app, Run& run);

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
   imsm::cli::Run run;
   imsm::cli::add_tokenize(app, run);
   imsm::cli::add_generate(app, run);
+  imsm::cli::add_arena(app, run);
   imsm::cli::add_inspect_model(app, run);
   imsm::cli::add_create_model(app, run);
   imsm::cli::add_train(app, run);

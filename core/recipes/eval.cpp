@@ -228,7 +228,7 @@ std::vector<EvalResult> run_eval_mixes(const EvalRequest& r, const Hooks& hooks)
   EvalRequest here = r;
   here.perplexity = r.perplexity && launch.writer();  // only the writer reports it
   here.chat = resolve_chat_format(r.chat.key, loaded->source.model_dir, "--chat-template");
-  if (launch.writer()) log::info(describe_chat_format(here.chat, "--chat-template"));
+  if (launch.writer()) log::debug(describe_chat_format(here.chat, "--chat-template"));  // once per benchmark: -v; the config records the key
   std::vector<EvalResult> results = evaluate_set(*loaded->model, *loaded->tokenizer, loaded->gate.get(), here, data, group.get(), hooks);
   for (size_t m = 0; m < results.size(); ++m) {
     if (!r.predictions_out.empty() && launch.writer()) write_predictions(predictions_path(r, m), data, results[m]);
