@@ -24,7 +24,6 @@
 
 #include "export.h"
 #include "plot_style.h"
-#include "report/gate_colour.h"
 #include "runs_model.h"
 #include "steer_panel.h"
 #include "store/workspace.h"
@@ -32,19 +31,6 @@
 #include "views/run_table.h"
 
 namespace imsm::ui {
-
-QColor gate_colour(float g) {
-  const report::Rgb c = report::gate_text_background(g);
-  return QColor(c.r, c.g, c.b);
-}
-
-namespace {
-QString candidates(const std::vector<Candidate>& list) {
-  QStringList parts;
-  for (const auto& c : list) parts << QString("'%1' %2").arg(QString::fromStdString(c.piece).toHtmlEscaped()).arg(c.prob, 0, 'f', 3);
-  return parts.join(", ");
-}
-}  // namespace
 
 InspectorView::InspectorView(QWidget* parent) : QWidget(parent) {
   make_widgets();
@@ -335,33 +321,15 @@ bool InspectorView::open_trace(qint64 eval_run_id, const QString& benchmark, int
 
 void InspectorView::show_tokens(const QString& prompt, const std::vector<TokenTrace>& tokens) {
   tokens_ = tokens;
-  QString html = "<div style='font-family: monospace; font-size: 11pt; white-space: pre-wrap;'><span style='color:gray'>" +
-                 prompt.toHtmlEscaped() + "</span>";
-  for (size_t i = 0; i < tokens_.size(); ++i) {
-    const auto& t = tokens_[i];
-    QString piece = QString::fromStdString(t.piece).toHtmlEscaped();
-    piece.replace("\n", "⏎\n");
-    if (piece.isEmpty()) piece = QString("[%1]").arg(t.id);
-    const QColor c = t.gate_mean < 0 ? QColor(230, 230, 230) : gate_colour(t.gate_mean);
-    html += QString("<a href='tok:%1' style='background-color:%2; color:#000; text-decoration:none'>%3</a>").arg(i).arg(c.name(), piece);
-  }
-  answer_->setHtml(html + "</div>");
+  answer_->setHtml("<div style='font-family: monospace; font-size: 11pt; white-space: pre-wrap;'><span style='color:gray'>" +
+                   prompt.toHtmlEscaped() + "</span>" + gate_tokens_html(tokens_) + "</div>");
   render();
   emit tokens_shown(shown_title_);
 }
 
 QString InspectorView::token_details(int index) const {
   if (index < 0 || index >= static_cast<int>(tokens_.size())) return {};
-  const auto& t = tokens_[static_cast<size_t>(index)];
-  QString s = tr("<b>token %1</b>: id %2, '%3'").arg(index).arg(t.id).arg(QString::fromStdString(t.piece).toHtmlEscaped());
-  if (t.gate_mean >= 0)
-    s += tr("<br>gate mean %1 (min %2, max %3)").arg(t.gate_mean, 0, 'f', 3).arg(t.gate_min, 0, 'f', 3).arg(t.gate_max, 0, 'f', 3);
-  if (!t.top_mixed.empty()) {
-    s += tr("<br><b>original</b>: ") + candidates(t.top_original);
-    s += tr("<br><b>fine-tuned</b>: ") + candidates(t.top_tuned);
-    s += tr("<br><b>mix</b>: ") + candidates(t.top_mixed);
-  }
-  return s;
+  return token_details_html(tokens_[static_cast<size_t>(index)], index);
 }
 
 void InspectorView::render() {

@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "recipes/generate.h"
+#include "token_html.h"
 
 class QComboBox;
 class QCustomPlot;
@@ -32,11 +33,6 @@ class QUrl;
 namespace imsm::ui {
 
 class SteerPanel;
-
-// The gate g weighs the original memory (h = g·h_M + (1−g)·h_M', as the engine
-// and the report): g = 1 blue (original), g = 0 orange (fine-tuned), lightened
-// so that text on top stays legible.
-QColor gate_colour(float g);
 
 struct GenerateOutcome {
   GenerateResult result;

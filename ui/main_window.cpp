@@ -23,6 +23,7 @@
 #include "export.h"
 #include "forgetting_view.h"
 #include "flips_dialog.h"
+#include "arena_view.h"
 #include "inspector_view.h"
 #include "gate_scope_pane.h"
 #include "library_panes.h"
@@ -56,6 +57,7 @@ MainWindow::MainWindow(QWidget* parent) : QMainWindow(parent) {
   training_ = new TrainingView(this);
   forgetting_ = new ForgettingView(this);
   inspector_ = new InspectorView(this);
+  arena_ = new ArenaView(this);
   resources_ = new ResourceView(system_sampler(), std::chrono::milliseconds(1000), this);
   gate_scope_ = new GateScopePane(this);
 
@@ -99,11 +101,13 @@ void MainWindow::make_views() {
   views_->setTabToolTip(1, tr("Scores of the base model and every method on each benchmark: what fine-tuning cost"));
   views_->addTab(inspector_, tr("Memory mixing"));
   views_->setTabToolTip(2, tr("Generate with an IMSM run and see, token by token, how much each draws on the original and the fine-tuned model"));
+  views_->addTab(arena_, tr("Chat arena"));
+  views_->setTabToolTip(3, tr("One conversation answered side by side by the base model, the run's adapter alone and IMSM's mix"));
   views_->addTab(gate_scope_, tr("Gate scope"));
-  views_->setTabToolTip(3, tr("The whole gate of the answer shown in Memory mixing, tokens × hidden dimensions, drawn on the GPU: "
+  views_->setTabToolTip(4, tr("The whole gate of the answer shown in Memory mixing, tokens × hidden dimensions, drawn on the GPU: "
                               "wheel to zoom, drag to pan, hover to read g; dimensions ordered by index, mean gate or variance"));
   views_->addTab(resources_, tr("Resources"));
-  views_->setTabToolTip(4, tr("The machine's load, live: this process's CPU and memory, each GPU's utilisation, memory, temperature and power; "
+  views_->setTabToolTip(5, tr("The machine's load, live: this process's CPU and memory, each GPU's utilisation, memory, temperature and power; "
                               "each run keeps its own samples (peak memory in the Runs table and the report)"));
   setCentralWidget(views_);
 }
@@ -143,6 +147,7 @@ void MainWindow::connect_panes() {
       training_->show_runs(workspace_, ids);
       forgetting_->show_workspace(workspace_, ids);
       if (ids.size() == 1) inspector_->show_run(ids.front());
+      if (ids.size() == 1) arena_->select_run(ids.front());
       if (ids.size() == 1) show_probes(ids.front());
     } catch (const std::exception& e) {
       status_->setText(QString::fromUtf8(e.what()));
@@ -260,6 +265,7 @@ bool MainWindow::open_workspace(const QString& path) {
   models_->set_workspace(workspace_);
   datasets_->set_workspace(workspace_);
   inspector_->set_workspace(workspace_);
+  arena_->set_workspace(workspace_);
   refresh();
   training_->show_runs(workspace_, {});  // the latest runs until some are selected
   if (forgetting_->has_results()) views_->setCurrentWidget(forgetting_);  // what fine-tuning cost, first
@@ -378,7 +384,10 @@ void MainWindow::on_job_finished(const QString& name, qint64 run_id, RunStatus s
   refresh();
   models_->reload();  // runs add their model and data to the library
   datasets_->reload();
-  if (s == RunStatus::Finished) inspector_->set_workspace(workspace_);
+  if (s == RunStatus::Finished) {
+    inspector_->set_workspace(workspace_);
+    arena_->set_workspace(workspace_);
+  }
   if (s == RunStatus::Failed) {
     auto* box = new QMessageBox(QMessageBox::Critical, tr("The run failed"), tr("%1 failed:\n%2").arg(name, message), QMessageBox::Ok, this);
     box->setAttribute(Qt::WA_DeleteOnClose);

@@ -21,6 +21,7 @@ namespace imsm::ui {
 class DatasetsPane;
 class ForgettingView;
 class GateScopePane;
+class ArenaView;
 class InspectorView;
 class ModelsPane;
 class RunWorker;
@@ -49,6 +50,7 @@ class MainWindow : public QMainWindow {
   TrainingView* training_view() const { return training_; }
   ForgettingView* forgetting_view() const { return forgetting_; }
   InspectorView* inspector() const { return inspector_; }
+  ArenaView* arena() const { return arena_; }
   ResourceView* resources() const { return resources_; }
   GateScopePane* gate_scope() const { return gate_scope_; }
   QTabWidget* views() const { return views_; }
@@ -86,6 +88,7 @@ class MainWindow : public QMainWindow {
   TrainingView* training_;
   ForgettingView* forgetting_;
   InspectorView* inspector_;
+  ArenaView* arena_;
   ResourceView* resources_;
   GateScopePane* gate_scope_;
   QTabWidget* library_;

@@ -6,7 +6,7 @@
 #include "commands.h"
 #include "interrupt.h"
 #include "io/json_file.h"
-#include "recipes/arena.h"
+#include "recipes/arena_record.h"
 #include "setting_flags.h"
 #include "trace_json.h"
 #include "util/error.h"
@@ -49,7 +49,8 @@ int run_arena(ArenaArgs& a) {
   if (a.json) print_json(turn);
   else std::cout << std::endl;
   if (!a.markdown.empty()) {
-    json::write_text_atomically(a.markdown, arena_markdown(*loaded, a.request, turn));
+    const ArenaConversation conversation{a.request, {saved_turn(a.request, turn)}};
+    json::write_text_atomically(a.markdown, arena_conversation_markdown(loaded->source, conversation));
     log::info("the turn in Markdown: " + a.markdown);
   }
   return 0;

@@ -1,7 +1,5 @@
 #include "recipes/arena.h"
 
-#include <cstdio>
-
 #include "recipes/chat_format.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
@@ -48,18 +46,6 @@ GenerateRequest side_request(const ArenaRequest& r, const std::vector<int32_t>& 
   return g;
 }
 
-std::string side_title(ArenaSide side, const GenerateResult& result) {
-  if (side == ArenaSide::Base) return "The base model (the original memory)";
-  if (side == ArenaSide::Tuned) return "The adapter alone (the fine-tuned memory)";
-  double sum = 0;
-  for (const TokenTrace& t : result.trace) sum += t.gate_mean;
-  char gate[128] = "";
-  if (!result.trace.empty())
-    std::snprintf(gate, sizeof gate, "; mean gate %.3f, where 1 is the original memory and 0 the fine-tuned",
-                  sum / static_cast<double>(result.trace.size()));
-  return std::string("IMSM (the two mixed per token") + gate + ")";
-}
-
 }  // namespace
 
 const std::vector<ArenaSide>& arena_sides() {
@@ -85,24 +71,6 @@ ArenaTurn answer_in_arena(const LoadedModel& loaded, const ArenaRequest& r,
     turn.answers.push_back({side, run_generate(loaded, side_request(r, turn.prompt_ids, side), show, hooks)});
   }
   return turn;
-}
-
-std::string arena_markdown(const LoadedModel& loaded, const ArenaRequest& r, const ArenaTurn& turn) {
-  std::string md = "# Chat arena\n\n";
-  md += "- Model: `" + loaded.source.model_dir + "`\n- Adapter: `" + loaded.source.adapter_dir + "`\n";
-  char decoding[128];
-  if (r.temperature > 0)
-    std::snprintf(decoding, sizeof decoding, "sampled, temperature %.2f, top-p %.2f, seed %llu", r.temperature, r.top_p,
-                  static_cast<unsigned long long>(r.seed));
-  else
-    std::snprintf(decoding, sizeof decoding, "greedy");
-  md += std::string("- Decoding: ") + decoding + ", at most " + std::to_string(r.max_new_tokens) + " new tokens\n";
-  md += "- " + turn.chat_format + "\n\n## Conversation\n\n";
-  for (const ChatMessage& m : r.messages) md += "**" + m.role + "**: " + m.content + "\n\n";
-  md += "## Answers\n";
-  for (const ArenaAnswer& a : turn.answers)
-    md += "\n### " + side_title(a.side, a.result) + "\n\n" + a.result.text + "\n";
-  return md;
 }
 
 }  // namespace imsm

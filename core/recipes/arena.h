@@ -6,7 +6,8 @@
 // it is generated; the IMSM answer keeps each token's gate and the three
 // streams' top candidates there (what the arena view colours and shows on
 // hover). The conversation goes through the model's chat template
-// (recipes/chat_format.h), ending with the assistant's turn opening.
+// (recipes/chat_format.h), ending with the assistant's turn opening. Kept in
+// the workspace and written as Markdown: recipes/arena_record.h.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -51,9 +52,5 @@ struct ArenaTurn {
 // max_new_tokens) per answer.
 ArenaTurn answer_in_arena(const LoadedModel& loaded, const ArenaRequest& request,
                           const std::function<void(ArenaSide, const std::string&)>& on_text, const Hooks& hooks = {});
-
-// The turn as Markdown: the settings, the conversation, each side's answer
-// (the IMSM answer with its mean gate).
-std::string arena_markdown(const LoadedModel& loaded, const ArenaRequest& request, const ArenaTurn& turn);
 
 }  // namespace imsm

@@ -138,6 +138,18 @@ CREATE TABLE gpu_samples(
   power_w REAL);
 CREATE INDEX gpu_samples_run ON gpu_samples(run_id, seconds);
 )sql",
+    // 4 -> 5: chat-arena conversations with a run (the turns and settings as the arena writes them, JSON)
+    R"sql(
+CREATE TABLE conversations(
+  id INTEGER PRIMARY KEY,
+  run_id INTEGER NOT NULL REFERENCES runs(id) ON DELETE CASCADE,
+  title TEXT NOT NULL,
+  settings_json TEXT NOT NULL,
+  turns_json TEXT NOT NULL,
+  created_at TEXT NOT NULL,
+  updated_at TEXT NOT NULL);
+CREATE INDEX conversations_run ON conversations(run_id, id);
+)sql",
 };
 constexpr int kMigrationCount = sizeof(kMigrations) / sizeof(kMigrations[0]);
 static_assert(kMigrationCount == kSchemaVersion, "one migration per schema version");

@@ -5,7 +5,7 @@
 
 namespace imsm::store {
 
-constexpr int kSchemaVersion = 4;
+constexpr int kSchemaVersion = 5;
 constexpr int kApplicationId = 0x494d534d;  // "IMSM"
 
 // Brings `db` to kSchemaVersion inside one transaction: creates an empty

@@ -190,6 +190,28 @@ void Workspace::add_predictions(int64_t run_id, const std::string& benchmark, co
   tx.commit();
 }
 
+int64_t Workspace::save_conversation(const ConversationRecord& c) {
+  sql::Transaction tx(*db_);
+  auto run = db_->prepare("SELECT count(*) FROM runs WHERE id = ?1");
+  run.bind(1, c.run_id);
+  if (!run.step() || run.int64(0) == 0) throw_bad_input("run " + std::to_string(c.run_id), "no such run in " + path_);
+  const std::string now = utc_now_iso8601();
+  int64_t id = c.id;
+  if (id == 0) {
+    db_->prepare("INSERT INTO conversations(run_id, title, settings_json, turns_json, created_at, updated_at) VALUES(?1, ?2, ?3, ?4, ?5, ?5)")
+        .bind_all(c.run_id, c.title, c.settings_json, c.turns_json, now)
+        .run();
+    id = db_->last_insert_rowid();
+  } else {
+    db_->prepare("UPDATE conversations SET title = ?2, settings_json = ?3, turns_json = ?4, updated_at = ?5 WHERE id = ?1 AND run_id = ?6")
+        .bind_all(id, c.title, c.settings_json, c.turns_json, now, c.run_id)
+        .run();
+    if (db_->changes() != 1) throw_bad_input("conversation " + std::to_string(id), "no such conversation of run " + std::to_string(c.run_id) + " in " + path_);
+  }
+  tx.commit();
+  return id;
+}
+
 void Workspace::add_artifact(int64_t run_id, const std::string& kind, const std::string& path) {
   std::vector<std::string> files;
   if (fs::is_directory(path)) {

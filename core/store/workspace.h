@@ -82,6 +82,15 @@ struct ResourcePeak {
   int64_t gpu_memory_bytes = -1;  // the most used on any GPU (NVML: every process's on it)
 };
 
+// A chat-arena conversation with a training run (recipes/arena.h writes and
+// reads its JSON; the workspace keeps it as text).
+struct ConversationRecord {
+  int64_t id = 0;  // 0: not saved yet
+  int64_t run_id = 0;
+  std::string title, settings_json, turns_json;
+  std::string created_at, updated_at;  // UTC, ISO 8601
+};
+
 struct NewRun {
   std::string kind, name, model_path, dataset_path, config_json, device, output_dir;
   int64_t seed = 0;
@@ -115,6 +124,8 @@ class Workspace {
   void add_predictions(int64_t run_id, const std::string& benchmark, const std::vector<Prediction>& rows);
   void add_artifact(int64_t run_id, const std::string& kind, const std::string& path);  // a file, or each file of a folder
   void add_resource_samples(int64_t run_id, const std::vector<ResourceSample>& rows);  // the monitor's, while the run ran
+  // A new conversation (id 0: returns its id) or a saved one replaced (its id); BadInput for an unknown run or id.
+  int64_t save_conversation(const ConversationRecord& conversation);
   // Runs of dead processes left "running" -> "interrupted"; returns their ids.
   std::vector<int64_t> mark_interrupted();
 
@@ -129,6 +140,7 @@ class Workspace {
   std::vector<Prediction> predictions(int64_t run_id, const std::string& benchmark, bool with_gate) const;
   std::vector<Artifact> artifacts(int64_t run_id) const;
   std::vector<ResourceSample> resource_samples(int64_t run_id) const;  // by time; none in a workspace older than schema 4
+  std::vector<ConversationRecord> conversations(int64_t run_id) const;  // oldest first; none before schema 5
   ResourcePeak resource_peak(int64_t run_id) const;
   // The training run whose artifact of kind "adapter" is (a file in) `dir`.
   std::optional<int64_t> run_of_adapter(const std::string& dir) const;

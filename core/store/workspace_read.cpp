@@ -158,6 +158,15 @@ std::vector<Artifact> Workspace::artifacts(int64_t run_id) const {
   return out;
 }
 
+std::vector<ConversationRecord> Workspace::conversations(int64_t run_id) const {
+  std::vector<ConversationRecord> out;
+  if (!db_->has_table("conversations")) return out;  // a workspace of schema 4 opened read-only
+  auto st = db_->prepare("SELECT id, run_id, title, settings_json, turns_json, created_at, updated_at FROM conversations WHERE run_id = ?1 ORDER BY id");
+  st.bind(1, run_id);
+  while (st.step()) out.push_back({st.int64(0), st.int64(1), st.text(2), st.text(3), st.text(4), st.text(5), st.text(6)});
+  return out;
+}
+
 std::optional<int64_t> Workspace::run_of_adapter(const std::string& dir) const {
   std::error_code ec;
   fs::path p = fs::weakly_canonical(fs::absolute(dir), ec);

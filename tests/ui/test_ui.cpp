@@ -22,6 +22,7 @@
 #include "export_dialog.h"
 #include "forgetting_view.h"
 #include "gate_scope_pane.h"
+#include "arena_view.h"
 #include "inspector_view.h"
 #include "job_status.h"
 #include "library_panes.h"
@@ -307,6 +308,81 @@ class UiTest : public QObject {
   }
 
   // Cancel takes effect within a step; the run is recorded as cancelled with a checkpoint; queued jobs run one after another.
+  // The chat arena answers one message three times (base, adapter alone, IMSM), streamed: each answer is the
+  // engine's generate with the gate clamped to 1, to 0, or free (the tiny model has no chat template: a bare prompt);
+  // the IMSM tokens carry their gate and top-5; "Continue with" takes an answer into the conversation; Stop ends a turn.
+  void arena() {
+    const QString ws_path = dir_.filePath("worker.imsm");  // holds the finished IMSM run of workerTrains
+    ui::ArenaView v;
+    v.set_workspace(ws_path);
+    QCOMPARE(v.runs()->count(), 1);
+    QVERIFY(v.select_run(1));
+    v.set_settings(true, 0.7, 0.9, 12);
+    v.set_message("What is 3 plus 1?");
+    QSignalSpy done(&v, &ui::ArenaView::answered);
+    v.send();
+    QVERIFY(done.wait(60000));
+    QVERIFY2(done.at(0).at(0).toBool(), qPrintable(done.at(0).at(1).toString()));
+    QCOMPARE(v.turn().answers.size(), size_t{3});
+    const QString adapter = dir_.filePath("out-train/adapter");
+    for (const ArenaAnswer& a : v.turn().answers) {
+      imsm::GenerateRequest g;  // the same side through the generate recipe
+      g.source = {model_.toStdString(), adapter.toStdString(), DeviceSpec::cpu(), Precision::Auto};
+      g.prompt = "What is 3 plus 1?";
+      g.max_new_tokens = 12;
+      g.clamp = a.side != ArenaSide::Imsm;
+      g.clamp_value = a.side == ArenaSide::Base ? 1.0 : 0.0;
+      QVERIFY(imsm::run_generate(g, {}).ids == a.result.ids);
+      if (a.side != ArenaSide::Imsm) QCOMPARE(v.answer_text(a.side), QString::fromStdString(a.result.text));
+    }
+    const auto& imsm_answer = v.turn().answers[2].result;
+    QVERIFY(!imsm_answer.trace.empty());
+    QCOMPARE(imsm_answer.trace.front().top_original.size(), size_t{5});
+    QVERIFY2(v.token_details(0).contains("fine-tuned") && v.token_details(0).contains("mix"), qPrintable(v.token_details(0)));
+    QCOMPARE(imsm_answer.trace.size(), imsm_answer.ids.size());
+    QVERIFY(!v.answer_text(ArenaSide::Imsm).isEmpty());  // the gate-coloured tokens
+    v.resize(1200, 800);
+    QVERIFY(v.grab().save(IMSM_SCREENSHOTS "/arena-unit.png"));
+    const QString md = dir_.filePath("arena.md");
+    QString error;
+    QVERIFY2(v.export_markdown(md, &error), qPrintable(error));
+    QFile f(md);
+    QVERIFY(f.open(QIODevice::ReadOnly));
+    const QString text = QString::fromUtf8(f.readAll());
+    QVERIFY2(text.contains("**user**: What is 3 plus 1?") && text.contains("### IMSM"), qPrintable(text));
+    // Continue with the base model's answer: it becomes the assistant's turn of the conversation.
+    v.continue_with(ArenaSide::Base);
+    QCOMPARE(v.conversation().size(), size_t{2});
+    QCOMPARE(QString::fromStdString(v.conversation()[1].content), QString::fromStdString(v.turn().answers[0].result.text));
+    // Saved in the workspace with the run: another view reopens it where it stopped, with its settings.
+    QVERIFY(v.conversation_id() > 0);
+    QCOMPARE(v.conversations()->count(), 1);
+    {
+      ui::ArenaView reopened;
+      reopened.set_workspace(ws_path);
+      QVERIFY(reopened.select_run(1));
+      QCOMPARE(reopened.conversations()->count(), 1);
+      QVERIFY(reopened.open_conversation(v.conversation_id()));
+      QCOMPARE(reopened.conversation().size(), size_t{2});
+      QCOMPARE(reopened.conversation()[1].content, v.conversation()[1].content);
+      QCOMPARE(reopened.answer_text(ArenaSide::Base), v.answer_text(ArenaSide::Base));
+      QVERIFY2(reopened.markdown().contains("### The base model (the original memory) (the conversation went on with this one)"),
+               qPrintable(reopened.markdown()));
+      QVERIFY(reopened.markdown().contains("at most 12 new tokens"));
+    }
+    // A long turn stopped at once ends with the engine's cancel message, and the view takes the next message.
+    v.set_settings(true, 0.7, 0.9, 4000);
+    v.set_message("And 4 plus 1?");
+    v.send();
+    v.stop();
+    QVERIFY(done.wait(60000));
+    QVERIFY(!done.at(1).at(0).toBool());
+    QVERIFY2(done.at(1).at(1).toString().contains("cancel", Qt::CaseInsensitive), qPrintable(done.at(1).at(1).toString()));
+    store::Workspace ws(ws_path.toStdString(), store::Workspace::Mode::ReadOnly);
+    QCOMPARE(ws.conversations(1).size(), size_t{1});  // the stopped turn is not saved: one conversation, one turn
+    QVERIFY(!QString::fromStdString(ws.conversations(1).front().turns_json).contains("And 4 plus 1?"));
+  }
+
   void workerCancelsAndQueues() {
     const QString ws_path = dir_.filePath("cancel.imsm");
     ui::LiveRun live;

@@ -5,9 +5,12 @@
 // (zoomed and dragged), evaluates a run from the window, shows the
 // resource monitor, and saves a screenshot of each main view to
 // build/screenshots/ (look at them: they are the documentation's pictures).
+// Then the chat arena on the real SmolLM2 (from the set-up) with an IMSM run
+// of a few steps: three answers to one question, side by side.
 #include <QApplication>
 #include <QComboBox>
 #include <QDir>
+#include <QFileInfo>
 #include <QListWidget>
 #include <QProgressBar>
 #include <QSignalSpy>
@@ -28,11 +31,13 @@
 #include "forgetting_view.h"
 #include "tradeoff_plot.h"
 #include "gate_scope_pane.h"
+#include "arena_view.h"
 #include "inspector_view.h"
 #include "library_panes.h"
 #include "main_window.h"
 #include "run_dialog.h"
 #include "recipes/project.h"
+#include "recipes/train_record.h"
 #include "run_worker.h"
 #include "resource_view.h"
 #include "runs_pane.h"
@@ -219,6 +224,42 @@ class WorkbenchE2E : public QObject {
     shoot(&w, "datasets");
     library->setCurrentWidget(w.runs_pane());
     shoot(&w, "runs");
+  }
+
+  void arenaOnSmolLM2() {
+    const QString model = IMSM_SOURCE_DIR "/.models/SmolLM2-135M-Instruct";
+    if (!QFileInfo::exists(model + "/config.json")) QSKIP("SmolLM2 is not set up (installer/quickstart.sh installs it)");
+    QTemporaryDir dir;
+    {
+      std::ofstream data(dir.filePath("cola.jsonl").toStdString());
+      std::ifstream official(IMSM_SOURCE_DIR "/../shared/data/imsm-official/cola/data_train.json");
+      std::string line;
+      for (int i = 0; i < 16 && std::getline(official, line); ++i) data << line << "\n";
+    }
+    const nlohmann::json config = {{"model_path", model.toStdString()}, {"data_path", dir.filePath("cola.jsonl").toStdString()},
+                                   {"peft", "lora"}, {"variant", "query"}, {"lora_r", 8}, {"gate_rank", 4}, {"learning_rate", 1e-3},
+                                   {"batch_size", 4}, {"num_epochs", 1}, {"max_output_length", 4},
+                                   {"output_dir", dir.filePath("run").toStdString()}};
+    const QString workspace = dir.filePath("arena.imsm");
+    const RecordedTrain trained = run_train_recorded(workspace.toStdString(), parse_train_config(config, "arena"));
+    QCOMPARE(QString(status_name(trained.summary.status)), QString("finished"));
+
+    ui::MainWindow w;
+    w.resize(1280, 800);
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w, 30000));
+    QVERIFY(w.open_workspace(workspace));
+    w.views()->setCurrentWidget(w.arena());
+    QVERIFY(w.arena()->select_run(trained.run_id));
+    w.arena()->set_settings(true, 0.7, 0.9, 48);
+    w.arena()->set_message("What is the capital of France?");
+    QSignalSpy answered(w.arena(), &ui::ArenaView::answered);
+    w.arena()->send();
+    QVERIFY(answered.wait(240000));
+    QVERIFY2(answered.at(0).at(0).toBool(), qPrintable(answered.at(0).at(1).toString()));
+    QVERIFY(answered.at(0).at(1).toString().contains("chat template"));  // SmolLM2's own, in its chat
+    QVERIFY(w.arena()->answer_text(ArenaSide::Base).contains("Paris"));   // what the base model knows
+    shoot(&w, "arena");
   }
 };
 

@@ -107,10 +107,10 @@ TEST(Workspace, CreatesVersionedWalDatabase) {
   const std::string path = dir.file("ws.imsm");
   { store::Workspace ws(path); }
   Raw raw(path);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "4");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "5");
   EXPECT_EQ(raw.text("PRAGMA application_id"), std::to_string(0x494d534d));
   EXPECT_EQ(raw.text("PRAGMA journal_mode"), "wal");
-  for (const char* t : {"models", "datasets", "runs", "train_metrics", "evaluations", "predictions", "gate_traces", "artifacts", "validation_metrics", "resource_samples", "gpu_samples"})
+  for (const char* t : {"models", "datasets", "runs", "train_metrics", "evaluations", "predictions", "gate_traces", "artifacts", "validation_metrics", "resource_samples", "gpu_samples", "conversations"})
     EXPECT_EQ(raw.text(std::string("SELECT count(*) FROM sqlite_master WHERE type='table' AND name='") + t + "'"), "1") << t;
   store::Workspace again(path);  // reopening an up-to-date workspace changes nothing
   EXPECT_TRUE(again.runs().empty());
@@ -292,6 +292,34 @@ TEST(Workspace, RunLifecycleAndInterruptedRuns) {
 // A version-1 workspace (before train_metrics.gate_mean and validation_metrics)
 // opens, is migrated to version 3 in place, and keeps every row; a reader of
 // the old version sees no validation rather than an error.
+// Chat-arena conversations: saved with their run, replaced by id, read back in order; bad ids are refused.
+TEST(Workspace, ConversationsAreSavedWithTheirRunAndReplacedById) {
+  TempDir dir;
+  store::Workspace ws(dir.file("ws.imsm"));
+  const int64_t run = ws.create_run(train_run("lora"));
+  store::ConversationRecord c{0, run, "capital of France", R"({"temperature": 0})", R"([{"user": "hi"}])", "", ""};
+  const int64_t first = ws.save_conversation(c);
+  c.title = "second";
+  const int64_t second = ws.save_conversation(c);
+  EXPECT_NE(first, second);
+  c.id = first;
+  c.turns_json = R"([{"user": "hi"}, {"user": "again"}])";
+  EXPECT_EQ(ws.save_conversation(c), first);  // replaced, not added
+  const auto saved = ws.conversations(run);
+  ASSERT_EQ(saved.size(), 2u);
+  EXPECT_EQ(saved[0].id, first);
+  EXPECT_EQ(saved[0].title, "second");
+  EXPECT_EQ(saved[0].turns_json, c.turns_json);
+  EXPECT_EQ(saved[1].title, "second");
+  EXPECT_EQ(saved[0].created_at.size(), 20u);  // 2026-12-07T20:30:00Z
+  EXPECT_TRUE(ws.conversations(run + 1).empty());
+  c.run_id = run + 1;
+  EXPECT_THROW(ws.save_conversation(c), imsm::Error);  // no such run
+  c.run_id = run;
+  c.id = 999;
+  EXPECT_THROW(ws.save_conversation(c), imsm::Error);  // no such conversation
+}
+
 TEST(Workspace, MigratesVersionOneAndKeepsItsRows) {
   TempDir dir;
   const std::string path = dir.file("v1.imsm");
@@ -306,6 +334,7 @@ TEST(Workspace, MigratesVersionOneAndKeepsItsRows) {
     raw.exec("DROP TABLE validation_metrics");
     raw.exec("DROP TABLE resource_samples");
     raw.exec("DROP TABLE gpu_samples");
+    raw.exec("DROP TABLE conversations");
     raw.exec("PRAGMA user_version = 1");
     EXPECT_EQ(raw.text("SELECT count(*) FROM pragma_table_info('train_metrics') WHERE name = 'gate_mean'"), "0");
   }
@@ -315,10 +344,11 @@ TEST(Workspace, MigratesVersionOneAndKeepsItsRows) {
     EXPECT_TRUE(ro.validation(1).empty());
     EXPECT_TRUE(ro.resource_samples(1).empty());
     EXPECT_EQ(ro.resource_peak(1).rss_bytes, -1);
+    EXPECT_TRUE(ro.conversations(1).empty());
   }
   store::Workspace ws(path);
   Raw raw(path);
-  EXPECT_EQ(raw.text("PRAGMA user_version"), "4");
+  EXPECT_EQ(raw.text("PRAGMA user_version"), "5");
   ws.add_validation(1, {{2, 0, "held-out", "Loss", 1.5}, {2, 0, "held-out", "EM", 0.25}, {4, 1, "held-out", "Loss", NAN}});
   const auto v = ws.validation(1);
   ASSERT_EQ(v.size(), 3u);
