@@ -6,12 +6,15 @@
 // resource monitor, and saves a screenshot of each main view to
 // build/screenshots/ (look at them: they are the documentation's pictures).
 // Then the chat arena on the real SmolLM2 (from the set-up) with an IMSM run
-// of a few steps: three answers to one question, side by side.
+// of a few steps: three answers to one question, side by side; and a LoRA of
+// SmolLM2 trained and exported to GGUF from the window, which llama.cpp's own
+// library decodes to the engine's greedy tokens.
 #include <QApplication>
 #include <QComboBox>
 #include <QDir>
 #include <QFileInfo>
 #include <QListWidget>
+#include <QProcess>
 #include <QProgressBar>
 #include <QSignalSpy>
 #include <QTabWidget>
@@ -28,6 +31,7 @@
 
 #include "job_status.h"
 #include "evaluate_dialog.h"
+#include "export_dialog.h"
 #include "forgetting_view.h"
 #include "tradeoff_plot.h"
 #include "gate_scope_pane.h"
@@ -36,7 +40,11 @@
 #include "library_panes.h"
 #include "main_window.h"
 #include "run_dialog.h"
+#include "recipes/export.h"
+#include "recipes/generate.h"
 #include "recipes/project.h"
+#include "store/workspace.h"
+#include "views/run_table.h"
 #include "recipes/train_record.h"
 #include "run_worker.h"
 #include "resource_view.h"
@@ -260,6 +268,70 @@ class WorkbenchE2E : public QObject {
     QVERIFY(answered.at(0).at(1).toString().contains("chat template"));  // SmolLM2's own, in its chat
     QVERIFY(w.arena()->answer_text(ArenaSide::Base).contains("Paris"));   // what the base model knows
     shoot(&w, "arena");
+  }
+
+  void ggufExportOfSmolLM2FromTheWindow() {
+#ifndef IMSM_LLAMA_CONSUMER
+    QSKIP("this build has no llama.cpp (IMSM_WITH_GGUF off)");
+#else
+    const QString model = IMSM_SOURCE_DIR "/.models/SmolLM2-135M-Instruct";
+    if (!QFileInfo::exists(model + "/config.json")) QSKIP("SmolLM2 is not set up (installer/quickstart.sh installs it)");
+    QTemporaryDir dir;
+    {
+      std::ofstream data(dir.filePath("cola.jsonl").toStdString());
+      std::ifstream official(IMSM_SOURCE_DIR "/../shared/data/imsm-official/cola/data_train.json");
+      std::string line;
+      for (int i = 0; i < 16 && std::getline(official, line); ++i) data << line << "\n";
+    }
+    const nlohmann::json config = {{"model_path", model.toStdString()}, {"data_path", dir.filePath("cola.jsonl").toStdString()},
+                                   {"peft", "lora"}, {"variant", "none"}, {"lora_r", 8}, {"learning_rate", 2e-3}, {"batch_size", 4},
+                                   {"num_epochs", 1}, {"max_output_length", 4}, {"output_dir", dir.filePath("run").toStdString()}};
+    ui::MainWindow w;
+    w.show();
+    QVERIFY(QTest::qWaitForWindowExposed(&w, 30000));
+    QVERIFY(w.open_workspace(dir.filePath("gguf.imsm")));
+    QSignalSpy finished(w.worker(), &ui::RunWorker::job_finished);
+    w.worker()->enqueue({"SmolLM2 LoRA", ui::TrainJob{dir.filePath("gguf.imsm"), parse_train_config(config, "e2e")}});
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 1, 240000);
+    QCOMPARE(imsm::test::job_status(finished.at(0)), QString("finished"));
+    const store::Workspace ws(dir.filePath("gguf.imsm").toStdString(), store::Workspace::Mode::ReadOnly);
+    const std::optional<ExportRequest> request = export_request_of(ws.run(finished.at(0).at(1).toLongLong()));
+    QVERIFY(request.has_value());
+    // The Export dialog asks for GGUF f32 (the engine's own precision: tokens comparable exactly); the worker writes it.
+    ui::ExportDialog dialog(*request, summarize_adapter(request->adapter_dir), dir.filePath("cola.jsonl"));
+    dialog.out()->setText(dir.filePath("gguf"));
+    dialog.format()->setCurrentIndex(dialog.format()->findData("gguf"));
+    dialog.quant()->setCurrentText("f32");
+    QVERIFY2(dialog.valid(), qPrintable(dialog.plan_text()));
+    w.worker()->enqueue({"export gguf", ui::ExportJob{dialog.request()}});
+    ExportRequest hf = *request;  // and the merged Hugging Face folder, which the engine decodes
+    hf.out_dir = dir.filePath("merged").toStdString();
+    w.worker()->enqueue({"export hf", ui::ExportJob{hf}});
+    QTRY_COMPARE_WITH_TIMEOUT(finished.size(), 3, 240000);
+    QVERIFY2(imsm::test::job_status(finished.at(1)) == "finished", qPrintable(finished.at(1).at(3).toString()));
+    QVERIFY2(imsm::test::job_status(finished.at(2)) == "finished", qPrintable(finished.at(2).at(3).toString()));
+    const QStringList ggufs = QDir(dir.filePath("gguf")).entryList({"*.f32.gguf"});
+    QCOMPARE(ggufs.size(), 1);
+    QVERIFY(QFileInfo::exists(dir.filePath("gguf/Modelfile")));
+
+    const std::vector<std::string> prompts = {"The capital of France is", "Is this sentence grammatical? The cat sat.", "Water boils at"};
+    std::ofstream(dir.filePath("prompts.json").toStdString()) << nlohmann::json(prompts).dump();
+    QProcess llama;
+    llama.start(IMSM_LLAMA_CONSUMER, {"greedy", dir.filePath("gguf/" + ggufs.front()), dir.filePath("prompts.json"), "12"});
+    QVERIFY(llama.waitForFinished(240000));
+    QCOMPARE(llama.exitCode(), 0);
+    const QStringList lines = QString::fromUtf8(llama.readAllStandardOutput()).split('\n', Qt::SkipEmptyParts);
+    QCOMPARE(lines.size(), static_cast<qsizetype>(prompts.size()));
+    for (size_t i = 0; i < prompts.size(); ++i) {
+      GenerateRequest g;
+      g.source = {hf.out_dir, "", DeviceSpec::cpu(), Precision::F32};
+      g.prompt = prompts[i];
+      g.max_new_tokens = 12;
+      const std::vector<int32_t> engine = run_generate(g, {}).ids;
+      const auto got = nlohmann::json::parse(lines[static_cast<qsizetype>(i)].toStdString())["ids"].get<std::vector<int32_t>>();
+      QVERIFY2(got == engine, prompts[i].c_str());
+    }
+#endif
   }
 };
 
