@@ -152,12 +152,10 @@ void ArenaView::set_workspace(const QString& workspace) {
   if (workspace.isEmpty()) return;
   try {
     const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
-    const auto runs = ws.runs();
-    for (auto r = runs.rbegin(); r != runs.rend(); ++r)
-      if (const std::optional<ModelSource> source = imsm_source_of(*r)) {
-        sources_[r->id] = *source;
-        runs_->addItem(run_title(*r), QVariant::fromValue<qlonglong>(r->id));
-      }
+    for (const ImsmRun& r : imsm_runs(ws.runs())) {
+      sources_[r.run.id] = r.source;
+      runs_->addItem(run_title(r.run), QVariant::fromValue<qlonglong>(r.run.id));
+    }
     if (sources_.empty()) status_->setText(tr("No finished IMSM run in this workspace: train one (Run → New run…) with variant query"));
     fill_conversations();
   } catch (const std::exception& e) {

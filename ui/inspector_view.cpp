@@ -174,12 +174,10 @@ void InspectorView::set_workspace(const QString& workspace) {
   try {
     const store::Workspace ws(workspace.toStdString(), store::Workspace::Mode::ReadOnly);
     const auto runs = ws.runs();
-    for (auto r = runs.rbegin(); r != runs.rend(); ++r)
-      if (const std::optional<ModelSource> source = imsm_source_of(*r)) {
-        sources_[r->id] = *source;
-        runs_->addItem(run_title(*r),
-                       QVariantList{QVariant::fromValue<qlonglong>(r->id), QString::fromStdString(r->dataset_path)});
-      }
+    for (const ImsmRun& r : imsm_runs(runs)) {
+      sources_[r.run.id] = r.source;
+      runs_->addItem(run_title(r.run), QVariantList{QVariant::fromValue<qlonglong>(r.run.id), QString::fromStdString(r.run.dataset_path)});
+    }
     int gated = 0;  // where the traces without a gate begin
     for (auto r = runs.rbegin(); r != runs.rend(); ++r) {
       if (r->kind != "eval" || r->status != RunStatus::Finished) continue;

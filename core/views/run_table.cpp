@@ -98,6 +98,13 @@ std::optional<ModelSource> imsm_source_of(const store::RunRecord& r) {
   return ModelSource{r.model_path, adapter, device, precisions().parse(json::text_or(config, "dtype", "auto"), "dtype", where)};
 }
 
+std::vector<ImsmRun> imsm_runs(const std::vector<store::RunRecord>& runs) {
+  std::vector<ImsmRun> out;
+  for (auto r = runs.rbegin(); r != runs.rend(); ++r)
+    if (const std::optional<ModelSource> source = imsm_source_of(*r)) out.push_back({*r, *source});
+  return out;
+}
+
 std::optional<ExportRequest> export_request_of(const store::RunRecord& r) {
   const std::string adapter = finished_adapter_of(r);
   if (adapter.empty() || !std::filesystem::exists(std::filesystem::path(adapter) / "adapter_config.json")) return std::nullopt;

@@ -44,6 +44,13 @@ std::string finished_adapter_of(const store::RunRecord& run);
 // adapter on the device and dtype it trained with; nullopt for any other run.
 std::optional<ModelSource> imsm_source_of(const store::RunRecord& run);
 
+// The runs of `runs` that imsm_source_of opens, newest first, with their sources.
+struct ImsmRun {
+  store::RunRecord run;
+  ModelSource source;
+};
+std::vector<ImsmRun> imsm_runs(const std::vector<store::RunRecord>& runs);
+
 // What exports a finished training run's adapter (its folder and base model;
 // the output folder left to the caller); nullopt for any other run, or when
 // the adapter folder is gone.

@@ -53,6 +53,16 @@
 
 using namespace imsm;
 
+const QString kSmolLM2 = IMSM_SOURCE_DIR "/.models/SmolLM2-135M-Instruct";
+
+// The first `n` rows of the paper's CoLA train split, as a training file.
+void write_cola_rows(const QString& path, int n) {
+  std::ofstream data(path.toStdString());
+  std::ifstream official(IMSM_SOURCE_DIR "/../shared/data/imsm-official/cola/data_train.json");
+  std::string line;
+  for (int i = 0; i < n && std::getline(official, line); ++i) data << line << "\n";
+}
+
 class WorkbenchE2E : public QObject {
   Q_OBJECT
   QTemporaryDir dir_;
@@ -235,15 +245,10 @@ class WorkbenchE2E : public QObject {
   }
 
   void arenaOnSmolLM2() {
-    const QString model = IMSM_SOURCE_DIR "/.models/SmolLM2-135M-Instruct";
+    const QString model = kSmolLM2;
     if (!QFileInfo::exists(model + "/config.json")) QSKIP("SmolLM2 is not set up (installer/quickstart.sh installs it)");
     QTemporaryDir dir;
-    {
-      std::ofstream data(dir.filePath("cola.jsonl").toStdString());
-      std::ifstream official(IMSM_SOURCE_DIR "/../shared/data/imsm-official/cola/data_train.json");
-      std::string line;
-      for (int i = 0; i < 16 && std::getline(official, line); ++i) data << line << "\n";
-    }
+    write_cola_rows(dir.filePath("cola.jsonl"), 16);
     const nlohmann::json config = {{"model_path", model.toStdString()}, {"data_path", dir.filePath("cola.jsonl").toStdString()},
                                    {"peft", "lora"}, {"variant", "query"}, {"lora_r", 8}, {"gate_rank", 4}, {"learning_rate", 1e-3},
                                    {"batch_size", 4}, {"num_epochs", 1}, {"max_output_length", 4},
@@ -274,15 +279,10 @@ class WorkbenchE2E : public QObject {
 #ifndef IMSM_LLAMA_CONSUMER
     QSKIP("this build has no llama.cpp (IMSM_WITH_GGUF off)");
 #else
-    const QString model = IMSM_SOURCE_DIR "/.models/SmolLM2-135M-Instruct";
+    const QString model = kSmolLM2;
     if (!QFileInfo::exists(model + "/config.json")) QSKIP("SmolLM2 is not set up (installer/quickstart.sh installs it)");
     QTemporaryDir dir;
-    {
-      std::ofstream data(dir.filePath("cola.jsonl").toStdString());
-      std::ifstream official(IMSM_SOURCE_DIR "/../shared/data/imsm-official/cola/data_train.json");
-      std::string line;
-      for (int i = 0; i < 16 && std::getline(official, line); ++i) data << line << "\n";
-    }
+    write_cola_rows(dir.filePath("cola.jsonl"), 16);
     const nlohmann::json config = {{"model_path", model.toStdString()}, {"data_path", dir.filePath("cola.jsonl").toStdString()},
                                    {"peft", "lora"}, {"variant", "none"}, {"lora_r", 8}, {"learning_rate", 2e-3}, {"batch_size", 4},
                                    {"num_epochs", 1}, {"max_output_length", 4}, {"output_dir", dir.filePath("run").toStdString()}};
