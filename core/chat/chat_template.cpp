@@ -1,8 +1,6 @@
 #include "chat/chat_template.h"
 
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 
 #include <nlohmann/json.hpp>
 
@@ -13,13 +11,6 @@ namespace fs = std::filesystem;
 
 namespace imsm {
 namespace {
-
-std::string read_text(const fs::path& path) {
-  std::ifstream in(path, std::ios::binary);
-  std::stringstream s;
-  s << in.rdbuf();
-  return s.str();
-}
 
 // 1-based line where message n (0-based) opens: the n-th "{" at the messages' depth
 // (1 inside a top-level array, 2 inside {"messages": [...]}), strings skipped.
@@ -50,7 +41,7 @@ int64_t line_of_message(const std::string& text, size_t n, int message_depth) {
 
 std::string read_chat_template(const std::string& model_dir) {
   const fs::path dir(model_dir);
-  if (fs::exists(dir / "chat_template.jinja")) return read_text(dir / "chat_template.jinja");
+  if (fs::exists(dir / "chat_template.jinja")) return json::read_text_file((dir / "chat_template.jinja").string());
   const fs::path config = dir / "tokenizer_config.json";
   if (!fs::exists(config)) return "";
   const nlohmann::json t = json::read_file(config.string()).value("chat_template", nlohmann::json());
@@ -61,9 +52,7 @@ std::string read_chat_template(const std::string& model_dir) {
 }
 
 std::vector<ChatMessage> read_conversation(const std::string& path) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw_bad_input(path, "cannot open file");
-  const std::string text = read_text(path);
+  const std::string text = json::read_text_file(path);
   const nlohmann::json j = nlohmann::json::parse(text, nullptr, false);
   if (j.is_discarded()) throw_bad_input(path, "malformed JSON: a conversation is [{\"role\": ..., \"content\": ...}, ...]");
   const nlohmann::json messages = j.is_object() ? j.value("messages", nlohmann::json()) : j;

@@ -37,13 +37,15 @@ Json parse(std::string_view text, const std::string& where, size_t first_line) {
   }
 }
 
-Json read_file(const std::string& path) {
+std::string read_text_file(const std::string& path, const std::string& what) {
   std::ifstream in(path, std::ios::binary);
-  if (!in) throw_bad_input(path, "cannot open file");
+  if (!in) throw_bad_input(path, "cannot open " + what);
   std::ostringstream buffer;
   buffer << in.rdbuf();
-  return parse(buffer.str(), path);
+  return buffer.str();
 }
+
+Json read_file(const std::string& path) { return parse(read_text_file(path), path); }
 
 void write_text_atomically(const std::string& path, const std::string& text) {
   const std::string tmp = path + ".tmp";

@@ -10,6 +10,10 @@ namespace imsm::json {
 
 using Json = nlohmann::json;
 
+// A whole file's bytes. BadInput naming the path, "cannot open " + what, when
+// it cannot be opened.
+std::string read_text_file(const std::string& path, const std::string& what = "file");
+
 // Parses a whole file. Malformed JSON: "FILE:LINE:COL: malformed JSON: ...".
 Json read_file(const std::string& path);
 

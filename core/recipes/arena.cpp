@@ -25,8 +25,7 @@ void check_request(const LoadedModel& loaded, const ArenaRequest& r) {
 // prompt; without one, the messages' texts one per line, as a bare prompt.
 std::vector<int32_t> prompt_ids(const LoadedModel& loaded, const ChatFormat& format, const std::vector<ChatMessage>& messages) {
   if (format.on())
-    return loaded.tokenizer->encode(
-        render_chat(format.chat_template, messages, true, format.bos_token, format.eos_token, format.where), false);
+    return loaded.tokenizer->encode(render_messages(format, messages, true), false);
   std::string text;
   for (const ChatMessage& m : messages) text += (text.empty() ? "" : "\n") + m.content;
   return loaded.tokenizer->encode(text, true);

@@ -2,10 +2,9 @@
 
 #include <algorithm>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 
 #include "chat/chat_template.h"
+#include "io/json_file.h"
 #include "tokenizer/tokenizer.h"
 #include "tokenizer/tokenizer_config.h"
 #include "util/error.h"
@@ -14,16 +13,6 @@ namespace fs = std::filesystem;
 
 namespace imsm {
 namespace {
-
-std::string read_text(const std::string& path, const std::string& key_name) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw_bad_input(path, "cannot open the chat template file " + key_name + " names");
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
-std::string render(const ChatFormat& f, const std::vector<ChatMessage>& messages, bool add_generation_prompt) {
-  return render_chat(f.chat_template, messages, add_generation_prompt, f.bos_token, f.eos_token, f.where);
-}
 
 bool starts_with(const std::vector<int32_t>& ids, const std::vector<int32_t>& prefix) {
   return ids.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), ids.begin());
@@ -35,7 +24,7 @@ bool starts_with(const std::vector<int32_t>& ids, const std::vector<int32_t>& pr
 // with none there, `eos` appended.
 std::vector<int32_t> answer_tokens(const ChatFormat& f, const Tokenizer& tokenizer, const Example& e, const std::string& prompt_text,
                                    const std::vector<int32_t>& prompt_ids, int32_t eos, const std::vector<int32_t>& stops) {
-  const std::string full_text = render(f, {{"user", e.prompt}, {"assistant", e.answer}}, false);
+  const std::string full_text = render_messages(f, {{"user", e.prompt}, {"assistant", e.answer}}, false);
   if (full_text.compare(0, prompt_text.size(), prompt_text) != 0)
     throw_bad_input(f.where, "renders a user turn with the generation prompt differently from the same turn followed by an answer: "
                              "the answer's tokens cannot be told from the prompt's; set \"chat_template\": false or give a template file");
@@ -71,9 +60,13 @@ ChatFormat resolve_chat_format(const std::string& key, const std::string& model_
     return f;
   }
   f.where = key;
-  f.chat_template = read_text(key, key_name);
+  f.chat_template = json::read_text_file(key, "the chat template file " + key_name + " names");
   if (f.chat_template.empty()) throw_bad_input(key, "is an empty chat template");
   return f;
+}
+
+std::string render_messages(const ChatFormat& f, const std::vector<ChatMessage>& messages, bool add_generation_prompt) {
+  return render_chat(f.chat_template, messages, add_generation_prompt, f.bos_token, f.eos_token, f.where);
 }
 
 std::string resolved_chat_key(const ChatFormat& f) {
@@ -96,7 +89,7 @@ std::vector<int32_t> encode_prompt(const ChatFormat& f, const Tokenizer& tokeniz
     if (ids.size() > max) ids.resize(max);
     return ids;
   }
-  const std::string text = render(f, {{"user", prompt}}, true);
+  const std::string text = render_messages(f, {{"user", prompt}}, true);
   std::vector<int32_t> ids = tokenizer.encode(text, false);  // the template wrote the special tokens
   if (ids.size() <= max) return ids;
   // Too long: the user's text loses its end; what the template writes after it (end of turn, the assistant's header)
@@ -112,7 +105,7 @@ std::vector<int32_t> encode_prompt(const ChatFormat& f, const Tokenizer& tokeniz
 EncodedExample encode_for_training(const ChatFormat& f, const Tokenizer& tokenizer, const Example& e, int64_t max_input_length,
                                    int64_t max_output_length, int32_t eos, const std::vector<int32_t>& stops) {
   if (!f.on()) return encode_example(tokenizer, e, max_input_length, max_output_length, eos);
-  const std::string prompt_text = render(f, {{"user", e.prompt}}, true);
+  const std::string prompt_text = render_messages(f, {{"user", e.prompt}}, true);
   std::vector<int32_t> prompt = tokenizer.encode(prompt_text, false);
   std::vector<int32_t> answer = answer_tokens(f, tokenizer, e, prompt_text, prompt, eos, stops);
   if (static_cast<int64_t>(prompt.size()) > max_input_length) prompt = encode_prompt(f, tokenizer, e.prompt, max_input_length);

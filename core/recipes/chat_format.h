@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "chat/chat_template.h"
 #include "train/dataset.h"
 
 namespace imsm {
@@ -31,6 +32,9 @@ struct ChatFormat {
 // naming key_name ("chat_template", "--chat-template") for "on" when the
 // model has no template, or a template file that cannot be read.
 ChatFormat resolve_chat_format(const std::string& key, const std::string& model_dir, const std::string& key_name);
+
+// `messages` through the format's template (it must be on), as text.
+std::string render_messages(const ChatFormat& format, const std::vector<ChatMessage>& messages, bool add_generation_prompt);
 
 // What the configuration records once resolved: "off", "on" (the model's
 // own) or the template file's path.

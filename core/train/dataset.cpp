@@ -1,6 +1,5 @@
 #include "train/dataset.h"
 
-#include <fstream>
 #include <sstream>
 
 #include "io/json_file.h"
@@ -38,11 +37,7 @@ Example to_example(const nlohmann::json& record, const DatasetFields& f, const s
 }  // namespace
 
 std::vector<Example> read_examples(const std::string& path, const DatasetFields& fields) {
-  std::ifstream in(path, std::ios::binary);
-  if (!in) throw_bad_input(path, "cannot open dataset file");
-  std::stringstream buffer;
-  buffer << in.rdbuf();
-  const std::string text = buffer.str();
+  const std::string text = json::read_text_file(path, "dataset file");
   const auto first = text.find_first_not_of(" \t\r\n");
   if (first == std::string::npos) throw_bad_input(path, "the dataset is empty");
   std::vector<Example> out;
