@@ -43,7 +43,7 @@ ArenaView::ArenaView(QWidget* parent) : QWidget(parent), stream_(std::make_share
   connect(send_, &QPushButton::clicked, this, &ArenaView::send);
   connect(stop_, &QPushButton::clicked, this, &ArenaView::stop);
   connect(export_, &QPushButton::clicked, this, [this] {
-    const QString path = QFileDialog::getSaveFileName(this, tr("Export the turn"), "arena.md", tr("Markdown (*.md)"));
+    const QString path = QFileDialog::getSaveFileName(this, tr("Export the conversation"), "arena.md", tr("Markdown (*.md)"));
     QString error;
     if (!path.isEmpty() && !export_markdown(path, &error)) status_->setText(error);
   });

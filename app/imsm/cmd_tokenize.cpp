@@ -44,8 +44,8 @@ void print_examples(const Options& o) {
   c.chat_template = o.chat_template.empty() ? "auto" : o.chat_template;
   c.max_input_length = o.max_input_length;
   c.max_output_length = o.max_output_length;
-  const auto tokenizer = load_tokenizer(o.tokenizer);
-  for (const EncodedExample& e : preview_training_examples(c, o.limit)) {
+  const auto tokenizer = load_tokenizer(o.tokenizer);  // config.json's EOS ids too, when the folder is a model's
+  for (const EncodedExample& e : encode_training_file(c.data_path, c, *tokenizer, example_encoding(c, *tokenizer), o.limit)) {
     nlohmann::json tokens = nlohmann::json::array();
     for (const int32_t id : e.ids) tokens.push_back(tokenizer->id_to_token(id));
     std::cout << nlohmann::json{{"ids", e.ids}, {"labels", e.labels}, {"query_len", e.query_len}, {"tokens", tokens}}.dump(

@@ -68,7 +68,6 @@ ImportanceMatrix calibrate(const ExportRequest& r, LoadedModel& loaded, const Ho
   TrainConfig reading;  // the file read as training reads it (bare prompts, as llama-imatrix reads text), each part up to the chunk
   reading.max_input_length = reading.max_output_length = std::min<int64_t>(loaded.model->config().max_position_embeddings, kCalibrationTokens);
   reading.chat_template = "off";
-  reading.model_path = loaded.source.model_dir;
   const ExampleEncoding encoding = example_encoding(reading, *loaded.tokenizer, loaded.model->config());
   std::vector<EncodedExample> rows = encode_training_file(r.calibration, reading, *loaded.tokenizer, encoding, r.calibration_rows);
   for (EncodedExample& row : rows) {

@@ -347,10 +347,15 @@ void finish(TrainSummary& s, const TrainOutcome& outcome, const Trainer& trainer
 
 }  // namespace
 
+namespace {
+
+// The token that ends every training answer: the tokenizer's first EOS id, else the model config's, else -1.
 int32_t training_eos(const Tokenizer& tokenizer, const ModelConfig& model) {
   if (!tokenizer.eos_ids().empty()) return tokenizer.eos_ids()[0];
   return model.eos_token_ids.empty() ? -1 : static_cast<int32_t>(model.eos_token_ids[0]);
 }
+
+}  // namespace
 
 ExampleEncoding example_encoding(const TrainConfig& c, const Tokenizer& tokenizer, const ModelConfig& model) {
   ExampleEncoding e;
@@ -377,11 +382,6 @@ std::vector<EncodedExample> encode_training_file(const std::string& path, const 
 ExampleEncoding example_encoding(const TrainConfig& c, const Tokenizer& tokenizer) {
   const fs::path config = fs::path(c.model_path) / "config.json";
   return example_encoding(c, tokenizer, fs::is_regular_file(config) ? read_model_config(config.string()) : ModelConfig{});
-}
-
-std::vector<EncodedExample> preview_training_examples(const TrainConfig& c, int64_t limit) {
-  const auto tokenizer = load_tokenizer(c.model_path);
-  return encode_training_file(c.data_path, c, *tokenizer, example_encoding(c, *tokenizer), limit);
 }
 
 TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {

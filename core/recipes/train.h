@@ -47,13 +47,10 @@ TrainSummary run_train(const TrainConfig& config, const Hooks& hooks = {});
 
 class Tokenizer;
 struct ModelConfig;
-// The token that ends every training answer: the tokenizer's first
-// end-of-sequence id, else the model config's, else -1 (none).
-int32_t training_eos(const Tokenizer& tokenizer, const ModelConfig& model);
-
 // How a run encodes its examples: its chat format ("chat_template" resolved
-// for model_path), the end token and the tokens that end a turn (config.json's
-// EOS ids, then the tokenizer's).
+// for model_path), the token that ends every answer (the tokenizer's first
+// end-of-sequence id, else the model config's, else -1: none) and the tokens
+// that end a turn (config.json's EOS ids, then the tokenizer's).
 struct ExampleEncoding {
   ChatFormat chat;
   int32_t eos = -1;
@@ -70,10 +67,5 @@ ExampleEncoding example_encoding(const TrainConfig& config, const Tokenizer& tok
 // naming the file.
 std::vector<EncodedExample> encode_training_file(const std::string& path, const TrainConfig& config, const Tokenizer& tokenizer,
                                                  const ExampleEncoding& encoding, int64_t limit = 0);
-
-// The first `limit` examples (0: all) of config.data_path as a run on
-// config.model_path (its tokenizer; config.json's EOS ids when it has one)
-// would train on them: what `imsm tokenize --examples` shows.
-std::vector<EncodedExample> preview_training_examples(const TrainConfig& config, int64_t limit);
 
 }  // namespace imsm
