@@ -81,6 +81,9 @@ void add_generate(CLI::App& app, Run& run) {
   cmd->add_option("--top-k", req->top_k, "Sample among the k most likely tokens (0 = all)")->capture_default_str();
   cmd->add_option("--top-p", req->top_p, "Sample within the smallest set of probability mass p")->capture_default_str();
   cmd->add_option("--seed", req->seed, "Seed of the sampler")->capture_default_str();
+  cmd->add_option("--quant", req->quant,
+                  "q8_0: decode on 8-bit weights as llama.cpp's q8_0 (blocks of 32, int8 products): a plain model or a merged "
+                  "LoRA adapter, not an IMSM one");
   cmd->add_flag("--ignore-eos", req->ignore_eos, "Generate --max-new-tokens tokens past any end-of-sequence token (for speed measurements)");
   add_device_flag(cmd, req->source.device);
   add_dtype_flag(cmd, req->source.dtype, "auto, f32, bf16 or f16 (auto: the checkpoint's on CUDA; on CPU bf16 for 100M+ parameters where the CPU has bf16 instructions, else f32)");

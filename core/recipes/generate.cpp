@@ -1,12 +1,15 @@
 #include "recipes/generate.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 
 #include "imsm/gate.h"
 #include "imsm/imsm_generate.h"
 #include "model/generate.h"
 #include "model/llama.h"
+#include "model/q8_decoder.h"
+#include "peft/peft_model.h"
 #include "tokenizer/tokenizer.h"
 #include "util/error.h"
 #include "util/log.h"
@@ -33,6 +36,8 @@ void check_request(const GenerateRequest& r) {
   for (const int64_t t : r.clamp_tokens)
     if (t < 0) throw_bad_input("--clamp-tokens", "token positions count from 0");
   if (r.use_prompt_ids && r.prompt_ids.empty()) throw_bad_input("--prompt-ids", "empty prompt: give at least one id");
+  if (!r.quant.empty() && r.quant != "q8_0") throw_bad_input("--quant", "\"" + r.quant + "\" is not a decoding format; the one there is: q8_0");
+  if (!r.quant.empty() && r.trace_top_k > 0) throw_bad_input("--quant", "decodes one stream; --trace-top-k traces an IMSM adapter's three");
 }
 
 // The prompt's ids: as given, or the text encoded; each checked against the vocabulary.
@@ -91,13 +96,30 @@ ImsmStep* steered_step(DecodeStep& step, const LoadedModel& loaded, const Genera
   return imsm_step;
 }
 
+// The step that decodes: the model's own (IMSM's when it has a gate), or its q8_0 copy.
+std::unique_ptr<DecodeStep> decode_step(const LoadedModel& loaded, const GenerateRequest& r, bool use_cache) {
+  if (r.quant.empty()) return make_decode_step(*loaded.model, loaded.gate.get(), use_cache);
+  if (loaded.gate)
+    throw_bad_input("--quant", loaded.source.adapter_dir + " is an IMSM adapter, which mixes two streams per token: decode it without --quant");
+  if (!loaded.model->device().is_cpu()) throw_bad_input("--quant", "q8_0 decoding runs on the CPU: leave --device out");
+  const auto start = std::chrono::steady_clock::now();
+  auto step = std::make_unique<Q8DecodeStep>(*loaded.model);
+  const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  log::info("q8_0 weights: " + std::to_string(step->weight_bytes() >> 20) + " MiB, quantized in " + std::to_string(seconds).substr(0, 4) +
+            " s; " + q8_kernel_name(step->kernel()) + " kernel");
+  return step;
+}
+
 }  // namespace
 
 GenerateResult run_generate(const GenerateRequest& r, const std::function<void(const std::string&)>& on_text,
                             const Hooks& hooks) {
   check_request(r);  // before the model loads
   hooks.progress({"loading", 0, 1});
-  const auto loaded = load_model(r.source, r.use_prompt_ids ? TokenizerNeed::IfPresent : TokenizerNeed::Required);
+  ModelSource source = r.source;
+  if (!r.quant.empty() && source.dtype == Precision::Auto) source.dtype = Precision::F32;  // quantized from the full weights
+  const auto loaded = load_model(source, r.use_prompt_ids ? TokenizerNeed::IfPresent : TokenizerNeed::Required);
+  if (!r.quant.empty() && loaded->adapters && !loaded->gate) loaded->adapters->merge_and_unload();  // a LoRA decodes merged
   hooks.progress({"loading", 1, 1});
   return run_generate(*loaded, r, on_text, hooks);
 }
@@ -131,7 +153,7 @@ GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& r,
       shown = now;
     }
   };
-  const std::unique_ptr<DecodeStep> step = make_decode_step(*model, gate, options.use_cache);
+  const std::unique_ptr<DecodeStep> step = decode_step(loaded, r, options.use_cache);
   ImsmStep* imsm_step = steered_step(*step, loaded, r);  // null without a gate
   if (imsm_step && r.trace_top_k > 0) {
     imsm_step->set_trace_top_k(r.trace_top_k);

@@ -23,6 +23,9 @@ struct GenerateRequest {
   double top_p = 1.0;
   uint64_t seed = 0;
   bool ignore_eos = false;          // run to max_new_tokens past any EOS (benchmarks, as llama.cpp's --ignore-eos)
+  // "q8_0": decode on llama.cpp's 8-bit weights (model/q8_decoder.h), the
+  // model alone or with its LoRA merged; "": in the model's dtype.
+  std::string quant;
   // IMSM adapters: record each generated token's full gate and the top-k next
   // tokens of the original stream, the tuned stream and the mix (0: none).
   int64_t trace_top_k = 0;

@@ -32,7 +32,7 @@ for type in f16 bf16 q8_0; do
     || { echo "bench_vs_peers: converting to $type failed: see $ggufs/convert-$type.log" >&2; exit 1; }
   mv "$out.part" "$out"
 done
-echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; flags: $(grep -o -w -E 'avx2|avx512f|avx512_bf16|amx_bf16|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')"
+echo "CPU: $(lscpu | sed -n 's/^Model name: *//p'), $(nproc) cores; flags: $(grep -o -w -E 'avx2|avx512f|avx512_vnni|avx512_bf16|amx_bf16|amx_tile' /proc/cpuinfo | sort -u | tr '\n' ' ')"
 echo "date: $(date -u +%Y-%m-%d), imsm $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?')"
 exec "$python" "$root/tests/bench/peers.py" --imsm "$build/bin/imsm" --model "$model" --data "$root/../shared/data/imsm-official" \
   --gguf-dir "$ggufs" --llama-bench "$bench" "$@"

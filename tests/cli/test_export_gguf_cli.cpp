@@ -52,10 +52,13 @@ std::vector<nlohmann::json> llama_cpp_greedy(const TempDir& dir, const std::stri
   return ids;
 }
 
-std::vector<nlohmann::json> engine_greedy(const std::string& model) {
+// extra: more flags, e.g. an adapter or --quant q8_0 (in place of --dtype f32).
+std::vector<nlohmann::json> engine_greedy(const std::string& model, const std::vector<std::string>& extra = {"--dtype", "f32"}) {
   std::vector<nlohmann::json> ids;
   for (const auto& p : kPrompts) {
-    const Result r = imsm_run({"generate", "--model", model, "--prompt", p, "--max-new-tokens", "12", "--dtype", "f32", "--json"});
+    std::vector<std::string> args = {"generate", "--model", model, "--prompt", p, "--max-new-tokens", "12", "--json"};
+    args.insert(args.end(), extra.begin(), extra.end());
+    const Result r = imsm_run(args);
     EXPECT_EQ(r.code, 0) << r.err;
     ids.push_back(nlohmann::json::parse(r.out)["ids"]);
   }
@@ -92,6 +95,11 @@ TEST(ExportGguf, LlamaCppDecodesTheMergedFileAndTheLoraAsTheEngine) {
   // q8_0: every 2-D weight, the norms stay f32 (2 per layer and the final one).
   const auto q8 = export_json({"export", "--adapter", adapter, "--format", "gguf", "--quant", "q8_0", "--out", dir.file("q8"), "--json"});
   EXPECT_EQ(q8["tensor_types"], nlohmann::json({{"f32", 7}, {"q8_0", 22}}));
+  // The engine's own q8_0 decoding (the same bytes, int8 products as ggml's)
+  // speaks as llama.cpp does on that file: the LoRA merged, then quantized.
+  const auto q8_greedy = llama_cpp_greedy(dir, q8["file"]);
+  EXPECT_EQ(engine_greedy(kModel, {"--adapter", adapter, "--quant", "q8_0"}), q8_greedy);
+  EXPECT_EQ(engine_greedy(dir.file("hf"), {"--quant", "q8_0"}), q8_greedy);
 }
 
 TEST(ExportGguf, BadRequestsAreOneLineAndWriteNothing) {
@@ -109,6 +117,14 @@ TEST(ExportGguf, BadRequestsAreOneLineAndWriteNothing) {
   expect_bad(with({"--adapter", imsm, "--adapter-only"}), {"IMSM(LoRA)", "--drop-gate"});
   expect_bad(with({"--adapter", ia3, "--adapter-only"}), {"adapter_config.json", "ia3", "GGUF LoRA"});
   expect_bad(with({"--adapter", lora, "--quant", "q8_0", "--calibration", dir.file("lora.jsonl")}), {"--calibration", "q4_k_m"});
+  // q8_0 decoding: one stream, one format.
+  const std::vector<std::string> generate = {"generate", "--model", kModel, "--prompt", "The cat", "--max-new-tokens", "2"};
+  auto generate_with = [&](std::vector<std::string> more) {
+    more.insert(more.begin(), generate.begin(), generate.end());
+    return more;
+  };
+  expect_bad(generate_with({"--adapter", imsm, "--quant", "q8_0"}), {"--quant", "IMSM adapter", "without --quant"});
+  expect_bad(generate_with({"--quant", "q4_0"}), {"--quant", "\"q4_0\"", "q8_0"});
   expect_bad(with({"--adapter", lora, "--adapter-only", "--quant", "q4_k_m"}), {"--quant", "f32, f16 or bf16"});
   expect_bad({"export", "--format", "gguf", "--model", model_dir(), "--out", dir.file("out")}, {"tokenizer.json", "SentencePiece"});
   EXPECT_FALSE(std::filesystem::exists(dir.file("out")));
