@@ -3,6 +3,11 @@
 #include <ATen/CPUGeneratorImpl.h>
 #include <ATen/Parallel.h>
 
+// at::parallel_for's OpenMP loop compiles here: without -fopenmp it would run on one thread.
+#if AT_PARALLEL_OPENMP && !defined(_OPENMP)
+#error "compile this file with OpenMP (core/CMakeLists.txt: the files that call at::parallel_for)"
+#endif
+
 #include <mutex>
 
 namespace imsm {

@@ -2,6 +2,11 @@
 
 #include <ATen/Parallel.h>
 
+// at::parallel_for's OpenMP loop compiles here: without -fopenmp it would run on one thread.
+#if AT_PARALLEL_OPENMP && !defined(_OPENMP)
+#error "compile this file with OpenMP (core/CMakeLists.txt: the files that call at::parallel_for)"
+#endif
+
 #include <cmath>
 #include <map>
 
@@ -23,13 +28,10 @@ std::vector<float> floats(const torch::Tensor& t) {
 // Rows of `parts` stacked ([Σ rows, cols]) and quantized, rows in parallel.
 Q8Matrix quantize_rows(const std::vector<torch::Tensor>& parts) {
   const torch::Tensor w = torch::cat(parts, 0).to(torch::kCPU, torch::kFloat32).contiguous();  // [rows, cols]
-  Q8Matrix m;
-  m.rows = w.size(0);
-  m.cols = w.size(1);
-  m.blocks.resize(static_cast<size_t>(m.rows * q8_blocks(m.cols)));
+  Q8Matrix m(w.size(0), w.size(1));
   const float* src = w.data_ptr<float>();
-  at::parallel_for(0, m.rows, 256, [&](int64_t begin, int64_t end) {
-    for (int64_t r = begin; r < end; ++r) quantize_row_q8_0(src + r * m.cols, m.cols, m.blocks.data() + r * q8_blocks(m.cols));
+  at::parallel_for(0, m.rows(), 256, [&](int64_t begin, int64_t end) {
+    for (int64_t r = begin; r < end; ++r) m.set_row(r, src + r * m.cols());
   });
   return m;
 }
@@ -97,19 +99,17 @@ Q8DecodeStep::Q8DecodeStep(const LlamaModel& model, Q8Kernel kernel)
 }
 
 int64_t Q8DecodeStep::weight_bytes() const {
-  int64_t n = static_cast<int64_t>(lm_head_.blocks.size());
-  for (const Layer& l : layers_) n += static_cast<int64_t>(l.qkv.blocks.size() + l.o.blocks.size() + l.gate_up.blocks.size() + l.down.blocks.size());
-  return n * static_cast<int64_t>(sizeof(BlockQ8));
+  int64_t n = lm_head_.bytes();
+  for (const Layer& l : layers_) n += l.qkv.bytes() + l.o.bytes() + l.gate_up.bytes() + l.down.bytes();
+  return n;
 }
 
 void Q8DecodeStep::linear(const Q8Matrix& w, const std::vector<float>& bias, const float* x, int64_t T, float* y) {
-  const int64_t blocks = q8_blocks(w.cols);
-  quantized_.resize(static_cast<size_t>(T * blocks));
-  for (int64_t t = 0; t < T; ++t) quantize_input_q8_0(x + t * w.cols, w.cols, quantized_.data() + t * blocks, kernel_);
-  at::parallel_for(0, w.rows, 64, [&](int64_t begin, int64_t end) { q8_matmul_rows(w, quantized_.data(), T, y, begin, end, kernel_); });
+  quantize_input_q8_0(x, T, w.cols(), input_, kernel_);
+  at::parallel_for(0, w.rows(), 64, [&](int64_t begin, int64_t end) { q8_matmul_rows(w, input_, y, begin, end, kernel_); });
   if (!bias.empty())
     for (int64_t t = 0; t < T; ++t)
-      for (int64_t r = 0; r < w.rows; ++r) y[t * w.rows + r] += bias[static_cast<size_t>(r)];
+      for (int64_t r = 0; r < w.rows(); ++r) y[t * w.rows() + r] += bias[static_cast<size_t>(r)];
 }
 
 void Q8DecodeStep::attend(const Layer& layer, const float* q, int64_t T, float* out) const {

@@ -60,7 +60,7 @@ class Q8DecodeStep : public DecodeStep {
   std::vector<float> norm_;     // [d]
   Q8Matrix lm_head_;            // [vocab, d]
   int64_t past_ = 0;            // positions in the cache
-  std::vector<BlockQ8> quantized_;  // scratch: the layer inputs in q8_0
+  Q8Input input_;               // scratch: a layer's input in q8_0
 };
 
 }  // namespace imsm

@@ -33,9 +33,9 @@ torch::Tensor fake_quant_input(const torch::Tensor& x) {
 // W [out, in] -> its q8_0 values.
 torch::Tensor q8_values(const torch::Tensor& w) {
   const torch::Tensor c = w.to(torch::kFloat32).contiguous();
-  const imsm::Q8Matrix m = imsm::quantize_matrix_q8_0(c.data_ptr<float>(), c.size(0), c.size(1));
+  const imsm::Q8Matrix m(c.data_ptr<float>(), c.size(0), c.size(1));
   torch::Tensor out = torch::empty_like(c);
-  for (int64_t r = 0; r < m.rows; ++r) imsm::dequantize_row_q8_0(m.row(r), m.cols, out[r].data_ptr<float>());
+  for (int64_t r = 0; r < m.rows(); ++r) m.dequantize_row(r, out[r].data_ptr<float>());
   return out;
 }
 
