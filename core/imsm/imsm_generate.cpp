@@ -83,6 +83,11 @@ void ImsmStep::repeat_first_row(int64_t rows) {
   cache_.repeat_each_row(rows);                             // lower layers 1 -> rows, upper (tuned, original) 2 -> 2 · rows
 }
 
+void ImsmStep::keep_rows(const torch::Tensor& rows) {
+  cache_.keep_rows(rows, q_M_.size(0));  // lower layers: the batch's rows; upper: tuned, then original
+  for (torch::Tensor* t : {&q_M_, &q_Mp_}) *t = t->index_select(0, rows.to(t->device()));  // [R', d]
+}
+
 void ImsmStep::set_clamp(double value, std::vector<int64_t> tokens) {
   clamped_ = true;
   clamp_value_ = value;

@@ -22,6 +22,9 @@ class ImsmStep : public DecodeStep {
   bool can_share_prefix() const override { return use_cache_; }
   // The prefix's query sums join the rest's: the query means are over whole prompts.
   void repeat_first_row(int64_t rows) override;
+  // After the prompt: the cache's rows of both streams and the query means.
+  bool can_drop_rows() const override { return use_cache_; }
+  void keep_rows(const torch::Tensor& rows) override;
   // The full gate of the last step, [B, d] (for the per-dimension heatmap).
   const torch::Tensor& last_gate() const { return gate_last_; }
   // With k > 0 each step also keeps the k most probable next tokens of the

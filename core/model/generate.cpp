@@ -2,6 +2,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <numeric>
 
 #include "util/error.h"
 
@@ -56,6 +57,8 @@ torch::Tensor ModelStep::next_logits(const torch::Tensor& ids, const torch::Tens
   return model_.lm_head(hidden.select(1, hidden.size(1) - 1)).to(torch::kCPU, torch::kFloat32).contiguous();  // [B, vocab]
 }
 
+void ModelStep::keep_rows(const torch::Tensor& rows) { cache_.keep_rows(rows, cache_.rows(0)); }  // every layer: the batch's rows
+
 GenerateOutput generate(const LlamaModel& model, const std::vector<std::vector<int32_t>>& prompts,
                         const GenerateOptions& options, const Hooks& hooks, const TokenSink& on_token) {
   ModelStep step(model, options.use_cache);
@@ -87,21 +90,34 @@ std::vector<Sampler> samplers_for(const SamplingOptions& sampling, int64_t B) {
 }
 
 // The rows still generating draw their next token (kept in `out`, given to
-// on_token); a row that draws an EOS id is done. Returns the drawn ids, [B, 1].
-torch::Tensor draw_tokens(const torch::Tensor& logits, const torch::Tensor& gate, std::vector<Sampler>& samplers, std::vector<bool>& done,
-                          const std::vector<int32_t>& eos_ids, GenerateOutput& out, const TokenSink& on_token) {
-  const auto B = static_cast<int64_t>(done.size());
-  torch::Tensor next = torch::zeros({B, 1}, torch::kInt64);  // [B, 1]
-  for (int64_t b = 0; b < B; ++b) {
+// on_token); a row that draws an EOS id is done. Row i of logits [R, vocab]
+// is prompt live[i]. Returns the drawn ids, [R, 1].
+torch::Tensor draw_tokens(const torch::Tensor& logits, const torch::Tensor& gate, const std::vector<int64_t>& live,
+                          std::vector<Sampler>& samplers, std::vector<bool>& done, const std::vector<int32_t>& eos_ids,
+                          GenerateOutput& out, const TokenSink& on_token) {
+  const auto R = static_cast<int64_t>(live.size());
+  torch::Tensor next = torch::zeros({R, 1}, torch::kInt64);  // [R, 1]
+  for (int64_t i = 0; i < R; ++i) {
+    const int64_t b = live[static_cast<size_t>(i)];
     if (done[b]) continue;
-    const int32_t token = samplers[b].next(logits[b].data_ptr<float>(), logits.size(1));
+    const int32_t token = samplers[b].next(logits[i].data_ptr<float>(), logits.size(1));
     out.tokens[b].push_back(token);
-    if (gate.defined()) out.gate_mean[b].push_back(gate[b].item<float>());
-    next[b][0] = token;
+    if (gate.defined()) out.gate_mean[b].push_back(gate[i].item<float>());
+    next[i][0] = token;
     if (on_token) on_token(b, token);
     if (std::find(eos_ids.begin(), eos_ids.end(), token) != eos_ids.end()) done[b] = true;
   }
   return next;
+}
+
+// The batch's rows still generating (positions into `live`), when at least a
+// quarter of it is done and the step can drop rows; else empty (keep all).
+std::vector<int64_t> rows_to_keep(const DecodeStep& decode, const std::vector<int64_t>& live, const std::vector<bool>& done) {
+  std::vector<int64_t> keep;
+  for (size_t i = 0; i < live.size(); ++i)
+    if (!done[live[i]]) keep.push_back(static_cast<int64_t>(i));
+  if (!decode.can_drop_rows() || 4 * (live.size() - keep.size()) < live.size()) return {};
+  return keep;
 }
 
 // The first step's input: the left-padded prompts; or, when they share a
@@ -142,12 +158,14 @@ GenerateOutput generate(DecodeStep& decode, const std::vector<std::vector<int32_
   out.tokens.assign(B, {});
   out.gate_mean.assign(B, {});
   std::vector<bool> done(B, false);
+  std::vector<int64_t> live(static_cast<size_t>(B));  // the batch's rows: which prompt each is
+  std::iota(live.begin(), live.end(), 0);
 
   torch::Tensor step_ids = all_ids, step_positions = positions;
   for (int64_t step = 0; step < options.max_new_tokens; ++step) {
     hooks.check_abort("generation cancelled");
-    const torch::Tensor logits = decode.next_logits(step_ids, step_positions, padded ? mask : torch::Tensor());  // [B, vocab]
-    const torch::Tensor gate = decode.last_gate_mean();                                                         // [B] or undefined
+    const torch::Tensor logits = decode.next_logits(step_ids, step_positions, padded ? mask : torch::Tensor());  // [R, vocab]
+    const torch::Tensor gate = decode.last_gate_mean();                                                         // [R] or undefined
     const auto now = Clock::now();
     if (step == 0) out.prefill_seconds = std::chrono::duration<double>(now - start).count();
     else {
@@ -155,14 +173,24 @@ GenerateOutput generate(DecodeStep& decode, const std::vector<std::vector<int32_
       ++out.decode_steps;
     }
     start = now;
-    const torch::Tensor next = draw_tokens(logits, gate, samplers, done, options.eos_ids, out, on_token);  // [B, 1]
+    torch::Tensor next = draw_tokens(logits, gate, live, samplers, done, options.eos_ids, out, on_token);  // [R, 1]
     if (std::all_of(done.begin(), done.end(), [](bool d) { return d; })) break;
     if (step + 1 == options.max_new_tokens) break;
 
-    const torch::Tensor next_pos = positions.select(1, positions.size(1) - 1).unsqueeze(1) + 1;  // [B, 1]
-    mask = torch::cat({mask, torch::ones({B, 1}, torch::kInt64)}, 1);                            // [B, S + 1]
-    positions = torch::cat({positions, next_pos}, 1);                                            // [B, S + 1]
-    all_ids = torch::cat({all_ids, next}, 1);                                                    // [B, S + 1]
+    const std::vector<int64_t> keep = rows_to_keep(decode, live, done);
+    if (!keep.empty()) {  // the finished rows leave: every per-row tensor keeps the others
+      const torch::Tensor rows = torch::tensor(keep);  // [R']
+      decode.keep_rows(rows);
+      for (torch::Tensor* t : {&mask, &positions, &all_ids, &next}) *t = t->index_select(0, rows);
+      std::vector<int64_t> still;
+      for (const int64_t i : keep) still.push_back(live[static_cast<size_t>(i)]);
+      live = std::move(still);
+    }
+    const auto R = static_cast<int64_t>(live.size());
+    const torch::Tensor next_pos = positions.select(1, positions.size(1) - 1).unsqueeze(1) + 1;  // [R, 1]
+    mask = torch::cat({mask, torch::ones({R, 1}, torch::kInt64)}, 1);                            // [R, S + 1]
+    positions = torch::cat({positions, next_pos}, 1);                                            // [R, S + 1]
+    all_ids = torch::cat({all_ids, next}, 1);                                                    // [R, S + 1]
     step_ids = decode.uses_cache() ? next : all_ids;
     step_positions = decode.uses_cache() ? next_pos : positions;
   }

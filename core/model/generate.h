@@ -47,6 +47,12 @@ class DecodeStep {
   // prefills whole prompts).
   virtual bool can_share_prefix() const { return false; }
   virtual void repeat_first_row(int64_t rows) { (void)rows; }
+  // Rows that are done leave the batch: keep_rows(rows) keeps only the rows
+  // `rows` [R] int64 (ascending) of whatever the step holds per row, so the
+  // next call gets R rows. Steps that cannot say false (their finished rows
+  // then go on being computed, their tokens unused).
+  virtual bool can_drop_rows() const { return false; }
+  virtual void keep_rows(const torch::Tensor& rows) { (void)rows; }
 };
 
 // The base model (with whatever adapters are attached), cached or not.
@@ -58,6 +64,8 @@ class ModelStep : public DecodeStep {
   bool uses_cache() const override { return use_cache_; }
   bool can_share_prefix() const override { return use_cache_; }
   void repeat_first_row(int64_t rows) override { cache_.repeat_each_row(rows); }
+  bool can_drop_rows() const override { return use_cache_; }
+  void keep_rows(const torch::Tensor& rows) override;
 
  private:
   const LlamaModel& model_;
@@ -68,7 +76,9 @@ class ModelStep : public DecodeStep {
 // prompts: B lists of ids (none empty; every id < vocab_size). Tokens that
 // every prompt starts with (at least kMinSharedPrefix, e.g. an evaluation
 // set's instruction) are prefilled once and their cache shared by the rows,
-// when the step can (repeat_first_row): the same computation, fewer tokens.
+// when the step can (repeat_first_row); and once a quarter of the rows still
+// in the batch are done, they leave it, when the step can (keep_rows): the
+// same computation for every row, fewer rows and tokens.
 // Cancel (the run protocol): hooks.should_abort() is polled before each step.
 GenerateOutput generate(DecodeStep& step, const std::vector<std::vector<int32_t>>& prompts,
                         const GenerateOptions& options, const Hooks& hooks = {}, const TokenSink& on_token = {});

@@ -27,6 +27,16 @@ void KVCache::select_rows(const torch::Tensor& rows) {
       if (t.defined()) t = t.index_select(0, rows.to(t.device()));  // [R, KV, capacity, hd]
 }
 
+void KVCache::keep_rows(const torch::Tensor& rows, int64_t B) {
+  for (auto* list : {&k_, &v_})
+    for (auto& t : *list) {
+      if (!t.defined()) continue;
+      std::vector<torch::Tensor> parts;  // one per stream of B rows
+      for (int64_t j = 0; j < t.size(0) / B; ++j) parts.push_back(rows + j * B);
+      t = t.index_select(0, torch::cat(parts).to(t.device()));  // [m · R, KV, capacity, hd]
+    }
+}
+
 void KVCache::repeat_each_row(int64_t copies) {
   for (auto* list : {&k_, &v_})
     for (auto& t : *list)

@@ -16,11 +16,16 @@ class KVCache {
   std::pair<torch::Tensor, torch::Tensor> append(int64_t layer, const torch::Tensor& k, const torch::Tensor& v);
 
   int64_t length() const { return length_; }  // positions already committed
+  int64_t rows(int64_t layer) const { return k_[static_cast<size_t>(layer)].defined() ? k_[static_cast<size_t>(layer)].size(0) : 0; }
   void advance(int64_t steps) { length_ += steps; }  // called once per forward, after every layer
   void clear();
   // Keeps rows `rows` [R] int64 of every layer, in that order (a row may
   // repeat): a prompt's cache shared by several continuations.
   void select_rows(const torch::Tensor& rows);
+  // Keeps rows `rows` [R] int64 of a batch of `batch` rows: a layer holding
+  // m · batch rows (IMSM's upper layers: two streams of `batch` rows each)
+  // keeps rows + j · batch for each j < m.
+  void keep_rows(const torch::Tensor& rows, int64_t batch);
   // Repeats every layer's rows, each `copies` times in place (rows a, b ->
   // a…a, b…b): a prompt prefix run once, shared by `copies` prompts, whatever
   // rows a layer holds (IMSM's upper layers hold two streams).

@@ -174,6 +174,34 @@ TEST(Model, SharedPrefixGeneratesWhatEachRowGeneratesAlone) {
   EXPECT_EQ(recorder.shapes, fed);
 }
 
+// Rows that end early leave the batch (keep_rows) once a quarter of it is
+// done; the others go on from their own cache rows and say what they say alone.
+TEST(Model, FinishedRowsLeaveTheBatchAndNoAnswerChanges) {
+  const auto model = random_model(tiny_config("llama-gqa"), 11);
+  const std::vector<std::vector<int32_t>> prompts = {{4, 9, 2}, {7, 7, 30, 11}, {3}, {5, 6, 8, 1, 2}, {12, 13}, {20, 2, 9}};
+  imsm::GenerateOptions opt;
+  opt.max_new_tokens = 8;
+  // The end token: the one row 2 says first, alone (it stops at once; others stop where they say it).
+  opt.eos_ids = {imsm::generate(*model, {prompts[2]}, opt).tokens[0][0]};
+  struct Recorder : imsm::ModelStep {
+    using ModelStep::ModelStep;
+    std::vector<int64_t> rows;
+    torch::Tensor next_logits(const torch::Tensor& ids, const torch::Tensor& positions, const torch::Tensor& mask) override {
+      rows.push_back(ids.size(0));
+      return ModelStep::next_logits(ids, positions, mask);
+    }
+  } recorder(*model, true);
+  const auto together = imsm::generate(recorder, prompts, opt);
+  size_t finished_early = 0;
+  for (size_t b = 0; b < prompts.size(); ++b) {
+    EXPECT_EQ(together.tokens[b], imsm::generate(*model, {prompts[b]}, opt).tokens[0]) << "row " << b;
+    finished_early += together.tokens[b].size() < 8 ? 1 : 0;
+  }
+  ASSERT_GE(finished_early, 2u) << "the test needs rows that end early";
+  EXPECT_LT(recorder.rows.back(), 6) << "finished rows stayed in the batch";
+  EXPECT_TRUE(std::is_sorted(recorder.rows.rbegin(), recorder.rows.rend()));
+}
+
 TEST(Model, GreedyWithCacheEqualsGreedyWithoutAndArgmaxOfNaive) {
   const auto c = tiny_config("llama-gqa");
   const auto model = random_model(c, 21);

@@ -450,7 +450,8 @@ TEST(ImsmGenerate, CachedEqualsUncachedAndPaddedRowsEqualRowsAlone) {
 }
 
 // Prompts that share a prefix (model/generate.h): it runs once and its cache
-// is repeated for both streams; each row generates what it generates alone,
+// is repeated for both streams; rows that end leave the batch; each row
+// generates what it generates alone,
 // with the gate's query means over the whole prompt, prefix included. With
 // adapters on every layer, and on the top layer only (the lower layer's cache
 // then holds one stream).
@@ -473,8 +474,22 @@ TEST(ImsmGenerate, ASharedPrefixGeneratesWhatEachRowGeneratesAlone) {
     const imsm::ImsmGate gate(gc, torch::kCPU, torch::kFloat32, 1);
     imsm::GenerateOptions opt;
     opt.max_new_tokens = 6;
-    imsm::ImsmStep shared(*model, gate, true);
+    // Row 1's first token ends it (and others where they say it): the rows
+    // that end leave the batch, the others keep their two streams' caches
+    // and their query means (keep_rows).
+    imsm::ImsmStep first(*model, gate, true);
+    opt.eos_ids = {imsm::generate(first, {prompts[1]}, opt).tokens[0][0]};
+    struct Recorder : imsm::ImsmStep {
+      using ImsmStep::ImsmStep;
+      std::vector<int64_t> rows;
+      torch::Tensor next_logits(const torch::Tensor& ids, const torch::Tensor& positions, const torch::Tensor& mask) override {
+        rows.push_back(ids.size(0));
+        return ImsmStep::next_logits(ids, positions, mask);
+      }
+    } shared(*model, gate, true);
     const auto together = imsm::generate(shared, prompts, opt);
+    EXPECT_EQ(together.tokens[1].size(), 1u);
+    EXPECT_EQ(shared.rows.back(), 2) << "row 1 ended at once and stayed in the batch";
     for (size_t r = 0; r < prompts.size(); ++r) {
       imsm::ImsmStep alone(*model, gate, true);
       const auto single = imsm::generate(alone, {prompts[r]}, opt);
