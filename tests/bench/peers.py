@@ -9,9 +9,10 @@ model, in one run (issue 34). Not a test: it prints figures and ratios.
       answer and prompt tokens per second, peak RSS.
   (b) evaluation: `imsm eval` (wall time, loading included) against
       transformers' batched greedy generate (left padding, KV cache; the
-      generate calls only, loading left out) on the same prompts; the answers
-      compared: equal, or different only past a near-tie of the reference's
-      logits (see near_tie).
+      generate calls only, loading left out) on the same prompts, in fp32 on
+      both sides, then bf16 on both; the fp32 answers compared: equal, or
+      different only past a near-tie of the reference's logits (see
+      near_tie); the bf16 ones counted alike.
   (c) batch-1 greedy decoding: `imsm generate` (fp32, bf16 and q8_0 weights;
       the median of three runs) against llama.cpp's llama-bench on the same
       model as GGUF (f16, bf16, q8_0), same threads.
@@ -208,7 +209,8 @@ def hf_generate(a):
     tokenizer = AutoTokenizer.from_pretrained(a.model, padding_side="left")
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
-    model = AutoModelForCausalLM.from_pretrained(a.model, dtype=torch.float32).eval()
+    dtype = {"f32": torch.float32, "bf16": torch.bfloat16}[a.dtype]
+    model = AutoModelForCausalLM.from_pretrained(a.model, dtype=dtype).eval()
     rows = read_rows(a.data, EVAL["examples"])
     answers, ties, seconds = [], [], 0.0
     for start in range(0, len(rows), EVAL["batch"]):
@@ -227,31 +229,40 @@ def hf_generate(a):
 
 
 def eval_part(a, scratch):
-    print(f"(b) evaluation: {EVAL['examples']} prompts a set, batch {EVAL['batch']}, greedy, {EVAL['max_new']} new tokens, fp32")
     results = {}
-    for name, task in (("webq", "webq"), ("mrpc", "mrpc")):
-        data = os.path.join(scratch, f"{name}.jsonl")
-        write_rows(read_rows(os.path.join(a.data, name, "data_test.json"), EVAL["examples"]), data)
-        lines, _, hf_rss = run_timed(self_command("hf-generate", "--model", a.model, "--data", data, "--threads", str(a.threads)),
-                                     env_with_threads(a.threads))
-        hf = json.loads(lines[-1][1])
-        predictions = os.path.join(scratch, f"{name}.predictions.jsonl")
-        _, wall, rss = run_timed([a.imsm, "eval", "--model", a.model, "--dataset", data, "--task", task, "--batch-size",
-                                  str(EVAL["batch"]), "--max-new-tokens", str(EVAL["max_new"]), "--max-input-length",
-                                  str(EVAL["max_in"]), "--dtype", "f32", "--chat-template", "off",  # generate's bare prompts
-                                  "--predictions", predictions, "--json"],
-                                 env_with_threads(a.threads))
-        ours = [r["answer"] for r in read_rows(predictions, EVAL["examples"])]
-        equal = sum(x == y for x, y in zip(ours, hf["answers"]))
-        tied = sum(x != y and bool(t) for x, y, t in zip(ours, hf["answers"], hf["near_ties"]))
-        differ = len(ours) - equal - tied
-        n = len(ours)
-        print(f"  {name}: imsm eval {n / wall:6.1f} examples/s (wall {wall:.1f} s with loading, peak {rss:.0f} MiB); "
-              f"transformers generate {n / hf['seconds']:6.1f} examples/s ({hf['seconds']:.1f} s without loading, "
-              f"peak {hf_rss:.0f} MiB): {ratio(n / wall, n / hf['seconds'])}")
-        print(f"    answers: {equal}/{n} equal, {tied} past a near-tie of the reference's logits, {differ} otherwise different")
-        results[name] = (n / wall, n / hf["seconds"], differ)
+    for dtype in ("f32", "bf16"):
+        print(f"(b) evaluation: {EVAL['examples']} prompts a set, batch {EVAL['batch']}, greedy, {EVAL['max_new']} new tokens, "
+              f"{dtype} on both sides")
+        for name, task in (("webq", "webq"), ("mrpc", "mrpc")):
+            results[f"{name} {dtype}"] = eval_one(a, scratch, name, task, dtype)
     return results
+
+
+def eval_one(a, scratch, name, task, dtype):
+    data = os.path.join(scratch, f"{name}.jsonl")
+    write_rows(read_rows(os.path.join(a.data, name, "data_test.json"), EVAL["examples"]), data)
+    lines, _, hf_rss = run_timed(self_command("hf-generate", "--model", a.model, "--data", data, "--threads", str(a.threads),
+                                              "--dtype", dtype), env_with_threads(a.threads))
+    hf = json.loads(lines[-1][1])
+    predictions = os.path.join(scratch, f"{name}.{dtype}.predictions.jsonl")
+    _, wall, rss = run_timed([a.imsm, "eval", "--model", a.model, "--dataset", data, "--task", task, "--batch-size",
+                              str(EVAL["batch"]), "--max-new-tokens", str(EVAL["max_new"]), "--max-input-length",
+                              str(EVAL["max_in"]), "--dtype", dtype, "--chat-template", "off",  # generate's bare prompts
+                              "--predictions", predictions, "--json"],
+                             env_with_threads(a.threads))
+    ours = [r["answer"] for r in read_rows(predictions, EVAL["examples"])]
+    equal = sum(x == y for x, y in zip(ours, hf["answers"]))
+    tied = sum(x != y and bool(t) for x, y, t in zip(ours, hf["answers"], hf["near_ties"]))
+    differ = len(ours) - equal - tied
+    n = len(ours)
+    print(f"  {name}: imsm eval {n / wall:6.1f} examples/s (wall {wall:.1f} s with loading, peak {rss:.0f} MiB); "
+          f"transformers generate {n / hf['seconds']:6.1f} examples/s ({hf['seconds']:.1f} s without loading, "
+          f"peak {hf_rss:.0f} MiB): {ratio(n / wall, n / hf['seconds'])}")
+    if dtype == "f32":
+        print(f"    answers: {equal}/{n} equal, {tied} past a near-tie of the reference's logits, {differ} otherwise different")
+    else:  # two bf16 implementations round differently: agreement, not equality
+        print(f"    answers: {equal}/{n} the same (bf16 rounds differently in each; fp32 above is the equality check)")
+    return n / wall, n / hf["seconds"], differ if dtype == "f32" else 0
 
 
 # ---------------------------------------------------------------- (c) decoding
@@ -300,6 +311,7 @@ def main(argv):
     p.add_argument("--gguf-dir", default="")
     p.add_argument("--llama-bench", default="")
     p.add_argument("--decode-tokens", type=int, default=128)
+    p.add_argument("--dtype", default="f32", choices=["f32", "bf16"], help="hf-generate: the model's dtype")
     a = p.parse_args(argv)
     a.model = os.path.abspath(a.model)
     if a.command == "peft-train":

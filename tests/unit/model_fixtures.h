@@ -4,6 +4,7 @@
 
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "io/hf_config.h"
 #include "model/layout.h"
@@ -56,5 +57,16 @@ inline std::unique_ptr<imsm::LlamaModel> random_model(const imsm::ModelConfig& c
   }
   return std::make_unique<imsm::LlamaModel>(c, std::move(w));
 }
+
+// A decode step (model/generate.h) that also records how many rows each call was fed.
+template <class Step>
+struct RowRecorder : Step {
+  using Step::Step;
+  std::vector<int64_t> rows;
+  torch::Tensor next_logits(const torch::Tensor& ids, const torch::Tensor& positions, const torch::Tensor& mask) override {
+    rows.push_back(ids.size(0));
+    return Step::next_logits(ids, positions, mask);
+  }
+};
 
 }  // namespace imsm::testing

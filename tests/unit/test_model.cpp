@@ -183,14 +183,7 @@ TEST(Model, FinishedRowsLeaveTheBatchAndNoAnswerChanges) {
   opt.max_new_tokens = 8;
   // The end token: the one row 2 says first, alone (it stops at once; others stop where they say it).
   opt.eos_ids = {imsm::generate(*model, {prompts[2]}, opt).tokens[0][0]};
-  struct Recorder : imsm::ModelStep {
-    using ModelStep::ModelStep;
-    std::vector<int64_t> rows;
-    torch::Tensor next_logits(const torch::Tensor& ids, const torch::Tensor& positions, const torch::Tensor& mask) override {
-      rows.push_back(ids.size(0));
-      return ModelStep::next_logits(ids, positions, mask);
-    }
-  } recorder(*model, true);
+  imsm::testing::RowRecorder<imsm::ModelStep> recorder(*model, true);
   const auto together = imsm::generate(recorder, prompts, opt);
   size_t finished_early = 0;
   for (size_t b = 0; b < prompts.size(); ++b) {

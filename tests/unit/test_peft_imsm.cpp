@@ -479,14 +479,7 @@ TEST(ImsmGenerate, ASharedPrefixGeneratesWhatEachRowGeneratesAlone) {
     // and their query means (keep_rows).
     imsm::ImsmStep first(*model, gate, true);
     opt.eos_ids = {imsm::generate(first, {prompts[1]}, opt).tokens[0][0]};
-    struct Recorder : imsm::ImsmStep {
-      using ImsmStep::ImsmStep;
-      std::vector<int64_t> rows;
-      torch::Tensor next_logits(const torch::Tensor& ids, const torch::Tensor& positions, const torch::Tensor& mask) override {
-        rows.push_back(ids.size(0));
-        return ImsmStep::next_logits(ids, positions, mask);
-      }
-    } shared(*model, gate, true);
+    imsm::testing::RowRecorder<imsm::ImsmStep> shared(*model, gate, true);
     const auto together = imsm::generate(shared, prompts, opt);
     EXPECT_EQ(together.tokens[1].size(), 1u);
     EXPECT_EQ(shared.rows.back(), 2) << "row 1 ended at once and stayed in the batch";
