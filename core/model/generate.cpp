@@ -104,7 +104,7 @@ torch::Tensor draw_tokens(const torch::Tensor& logits, const torch::Tensor& gate
     out.tokens[b].push_back(token);
     if (gate.defined()) out.gate_mean[b].push_back(gate[i].item<float>());
     next[i][0] = token;
-    if (on_token) on_token(b, token);
+    if (on_token) on_token(b, i, token);
     if (std::find(eos_ids.begin(), eos_ids.end(), token) != eos_ids.end()) done[b] = true;
   }
   return next;

@@ -17,8 +17,10 @@ struct GenerateOptions {
   bool use_cache = true;           // false: recompute the whole sequence every step
 };
 
-// Each new token of row `row`, as it comes.
-using TokenSink = std::function<void(int64_t row, int32_t token)>;
+// Each new token of prompt `row`, as it comes; `slot` is that row's place in
+// the step's per-row results of this call (ImsmStep::last_gate(), ...),
+// which moves down when finished rows leave the batch.
+using TokenSink = std::function<void(int64_t row, int64_t slot, int32_t token)>;
 
 struct GenerateOutput {
   std::vector<std::vector<int32_t>> tokens;  // per row: generated ids only (EOS included when reached)

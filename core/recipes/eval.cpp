@@ -143,8 +143,8 @@ Generations generate_set(const LlamaModel& model, const Tokenizer& tokenizer, co
     std::vector<std::vector<std::vector<float>>> full(batch.size());  // [row][token][d]
     TokenSink keep_gate;
     if (imsm_step && r.full_gate)
-      keep_gate = [&](int64_t row, int32_t) {
-        const torch::Tensor gv = imsm_step->last_gate()[row].contiguous();
+      keep_gate = [&](int64_t row, int64_t slot, int32_t) {
+        const torch::Tensor gv = imsm_step->last_gate()[slot].contiguous();
         full[row].emplace_back(gv.data_ptr<float>(), gv.data_ptr<float>() + gv.numel());
       };
     const auto t0 = std::chrono::steady_clock::now();

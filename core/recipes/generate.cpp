@@ -143,7 +143,7 @@ GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& r,
   GenerateResult result;
   result.prompt_tokens = static_cast<int64_t>(prompt.size());
   std::string shown;
-  TokenSink on_token = [&](int64_t, int32_t token) {
+  TokenSink on_token = [&](int64_t, int64_t, int32_t token) {
     result.ids.push_back(token);
     hooks.progress({"generating", static_cast<int64_t>(result.ids.size()), r.max_new_tokens});
     if (!tokenizer || !on_text) return;
@@ -158,12 +158,12 @@ GenerateResult run_generate(const LoadedModel& loaded, const GenerateRequest& r,
   if (imsm_step && r.trace_top_k > 0) {
     imsm_step->set_trace_top_k(r.trace_top_k);
     // The step's last gate and top-k are those of the distribution this token was drawn from.
-    on_token = [&, show = on_token](int64_t row, int32_t token) {
+    on_token = [&, show = on_token](int64_t row, int64_t slot, int32_t token) {
       TokenTrace t = trace_of(*imsm_step, tokenizer, token);
       const auto index = static_cast<int64_t>(result.trace.size());
       t.steered = r.clamp && (r.clamp_tokens.empty() || std::find(r.clamp_tokens.begin(), r.clamp_tokens.end(), index) != r.clamp_tokens.end());
       result.trace.push_back(std::move(t));
-      show(row, token);
+      show(row, slot, token);
     };
   }
   Hooks abort_only;  // progress is reported per token above

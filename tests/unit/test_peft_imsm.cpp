@@ -480,7 +480,11 @@ TEST(ImsmGenerate, ASharedPrefixGeneratesWhatEachRowGeneratesAlone) {
     imsm::ImsmStep first(*model, gate, true);
     opt.eos_ids = {imsm::generate(first, {prompts[1]}, opt).tokens[0][0]};
     imsm::testing::RowRecorder<imsm::ImsmStep> shared(*model, gate, true);
-    const auto together = imsm::generate(shared, prompts, opt);
+    std::vector<std::vector<float>> seen(prompts.size());  // each token's full gate, read at its slot, averaged
+    const auto together = imsm::generate(shared, prompts, opt, {}, [&](int64_t row, int64_t slot, int32_t) {
+      seen[static_cast<size_t>(row)].push_back(shared.last_gate()[slot].mean().item<float>());
+    });
+    for (size_t r = 0; r < prompts.size(); ++r) EXPECT_EQ(seen[r], together.gate_mean[r]) << "row " << r << ": its slot's gate";
     EXPECT_EQ(together.tokens[1].size(), 1u);
     EXPECT_EQ(shared.rows.back(), 2) << "row 1 ended at once and stayed in the batch";
     for (size_t r = 0; r < prompts.size(); ++r) {

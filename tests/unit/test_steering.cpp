@@ -37,8 +37,8 @@ TEST(Steering, ClampedGateDecodesAsTheModelItSelects) {
   imsm::ImsmStep first(*f.model, *f.gate, true);
   first.set_clamp(1.0, {0});
   std::vector<float> gates;
-  const auto steered = imsm::generate(first, kPrompts, greedy(3), {}, [&](int64_t row, int32_t) {
-    if (row == 0) gates.push_back(first.last_gate()[0].min().item<float>());
+  const auto steered = imsm::generate(first, kPrompts, greedy(3), {}, [&](int64_t row, int64_t slot, int32_t) {
+    if (row == 0) gates.push_back(first.last_gate()[slot].min().item<float>());
   });
   for (size_t p = 0; p < kPrompts.size(); ++p) EXPECT_EQ(steered.tokens[p].front(), original.tokens[p].front()) << p;
   ASSERT_EQ(gates.size(), 3u);
