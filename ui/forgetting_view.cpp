@@ -105,7 +105,7 @@ void ForgettingView::draw_bars(const report::ResultTable& t) {
   plot_->xAxis->setRange(0.4, nc + 0.6);
   if (!plot_->layer("errors")) plot_->addLayer("errors", plot_->layer("main"), QCustomPlot::limAbove);  // whiskers over the bars
   const double width = 0.8 / std::max(1, nm);
-  double top = 0;
+  double top = 0, bottom = 0;  // the scores' reach, whiskers included; 0 always shown
   for (int m = 0; m < nm; ++m) {
     auto* bars = new QCPBars(plot_->xAxis, plot_->yAxis);
     bars->setName(QString::fromStdString(t.rows[static_cast<size_t>(m)].name));
@@ -127,11 +127,14 @@ void ForgettingView::draw_bars(const report::ResultTable& t) {
       values << cell->mean;
       stds << cell->std;
       top = std::max(top, cell->mean + cell->std);
+      bottom = std::min(bottom, cell->mean - cell->std);
     }
     bars->setData(keys, values);
     errors->setData(stds);
   }
-  plot_->yAxis->setRange(0, std::max(1.0, top) * 1.15);  // room for the legend
+  // A score below zero (MCC after a short run) is a bar hanging from the zero line, not no bar.
+  plot_->yAxis->setRange(bottom < 0 ? bottom * 1.15 : 0, std::max(1.0, top) * 1.15);  // room for the legend above
+  plot_->yAxis->grid()->setZeroLinePen(QPen(palette().color(QPalette::WindowText), 1));
   plot_->replot();
 }
 

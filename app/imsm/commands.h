@@ -26,6 +26,7 @@ void add_report(CLI::App& app, Run& run);
 void add_project(CLI::App& app, Run& run);
 void add_env(CLI::App& app, Run& run);
 void add_export(CLI::App& app, Run& run);
+void add_diagnose(CLI::App& app, Run& run);
 void add_import_gguf(CLI::App& app, Run& run);
 
 }  // namespace imsm::cli

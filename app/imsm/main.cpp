@@ -43,6 +43,7 @@ int main(int argc, char** argv) {
   imsm::cli::add_project(app, run);
   imsm::cli::add_env(app, run);
   imsm::cli::add_export(app, run);
+  imsm::cli::add_diagnose(app, run);
   imsm::cli::add_import_gguf(app, run);
 
   try {

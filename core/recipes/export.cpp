@@ -39,17 +39,6 @@ void check_target(const ExportRequest& r, const std::string& model_dir) {
   check_output_dir(r.out_dir, r.force, {r.adapter_dir, model_dir}, "--out", "export");
 }
 
-// The base model: the request's, or the adapter's base_model_name_or_path.
-std::string base_model_of(const ExportRequest& r, const PeftConfig& adapter) {
-  const std::string where = (fs::path(r.adapter_dir) / "adapter_config.json").string();
-  const std::string dir = r.model_dir.empty() ? adapter.base_model : r.model_dir;
-  if (dir.empty()) throw_bad_input(where, "base_model_name_or_path is empty: name the base model with --model DIR");
-  if (!fs::exists(fs::path(dir) / "config.json"))
-    throw_bad_input(r.model_dir.empty() ? where : dir,
-                    "the base model " + dir + " has no config.json" + (r.model_dir.empty() ? ": name the base model with --model DIR" : ""));
-  return dir;
-}
-
 void copy_files(const fs::path& from, const fs::path& to, const std::function<bool(const std::string&)>& wanted) {
   for (const auto& entry : fs::directory_iterator(from))
     if (entry.is_regular_file() && wanted(entry.path().filename().string()))
@@ -165,8 +154,7 @@ ExportResult run_export(const ExportRequest& r, const Hooks& hooks) {
     check_target(r, result.model_dir);
     result.method = "base model";
   } else {
-    const PeftConfig adapter = read_adapter_config((fs::path(r.adapter_dir) / "adapter_config.json").string());
-    result.model_dir = base_model_of(r, adapter);
+    result.model_dir = adapter_base_model(r.adapter_dir, r.model_dir);
     check_target(r, result.model_dir);
     const AdapterSummary summary = summarize_adapter(r.adapter_dir);
     result.method = summary.method;

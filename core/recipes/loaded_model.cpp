@@ -8,6 +8,8 @@
 #include "model/device.h"
 #include "model/llama.h"
 #include "model/loader.h"
+#include "peft/peft_config.h"
+#include "util/error.h"
 #include "tokenizer/tokenizer.h"
 
 namespace imsm {
@@ -20,6 +22,17 @@ bool has_tokenizer(const std::string& dir) {
          std::filesystem::exists(std::filesystem::path(dir) / "tokenizer.model");
 }
 }  // namespace
+
+std::string adapter_base_model(const std::string& adapter_dir, const std::string& model_dir) {
+  namespace fs = std::filesystem;
+  const std::string where = (fs::path(adapter_dir) / "adapter_config.json").string();
+  const std::string dir = model_dir.empty() ? read_adapter_config(where).base_model : model_dir;
+  if (dir.empty()) throw_bad_input(where, "base_model_name_or_path is empty: name the base model with --model DIR");
+  if (!fs::exists(fs::path(dir) / "config.json"))
+    throw_bad_input(model_dir.empty() ? where : dir,
+                    "the base model " + dir + " has no config.json" + (model_dir.empty() ? ": name the base model with --model DIR" : ""));
+  return dir;
+}
 
 ModelSource runnable_here(const ModelSource& source, std::string* note) {
   const std::optional<int> index = source.device.cuda_index();

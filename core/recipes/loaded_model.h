@@ -35,6 +35,11 @@ ModelSource on_this_process(ModelSource source);
 // its default dtype, and `note` says so; otherwise `source` unchanged.
 ModelSource runnable_here(const ModelSource& source, std::string* note);
 
+// The base model of an adapter: `model_dir` when given, else the adapter's
+// base_model_name_or_path; BadInput naming the flag or adapter_config.json
+// when neither is a folder with a config.json.
+std::string adapter_base_model(const std::string& adapter_dir, const std::string& model_dir);
+
 // BadInput naming the folder or file when something does not load.
 std::unique_ptr<LoadedModel> load_model(const ModelSource& source, TokenizerNeed tokenizer = TokenizerNeed::Required);
 

@@ -95,6 +95,41 @@ class ViewsTest : public QObject {
     QVERIFY(!v.validation_plot()->isVisibleTo(&v));
   }
 
+  // A negative score (CoLA's MCC after a short LoRA run on SmolLM2: -0.14) is a bar below the zero line, whisker included.
+  void forgettingBarsGoBelowZero() {
+    QTemporaryDir dir;
+    const QString ws_path = dir.filePath("negative.imsm"), data = dir.filePath("cola.jsonl");
+    std::ofstream(data.toStdString()) << "{\"input\": \"Is this a sentence?\", \"output\": \"yes\"}\n";
+    {
+      store::Workspace ws(ws_path.toStdString());
+      auto eval = [&](int64_t parent, double mcc) {
+        const int64_t id = ws.create_run({"eval", "suite", "/models/tiny", "", "{}", "cpu", "", 0, parent});
+        ws.start_run(id);
+        ws.add_evaluations(id, data.toStdString(), {{"cola", "cola", "MCC", mcc, 200, "", ""}});
+        ws.finish_run(id, imsm::RunStatus::Finished);
+      };
+      eval(0, 0.08);
+      for (const double mcc : {-0.10, -0.18}) {
+        const int64_t t = ws.create_run({"train", "lora", "/models/tiny", "", R"({"peft": "lora", "variant": "none"})", "cpu", "", 1, 0});
+        ws.start_run(t);
+        ws.finish_run(t, imsm::RunStatus::Finished);
+        eval(t, mcc);
+      }
+    }
+    ui::ForgettingView v;
+    v.show_workspace(ws_path);
+    QCPBars* lora = nullptr;
+    for (int i = 0; i < v.plot()->plottableCount(); ++i)
+      if (auto* b = qobject_cast<QCPBars*>(v.plot()->plottable(i)); b && b->name() == "LoRA") lora = b;
+    QVERIFY(lora != nullptr);
+    QCOMPARE(lora->data()->size(), 1);
+    QVERIFY(std::abs(lora->data()->at(0)->value - (-0.14)) < 1e-12);  // the seeds' mean
+    // The whisker's end: -0.14 - 0.0566 (sample std of -0.10, -0.18) = -0.1966, inside the axis.
+    QVERIFY2(v.plot()->yAxis->range().lower < -0.1966, qPrintable(QString::number(v.plot()->yAxis->range().lower)));
+    QVERIFY(v.plot()->yAxis->range().upper >= 1.0);
+    QCOMPARE(v.plot()->yAxis->grid()->zeroLinePen().style(), Qt::SolidLine);
+  }
+
   // Forgetting dashboard: bars and table from the workspace's evaluations (mean ± sample std over seeds, change from Base).
   void forgettingViewAndExport() {
     QTemporaryDir dir;

@@ -1,0 +1,84 @@
+// imsm diagnose intruders --adapter DIR [--model DIR] [--top-k 10] [--threshold 0.5] [--alpha 1] [--json]
+#include <algorithm>
+#include <iostream>
+#include <map>
+#include <sstream>
+
+#include "commands.h"
+#include "interrupt.h"
+#include "io/json_file.h"
+#include "recipes/diagnose.h"
+#include "util/table.h"
+
+namespace imsm::cli {
+
+namespace {
+
+nlohmann::json report_json(const IntruderReport& r) {
+  nlohmann::json modules = nlohmann::json::array();
+  for (const auto& m : r.modules)
+    modules.push_back({{"module", m.module}, {"layer", m.layer}, {"projection", m.projection}, {"intruders", m.intruders},
+                       {"top_k", m.top_k}, {"least_similarity", m.least_similarity}});
+  return {{"model", r.model_dir}, {"adapter", r.adapter_dir}, {"method", r.method}, {"alpha", r.alpha}, {"top_k", r.top_k},
+          {"threshold", r.threshold}, {"total", r.total}, {"modules", modules}};
+}
+
+// One row per layer, one column per projection: its intruders among its top k.
+void print_grid(const IntruderReport& r) {
+  std::vector<std::string> projections;
+  std::map<int64_t, std::map<std::string, int64_t>> grid;
+  for (const auto& m : r.modules) {
+    if (std::find(projections.begin(), projections.end(), m.projection) == projections.end()) projections.push_back(m.projection);
+    grid[m.layer][m.projection] = m.intruders;
+  }
+  Table table;
+  table.header = {"layer"};
+  table.header.insert(table.header.end(), projections.begin(), projections.end());
+  for (const auto& [layer, counts] : grid) {
+    std::vector<std::string> row = {std::to_string(layer)};
+    for (const auto& p : projections) row.push_back(counts.count(p) ? std::to_string(counts.at(p)) : "");
+    table.rows.push_back(row);
+  }
+  std::ostringstream title;
+  title << r.method << " (" << r.adapter_dir << ")" << (r.alpha != 1 ? ", mixed in at alpha " + std::to_string(r.alpha).substr(0, 4) : "")
+        << ": intruder dimensions among each weight's top " << r.top_k << " singular vectors (best |cos| with the base's < "
+        << r.threshold << ")";
+  std::cout << title.str() << "\n" << format_table(table) << "total: " << r.total << " in " << r.modules.size() << " matrices";
+  const auto least = std::min_element(r.modules.begin(), r.modules.end(),
+                                      [](const auto& a, const auto& b) { return a.least_similarity < b.least_similarity; });
+  if (least != r.modules.end()) std::cout << "; the lowest best |cos| among the top " << r.top_k << ": " << format_fixed(least->least_similarity, 3)
+                                          << " (" << least->module << ")";
+  std::cout << "\n";
+}
+
+}  // namespace
+
+void add_diagnose(CLI::App& app, Run& run) {
+  CLI::App* cmd = app.add_subcommand("diagnose", "Diagnostics of what a tuning did to its base model");
+  cmd->require_subcommand(1);
+  auto req = std::make_shared<IntruderRequest>();
+  auto json_out = std::make_shared<bool>(false);
+  CLI::App* intruders = cmd->add_subcommand(
+      "intruders",
+      "Intruder dimensions (Shuttleworth et al., 2025) per adapted weight: of the tuned weight's top singular vectors, those unlike "
+      "every singular vector of the base weight (PEFT's reduce_intruder_dimension's test)");
+  intruders->add_option("--adapter", req->adapter_dir, "The adapter folder (PEFT, or IMSM: its tuned stream)")->required();
+  intruders->add_option("--model", req->model_dir, "The base model folder (default: the adapter's base_model_name_or_path)");
+  intruders->add_option("--top-k", req->top_k, "How many of the tuned weight's top singular vectors to test")->capture_default_str();
+  intruders->add_option("--threshold", req->threshold, "An intruder's best |cos| with the base's singular vectors is below this")
+      ->capture_default_str();
+  intruders->add_option("--alpha", req->alpha, "The weight W + alpha * (the adapter's change): 1 as trained, less for a WiSE-FT mix")
+      ->capture_default_str();
+  intruders->add_flag("--json", *json_out, "Print one JSON object {method, alpha, top_k, threshold, total, modules: [...]}");
+  intruders->callback([&run, req, json_out] {
+    run = [req, json_out] {
+      IntruderReport r;
+      run_with_progress("diagnose", [&](const Hooks& hooks) { r = intruder_dimensions(*req, hooks); });
+      if (*json_out) std::cout << report_json(r).dump() << "\n";
+      else print_grid(r);
+      return 0;
+    };
+  });
+}
+
+}  // namespace imsm::cli

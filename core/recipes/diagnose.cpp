@@ -1,0 +1,80 @@
+#include "recipes/diagnose.h"
+
+#include <filesystem>
+
+#include "eval/intruders.h"
+#include "model/llama.h"
+#include "peft/adapter.h"
+#include "recipes/export.h"
+#include "recipes/loaded_model.h"
+#include "util/error.h"
+
+namespace imsm {
+
+namespace {
+
+void check_request(const IntruderRequest& r) {
+  if (r.adapter_dir.empty()) throw_bad_input("--adapter", "give the adapter folder to examine");
+  if (r.top_k < 1) throw_bad_input("--top-k", "must be at least 1");
+  if (!(r.threshold > 0 && r.threshold < 1)) throw_bad_input("--threshold", "a |cosine| in (0, 1), e.g. 0.5");
+  if (!(r.alpha >= 0 && r.alpha <= 1)) throw_bad_input("--alpha", "in [0, 1]: the share of the adapter's change mixed in");
+}
+
+// "model.layers.3.self_attn.q_proj" -> 3, "q_proj".
+IntruderModule named(const std::string& module) {
+  IntruderModule m;
+  m.module = module;
+  const std::string prefix = "model.layers.";
+  if (module.rfind(prefix, 0) == 0) m.layer = std::stoll(module.substr(prefix.size()));
+  m.projection = module.substr(module.rfind('.') + 1);
+  return m;
+}
+
+// The layer's weight with its adapter folded in (a copy), mixed in at α: W + α (W' - W).
+torch::Tensor tuned_weight(const Linear& linear, const PeftAdapter& adapter, double alpha) {
+  Linear merged(linear.name, linear.weight.clone(), linear.bias.defined() ? linear.bias.clone() : torch::Tensor());
+  adapter.merge_into(merged);
+  return alpha == 1.0 ? merged.weight : linear.weight + alpha * (merged.weight - linear.weight);  // [out, in]
+}
+
+}  // namespace
+
+IntruderReport intruder_dimensions(const IntruderRequest& r, const Hooks& hooks) {
+  check_request(r);
+  IntruderReport report;
+  report.adapter_dir = r.adapter_dir;
+  report.model_dir = adapter_base_model(r.adapter_dir, r.model_dir);
+  report.method = summarize_adapter(r.adapter_dir).method;
+  report.alpha = r.alpha;
+  report.top_k = r.top_k;
+  report.threshold = r.threshold;
+  ModelSource source;
+  source.model_dir = report.model_dir;
+  source.adapter_dir = r.adapter_dir;
+  source.dtype = Precision::F32;  // the decompositions in fp32, as PEFT's
+  hooks.progress({"loading", 0, 1});
+  const auto loaded = load_model(source, TokenizerNeed::IfPresent);
+  std::vector<std::pair<std::string, Linear*>> adapted;
+  for (const auto& [name, linear] : loaded->model->linears())
+    if (dynamic_cast<const PeftAdapter*>(linear->adapter.get())) adapted.emplace_back(name, linear);
+  if (adapted.empty()) throw_bad_input(r.adapter_dir, "adapts no linear layer of " + report.model_dir);
+  torch::NoGradGuard no_grad;
+  for (size_t i = 0; i < adapted.size(); ++i) {
+    hooks.check_abort("diagnosis cancelled");
+    hooks.progress({"decomposing", static_cast<int64_t>(i), static_cast<int64_t>(adapted.size()), adapted[i].first});
+    const Linear& linear = *adapted[i].second;
+    const auto& adapter = dynamic_cast<const PeftAdapter&>(*linear.adapter);
+    const IntruderCount c = count_intruders(linear.weight, tuned_weight(linear, adapter, r.alpha), {r.top_k, r.threshold});
+    IntruderModule m = named(adapted[i].first);
+    m.intruders = c.intruders;
+    m.top_k = c.top_k;
+    m.least_similarity = c.least_similarity;
+    report.total += c.intruders;
+    report.modules.push_back(m);
+  }
+  std::stable_sort(report.modules.begin(), report.modules.end(), [](const auto& a, const auto& b) { return a.layer < b.layer; });
+  hooks.progress({"decomposing", static_cast<int64_t>(adapted.size()), static_cast<int64_t>(adapted.size())});
+  return report;
+}
+
+}  // namespace imsm

@@ -1,0 +1,43 @@
+// Recipe: diagnostics of what a tuning did to its base model (issue 36).
+// Intruder dimensions per adapted weight matrix (eval/intruders.h): the
+// adapter merged into each weight (or mixed in at α, WiSE-FT's way) against
+// the base weight.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "util/run_protocol.h"
+
+namespace imsm {
+
+struct IntruderRequest {
+  std::string adapter_dir;   // a PEFT adapter or an IMSM adapter (its tuned stream's)
+  std::string model_dir;     // "": the adapter's base_model_name_or_path
+  double alpha = 1.0;        // the weight W + α ΔW; 1: the adapter as trained
+  int64_t top_k = 10;        // PEFT's reduce_intruder_dimension defaults
+  double threshold = 0.5;
+};
+
+struct IntruderModule {
+  std::string module;        // "model.layers.3.self_attn.q_proj"
+  int64_t layer = 0;
+  std::string projection;    // "q_proj"
+  int64_t intruders = 0;     // of the top_k
+  int64_t top_k = 0;
+  double least_similarity = 1;  // the smallest best |cos| among them
+};
+
+struct IntruderReport {
+  std::string model_dir, adapter_dir, method;  // method: "LoRA", "IMSM(LoRA)", ...
+  double alpha = 1;
+  int64_t top_k = 0;
+  double threshold = 0;
+  std::vector<IntruderModule> modules;  // by layer, then the model's module order
+  int64_t total = 0;
+};
+
+// BadInput naming the flag or file when the request does not hold.
+IntruderReport intruder_dimensions(const IntruderRequest& request, const Hooks& hooks = {});
+
+}  // namespace imsm
