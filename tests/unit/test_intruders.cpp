@@ -1,4 +1,4 @@
-// Intruder dimensions (eval/intruders.h) on constructed weights whose
+// Intruder dimensions (peft/intruders.h) on constructed weights whose
 // singular vectors are known by hand. The base W0 [64, 32] is diag(s) on its
 // first 32 rows (s from 10 down to 1) and zero below: its left singular
 // vectors are e_0 .. e_31. A change σ · e_40 e_c^T adds, in column c, a
@@ -10,7 +10,7 @@
 
 #include <cmath>
 
-#include "eval/intruders.h"
+#include "peft/intruders.h"
 
 namespace {
 

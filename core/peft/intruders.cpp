@@ -1,4 +1,4 @@
-#include "eval/intruders.h"
+#include "peft/intruders.h"
 
 #include "util/error.h"
 
