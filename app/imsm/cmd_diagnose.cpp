@@ -1,4 +1,5 @@
 // imsm diagnose intruders --adapter DIR [--model DIR] [--top-k 10] [--threshold 0.5] [--alpha 1] [--json]
+// imsm diagnose kl --adapter DIR --data FILE [--model DIR] [--limit 256] [--batch-size 8] [--chat-template auto] [--json]
 #include <algorithm>
 #include <iostream>
 #include <map>
@@ -51,11 +52,7 @@ void print_grid(const IntruderReport& r) {
   std::cout << "\n";
 }
 
-}  // namespace
-
-void add_diagnose(CLI::App& app, Run& run) {
-  CLI::App* cmd = app.add_subcommand("diagnose", "Diagnostics of what a tuning did to its base model");
-  cmd->require_subcommand(1);
+void add_intruders(CLI::App* cmd, Run& run) {
   auto req = std::make_shared<IntruderRequest>();
   auto json_out = std::make_shared<bool>(false);
   CLI::App* intruders = cmd->add_subcommand(
@@ -79,6 +76,49 @@ void add_diagnose(CLI::App& app, Run& run) {
       return 0;
     };
   });
+}
+
+void add_kl(CLI::App* cmd, Run& run) {
+  auto req = std::make_shared<KlRequest>();
+  auto json_out = std::make_shared<bool>(false);
+  CLI::App* kl = cmd->add_subcommand(
+      "kl", "KL(base || tuned) on the task's own rows, per answer token (\"RL's Razor\", 2025: it predicts how much a tuning forgets)");
+  kl->add_option("--adapter", req->adapter_dir, "The adapter folder (PEFT, or IMSM: its mix)")->required();
+  kl->add_option("--data", req->data_path, "The task's rows in the training format (the run's training file)")->required();
+  kl->add_option("--model", req->model_dir, "The base model folder (default: the adapter's base_model_name_or_path)");
+  kl->add_option("--limit", req->limit, "The first this many rows (0: all)")->capture_default_str();
+  kl->add_option("--batch-size", req->batch_size, "Rows per forward pass")->capture_default_str();
+  kl->add_option("--chat-template", req->chat_template, "As the run's \"chat_template\": auto, on, off or a template file")
+      ->capture_default_str();
+  kl->add_option("--max-input-length", req->max_input_length, "As the run's")->capture_default_str();
+  kl->add_option("--max-output-length", req->max_output_length, "As the run's")->capture_default_str();
+  kl->add_flag("--json", *json_out, "Print one JSON object {method, mean, std_error, tokens, examples}");
+  kl->callback([&run, req, json_out] {
+    run = [req, json_out] {
+      KlReport r;
+      run_with_progress("diagnose", [&](const Hooks& hooks) { r = diagnose_kl(*req, hooks); });
+      if (*json_out) {
+        std::cout << nlohmann::json{{"model", r.model_dir}, {"adapter", r.adapter_dir}, {"method", r.method}, {"data", r.data_path},
+                                    {"mean", r.mean}, {"std_error", r.std_error}, {"tokens", r.tokens}, {"examples", r.examples}}
+                         .dump()
+                  << "\n";
+      } else {
+        std::cout << r.method << " (" << r.adapter_dir << "): KL(base || tuned) " << format_fixed(r.mean, 4) << " nats per answer token (± "
+                  << format_fixed(r.std_error, 4) << ", the examples' standard error) over " << r.tokens << " tokens of " << r.examples
+                  << " rows of " << r.data_path << "\n";
+      }
+      return 0;
+    };
+  });
+}
+
+}  // namespace
+
+void add_diagnose(CLI::App& app, Run& run) {
+  CLI::App* cmd = app.add_subcommand("diagnose", "Diagnostics of what a tuning did to its base model");
+  cmd->require_subcommand(1);
+  add_intruders(cmd, run);
+  add_kl(cmd, run);
 }
 
 }  // namespace imsm::cli

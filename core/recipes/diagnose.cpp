@@ -2,11 +2,16 @@
 
 #include <filesystem>
 
-#include "eval/intruders.h"
+#include "peft/intruders.h"
+#include "config/train_config.h"
+#include "imsm/gate.h"
 #include "model/llama.h"
 #include "peft/adapter.h"
 #include "recipes/export.h"
 #include "recipes/loaded_model.h"
+#include "recipes/train.h"
+#include "tokenizer/tokenizer.h"
+#include "train/kl_to_base.h"
 #include "util/error.h"
 
 namespace imsm {
@@ -74,6 +79,37 @@ IntruderReport intruder_dimensions(const IntruderRequest& r, const Hooks& hooks)
   }
   std::stable_sort(report.modules.begin(), report.modules.end(), [](const auto& a, const auto& b) { return a.layer < b.layer; });
   hooks.progress({"decomposing", static_cast<int64_t>(adapted.size()), static_cast<int64_t>(adapted.size())});
+  return report;
+}
+
+KlReport diagnose_kl(const KlRequest& r, const Hooks& hooks) {
+  if (r.adapter_dir.empty()) throw_bad_input("--adapter", "give the adapter folder to examine");
+  if (r.data_path.empty()) throw_bad_input("--data", "give the task's rows (the training file)");
+  if (r.limit < 0) throw_bad_input("--limit", "must be 0 (all) or positive");
+  if (r.batch_size < 1) throw_bad_input("--batch-size", "must be at least 1");
+  KlReport report;
+  report.adapter_dir = r.adapter_dir;
+  report.data_path = r.data_path;
+  report.model_dir = adapter_base_model(r.adapter_dir, r.model_dir);
+  report.method = summarize_adapter(r.adapter_dir).method;
+  ModelSource source;
+  source.model_dir = report.model_dir;
+  source.adapter_dir = r.adapter_dir;
+  source.dtype = Precision::F32;
+  hooks.progress({"loading", 0, 1});
+  const auto loaded = load_model(source, TokenizerNeed::Required);
+  TrainConfig reading;  // the rows as a run reads them
+  reading.model_path = report.model_dir;
+  reading.chat_template = r.chat_template;
+  reading.max_input_length = r.max_input_length;
+  reading.max_output_length = r.max_output_length;
+  const ExampleEncoding encoding = example_encoding(reading, *loaded->tokenizer, loaded->model->config());
+  const std::vector<EncodedExample> rows = encode_training_file(r.data_path, reading, *loaded->tokenizer, encoding, r.limit);
+  const KlToBase kl = kl_to_base(*loaded->model, loaded->gate.get(), rows, r.batch_size, hooks);
+  report.mean = kl.mean;
+  report.std_error = kl.std_error;
+  report.tokens = kl.tokens;
+  report.examples = kl.examples;
   return report;
 }
 

@@ -1,7 +1,8 @@
 // Recipe: diagnostics of what a tuning did to its base model (issue 36).
-// Intruder dimensions per adapted weight matrix (eval/intruders.h): the
-// adapter merged into each weight (or mixed in at α, WiSE-FT's way) against
-// the base weight.
+//  - Intruder dimensions per adapted weight matrix (peft/intruders.h): the
+//    adapter merged into each weight (or mixed in at α, WiSE-FT's way)
+//    against the base weight.
+//  - KL(base ‖ tuned) on the task's own rows (train/kl_to_base.h).
 #pragma once
 #include <cstdint>
 #include <string>
@@ -39,5 +40,24 @@ struct IntruderReport {
 
 // BadInput naming the flag or file when the request does not hold.
 IntruderReport intruder_dimensions(const IntruderRequest& request, const Hooks& hooks = {});
+
+struct KlRequest {
+  std::string adapter_dir;
+  std::string model_dir;                 // "": the adapter's base_model_name_or_path
+  std::string data_path;                 // training-format rows: the task's own data
+  int64_t limit = 256;                   // its first rows (0: all)
+  int64_t batch_size = 8;
+  std::string chat_template = "auto";    // as a run's "chat_template": auto, on, off or a file
+  int64_t max_input_length = 512, max_output_length = 128;
+};
+
+struct KlReport {
+  std::string model_dir, adapter_dir, method, data_path;
+  double mean = 0;       // nats per answer token
+  double std_error = 0;  // over the examples
+  int64_t tokens = 0, examples = 0;
+};
+
+KlReport diagnose_kl(const KlRequest& request, const Hooks& hooks = {});
 
 }  // namespace imsm

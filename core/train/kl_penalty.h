@@ -14,5 +14,9 @@ namespace imsm {
 // fp64 for fp64 inputs), 0 with no scored position.
 torch::Tensor kl_to_original(const torch::Tensor& h_M, const torch::Tensor& h_N, const torch::Tensor& head_weight,
                              const torch::Tensor& labels);
+// The KL at each scored position, [N] in row-major order of the scored
+// targets (row b's come before row b + 1's): kl_to_original is their mean.
+torch::Tensor kl_at_scored(const torch::Tensor& h_M, const torch::Tensor& h_N, const torch::Tensor& head_weight,
+                           const torch::Tensor& labels);
 
 }  // namespace imsm
