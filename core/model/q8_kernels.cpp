@@ -1,5 +1,6 @@
 // The q8_0 dot products (model/q8_0.h): one weight row against one
 // quantized vector, Σ_b d_w[b] · d_x[b] · Σ_j q_w[b, j] q_x[b, j].
+#include <cpuid.h>
 #include <immintrin.h>
 
 #include <cstdlib>
@@ -104,7 +105,12 @@ DotFn dot_of(Q8Kernel kernel) {
   return dot_portable;
 }
 
-bool runs_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && __builtin_cpu_supports("f16c"); }
+// F16C from CPUID (leaf 1, ECX): clang's __builtin_cpu_supports does not know "f16c".
+bool runs_f16c() {
+  unsigned a = 0, b = 0, c = 0, d = 0;
+  return __get_cpuid(1, &a, &b, &c, &d) != 0 && (c & bit_F16C) != 0;
+}
+bool runs_avx2() { return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma") && runs_f16c(); }
 bool runs_vnni() {
   return runs_avx2() && __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") && __builtin_cpu_supports("avx512vl") &&
          __builtin_cpu_supports("avx512vnni");
