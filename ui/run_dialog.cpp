@@ -120,7 +120,8 @@ void RunDialog::make_fields(const QStringList& models, const QStringList& datase
   f.add_key("best_metric", this, {"loss", "EM", "Contain", "Accuracy", "F1_score", "F1_overlap", "MCC"});
   for (const char* key : {"eval_steps", "eval_examples", "eval_suite", "early_stopping_patience", "label", "output_dir", "peft", "variant",
                           "target_modules", "lora_r", "lora_alpha", "use_rslora", "lora_dropout", "gate_rank", "dropout_prob",
-                          "gate_probe_examples", "replay_ratio", "ewc_lambda", "ewc_examples", "kl_lambda", "mix_alpha", "optimizer",
+                          "gate_probe_examples", "replay_ratio", "replay_self_examples", "ewc_lambda", "ewc_examples", "kl_lambda",
+                          "mix_alpha", "optimizer",
                           "learning_rate", "gate_learning_rate", "weight_decay", "lr_schedule", "num_warmup_ratio", "batch_size",
                           "accumulation_steps", "num_epochs", "max_input_length", "max_output_length", "device", "dtype", "save_steps",
                           "max_grad_norm", "gradient_checkpointing", "loss_chunk_size", "memory_check", "adalora_target_rank",
@@ -180,7 +181,8 @@ QLayout* RunDialog::method_column() {
   auto* baselines = new QGroupBox(tr("Forgetting baselines"), this);
   baselines->setToolTip(tr("The remedies IMSM is compared with; each is off at 0 and combines with any method"));
   auto* bf = new QFormLayout(baselines);
-  bf->addRow(tr("Replay data / ratio"), row(this, {f["replay_data"], f["replay_ratio"]}));
+  bf->addRow(tr("Replay data / ratio / self-synthesized"),
+             row(this, {f["replay_data"], f["replay_ratio"], f["replay_self_examples"]}));
   bf->addRow(tr("EWC λ / data / examples"), row(this, {f["ewc_lambda"], f["ewc_data"], f["ewc_examples"]}));
   bf->addRow(tr("KL λ / fixed mix α"), row(this, {f["kl_lambda"], f["mix_alpha"]}));
   auto* column = new QVBoxLayout;
@@ -357,7 +359,8 @@ const RowLengths& RunDialog::row_lengths(const TrainConfig& c) {
     return path + "@" + std::to_string(f.size()) + "@" + std::to_string(f.lastModified().toMSecsSinceEpoch());
   };
   const std::string of = stamp(c.model_path + "/tokenizer.json") + stamp(c.model_path + "/tokenizer.model") + stamp(c.data_path) +
-                         (c.replay_ratio > 0 ? stamp(c.replay_data) : "") + "|" + std::to_string(c.max_input_length) + "|" +
+                         (c.replay_ratio > 0 ? stamp(c.replay_data) : "") + "|" + std::to_string(c.replay_self_examples) + "|" +
+                         std::to_string(c.max_input_length) + "|" +
                          std::to_string(c.max_output_length) + "|" + c.input_field + "|" + c.output_field + "|" + c.instruction_field;
   if (of != lengths_of_) {
     row_lengths_ = training_row_lengths(c);

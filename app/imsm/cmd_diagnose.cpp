@@ -1,5 +1,6 @@
 // imsm diagnose intruders --adapter DIR [--model DIR] [--top-k 10] [--threshold 0.5] [--alpha 1] [--json]
 // imsm diagnose kl --adapter DIR --data FILE [--model DIR] [--limit 256] [--batch-size 8] [--chat-template auto] [--json]
+// imsm diagnose gate --adapter DIR --data FILE [the same options] [--json [--tokens]]
 #include <algorithm>
 #include <iostream>
 #include <map>
@@ -78,20 +79,25 @@ void add_intruders(CLI::App* cmd, Run& run) {
   });
 }
 
+// The options naming an adapter and the task's rows it is examined on, as a run reads them.
+void add_task_rows_options(CLI::App* sub, KlRequest& req, const std::string& adapter_help) {
+  sub->add_option("--adapter", req.adapter_dir, adapter_help)->required();
+  sub->add_option("--data", req.data_path, "The task's rows in the training format (the run's training file)")->required();
+  sub->add_option("--model", req.model_dir, "The base model folder (default: the adapter's base_model_name_or_path)");
+  sub->add_option("--limit", req.limit, "The first this many rows (0: all)")->capture_default_str();
+  sub->add_option("--batch-size", req.batch_size, "Rows per forward pass")->capture_default_str();
+  sub->add_option("--chat-template", req.chat_template, "As the run's \"chat_template\": auto, on, off or a template file")
+      ->capture_default_str();
+  sub->add_option("--max-input-length", req.max_input_length, "As the run's")->capture_default_str();
+  sub->add_option("--max-output-length", req.max_output_length, "As the run's")->capture_default_str();
+}
+
 void add_kl(CLI::App* cmd, Run& run) {
   auto req = std::make_shared<KlRequest>();
   auto json_out = std::make_shared<bool>(false);
   CLI::App* kl = cmd->add_subcommand(
       "kl", "KL(base || tuned) on the task's own rows, per answer token (\"RL's Razor\", 2025: it predicts how much a tuning forgets)");
-  kl->add_option("--adapter", req->adapter_dir, "The adapter folder (PEFT, or IMSM: its mix)")->required();
-  kl->add_option("--data", req->data_path, "The task's rows in the training format (the run's training file)")->required();
-  kl->add_option("--model", req->model_dir, "The base model folder (default: the adapter's base_model_name_or_path)");
-  kl->add_option("--limit", req->limit, "The first this many rows (0: all)")->capture_default_str();
-  kl->add_option("--batch-size", req->batch_size, "Rows per forward pass")->capture_default_str();
-  kl->add_option("--chat-template", req->chat_template, "As the run's \"chat_template\": auto, on, off or a template file")
-      ->capture_default_str();
-  kl->add_option("--max-input-length", req->max_input_length, "As the run's")->capture_default_str();
-  kl->add_option("--max-output-length", req->max_output_length, "As the run's")->capture_default_str();
+  add_task_rows_options(kl, *req, "The adapter folder (PEFT, or IMSM: its mix)");
   kl->add_flag("--json", *json_out, "Print one JSON object {method, mean, std_error, tokens, examples}");
   kl->callback([&run, req, json_out] {
     run = [req, json_out] {
@@ -112,6 +118,53 @@ void add_kl(CLI::App* cmd, Run& run) {
   });
 }
 
+nlohmann::json gate_json(const GateSummary& s) {
+  nlohmann::json kinds = nlohmann::json::array(), rows = nlohmann::json::array();
+  for (const KindTally& k : s.kinds)
+    kinds.push_back({{"part", k.answer ? "answer" : "prompt"}, {"kind", token_kind_name(k.kind)}, {"tokens", k.tokens}, {"rows", k.rows},
+                     {"mean", k.mean}, {"std_error", k.std_error}});
+  for (const GateRowTokens& r : s.rows) {
+    nlohmann::json names = nlohmann::json::array();
+    for (const TokenKind k : r.kinds) names.push_back(token_kind_name(k));
+    rows.push_back({{"ids", r.ids}, {"gate", r.gate}, {"kinds", names}, {"query_len", r.query_len}});
+  }
+  nlohmann::json j = {{"model", s.model_dir}, {"adapter", s.adapter_dir}, {"method", s.method}, {"data", s.data_path}, {"mean", s.mean},
+                      {"tokens", s.tokens}, {"examples", s.examples}, {"kinds", kinds}};
+  if (!s.rows.empty()) j["rows"] = rows;
+  return j;
+}
+
+void print_gate(const GateSummary& s) {
+  Table table;
+  table.header = {"part", "token kind", "tokens", "rows", "mean gate", "± s.e."};
+  for (const KindTally& k : s.kinds)
+    table.rows.push_back({k.answer ? "answer" : "prompt", token_kind_name(k.kind), std::to_string(k.tokens), std::to_string(k.rows),
+                          format_fixed(k.mean, 3), format_fixed(k.std_error, 3)});
+  std::cout << s.method << " (" << s.adapter_dir << "): the gate on the original memory (1: the base model's, 0: the tuned one's) at "
+            << s.tokens << " tokens of " << s.examples << " rows of " << s.data_path << ", by the kind of the token each position predicts\n"
+            << format_table(table) << "all tokens: " << format_fixed(s.mean, 3) << " (s.e. clustered by row)\n";
+}
+
+void add_gate(CLI::App* cmd, Run& run) {
+  auto req = std::make_shared<KlRequest>();
+  auto json_out = std::make_shared<bool>(false), tokens = std::make_shared<bool>(false);
+  CLI::App* gate = cmd->add_subcommand("gate",
+                                       "IMSM's gate on the task's own rows by part (prompt, answer) and token kind (numbers, names, "
+                                       "function words, punctuation, words, special tokens): where the mix leans on the original memory");
+  add_task_rows_options(gate, *req, "An IMSM adapter folder (with its gate)");
+  gate->add_flag("--json", *json_out, "Print one JSON object {method, mean, tokens, examples, kinds: [...]}");
+  gate->add_flag("--tokens", *tokens, "--json: also every row's ids, gate per position and token kinds (\"rows\")");
+  gate->callback([&run, req, json_out, tokens] {
+    run = [req, json_out, tokens] {
+      GateSummary s;
+      run_with_progress("diagnose", [&](const Hooks& hooks) { s = diagnose_gate(*req, *tokens && *json_out, hooks); });
+      if (*json_out) std::cout << gate_json(s).dump() << "\n";
+      else print_gate(s);
+      return 0;
+    };
+  });
+}
+
 }  // namespace
 
 void add_diagnose(CLI::App& app, Run& run) {
@@ -119,6 +172,7 @@ void add_diagnose(CLI::App& app, Run& run) {
   cmd->require_subcommand(1);
   add_intruders(cmd, run);
   add_kl(cmd, run);
+  add_gate(cmd, run);
 }
 
 }  // namespace imsm::cli

@@ -28,6 +28,7 @@ void add_env(CLI::App& app, Run& run);
 void add_export(CLI::App& app, Run& run);
 void add_diagnose(CLI::App& app, Run& run);
 void add_import_gguf(CLI::App& app, Run& run);
+void add_make_rehearsal(CLI::App& app, Run& run);
 
 }  // namespace imsm::cli
 

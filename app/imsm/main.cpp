@@ -38,6 +38,7 @@ int main(int argc, char** argv) {
   imsm::cli::add_eval(app, run);
   imsm::cli::add_runs(app, run);
   imsm::cli::add_make_data(app, run);
+  imsm::cli::add_make_rehearsal(app, run);
   imsm::cli::add_pretrain(app, run);
   imsm::cli::add_report(app, run);
   imsm::cli::add_project(app, run);

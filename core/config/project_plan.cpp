@@ -146,12 +146,18 @@ void plan_runs(const nlohmann::json& j, const std::string& path, const DataFiles
   if (!runs.is_array() || runs.empty() || !seeds.is_array() || seeds.empty()) throw_bad_input(path, "\"runs\" and \"seeds\" must be non-empty lists");
   for (size_t i = 0; i < runs.size(); ++i)
     if (!runs[i].is_object()) throw_bad_input(path, "runs[" + std::to_string(i) + "] must be an object of training keys, e.g. {\"peft\": \"lora\"}");
-  for (const auto& seed : seeds)
-    if (!seed.is_number_integer()) throw_bad_input(path, "\"seeds\" must be whole numbers, e.g. [1, 2, 3]; not " + seed.dump());
   std::map<std::string, size_t> run_of_label;  // one method per label: labels name the folders and the report's rows
-  for (size_t i = 0; i < runs.size(); ++i)
-    for (const auto& seed : seeds) {
-      nlohmann::json c = run_keys(train, runs[i], train_data, files, plan, path);
+  for (size_t i = 0; i < runs.size(); ++i) {
+    nlohmann::json run = runs[i];
+    const bool own = run.contains("seeds");  // a run's own seeds: an ablation on fewer
+    const nlohmann::json run_seeds = own ? run["seeds"] : seeds;
+    run.erase("seeds");
+    const std::string where = own ? "runs[" + std::to_string(i) + "].seeds" : "\"seeds\"";
+    if (!run_seeds.is_array() || run_seeds.empty()) throw_bad_input(path, where + " must be a non-empty list");
+    for (const auto& seed : run_seeds)
+      if (!seed.is_number_integer()) throw_bad_input(path, where + " must be whole numbers, e.g. [1, 2, 3]; not " + seed.dump());
+    for (const auto& seed : run_seeds) {
+      nlohmann::json c = run_keys(train, run, train_data, files, plan, path);
       c["seed"] = seed;
       const std::string label = report::method_label(c.dump());
       const auto [first, added] = run_of_label.emplace(label, i);
@@ -162,6 +168,7 @@ void plan_runs(const nlohmann::json& j, const std::string& path, const DataFiles
       plan.runs.push_back(parse_train_config(c, path + ": runs[" + std::to_string(i) + "]"));
       plan.run_labels.push_back(label + " seed " + seed.dump());
     }
+  }
 }
 
 }  // namespace

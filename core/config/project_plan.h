@@ -9,7 +9,8 @@
 //           "cola": {"file": "../data/cola/train.json", "offset": 0, "limit": 400}, ...},  // or a slice of a file
 //  "suite": {"batch_size": 32, "benchmarks": [{"name": "arith", "dataset": "arith-test", ...}]},  // dataset: a data key
 //  "train": {"data": "arith-train", "num_epochs": 2, ...},                           // train config keys
-//  "runs": [{"peft": "lora", "variant": "none"}, {"peft": "lora", "variant": "query"}],
+//  "runs": [{"peft": "lora", "variant": "none"}, {"peft": "lora", "variant": "query"},
+//           {"peft": "lora", "variant": "no-query", "seeds": [1]}],   // a run's own seeds (an ablation on one)
 //  "seeds": [1, 2, 3],
 //  "report": "report.html"}
 #pragma once

@@ -15,8 +15,13 @@ namespace {
 
 // The baselines' keys together: each needs its data, replay at least one row of each batch.
 void check_baselines(const TrainConfig& c, const std::string& where) {
-  if (c.replay_ratio > 0 && c.replay_data.empty()) throw_bad_input(where, "key \"replay_ratio\" needs \"replay_data\": the general data to replay");
+  const bool self = c.replay_self_examples > 0;
+  if (self && !c.replay_data.empty())
+    throw_bad_input(where, "keys \"replay_data\" and \"replay_self_examples\" both say what to replay: keep one");
+  if (c.replay_ratio > 0 && c.replay_data.empty() && !self)
+    throw_bad_input(where, "key \"replay_ratio\" needs \"replay_data\" (general data to replay) or \"replay_self_examples\" (the model's own)");
   if (c.replay_ratio == 0 && !c.replay_data.empty()) throw_bad_input(where, "key \"replay_data\" needs \"replay_ratio\" above 0: the fraction of each batch to replay");
+  if (c.replay_ratio == 0 && self) throw_bad_input(where, "key \"replay_self_examples\" needs \"replay_ratio\" above 0: the fraction of each batch to replay");
   if (c.replay_ratio > 0) replay_rows(c.replay_ratio, c.batch_size);  // at least one replayed and one task row
   if (c.ewc_lambda > 0 && c.ewc_data.empty()) throw_bad_input(where, "key \"ewc_lambda\" needs \"ewc_data\": the general data of EWC's Fisher");
   if (c.ewc_lambda > 0 && c.ewc_examples < kMinEwcExamples)

@@ -83,6 +83,7 @@ struct TrainConfig {
   // Forgetting baselines (each off at 0; with any PEFT method and variant).
   std::string replay_data;          // general data replayed in every batch (the formats of data_path)
   double replay_ratio = 0;          // the fraction of each batch drawn from replay_data, in [0, 1) (train/replay.h)
+  int64_t replay_self_examples = 0; // self-synthesized rehearsal: replay N of the model's own prompts and answers instead (recipes/self_rehearsal.h)
   double ewc_lambda = 0;            // EWC: + λ·Σ F(θ − θ₀)², F the diagonal Fisher at the start on ewc_data (train/ewc.h)
   std::string ewc_data;             // the Fisher's general data
   int64_t ewc_examples = 64;        // the Fisher's sample: the first N examples of ewc_data (at least kMinEwcExamples)

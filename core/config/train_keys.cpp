@@ -271,7 +271,12 @@ std::vector<TrainKey> adalora_keys() {
 std::vector<TrainKey> baseline_keys() {
   return {
     plain("replay_data", &C::replay_data, "Replay: general data whose examples fill a fraction of every training batch"),
-    plain("replay_ratio", &C::replay_ratio, "Replay: the fraction of each batch drawn from replay_data (0: off)", Range::Probability),
+    plain("replay_ratio", &C::replay_ratio, "Replay: the fraction of each batch drawn from replay_data or the self-synthesized set (0: off)",
+          Range::Probability),
+    plain("replay_self_examples", &C::replay_self_examples,
+          "Self-synthesized rehearsal: replay N prompts the model samples from its own chat template, with its greedy answers, "
+          "instead of replay_data (made once, cached beside the run; 0: off)",
+          Range::NonNegative),
     plain("ewc_lambda", &C::ewc_lambda, "EWC: λ of λ·Σ F(θ − θ₀)², F the diagonal Fisher of the starting model on ewc_data (0: off)",
           Range::NonNegative),
     plain("ewc_data", &C::ewc_data, "EWC: the general data of the Fisher (computed once at the start)"),

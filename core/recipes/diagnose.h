@@ -3,11 +3,15 @@
 //    adapter merged into each weight (or mixed in at α, WiSE-FT's way)
 //    against the base weight.
 //  - KL(base ‖ tuned) on the task's own rows (train/kl_to_base.h).
+//  - IMSM's gate on those rows, by part (prompt, answer) and token kind
+//    (train/gate_by_token.h, eval/token_kind.h). IMSM has one gate, on the
+//    last layer's memory: a summary per layer has nothing to show for it.
 #pragma once
 #include <cstdint>
 #include <string>
 #include <vector>
 
+#include "eval/token_kind.h"
 #include "util/run_protocol.h"
 
 namespace imsm {
@@ -41,6 +45,7 @@ struct IntruderReport {
 // BadInput naming the flag or file when the request does not hold.
 IntruderReport intruder_dimensions(const IntruderRequest& request, const Hooks& hooks = {});
 
+// The rows of a task as a run reads them, and the adapter examined on them.
 struct KlRequest {
   std::string adapter_dir;
   std::string model_dir;                 // "": the adapter's base_model_name_or_path
@@ -59,5 +64,23 @@ struct KlReport {
 };
 
 KlReport diagnose_kl(const KlRequest& request, const Hooks& hooks = {});
+
+struct GateRowTokens {
+  std::vector<int32_t> ids;      // the row's tokens
+  std::vector<float> gate;       // [ids.size() − 1]: the gate predicting ids[t + 1]
+  std::vector<TokenKind> kinds;  // [ids.size()]
+  int64_t query_len = 0;         // prompt tokens
+};
+
+struct GateSummary {
+  std::string model_dir, adapter_dir, method, data_path;
+  double mean = 0;               // over every predicted token
+  int64_t tokens = 0, examples = 0;
+  std::vector<KindTally> kinds;  // each token as the kind of the token its position predicts
+  std::vector<GateRowTokens> rows;  // with keep_rows
+};
+
+// BadInput naming --adapter when it is not an IMSM adapter with a gate.
+GateSummary diagnose_gate(const KlRequest& request, bool keep_rows, const Hooks& hooks = {});
 
 }  // namespace imsm

@@ -77,8 +77,9 @@ RowLengths training_row_lengths(const TrainConfig& c) {
   namespace fs = std::filesystem;
   const fs::path model(c.model_path);
   const bool tokenizer_there = fs::is_regular_file(model / "tokenizer.json") || fs::is_regular_file(model / "tokenizer.model");
-  const bool replayed = c.replay_ratio > 0;
+  const bool replayed = c.replay_ratio > 0 && c.replay_self_examples == 0;  // self-synthesized rows are not made yet: {} below
   if (!tokenizer_there || !fs::is_regular_file(c.data_path) || (replayed && !fs::is_regular_file(c.replay_data))) return {};
+  if (c.replay_self_examples > 0) return {};  // the keys' maximum
   const auto tokenizer = load_tokenizer(c.model_path);
   const ExampleEncoding encoding = example_encoding(c, *tokenizer);  // in the chat format when the run is
   RowLengths rows;

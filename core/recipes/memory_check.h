@@ -35,7 +35,8 @@ struct RowLengths {
 
 // The lengths of the rows of data_path (and replay_data when replayed),
 // encoded with the model's tokenizer; {} while the data or the tokenizer is
-// not there yet (a project makes it later). BadInput naming a bad data file.
+// not there yet (a project makes it later) or self-synthesized rehearsal
+// will make the replayed rows. BadInput naming a bad data file.
 RowLengths training_row_lengths(const TrainConfig& c);
 
 // The plan of a run: BadInput naming model_path when its config.json is

@@ -18,6 +18,7 @@
 #include "peft/peft_model.h"
 #include "recipes/loaded_model.h"
 #include "recipes/memory_check.h"
+#include "recipes/self_rehearsal.h"
 #include "recipes/validation.h"
 #include "tokenizer/tokenizer.h"
 #include "train/ewc.h"
@@ -69,7 +70,7 @@ struct TrainingData {
   ChatFormat chat;                   // how they were encoded
 };
 
-TrainingData read_training_data(const TrainConfig& c, const Tokenizer& tokenizer, const LlamaModel& model) {
+TrainingData read_training_data(const TrainConfig& c, const Tokenizer& tokenizer, const LlamaModel& model, const Hooks& hooks) {
   const ExampleEncoding encoding = example_encoding(c, tokenizer, model.config());
   TrainingData d;
   d.chat = encoding.chat;
@@ -78,8 +79,11 @@ TrainingData read_training_data(const TrainConfig& c, const Tokenizer& tokenizer
   if (!c.gate_probe_data.empty() && c.gate_probe_examples > 0)
     d.probe = encode_training_file(c.gate_probe_data, c, tokenizer, encoding, c.gate_probe_examples);
   if (c.replay_ratio > 0) {
-    auto replay = encode_training_file(c.replay_data, c, tokenizer, encoding);
-    if (replay.empty()) throw_bad_input(c.replay_data, "replay_data holds no examples");
+    const std::string replayed = c.replay_self_examples > 0  // the model's own, before any adapter is attached
+                                     ? self_rehearsal_for_run(c, model, tokenizer, encoding.chat, encoding.stops, hooks)
+                                     : c.replay_data;
+    auto replay = encode_training_file(replayed, c, tokenizer, encoding);
+    if (replay.empty()) throw_bad_input(replayed, "replay_data holds no examples");
     d.train.insert(d.train.end(), std::make_move_iterator(replay.begin()), std::make_move_iterator(replay.end()));
   }
   if (c.ewc_lambda > 0) {
@@ -202,12 +206,12 @@ struct RunModel {
   }
 };
 
-RunModel open_run_model(const TrainConfig& c, const dist::Launch& launch) {
+RunModel open_run_model(const TrainConfig& c, const dist::Launch& launch, const Hooks& hooks) {
   RunModel m;
   m.loaded = load_model(on_this_process({c.model_path, "", c.device, c.dtype}));  // adapters below: new, or the checkpoint's
   m.group = launch.distributed() ? dist::ProcessGroup::join(launch, m.model().device(), dist::collective_timeout()) : nullptr;
   m.writer = launch.writer();
-  m.data = read_training_data(c, *m.loaded->tokenizer, m.model());
+  m.data = read_training_data(c, *m.loaded->tokenizer, m.model(), hooks);
   if (m.writer) log::info(describe_chat_format(m.data.chat, "chat_template"));
   m.resume = c.resume_from.empty() ? "" : find_checkpoint(c.resume_from);
   m.adapters = m.resume.empty() ? PeftAdapters::attach(m.model(), peft_config(c), c.seed) : PeftAdapters::load(m.model(), m.resume);
@@ -392,7 +396,7 @@ TrainSummary run_train(const TrainConfig& c, const Hooks& hooks) {
   if (!memory.fits()) throw_bad_input("memory_check", memory_refusal(memory));
   const int64_t resident_before_model = resident_bytes();
   const dist::Launch launch = dist::launch_from_environment();  // started by torchrun: one rank of a data-parallel run
-  const RunModel m = open_run_model(c, launch);
+  const RunModel m = open_run_model(c, launch, hooks);
   plan.chat = m.data.chat;  // validation prompts as the training's
 
   const int64_t loss_chunk = loss_chunk_of(c);

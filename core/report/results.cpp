@@ -194,7 +194,7 @@ std::string method_label(const std::string& config_json) {
   const double alpha = json::number_or(j, "mix_alpha", 0.5);
   if (variant == "no-gate" && alpha != 0.5) variant = "fixed α=" + setting_text(alpha);
   std::string label = method_label(json::text_or(j, "peft", "lora"), variant);
-  if (json::number_or(j, "replay_ratio", 0) > 0) label += "+replay";
+  if (json::number_or(j, "replay_ratio", 0) > 0) label += json::number_or(j, "replay_self_examples", 0) > 0 ? "+SSR" : "+replay";
   if (json::number_or(j, "ewc_lambda", 0) > 0) label += "+EWC";
   if (json::number_or(j, "kl_lambda", 0) > 0) label += "+KL";
   return label;
@@ -217,7 +217,7 @@ nlohmann::json configuration_keys(const std::string& config_json) {
   auto off = [&](const char* key, const nlohmann::json& value) {
     if (j.contains(key) && j[key] == value) j.erase(key);
   };
-  off("replay_ratio", 0), off("replay_data", ""), off("kl_lambda", 0), off("mix_alpha", 0.5);  // numbers compare by value
+  off("replay_ratio", 0), off("replay_data", ""), off("replay_self_examples", 0), off("kl_lambda", 0), off("mix_alpha", 0.5);  // numbers compare by value
   if (!j.contains("ewc_lambda") || j["ewc_lambda"] == 0) {
     j.erase("ewc_lambda");
     j.erase("ewc_data");

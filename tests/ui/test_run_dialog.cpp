@@ -71,11 +71,11 @@ class RunDialogTest : public QObject {
   // The run dialog: presets are the runs of the project files; the engine's parser validates as you type.
   void runDialog() {
     ui::RunDialog d({model_}, {data_}, IMSM_SOURCE_DIR "/projects");
-    size_t matrix = 0;  // every project file's runs x seeds
+    size_t matrix = 0;  // every project file's runs x their seeds
     for (const QString& f : QDir(IMSM_SOURCE_DIR "/projects").entryList({"*.json"}, QDir::Files)) {
       std::ifstream in((IMSM_SOURCE_DIR "/projects/" + f).toStdString());
       const auto project = nlohmann::json::parse(in);
-      matrix += project["runs"].size() * project["seeds"].size();
+      for (const auto& run : project["runs"]) matrix += run.contains("seeds") ? run["seeds"].size() : project["seeds"].size();  // a run's own seeds
     }
     QCOMPARE(d.presets()->count(), static_cast<int>(1 + matrix));  // "(none)" and the projects' matrices
     std::ifstream in(IMSM_SOURCE_DIR "/projects/quickstart.json");

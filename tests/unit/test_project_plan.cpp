@@ -3,7 +3,10 @@
 // what a well-formed one reads as. Shapes the fuzzers reach.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <filesystem>
+#include <fstream>
+#include <iostream>
 #include <string>
 
 #include <nlohmann/json.hpp>
@@ -43,6 +46,23 @@ TEST(ProjectPlan, ResolvesDatasetsSuiteAndTheRunMatrix) {
   EXPECT_EQ(plan.runs[1].data_path, dir.file("out") + "/data/train.jsonl");
   EXPECT_EQ(plan.suite["benchmarks"][0]["dataset"], dir.file("out") + "/data/train.jsonl");
   EXPECT_EQ(imsm::project_inputs(plan), (std::vector<std::string>{dir.file("out") + "/data/train.jsonl", dir.file("out") + "/suite.json"}));
+}
+
+// A run may have its own seeds (an ablation on one seed beside methods on three); a bad list names the run.
+TEST(ProjectPlan, ARunsOwnSeedsReplaceTheProjects) {
+  TempDir dir;
+  nlohmann::json project = small_project(dir);
+  project["runs"].push_back({{"peft", "lora"}, {"variant", "no-query"}, {"seeds", {2}}});
+  project["runs"].push_back({{"peft", "lora"}, {"variant", "none"}, {"replay_ratio", 0.25}, {"replay_self_examples", 16}});
+  write_file(dir.file("p.json"), project.dump());
+  const imsm::ProjectPlan plan = imsm::plan_project(dir.file("p.json"));
+  ASSERT_EQ(plan.run_labels, (std::vector<std::string>{"IMSM(LoRA) seed 1", "IMSM(LoRA) seed 2", "IMSM-no-query(LoRA) seed 2",
+                                                       "LoRA+SSR seed 1", "LoRA+SSR seed 2"}));
+  EXPECT_EQ(plan.runs[2].seed, 2u);
+  EXPECT_EQ(plan.runs[3].replay_self_examples, 16);
+  project["runs"][1]["seeds"] = {1, "two"};
+  write_file(dir.file("p.json"), project.dump());
+  expect_bad_input([&] { imsm::plan_project(dir.file("p.json")); }, {"p.json", "runs[1].seeds", "whole numbers", "\"two\""});
 }
 
 // A project sweeping one method: each run needs its own label (it names the folder and the report's row);
@@ -172,4 +192,26 @@ TEST(ProjectPlan, DatasetsFromAFileAreASliceOfItsRecords) {
   write_file(dir.file("p.json"), project.dump());
   const auto bad = imsm::plan_project(dir.file("p.json"));
   expect_bad_input([&] { imsm::make_project_inputs(bad, false); }, {"bad.jsonl:2", "\"output\""});
+}
+
+// The repository's own projects plan (a project whose model is not installed here is passed over, and said so);
+// the paper-scale one holds its matrix: six methods on three seeds, two ablations on one.
+TEST(ProjectPlan, TheRepositorysProjectsPlan) {
+  const std::filesystem::path projects = std::filesystem::path(IMSM_SOURCE_DIR) / "projects";
+  for (const auto& e : std::filesystem::directory_iterator(projects)) {
+    if (e.path().extension() != ".json") continue;
+    const std::string model = nlohmann::json::parse(std::ifstream(e.path())).value("model", "");
+    if (!std::filesystem::exists(e.path().parent_path() / model / "config.json")) {
+      std::cout << "passed over " << e.path().filename() << ": no model at " << model << "\n";
+      continue;
+    }
+    const imsm::ProjectPlan plan = imsm::plan_project(e.path().string());
+    EXPECT_FALSE(plan.runs.empty()) << e.path();
+    if (e.path().filename() == "smollm2-paper.json") {
+      EXPECT_EQ(plan.runs.size(), 20U);
+      EXPECT_EQ(plan.run_labels.back(), "IMSM-no-gate(LoRA) seed 1");
+      EXPECT_NE(std::find(plan.run_labels.begin(), plan.run_labels.end(), "LoRA+SSR seed 3"), plan.run_labels.end());
+      EXPECT_EQ(plan.suite["benchmarks"].size(), 7U);
+    }
+  }
 }
