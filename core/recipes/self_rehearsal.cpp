@@ -109,7 +109,7 @@ std::vector<RehearsalRecord> synthesize_rehearsal(const LlamaModel& model, const
 }
 
 std::string self_rehearsal_for_run(const TrainConfig& c, const LlamaModel& model, const Tokenizer& tokenizer, const ChatFormat& format,
-                                   const std::vector<int32_t>& stops, const Hooks& hooks) {
+                                   const std::vector<int32_t>& stops, bool writer, const Hooks& hooks) {
   RehearsalOptions o;
   o.examples = c.replay_self_examples;
   o.max_answer_tokens = c.max_output_length;
@@ -123,7 +123,7 @@ std::string self_rehearsal_for_run(const TrainConfig& c, const LlamaModel& model
           std::to_string(o.seed));
   const std::filesystem::path path = std::filesystem::absolute(c.output_dir).parent_path() / ".imsm-cache" / ("self-rehearsal-" + key.hex() + ".jsonl");
   if (std::filesystem::exists(path)) {
-    log::info("self-synthesized rehearsal: " + std::to_string(o.examples) + " records read from " + path.string());
+    if (writer) log::info("self-synthesized rehearsal: " + std::to_string(o.examples) + " records read from " + path.string());
     return path.string();
   }
   const auto t0 = std::chrono::steady_clock::now();
@@ -131,7 +131,7 @@ std::string self_rehearsal_for_run(const TrainConfig& c, const LlamaModel& model
   std::filesystem::create_directories(path.parent_path());
   write_rehearsal(path.string(), records);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  log::info("self-synthesized rehearsal: " + std::to_string(records.size()) + " prompts sampled from the model and answered by it in " +
+  if (writer) log::info("self-synthesized rehearsal: " + std::to_string(records.size()) + " prompts sampled from the model and answered by it in " +
             std::to_string(static_cast<int64_t>(seconds)) + " s, written to " + path.string());
   return path.string();
 }

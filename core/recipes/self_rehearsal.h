@@ -62,8 +62,9 @@ std::vector<RehearsalRecord> synthesize_rehearsal(const LlamaModel& model, const
 // weights, its chat format and the settings (the seed; answers up to
 // max_output_length, the most a run trains on), so the runs beside it and a
 // resumed run read it; else synthesized and written there. Returns its path.
+// Every rank of a data-parallel run makes the same bytes; `writer` (rank 0) says so in the log.
 std::string self_rehearsal_for_run(const TrainConfig& config, const LlamaModel& model, const Tokenizer& tokenizer,
-                                   const ChatFormat& format, const std::vector<int32_t>& stops, const Hooks& hooks = {});
+                                   const ChatFormat& format, const std::vector<int32_t>& stops, bool writer, const Hooks& hooks = {});
 
 // `imsm make-rehearsal`: the set of a model folder written to `out`, to read
 // before training on it (replay_data) or to inspect.

@@ -70,7 +70,8 @@ struct TrainingData {
   ChatFormat chat;                   // how they were encoded
 };
 
-TrainingData read_training_data(const TrainConfig& c, const Tokenizer& tokenizer, const LlamaModel& model, const Hooks& hooks) {
+TrainingData read_training_data(const TrainConfig& c, const Tokenizer& tokenizer, const LlamaModel& model, bool writer,
+                                const Hooks& hooks) {
   const ExampleEncoding encoding = example_encoding(c, tokenizer, model.config());
   TrainingData d;
   d.chat = encoding.chat;
@@ -80,7 +81,7 @@ TrainingData read_training_data(const TrainConfig& c, const Tokenizer& tokenizer
     d.probe = encode_training_file(c.gate_probe_data, c, tokenizer, encoding, c.gate_probe_examples);
   if (c.replay_ratio > 0) {
     const std::string replayed = c.replay_self_examples > 0  // the model's own, before any adapter is attached
-                                     ? self_rehearsal_for_run(c, model, tokenizer, encoding.chat, encoding.stops, hooks)
+                                     ? self_rehearsal_for_run(c, model, tokenizer, encoding.chat, encoding.stops, writer, hooks)
                                      : c.replay_data;
     auto replay = encode_training_file(replayed, c, tokenizer, encoding);
     if (replay.empty()) throw_bad_input(replayed, "replay_data holds no examples");
@@ -211,7 +212,7 @@ RunModel open_run_model(const TrainConfig& c, const dist::Launch& launch, const 
   m.loaded = load_model(on_this_process({c.model_path, "", c.device, c.dtype}));  // adapters below: new, or the checkpoint's
   m.group = launch.distributed() ? dist::ProcessGroup::join(launch, m.model().device(), dist::collective_timeout()) : nullptr;
   m.writer = launch.writer();
-  m.data = read_training_data(c, *m.loaded->tokenizer, m.model(), hooks);
+  m.data = read_training_data(c, *m.loaded->tokenizer, m.model(), m.writer, hooks);
   if (m.writer) log::info(describe_chat_format(m.data.chat, "chat_template"));
   m.resume = c.resume_from.empty() ? "" : find_checkpoint(c.resume_from);
   m.adapters = m.resume.empty() ? PeftAdapters::attach(m.model(), peft_config(c), c.seed) : PeftAdapters::load(m.model(), m.resume);
