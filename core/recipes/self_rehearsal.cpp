@@ -131,8 +131,9 @@ std::string self_rehearsal_for_run(const TrainConfig& c, const LlamaModel& model
   std::filesystem::create_directories(path.parent_path());
   write_rehearsal(path.string(), records);
   const double seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
-  if (writer) log::info("self-synthesized rehearsal: " + std::to_string(records.size()) + " prompts sampled from the model and answered by it in " +
-            std::to_string(static_cast<int64_t>(seconds)) + " s, written to " + path.string());
+  if (writer)
+    log::info("self-synthesized rehearsal: " + std::to_string(records.size()) + " prompts sampled from the model and answered by it in " +
+              std::to_string(static_cast<int64_t>(seconds)) + " s, written to " + path.string());
   return path.string();
 }
 

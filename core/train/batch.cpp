@@ -33,6 +33,12 @@ TrainBatch collate(const std::vector<const EncodedExample*>& examples, torch::De
   return b;
 }
 
+TrainBatch collate_slice(const std::vector<EncodedExample>& data, size_t start, int64_t count, torch::Device device) {
+  std::vector<const EncodedExample*> rows;
+  for (size_t i = start; i < std::min(data.size(), start + static_cast<size_t>(count)); ++i) rows.push_back(&data[i]);
+  return collate(rows, device);
+}
+
 namespace {
 
 // Consecutive runs of `size` from order[from, to) (the last may be short).

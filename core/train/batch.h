@@ -17,6 +17,9 @@ struct TrainBatch {
   int64_t tokens = 0;
 };
 TrainBatch collate(const std::vector<const EncodedExample*>& examples, torch::Device device);
+// data[start, start + count) collated (fewer rows at the end of data): the
+// batches of a pass over a set in order (perplexity, KL, the gate summary).
+TrainBatch collate_slice(const std::vector<EncodedExample>& data, size_t start, int64_t count, torch::Device device);
 
 // The micro-batches of one epoch as indices into `data`: a shuffle seeded by
 // `seed` cut into batches of `batch_size` (the last may be short). With

@@ -16,9 +16,8 @@ KlToBase kl_to_base(const LlamaModel& model, const ImsmGate* gate, const std::ve
   KlToBase r;
   for (size_t start = 0; start < data.size(); start += static_cast<size_t>(batch_size)) {
     hooks.check_abort("KL cancelled");
-    std::vector<const EncodedExample*> rows;
-    for (size_t i = start; i < std::min(data.size(), start + static_cast<size_t>(batch_size)); ++i) rows.push_back(&data[i]);
-    const TrainBatch batch = collate(rows, model.device());
+    const TrainBatch batch = collate_slice(data, start, batch_size, model.device());
+    const size_t end = start + static_cast<size_t>(batch.ids.size(0));
     const SiameseBatch b{batch.ids, batch.mask, batch.query_len};
     const SiameseOutput out = siamese_memory(model, gate, b);
     const torch::Tensor h_M = out.h_M.defined() ? out.h_M : original_memory(model, b);                    // [B, T, d]
@@ -34,7 +33,7 @@ KlToBase kl_to_base(const LlamaModel& model, const ImsmGate* gate, const std::ve
       r.tokens += n;
       offset += n;
     }
-    hooks.progress({"kl", static_cast<int64_t>(start + rows.size()), static_cast<int64_t>(data.size())});
+    hooks.progress({"kl", static_cast<int64_t>(end), static_cast<int64_t>(data.size())});
   }
   r.examples = static_cast<int64_t>(example_means.size());
   r.mean = r.tokens > 0 ? sum / static_cast<double>(r.tokens) : 0;

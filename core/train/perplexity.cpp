@@ -16,13 +16,12 @@ PerplexityResult answer_perplexity(const LlamaModel& model, const ImsmGate* gate
   int64_t tokens = 0;
   for (size_t start = 0; start < data.size(); start += static_cast<size_t>(batch_size)) {
     hooks.check_abort("perplexity cancelled");
-    std::vector<const EncodedExample*> rows;
-    for (size_t i = start; i < std::min(data.size(), start + static_cast<size_t>(batch_size)); ++i) rows.push_back(&data[i]);
-    const TrainBatch batch = collate(rows, model.device());
+    const TrainBatch batch = collate_slice(data, start, batch_size, model.device());
+    const size_t end = start + static_cast<size_t>(batch.ids.size(0));
     const SiameseOutput out = siamese_forward(model, gate, {batch.ids, batch.mask, batch.query_len});
     nll_sum += causal_lm_loss(out.logits, batch.labels, LossReduction::SumFp64).item<double>();
     tokens += batch.labels.narrow(1, 1, batch.labels.size(1) - 1).ne(-100).sum().item<int64_t>();  // the scored targets
-    hooks.progress({"perplexity", static_cast<int64_t>(start + rows.size()), static_cast<int64_t>(data.size())});
+    hooks.progress({"perplexity", static_cast<int64_t>(end), static_cast<int64_t>(data.size())});
   }
   PerplexityResult r;
   r.tokens = tokens;
